@@ -1,0 +1,35 @@
+/*
+ * Directory listings in the forms clients parse: LIST as `ls -l` (what
+ * FileZilla, WinSCP and curl expect), NLST as bare names, MLSD/MLST facts
+ * per RFC 3659 7.  Output is CRLF-terminated lines in a bounded buffer
+ * (FTPS_LISTING_MAX).
+ */
+#ifndef FTPS_LISTING_H
+#define FTPS_LISTING_H
+
+#include "buf.h"
+#include "vfs.h"
+
+enum ls_style {
+	LS_LIST,	/* "-rw-r--r-- 1 ftp ftp 123 Jan 01 12:00 name" */
+	LS_NLST,	/* "name" */
+	LS_MLSD,	/* "type=file;size=123;modify=...;perm=r; name" */
+	LS_MLST,	/* one entry, " facts name", for the 250 reply */
+};
+
+/*
+ * Skips leading ls options such as "-la" that clients send with LIST and
+ * NLST; returns the path part ("" when there is none).
+ */
+const char	*ls_skip_options(const char *arg);
+
+/*
+ * Lists what vp names: a directory's entries (LIST, NLST, MLSD), or the
+ * single entry for a file (LIST, NLST, MLST).  MLSD of a non-directory is
+ * FTPS_EPARSE (RFC 3659 7.2: 501).  writable selects the "perm" fact.
+ * 0 or an FTPS_E code; out holds only complete lines.
+ */
+int		 ls_format(struct vfs *, const struct vpath *, enum ls_style,
+		    int writable, struct buf *out);
+
+#endif

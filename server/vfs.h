@@ -1,0 +1,70 @@
+/*
+ * The virtual file system of one session: every path a client names is
+ * normalised lexically against the virtual cwd, then resolved by the kernel
+ * beneath the user's root fd with openat2(RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS).  '..', absolute paths and symlinks can never
+ * leave the home.  Operations on the last component use the *at() calls on
+ * the parent fd, which never follow a final symlink.
+ */
+#ifndef FTPS_VFS_H
+#define FTPS_VFS_H
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include "ftps_limits.h"
+
+struct vfs {
+	int	 rootfd;			/* O_PATH|O_DIRECTORY, owned */
+	char	 cwd[FTPS_PATH_MAX];		/* virtual, begins with '/' */
+};
+
+/* A resolved path; always release with vpath_free(). */
+struct vpath {
+	int	 dirfd;				/* parent dir, owned, or -1 */
+	char	 name[FTPS_NAME_MAX + 1];	/* last component; "." = root */
+	char	 path[FTPS_PATH_MAX];		/* normalised virtual path */
+	char	 quoted[2 * FTPS_PATH_MAX];	/* path, '"' doubled (RFC 959) */
+	char	 display[FTPS_PATH_MAX];	/* path passed through log_safe */
+};
+
+/* Opens home as the root, cwd "/".  0 or FTPS_ESYS. */
+int		 vfs_open_root(struct vfs *, const char *home);
+void		 vfs_close(struct vfs *);
+
+/*
+ * Lexical normalisation of in (relative to cwd, or absolute from the
+ * virtual root) into out.  Returns out, or NULL when the input is refused:
+ * empty, holds a CR, LF or NUL, or does not fit (never truncated).
+ */
+const char	*vfs_normalize(const char *cwd, const char *in, char *out,
+		    size_t outlen);
+
+/*
+ * Resolves arg beneath the root: opens the parent directory, fills vp.
+ * 0, FTPS_EPARSE (bad name), FTPS_ENOENT (parent missing),
+ * FTPS_EDENIED (escape attempt) or FTPS_ESYS.
+ */
+int		 vfs_resolve(struct vfs *, const char *arg, struct vpath *);
+void		 vpath_free(struct vpath *);
+
+/*
+ * Opens the object vp names (following a final symlink, but only beneath
+ * the root) with open(2) flags; *fd = -1 on failure.  0 or an FTPS_E code.
+ */
+int		 vfs_open(struct vfs *, const struct vpath *, int flags,
+		    mode_t mode, int *fd);
+/* stat(2) of what vp names, resolved beneath the root. */
+int		 vfs_stat(struct vfs *, const struct vpath *, struct stat *);
+/* CWD: checks arg is a directory beneath the root and makes it the cwd. */
+int		 vfs_chdir(struct vfs *, const char *arg);
+
+/*
+ * Creates a unique temporary file beside vp (same directory, so that
+ * renameat() over the target is atomic) with mode 0666 & ~umask.
+ * tmpname receives its name within vp->dirfd.
+ */
+int		 vfs_mktemp(const struct vpath *, char *tmpname, size_t len,
+		    int *fd);
+
+#endif

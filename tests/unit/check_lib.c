@@ -1,0 +1,148 @@
+/* tests/unit/check_lib.c: the shared basics in lib/. */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <check.h>
+
+#include "buf.h"
+#include "err.h"
+#include "ftps_limits.h"
+#include "log.h"
+#include "parse.h"
+
+static const struct {
+	const char	*in;
+	unsigned long	 min, max, want;
+	int		 r;
+} uints[] = {
+	{ "0",		0, 10, 0, 0 },
+	{ "10",		0, 10, 10, 0 },
+	{ "11",		0, 10, 0, FTPS_EPARSE },
+	{ "",		0, 10, 0, FTPS_EPARSE },
+	{ "-1",		0, 10, 0, FTPS_EPARSE },
+	{ " 1",		0, 10, 0, FTPS_EPARSE },
+	{ "1x",		0, 10, 0, FTPS_EPARSE },
+	{ "65535",	1, 65535, 65535, 0 },
+	{ "0",		1, 65535, 0, FTPS_EPARSE },
+	{ "99999999999999999999999999", 0, ULONG_MAX, 0, FTPS_EPARSE },
+	{ "18446744073709551615", 0, ULONG_MAX, ULONG_MAX, 0 },
+	{ "18446744073709551616", 0, ULONG_MAX, 0, FTPS_EPARSE },
+};
+
+START_TEST(uint_parse)
+{
+	unsigned long	 v = 77;
+
+	ck_assert_int_eq(parse_uint(uints[_i].in, uints[_i].min,
+	    uints[_i].max, &v), uints[_i].r);
+	ck_assert_uint_eq(v, uints[_i].want);
+}
+END_TEST
+
+START_TEST(bool_parse)
+{
+	int	 v;
+
+	ck_assert_int_eq(parse_bool("yes", &v), 0);
+	ck_assert_int_eq(v, 1);
+	ck_assert_int_eq(parse_bool("OFF", &v), 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(parse_bool("maybe", &v), FTPS_EPARSE);
+}
+END_TEST
+
+START_TEST(buf_bounded)
+{
+	struct buf	 b;
+
+	buf_init(&b, 8);
+	ck_assert_str_eq(buf_str(&b), "");
+	ck_assert_int_eq(buf_add(&b, "abcd", 4), 0);
+	ck_assert_int_eq(buf_addf(&b, "%d", 1234), 0);
+	ck_assert_str_eq(buf_str(&b), "abcd1234");
+	ck_assert_int_eq(buf_add(&b, "x", 1), FTPS_ETOOBIG);
+	ck_assert_int_eq(buf_addf(&b, "%s", "y"), FTPS_ETOOBIG);
+	ck_assert_uint_eq(buf_len(&b), 8);
+	buf_reset(&b);
+	ck_assert_uint_eq(buf_len(&b), 0);
+	ck_assert_int_eq(buf_add(&b, "0123456789", 10), FTPS_ETOOBIG);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(buf_long_format)
+{
+	struct buf	 b;
+	char		 big[1000];
+
+	memset(big, 'q', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	buf_init(&b, 4096);
+	ck_assert_int_eq(buf_addf(&b, "<%s>", big), 0);
+	ck_assert_uint_eq(buf_len(&b), 1001);
+	ck_assert_int_eq(buf_str(&b)[1000], '>');
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(copy_refuses_truncation)
+{
+	char	 d[4];
+
+	ck_assert_int_eq(str_copy(d, sizeof(d), "abc"), 0);
+	ck_assert_str_eq(d, "abc");
+	ck_assert_int_eq(str_copy(d, sizeof(d), "abcd"), FTPS_ETOOBIG);
+	ck_assert_str_eq(d, "");
+}
+END_TEST
+
+START_TEST(safe_for_logs)
+{
+	char	 d[32];
+
+	ck_assert_str_eq(log_safe(d, sizeof(d), "ok name"), "ok name");
+	ck_assert_str_eq(log_safe(d, sizeof(d), "a\r\nb"), "a\\x0d\\x0ab");
+	ck_assert_str_eq(log_safe(d, 8, "0123456789"), "0123...");
+}
+END_TEST
+
+START_TEST(trim)
+{
+	char	 s[] = "  key = v \r\n";
+
+	ck_assert_str_eq(str_trim(s), "key = v");
+}
+END_TEST
+
+START_TEST(strerror_codes)
+{
+	errno = ENOENT;
+	ck_assert_str_eq(ftps_strerror(FTPS_ESYS), strerror(ENOENT));
+	ck_assert_str_eq(ftps_strerror(FTPS_ETOOBIG), "too long or too large");
+}
+END_TEST
+
+Suite *
+unit_suite(void)
+{
+	Suite	*s = suite_create("lib");
+	TCase	*tc;
+
+	tc = tcase_create("parse");
+	tcase_add_loop_test(tc, uint_parse, 0, sizeof(uints) / sizeof(uints[0]));
+	tcase_add_test(tc, bool_parse);
+	tcase_add_test(tc, copy_refuses_truncation);
+	tcase_add_test(tc, trim);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("buf");
+	tcase_add_test(tc, buf_bounded);
+	tcase_add_test(tc, buf_long_format);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("log");
+	tcase_add_test(tc, safe_for_logs);
+	tcase_add_test(tc, strerror_codes);
+	suite_add_tcase(s, tc);
+	return s;
+}
