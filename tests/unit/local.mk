@@ -12,5 +12,6 @@ TESTS += tests/unit/check_lib
 
 include tests/unit/conf.mk
 include tests/unit/mod.mk
+include tests/unit/auth.mk
 include tests/unit/cert.mk
 include tests/unit/server.mk

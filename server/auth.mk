@@ -1,0 +1,1 @@
+# Build fragment: filled in by the module's own commits.
