@@ -3,3 +3,4 @@
 noinst_LIBRARIES += server/libauth.a
 server_libauth_a_SOURCES = server/auth.c server/auth.h
 server_libauth_a_CFLAGS = $(AM_CFLAGS) $(PTHREAD_LIBS)
+EXTRA_DIST += docs/users.md
