@@ -1,4 +1,5 @@
 # server/libvfs.a: path confinement (vfs), directory listings and the
 # data-channel address text (ftpaddr), linked by ftpsd and the unit tests.
 noinst_LIBRARIES += server/libvfs.a
-server_libvfs_a_SOURCES = server/vfs.c server/vfs.h
+server_libvfs_a_SOURCES = server/vfs.c server/vfs.h \
+	server/listing.c server/listing.h
