@@ -204,7 +204,8 @@ ls_line_list(struct buf *out, int dfd, const char *name,
 		}
 	}
 	n = snprintf(line, sizeof(line),
-	    "%s %4lu %-8s %-8s %8lld %s %s%s%s\r\n", mode, (unsigned long)st->st_nlink, "ftp", "ftp",
+	    "%s %4lu %-8s %-8s %8lld %s %s%s%s\r\n", mode,
+	    (unsigned long)st->st_nlink, "ftp", "ftp",
 	    (long long)st->st_size, date, name, tn >= 0 ? " -> " : "",
 	    tn >= 0 ? target : "");
 	return ls_addline(out, line, n, sizeof(line));
