@@ -55,7 +55,7 @@ END_TEST
  *   sublink -> dir
  *   suid		04755
  */
-static char	 root[128];	/* a mkdtemp() name */
+static char	 base[64], root[128];	/* mkdtemp() names */
 static struct vfs v;
 static time_t	 recent, old;
 
@@ -100,7 +100,7 @@ fixture_setup(void)
 	char		 p[PATH_MAX];
 
 	umask(022);
-	strcpy(root, "/tmp/check_listing.XXXXXX");
+	snprintf(root, sizeof(root), "%s/r.XXXXXX", base);
 	ck_assert_ptr_nonnull(mkdtemp(root));
 	mk_file(".hidden", "", 0600);
 	mk_file("Zed", "zz", 0644);
@@ -143,6 +143,24 @@ fixture_teardown(void)
 {
 	vfs_close(&v);
 	nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * The unchecked fixture, run in the parent: a base folder for every test's
+ * root, removed even when a forked test failed (a failed assertion ends
+ * the child with _exit(), skipping its checked teardown).
+ */
+static void
+base_setup(void)
+{
+	strcpy(base, "/tmp/check_listing.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(base));
+}
+
+static void
+base_teardown(void)
+{
+	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Lists arg; returns the FTPS code, out holds the text. */
@@ -570,6 +588,7 @@ unit_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("formats");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
 	tcase_add_test(tc, nlst_dir_sorted);
 	tcase_add_test(tc, list_dir_fields);

@@ -124,8 +124,8 @@ START_TEST(normalize_bounds)
 END_TEST
 
 /*
- * The fixture: top/ holds root/ (the user's home) and secret.txt beside it,
- * which no path given to the vfs may ever reach.
+ * The fixture: top/ (base/t.XXXXXX) holds root/, the user's home, and
+ * secret.txt beside it, which no path given to the vfs may ever reach.
  *
  *   root/file.txt		"hello"
  *   root/sub/inner.txt		"inner"
@@ -137,7 +137,8 @@ END_TEST
  *   root/loop -> loop
  *   root/plant -> /check_vfs.XXXXXX-planted (absent on the real /)
  */
-static char	 top[PATH_MAX], root[PATH_MAX], plant_target[PATH_MAX];
+static char	 base[64], top[128], root[PATH_MAX];	/* mkdtemp() names */
+static char	 plant_target[PATH_MAX];
 static struct vfs v;
 
 static void
@@ -156,12 +157,40 @@ at_root(char *dst, size_t len, const char *rel)
 	ck_assert_int_lt(snprintf(dst, len, "%s/%s", root, rel), (int)len);
 }
 
+/*
+ * The unchecked fixture, run in the parent: a base folder for every test's
+ * top/, removed even when a forked test failed (a failed assertion ends
+ * the child with _exit(), skipping its checked teardown).
+ */
+static void
+base_setup(void)
+{
+	strcpy(base, "/tmp/check_vfs.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	/* Absolute, at the top of the real file system: never created. */
+	snprintf(plant_target, sizeof(plant_target), "%s-planted",
+	    strrchr(base, '/'));
+}
+
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void
+base_teardown(void)
+{
+	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	unlink(plant_target);
+}
+
 static void
 tmproot_setup(void)
 {
 	char	 p[PATH_MAX];
 
-	strcpy(top, "/tmp/check_vfs.XXXXXX");
+	snprintf(top, sizeof(top), "%s/t.XXXXXX", base);
 	ck_assert_ptr_nonnull(mkdtemp(top));
 	snprintf(root, sizeof(root), "%s/root", top);
 	ck_assert_int_eq(mkdir(root, 0755), 0);
@@ -185,18 +214,9 @@ tmproot_setup(void)
 	ck_assert_int_eq(symlink("/sub", p), 0);
 	at_root(p, sizeof(p), "loop");
 	ck_assert_int_eq(symlink("loop", p), 0);
-	/* Absolute, at the top of the real file system: never created. */
-	snprintf(plant_target, sizeof(plant_target), "%s-planted",
-	    strrchr(top, '/'));
 	at_root(p, sizeof(p), "plant");
 	ck_assert_int_eq(symlink(plant_target, p), 0);
 	ck_assert_int_eq(vfs_open_root(&v, root), 0);
-}
-
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 static void
@@ -542,6 +562,7 @@ unit_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("confinement");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, tmproot_setup, tmproot_teardown);
 	tcase_add_test(tc, root_resolves_to_dot);
 	tcase_add_test(tc, dotdot_cannot_leave);
