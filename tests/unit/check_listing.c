@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -574,6 +575,45 @@ START_TEST(bounded_output)
 }
 END_TEST
 
+/* Open descriptors of this process, to prove none is leaked. */
+static int
+count_fds(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	ck_assert_ptr_nonnull(d = opendir("/proc/self/fd"));
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+START_TEST(no_fd_leak)
+{
+	static const char *const args[] = { "/", "file.txt", "link",
+	    "dangling", "escape", "sublink", "missing", "escape/x", "fifo" };
+	struct vpath	 vp;
+	struct buf	 out;
+	size_t		 i;
+	int		 before, style;
+
+	before = count_fds();
+	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++)
+		for (style = LS_LIST; style <= LS_MLST; style++) {
+			list(args[i], style, 1, &out);
+			buf_free(&out);
+		}
+	ck_assert_int_eq(vfs_resolve(&v, "/", &vp), 0);
+	buf_init(&out, 40);
+	ck_assert_int_eq(ls_format(&v, &vp, LS_LIST, 0, &out), FTPS_ETOOBIG);
+	buf_free(&out);
+	vpath_free(&vp);
+	ck_assert_int_eq(count_fds(), before);
+}
+END_TEST
+
 Suite	*unit_suite(void);
 
 Suite *
@@ -598,6 +638,7 @@ unit_suite(void)
 	tcase_add_test(tc, mlst_single);
 	tcase_add_test(tc, mlsd_of_file_refused);
 	tcase_add_test(tc, bounded_output);
+	tcase_add_test(tc, no_fd_leak);
 	suite_add_tcase(s, tc);
 	return s;
 }

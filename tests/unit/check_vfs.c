@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -547,6 +548,46 @@ START_TEST(open_root_missing)
 }
 END_TEST
 
+/* Open descriptors of this process, to prove none is leaked. */
+static int
+count_fds(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	ck_assert_ptr_nonnull(d = opendir("/proc/self/fd"));
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+START_TEST(no_fd_leak)
+{
+	static const char *const args[] = { "/", "file.txt", "sub/inner.txt",
+	    "escape/passwd", "loop/x", "loop", "up", "missing/x", "",
+	    "a\r\nb", "sublink", "file.txt/x" };
+	struct vpath	 vp;
+	struct stat	 st;
+	size_t		 i;
+	int		 before, fd;
+
+	before = count_fds();
+	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+		if (vfs_resolve(&v, args[i], &vp) == 0) {
+			vfs_stat(&v, &vp, &st);
+			if (vfs_open(&v, &vp, O_RDONLY, 0, &fd) == 0)
+				close(fd);
+		}
+		vpath_free(&vp);
+		vfs_chdir(&v, args[i]);
+		vfs_chdir(&v, "/");
+	}
+	ck_assert_int_eq(count_fds(), before);
+}
+END_TEST
+
 Suite	*unit_suite(void);
 
 Suite *
@@ -576,6 +617,7 @@ unit_suite(void)
 	tcase_add_test(tc, chdir_rules);
 	tcase_add_test(tc, quoted_and_display);
 	tcase_add_test(tc, mktemp_unique_and_umask);
+	tcase_add_test(tc, no_fd_leak);
 	suite_add_tcase(s, tc);
 	return s;
 }
