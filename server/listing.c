@@ -30,12 +30,18 @@
 /* One formatted line: an MLST path, or a LIST name and link target. */
 #define LS_LINE_MAX	(2 * FTPS_PATH_MAX + 256)
 
-/* The names of one directory, read before anything is formatted. */
+/*
+ * The names of one directory, read before anything is formatted: one
+ * buffer of NUL-terminated names, then an array of pointers into it for
+ * sorting.  Its cost (names, NULs and pointers) is bounded by
+ * FTPS_LISTING_MAX, so a directory of millions of tiny names costs no more
+ * memory than the largest listing could.
+ */
 struct ls_names {
-	char	**n_v;
-	size_t	  n_len;
-	size_t	  n_cap;
-	size_t	  n_bytes;	/* sum of the name lengths */
+	struct buf	  n_buf;
+	const char	**n_v;
+	size_t		  n_len;
+	size_t		  n_cost;
 };
 
 const char *
@@ -61,48 +67,43 @@ ls_unsafe(const char *s)
 static void
 ls_names_free(struct ls_names *ln)
 {
-	size_t	 i;
-
-	for (i = 0; i < ln->n_len; i++)
-		free(ln->n_v[i]);
 	free(ln->n_v);
-	memset(ln, 0, sizeof(*ln));
+	ln->n_v = NULL;
+	ln->n_len = ln->n_cost = 0;
+	buf_free(&ln->n_buf);
 }
 
 static int
 ls_names_add(struct ls_names *ln, const char *name)
 {
-	size_t	  n = strlen(name), ncap;
-	char	**nv;
+	size_t	 n = strlen(name) + 1;
+	int	 r;
 
-	/* Every name costs at least its length in the output too. */
-	if (n > FTPS_LISTING_MAX - ln->n_bytes)
+	if (n + sizeof(char *) > FTPS_LISTING_MAX - ln->n_cost)
 		return FTPS_ETOOBIG;
-	if (ln->n_len == ln->n_cap) {
-		ncap = ln->n_cap ? ln->n_cap * 2 : 64;
-		if ((nv = reallocarray(ln->n_v, ncap, sizeof(*nv))) == NULL)
-			return FTPS_ENOMEM;
-		ln->n_v = nv;
-		ln->n_cap = ncap;
-	}
-	if ((ln->n_v[ln->n_len] = strdup(name)) == NULL)
-		return FTPS_ENOMEM;
+	if ((r = buf_add(&ln->n_buf, name, n)) != 0)
+		return r;
+	ln->n_cost += n + sizeof(char *);
 	ln->n_len++;
-	ln->n_bytes += n;
 	return 0;
 }
 
 static int
 ls_namecmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Reads the names of dir except ".", ".." and those with CR or LF. */
+/*
+ * Reads the names of dir except ".", ".." and those with CR or LF into
+ * ln (its buffer initialised by the caller), sorted bytewise.
+ */
 static int
 ls_names_read(DIR *dir, struct ls_names *ln)
 {
 	struct dirent	*de;
+	const char	*p;
+	size_t		 i;
 	int		 r;
 
 	for (;;) {
@@ -117,8 +118,17 @@ ls_names_read(DIR *dir, struct ls_names *ln)
 	}
 	if (errno != 0)
 		return FTPS_ESYS;
-	if (ln->n_len > 0)
-		qsort(ln->n_v, ln->n_len, sizeof(*ln->n_v), ls_namecmp);
+	if (ln->n_len == 0)
+		return 0;
+	if ((ln->n_v = calloc(ln->n_len, sizeof(*ln->n_v))) == NULL)
+		return FTPS_ENOMEM;
+	/* The buffer holds "name\0name\0...": its data stays put now. */
+	p = buf_str(&ln->n_buf);
+	for (i = 0; i < ln->n_len; i++) {
+		ln->n_v[i] = p;
+		p += strlen(p) + 1;
+	}
+	qsort(ln->n_v, ln->n_len, sizeof(*ln->n_v), ls_namecmp);
 	return 0;
 }
 
@@ -320,6 +330,7 @@ ls_dir(struct vfs *v, const struct vpath *vp, const struct stat *dst,
 	int		 fd = -1, dfd, r;
 
 	memset(&ln, 0, sizeof(ln));
+	buf_init(&ln.n_buf, FTPS_LISTING_MAX);
 	if ((r = vfs_open(v, vp, O_RDONLY | O_DIRECTORY, 0, &fd)) != 0)
 		goto out;
 	if ((dir = fdopendir(fd)) == NULL) {
