@@ -4,3 +4,4 @@ noinst_LIBRARIES += server/libvfs.a
 server_libvfs_a_SOURCES = server/vfs.c server/vfs.h \
 	server/listing.c server/listing.h \
 	server/ftpaddr.c server/ftpaddr.h
+EXTRA_DIST += docs/vfs.md

@@ -534,6 +534,32 @@ START_TEST(mktemp_unique_and_umask)
 }
 END_TEST
 
+START_TEST(magic_links_denied)
+{
+	struct vfs	 w;
+	struct vpath	 vp;
+	char		 arg[64];
+	int		 fd, probe;
+
+	/*
+	 * With "/" as the root, /proc is reachable: its magic links (an
+	 * open fd of the process, another root) must still be refused.
+	 */
+	ck_assert_int_eq(vfs_open_root(&w, "/"), 0);
+	ck_assert_int_ne(probe = open("/", O_RDONLY | O_DIRECTORY), -1);
+	snprintf(arg, sizeof(arg), "/proc/self/fd/%d", probe);
+	ck_assert_int_eq(vfs_resolve(&w, arg, &vp), 0);
+	ck_assert_int_eq(vfs_open(&w, &vp, O_RDONLY, 0, &fd),
+	    FTPS_EDENIED);
+	vpath_free(&vp);
+	ck_assert_int_eq(vfs_resolve(&w, "/proc/self/root/etc/passwd", &vp),
+	    FTPS_EDENIED);
+	vpath_free(&vp);
+	close(probe);
+	vfs_close(&w);
+}
+END_TEST
+
 START_TEST(open_root_missing)
 {
 	struct vfs	 w;
@@ -600,6 +626,7 @@ unit_suite(void)
 	tcase_add_loop_test(tc, normalize, 0, sizeof(norm) / sizeof(norm[0]));
 	tcase_add_test(tc, normalize_bounds);
 	tcase_add_test(tc, open_root_missing);
+	tcase_add_test(tc, magic_links_denied);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("confinement");
