@@ -31,9 +31,10 @@
 
 /*
  * SECURITY: every open goes through here.  RESOLVE_IN_ROOT scopes '..' and
- * absolute symlink targets to rootfd (a symlink to /etc means root/etc);
- * RESOLVE_NO_MAGICLINKS refuses /proc-style links, which could otherwise
- * jump to any open file of the process.
+ * absolute symlink targets to rootfd (a symlink to /etc means root/etc).
+ * /proc-style magic links, which jump to any open file of the process,
+ * are refused: scoped lookups already fail them with EXDEV, and
+ * RESOLVE_NO_MAGICLINKS states it outright (ELOOP) should that change.
  */
 static int
 vfs_openat2(int rootfd, const char *rel, int flags, mode_t mode)
