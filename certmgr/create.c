@@ -108,7 +108,8 @@ cm_print_written(const struct cli *cli, const char *what, const char *name,
 	    kd);
 	if (x != NULL)
 		cm_info(cli, "  subject %s\n  names   %s\n  valid until %s, "
-		    "serial %s", ci.subject, ci.sans, ci.not_after, ci.serial);
+		    "serial %s", ci.subject, ci.sans[0] ? ci.sans : "-",
+		    ci.not_after, ci.serial);
 }
 
 static int

@@ -218,7 +218,8 @@ cs_pem_block(struct cs_dctx *c, int idx, const char *name, const char *header,
 			return cs_key_fail(c, what);
 		return cs_add_key(c, k);
 	}
-	if (strcmp(name, "EC PARAMETERS") == 0)
+	if (strcmp(name, "EC PARAMETERS") == 0 ||
+	    strcmp(name, "DSA PARAMETERS") == 0)
 		return 0;
 	if (strcmp(name, "OPENSSH PRIVATE KEY") == 0)
 		return cs_err(c->err, c->errlen, FTPS_EPARSE, "%s: %s is in "

@@ -37,6 +37,18 @@ static const struct cm_cmd cmds[] = {
 	  "CA's answer with: certmgr import ANSWER.crt --name NAME\n\n"
 	  SUBJECT_HELP
 	  "  --force            replace an existing NAME\n" },
+	{ "import", cm_import,
+	  "CERT [KEY] [--name NEW] [--passin SRC] [--force]",
+	  "Imports a certificate and its key into the folder as NAME.crt +\n"
+	  "NAME.key (+ NAME.chain for intermediates).  CERT and KEY may be\n"
+	  "PEM or DER, keys PKCS#8 (encrypted or not) or traditional, CERT a\n"
+	  "combined key+certificate PEM or a PKCS#12 (.p12/.pfx) file.  With\n"
+	  "no key given, a key already in the folder that matches is used.\n"
+	  "NAME is --name, else that key's name, else CERT's base name.\n\n"
+	  "  --name NEW         the NAME to import as\n"
+	  "  --passin SRC       passphrase: file:PATH, fd:N, stdin or prompt\n"
+	  "                     (default: asked on the terminal when needed)\n"
+	  "  --force            replace an existing NAME\n" },
 	{ "list", cm_list, "",
 	  "Lists every NAME: subject CN, SANs, issuer, key, not-after, days\n"
 	  "left, status (ok, expiring, expired, key-mismatch, missing-key,\n"
