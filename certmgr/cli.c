@@ -170,6 +170,7 @@ int
 cm_ensure_dir(const struct cli *cli, const char *dir)
 {
 	struct stat	 st;
+	char		 p[FTPS_PATH_MAX], *s;
 
 	if (stat(dir, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
@@ -180,6 +181,23 @@ cm_ensure_dir(const struct cli *cli, const char *dir)
 	if (errno != ENOENT) {
 		cm_error("%s: %s", dir, strerror(errno));
 		return -1;
+	}
+	/* Like mkdir -p; only the folder itself gets 0700. */
+	if (strlen(dir) >= sizeof(p)) {
+		cm_error("%s: path too long", dir);
+		return -1;
+	}
+	snprintf(p, sizeof(p), "%s", dir);
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) == -1 && errno != EEXIST) {
+			cm_error("%s: cannot create the folder: %s", p,
+			    strerror(errno));
+			return -1;
+		}
+		*s = '/';
 	}
 	if (mkdir(dir, 0700) == -1) {
 		cm_error("%s: cannot create the folder: %s", dir,

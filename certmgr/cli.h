@@ -173,6 +173,14 @@ void	 cm_state_load(const char *dir, const char *name, unsigned has,
 	    struct cm_state *);
 void	 cm_state_free(struct cm_state *);
 
+/*
+ * renew's link to ca.c: 1 when the folder's CA issued x (then ca is
+ * open with its key loaded), 0 when not, -1 after an error message.
+ */
+struct cs_ca;
+int	 cm_ca_for(const struct cli *, X509 *x, struct cs_ca *ca,
+	    struct cm_pass *pass);
+
 /* base name of a path without a known extension, as a NAME candidate. */
 int	 cm_basename(const char *path, char *out, size_t size);
 

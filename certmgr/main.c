@@ -64,6 +64,16 @@ static const struct cm_cmd cmds[] = {
 	{ "delete", cm_delete, "NAME [--yes]",
 	  "Deletes NAME's .crt, .key, .chain and .csr after asking.\n\n"
 	  "  --yes              do not ask\n" },
+	{ "ca", cm_ca, "init|sign|issue|revoke|crl|list ...",
+	  "The folder's private CA (ca/ in the certs folder, or --ca-dir).\n"
+	  "Run certmgr ca SUBCOMMAND --help for each.\n\n"
+	  "  ca init --cn CN [--key TYPE] [--days N] [--passout SRC]\n"
+	  "          [--crl-url URL]\n"
+	  "  ca sign CSR|NAME [--days N] [--server|--client] [--name NEW]\n"
+	  "  ca issue NAME --cn CN [--server|--client] [--san LIST]\n"
+	  "  ca revoke NAME|SERIAL [--reason R]\n"
+	  "  ca crl [--days N]\n"
+	  "  ca list\n" },
 };
 
 const struct cm_cmd *
