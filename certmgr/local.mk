@@ -8,5 +8,6 @@ certmgr_libcertstore_a_SOURCES += certmgr/csx509.h certmgr/csx509.c \
 bin_PROGRAMS += certmgr/certmgr
 certmgr_certmgr_SOURCES = certmgr/main.c certmgr/cli.h certmgr/cli.c \
 	certmgr/create.c certmgr/list.c certmgr/rename.c \
-	certmgr/import.c certmgr/ca.c
+	certmgr/import.c certmgr/ca.c certmgr/verify.c certmgr/renew.c \
+	certmgr/export.c
 certmgr_certmgr_LDADD = certmgr/libcertstore.a lib/libftps.a $(OPENSSL_LIBS)

@@ -64,6 +64,16 @@ static const struct cm_cmd cmds[] = {
 	{ "delete", cm_delete, "NAME [--yes]",
 	  "Deletes NAME's .crt, .key, .chain and .csr after asking.\n\n"
 	  "  --yes              do not ask\n" },
+	{ "verify", cm_verify,
+	  "NAME [--ca FILE] [--crl FILE] [--host HOST] [--purpose "
+	  "server|client]",
+	  "Verifies NAME's chain (NAME.chain as intermediates) against --ca,\n"
+	  "else the folder's CA and the system's trusted roots, and its key.\n"
+	  "Prints OpenSSL's reason on failure.\n\n"
+	  "  --ca FILE          trusted CA certificate(s), PEM\n"
+	  "  --crl FILE         check revocation against this CRL (PEM)\n"
+	  "  --host HOST        the certificate must match this name or IP\n"
+	  "  --purpose P        server (default) or client\n" },
 	{ "ca", cm_ca, "init|sign|issue|revoke|crl|list ...",
 	  "The folder's private CA (ca/ in the certs folder, or --ca-dir).\n"
 	  "Run certmgr ca SUBCOMMAND --help for each.\n\n"
@@ -74,6 +84,20 @@ static const struct cm_cmd cmds[] = {
 	  "  ca revoke NAME|SERIAL [--reason R]\n"
 	  "  ca crl [--days N]\n"
 	  "  ca list\n" },
+	{ "renew", cm_renew, "NAME [--days N] [--passin SRC]",
+	  "Renews NAME with the same key: re-signs its CSR with the folder's\n"
+	  "CA (revoking the old serial as superseded), or re-creates a\n"
+	  "self-signed certificate.\n\n"
+	  "  --days N           validity, 1 to 825 days (default 365)\n"
+	  "  --passin SRC       the CA key's passphrase source\n" },
+	{ "export", cm_export,
+	  "NAME --pkcs12 FILE [--passout SRC] [--force]",
+	  "Writes NAME's key, certificate and chain as a PKCS#12 file\n"
+	  "(AES-256, mode 0600) for clients such as FileZilla or WinSCP.\n\n"
+	  "  --pkcs12 FILE      the file to write\n"
+	  "  --passout SRC      its passphrase: file:PATH, fd:N, stdin or\n"
+	  "                     prompt (default: asked twice on the terminal)\n"
+	  "  --force            replace FILE\n" },
 };
 
 const struct cm_cmd *
