@@ -149,7 +149,7 @@ ca_open(const struct cli *cli, const char *cadir, struct cs_ca *ca,
 	}
 	if (needkey && (cs_ca_usable(ca, err, sizeof(err)) != 0 ||
 	    cs_ca_load_key(ca, &pass->cs, err, sizeof(err)) != 0)) {
-		cm_error("%s", err);
+		cm_error("%s", cm_pass_err(pass, err));
 		cs_ca_close(ca);
 		return -1;
 	}
@@ -728,7 +728,7 @@ ca_crl(struct cli *cli, int argc, char **argv)
 		goto out;
 	if (cs_ca_load_key(&ca, &pass.cs, err, sizeof(err)) != 0 ||
 	    cs_ca_crl(&ca, ndays, &crl, err, sizeof(err)) != 0) {
-		cm_error("%s", err);
+		cm_error("%s", cm_pass_err(&pass, err));
 		cs_ca_close(&ca);
 		goto out;
 	}
@@ -866,7 +866,7 @@ cm_ca_for(const struct cli *cli, X509 *x, struct cs_ca *ca,
 	}
 	if (cs_ca_usable(ca, err, sizeof(err)) != 0 ||
 	    cs_ca_load_key(ca, &pass->cs, err, sizeof(err)) != 0) {
-		cm_error("%s", err);
+		cm_error("%s", cm_pass_err(pass, err));
 		cs_ca_close(ca);
 		return -1;
 	}

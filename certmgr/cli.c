@@ -316,6 +316,26 @@ cm_pass_init(struct cm_pass *p, const char *spec, const char *opt,
 	return CM_USAGE;
 }
 
+static void	 pass_fail(struct cm_pass *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+pass_fail(struct cm_pass *p, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	p->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+cm_pass_err(const struct cm_pass *p, const char *err)
+{
+	return p != NULL && p->failed ? p->why : err;
+}
+
 static int
 cm_pass_fetch(struct cm_pass *p, const char *what)
 {
@@ -325,9 +345,11 @@ cm_pass_fetch(struct cm_pass *p, const char *what)
 
 	if (p->len >= 0)
 		return p->len;
+	if (p->failed)
+		return -1;
 	if (p->spec != NULL && strncmp(p->spec, "file:", 5) == 0) {
 		if ((fd = open(p->spec + 5, O_RDONLY | O_CLOEXEC)) == -1) {
-			cm_error("%s: %s", p->spec + 5, strerror(errno));
+			pass_fail(p, "%s: %s", p->spec + 5, strerror(errno));
 			return -1;
 		}
 		n = cm_read_line(fd, p->buf, sizeof(p->buf));
@@ -343,7 +365,7 @@ cm_pass_fetch(struct cm_pass *p, const char *what)
 		    "New passphrase" : "Passphrase", what);
 		n = cm_tty_pass(prompt, p->buf, sizeof(p->buf));
 		if (n == -2) {
-			cm_error("%s: a passphrase is needed and there is no "
+			pass_fail(p, "%s: a passphrase is needed and there is no "
 			    "terminal to ask it on: use %s file:PATH, fd:N or "
 			    "stdin", what, p->opt);
 			return -1;
@@ -355,7 +377,7 @@ cm_pass_fetch(struct cm_pass *p, const char *what)
 			if (m != n || memcmp(again, p->buf, (size_t)n) != 0) {
 				OPENSSL_cleanse(again, sizeof(again));
 				OPENSSL_cleanse(p->buf, sizeof(p->buf));
-				cm_error("%s: the two passphrases differ",
+				pass_fail(p, "%s: the two passphrases differ",
 				    what);
 				return -1;
 			}
@@ -363,14 +385,14 @@ cm_pass_fetch(struct cm_pass *p, const char *what)
 		}
 	}
 	if (n < 0) {
-		cm_error("%s %s: cannot read the passphrase: %s", p->opt,
+		pass_fail(p, "%s %s: cannot read the passphrase: %s", p->opt,
 		    p->spec ? p->spec : "prompt", strerror(errno));
 		OPENSSL_cleanse(p->buf, sizeof(p->buf));
 		return -1;
 	}
 	if (p->newpass && n < 4) {
 		OPENSSL_cleanse(p->buf, sizeof(p->buf));
-		cm_error("%s: the new passphrase must have at least 4 "
+		pass_fail(p, "%s: the new passphrase must have at least 4 "
 		    "characters", what);
 		return -1;
 	}
@@ -394,7 +416,11 @@ cm_pass_cb(void *arg, const char *what, int verify, char *buf, size_t size)
 int
 cm_pass_read(struct cm_pass *p, const char *what)
 {
-	return cm_pass_fetch(p, what) < 0 ? -1 : 0;
+	if (cm_pass_fetch(p, what) < 0) {
+		cm_error("%s", p->why);
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -187,7 +187,7 @@ cm_import(struct cli *cli, int argc, char **argv)
 	if (cs_decode_file(certf, &pass.cs, &cb, err, sizeof(err)) != 0 ||
 	    (keyf != NULL && cs_decode_file(keyf, &pass.cs, &kb, err,
 	    sizeof(err)) != 0)) {
-		cm_error("%s", err);
+		cm_error("%s", cm_pass_err(&pass, err));
 		goto out;
 	}
 	if (keyf != NULL && kb.key == NULL) {
