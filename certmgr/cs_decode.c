@@ -405,11 +405,11 @@ cs_decode(const char *label, const unsigned char *data, size_t len,
 	int		 r;
 
 	memset(b, 0, sizeof(*b));
-	if ((b->certs = sk_X509_new_null()) == NULL)
-		return cs_err(err, errlen, FTPS_ENOMEM, "%s: out of memory",
-		    label);
 	if (len == 0)
 		return cs_err(err, errlen, FTPS_EPARSE, "%s: empty file",
+		    label);
+	if ((b->certs = sk_X509_new_null()) == NULL)
+		return cs_err(err, errlen, FTPS_ENOMEM, "%s: out of memory",
 		    label);
 	memset(&c, 0, sizeof(c));
 	c.label = label;
