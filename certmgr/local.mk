@@ -15,3 +15,4 @@ certmgr_certmgr_LDADD = certmgr/libcertstore.a lib/libftps.a $(OPENSSL_LIBS)
 # CLI tests, checked with the openssl command (tests/certmgr/).
 TESTS += tests/certmgr/test_cli.sh
 EXTRA_DIST += tests/certmgr/test_cli.sh
+EXTRA_DIST += docs/certmgr.md
