@@ -820,7 +820,7 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 	X509			*x = NULL;
 	BIGNUM			*serial = NULL, *next = NULL;
 	BIO			*pem = NULL;
-	char			 hex[64], fname[96], line[80], *subj = NULL;
+	char			 hex[64], fname[96], line[112], *subj = NULL;
 	char			*p;
 	const ASN1_TIME		*na;
 	long			 plen;
@@ -920,8 +920,8 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 
 	/* 5. A fresh serial for openssl ca; ours are drawn each time. */
 	if (cs_serial_random(&next) == 0 &&
-	    cs_bn_hex(next, line, sizeof(line) - 1) == 0) {
-		strncat(line, "\n", sizeof(line) - strlen(line) - 1);
+	    cs_bn_hex(next, fname, sizeof(fname)) == 0) {
+		snprintf(line, sizeof(line), "%s\n", fname);
 		(void)cs_ca_put(ca, NULL, CA_SERIAL, line, strlen(line), 1,
 		    NULL, 0);
 	}
@@ -1097,7 +1097,8 @@ cs_ca_crl(struct cs_ca *ca, unsigned days, X509_CRL **out, char *err,
 		r = cs_err(err, errlen, FTPS_ENOMEM, "out of memory");
 		goto out;
 	}
-	strncat(hex, "\n", sizeof(hex) - strlen(hex) - 1);
+	hex[strlen(hex) + 1] = '\0';
+	hex[strlen(hex)] = '\n';
 	if ((pem = BIO_new(BIO_s_mem())) == NULL ||
 	    PEM_write_bio_X509_CRL(pem, crl) != 1 ||
 	    (plen = BIO_get_mem_data(pem, &p)) <= 0) {
