@@ -43,6 +43,7 @@ struct datachan {
 	struct bufferevent	*bev;
 	SSL			*ssl;
 	dc_cb			 cb;		/* a transfer waits */
+	int			 refused;	/* 522 sent: close_notify */
 };
 
 static struct datachan *
@@ -100,7 +101,13 @@ dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 	unsigned long	 e;
 
 	if (what & BEV_EVENT_CONNECTED) {
+		/*
+		 * Even a refused connection ends with close_notify, so the
+		 * client reads a clean EOF and then the 522 on the control
+		 * connection (Python's ftplib otherwise loses sync).
+		 */
 		if (tls_data_check(s, dc->ssl, &why) != 0) {
+			dc->refused = 1;
 			sess_log(s, LOG_LVL_WARN, "data tls refused: %s", why);
 			dc_fail(s, 522, why);
 			return;
@@ -455,6 +462,8 @@ dc_close(struct session *s, int graceful)
 	if (dc == NULL)
 		return;
 	s->dc = NULL;
+	if (dc->refused)
+		graceful = 1;
 	dc_stop_listening(dc);
 	if (dc->wait_ev != NULL)
 		event_free(dc->wait_ev);

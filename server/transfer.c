@@ -149,7 +149,8 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	sess_log(s, ok ? LOG_LVL_INFO : LOG_LVL_WARN,
 	    "%s path=%s bytes=%llu secs=%.3f result=%s", x->verb,
 	    x->vp.display, x->bytes, xfer_secs(x), result);
-	dc_close(s, ok && !xfer_is_upload(x));
+	/* Python's unwrap() waits for our close_notify after uploads too. */
+	dc_close(s, ok);
 	xfer_free(x);
 	sess_reply(s, code, "%s", text);
 	sess_arm_timer(s);
