@@ -128,6 +128,7 @@ cmd_active(struct session *s, const struct sockaddr_storage *ss)
 		return;
 	}
 	dc_active(s, ss);
+	tls_refresh_ticket(s);
 	sess_reply(s, 200, "%s command successful.", "PORT");
 }
 

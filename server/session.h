@@ -104,7 +104,6 @@ struct session {
 
 	/* TLS and the RFC 4217 data-channel binding. */
 	unsigned char		 token[SESS_TOKEN_LEN];
-	time_t			 ticket_time;	/* last ticket issued */
 	struct tls_ref		 ctl_ref, data_ref;
 
 	struct datachan		*dc;

@@ -76,7 +76,6 @@ tls_ticket_gen_cb(SSL *ssl, void *arg)
 	    !SSL_SESSION_set1_ticket_appdata(sess, ref->s->token,
 	    sizeof(ref->s->token)))
 		return 0;
-	ref->s->ticket_time = time(NULL);
 	return 1;
 }
 
@@ -210,8 +209,6 @@ tls_ctrl_ready(struct session *s, SSL *ssl)
 	if ((sess = SSL_get0_session(ssl)) != NULL)
 		SSL_SESSION_set1_ticket_appdata(sess, s->token,
 		    sizeof(s->token));
-	if (s->ticket_time == 0)
-		s->ticket_time = time(NULL);
 	sess_log(s, LOG_LVL_INFO, "tls %s %s", SSL_get_version(ssl),
 	    SSL_get_cipher_name(ssl));
 }
@@ -230,6 +227,8 @@ tls_data_check(struct session *s, SSL *ssl, const char **why)
 	reused = SSL_session_reused(ssl);
 	if ((sess = SSL_get0_session(ssl)) != NULL)
 		SSL_SESSION_get0_ticket_appdata(sess, &data, &len);
+	sess_log(s, LOG_LVL_DEBUG, "data tls %s reused=%d appdata=%zu",
+	    SSL_get_version(ssl), reused, len);
 	if (reused && len == sizeof(s->token) &&
 	    memcmp(data, s->token, len) == 0)
 		return 0;
@@ -253,9 +252,14 @@ tls_refresh_ticket(struct session *s)
 {
 	SSL	*ssl = sess_ssl(s);
 
+	/*
+	 * TLS 1.3 clients that keep a session cache (curl, OpenSSL's
+	 * SSL_SESS_CACHE_CLIENT) use a ticket once and drop it, and data
+	 * connections issue none: a fresh ticket on the control connection,
+	 * read by the client with this reply, lets the next data connection
+	 * resume, however many transfers and hours the session lasts.
+	 */
 	if (ssl == NULL || SSL_version(ssl) < TLS1_3_VERSION)
-		return;
-	if (time(NULL) - s->ticket_time < FTPS_TICKET_LIFETIME / 2)
 		return;
 	if (SSL_new_session_ticket(ssl) == 1)
 		sess_log(s, LOG_LVL_DEBUG, "fresh session ticket queued");

@@ -31,9 +31,10 @@ void		 tls_ctrl_ready(struct session *, SSL *);
  */
 int		 tls_data_check(struct session *, SSL *, const char **why);
 /*
- * TLS 1.3: hands out a fresh ticket on the control connection when the
- * last one is older than half its lifetime, so hours-long sessions can
- * still resume on new data connections.  Call before a PASV/EPSV reply.
+ * TLS 1.3: queues a fresh ticket on the control connection, sent ahead of
+ * the next reply, so the next data connection can resume even with
+ * clients that use each ticket once (curl) and in hours-long sessions.
+ * Call before the PASV/EPSV/PORT/EPRT reply.
  */
 void		 tls_refresh_ticket(struct session *);
 /* The OpenSSL error queue as one line (for logs), emptied. */
