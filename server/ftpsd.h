@@ -104,7 +104,4 @@ void	 ipc_free(struct ftpsd *);
 /* datachan.c: frees every data connection still being taken down. */
 void	 dc_linger_free_all(struct ftpsd *);
 
-/* main.c: ends the loop once the last session is gone while stopping. */
-void	 ftpsd_session_gone(struct ftpsd *);
-
 #endif

@@ -133,13 +133,6 @@ daemonize(void)
 	}
 }
 
-void
-ftpsd_session_gone(struct ftpsd *ctx)
-{
-	if (ctx->stopping && TAILQ_EMPTY(&ctx->sessions) && ctx->base != NULL)
-		event_base_loopbreak(ctx->base);
-}
-
 static void
 stop_grace_cb(evutil_socket_t fd, short what, void *arg)
 {

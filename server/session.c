@@ -268,7 +268,9 @@ sess_free(struct session *s)
 	ipc_del(ctx, &s->peer);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
-	ftpsd_session_gone(ctx);
+	/* Shutting down: the loop ends with the last session. */
+	if (ctx->stopping && TAILQ_EMPTY(&ctx->sessions) && ctx->base != NULL)
+		event_base_loopbreak(ctx->base);
 }
 
 static size_t
