@@ -187,6 +187,11 @@ ftpsd_free(struct ftpsd *ctx)
 	if (ctx->stop_ev != NULL)
 		event_free(ctx->stop_ev);
 	ipc_free(ctx);
+	/* bufferevents are finalized by the loop: let it run them. */
+	if (ctx->base != NULL) {
+		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
+		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
+	}
 	SSL_CTX_free(ctx->ssl_ctx);
 	if (ctx->base != NULL)
 		event_base_free(ctx->base);
