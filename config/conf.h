@@ -7,6 +7,7 @@
 #ifndef FTPS_CONF_H
 #define FTPS_CONF_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "ftps_limits.h"
@@ -14,6 +15,9 @@
 enum conf_tls	{ CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 enum conf_reuse	{ CONF_REUSE_OFF, CONF_REUSE_OPTIONAL, CONF_REUSE_REQUIRED };
 enum conf_log	{ CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_SYSLOG };
+
+#define CONF_NKEYS	23		/* rows of the key table in conf.c */
+#define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
 
 struct conf {
 	/* Where to listen. */
@@ -51,27 +55,61 @@ struct conf {
 	/* Logging. */
 	enum conf_log	 log;			/* auto: stderr with -f */
 	int		 log_debug;		/* off */
+
+	/*
+	 * Where each key (in table order, see conf_key_name) was last set:
+	 * 0 built-in default, CONF_LINE_ARG from -o, else the line number.
+	 * conf_check uses it to point its messages at a line.
+	 */
+	unsigned	 c_line[CONF_NKEYS];
 };
 
 /* Fills in every built-in default; 0 or FTPS_ENOMEM. */
 int	 conf_init(struct conf *);
 /*
- * Applies one "key", "value" pair.  file and line only label errors
- * ("-o" for command-line overrides).  Prints "FILE:LINE: message" to
- * errf and returns FTPS_EPARSE for an unknown key or bad value.
+ * Applies one "key", "value" pair (value already trimmed).  file and
+ * line label errors ("-o" or NULL for command-line overrides); a
+ * relative certs_dir or users_file is resolved against the directory of
+ * file (the current directory for "-o") and stored absolute.  An empty
+ * value unsets the keys whose default is "unset" (certificate,
+ * pasv_address, anonymous_root) and is an error for the others.  Prints
+ * "FILE:LINE: message" to errf (may be NULL) and returns FTPS_EPARSE for
+ * an unknown key or bad value (the field is then left as it was), or
+ * FTPS_ENOMEM.
  */
 int	 conf_set(struct conf *, const char *key, const char *value,
 	    const char *file, unsigned line, FILE *errf);
-/* "key=value" from the command line (ftpsd -o). */
+/*
+ * "key=value" from the command line (ftpsd -o); blanks around '=' are
+ * allowed.  Errors read "-o: message".  Apply these after conf_load so
+ * that they override the file.
+ */
 int	 conf_set_arg(struct conf *, const char *kv, FILE *errf);
 /*
  * Reads a whole file on top of what conf holds.  Every bad line is
- * reported (not only the first); returns 0 or the negative count of
- * errors (FTPS_ESYS when the file cannot be opened, after printing why).
+ * reported (not only the first): unknown key, bad value, a key set twice
+ * in the file, a line over FTPS_CONF_LINE_MAX bytes, control bytes.
+ * Returns 0 or the negative count of errors (FTPS_ESYS when the file
+ * cannot be opened or is not a regular file, after printing why; the
+ * count and the codes overlap, so treat any non-zero as failure).  After
+ * a failure conf holds a mix of old and new values: discard it.
  */
 int	 conf_load(struct conf *, const char *path, FILE *errf);
-/* Cross-key checks (pasv range order, anonymous_root set...). */
+/*
+ * Cross-key checks (pasv range order, anonymous_root set...) and a
+ * re-check of every field, so a conf filled in by code is held to the
+ * same rules.  Reports every problem; 0 or the negative count.
+ */
 int	 conf_check(const struct conf *, const char *file, FILE *errf);
+/* Frees what conf owns and zeroes it; safe on a zeroed conf. */
 void	 conf_free(struct conf *);
+/* Name of key i of the table, or NULL for i >= CONF_NKEYS. */
+const char	*conf_key_name(size_t i);
+/*
+ * The value of key i as the file would spell it ("022", "on", "0.0.0.0,
+ * ::", "" when unset), so conf_set(key, buf) reproduces it.  0,
+ * FTPS_ETOOBIG (buf left empty) or FTPS_EPARSE for a bad i.
+ */
+int	 conf_value(const struct conf *, size_t i, char *buf, size_t len);
 
 #endif

@@ -1,10 +1,13 @@
 /*
  * Accounts: the users file and password checks.
  *
- * users_file lines are "name:hash:home:perms[:more fields]" with crypt(3)
- * hashes (yescrypt, bcrypt, sha512crypt); perms is "r" or "rw".  '#'
- * comments and blank lines are skipped.  A malformed line is reported as
- * "FILE:LINE: message" and that user is not loaded; the rest load.
+ * users_file lines are "name:hash:home:perms[:method]" with crypt(3)
+ * hashes (yescrypt, gost-yescrypt, bcrypt, sha512crypt); perms is "r" or
+ * "rw"; method, when present, must be "password".  '#' comments and blank
+ * lines are skipped.  A malformed line is reported as "FILE:LINE: message"
+ * and that user is not loaded; the rest load.  A hash starting with '!' or
+ * '*' marks a disabled account: it is loaded but never authenticates.
+ * docs/users.md describes the format.
  *
  * Hashing takes tens of milliseconds, so checks run on a small thread pool
  * and complete back on the event loop.
@@ -14,26 +17,49 @@
 
 #include <stdio.h>
 
+#include "ftps_limits.h"
+
 struct event_base;
 
 #define PERM_READ	0x01
 #define PERM_WRITE	0x02
+
+/* How an account logs in: the 5th users_file field. */
+enum auth_method {
+	AUTH_METHOD_PASSWORD = 0	/* "password", the default */
+};
+
+/*
+ * Longest users_file line accepted, newline excluded: a name, the longest
+ * crypt(3) output (CRYPT_OUTPUT_SIZE), a home path, perms, method and the
+ * separators.
+ */
+#define AUTH_LINE_MAX	(FTPS_USER_MAX + 384 + FTPS_PATH_MAX + 64)
 
 struct user {
 	char		*name;		/* owned */
 	char		*hash;		/* owned; crypt(3) form */
 	char		*home;		/* owned; absolute */
 	unsigned	 perms;		/* PERM_* */
+	int		 disabled;	/* hash starts with '!' or '*' */
+	enum auth_method method;
 };
 
 struct userdb;
 
-/* 0, FTPS_ESYS (file unreadable, reason printed) or FTPS_ENOMEM. */
+/*
+ * 0, FTPS_ESYS (file unreadable, reason printed) or FTPS_ENOMEM; the db is
+ * NULL on error.  Bad lines do not fail the load: each is printed to errf
+ * (may be NULL) and counted, see auth_users_errors().  At most
+ * FTPS_USERS_MAX users load.  Messages never contain a hash.
+ */
 int		 auth_users_load(const char *path, struct userdb **,
 		    FILE *errf);
-/* NULL when absent.  Valid until auth_users_free(). */
+/* NULL when absent.  Valid until auth_users_free().  O(1) expected. */
 const struct user *auth_user_find(const struct userdb *, const char *name);
 size_t		 auth_users_count(const struct userdb *);
+/* Lines reported as bad by auth_users_load() (ftpsd -t exits 2 on any). */
+size_t		 auth_users_errors(const struct userdb *);
 void		 auth_users_free(struct userdb *);
 /* A deep copy a session can keep across a reload; NULL on ENOMEM. */
 struct user	*auth_user_dup(const struct user *);
@@ -45,23 +71,45 @@ struct auth_job;
 /* ok is 1 when the password matched, else 0.  Runs on the loop thread. */
 typedef void	(*auth_done_cb)(int ok, void *arg);
 
+/*
+ * Starts nthreads workers (0: FTPS_AUTH_THREADS) and makes the dummy hash
+ * for unknown users (yescrypt, default cost).  Completions are delivered
+ * through an eventfd read by an event on base; evthread_use_pthreads() is
+ * not needed.  0, FTPS_ENOMEM, FTPS_ESYS or FTPS_ETLS (no randomness).
+ */
 int		 auth_pool_new(struct event_base *, unsigned nthreads,
 		    struct auth_pool **);
-/* Cancels pending jobs (their callbacks never run) and joins threads. */
+/*
+ * Cancels pending jobs (their callbacks never run) and joins threads; a
+ * running check is finished first.  Job handles are invalid afterwards.
+ * Call from the loop thread, not from inside an auth_done_cb.
+ */
 void		 auth_pool_free(struct auth_pool *);
 /*
  * Queues a check of password against hash.  hash NULL (unknown user) is
  * checked against a dummy hash of the same cost and always fails, so the
- * reply timing does not tell which names exist.  The password is copied
- * and cleansed after use.  0, FTPS_ETOOBIG (queue full) or FTPS_ENOMEM.
+ * reply timing does not tell which names exist; so is a disabled ('!' or
+ * '*') hash and a password longer than FTPS_PASS_MAX.  The password is
+ * copied and cleansed after use.  cb runs once, on the loop thread, unless
+ * the job is cancelled first; the job handle is invalid once cb started.
+ * 0, FTPS_ETOOBIG (FTPS_AUTH_QUEUE_MAX checks in flight) or FTPS_ENOMEM.
  */
 int		 auth_check(struct auth_pool *, const char *hash,
 		    const char *password, auth_done_cb, void *arg,
 		    struct auth_job **);
-/* The callback of job will never run; the job is freed by the pool. */
+/*
+ * From the loop thread, before its callback ran: the callback of job will
+ * never run; the job is freed by the pool.  NULL is ignored.
+ */
 void		 auth_cancel(struct auth_job *);
+/* Checks queued, running or awaiting delivery (0: idle). */
+size_t		 auth_pool_pending(const struct auth_pool *);
 
-/* A yescrypt hash of password into out.  0 or FTPS_ESYS. */
+/*
+ * A yescrypt hash (default cost, random salt) of password into out, which
+ * needs about 128 bytes.  0, FTPS_EPARSE (empty password), FTPS_ETOOBIG
+ * (password longer than FTPS_PASS_MAX, or out too small) or FTPS_ESYS.
+ */
 int		 auth_hash_password(const char *password, char *out,
 		    size_t outlen);
 

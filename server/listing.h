@@ -27,7 +27,11 @@ const char	*ls_skip_options(const char *arg);
  * Lists what vp names: a directory's entries (LIST, NLST, MLSD), or the
  * single entry for a file (LIST, NLST, MLST).  MLSD of a non-directory is
  * FTPS_EPARSE (RFC 3659 7.2: 501).  writable selects the "perm" fact.
- * 0 or an FTPS_E code; out holds only complete lines.
+ * Lines are appended to out, each ending in CRLF; the MLST line starts
+ * with the space of RFC 3659 7.2, the caller adds "250-" and "250 End".
+ * Entries are sorted bytewise; dot-files are listed (not "." and "..");
+ * names holding CR or LF are left out.  0 or an FTPS_E code: FTPS_ETOOBIG
+ * when out's bound is hit; on any error out is emptied.
  */
 int		 ls_format(struct vfs *, const struct vpath *, enum ls_style,
 		    int writable, struct buf *out);

@@ -42,8 +42,11 @@ const char	*vfs_normalize(const char *cwd, const char *in, char *out,
 
 /*
  * Resolves arg beneath the root: opens the parent directory, fills vp.
- * 0, FTPS_EPARSE (bad name), FTPS_ENOENT (parent missing),
- * FTPS_EDENIED (escape attempt) or FTPS_ESYS.
+ * 0, FTPS_EPARSE (bad name), FTPS_ETOOBIG (path or a component too
+ * long), FTPS_ENOENT (parent missing), FTPS_EDENIED (escape attempt or
+ * symlink loop) or FTPS_ESYS.  The root itself resolves to name "." with
+ * dirfd a new descriptor of the root: mkdirat/unlinkat/renameat of "."
+ * fail, so the root can never be removed or replaced.
  */
 int		 vfs_resolve(struct vfs *, const char *arg, struct vpath *);
 void		 vpath_free(struct vpath *);
@@ -56,14 +59,28 @@ int		 vfs_open(struct vfs *, const struct vpath *, int flags,
 		    mode_t mode, int *fd);
 /* stat(2) of what vp names, resolved beneath the root. */
 int		 vfs_stat(struct vfs *, const struct vpath *, struct stat *);
-/* CWD: checks arg is a directory beneath the root and makes it the cwd. */
+/* lstat(2) of vp itself: a final symlink is not followed. */
+int		 vfs_lstat(const struct vpath *, struct stat *);
+/*
+ * stat(2) of a virtual path that vfs_normalize() already produced
+ * (absolute, from the virtual root), resolved beneath the root.
+ */
+int		 vfs_stat_path(struct vfs *, const char *path, struct stat *);
+/*
+ * CWD: checks arg is a directory beneath the root and makes it the cwd.
+ * A non-directory is FTPS_ESYS with errno ENOTDIR.
+ */
 int		 vfs_chdir(struct vfs *, const char *arg);
 
 /*
  * Creates a unique temporary file beside vp (same directory, so that
- * renameat() over the target is atomic) with mode 0666 & ~umask.
- * tmpname receives its name within vp->dirfd.
+ * renameat() over the target is atomic) with mode 0666 & ~umask, opened
+ * O_WRONLY.  tmpname (at least VFS_TMPNAME_SIZE bytes) receives its name
+ * within vp->dirfd: VFS_TMP_PREFIX and six random letters or digits.
+ * Listings show these files like any other (docs/vfs.md).
  */
+#define VFS_TMP_PREFIX		".ftpsd-upload."
+#define VFS_TMPNAME_SIZE	(sizeof(VFS_TMP_PREFIX) + 6)
 int		 vfs_mktemp(const struct vpath *, char *tmpname, size_t len,
 		    int *fd);
 

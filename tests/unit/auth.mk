@@ -1,1 +1,6 @@
-# Build fragment: filled in by the module's own commits.
+# tests/unit/auth.mk: users file parsing and the password-check pool.
+check_PROGRAMS += tests/unit/check_auth
+tests_unit_check_auth_SOURCES = tests/unit/check_auth.c tests/unit/runner.c
+tests_unit_check_auth_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_auth_LDADD = server/libauth.a lib/libftps.a $(UNIT_LDADD)
+TESTS += tests/unit/check_auth

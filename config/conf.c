@@ -1,0 +1,1049 @@
+/*
+ * ftpsd.conf parser.  One table row per key says how its value is parsed,
+ * where it is stored and what range it may take; conf_check() then looks
+ * at the keys together.  No state lives outside struct conf, so the daemon
+ * can hold the running configuration and a reloaded one at once.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+#include "parse.h"
+
+#ifndef FTPS_CERTSDIR
+#error "FTPS_CERTSDIR must come from AM_CPPFLAGS"
+#endif
+#ifndef FTPS_SYSCONFDIR
+#error "FTPS_SYSCONFDIR must come from AM_CPPFLAGS"
+#endif
+
+#define CONF_SHOW_MAX	80	/* bytes of a bad value quoted in a message */
+#define CONF_SUGGEST_MAX 64	/* longest unknown key we look for a match */
+#define CONF_TIMEOUT_MAX 86400	/* one day, in seconds */
+#define CONF_CLIENTS_MAX 100000
+#define CONF_THREADS_MAX 64
+
+/* Where a value came from: labels messages and anchors relative paths. */
+struct conf_src {
+	const char	*file;		/* a path, or "-o" */
+	unsigned	 line;		/* 0 none, CONF_LINE_ARG from -o */
+	int		 in_file;	/* relative paths beside file, not cwd */
+};
+
+struct conf_word {
+	const char	*w_name;
+	int		 w_val;
+};
+
+struct conf_key {
+	const char		*k_name;
+	int			(*k_set)(struct conf *, const struct conf_key *,
+				    const char *, const struct conf_src *,
+				    FILE *);
+	size_t			 k_off;		/* of the field in conf */
+	unsigned long		 k_min, k_max;	/* numbers */
+	const struct conf_word	*k_words;	/* enums, NULL-terminated */
+	int			 k_flags;
+};
+#define CK_UNSET	0x01	/* an empty value restores the unset default */
+#define CK_RELATIVE	0x02	/* a relative path is resolved, not refused */
+#define CK_ZERO_OFF	0x04	/* 0 means "off" (messages say so) */
+
+/* Indices into keys[]; conf_check names keys through them. */
+enum {
+	K_LISTEN, K_EXPLICIT_PORT, K_IMPLICIT_PORT, K_TLS, K_DATA_TLS,
+	K_DATA_REUSE, K_CERTS_DIR, K_CERTIFICATE, K_PASV_MIN, K_PASV_MAX,
+	K_PASV_ADDRESS, K_USERS_FILE, K_ANONYMOUS, K_ANONYMOUS_ROOT,
+	K_MAX_CLIENTS, K_MAX_PER_IP, K_IDLE_TIMEOUT, K_LOGIN_TIMEOUT,
+	K_DATA_TIMEOUT, K_AUTH_THREADS, K_FILE_UMASK, K_LOG, K_LOG_DEBUG,
+	K_COUNT
+};
+
+static int	set_uint(struct conf *, const struct conf_key *, const char *,
+		    const struct conf_src *, FILE *);
+static int	set_umask(struct conf *, const struct conf_key *,
+		    const char *, const struct conf_src *, FILE *);
+static int	set_bool(struct conf *, const struct conf_key *, const char *,
+		    const struct conf_src *, FILE *);
+static int	set_enum(struct conf *, const struct conf_key *, const char *,
+		    const struct conf_src *, FILE *);
+static int	set_path(struct conf *, const struct conf_key *, const char *,
+		    const struct conf_src *, FILE *);
+static int	set_name(struct conf *, const struct conf_key *, const char *,
+		    const struct conf_src *, FILE *);
+static int	set_ipv4(struct conf *, const struct conf_key *, const char *,
+		    const struct conf_src *, FILE *);
+static int	set_listen(struct conf *, const struct conf_key *,
+		    const char *, const struct conf_src *, FILE *);
+
+static const struct conf_word tls_words[] = {
+	{ "required", CONF_TLS_REQUIRED },
+	{ "optional", CONF_TLS_OPTIONAL },
+	{ "off", CONF_TLS_OFF },
+	{ NULL, 0 }
+};
+/* Clear data is "optional"; an "off" that forbade PROT P makes no sense. */
+static const struct conf_word data_tls_words[] = {
+	{ "required", CONF_TLS_REQUIRED },
+	{ "optional", CONF_TLS_OPTIONAL },
+	{ NULL, 0 }
+};
+static const struct conf_word reuse_words[] = {
+	{ "required", CONF_REUSE_REQUIRED },
+	{ "optional", CONF_REUSE_OPTIONAL },
+	{ "off", CONF_REUSE_OFF },
+	{ NULL, 0 }
+};
+static const struct conf_word log_words[] = {
+	{ "auto", CONF_LOG_AUTO },
+	{ "stderr", CONF_LOG_STDERR },
+	{ "syslog", CONF_LOG_SYSLOG },
+	{ NULL, 0 }
+};
+
+#define OFF(f)	offsetof(struct conf, f)
+
+static const struct conf_key keys[] = {
+	[K_LISTEN] = { "listen_addresses", set_listen, OFF(listen),
+	    0, 0, NULL, 0 },
+	[K_EXPLICIT_PORT] = { "explicit_port", set_uint, OFF(explicit_port),
+	    0, 65535, NULL, CK_ZERO_OFF },
+	[K_IMPLICIT_PORT] = { "implicit_port", set_uint, OFF(implicit_port),
+	    0, 65535, NULL, CK_ZERO_OFF },
+	[K_TLS] = { "tls", set_enum, OFF(tls),
+	    0, 0, tls_words, 0 },
+	[K_DATA_TLS] = { "data_tls", set_enum, OFF(data_tls),
+	    0, 0, data_tls_words, 0 },
+	[K_DATA_REUSE] = { "data_session_reuse", set_enum,
+	    OFF(data_session_reuse), 0, 0, reuse_words, 0 },
+	[K_CERTS_DIR] = { "certs_dir", set_path, OFF(certs_dir),
+	    0, 0, NULL, CK_RELATIVE },
+	[K_CERTIFICATE] = { "certificate", set_name, OFF(certificate),
+	    1, FTPS_CERTNAME_MAX, NULL, CK_UNSET },
+	[K_PASV_MIN] = { "pasv_min_port", set_uint, OFF(pasv_min_port),
+	    1024, 65535, NULL, 0 },
+	[K_PASV_MAX] = { "pasv_max_port", set_uint, OFF(pasv_max_port),
+	    1024, 65535, NULL, 0 },
+	[K_PASV_ADDRESS] = { "pasv_address", set_ipv4, OFF(pasv_address),
+	    0, 0, NULL, CK_UNSET },
+	[K_USERS_FILE] = { "users_file", set_path, OFF(users_file),
+	    0, 0, NULL, CK_RELATIVE },
+	[K_ANONYMOUS] = { "anonymous", set_bool, OFF(anonymous),
+	    0, 0, NULL, 0 },
+	[K_ANONYMOUS_ROOT] = { "anonymous_root", set_path,
+	    OFF(anonymous_root), 0, 0, NULL, CK_UNSET },
+	[K_MAX_CLIENTS] = { "max_clients", set_uint, OFF(max_clients),
+	    1, CONF_CLIENTS_MAX, NULL, 0 },
+	[K_MAX_PER_IP] = { "max_clients_per_ip", set_uint,
+	    OFF(max_clients_per_ip), 1, CONF_CLIENTS_MAX, NULL, 0 },
+	[K_IDLE_TIMEOUT] = { "idle_timeout", set_uint, OFF(idle_timeout),
+	    1, CONF_TIMEOUT_MAX, NULL, 0 },
+	[K_LOGIN_TIMEOUT] = { "login_timeout", set_uint, OFF(login_timeout),
+	    1, CONF_TIMEOUT_MAX, NULL, 0 },
+	[K_DATA_TIMEOUT] = { "data_timeout", set_uint, OFF(data_timeout),
+	    1, CONF_TIMEOUT_MAX, NULL, 0 },
+	[K_AUTH_THREADS] = { "auth_threads", set_uint, OFF(auth_threads),
+	    1, CONF_THREADS_MAX, NULL, 0 },
+	[K_FILE_UMASK] = { "file_umask", set_umask, OFF(file_umask),
+	    0, 0777, NULL, 0 },
+	[K_LOG] = { "log", set_enum, OFF(log),
+	    0, 0, log_words, 0 },
+	[K_LOG_DEBUG] = { "log_debug", set_bool, OFF(log_debug),
+	    0, 0, NULL, 0 },
+};
+
+_Static_assert(sizeof(keys) / sizeof(keys[0]) == K_COUNT,
+    "every key index has a row");
+_Static_assert(K_COUNT == CONF_NKEYS, "CONF_NKEYS matches the table");
+/* set_enum stores through an int *. */
+_Static_assert(sizeof(enum conf_tls) == sizeof(int) &&
+    sizeof(enum conf_reuse) == sizeof(int) &&
+    sizeof(enum conf_log) == sizeof(int), "enums are int-sized");
+
+#define FIELD(c, k, type)	((type *)(void *)((char *)(c) + (k)->k_off))
+#define CFIELD(c, k, type)	\
+	((const type *)(const void *)((const char *)(c) + (k)->k_off))
+
+static void	conf_err(FILE *, const char *, unsigned, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+
+static void
+conf_err(FILE *errf, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (errf == NULL)
+		return;
+	if (file == NULL)
+		file = "configuration";
+	if (line == 0 || line == CONF_LINE_ARG)
+		fprintf(errf, "%s: ", file);
+	else
+		fprintf(errf, "%s:%u: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(errf, fmt, ap);
+	va_end(ap);
+	fputc('\n', errf);
+}
+
+/* A value as it may appear in a message: bounded, control bytes escaped. */
+static const char *
+show(char *dst, size_t len, const char *s)
+{
+	return log_safe(dst, len, s);
+}
+
+/* Levenshtein distance, ASCII case folded; SIZE_MAX for long strings. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), i, j, d, sub;
+	size_t	 prev[CONF_SUGGEST_MAX + 1], cur[CONF_SUGGEST_MAX + 1];
+	int	 ca, cb;
+
+	if (la > CONF_SUGGEST_MAX || lb > CONF_SUGGEST_MAX)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		ca = a[i - 1] >= 'A' && a[i - 1] <= 'Z' ? a[i - 1] + 32 :
+		    a[i - 1];
+		for (j = 1; j <= lb; j++) {
+			cb = b[j - 1];
+			sub = prev[j - 1] + (ca != cb);
+			d = prev[j] + 1 < cur[j - 1] + 1 ? prev[j] + 1 :
+			    cur[j - 1] + 1;
+			cur[j] = d < sub ? d : sub;
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(prev[0]));
+	}
+	return prev[lb];
+}
+
+/*
+ * The known key an unknown one most likely meant, or NULL:
+ * 1. the nearest by edit distance, if within a typo's reach: one edit,
+ *    or one per four characters for long keys ("foo" is not "log");
+ * 2. else the only key that contains it ("umask" -> "file_umask").
+ */
+static const char *
+conf_suggest(const char *key)
+{
+	const char	*best = NULL, *sub = NULL;
+	size_t		 i, d, bestd = SIZE_MAX, len = strlen(key), nsub = 0;
+
+	for (i = 0; i < K_COUNT; i++) {
+		d = edit_distance(key, keys[i].k_name);
+		if (d < bestd) {
+			bestd = d;
+			best = keys[i].k_name;
+		}
+		if (len >= 4 && strstr(keys[i].k_name, key) != NULL) {
+			sub = keys[i].k_name;
+			nsub++;
+		}
+	}
+	if (bestd <= 1 || (bestd != SIZE_MAX && bestd <= len / 4))
+		return best;
+	return nsub == 1 ? sub : NULL;
+}
+
+static int
+conf_find(const char *key)
+{
+	int	 i;
+
+	for (i = 0; i < K_COUNT; i++)
+		if (strcmp(keys[i].k_name, key) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+conf_key_name(size_t i)
+{
+	return i < K_COUNT ? keys[i].k_name : NULL;
+}
+
+int
+conf_value(const struct conf *c, size_t i, char *buf, size_t len)
+{
+	const struct conf_key	*k;
+	const struct conf_word	*w;
+	const char		*str = NULL;
+	size_t			 off = 0;
+	int			 j, n = 0;
+
+	if (len == 0)
+		return FTPS_ETOOBIG;
+	buf[0] = '\0';
+	if (i >= K_COUNT)
+		return FTPS_EPARSE;
+	k = &keys[i];
+	if (k->k_set == set_listen) {
+		for (j = 0; j < c->nlisten; j++) {
+			n = snprintf(buf + off, len - off, "%s%s",
+			    j == 0 ? "" : ", ", c->listen[j]);
+			if (n < 0 || (size_t)n >= len - off) {
+				buf[0] = '\0';
+				return FTPS_ETOOBIG;
+			}
+			off += (size_t)n;
+		}
+		return 0;
+	} else if (k->k_set == set_uint)
+		n = snprintf(buf, len, "%u", *CFIELD(c, k, unsigned));
+	else if (k->k_set == set_umask)
+		n = snprintf(buf, len, "%03o", *CFIELD(c, k, unsigned));
+	else if (k->k_set == set_bool)
+		n = snprintf(buf, len, "%s", *CFIELD(c, k, int) ? "on" : "off");
+	else if (k->k_set == set_enum) {
+		for (w = k->k_words; w->w_name != NULL; w++)
+			if (w->w_val == *CFIELD(c, k, int))
+				str = w->w_name;
+		n = snprintf(buf, len, "%s", str != NULL ? str : "invalid");
+	} else {
+		str = *CFIELD(c, k, char *);
+		n = snprintf(buf, len, "%s", str != NULL ? str : "");
+	}
+	if (n < 0 || (size_t)n >= len) {
+		buf[0] = '\0';
+		return FTPS_ETOOBIG;
+	}
+	return 0;
+}
+
+static int
+set_uint(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	char		 sv[CONF_SHOW_MAX];
+	unsigned long	 n;
+
+	if (parse_uint(v, k->k_min, k->k_max, &n) != 0) {
+		if (k->k_flags & CK_ZERO_OFF)
+			conf_err(errf, src->file, src->line,
+			    "%s: \"%s\" is not a number from 1 to %lu, "
+			    "or 0 for off", k->k_name,
+			    show(sv, sizeof(sv), v), k->k_max);
+		else
+			conf_err(errf, src->file, src->line,
+			    "%s: \"%s\" is not a number from %lu to %lu",
+			    k->k_name, show(sv, sizeof(sv), v), k->k_min,
+			    k->k_max);
+		return FTPS_EPARSE;
+	}
+	*FIELD(c, k, unsigned) = (unsigned)n;
+	return 0;
+}
+
+/* Always octal, as umask(1) reads it: "022", "0022" and "22" agree. */
+static int
+set_umask(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	char		 sv[CONF_SHOW_MAX];
+	unsigned long	 n = 0;
+	const char	*p;
+
+	for (p = v; *p >= '0' && *p <= '7' && p - v < 5; p++)
+		n = n * 8 + (unsigned long)(*p - '0');
+	if (*p != '\0' || p == v || n > k->k_max) {
+		conf_err(errf, src->file, src->line,
+		    "%s: \"%s\" is not an octal mask from 000 to 777",
+		    k->k_name, show(sv, sizeof(sv), v));
+		return FTPS_EPARSE;
+	}
+	*FIELD(c, k, unsigned) = (unsigned)n;
+	return 0;
+}
+
+static int
+set_bool(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	char	 sv[CONF_SHOW_MAX];
+	int	 b;
+
+	if (parse_bool(v, &b) != 0) {
+		conf_err(errf, src->file, src->line,
+		    "%s: \"%s\" is not on or off", k->k_name,
+		    show(sv, sizeof(sv), v));
+		return FTPS_EPARSE;
+	}
+	*FIELD(c, k, int) = b;
+	return 0;
+}
+
+static int
+set_enum(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	const struct conf_word	*w;
+	char			 sv[CONF_SHOW_MAX], list[CONF_SHOW_MAX];
+	size_t			 off = 0;
+
+	for (w = k->k_words; w->w_name != NULL; w++) {
+		if (str_ieq(w->w_name, v)) {
+			*FIELD(c, k, int) = w->w_val;
+			return 0;
+		}
+	}
+	list[0] = '\0';
+	for (w = k->k_words; w->w_name != NULL; w++) {
+		snprintf(list + off, sizeof(list) - off, "%s%s",
+		    off == 0 ? "" : ", ", w->w_name);
+		off = strlen(list);
+	}
+	conf_err(errf, src->file, src->line, "%s: \"%s\" is not one of: %s",
+	    k->k_name, show(sv, sizeof(sv), v), list);
+	return FTPS_EPARSE;
+}
+
+/*
+ * Lexical clean-up of an absolute path: "//" becomes "/", "/./" goes,
+ * a trailing "/" goes.  ".." is kept: removing it lexically would be
+ * wrong when the component before it is a symlink.
+ */
+static void
+path_clean(char *p)
+{
+	char	*r = p, *w = p;
+
+	while (*r != '\0') {
+		if (*r == '/') {
+			while (r[1] == '/')
+				r++;
+			if (r[1] == '.' && (r[2] == '/' || r[2] == '\0')) {
+				r += 2;
+				continue;
+			}
+		}
+		*w++ = *r++;
+	}
+	if (w > p + 1 && w[-1] == '/')
+		w--;
+	if (w == p)
+		*w++ = '/';
+	*w = '\0';
+}
+
+/*
+ * A relative path is taken relative to the directory of the file that
+ * set it (so a config folder can be moved as a whole), or to the current
+ * directory for -o; either way it is stored absolute, because the daemon
+ * changes directory later.
+ */
+static int
+path_resolve(const char *v, const struct conf_src *src, char *out,
+    size_t len)
+{
+	char		 cwd[PATH_MAX];
+	const char	*slash = NULL;
+	int		 n, dirlen = 0;
+
+	if (v[0] == '/')
+		n = snprintf(out, len, "%s", v);
+	else {
+		if (src->in_file && (slash = strrchr(src->file, '/')) != NULL) {
+			if (slash - src->file > INT_MAX)
+				return FTPS_ETOOBIG;
+			dirlen = (int)(slash - src->file);
+		}
+		if (slash != NULL && src->file[0] == '/')
+			n = snprintf(out, len, "/%.*s/%s", dirlen,
+			    src->file, v);
+		else {
+			if (getcwd(cwd, sizeof(cwd)) == NULL)
+				return FTPS_ESYS;
+			if (slash != NULL)
+				n = snprintf(out, len, "%s/%.*s/%s", cwd,
+				    dirlen, src->file, v);
+			else
+				n = snprintf(out, len, "%s/%s", cwd, v);
+		}
+	}
+	if (n < 0 || (size_t)n >= len)
+		return FTPS_ETOOBIG;
+	path_clean(out);
+	return 0;
+}
+
+static int
+set_path(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	char	 sv[CONF_SHOW_MAX], path[PATH_MAX], *dup, **field;
+	int	 r;
+
+	if (v[0] != '/' && !(k->k_flags & CK_RELATIVE)) {
+		conf_err(errf, src->file, src->line,
+		    "%s: \"%s\" is not an absolute path", k->k_name,
+		    show(sv, sizeof(sv), v));
+		return FTPS_EPARSE;
+	}
+	if ((r = path_resolve(v, src, path, sizeof(path))) != 0) {
+		conf_err(errf, src->file, src->line, "%s: \"%s\": %s",
+		    k->k_name, show(sv, sizeof(sv), v),
+		    r == FTPS_ETOOBIG ? "path is too long" :
+		    ftps_strerror(r));
+		return r == FTPS_ETOOBIG ? FTPS_EPARSE : r;
+	}
+	if ((dup = strdup(path)) == NULL) {
+		conf_err(errf, src->file, src->line, "%s: out of memory",
+		    k->k_name);
+		return FTPS_ENOMEM;
+	}
+	field = FIELD(c, k, char *);
+	free(*field);
+	*field = dup;
+	return 0;
+}
+
+/*
+ * A certs folder NAME: it becomes NAME.crt/NAME.key beside other files,
+ * so no '/', no leading '.' or '-', printable and short.
+ */
+static int
+set_name(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	char		 sv[CONF_SHOW_MAX], *dup, **field;
+	const char	*p;
+	size_t		 len = strlen(v);
+
+	for (p = v; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' ||
+		    (p != v && (*p == '.' || *p == '-'))))
+			break;
+	if (*p != '\0' || len < k->k_min || len > k->k_max) {
+		conf_err(errf, src->file, src->line,
+		    "%s: \"%s\" is not a certificate name (1 to %lu "
+		    "letters, digits, '_', and '.' or '-' after the first)",
+		    k->k_name, show(sv, sizeof(sv), v), k->k_max);
+		return FTPS_EPARSE;
+	}
+	if ((dup = strdup(v)) == NULL) {
+		conf_err(errf, src->file, src->line, "%s: out of memory",
+		    k->k_name);
+		return FTPS_ENOMEM;
+	}
+	field = FIELD(c, k, char *);
+	free(*field);
+	*field = dup;
+	return 0;
+}
+
+static int
+set_ipv4(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	char		 sv[CONF_SHOW_MAX], text[INET_ADDRSTRLEN];
+	char		*dup, **field;
+	struct in_addr	 a;
+
+	if (inet_pton(AF_INET, v, &a) != 1 ||
+	    inet_ntop(AF_INET, &a, text, sizeof(text)) == NULL) {
+		conf_err(errf, src->file, src->line,
+		    "%s: \"%s\" is not a numeric IPv4 address", k->k_name,
+		    show(sv, sizeof(sv), v));
+		return FTPS_EPARSE;
+	}
+	if ((dup = strdup(text)) == NULL) {
+		conf_err(errf, src->file, src->line, "%s: out of memory",
+		    k->k_name);
+		return FTPS_ENOMEM;
+	}
+	field = FIELD(c, k, char *);
+	free(*field);
+	*field = dup;
+	return 0;
+}
+
+/* A numeric address in canonical text form; 0 or FTPS_EPARSE. */
+static int
+addr_canon(const char *s, char *out, size_t len, unsigned char bin[17])
+{
+	memset(bin, 0, 17);
+	if (inet_pton(AF_INET, s, bin + 1) == 1) {
+		bin[0] = 4;
+		if (inet_ntop(AF_INET, bin + 1, out, (socklen_t)len) == NULL)
+			return FTPS_EPARSE;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, bin + 1) == 1) {
+		bin[0] = 6;
+		if (inet_ntop(AF_INET6, bin + 1, out, (socklen_t)len) == NULL)
+			return FTPS_EPARSE;
+		return 0;
+	}
+	return FTPS_EPARSE;
+}
+
+/* "0.0.0.0, ::" or "127.0.0.1 ::1": commas and/or blanks separate. */
+static int
+set_listen(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	static const char	 sep[] = ", \t";
+	char			*list[FTPS_LISTEN_MAX];
+	unsigned char		 bin[FTPS_LISTEN_MAX][17];
+	char			 tok[INET6_ADDRSTRLEN + 1], sv[CONF_SHOW_MAX];
+	char			 text[INET6_ADDRSTRLEN];
+	const char		*p = v;
+	size_t			 len;
+	int			 n = 0, i, r = FTPS_EPARSE;
+
+	for (;;) {
+		p += strspn(p, sep);
+		if (*p == '\0')
+			break;
+		len = strcspn(p, sep);
+		if (len >= sizeof(tok)) {
+			/* Longer than any numeric address: show it whole. */
+			memcpy(tok, p, sizeof(tok) - 1);
+			tok[sizeof(tok) - 1] = '\0';
+			conf_err(errf, src->file, src->line,
+			    "%s: \"%s...\" is not a numeric IPv4 or IPv6 "
+			    "address", k->k_name, show(sv, sizeof(sv), tok));
+			goto out;
+		}
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		p += len;
+		if (n == FTPS_LISTEN_MAX) {
+			conf_err(errf, src->file, src->line,
+			    "%s: more than %d addresses", k->k_name,
+			    FTPS_LISTEN_MAX);
+			goto out;
+		}
+		if (addr_canon(tok, text, sizeof(text), bin[n]) != 0) {
+			conf_err(errf, src->file, src->line,
+			    "%s: \"%s\" is not a numeric IPv4 or IPv6 address",
+			    k->k_name, show(sv, sizeof(sv), tok));
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			if (memcmp(bin[i], bin[n], sizeof(bin[n])) == 0)
+				break;
+		}
+		if (i < n) {
+			conf_err(errf, src->file, src->line,
+			    "%s: \"%s\" is listed twice", k->k_name,
+			    show(sv, sizeof(sv), tok));
+			goto out;
+		}
+		if ((list[n] = strdup(text)) == NULL) {
+			conf_err(errf, src->file, src->line,
+			    "%s: out of memory", k->k_name);
+			r = FTPS_ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	if (n == 0) {
+		conf_err(errf, src->file, src->line,
+		    "%s: no address given", k->k_name);
+		goto out;
+	}
+	for (i = 0; i < c->nlisten; i++)
+		free(c->listen[i]);
+	memcpy(c->listen, list, (size_t)n * sizeof(list[0]));
+	for (i = n; i < FTPS_LISTEN_MAX; i++)
+		c->listen[i] = NULL;
+	c->nlisten = n;
+	return 0;
+ out:
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	return r;
+}
+
+int
+conf_init(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->explicit_port = 21;
+	c->implicit_port = 990;
+	c->tls = CONF_TLS_REQUIRED;
+	c->data_tls = CONF_TLS_REQUIRED;
+	c->data_session_reuse = CONF_REUSE_REQUIRED;
+	c->pasv_min_port = 49152;
+	c->pasv_max_port = 65534;
+	c->anonymous = 0;
+	c->max_clients = 512;
+	c->max_clients_per_ip = 32;
+	c->idle_timeout = 300;
+	c->login_timeout = 60;
+	c->data_timeout = 120;
+	c->auth_threads = FTPS_AUTH_THREADS;
+	c->file_umask = 022;
+	c->log = CONF_LOG_AUTO;
+	c->log_debug = 0;
+	c->nlisten = 2;
+	if ((c->listen[0] = strdup("0.0.0.0")) == NULL ||
+	    (c->listen[1] = strdup("::")) == NULL ||
+	    (c->certs_dir = strdup(FTPS_CERTSDIR)) == NULL ||
+	    (c->users_file = strdup(FTPS_SYSCONFDIR "/ftpsd/users")) == NULL) {
+		conf_free(c);
+		return FTPS_ENOMEM;
+	}
+	return 0;
+}
+
+void
+conf_free(struct conf *c)
+{
+	int	 i;
+
+	for (i = 0; i < FTPS_LISTEN_MAX; i++)
+		free(c->listen[i]);
+	free(c->certs_dir);
+	free(c->certificate);
+	free(c->pasv_address);
+	free(c->users_file);
+	free(c->anonymous_root);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Sets one key; every error is printed, labelled with src. */
+static int
+conf_apply(struct conf *c, const char *key, const char *value,
+    const struct conf_src *src, FILE *errf)
+{
+	const struct conf_key	*k;
+	const char		*hint;
+	char			 sk[CONF_SHOW_MAX], **field;
+	int			 i, r;
+
+	if ((i = conf_find(key)) == -1) {
+		if ((hint = conf_suggest(key)) != NULL)
+			conf_err(errf, src->file, src->line,
+			    "unknown key \"%s\" (did you mean \"%s\"?)",
+			    show(sk, sizeof(sk), key), hint);
+		else
+			conf_err(errf, src->file, src->line,
+			    "unknown key \"%s\"", show(sk, sizeof(sk), key));
+		return FTPS_EPARSE;
+	}
+	k = &keys[i];
+	if (*value == '\0') {
+		if (!(k->k_flags & CK_UNSET)) {
+			conf_err(errf, src->file, src->line,
+			    "%s: missing value", k->k_name);
+			return FTPS_EPARSE;
+		}
+		field = FIELD(c, k, char *);
+		free(*field);
+		*field = NULL;
+	} else if ((r = k->k_set(c, k, value, src, errf)) != 0)
+		return r;
+	c->c_line[i] = src->line;
+	return 0;
+}
+
+int
+conf_set(struct conf *c, const char *key, const char *value,
+    const char *file, unsigned line, FILE *errf)
+{
+	struct conf_src	 src;
+
+	src.in_file = file != NULL && strcmp(file, "-o") != 0;
+	src.file = file != NULL ? file : "-o";
+	src.line = src.in_file ? line : CONF_LINE_ARG;
+	return conf_apply(c, key, value, &src, errf);
+}
+
+int
+conf_set_arg(struct conf *c, const char *kv, FILE *errf)
+{
+	struct conf_src	 src = { "-o", CONF_LINE_ARG, 0 };
+	char		*dup, *eq, *key, sv[CONF_SHOW_MAX];
+	int		 r;
+
+	if ((dup = strdup(kv)) == NULL) {
+		conf_err(errf, src.file, src.line, "out of memory");
+		return FTPS_ENOMEM;
+	}
+	if ((eq = strchr(dup, '=')) == NULL) {
+		conf_err(errf, src.file, src.line,
+		    "\"%s\" is not key=value", show(sv, sizeof(sv), kv));
+		r = FTPS_EPARSE;
+		goto out;
+	}
+	*eq = '\0';
+	key = str_trim(dup);
+	r = conf_apply(c, key, str_trim(eq + 1), &src, errf);
+ out:
+	free(dup);
+	return r;
+}
+
+/*
+ * Strips a comment: '#' at the start of the line, or '#' after a blank.
+ * A '#' glued to other text ("/srv/ftp#2") is part of the value.
+ */
+static void
+strip_comment(char *s)
+{
+	char	*p;
+
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '#' && (p == s || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+/* One line of a file, already known to fit; 0 or FTPS_EPARSE. */
+static int
+conf_line(struct conf *c, char *s, const struct conf_src *src,
+    unsigned seen[CONF_NKEYS], FILE *errf)
+{
+	char		 sv[CONF_SHOW_MAX], *eq, *key, *value;
+	const char	*p;
+	int		 i;
+
+	s = str_trim(s);
+	for (p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 && *p != '\t') {
+			conf_err(errf, src->file, src->line,
+			    "line holds control character 0x%02x",
+			    (unsigned)(unsigned char)*p);
+			return FTPS_EPARSE;
+		}
+		if (*p == 0x7f) {
+			conf_err(errf, src->file, src->line,
+			    "line holds control character 0x7f");
+			return FTPS_EPARSE;
+		}
+	}
+	strip_comment(s);
+	s = str_trim(s);
+	if (*s == '\0')
+		return 0;
+	if ((eq = strchr(s, '=')) == NULL) {
+		conf_err(errf, src->file, src->line,
+		    "expected \"key = value\", not \"%s\"",
+		    show(sv, sizeof(sv), s));
+		return FTPS_EPARSE;
+	}
+	*eq = '\0';
+	key = str_trim(s);
+	value = str_trim(eq + 1);
+	if (*key == '\0') {
+		conf_err(errf, src->file, src->line,
+		    "missing key before \"=\"");
+		return FTPS_EPARSE;
+	}
+	if ((i = conf_find(key)) != -1) {
+		if (seen[i] != 0) {
+			conf_err(errf, src->file, src->line,
+			    "duplicate key \"%s\" (first set on line %u)",
+			    keys[i].k_name, seen[i]);
+			return FTPS_EPARSE;
+		}
+		seen[i] = src->line;
+	}
+	return conf_apply(c, key, value, src, errf);
+}
+
+int
+conf_load(struct conf *c, const char *path, FILE *errf)
+{
+	struct conf_src	 src;
+	struct stat	 st;
+	FILE		*fp;
+	char		 line[FTPS_CONF_LINE_MAX + 1];
+	unsigned	 seen[CONF_NKEYS];
+	size_t		 n;
+	int		 ch, errors = 0, toolong, nul, serrno;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		conf_err(errf, path, 0, "cannot open: %s", strerror(errno));
+		return FTPS_ESYS;
+	}
+	/* A FIFO or /dev/zero would never end. */
+	if (fstat(fileno(fp), &st) == -1) {
+		serrno = errno;
+		conf_err(errf, path, 0, "cannot read: %s", strerror(serrno));
+		fclose(fp);
+		errno = serrno;
+		return FTPS_ESYS;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		conf_err(errf, path, 0, "cannot read: %s",
+		    S_ISDIR(st.st_mode) ? "is a directory" :
+		    "not a regular file");
+		fclose(fp);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return FTPS_ESYS;
+	}
+	memset(seen, 0, sizeof(seen));
+	src.file = path;
+	src.line = 0;
+	src.in_file = 1;
+	for (;;) {
+		n = 0;
+		toolong = nul = 0;
+		while ((ch = getc(fp)) != EOF && ch != '\n') {
+			if (ch == '\0')
+				nul = 1;
+			if (n < FTPS_CONF_LINE_MAX)
+				line[n++] = (char)ch;
+			else
+				toolong = 1;
+		}
+		if (ch == EOF && n == 0)
+			break;
+		line[n] = '\0';
+		/* CONF_LINE_ARG is reserved; such a file is absurd anyway. */
+		if (++src.line == CONF_LINE_ARG) {
+			conf_err(errf, path, 0, "too many lines");
+			errors++;
+			break;
+		}
+		if (toolong) {
+			conf_err(errf, src.file, src.line,
+			    "line is longer than %d bytes", FTPS_CONF_LINE_MAX);
+			errors++;
+		} else if (nul) {
+			conf_err(errf, src.file, src.line,
+			    "line holds a NUL byte");
+			errors++;
+		} else if (conf_line(c, line, &src, seen, errf) != 0)
+			errors++;
+		if (ch == EOF)
+			break;
+	}
+	if (ferror(fp)) {
+		conf_err(errf, path, 0, "read error: %s", strerror(errno));
+		errors++;
+	}
+	fclose(fp);
+	return errors > 0 ? -errors : 0;
+}
+
+/* The line to blame for a problem between keys a and b (-1: none). */
+static unsigned
+conf_where(const struct conf *c, int a, int b)
+{
+	unsigned	 la = c->c_line[a], lb = b >= 0 ? c->c_line[b] : 0;
+
+	if (la == CONF_LINE_ARG || lb == CONF_LINE_ARG)
+		return CONF_LINE_ARG;
+	return la > lb ? la : lb;
+}
+
+static const char *
+conf_label(const struct conf *c, const char *file, int a, int b)
+{
+	return conf_where(c, a, b) == CONF_LINE_ARG ? "-o" : file;
+}
+
+#define CHECK_ERR(a, b, ...) do {					\
+	conf_err(errf, conf_label(c, file, (a), (b)),			\
+	    conf_where(c, (a), (b)), __VA_ARGS__);			\
+	errors++;							\
+} while (0)
+
+int
+conf_check(const struct conf *c, const char *file, FILE *errf)
+{
+	const struct conf_key	*k;
+	unsigned char		 bin[17];
+	char			 text[INET6_ADDRSTRLEN];
+	struct in_addr		 a4;
+	unsigned		 v;
+	int			 i, errors = 0;
+
+	/* Every field again: code may have filled in a conf by hand. */
+	for (i = 0; i < K_COUNT; i++) {
+		k = &keys[i];
+		if (k->k_set != set_uint && k->k_set != set_umask)
+			continue;
+		v = *CFIELD(c, k, unsigned);
+		if (k->k_set == set_umask && v > k->k_max)
+			CHECK_ERR(i, -1, "%s: %o is not an octal mask from "
+			    "000 to %03lo", k->k_name, v, k->k_max);
+		else if (v < k->k_min || v > k->k_max)
+			CHECK_ERR(i, -1, "%s: %u is not from %lu to %lu",
+			    k->k_name, v, k->k_min, k->k_max);
+	}
+	if (c->nlisten < 1 || c->nlisten > FTPS_LISTEN_MAX)
+		CHECK_ERR(K_LISTEN, -1, "listen_addresses: needs 1 to %d "
+		    "addresses", FTPS_LISTEN_MAX);
+	else
+		for (i = 0; i < c->nlisten; i++)
+			if (c->listen[i] == NULL || addr_canon(c->listen[i],
+			    text, sizeof(text), bin) != 0)
+				CHECK_ERR(K_LISTEN, -1, "listen_addresses: "
+				    "entry %d is not a numeric address", i + 1);
+	if (c->explicit_port == 0 && c->implicit_port == 0)
+		CHECK_ERR(K_EXPLICIT_PORT, K_IMPLICIT_PORT,
+		    "explicit_port and implicit_port are both 0 (off): "
+		    "no port to listen on");
+	else if (c->explicit_port == c->implicit_port)
+		CHECK_ERR(K_EXPLICIT_PORT, K_IMPLICIT_PORT,
+		    "explicit_port and implicit_port are both %u",
+		    c->explicit_port);
+	if (c->pasv_min_port > c->pasv_max_port)
+		CHECK_ERR(K_PASV_MIN, K_PASV_MAX, "pasv_min_port (%u) is "
+		    "greater than pasv_max_port (%u)", c->pasv_min_port,
+		    c->pasv_max_port);
+	if (c->tls != CONF_TLS_OFF && c->tls != CONF_TLS_OPTIONAL &&
+	    c->tls != CONF_TLS_REQUIRED)
+		CHECK_ERR(K_TLS, -1, "tls: invalid value %d", (int)c->tls);
+	if (c->data_tls != CONF_TLS_OPTIONAL &&
+	    c->data_tls != CONF_TLS_REQUIRED)
+		CHECK_ERR(K_DATA_TLS, -1, "data_tls cannot be off: use "
+		    "required or optional");
+	else if (c->tls == CONF_TLS_OFF && c->data_tls == CONF_TLS_REQUIRED)
+		CHECK_ERR(K_TLS, K_DATA_TLS, "tls = off contradicts "
+		    "data_tls = required: without TLS on the control "
+		    "channel no data channel can be encrypted (set "
+		    "data_tls = optional)");
+	if (c->data_session_reuse != CONF_REUSE_OFF &&
+	    c->data_session_reuse != CONF_REUSE_OPTIONAL &&
+	    c->data_session_reuse != CONF_REUSE_REQUIRED)
+		CHECK_ERR(K_DATA_REUSE, -1, "data_session_reuse: invalid "
+		    "value %d", (int)c->data_session_reuse);
+	if (c->log != CONF_LOG_AUTO && c->log != CONF_LOG_STDERR &&
+	    c->log != CONF_LOG_SYSLOG)
+		CHECK_ERR(K_LOG, -1, "log: invalid value %d", (int)c->log);
+	if (c->certs_dir == NULL || c->certs_dir[0] != '/')
+		CHECK_ERR(K_CERTS_DIR, -1, "certs_dir: must be an absolute "
+		    "path");
+	if (c->users_file == NULL || c->users_file[0] != '/')
+		CHECK_ERR(K_USERS_FILE, -1, "users_file: must be an absolute "
+		    "path");
+	if (c->anonymous_root != NULL && c->anonymous_root[0] != '/')
+		CHECK_ERR(K_ANONYMOUS_ROOT, -1, "anonymous_root: must be an "
+		    "absolute path");
+	if (c->anonymous && c->anonymous_root == NULL)
+		CHECK_ERR(K_ANONYMOUS, K_ANONYMOUS_ROOT, "anonymous = on "
+		    "needs anonymous_root (the folder anonymous users see)");
+	if (c->pasv_address != NULL &&
+	    inet_pton(AF_INET, c->pasv_address, &a4) != 1)
+		CHECK_ERR(K_PASV_ADDRESS, -1, "pasv_address: not a numeric "
+		    "IPv4 address");
+	return errors > 0 ? -errors : 0;
+}

@@ -1,0 +1,895 @@
+/*
+ * Accounts: the users file (a hash table of struct user) and password
+ * checks on a small thread pool that completes back on the event loop.
+ */
+#include "config.h"
+
+#include <sys/eventfd.h>
+#include <sys/queue.h>
+
+#include <crypt.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "auth.h"
+#include "err.h"
+#include "ftps_limits.h"
+#include "log.h"
+#include "parse.h"
+
+#define AUTH_FIELDS_MAX	5	/* name:hash:home:perms:method */
+#define AUTH_NAME_SHOW	(FTPS_USER_MAX * 4 + 4)	/* a log_safe()'d name */
+
+/* AUTH_LINE_MAX in auth.h counts 384 bytes for the hash. */
+_Static_assert(CRYPT_OUTPUT_SIZE <= 384, "AUTH_LINE_MAX too small");
+
+/*
+ * Users file
+ */
+
+struct uentry {
+	struct user	 u;
+	unsigned long	 line;		/* for duplicate reports */
+};
+
+struct userdb {
+	struct uentry	**slots;	/* open addressing, linear probing */
+	size_t		  nslots;	/* a power of two, load <= 1/2 */
+	size_t		  count;
+	size_t		  nerrors;
+};
+
+struct users_load {
+	const char	*path;
+	FILE		*errf;
+	unsigned long	 line;
+	struct userdb	*db;
+};
+
+/*
+ * Hash forms accepted in a users file.  sumlen is the length of the text
+ * after the last '$' (bcrypt: salt and checksum together), which catches
+ * a hash cut short by a bad copy and paste.
+ */
+static const struct {
+	const char	*prefix;
+	size_t		 sumlen;
+} hash_ok[] = {
+	{ "$y$",	43 },	/* yescrypt */
+	{ "$gy$",	43 },	/* gost-yescrypt */
+	{ "$2b$",	53 },	/* bcrypt */
+	{ "$2y$",	53 },
+	{ "$2a$",	53 },
+	{ "$6$",	86 },	/* sha512crypt */
+};
+
+/* Forms refused, and why.  Order matters: longer prefixes first. */
+static const struct {
+	const char	*prefix;
+	const char	*why;
+} hash_weak[] = {
+	{ "$1$",	"MD5-crypt ($1$) is fast to brute-force" },
+	{ "$3$",	"NT hash ($3$) is unsalted MD4" },
+	{ "$5$",	"sha256crypt ($5$) is refused, libxcrypt marks it "
+			"legacy" },
+	{ "$md5",	"Sun MD5-crypt is fast to brute-force" },
+	{ "$sha1$",	"sha1crypt ($sha1$) is a legacy method" },
+	{ "$2x$",	"bcrypt $2x$ hashes come from a known-buggy "
+			"implementation" },
+	{ "_",		"BSDi extended DES crypt is weak" },
+};
+
+static void	 users_err(struct users_load *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+users_err(struct users_load *ld, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	ld->db->nerrors++;
+	if (ld->errf == NULL)
+		return;
+	fprintf(ld->errf, "%s:%lu: ", ld->path, ld->line);
+	va_start(ap, fmt);
+	vfprintf(ld->errf, fmt, ap);
+	va_end(ap);
+	fputc('\n', ld->errf);
+}
+
+/* FNV-1a: users_file names are chosen by the admin, not by clients. */
+static size_t
+users_hash(const char *s)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return (size_t)h;
+}
+
+static struct uentry **
+users_slot(const struct userdb *db, const char *name)
+{
+	size_t	 i, mask = db->nslots - 1;
+
+	for (i = users_hash(name) & mask; db->slots[i] != NULL;
+	    i = (i + 1) & mask)
+		if (strcmp(db->slots[i]->u.name, name) == 0)
+			break;
+	return &db->slots[i];
+}
+
+static int
+users_grow(struct userdb *db)
+{
+	struct uentry	**old = db->slots;
+	size_t		  i, oldn = db->nslots;
+
+	db->nslots = oldn ? oldn * 2 : 64;
+	if ((db->slots = calloc(db->nslots, sizeof(*db->slots))) == NULL) {
+		db->slots = old;
+		db->nslots = oldn;
+		return FTPS_ENOMEM;
+	}
+	for (i = 0; i < oldn; i++)
+		if (old[i] != NULL)
+			*users_slot(db, old[i]->u.name) = old[i];
+	free(old);
+	return 0;
+}
+
+static void
+user_clear(struct user *u)
+{
+	if (u->hash != NULL) {
+		OPENSSL_cleanse(u->hash, strlen(u->hash));
+		free(u->hash);
+	}
+	free(u->name);
+	free(u->home);
+	memset(u, 0, sizeof(*u));
+}
+
+/* 1..FTPS_USER_MAX of [A-Za-z0-9._@-], not starting with '-' or '.'. */
+static int
+users_name_ok(const char *s)
+{
+	size_t	 n;
+
+	if (s[0] == '-' || s[0] == '.')
+		return 0;
+	for (n = 0; s[n] != '\0'; n++) {
+		if (n >= FTPS_USER_MAX)
+			return 0;
+		if (!((s[n] >= 'a' && s[n] <= 'z') ||
+		    (s[n] >= 'A' && s[n] <= 'Z') ||
+		    (s[n] >= '0' && s[n] <= '9') ||
+		    s[n] == '.' || s[n] == '_' || s[n] == '@' || s[n] == '-'))
+			return 0;
+	}
+	return n > 0;
+}
+
+/*
+ * NULL when hash is an accepted form, else why not.  Only static text
+ * comes back: SECURITY: a hash is never echoed into logs or errors, where
+ * it could be collected for offline cracking.
+ */
+static const char *
+users_hash_check(const char *h, int *disabled)
+{
+	const char	*p, *sum;
+	size_t		 i, n;
+
+	*disabled = 0;
+	if (*h == '\0')
+		return "empty password hash (use '!' to disable an account)";
+	for (p = h; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return "hash contains blanks or non-ASCII bytes";
+	if (h[0] == '!' || h[0] == '*') {
+		*disabled = 1;
+		return NULL;
+	}
+	for (i = 0; i < sizeof(hash_weak) / sizeof(hash_weak[0]); i++)
+		if (strncmp(h, hash_weak[i].prefix,
+		    strlen(hash_weak[i].prefix)) == 0)
+			return hash_weak[i].why;
+	if (h[0] != '$') {
+		if (strlen(h) == 13)
+			return "traditional DES crypt is weak (8-character "
+			    "passwords, 56-bit key)";
+		return "unknown hash form (expected yescrypt $y$, "
+		    "gost-yescrypt $gy$, bcrypt $2b$ or sha512crypt $6$)";
+	}
+	for (i = 0; i < sizeof(hash_ok) / sizeof(hash_ok[0]); i++)
+		if (strncmp(h, hash_ok[i].prefix,
+		    strlen(hash_ok[i].prefix)) == 0)
+			break;
+	if (i == sizeof(hash_ok) / sizeof(hash_ok[0]))
+		return "unsupported hash method (expected yescrypt $y$, "
+		    "gost-yescrypt $gy$, bcrypt $2b$ or sha512crypt $6$)";
+	sum = strrchr(h, '$') + 1;
+	n = strlen(sum);
+	if (n != hash_ok[i].sumlen || strspn(sum, "./0123456789"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != n)
+		return "malformed hash (truncated or damaged?)";
+	if (crypt_checksalt(h) != CRYPT_SALT_OK)
+		return "malformed hash parameters";
+	return NULL;
+}
+
+static char *
+users_dupstr(const char *s, int *r)
+{
+	char	*d;
+
+	if ((d = strdup(s)) == NULL)
+		*r = FTPS_ENOMEM;
+	return d;
+}
+
+/*
+ * One line, NUL-terminated and without its newline.  0 on success,
+ * FTPS_ENOMEM, or a line error already reported (the user is skipped).
+ */
+static int
+users_line(struct users_load *ld, char *line)
+{
+	struct userdb	*db = ld->db;
+	struct uentry	*e, **slot;
+	char		*f[AUTH_FIELDS_MAX + 1], *p, show[AUTH_NAME_SHOW];
+	const char	*why;
+	size_t		 nf, len;
+	int		 disabled, r = 0;
+
+	/* CRLF files: the CR is not part of the last field. */
+	len = strlen(line);
+	if (len > 0 && line[len - 1] == '\r')
+		line[--len] = '\0';
+	for (p = line; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p == '\0' || *p == '#')
+		return 0;
+
+	nf = 0;
+	for (p = line; nf < AUTH_FIELDS_MAX + 1; nf++) {
+		f[nf] = p;
+		if ((p = strchr(p, ':')) == NULL) {
+			nf++;
+			break;
+		}
+		*p++ = '\0';
+	}
+	if (p != NULL || nf > AUTH_FIELDS_MAX) {
+		users_err(ld, "too many fields (at most %d: "
+		    "name:hash:home:perms[:method])", AUTH_FIELDS_MAX);
+		return 0;
+	}
+	if (nf < 4) {
+		users_err(ld, "too few fields (%zu, want "
+		    "name:hash:home:perms[:method])", nf);
+		return 0;
+	}
+	if (!users_name_ok(f[0])) {
+		users_err(ld, "bad user name \"%s\" (1 to %d of A-Z a-z 0-9 "
+		    ". _ @ -, not starting with '.' or '-')",
+		    log_safe(show, sizeof(show), f[0]), FTPS_USER_MAX);
+		return 0;
+	}
+	log_safe(show, sizeof(show), f[0]);
+	if ((why = users_hash_check(f[1], &disabled)) != NULL) {
+		users_err(ld, "user %s: %s; make a hash with "
+		    "ftpsd --hash-password", show, why);
+		return 0;
+	}
+	if (f[2][0] != '/') {
+		users_err(ld, "user %s: home must be an absolute path", show);
+		return 0;
+	}
+	if (strlen(f[2]) >= FTPS_PATH_MAX) {
+		users_err(ld, "user %s: home longer than %d bytes", show,
+		    FTPS_PATH_MAX - 1);
+		return 0;
+	}
+	for (p = f[2]; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			users_err(ld, "user %s: home contains control "
+			    "characters", show);
+			return 0;
+		}
+	if (strcmp(f[3], "r") != 0 && strcmp(f[3], "rw") != 0) {
+		users_err(ld, "user %s: perms must be \"r\" or \"rw\"", show);
+		return 0;
+	}
+	if (nf == 5 && strcmp(f[4], "password") != 0) {
+		users_err(ld, "user %s: unknown login method in field 5 "
+		    "(method): only \"password\" is supported", show);
+		return 0;
+	}
+
+	if (db->count >= FTPS_USERS_MAX) {
+		users_err(ld, "user %s: too many users (at most %d)", show,
+		    FTPS_USERS_MAX);
+		return 0;
+	}
+	if ((db->count + 1) * 2 > db->nslots && (r = users_grow(db)) != 0)
+		return r;
+	slot = users_slot(db, f[0]);
+	if (*slot != NULL) {
+		users_err(ld, "user %s: duplicate, already defined on line "
+		    "%lu", show, (*slot)->line);
+		return 0;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return FTPS_ENOMEM;
+	e->line = ld->line;
+	e->u.name = users_dupstr(f[0], &r);
+	e->u.hash = users_dupstr(f[1], &r);
+	e->u.home = users_dupstr(f[2], &r);
+	e->u.perms = PERM_READ | (f[3][1] == 'w' ? PERM_WRITE : 0);
+	e->u.disabled = disabled;
+	e->u.method = AUTH_METHOD_PASSWORD;
+	if (r != 0) {
+		user_clear(&e->u);
+		free(e);
+		return r;
+	}
+	*slot = e;
+	db->count++;
+	return 0;
+}
+
+/*
+ * Reads one line into buf (size AUTH_LINE_MAX + 1) without the newline.
+ * 1: a line; 0: end of file; FTPS_ETOOBIG: overlong, skipped to its end;
+ * FTPS_EPARSE: contains a NUL byte; FTPS_ESYS: read error.
+ */
+static int
+users_getline(FILE *fp, char *buf)
+{
+	size_t	 n = 0;
+	int	 c, r = 1;
+
+	while ((c = getc_unlocked(fp)) != EOF && c != '\n') {
+		if (c == '\0' && r == 1)
+			r = FTPS_EPARSE;
+		if (n < AUTH_LINE_MAX)
+			buf[n++] = (char)c;
+		else
+			r = FTPS_ETOOBIG;
+	}
+	buf[n] = '\0';
+	if (ferror(fp))
+		return FTPS_ESYS;
+	if (c == EOF && n == 0 && r == 1)
+		return 0;
+	return r;
+}
+
+int
+auth_users_load(const char *path, struct userdb **dbp, FILE *errf)
+{
+	struct users_load	 ld;
+	FILE			*fp = NULL;
+	char			*line = NULL;
+	int			 r, saved;
+
+	*dbp = NULL;
+	memset(&ld, 0, sizeof(ld));
+	ld.path = path;
+	ld.errf = errf;
+	if ((ld.db = calloc(1, sizeof(*ld.db))) == NULL ||
+	    (line = malloc(AUTH_LINE_MAX + 1)) == NULL ||
+	    users_grow(ld.db) != 0) {
+		r = FTPS_ENOMEM;
+		goto out;
+	}
+	if ((fp = fopen(path, "re")) == NULL) {
+		r = FTPS_ESYS;
+		goto out;
+	}
+	for (;;) {
+		ld.line++;
+		r = users_getline(fp, line);
+		if (r == 0 || r == FTPS_ESYS)
+			break;
+		if (r == FTPS_ETOOBIG)
+			users_err(&ld, "line longer than %d bytes",
+			    AUTH_LINE_MAX);
+		else if (r == FTPS_EPARSE)
+			users_err(&ld, "line contains a NUL byte");
+		else if ((r = users_line(&ld, line)) != 0)
+			goto out;
+	}
+ out:
+	saved = errno;
+	if (r == FTPS_ESYS && errf != NULL)
+		fprintf(errf, "%s: %s\n", path, strerror(saved));
+	if (fp != NULL)
+		fclose(fp);
+	if (line != NULL) {
+		OPENSSL_cleanse(line, AUTH_LINE_MAX + 1);
+		free(line);
+	}
+	if (r != 0)
+		auth_users_free(ld.db);
+	else
+		*dbp = ld.db;
+	errno = saved;
+	return r;
+}
+
+const struct user *
+auth_user_find(const struct userdb *db, const char *name)
+{
+	struct uentry	*e;
+
+	if (db == NULL || name == NULL || strlen(name) > FTPS_USER_MAX)
+		return NULL;
+	e = *users_slot(db, name);
+	return e != NULL ? &e->u : NULL;
+}
+
+size_t
+auth_users_count(const struct userdb *db)
+{
+	return db != NULL ? db->count : 0;
+}
+
+size_t
+auth_users_errors(const struct userdb *db)
+{
+	return db != NULL ? db->nerrors : 0;
+}
+
+void
+auth_users_free(struct userdb *db)
+{
+	size_t	 i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < db->nslots; i++)
+		if (db->slots[i] != NULL) {
+			user_clear(&db->slots[i]->u);
+			free(db->slots[i]);
+		}
+	free(db->slots);
+	free(db);
+}
+
+struct user *
+auth_user_dup(const struct user *u)
+{
+	struct user	*d;
+	int		 r = 0;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->name = users_dupstr(u->name, &r);
+	d->hash = users_dupstr(u->hash, &r);
+	d->home = users_dupstr(u->home, &r);
+	d->perms = u->perms;
+	d->disabled = u->disabled;
+	d->method = u->method;
+	if (r != 0) {
+		auth_user_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void
+auth_user_free(struct user *u)
+{
+	if (u == NULL)
+		return;
+	user_clear(u);
+	free(u);
+}
+
+/*
+ * Password checks
+ *
+ * Jobs move queue -> a worker -> done, all under pool->mtx.  The loop
+ * thread alone frees jobs and counts them (npending), so a cancelled job
+ * that a worker is running is simply skipped when it reaches done.
+ */
+
+enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+
+struct auth_job {
+	TAILQ_ENTRY(auth_job)	 entry;
+	struct auth_pool	*pool;
+	enum job_state		 state;
+	int			 cancelled;
+	int			 dummy;		/* check the dummy, fail */
+	int			 ok;
+	auth_done_cb		 cb;
+	void			*arg;
+	char			 hash[CRYPT_OUTPUT_SIZE];
+	char			 pass[FTPS_PASS_MAX + 1];
+};
+TAILQ_HEAD(job_list, auth_job);
+
+struct auth_worker {
+	struct auth_pool	*pool;
+	pthread_t		 tid;
+	struct crypt_data	 cd;
+};
+
+struct auth_pool {
+	struct event_base	*base;
+	struct event		*ev;
+	int			 efd;
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 cv;
+	struct job_list		 queue;		/* mtx */
+	struct job_list		 done;		/* mtx */
+	int			 stopping;	/* mtx */
+	size_t			 npending;	/* loop thread only */
+	struct auth_worker	*workers;
+	unsigned		 nworkers;	/* started */
+	char			 dummy[CRYPT_OUTPUT_SIZE];
+};
+
+static void
+job_free(struct auth_job *job)
+{
+	job->pool->npending--;
+	OPENSSL_cleanse(job, sizeof(*job));
+	free(job);
+}
+
+/* 1 when the password matches job->hash; cleanses the password. */
+static int
+job_verify(struct auth_job *job, struct crypt_data *cd)
+{
+	const char	*setting, *out;
+	size_t		 n;
+	int		 ok = 0;
+
+	setting = job->dummy ? job->pool->dummy : job->hash;
+	out = crypt_rn(job->pass, setting, cd, sizeof(*cd));
+	if (out != NULL && !job->dummy && out[0] != '*') {
+		n = strlen(job->hash);
+		/* SECURITY: constant time, no early exit on a prefix. */
+		if (strlen(out) == n && CRYPTO_memcmp(out, job->hash, n) == 0)
+			ok = 1;
+	}
+	OPENSSL_cleanse(job->pass, sizeof(job->pass));
+	OPENSSL_cleanse(cd, sizeof(*cd));
+	return ok;
+}
+
+static void
+pool_wake(struct auth_pool *pool)
+{
+	uint64_t	 one = 1;
+
+	/* Only fails when the counter is saturated: a wake is pending. */
+	while (write(pool->efd, &one, sizeof(one)) == -1 && errno == EINTR)
+		;
+}
+
+static void *
+auth_worker_main(void *arg)
+{
+	struct auth_worker	*w = arg;
+	struct auth_pool	*pool = w->pool;
+	struct auth_job		*job;
+	int			 ok;
+
+	pthread_mutex_lock(&pool->mtx);
+	for (;;) {
+		while (!pool->stopping && TAILQ_EMPTY(&pool->queue))
+			pthread_cond_wait(&pool->cv, &pool->mtx);
+		if (pool->stopping)
+			break;
+		job = TAILQ_FIRST(&pool->queue);
+		TAILQ_REMOVE(&pool->queue, job, entry);
+		job->state = JOB_RUNNING;
+		pthread_mutex_unlock(&pool->mtx);
+
+		/* The job stays allocated: only the loop frees DONE jobs. */
+		ok = job_verify(job, &w->cd);
+
+		pthread_mutex_lock(&pool->mtx);
+		job->ok = ok;
+		job->state = JOB_DONE;
+		TAILQ_INSERT_TAIL(&pool->done, job, entry);
+		pthread_mutex_unlock(&pool->mtx);
+		pool_wake(pool);
+		pthread_mutex_lock(&pool->mtx);
+	}
+	pthread_mutex_unlock(&pool->mtx);
+	return NULL;
+}
+
+/*
+ * Delivers at most one callback per call and re-activates itself while
+ * more are done: the pool is not touched after a callback, which may
+ * cancel other jobs or free the session that owned it.
+ */
+static void
+auth_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct auth_pool	*pool = arg;
+	struct auth_job		*job;
+	auth_done_cb		 cb;
+	void			*cbarg;
+	uint64_t		 v;
+	int			 ok, more;
+
+	if (read(fd, &v, sizeof(v)) == -1 && errno != EAGAIN &&
+	    errno != EINTR)
+		log_warnx("auth: eventfd read: %s", strerror(errno));
+	for (;;) {
+		pthread_mutex_lock(&pool->mtx);
+		if ((job = TAILQ_FIRST(&pool->done)) != NULL)
+			TAILQ_REMOVE(&pool->done, job, entry);
+		more = !TAILQ_EMPTY(&pool->done);
+		pthread_mutex_unlock(&pool->mtx);
+		if (job == NULL)
+			return;
+		if (job->cancelled) {
+			job_free(job);
+			continue;
+		}
+		cb = job->cb;
+		cbarg = job->arg;
+		ok = job->ok;
+		job_free(job);
+		if (more)
+			event_active(pool->ev, EV_READ, 0);
+		cb(ok, cbarg);
+		return;
+	}
+}
+
+/* Stops and joins the started workers; jobs still queued are freed. */
+static void
+pool_stop(struct auth_pool *pool)
+{
+	struct auth_job	*job;
+	unsigned	 i;
+
+	pthread_mutex_lock(&pool->mtx);
+	pool->stopping = 1;
+	while ((job = TAILQ_FIRST(&pool->queue)) != NULL) {
+		TAILQ_REMOVE(&pool->queue, job, entry);
+		job_free(job);
+	}
+	pthread_cond_broadcast(&pool->cv);
+	pthread_mutex_unlock(&pool->mtx);
+	for (i = 0; i < pool->nworkers; i++)
+		pthread_join(pool->workers[i].tid, NULL);
+	pool->nworkers = 0;
+	while ((job = TAILQ_FIRST(&pool->done)) != NULL) {
+		TAILQ_REMOVE(&pool->done, job, entry);
+		job_free(job);
+	}
+}
+
+/* The dummy hash for unknown users: default yescrypt cost. */
+static int
+pool_dummy(struct auth_pool *pool, struct crypt_data *cd)
+{
+	char		 salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	unsigned char	 rnd[16];
+	char		 pw[sizeof(rnd) * 2 + 1];
+	const char	*out;
+	size_t		 i;
+	int		 r = 0;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return FTPS_ETLS;
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(pw + i * 2, 3, "%02x", rnd[i]);
+	if (crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)) == NULL ||
+	    (out = crypt_rn(pw, salt, cd, sizeof(*cd))) == NULL ||
+	    out[0] == '*')
+		r = FTPS_ESYS;
+	else
+		r = str_copy(pool->dummy, sizeof(pool->dummy), out);
+	OPENSSL_cleanse(pw, sizeof(pw));
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	OPENSSL_cleanse(cd, sizeof(*cd));
+	return r;
+}
+
+int
+auth_pool_new(struct event_base *base, unsigned nthreads,
+    struct auth_pool **poolp)
+{
+	struct auth_pool	*pool;
+	sigset_t		 all, old;
+	unsigned		 i;
+	int			 r = 0, e;
+
+	*poolp = NULL;
+	if (nthreads == 0)
+		nthreads = FTPS_AUTH_THREADS;
+	if ((pool = calloc(1, sizeof(*pool))) == NULL)
+		return FTPS_ENOMEM;
+	pool->base = base;
+	pool->efd = -1;
+	TAILQ_INIT(&pool->queue);
+	TAILQ_INIT(&pool->done);
+	if ((e = pthread_mutex_init(&pool->mtx, NULL)) != 0) {
+		free(pool);
+		errno = e;
+		return FTPS_ESYS;
+	}
+	if ((e = pthread_cond_init(&pool->cv, NULL)) != 0) {
+		pthread_mutex_destroy(&pool->mtx);
+		free(pool);
+		errno = e;
+		return FTPS_ESYS;
+	}
+	if ((pool->workers = calloc(nthreads,
+	    sizeof(*pool->workers))) == NULL) {
+		r = FTPS_ENOMEM;
+		goto out;
+	}
+	if ((r = pool_dummy(pool, &pool->workers[0].cd)) != 0)
+		goto out;
+	if ((pool->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		r = FTPS_ESYS;
+		goto out;
+	}
+	if ((pool->ev = event_new(base, pool->efd, EV_READ | EV_PERSIST,
+	    auth_wake_cb, pool)) == NULL || event_add(pool->ev, NULL) != 0) {
+		r = FTPS_ENOMEM;
+		goto out;
+	}
+
+	/* Signals stay with the loop thread, never a worker. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < nthreads; i++) {
+		pool->workers[i].pool = pool;
+		if ((e = pthread_create(&pool->workers[i].tid, NULL,
+		    auth_worker_main, &pool->workers[i])) != 0) {
+			errno = e;
+			r = FTPS_ESYS;
+			break;
+		}
+		pool->nworkers++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+ out:
+	if (r != 0) {
+		e = errno;
+		auth_pool_free(pool);
+		errno = e;
+		return r;
+	}
+	*poolp = pool;
+	return 0;
+}
+
+void
+auth_pool_free(struct auth_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	pool_stop(pool);
+	if (pool->ev != NULL)
+		event_free(pool->ev);
+	if (pool->efd != -1)
+		close(pool->efd);
+	pthread_cond_destroy(&pool->cv);
+	pthread_mutex_destroy(&pool->mtx);
+	if (pool->workers != NULL) {
+		OPENSSL_cleanse(pool->workers, sizeof(*pool->workers));
+		free(pool->workers);
+	}
+	OPENSSL_cleanse(pool->dummy, sizeof(pool->dummy));
+	free(pool);
+}
+
+int
+auth_check(struct auth_pool *pool, const char *hash, const char *password,
+    auth_done_cb cb, void *arg, struct auth_job **jobp)
+{
+	struct auth_job	*job;
+
+	*jobp = NULL;
+	if (pool->npending >= FTPS_AUTH_QUEUE_MAX)
+		return FTPS_ETOOBIG;
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		return FTPS_ENOMEM;
+	job->pool = pool;
+	job->cb = cb;
+	job->arg = arg;
+	job->state = JOB_QUEUED;
+	/*
+	 * SECURITY: every failure path still costs one hash of the dummy's
+	 * cost, so the reply time does not reveal unknown or disabled
+	 * accounts (user enumeration).
+	 */
+	if (str_copy(job->pass, sizeof(job->pass), password) != 0)
+		job->dummy = 1;
+	if (hash == NULL || hash[0] == '!' || hash[0] == '*' ||
+	    str_copy(job->hash, sizeof(job->hash), hash) != 0)
+		job->dummy = 1;
+	pool->npending++;
+	pthread_mutex_lock(&pool->mtx);
+	TAILQ_INSERT_TAIL(&pool->queue, job, entry);
+	pthread_cond_signal(&pool->cv);
+	pthread_mutex_unlock(&pool->mtx);
+	*jobp = job;
+	return 0;
+}
+
+void
+auth_cancel(struct auth_job *job)
+{
+	struct auth_pool	*pool;
+	int			 queued;
+
+	if (job == NULL)
+		return;
+	pool = job->pool;
+	pthread_mutex_lock(&pool->mtx);
+	if ((queued = job->state == JOB_QUEUED))
+		TAILQ_REMOVE(&pool->queue, job, entry);
+	job->cancelled = 1;
+	job->cb = NULL;
+	job->arg = NULL;
+	pthread_mutex_unlock(&pool->mtx);
+	if (queued)
+		job_free(job);
+}
+
+size_t
+auth_pool_pending(const struct auth_pool *pool)
+{
+	return pool->npending;
+}
+
+int
+auth_hash_password(const char *password, char *out, size_t outlen)
+{
+	struct crypt_data	*cd;
+	char			 salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	const char		*h;
+	int			 r;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (password[0] == '\0')
+		return FTPS_EPARSE;
+	if (strlen(password) > FTPS_PASS_MAX)
+		return FTPS_ETOOBIG;
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return FTPS_ENOMEM;
+	/* count 0: libxcrypt's default cost; NULL: it draws the salt. */
+	if (crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)) == NULL ||
+	    (h = crypt_rn(password, salt, cd, sizeof(*cd))) == NULL ||
+	    h[0] == '*') {
+		if (errno == 0)
+			errno = EINVAL;
+		r = FTPS_ESYS;
+	} else
+		r = str_copy(out, outlen, h);
+	OPENSSL_cleanse(cd, sizeof(*cd));
+	free(cd);
+	return r;
+}

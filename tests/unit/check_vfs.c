@@ -1,0 +1,650 @@
+/* tests/unit/check_vfs.c: path normalisation and confinement beneath a root. */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <check.h>
+
+#include "err.h"
+#include "ftps_limits.h"
+#include "vfs.h"
+
+static const struct {
+	const char	*cwd, *in, *want;	/* want NULL: refused */
+} norm[] = {
+	{ "/",		"a/../b",		"/b" },
+	{ "/a",		"../../..",		"/" },
+	{ "/",		"a//b/./c",		"/a/b/c" },
+	{ "/",		"bad\r\nname",		NULL },
+	{ "/",		"",			NULL },
+	{ "/x",		"",			NULL },
+	{ "/",		"/",			"/" },
+	{ "/",		"..",			"/" },
+	{ "/",		"../..",		"/" },
+	{ "/x/y",	"..",			"/x" },
+	{ "/x/y",	"../..",		"/" },
+	{ "/",		"a/b/../../../c",	"/c" },
+	{ "/",		"a\r\nb",		NULL },
+	{ "/",		"a\rb",			NULL },
+	{ "/",		"a\nb",			NULL },
+	{ "/",		"\r",			NULL },
+	{ "/d",		"ok/../x\n",		NULL },
+	{ "/d",		"a/b/",			"/d/a/b" },
+	{ "/",		"a///",			"/a" },
+	{ "/",		"////",			"/" },
+	{ "/x",		"/abs",			"/abs" },
+	{ "/x",		"//abs//y//",		"/abs/y" },
+	{ "/x",		"/../../etc/passwd",	"/etc/passwd" },
+	{ "/",		"../../../../../../etc/passwd", "/etc/passwd" },
+	{ "/",		".",			"/" },
+	{ "/d",		".",			"/d" },
+	{ "/d",		"./",			"/d" },
+	{ "/d",		"./.",			"/d" },
+	{ "/",		"...",			"/..." },
+	{ "/",		"..a",			"/..a" },
+	{ "/",		"a..",			"/a.." },
+	{ "/",		".hidden",		"/.hidden" },
+	{ "/",		"a/./b/.",		"/a/b" },
+	{ "/",		"say \"hi\"",		"/say \"hi\"" },
+	{ "/",		"with space ",		"/with space " },
+	{ "/",		" lead",		"/ lead" },
+	{ "/a/b",	"c",			"/a/b/c" },
+	{ "/a/b",	"../c/../../d",		"/d" },
+	{ "/",		"\\..\\x",		"/\\..\\x" },
+	{ "/",		"\xc3\xbc" "n\xc3\xaf",	"/\xc3\xbc" "n\xc3\xaf" },
+	{ "/",		"~",			"/~" },
+	{ "/q\"uote",	"x",			"/q\"uote/x" },
+};
+
+START_TEST(normalize)
+{
+	char		 out[FTPS_PATH_MAX];
+	const char	*got;
+
+	got = vfs_normalize(norm[_i].cwd, norm[_i].in, out, sizeof(out));
+	if (norm[_i].want == NULL)
+		ck_assert_ptr_null(got);
+	else {
+		ck_assert_ptr_eq(got, out);
+		ck_assert_str_eq(got, norm[_i].want);
+	}
+}
+END_TEST
+
+START_TEST(normalize_bounds)
+{
+	char	 out[FTPS_PATH_MAX], in[2 * FTPS_PATH_MAX];
+	size_t	 i;
+
+	/* The output size is exact: "/abc" needs 5 bytes. */
+	ck_assert_ptr_null(vfs_normalize("/", "abc", out, 4));
+	ck_assert_str_eq(vfs_normalize("/", "abc", out, 5), "/abc");
+	ck_assert_ptr_null(vfs_normalize("/ab", "c", out, 5));
+	ck_assert_str_eq(vfs_normalize("/ab", "c", out, 6), "/ab/c");
+	ck_assert_ptr_null(vfs_normalize("/", "a", out, 1));
+	/* Judged by the result: ".." cancels what did not fit. */
+	ck_assert_str_eq(vfs_normalize("/", "abcdef/../x", out, 3), "/x");
+	ck_assert_str_eq(vfs_normalize("/", "a/bcdef/g/../../x", out, 5),
+	    "/a/x");
+	ck_assert_ptr_null(vfs_normalize("/", "a/bcdef/g/../x", out, 5));
+	ck_assert_ptr_null(vfs_normalize("/", "abcdef/x/..", out, 5));
+
+	/* One component of FTPS_NAME_MAX fits, one more byte does not. */
+	memset(in, 'n', FTPS_NAME_MAX);
+	in[FTPS_NAME_MAX] = '\0';
+	ck_assert_ptr_nonnull(vfs_normalize("/", in, out, sizeof(out)));
+	ck_assert_uint_eq(strlen(out), FTPS_NAME_MAX + 1);
+	in[FTPS_NAME_MAX] = 'n';
+	in[FTPS_NAME_MAX + 1] = '\0';
+	ck_assert_ptr_null(vfs_normalize("/", in, out, sizeof(out)));
+
+	/* "a/a/a/..." longer than FTPS_PATH_MAX is refused, not truncated. */
+	for (i = 0; i + 2 < sizeof(in); i += 2) {
+		in[i] = 'a';
+		in[i + 1] = '/';
+	}
+	in[i] = '\0';
+	memset(out, 'Z', sizeof(out));
+	ck_assert_ptr_null(vfs_normalize("/", in, out, sizeof(out)));
+	ck_assert_int_eq(out[0], '\0');
+	/* Just below the bound it fits; one more component does not. */
+	in[FTPS_PATH_MAX - 2] = '\0';
+	ck_assert_ptr_nonnull(vfs_normalize("/", in, out, sizeof(out)));
+	ck_assert_ptr_null(vfs_normalize("/abc", in, out, sizeof(out)));
+}
+END_TEST
+
+/*
+ * The fixture: top/ (base/t.XXXXXX) holds root/, the user's home, and
+ * secret.txt beside it, which no path given to the vfs may ever reach.
+ *
+ *   root/file.txt		"hello"
+ *   root/sub/inner.txt		"inner"
+ *   root/escape -> /etc
+ *   root/rel_escape -> ../../../../../../../../etc
+ *   root/up -> ../secret.txt
+ *   root/sublink -> sub
+ *   root/abslink -> /sub
+ *   root/loop -> loop
+ *   root/plant -> /check_vfs.XXXXXX-planted (absent on the real /)
+ */
+static char	 base[64], top[128], root[PATH_MAX];	/* mkdtemp() names */
+static char	 plant_target[PATH_MAX];
+static struct vfs v;
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE	*f;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void
+at_root(char *dst, size_t len, const char *rel)
+{
+	ck_assert_int_lt(snprintf(dst, len, "%s/%s", root, rel), (int)len);
+}
+
+/*
+ * The unchecked fixture, run in the parent: a base folder for every test's
+ * top/, removed even when a forked test failed (a failed assertion ends
+ * the child with _exit(), skipping its checked teardown).
+ */
+static void
+base_setup(void)
+{
+	strcpy(base, "/tmp/check_vfs.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	/* Absolute, at the top of the real file system: never created. */
+	snprintf(plant_target, sizeof(plant_target), "%s-planted",
+	    strrchr(base, '/'));
+}
+
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void
+base_teardown(void)
+{
+	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	unlink(plant_target);
+}
+
+static void
+tmproot_setup(void)
+{
+	char	 p[PATH_MAX];
+
+	snprintf(top, sizeof(top), "%s/t.XXXXXX", base);
+	ck_assert_ptr_nonnull(mkdtemp(top));
+	snprintf(root, sizeof(root), "%s/root", top);
+	ck_assert_int_eq(mkdir(root, 0755), 0);
+	snprintf(p, sizeof(p), "%s/secret.txt", top);
+	write_file(p, "secret");
+	at_root(p, sizeof(p), "file.txt");
+	write_file(p, "hello");
+	at_root(p, sizeof(p), "sub");
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	at_root(p, sizeof(p), "sub/inner.txt");
+	write_file(p, "inner");
+	at_root(p, sizeof(p), "escape");
+	ck_assert_int_eq(symlink("/etc", p), 0);
+	at_root(p, sizeof(p), "rel_escape");
+	ck_assert_int_eq(symlink("../../../../../../../../etc", p), 0);
+	at_root(p, sizeof(p), "up");
+	ck_assert_int_eq(symlink("../secret.txt", p), 0);
+	at_root(p, sizeof(p), "sublink");
+	ck_assert_int_eq(symlink("sub", p), 0);
+	at_root(p, sizeof(p), "abslink");
+	ck_assert_int_eq(symlink("/sub", p), 0);
+	at_root(p, sizeof(p), "loop");
+	ck_assert_int_eq(symlink("loop", p), 0);
+	at_root(p, sizeof(p), "plant");
+	ck_assert_int_eq(symlink(plant_target, p), 0);
+	ck_assert_int_eq(vfs_open_root(&v, root), 0);
+}
+
+static void
+tmproot_teardown(void)
+{
+	vfs_close(&v);
+	nftw(top, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	unlink(plant_target);
+}
+
+/* Reads what fd holds (at most 63 bytes) into a static string. */
+static const char *
+slurp(int fd)
+{
+	static char	 text[64];
+	ssize_t		 n;
+
+	n = read(fd, text, sizeof(text) - 1);
+	ck_assert_int_ge(n, 0);
+	text[n] = '\0';
+	return text;
+}
+
+/* Opens arg for reading through the vfs and returns its contents. */
+static const char *
+read_via_vfs(const char *arg, int *r)
+{
+	struct vpath	 vp;
+	const char	*text = NULL;
+	int		 fd = -1;
+
+	if ((*r = vfs_resolve(&v, arg, &vp)) == 0 &&
+	    (*r = vfs_open(&v, &vp, O_RDONLY, 0, &fd)) == 0)
+		text = slurp(fd);
+	if (fd != -1)
+		close(fd);
+	vpath_free(&vp);
+	return text;
+}
+
+START_TEST(root_resolves_to_dot)
+{
+	struct vpath	 vp;
+	struct stat	 a, b;
+
+	ck_assert_int_eq(vfs_resolve(&v, "/", &vp), 0);
+	ck_assert_str_eq(vp.name, ".");
+	ck_assert_str_eq(vp.path, "/");
+	ck_assert_str_eq(vp.quoted, "/");
+	ck_assert_int_ne(vp.dirfd, -1);
+	ck_assert_int_ne(vp.dirfd, v.rootfd);
+	ck_assert_int_eq(fstat(vp.dirfd, &a), 0);
+	ck_assert_int_eq(stat(root, &b), 0);
+	ck_assert_uint_eq(a.st_ino, b.st_ino);
+	/* The root cannot be removed through its vpath. */
+	ck_assert_int_eq(unlinkat(vp.dirfd, vp.name, AT_REMOVEDIR), -1);
+	vpath_free(&vp);
+	ck_assert_int_eq(vp.dirfd, -1);
+	vpath_free(&vp);
+}
+END_TEST
+
+START_TEST(dotdot_cannot_leave)
+{
+	struct vpath	 vp;
+	struct stat	 a, b;
+	int		 fd, r;
+
+	ck_assert_int_eq(vfs_resolve(&v, "../../..", &vp), 0);
+	ck_assert_str_eq(vp.path, "/");
+	ck_assert_int_eq(vfs_open(&v, &vp, O_RDONLY | O_DIRECTORY, 0, &fd), 0);
+	ck_assert_int_eq(fstat(fd, &a), 0);
+	ck_assert_int_eq(stat(root, &b), 0);
+	ck_assert_uint_eq(a.st_ino, b.st_ino);
+	close(fd);
+	vpath_free(&vp);
+
+	ck_assert_ptr_null(read_via_vfs("../secret.txt", &r));
+	ck_assert_int_eq(r, FTPS_ENOENT);
+	ck_assert_ptr_null(read_via_vfs("sub/../../secret.txt", &r));
+	ck_assert_int_eq(r, FTPS_ENOENT);
+	ck_assert_str_eq(read_via_vfs("sub/../../file.txt", &r), "hello");
+}
+END_TEST
+
+START_TEST(absolute_maps_into_root)
+{
+	int	 r;
+
+	ck_assert_int_eq(vfs_chdir(&v, "/sub"), 0);
+	ck_assert_str_eq(v.cwd, "/sub");
+	ck_assert_str_eq(read_via_vfs("/file.txt", &r), "hello");
+	ck_assert_str_eq(read_via_vfs("inner.txt", &r), "inner");
+	ck_assert_ptr_null(read_via_vfs("/etc/passwd", &r));
+	ck_assert_int_eq(r, FTPS_ENOENT);
+}
+END_TEST
+
+START_TEST(symlink_to_etc_stays_inside)
+{
+	struct vpath	 vp;
+	char		 p[PATH_MAX];
+	int		 r;
+
+	/* The parent "escape" leads to root/etc, which does not exist. */
+	ck_assert_int_eq(vfs_resolve(&v, "escape/passwd", &vp), FTPS_ENOENT);
+	ck_assert_int_eq(vp.dirfd, -1);
+	vpath_free(&vp);
+	ck_assert_ptr_null(read_via_vfs("escape/passwd", &r));
+	ck_assert_int_eq(r, FTPS_ENOENT);
+	ck_assert_ptr_null(read_via_vfs("rel_escape/passwd", &r));
+	ck_assert_int_eq(r, FTPS_ENOENT);
+	ck_assert_int_eq(vfs_chdir(&v, "escape"), FTPS_ENOENT);
+	ck_assert_str_eq(v.cwd, "/");
+
+	/* With a root/etc, both links land there and never on the real one. */
+	at_root(p, sizeof(p), "etc");
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	at_root(p, sizeof(p), "etc/passwd");
+	write_file(p, "fake passwd");
+	ck_assert_str_eq(read_via_vfs("escape/passwd", &r), "fake passwd");
+	ck_assert_str_eq(read_via_vfs("rel_escape/passwd", &r),
+	    "fake passwd");
+	ck_assert_int_eq(vfs_chdir(&v, "rel_escape"), 0);
+	ck_assert_str_eq(v.cwd, "/rel_escape");
+	ck_assert_str_eq(read_via_vfs("passwd", &r), "fake passwd");
+}
+END_TEST
+
+START_TEST(relative_symlink_escape_stays_inside)
+{
+	int	 r;
+
+	/* up -> ../secret.txt: ".." at the root stays at the root. */
+	ck_assert_ptr_null(read_via_vfs("up", &r));
+	ck_assert_int_eq(r, FTPS_ENOENT);
+	ck_assert_ptr_null(read_via_vfs("sub/../up", &r));
+	ck_assert_int_eq(r, FTPS_ENOENT);
+}
+END_TEST
+
+START_TEST(create_through_symlink_stays_inside)
+{
+	struct vpath	 vp;
+	struct stat	 st;
+	char		 p[PATH_MAX];
+	int		 fd;
+
+	/* plant -> /<outside>: O_CREAT follows it to root/<outside>. */
+	ck_assert_int_eq(vfs_resolve(&v, "plant", &vp), 0);
+	ck_assert_int_eq(vfs_open(&v, &vp, O_WRONLY | O_CREAT, 0600, &fd), 0);
+	close(fd);
+	vpath_free(&vp);
+	ck_assert_int_eq(lstat(plant_target, &st), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	at_root(p, sizeof(p), plant_target + 1);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+}
+END_TEST
+
+START_TEST(symlinked_dir_inside_works)
+{
+	struct vpath	 vp;
+	struct stat	 st;
+	int		 r;
+
+	ck_assert_str_eq(read_via_vfs("sublink/inner.txt", &r), "inner");
+	ck_assert_str_eq(read_via_vfs("abslink/inner.txt", &r), "inner");
+	ck_assert_int_eq(vfs_chdir(&v, "sublink"), 0);
+	ck_assert_str_eq(v.cwd, "/sublink");
+	ck_assert_str_eq(read_via_vfs("inner.txt", &r), "inner");
+	/* ".." is lexical: back to "/", not to the link target's parent. */
+	ck_assert_int_eq(vfs_chdir(&v, ".."), 0);
+	ck_assert_str_eq(v.cwd, "/");
+
+	ck_assert_int_eq(vfs_resolve(&v, "abslink", &vp), 0);
+	ck_assert_int_eq(vfs_stat(&v, &vp, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(vfs_lstat(&vp, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	vpath_free(&vp);
+}
+END_TEST
+
+START_TEST(symlink_loop_denied)
+{
+	struct vpath	 vp;
+	struct stat	 st;
+	int		 r;
+
+	ck_assert_ptr_null(read_via_vfs("loop", &r));
+	ck_assert_int_eq(r, FTPS_EDENIED);
+	ck_assert_int_eq(vfs_resolve(&v, "loop/x", &vp), FTPS_EDENIED);
+	vpath_free(&vp);
+	ck_assert_int_eq(vfs_resolve(&v, "loop", &vp), 0);
+	ck_assert_int_eq(vfs_stat(&v, &vp, &st), FTPS_EDENIED);
+	vpath_free(&vp);
+}
+END_TEST
+
+START_TEST(resolve_errors)
+{
+	struct vpath	 vp;
+	char		 big[FTPS_PATH_MAX + 16];
+
+	ck_assert_int_eq(vfs_resolve(&v, "missing/x", &vp), FTPS_ENOENT);
+	vpath_free(&vp);
+	ck_assert_int_eq(vfs_resolve(&v, "file.txt/x", &vp), FTPS_ENOENT);
+	vpath_free(&vp);
+	ck_assert_int_eq(vfs_resolve(&v, "a\r\nDELE x", &vp), FTPS_EPARSE);
+	ck_assert_int_eq(vp.dirfd, -1);
+	vpath_free(&vp);
+	ck_assert_int_eq(vfs_resolve(&v, "", &vp), FTPS_EPARSE);
+	vpath_free(&vp);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(vfs_resolve(&v, big, &vp), FTPS_ETOOBIG);
+	vpath_free(&vp);
+	/* A missing last component is fine: MKD and STOR create it. */
+	ck_assert_int_eq(vfs_resolve(&v, "sub/new", &vp), 0);
+	ck_assert_str_eq(vp.name, "new");
+	ck_assert_str_eq(vp.path, "/sub/new");
+	ck_assert_int_eq(mkdirat(vp.dirfd, vp.name, 0755), 0);
+	vpath_free(&vp);
+	ck_assert_int_eq(vfs_chdir(&v, "sub/new"), 0);
+	ck_assert_str_eq(v.cwd, "/sub/new");
+}
+END_TEST
+
+START_TEST(chdir_rules)
+{
+	ck_assert_int_eq(vfs_chdir(&v, "file.txt"), FTPS_ESYS);
+	ck_assert_int_eq(errno, ENOTDIR);
+	ck_assert_str_eq(v.cwd, "/");
+	ck_assert_int_eq(vfs_chdir(&v, "nothere"), FTPS_ENOENT);
+	ck_assert_str_eq(v.cwd, "/");
+	ck_assert_int_eq(vfs_chdir(&v, "up"), FTPS_ENOENT);
+	ck_assert_int_eq(vfs_chdir(&v, ".."), 0);
+	ck_assert_str_eq(v.cwd, "/");
+	ck_assert_int_eq(vfs_chdir(&v, "sub/"), 0);
+	ck_assert_str_eq(v.cwd, "/sub");
+	ck_assert_int_eq(vfs_chdir(&v, "../../../sub/.."), 0);
+	ck_assert_str_eq(v.cwd, "/");
+}
+END_TEST
+
+START_TEST(quoted_and_display)
+{
+	struct vpath	 vp;
+
+	ck_assert_int_eq(vfs_resolve(&v, "say \"hi\"", &vp), 0);
+	ck_assert_str_eq(vp.path, "/say \"hi\"");
+	ck_assert_str_eq(vp.quoted, "/say \"\"hi\"\"");
+	ck_assert_str_eq(vp.name, "say \"hi\"");
+	vpath_free(&vp);
+	ck_assert_int_eq(vfs_resolve(&v, "\"\"", &vp), 0);
+	ck_assert_str_eq(vp.quoted, "/\"\"\"\"");
+	vpath_free(&vp);
+	ck_assert_int_eq(vfs_resolve(&v, "sub/a\x01\xff", &vp), 0);
+	ck_assert_str_eq(vp.display, "/sub/a\\x01\\xff");
+	ck_assert_str_eq(vp.path, "/sub/a\x01\xff");
+	vpath_free(&vp);
+}
+END_TEST
+
+static void
+check_mktemp_mode(mode_t mask, mode_t want)
+{
+	struct vpath	 vp;
+	struct stat	 st;
+	char		 a[VFS_TMPNAME_SIZE], b[VFS_TMPNAME_SIZE];
+	mode_t		 old;
+	int		 fa, fb;
+
+	ck_assert_int_eq(vfs_resolve(&v, "sub/target", &vp), 0);
+	old = umask(mask);
+	ck_assert_int_eq(vfs_mktemp(&vp, a, sizeof(a), &fa), 0);
+	ck_assert_int_eq(vfs_mktemp(&vp, b, sizeof(b), &fb), 0);
+	umask(old);
+	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(strncmp(a, VFS_TMP_PREFIX,
+	    strlen(VFS_TMP_PREFIX)), 0);
+	ck_assert_uint_eq(strlen(a), VFS_TMPNAME_SIZE - 1);
+	ck_assert_ptr_null(strchr(a, '/'));
+	/* Beside the target, and open for writing. */
+	ck_assert_int_eq(fstatat(vp.dirfd, a, &st, AT_SYMLINK_NOFOLLOW), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, want);
+	ck_assert_int_eq(write(fa, "x", 1), 1);
+	ck_assert_int_eq(fcntl(fa, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	ck_assert_int_eq(renameat(vp.dirfd, a, vp.dirfd, vp.name), 0);
+	close(fa);
+	close(fb);
+	vpath_free(&vp);
+}
+
+START_TEST(mktemp_unique_and_umask)
+{
+	struct vpath	 vp;
+	char		 small[VFS_TMPNAME_SIZE - 1];
+	int		 fd, r;
+
+	check_mktemp_mode(022, 0644);
+	check_mktemp_mode(077, 0600);
+	ck_assert_str_eq(read_via_vfs("sub/target", &r), "x");
+
+	ck_assert_int_eq(vfs_resolve(&v, "file.txt", &vp), 0);
+	ck_assert_int_eq(vfs_mktemp(&vp, small, sizeof(small), &fd),
+	    FTPS_ETOOBIG);
+	ck_assert_int_eq(fd, -1);
+	vpath_free(&vp);
+}
+END_TEST
+
+START_TEST(magic_links_denied)
+{
+	struct vfs	 w;
+	struct vpath	 vp;
+	char		 arg[64];
+	int		 fd, probe;
+
+	/*
+	 * With "/" as the root, /proc is reachable: its magic links (an
+	 * open fd of the process, another root) must still be refused.
+	 */
+	ck_assert_int_eq(vfs_open_root(&w, "/"), 0);
+	ck_assert_int_ne(probe = open("/", O_RDONLY | O_DIRECTORY), -1);
+	snprintf(arg, sizeof(arg), "/proc/self/fd/%d", probe);
+	ck_assert_int_eq(vfs_resolve(&w, arg, &vp), 0);
+	ck_assert_int_eq(vfs_open(&w, &vp, O_RDONLY, 0, &fd),
+	    FTPS_EDENIED);
+	vpath_free(&vp);
+	ck_assert_int_eq(vfs_resolve(&w, "/proc/self/root/etc/passwd", &vp),
+	    FTPS_EDENIED);
+	vpath_free(&vp);
+	close(probe);
+	vfs_close(&w);
+}
+END_TEST
+
+START_TEST(open_root_missing)
+{
+	struct vfs	 w;
+
+	ck_assert_int_eq(vfs_open_root(&w, "/nonexistent/ftpsd/home"),
+	    FTPS_ESYS);
+	ck_assert_int_eq(errno, ENOENT);
+	vfs_close(&w);
+	ck_assert_int_eq(vfs_open_root(&w, "/etc/passwd"), FTPS_ESYS);
+	ck_assert_int_eq(errno, ENOTDIR);
+	vfs_close(&w);
+}
+END_TEST
+
+/* Open descriptors of this process, to prove none is leaked. */
+static int
+count_fds(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	ck_assert_ptr_nonnull(d = opendir("/proc/self/fd"));
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+START_TEST(no_fd_leak)
+{
+	static const char *const args[] = { "/", "file.txt", "sub/inner.txt",
+	    "escape/passwd", "loop/x", "loop", "up", "missing/x", "",
+	    "a\r\nb", "sublink", "file.txt/x" };
+	struct vpath	 vp;
+	struct stat	 st;
+	size_t		 i;
+	int		 before, fd;
+
+	before = count_fds();
+	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+		if (vfs_resolve(&v, args[i], &vp) == 0) {
+			vfs_stat(&v, &vp, &st);
+			if (vfs_open(&v, &vp, O_RDONLY, 0, &fd) == 0)
+				close(fd);
+		}
+		vpath_free(&vp);
+		vfs_chdir(&v, args[i]);
+		vfs_chdir(&v, "/");
+	}
+	ck_assert_int_eq(count_fds(), before);
+}
+END_TEST
+
+Suite	*unit_suite(void);
+
+Suite *
+unit_suite(void)
+{
+	Suite	*s = suite_create("vfs");
+	TCase	*tc;
+
+	tc = tcase_create("normalize");
+	tcase_add_loop_test(tc, normalize, 0, sizeof(norm) / sizeof(norm[0]));
+	tcase_add_test(tc, normalize_bounds);
+	tcase_add_test(tc, open_root_missing);
+	tcase_add_test(tc, magic_links_denied);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("confinement");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_checked_fixture(tc, tmproot_setup, tmproot_teardown);
+	tcase_add_test(tc, root_resolves_to_dot);
+	tcase_add_test(tc, dotdot_cannot_leave);
+	tcase_add_test(tc, absolute_maps_into_root);
+	tcase_add_test(tc, symlink_to_etc_stays_inside);
+	tcase_add_test(tc, relative_symlink_escape_stays_inside);
+	tcase_add_test(tc, create_through_symlink_stays_inside);
+	tcase_add_test(tc, symlinked_dir_inside_works);
+	tcase_add_test(tc, symlink_loop_denied);
+	tcase_add_test(tc, resolve_errors);
+	tcase_add_test(tc, chdir_rules);
+	tcase_add_test(tc, quoted_and_display);
+	tcase_add_test(tc, mktemp_unique_and_umask);
+	tcase_add_test(tc, no_fd_leak);
+	suite_add_tcase(s, tc);
+	return s;
+}
