@@ -303,6 +303,8 @@ main(int argc, char *argv[])
 	log_infox("configuration: %s", conffile ? conffile :
 	    "built-in defaults (no " DEFAULT_CONF ")");
 
+	/* Every file and directory a client creates gets this umask. */
+	umask((mode_t)ctx.conf.file_umask);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() != 0 ||
 	    (ctx.base = event_base_new()) == NULL) {

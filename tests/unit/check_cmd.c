@@ -296,6 +296,8 @@ START_TEST(size_mdtm_mlst)
 	fclose(f);
 	ctx.conf.tls = CONF_TLS_OPTIONAL;
 	login(PERM_READ);
+	ck_reply("SIZE f.txt", "213 6\r\n");	/* binary by default */
+	ck_reply("TYPE A", "200 ");
 	ck_reply("SIZE f.txt", "550 SIZE not allowed in ASCII mode");
 	ck_reply("TYPE I", "200 ");
 	ck_reply("SIZE f.txt", "213 6\r\n");
