@@ -321,10 +321,7 @@ sess_close(struct session *s, const char *reason)
 		auth_cancel(s->auth_job);
 		s->auth_job = NULL;
 	}
-	if (s->xfer != NULL) {
-		xfer_free(s->xfer);
-		s->xfer = NULL;
-	}
+	xfer_cancel(s, reason);
 	dc_close(s, 0);
 	evtimer_del(s->timer);
 	if (s->delay_ev != NULL)
