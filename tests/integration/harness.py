@@ -392,6 +392,7 @@ class Ftpsd:
         self.extra_args = list(extra_args)
         self.port_host = port_host
         self.proc = None
+        self.log_start = 0
         self.explicit_port = 0
         self.implicit_port = 0
         os.makedirs(os.path.join(self.dir, "home"))
@@ -471,6 +472,7 @@ class Ftpsd:
         self.pick_ports()
         self.write_config()
         argv = [self.binary, "-f", "-c", self.conf_file] + self.extra_args
+        self.log_start = len(self.log_text(since_start=False))
         with open(self.log_file, "ab") as logf:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                     stdout=logf, stderr=logf)
@@ -507,6 +509,8 @@ class Ftpsd:
 
     def _start_once(self):
         argv = [self.binary, "-f", "-c", self.conf_file] + self.extra_args
+        # A restarted server appends to the log: look only past this point.
+        self.log_start = len(self.log_text(since_start=False))
         self.logf = open(self.log_file, "ab")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=self.logf)
@@ -570,7 +574,7 @@ class Ftpsd:
         self.check_log_clean()
 
     def check_log_clean(self):
-        m = _SANITIZER_RE.search(self.log_text())
+        m = _SANITIZER_RE.search(self.log_text(since_start=False))
         if m:
             raise AssertionError("sanitizer report in the ftpsd log:\n%s"
                                  % self.log_tail(120))
@@ -614,9 +618,12 @@ class Ftpsd:
             self.cleanup()
         return False
 
-    def log_text(self):
+    def log_text(self, since_start=True):
+        """The log (of the current run, unless since_start is False)."""
         try:
             with open(self.log_file, "rb") as f:
+                if since_start:
+                    f.seek(self.log_start)
                 return f.read().decode("utf-8", "replace")
         except FileNotFoundError:
             return ""
