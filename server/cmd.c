@@ -252,7 +252,7 @@ cmd_feat(struct session *s, const char *arg)
 	buf_init(&b, FTPS_REPLY_MAX);
 	buf_addf(&b, "211-Features:\r\n");
 	if (s->ctx->ssl_ctx != NULL)
-		buf_addf(&b, " AUTH TLS\r\n AUTH SSL\r\n PBSZ\r\n PROT\r\n");
+		buf_addf(&b, " AUTH SSL\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n");
 	buf_addf(&b, " EPRT\r\n EPSV\r\n MDTM\r\n");
 	cmd_mlst_feat(s->mlst_facts, &b);
 	buf_addf(&b, " REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n");

@@ -117,7 +117,8 @@ cmd_epsv(struct session *s, const char *arg)
 }
 
 static void
-cmd_active(struct session *s, const struct sockaddr_storage *ss)
+cmd_active(struct session *s, const struct sockaddr_storage *ss,
+    const char *verb)
 {
 	/* SECURITY: FTP bounce (RFC 2577 3): only to ourselves, >= 1024. */
 	if (fa_check_active(&s->peer, ss) != 0) {
@@ -129,7 +130,7 @@ cmd_active(struct session *s, const struct sockaddr_storage *ss)
 	}
 	dc_active(s, ss);
 	tls_refresh_ticket(s);
-	sess_reply(s, 200, "%s command successful.", "PORT");
+	sess_reply(s, 200, "%s command successful.", verb);
 }
 
 /* PORT (RFC 959 4.1.2). */
@@ -146,7 +147,7 @@ cmd_port(struct session *s, const char *arg)
 		sess_reply(s, 501, "Bad PORT argument.");
 		return;
 	}
-	cmd_active(s, &ss);
+	cmd_active(s, &ss, "PORT");
 }
 
 /* EPRT (RFC 2428 2). */
@@ -167,7 +168,7 @@ cmd_eprt(struct session *s, const char *arg)
 		sess_reply(s, 501, "Bad EPRT argument.");
 		return;
 	}
-	cmd_active(s, &ss);
+	cmd_active(s, &ss, "EPRT");
 }
 
 /* REST (RFC 3659 5): a byte offset for the next RETR, STOR or APPE. */
@@ -332,7 +333,8 @@ cmd_upload(struct session *s, const char *arg, enum xfer_kind kind,
 		sess_reply(s, 553, "Not a valid file name.");
 		goto out;
 	}
-	if (fstatat(vp.dirfd, vp.name, &st, 0) == 0) {
+	/* Resolved beneath the root: a symlink cannot reach outside. */
+	if ((r = vfs_stat(&s->vfs, &vp, &st)) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			sess_reply(s, 553, "Is a directory.");
 			goto out;
@@ -342,8 +344,8 @@ cmd_upload(struct session *s, const char *arg, enum xfer_kind kind,
 			    "of the file.", off);
 			goto out;
 		}
-	} else if (errno != ENOENT) {
-		sess_reply_err(s, 553, FTPS_ESYS);
+	} else if (r != FTPS_ENOENT) {
+		sess_reply_err(s, 553, r);
 		goto out;
 	} else if (off > 0) {
 		sess_reply(s, 554, "REST offset %llu is beyond the end of the "

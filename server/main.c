@@ -264,8 +264,10 @@ main(int argc, char *argv[])
 			problems++;
 	if (conf_check(&ctx.conf, conffile ? conffile : "-o", stderr) != 0)
 		problems++;
-	if (problems > 0 && !test)
+	if (problems > 0 && !test) {
+		fprintf(stderr, "ftpsd: not started\n");
 		goto out;
+	}
 
 	if (ctx.conf.tls != CONF_TLS_OFF &&
 	    tls_ctx_new(&ctx.conf, &ctx.ssl_ctx, stderr) != 0)
@@ -284,10 +286,10 @@ main(int argc, char *argv[])
 		rc = problems == 0 ? 0 : 2;
 		goto out;
 	}
-	if (problems > 0)
+	if (problems > 0 || lst_bind_all(&ctx, stderr) != 0) {
+		fprintf(stderr, "ftpsd: not started\n");
 		goto out;
-	if (lst_bind_all(&ctx, stderr) != 0)
-		goto out;
+	}
 
 	if (ctx.conf.log == CONF_LOG_SYSLOG ||
 	    (ctx.conf.log == CONF_LOG_AUTO && !foreground))
@@ -301,6 +303,8 @@ main(int argc, char *argv[])
 	log_infox("configuration: %s", conffile ? conffile :
 	    "built-in defaults (no " DEFAULT_CONF ")");
 
+	/* Every file and directory a client creates gets this umask. */
+	umask((mode_t)ctx.conf.file_umask);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() != 0 ||
 	    (ctx.base = event_base_new()) == NULL) {

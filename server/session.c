@@ -175,7 +175,11 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	s->peer = *peer;
 	s->vfs.rootfd = -1;
 	s->mlst_facts = MF_DEFAULT;
-	s->flags = SF_TYPE_A;		/* RFC 959 5.1: ASCII by default */
+	/*
+	 * Binary by default, though RFC 959 5.1 says ASCII: clients that
+	 * never send TYPE (scripts, many libraries) expect bytes unchanged,
+	 * and most servers (vsftpd does no conversion) behave that way.
+	 */
 	s->ctl_ref.role = TLS_ROLE_CTRL;
 	s->ctl_ref.s = s;
 	s->data_ref.role = TLS_ROLE_DATA;
@@ -317,10 +321,7 @@ sess_close(struct session *s, const char *reason)
 		auth_cancel(s->auth_job);
 		s->auth_job = NULL;
 	}
-	if (s->xfer != NULL) {
-		xfer_free(s->xfer);
-		s->xfer = NULL;
-	}
+	xfer_cancel(s, reason);
 	dc_close(s, 0);
 	evtimer_del(s->timer);
 	if (s->delay_ev != NULL)

@@ -158,6 +158,21 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 }
 
 void
+xfer_cancel(struct session *s, const char *why)
+{
+	struct xfer	*x = s->xfer;
+
+	if (x == NULL)
+		return;
+	s->xfer = NULL;
+	sess_log(s, LOG_LVL_WARN, "%s path=%s bytes=%llu secs=%.3f "
+	    "result=aborted reason=\"%s\"", x->verb, x->vp.display, x->bytes,
+	    xfer_secs(x), why);
+	dc_close(s, 0);
+	xfer_free(x);
+}
+
+void
 xfer_abort(struct session *s, const char *why)
 {
 	if (s->xfer == NULL)

@@ -43,7 +43,9 @@ int		 xfer_set_final(struct xfer *, const char *name);
 void		 xfer_start(struct session *, struct xfer *);
 /* 426 for the running transfer (ABOR, QUIT, shutdown). */
 void		 xfer_abort(struct session *, const char *why);
-/* Frees without replying (session going away). */
+/* Logs and ends the running transfer without a reply (session closing). */
+void		 xfer_cancel(struct session *, const char *why);
+/* Frees without replying or logging. */
 void		 xfer_free(struct xfer *);
 
 #endif

@@ -10,6 +10,8 @@
 #include "log.h"
 #include "parse.h"
 
+Suite	*unit_suite(void);
+
 static const struct {
 	const char	*in;
 	unsigned long	 min, max, want;
