@@ -371,13 +371,16 @@ class Security(harness.ServerTestCase):
         args = ["-tls1_2"]
         with harness.ControlTLSServer(self.srv.cafile, self.srv.keyfile,
                                       args + ["-client_renegotiation"]) as c:
-            p = c.s_client(args, input="R\n")
-            self.assertIn("RENEGOTIATING", p.stdout, describe(p))
+            p = c.s_client(args, input="R\n", input_delay=0.5)
+            self.assertIn("RENEGOTIATING", p.stdout + p.stderr,
+                          describe(p))
             self.assertNotIn("no renegotiation", p.stdout + p.stderr,
                              "control: renegotiation failed\n" + describe(p))
         for implicit in (True, False):
-            p = self.srv.s_client(args, input="R\n", implicit=implicit)
-            self.assertIn("RENEGOTIATING", p.stdout, describe(p))
+            p = self.srv.s_client(args, input="R\n", implicit=implicit,
+                                  input_delay=0.5)
+            self.assertIn("RENEGOTIATING", p.stdout + p.stderr,
+                          describe(p))
             self.assertRegex(p.stdout + p.stderr,
                              r"no renegotiation|alert|errno",
                              "renegotiation accepted\n" + describe(p))
