@@ -69,11 +69,19 @@ def ftpsd_binary():
     return path
 
 
-def run(argv, input=None, timeout=SUBPROC_TIMEOUT, env=None, cwd=None):
-    """Runs argv, bounded; returns CompletedProcess with text output."""
+def run(argv, input=None, timeout=SUBPROC_TIMEOUT, env=None, cwd=None,
+        input_delay=None):
+    """
+    Runs argv, bounded; returns CompletedProcess with text output.
+    input_delay: write input only after that many seconds (for programs
+    such as s_client that must finish a handshake before reading it), then
+    keep stdin open as long again before closing it.
+    """
     need_program(argv[0])
     if isinstance(input, str):
         input = input.encode()
+    if input_delay is not None:
+        return _run_delayed(argv, input, timeout, env, cwd, input_delay)
     try:
         p = subprocess.run(argv, input=input, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=timeout,
@@ -84,6 +92,31 @@ def run(argv, input=None, timeout=SUBPROC_TIMEOUT, env=None, cwd=None):
                                              e.stdout, e.stderr))
     p.stdout = p.stdout.decode("utf-8", "replace")
     p.stderr = p.stderr.decode("utf-8", "replace")
+    return p
+
+
+def _run_delayed(argv, input, timeout, env, cwd, delay):
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env, cwd=cwd)
+    try:
+        time.sleep(delay)
+        try:
+            proc.stdin.write(input or b"")
+            proc.stdin.flush()
+            time.sleep(delay)
+        except BrokenPipeError:
+            pass
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError("timed out after %ss: %s\nstdout: %r\n"
+                             "stderr: %r" % (timeout, " ".join(argv),
+                                             out, err))
+    p = subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    p.stdout = out.decode("utf-8", "replace")
+    p.stderr = err.decode("utf-8", "replace")
     return p
 
 
@@ -392,6 +425,7 @@ class Ftpsd:
         self.extra_args = list(extra_args)
         self.port_host = port_host
         self.proc = None
+        self.log_start = 0
         self.explicit_port = 0
         self.implicit_port = 0
         os.makedirs(os.path.join(self.dir, "home"))
@@ -471,6 +505,7 @@ class Ftpsd:
         self.pick_ports()
         self.write_config()
         argv = [self.binary, "-f", "-c", self.conf_file] + self.extra_args
+        self.log_start = len(self.log_text(since_start=False))
         with open(self.log_file, "ab") as logf:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                     stdout=logf, stderr=logf)
@@ -507,6 +542,8 @@ class Ftpsd:
 
     def _start_once(self):
         argv = [self.binary, "-f", "-c", self.conf_file] + self.extra_args
+        # A restarted server appends to the log: look only past this point.
+        self.log_start = len(self.log_text(since_start=False))
         self.logf = open(self.log_file, "ab")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=self.logf)
@@ -570,7 +607,7 @@ class Ftpsd:
         self.check_log_clean()
 
     def check_log_clean(self):
-        m = _SANITIZER_RE.search(self.log_text())
+        m = _SANITIZER_RE.search(self.log_text(since_start=False))
         if m:
             raise AssertionError("sanitizer report in the ftpsd log:\n%s"
                                  % self.log_tail(120))
@@ -614,9 +651,12 @@ class Ftpsd:
             self.cleanup()
         return False
 
-    def log_text(self):
+    def log_text(self, since_start=True):
+        """The log (of the current run, unless since_start is False)."""
         try:
             with open(self.log_file, "rb") as f:
+                if since_start:
+                    f.seek(self.log_start)
                 return f.read().decode("utf-8", "replace")
         except FileNotFoundError:
             return ""
@@ -730,14 +770,15 @@ class Ftpsd:
         return run(["lftp", "-f", "/dev/stdin"], input=text, timeout=timeout)
 
     def s_client(self, args, implicit=True, input="QUIT\r\n",
-                 timeout=30):
+                 timeout=30, input_delay=None):
         """openssl s_client against the implicit (default) or explicit port."""
         port = self.implicit_port if implicit else self.explicit_port
         argv = ["openssl", "s_client", "-connect", "%s:%d" % (HOST, port),
                 "-CAfile", self.cafile, "-servername", "localhost"]
         if not implicit:
             argv += ["-starttls", "ftp"]
-        return run(argv + list(args), input=input, timeout=timeout)
+        return run(argv + list(args), input=input, timeout=timeout,
+                   input_delay=input_delay)
 
 
 def s_client_ok(p):
@@ -915,10 +956,11 @@ class ControlTLSServer:
             self.close()
             die("openssl s_server did not start: %r" % out)
 
-    def s_client(self, args, input="hello\r\n", timeout=30):
+    def s_client(self, args, input="hello\r\n", timeout=30,
+                 input_delay=None):
         return run(["openssl", "s_client", "-connect",
                     "%s:%d" % (HOST, self.port)] + list(args),
-                   input=input, timeout=timeout)
+                   input=input, timeout=timeout, input_delay=input_delay)
 
     def close(self):
         if self.proc.poll() is None:

@@ -92,6 +92,162 @@ class CheckMode(unittest.TestCase):
             self.assertRegex(text, r"(?m)^#?\s*%s\s*=" % key, key)
 
 
+def libcrypt(password, salt):
+    """crypt(3) through Python's binding (deprecated, still present)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    return crypt.crypt(password, salt)
+
+
+def mksalt(method):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    if method == "bcrypt":
+        return crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)
+    return crypt.mksalt(crypt.METHOD_SHA512)
+
+
+class Accounts(unittest.TestCase):
+    """The users file: crypt(3) hash families, malformed lines skipped."""
+
+    def test_hash_password_gives_yescrypt(self):
+        h = harness.hash_password("correct horse")
+        self.assertTrue(h.startswith("$y$"), h)
+        self.assertEqual(libcrypt("correct horse", h), h)
+        self.assertNotEqual(libcrypt("wrong horse", h), h)
+
+    def test_bcrypt_sha512_yescrypt_and_bad_lines(self):
+        srv = Ftpsd()
+        self.addCleanup(srv.cleanup)
+        lines = []
+        for name, method in (("bcuser", "bcrypt"), ("shauser", "sha512")):
+            os.makedirs(srv.home(name))
+            lines.append("%s:%s:%s:rw" % (
+                name, libcrypt("pw-" + name, mksalt(method)),
+                srv.home(name)))
+        os.makedirs(srv.home("broken"))
+        lines.append("broken:%s:%s" % (harness.hash_password("pw-broken"),
+                                       srv.home("broken")))
+        srv.write_users(lines)
+        srv.start()
+        self.addCleanup(srv.stop)
+        for name in ("bcuser", "shauser", "alice"):
+            pw = srv.users[name][0] if name in srv.users else "pw-" + name
+            ftp = srv.ftp(login=False)
+            self.addCleanup(harness.close_ftp, ftp)
+            self.assertTrue(ftp.login(name, pw).startswith("230"), name)
+            ftp.close()
+            ftp = srv.ftp(login=False)
+            self.addCleanup(harness.close_ftp, ftp)
+            self.assertTrue(ftp_reply(ftp.login, name, pw + "x")
+                            .startswith("530"), name)
+        # The malformed line (no perms field) loaded no user.
+        ftp = srv.ftp(login=False)
+        self.addCleanup(harness.close_ftp, ftp)
+        self.assertTrue(ftp_reply(ftp.login, "broken", "pw-broken")
+                        .startswith("530"))
+        self.assertRegex(srv.log_text(), r"%s:%d: \S" % (
+            re.escape(srv.users_file), 2 + len(srv.users) + 2))
+
+
+def make_chain(certs_dir, name):
+    """root -> intermediate -> NAME.crt, with NAME.chain = intermediate."""
+    work = os.path.join(certs_dir, "..", "pki")
+    os.makedirs(work, exist_ok=True)
+    w = lambda f: os.path.join(work, f)  # noqa: E731
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    ca_ext = w("ca.ext")
+    with open(ca_ext, "w") as f:
+        f.write("basicConstraints=critical,CA:TRUE\n"
+                "keyUsage=critical,keyCertSign,cRLSign\n")
+    leaf_ext = w("leaf.ext")
+    with open(leaf_ext, "w") as f:
+        f.write("basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+                "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    crt = os.path.join(certs_dir, name + ".crt")
+    key = os.path.join(certs_dir, name + ".key")
+    for argv in (
+            ["openssl", "req", "-x509"] + ec + [
+                "-keyout", w("root.key"), "-out", w("root.crt"), "-subj",
+                "/CN=ftpsd test root", "-days", "30", "-addext",
+                "basicConstraints=critical,CA:TRUE", "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign"],
+            ["openssl", "req", "-new"] + ec + [
+                "-keyout", w("inter.key"), "-out", w("inter.csr"), "-subj",
+                "/CN=ftpsd test intermediate"],
+            ["openssl", "x509", "-req", "-in", w("inter.csr"), "-CA",
+             w("root.crt"), "-CAkey", w("root.key"), "-CAcreateserial",
+             "-out", w("inter.crt"), "-days", "30", "-extfile", ca_ext],
+            ["openssl", "req", "-new"] + ec + [
+                "-keyout", key, "-out", w("leaf.csr"), "-subj",
+                "/CN=localhost"],
+            ["openssl", "x509", "-req", "-in", w("leaf.csr"), "-CA",
+             w("inter.crt"), "-CAkey", w("inter.key"), "-CAcreateserial",
+             "-out", crt, "-days", "30", "-extfile", leaf_ext]):
+        p = harness.run(argv)
+        if p.returncode != 0:
+            raise AssertionError(describe(p))
+    os.chmod(key, 0o600)
+    with open(w("inter.crt")) as f, \
+            open(os.path.join(certs_dir, name + ".chain"), "w") as g:
+        g.write(f.read())
+    return w("root.crt")
+
+
+class CertificateSelection(unittest.TestCase):
+    """NAME.chain is sent; without `certificate` the folder's default."""
+
+    def served_subject(self, srv):
+        p = srv.s_client(["-ign_eof"])
+        m = re.search(r"(?m)^subject=(.*)$", p.stdout)
+        self.assertIsNotNone(m, describe(p))
+        return m.group(1)
+
+    def test_chain_is_sent(self):
+        srv = Ftpsd()
+        self.addCleanup(srv.cleanup)
+        root = make_chain(srv.certs_dir, "server")
+        srv.start()
+        self.addCleanup(srv.stop)
+        with open(srv.path("c.txt"), "wb") as f:
+            f.write(b"chain\n")
+        # The client trusts only the root: it needs the intermediate.
+        ctx = ssl.create_default_context(cafile=root)
+        for implicit in (False, True):
+            ftp = srv.ftp(ctx=ctx, implicit=implicit)
+            self.addCleanup(harness.close_ftp, ftp)
+            buf = io.BytesIO()
+            ftp.retrbinary("RETR c.txt", buf.write)
+            self.assertEqual(buf.getvalue(), b"chain\n")
+
+    def test_folder_default(self):
+        srv = Ftpsd(conf={"certificate": None})
+        self.addCleanup(srv.cleanup)
+        # One pair: it is the default.
+        srv.start()
+        self.assertRegex(self.served_subject(srv), r"CN ?= ?localhost")
+        srv.stop()
+        # Two pairs, .default names the second.
+        harness.make_cert(srv.certs_dir, "second", cn="second.example")
+        with open(os.path.join(srv.certs_dir, ".default"), "w") as f:
+            f.write("second\n")
+        srv.start()
+        self.addCleanup(srv.stop)
+        self.assertRegex(self.served_subject(srv), r"second\.example")
+
+    def test_two_pairs_no_default_refused(self):
+        srv = Ftpsd(conf={"certificate": None})
+        self.addCleanup(srv.cleanup)
+        harness.make_cert(srv.certs_dir, "second", cn="second.example")
+        rc, log = srv.start_expect_failure()
+        self.assertNotEqual(rc, 0, log)
+        self.assertIn(srv.certs_dir, log)
+
+
 class CertificateProblems(unittest.TestCase):
     """Start-up is refused, naming the file, for every certificate fault."""
 
@@ -346,6 +502,43 @@ class Limits(unittest.TestCase):
         with rc:
             time.sleep(2.5)
             self.assertReply(rc.cmd("NOOP"), 200)
+
+    def test_data_timeout(self):
+        srv = self.server({"data_timeout": 2})
+        with open(srv.path("d.txt"), "wb") as f:
+            f.write(b"d")
+        ftp = srv.ftp()
+        self.addCleanup(harness.close_ftp, ftp)
+        ftp.voidcmd("TYPE I")
+        ftp.makepasv()
+        t0 = time.monotonic()
+        # Never connect: the server gives up on the data connection.
+        r = ftp_reply(ftp.sendcmd, "RETR d.txt")
+        if r.startswith("1"):
+            r = ftp_reply(ftp.getresp)
+        self.assertTrue(r.startswith("425") or r.startswith("426"), r)
+        self.assertTrue(1 <= time.monotonic() - t0 < 10)
+        self.assertReply(ftp.sendcmd("NOOP"), 200)
+
+    def test_idle_timeout_spares_running_transfers(self):
+        srv = self.server({"idle_timeout": 2, "data_timeout": 10})
+        ftp = srv.ftp()
+        self.addCleanup(harness.close_ftp, ftp)
+        ftp.voidcmd("TYPE I")
+        conn = ftp.transfercmd("STOR slow.bin")
+        t0 = time.monotonic()
+        sent = b""
+        while time.monotonic() - t0 < 4:
+            chunk = os.urandom(20000)
+            conn.sendall(chunk)
+            sent += chunk
+            time.sleep(0.2)
+        conn.unwrap()
+        conn.close()
+        self.assertReply(ftp.voidresp(), 226)
+        with open(srv.path("slow.bin"), "rb") as f:
+            self.assertEqual(f.read(), sent)
+        self.assertReply(ftp.sendcmd("NOOP"), 200)
 
     def test_idle_timeout(self):
         srv = self.server({"idle_timeout": 2, "login_timeout": 60})

@@ -367,6 +367,44 @@ class Security(harness.ServerTestCase):
                                "ECDHE-ECDSA-AES128-GCM-SHA256", "-ign_eof"])
         self.assertTrue(s_client_ok(p), describe(p))
 
+    def test_client_renegotiation_refused(self):
+        args = ["-tls1_2"]
+        with harness.ControlTLSServer(self.srv.cafile, self.srv.keyfile,
+                                      args + ["-client_renegotiation"]) as c:
+            p = c.s_client(args, input="R\n", input_delay=0.5)
+            self.assertIn("RENEGOTIATING", p.stdout + p.stderr,
+                          describe(p))
+            self.assertNotIn("no renegotiation", p.stdout + p.stderr,
+                             "control: renegotiation failed\n" + describe(p))
+        for implicit in (True, False):
+            p = self.srv.s_client(args, input="R\n", implicit=implicit,
+                                  input_delay=0.5)
+            self.assertIn("RENEGOTIATING", p.stdout + p.stderr,
+                          describe(p))
+            self.assertRegex(p.stdout + p.stderr,
+                             r"no renegotiation|alert|errno",
+                             "renegotiation accepted\n" + describe(p))
+
+    def test_password_checks_do_not_block_other_sessions(self):
+        # A failed login waits ~1 s; other sessions must not wait with it.
+        a = self.ftp(login=False)
+        a.auth()
+        a.sendcmd("USER alice")
+        b = self.ftp()
+        a.putcmd("PASS wrong")
+        t0 = time.monotonic()
+        for _ in range(5):
+            self.assertReply(b.sendcmd("NOOP"), 200)
+        self.assertLess(time.monotonic() - t0, 0.5,
+                        "NOOPs waited for another session's login")
+        self.assertReply(ftp_reply(a.getresp), 530)
+
+    def test_connections_and_logins_logged(self):
+        self.timed_login("alice", "wrong password")
+        self.srv.wait_log(r"(?im)^.*alice.*(fail|incorrect|denied).*$")
+        self.ftp()
+        self.srv.wait_log(r"(?im)^.*login.*alice.*(ok|success).*$")
+
     def test_no_compression_and_tls13_preferred(self):
         p = self.srv.s_client(["-ign_eof"])
         self.assertTrue(s_client_ok(p), describe(p))
