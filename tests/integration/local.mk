@@ -21,7 +21,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test_curl.py \
 	tests/integration/test_lftp.py \
 	tests/integration/test_ftplib.py \
-	tests/integration/test_commands.py
+	tests/integration/test_commands.py \
+	tests/integration/test_certmgr_e2e.py
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py \
