@@ -37,6 +37,8 @@
 #define CONF_TIMEOUT_MAX 86400	/* one day, in seconds */
 #define CONF_CLIENTS_MAX 100000
 #define CONF_THREADS_MAX 64
+#define CONF_LOGIN_FAILS_MAX 100
+#define CONF_BAN_SECONDS_MAX (7 * 86400)	/* one week */
 
 /* Where a value came from: labels messages and anchors relative paths. */
 struct conf_src {
@@ -69,7 +71,9 @@ enum {
 	K_LISTEN, K_EXPLICIT_PORT, K_IMPLICIT_PORT, K_TLS, K_DATA_TLS,
 	K_DATA_REUSE, K_CERTS_DIR, K_CERTIFICATE, K_PASV_MIN, K_PASV_MAX,
 	K_PASV_ADDRESS, K_USERS_FILE, K_ANONYMOUS, K_ANONYMOUS_ROOT,
-	K_MAX_CLIENTS, K_MAX_PER_IP, K_IDLE_TIMEOUT, K_LOGIN_TIMEOUT,
+	K_MAX_CLIENTS, K_MAX_PER_IP,
+	K_MAX_LOGIN_FAILS, K_BAN_FAILURES, K_BAN_WINDOW, K_BAN_SECONDS,
+	K_IDLE_TIMEOUT, K_LOGIN_TIMEOUT,
 	K_DATA_TIMEOUT, K_AUTH_THREADS, K_FILE_UMASK, K_LOG, K_LOG_DEBUG,
 	K_COUNT
 };
@@ -151,6 +155,14 @@ static const struct conf_key keys[] = {
 	    1, CONF_CLIENTS_MAX, NULL, 0 },
 	[K_MAX_PER_IP] = { "max_clients_per_ip", set_uint,
 	    OFF(max_clients_per_ip), 1, CONF_CLIENTS_MAX, NULL, 0 },
+	[K_MAX_LOGIN_FAILS] = { "max_login_failures", set_uint,
+	    OFF(max_login_failures), 1, CONF_LOGIN_FAILS_MAX, NULL, 0 },
+	[K_BAN_FAILURES] = { "ban_failures", set_uint, OFF(ban_failures),
+	    1, CONF_BAN_FAILURES_MAX, NULL, 0 },
+	[K_BAN_WINDOW] = { "ban_window", set_uint, OFF(ban_window),
+	    1, CONF_TIMEOUT_MAX, NULL, 0 },
+	[K_BAN_SECONDS] = { "ban_seconds", set_uint, OFF(ban_seconds),
+	    0, CONF_BAN_SECONDS_MAX, NULL, CK_ZERO_OFF },
 	[K_IDLE_TIMEOUT] = { "idle_timeout", set_uint, OFF(idle_timeout),
 	    1, CONF_TIMEOUT_MAX, NULL, 0 },
 	[K_LOGIN_TIMEOUT] = { "login_timeout", set_uint, OFF(login_timeout),
@@ -690,6 +702,10 @@ conf_init(struct conf *c)
 	c->anonymous = 0;
 	c->max_clients = 512;
 	c->max_clients_per_ip = 32;
+	c->max_login_failures = 5;
+	c->ban_failures = 10;
+	c->ban_window = 600;
+	c->ban_seconds = 900;
 	c->idle_timeout = 300;
 	c->login_timeout = 60;
 	c->data_timeout = 120;

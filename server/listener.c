@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,14 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "ban.h"
 #include "err.h"
 #include "ftpsd.h"
 #include "log.h"
 #include "session.h"
 
 #define LST_BACKLOG	128
+#define LST_MSG_FULL	"421 Too many connections.\r\n"
 
 static unsigned
 ipc_hash(const struct sockaddr_storage *ss)
@@ -116,18 +119,16 @@ ipc_free(struct ftpsd *ctx)
 		}
 		ctx->iptab[i] = NULL;
 	}
+	ban_free(ctx);
 }
 
 static void
-lst_refuse(struct listener *l, int fd, const char *why)
+lst_refuse(struct listener *l, int fd, const char *why, const char *msg)
 {
-	static const char	 msg[] = "421 Too many connections.\r\n";
-
 	log_warnx("refused connection on %s: %s", l->label, why);
 	/* Implicit FTPS cannot say anything before a handshake. */
 	if (!l->implicit)
-		(void)send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT |
-		    MSG_NOSIGNAL);
+		(void)send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);
 }
 
@@ -138,6 +139,8 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	struct listener		*l = arg;
 	struct ftpsd		*ctx = l->ctx;
 	struct sockaddr_storage	 peer;
+	char			 ip[64], why[128];
+	unsigned		 left;
 
 	memset(&peer, 0, sizeof(peer));
 	memcpy(&peer, sa, (size_t)salen < sizeof(peer) ? (size_t)salen :
@@ -146,14 +149,25 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	/* SECURITY: password guessing: a banned address is not served. */
+	if ((left = ban_left(ctx, &peer)) > 0) {
+		if (getnameinfo(sa, (socklen_t)salen, ip, sizeof(ip), NULL, 0,
+		    NI_NUMERICHOST) != 0)
+			snprintf(ip, sizeof(ip), "?");
+		snprintf(why, sizeof(why), "%s banned for %u more seconds",
+		    ip, left);
+		lst_refuse(l, fd, why, "421 Too many failed logins from your "
+		    "address; try again later.\r\n");
+		return;
+	}
 	if (ctx->conf.max_clients > 0 &&
 	    ctx->nsessions >= ctx->conf.max_clients) {
-		lst_refuse(l, fd, "max_clients");
+		lst_refuse(l, fd, "max_clients", LST_MSG_FULL);
 		return;
 	}
 	if (ctx->conf.max_clients_per_ip > 0 &&
 	    ipc_get(ctx, &peer) >= ctx->conf.max_clients_per_ip) {
-		lst_refuse(l, fd, "max_clients_per_ip");
+		lst_refuse(l, fd, "max_clients_per_ip", LST_MSG_FULL);
 		return;
 	}
 	if (sess_new(ctx, fd, &peer, l->implicit) == NULL) {
