@@ -3,6 +3,7 @@
  * the max_clients and max_clients_per_ip limits.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -23,7 +24,10 @@
 #include "log.h"
 #include "session.h"
 
-#define LST_BACKLOG	128
+/* A burst of connections waits in the kernel, not in SYN retransmits. */
+#define LST_BACKLOG	1024
+#define LST_FDS_PER_SESSION	6
+#define LST_FDS_SPARE		64
 #define LST_MSG_FULL	"421 Too many connections.\r\n"
 
 static unsigned
@@ -284,11 +288,43 @@ lst_bind_all(struct ftpsd *ctx, FILE *errf)
 	return 0;
 }
 
+/*
+ * A session may hold its control connection, a passive listener, a data
+ * connection, its home, a directory and a file.  The soft limit on file
+ * descriptors is raised towards what max_clients may need (never past
+ * the hard limit); when that is not enough, the log says so: beyond it
+ * accepting pauses (lst_error_cb) and transfers fail with 425/451.
+ */
+static void
+lst_fd_budget(struct ftpsd *ctx)
+{
+	struct rlimit	 rl;
+	rlim_t		 need;
+
+	need = (rlim_t)ctx->conf.max_clients * LST_FDS_PER_SESSION +
+	    LST_FDS_SPARE;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
+		    rl.rlim_max < need ? rl.rlim_max : need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+		    getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+		log_warnx("open files limit %llu is below the %llu that "
+		    "max_clients = %u may need (raise the hard limit, e.g. "
+		    "LimitNOFILE=)", (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)need, ctx->conf.max_clients);
+}
+
 int
 lst_start_all(struct ftpsd *ctx)
 {
 	struct listener	*l;
 
+	lst_fd_budget(ctx);
 	TAILQ_FOREACH(l, &ctx->listeners, entry) {
 		l->evl = evconnlistener_new(ctx->base, lst_accept_cb, l,
 		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
