@@ -9,4 +9,17 @@ tests_unit_check_ban_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_ban_LDADD = $(SERVER_TEST_LDADD)
 TESTS += tests/unit/check_ban
 
-
+# Integration tests: hostile clients, floods, disk faults, kill -9.
+TESTS += tests/integration/test_hardening.py
+EXTRA_DIST += tests/integration/test_hardening.py \
+	tests/integration/faultshim.c
+AM_TESTS_ENVIRONMENT += \
+	FAULTSHIM='$(abs_top_builddir)/tests/integration/faultshim.so'; \
+	export FAULTSHIM;
+# The LD_PRELOAD fault injector of test_hardening.py (never installed).
+check_SCRIPTS += tests/integration/faultshim.so
+CLEANFILES += tests/integration/faultshim.so
+tests/integration/faultshim.so: $(srcdir)/tests/integration/faultshim.c
+	$(AM_V_CC)$(MKDIR_P) tests/integration && \
+	$(CC) -shared -fPIC -O2 -Wall -o $@ \
+	    $(srcdir)/tests/integration/faultshim.c -ldl
