@@ -234,10 +234,11 @@ edit_distance(const char *a, const char *b)
 		prev[j] = j;
 	for (i = 1; i <= la; i++) {
 		cur[0] = i;
-		ca = a[i - 1] >= 'A' && a[i - 1] <= 'Z' ? a[i - 1] + 32 :
-		    a[i - 1];
+		ca = (unsigned char)a[i - 1];
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
 		for (j = 1; j <= lb; j++) {
-			cb = b[j - 1];
+			cb = (unsigned char)b[j - 1];
 			sub = prev[j - 1] + (ca != cb);
 			d = prev[j] + 1 < cur[j - 1] + 1 ? prev[j] + 1 :
 			    cur[j - 1] + 1;
@@ -901,7 +902,7 @@ conf_load(struct conf *c, const char *path, FILE *errf)
 	if (fstat(fileno(fp), &st) == -1) {
 		serrno = errno;
 		conf_err(errf, path, 0, "cannot read: %s", strerror(serrno));
-		fclose(fp);
+		(void)fclose(fp);	/* read only */
 		errno = serrno;
 		return FTPS_ESYS;
 	}
@@ -909,7 +910,7 @@ conf_load(struct conf *c, const char *path, FILE *errf)
 		conf_err(errf, path, 0, "cannot read: %s",
 		    S_ISDIR(st.st_mode) ? "is a directory" :
 		    "not a regular file");
-		fclose(fp);
+		(void)fclose(fp);	/* read only */
 		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		return FTPS_ESYS;
 	}
@@ -954,7 +955,7 @@ conf_load(struct conf *c, const char *path, FILE *errf)
 		conf_err(errf, path, 0, "read error: %s", strerror(errno));
 		errors++;
 	}
-	fclose(fp);
+	(void)fclose(fp);	/* read only */
 	return errors > 0 ? -errors : 0;
 }
 

@@ -158,14 +158,12 @@ ban_make_room(struct ban_table *t, time_t now)
 	int			 i = 0;
 
 	victim = TAILQ_FIRST(&t->lru);
-	TAILQ_FOREACH(e, &t->lru, lru) {
+	for (e = victim; e != NULL && i < BAN_EVICT_SCAN;
+	    e = TAILQ_NEXT(e, lru), i++)
 		if (e->until <= now) {
 			victim = e;
 			break;
 		}
-		if (++i == BAN_EVICT_SCAN)
-			break;
-	}
 	if (victim != NULL)
 		ban_remove(t, victim);
 }
@@ -216,7 +214,7 @@ ban_fail_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 	const struct conf	*cf = &ctx->conf;
 	unsigned char		 key[BAN_KEY_LEN];
 	struct ban_table	*t;
-	struct ban_entry	*e, *old;
+	struct ban_entry	*e, *old, *next;
 	time_t			*ring;
 	int			 i;
 
@@ -227,7 +225,9 @@ ban_fail_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 	if ((t = ban_table(ctx)) == NULL)
 		return FTPS_ENOMEM;
 	/* The least recently failed entries may have nothing left to say. */
-	for (i = 0; i < 2 && (old = TAILQ_FIRST(&t->lru)) != NULL; i++) {
+	for (old = TAILQ_FIRST(&t->lru), i = 0; old != NULL && i < 2;
+	    old = next, i++) {
+		next = TAILQ_NEXT(old, lru);
 		if (!ban_stale(old, now, cf->ban_window))
 			break;
 		ban_remove(t, old);
@@ -283,12 +283,17 @@ void
 ban_free(struct ftpsd *ctx)
 {
 	struct ban_table	*t = ctx->bans;
-	struct ban_entry	*e;
+	struct ban_entry	*e, *next;
+	size_t			 i;
 
 	if (t == NULL)
 		return;
-	while ((e = TAILQ_FIRST(&t->lru)) != NULL)
-		ban_remove(t, e);
+	for (i = 0; i < BAN_BUCKETS; i++)
+		for (e = t->bucket[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e->fails);
+			free(e);
+		}
 	free(t);
 	ctx->bans = NULL;
 }

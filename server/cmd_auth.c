@@ -246,7 +246,7 @@ cmd_auth(struct session *s, const char *arg)
 		sess_reply(s, 503, "Already using TLS.");
 		return;
 	}
-	for (i = 0; arg[i] != '\0' && i < sizeof(mech) - 1; i++)
+	for (i = 0; i < sizeof(mech) - 1 && arg[i] != '\0'; i++)
 		mech[i] = (char)toupper((unsigned char)arg[i]);
 	mech[i] = '\0';
 	if (arg[i] != '\0' || (strcmp(mech, "TLS") != 0 &&

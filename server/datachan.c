@@ -485,8 +485,13 @@ dc_linger_free(struct dc_reap *l)
 void
 dc_linger_free_all(struct ftpsd *ctx)
 {
-	while (!TAILQ_EMPTY(&ctx->reaps))
-		dc_linger_free(TAILQ_FIRST(&ctx->reaps));
+	struct dc_reap	*l, *next;
+
+	/* Each one is unlinked and freed; next was read before. */
+	for (l = TAILQ_FIRST(&ctx->reaps); l != NULL; l = next) {
+		next = TAILQ_NEXT(l, entry);
+		dc_linger_free(l);
+	}
 }
 
 static void

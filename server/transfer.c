@@ -306,7 +306,8 @@ xfer_write_all(int fd, const char *p, size_t n)
 
 /* TYPE A upload: CRLF -> LF from p into out (n + 1 bytes of room). */
 static void
-xfer_strip_cr(struct xfer *x, char *p, size_t n, char *out, size_t *outn)
+xfer_strip_cr(struct xfer *x, const char *p, size_t n, char *out,
+    size_t *outn)
 {
 	size_t	 i, o = 0;
 
