@@ -31,3 +31,19 @@ tests/integration/faultshim.so: $(srcdir)/tests/integration/faultshim.c
 	$(AM_V_CC)$(MKDIR_P) tests/integration && \
 	$(CC) -shared -fPIC -O2 -Wall -o $@ \
 	    $(srcdir)/tests/integration/faultshim.c -ldl
+
+# Static analysis: cppcheck and clang-tidy over lib/ config/ server/
+# certmgr/ (scripts/lint; .clang-tidy, .cppcheck-suppressions).
+lint:
+	$(top_srcdir)/scripts/lint $(abs_top_builddir)
+
+# testssl.sh against both ports of a real ftpsd (tests/tls-scan); the
+# scanner comes from `scripts/deps tls-scan`.
+tls-scan: all
+	FTPSD='$(abs_top_builddir)/server/ftpsd' \
+	CERTMGR='$(abs_top_builddir)/certmgr/certmgr' \
+	    $(PYTHON3) $(top_srcdir)/tests/tls-scan
+
+.PHONY: lint tls-scan
+EXTRA_DIST += scripts/lint tests/tls-scan .clang-tidy \
+	.cppcheck-suppressions
