@@ -17,4 +17,4 @@ FTPSD_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
 sbin_PROGRAMS += server/ftpsd
 server_ftpsd_SOURCES = server/main.c
 server_ftpsd_LDADD = $(FTPSD_LDADD)
-EXTRA_DIST += docs/server.md
+EXTRA_DIST += docs/server.md docs/mtls.md

@@ -13,6 +13,7 @@ import re
 import shutil
 import ssl
 import sys
+import tempfile
 import time
 import unittest
 
@@ -627,6 +628,58 @@ class Walkthrough(unittest.TestCase):
                              "file:" + passfile, "-nokeys", "-clcerts"])
             self.assertEqual(p.returncode, 0, describe(p))
             self.assertIn("subject=CN = alice", p.stdout)
+
+
+class DocWalkthrough(unittest.TestCase):
+    """
+    The shell blocks of docs/mtls.md's walk-through, run as written in an
+    empty folder: only the ports are changed (to free ones) and PATH
+    points at the binaries under test.
+    """
+
+    def doc_script(self):
+        top = os.environ.get("top_srcdir") or os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        with open(os.path.join(top, "docs", "mtls.md")) as f:
+            text = f.read()
+        m = re.search(r"^## Walk-through\n(.*?)^## ", text, re.M | re.S)
+        self.assertIsNotNone(m, "docs/mtls.md has no Walk-through section")
+        blocks = re.findall(r"^```sh\n(.*?)^```", m.group(1), re.M | re.S)
+        self.assertGreaterEqual(len(blocks), 2)
+        return "".join(blocks)
+
+    def test_walkthrough_as_written(self):
+        script = self.doc_script()
+        for port in ("2121", "9900"):
+            self.assertIn(port, script)
+        explicit = harness.free_port()
+        implicit = harness.free_port()
+        while implicit == explicit:
+            implicit = harness.free_port()
+        script = re.sub(r"\b2121\b", str(explicit), script)
+        script = re.sub(r"\b9900\b", str(implicit), script)
+        work = tempfile.mkdtemp(prefix="ftpsd-doc-")
+        self.addCleanup(shutil.rmtree, work, True)
+        env = dict(os.environ)
+        env["PATH"] = os.pathsep.join([
+            os.path.dirname(harness.ftpsd_binary()),
+            os.path.dirname(certmgr_binary()), env.get("PATH", "")])
+        p = harness.run(["bash", "-e", "-c", script], cwd=work, env=env,
+                        timeout=120)
+        with open(os.path.join(work, "ftpsd.log")) as f:
+            log = f.read()
+        detail = describe(p) + "\nftpsd.log:\n" + log
+        self.assertEqual(p.returncode, 0, detail)
+        self.assertIn("ftpsd: configuration ftpsd.conf ok", p.stdout, detail)
+        self.assertEqual(p.stdout.count("hello alice"), 1, detail)
+        self.assertRegex(p.stdout, r"rejected: curl exit [1-9]", detail)
+        self.assertRegex(log, r"login user=alice result=ok method=cert",
+                         detail)
+        self.assertRegex(log, r"client certificate refused: unable to get "
+                         r"local issuer certificate \(depth 0: CN=alice\)",
+                         detail)
+        self.assertIn("stopped", log, detail)
+        self.assertIsNone(harness._SANITIZER_RE.search(log), detail)
 
 
 if __name__ == "__main__":
