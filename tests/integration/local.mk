@@ -22,7 +22,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test_lftp.py \
 	tests/integration/test_ftplib.py \
 	tests/integration/test_commands.py \
-	tests/integration/test_certmgr_e2e.py
+	tests/integration/test_certmgr_e2e.py \
+	tests/integration/test_tls_binding.py
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py \
