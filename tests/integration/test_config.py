@@ -403,6 +403,20 @@ class Policies(unittest.TestCase):
         port = int(re.search(r"\|\|\|(\d+)\|", text).group(1))
         self.assertTrue(base <= port <= base + 9, text)
 
+    def test_small_pasv_range_many_transfers(self):
+        # Three ports, thirty transfers: closed data connections leave
+        # ports in TIME_WAIT, and the server must still find one.
+        base = harness.free_port_range(3)
+        srv = self.server({"pasv_min_port": base,
+                           "pasv_max_port": base + 2})
+        ftp = srv.ftp()
+        self.addCleanup(harness.close_ftp, ftp)
+        for i in range(30):
+            buf = io.BytesIO()
+            ftp.retrbinary("RETR hello.txt", buf.write)
+            self.assertEqual(buf.getvalue(), b"hello\n", i)
+            ftp.storbinary("STOR s%d.txt" % i, io.BytesIO(b"s"))
+
     def test_override_on_command_line(self):
         srv = Ftpsd(conf={"login_timeout": 60},
                     extra_args=["-o", "login_timeout=1"])

@@ -317,6 +317,22 @@ class Security(harness.ServerTestCase):
             self.assertReply(rc.cmd("SYST"), 215)
             self.assertTrue(os.path.exists(self.srv.path("keep.txt")))
 
+    def test_hostile_names_refused_session_survives(self):
+        rc = self.srv.raw_login()
+        with rc:
+            for raw in (b"RETR keep\x00.txt\r\n",
+                        b"MKD " + b"n" * 300 + b"\r\n",
+                        b"RETR " + b"d/" * 2100 + b"x\r\n",
+                        b"CWD \xff\xfe\r\n",
+                        b"DELE \r\n"):
+                rc.send_raw(raw)
+                code, text = rc.resp()
+                self.assertTrue(500 <= code < 600, "%r -> %r" % (raw[:40],
+                                                                 text))
+                self.assertReply(rc.cmd("NOOP"), 200)
+            self.assertFalse(os.path.exists(self.srv.path("n" * 255)))
+            self.assertTrue(os.path.exists(self.srv.path("keep.txt")))
+
     # -- TLS parameters --------------------------------------------------------
 
     def test_alpn(self):
