@@ -279,6 +279,11 @@ class CertificateProblems(unittest.TestCase):
         harness.make_cert(self.srv.certs_dir, "server", expired=True)
         self.refused(r"server\.crt")
 
+    def test_unreadable_key(self):
+        os.unlink(self.srv.keyfile)
+        os.mkdir(self.srv.keyfile)
+        self.refused(r"server\.key")
+
     def test_garbage_certificate(self):
         with open(self.srv.cafile, "w") as f:
             f.write("-----BEGIN CERTIFICATE-----\nnot base64\n")
@@ -330,6 +335,21 @@ class Policies(unittest.TestCase):
         buf = io.BytesIO()
         ftp.retrbinary("RETR hello.txt", buf.write)
         self.assertEqual(buf.getvalue(), b"hello\n")
+        # Clear data channels (the sendfile path): 10 MiB both ways, REST.
+        sha = harness.write_random(srv.path("big.bin"), 10 * harness.MiB)
+        with open(srv.path("big.bin"), "rb") as f:
+            big = f.read()
+        h = harness.hashlib.sha256()
+        ftp.retrbinary("RETR big.bin", h.update)
+        self.assertEqual(h.hexdigest(), sha)
+        buf = io.BytesIO()
+        ftp.retrbinary("RETR big.bin", buf.write, rest=3 * harness.MiB + 1)
+        self.assertEqual(buf.getvalue(), big[3 * harness.MiB + 1:])
+        ftp.storbinary("STOR up.bin", io.BytesIO(big))
+        self.assertEqual(harness.sha256_file(srv.path("up.bin")), sha)
+        # PROT P still works on the same session.
+        ftp.prot_p()
+        self.assertIn("hello.txt", ftp.nlst())
         # Plaintext control is still refused (tls = required).
         with srv.raw() as rc:
             rc.resp()
@@ -416,6 +436,30 @@ class Policies(unittest.TestCase):
             self.assertEqual(buf.getvalue(), b"hello\n", i)
             ftp.storbinary("STOR s%d.txt" % i, io.BytesIO(b"s"))
 
+    def test_ports_can_be_off(self):
+        for explicit, implicit in ((True, False), (False, True)):
+            srv = Ftpsd(explicit=explicit, implicit=implicit)
+            self.addCleanup(srv.cleanup)
+            with open(srv.path("on.txt"), "wb") as f:
+                f.write(b"on\n")
+            srv.start()
+            log = srv.log_text()
+            self.assertEqual("(explicit)" in log, explicit, log)
+            self.assertEqual("(implicit)" in log, implicit, log)
+            ftp = srv.ftp(implicit=implicit)
+            self.assertEqual(ftp.nlst(), ["on.txt"])
+            harness.close_ftp(ftp)
+            srv.stop()
+
+    def test_data_session_reuse_off(self):
+        srv = self.server({"data_session_reuse": "off"})
+        for cls in (harness.FTP_TLS_Stock, harness.FTP_TLS_Reuse):
+            ftp = srv.ftp(cls=cls)
+            self.addCleanup(harness.close_ftp, ftp)
+            buf = io.BytesIO()
+            ftp.retrbinary("RETR hello.txt", buf.write)
+            self.assertEqual(buf.getvalue(), b"hello\n")
+
     def test_override_on_command_line(self):
         srv = Ftpsd(conf={"login_timeout": 60},
                     extra_args=["-o", "login_timeout=1"])
@@ -429,7 +473,8 @@ class Policies(unittest.TestCase):
             self.assertLess(time.monotonic() - t0, 10)
 
     def test_ipv6_listener(self):
-        srv = Ftpsd(conf={"listen_addresses": "::1"}, port_host="::1")
+        srv = Ftpsd(conf={"listen_addresses": "::1, 127.0.0.1"},
+                    port_host="::1")
         self.addCleanup(srv.cleanup)
         srv.start()
         self.addCleanup(srv.stop)
@@ -438,11 +483,12 @@ class Policies(unittest.TestCase):
         for scheme, port, extra in (("ftp", srv.explicit_port,
                                      ["--ssl-reqd"]),
                                     ("ftps", srv.implicit_port, [])):
-            p = srv.curl(*extra, "-v", "%s://alice:%s@[::1]:%d/six.txt"
-                         % (scheme, srv.users["alice"][0], port))
-            self.assertEqual(p.returncode, 0, describe(p))
-            self.assertEqual(p.stdout, "six\n")
-        self.assertRegex(p.stderr, r"> EPSV")
+            for host in ("[::1]", HOST):
+                p = srv.curl(*extra, "-v", "%s://alice:%s@%s:%d/six.txt"
+                             % (scheme, srv.users["alice"][0], host, port))
+                self.assertEqual(p.returncode, 0, describe(p))
+                self.assertEqual(p.stdout, "six\n")
+                self.assertRegex(p.stderr, r"> EPSV")
 
     def assertReply(self, reply, codes):
         harness.ServerTestCase.assertReply(self, reply, codes)
