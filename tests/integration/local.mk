@@ -16,6 +16,7 @@ AM_TESTS_ENVIRONMENT += \
 
 INTEGRATION_TESTS = \
 	tests/integration/test_config.py \
+	tests/integration/test_limits.py \
 	tests/integration/test_security.py \
 	tests/integration/test_transfer.py \
 	tests/integration/test_curl.py \
