@@ -550,8 +550,9 @@ START_TEST(cert_for_another_user_530)
 	ck_assert_str_eq(wait_reply(), "530 Login incorrect.\r\n"
 	    "530 Please login with USER and PASS.\r\n");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* libevent may time with CLOCK_MONOTONIC_COARSE: a few ms early. */
 	ck_assert_int_ge((t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000, FTPS_LOGIN_DELAY_MS);
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000, FTPS_LOGIN_DELAY_MS - 50);
 	ck_assert_uint_eq(s->failed_logins, 1);
 	/* Its own name still works afterwards. */
 	say("USER crt\r\n");
