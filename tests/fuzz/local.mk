@@ -16,7 +16,7 @@ if FUZZING
 FUZZ_CFLAGS = $(AM_CFLAGS) -fno-sanitize=fuzzer-no-link
 FUZZ_LINK = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 noinst_PROGRAMS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_users \
-	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path
+	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path tests/fuzz/fuzz_import
 else
 FUZZ_CFLAGS = $(AM_CFLAGS)
 noinst_LIBRARIES += tests/fuzz/libreplay.a
@@ -26,9 +26,9 @@ tests_fuzz_libreplay_a_CPPFLAGS = $(FUZZ_CPPFLAGS) \
 FUZZ_LINK = $(AM_LDFLAGS)
 FUZZ_LIBS += tests/fuzz/libreplay.a
 check_PROGRAMS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_users \
-	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path
+	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path tests/fuzz/fuzz_import
 TESTS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_users \
-	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path
+	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path tests/fuzz/fuzz_import
 endif
 
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c
@@ -55,5 +55,12 @@ tests_fuzz_fuzz_path_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_path_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_path_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_path_LDADD = $(FUZZ_LIBS) server/libvfs.a lib/libftps.a
+
+tests_fuzz_fuzz_import_SOURCES = tests/fuzz/fuzz_import.c
+tests_fuzz_fuzz_import_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_import_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_import_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_import_LDADD = $(FUZZ_LIBS) certmgr/libcertstore.a \
+	lib/libftps.a $(OPENSSL_LIBS)
 
 EXTRA_DIST += docs/fuzzing.md scripts/fuzz tests/fuzz/corpus tests/fuzz/dict
