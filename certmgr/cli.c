@@ -63,7 +63,7 @@ cm_info(const struct cli *cli, const char *fmt, ...)
 int
 cm_usage(const struct cm_cmd *cmd)
 {
-	fprintf(stderr, "usage: certmgr [-q] [-d DIR] [--json] %s %s\n"
+	fprintf(stderr, "usage: certmgr [-q] [-c FILE | -d DIR] [--json] %s %s\n"
 	    "       certmgr %s --help\n", cmd->name, cmd->usage, cmd->name);
 	return CM_USAGE;
 }
@@ -71,11 +71,13 @@ cm_usage(const struct cm_cmd *cmd)
 void
 cm_help(const struct cm_cmd *cmd)
 {
-	printf("usage: certmgr [-q] [-d DIR] [--json] %s %s\n\n%s", cmd->name,
+	printf("usage: certmgr [-q] [-c FILE | -d DIR] [--json] %s %s\n\n%s", cmd->name,
 	    cmd->usage, cmd->help);
 	printf("\nCommon options:\n"
-	    "  -d, --dir DIR   certs folder (default: $FTPSD_CERTS_DIR or "
-	    "%s)\n"
+	    "  -d, --dir DIR   certs folder (default: certs_dir of -c FILE,\n"
+	    "                  $FTPSD_CERTS_DIR, certs_dir of the default\n"
+	    "                  ftpsd config, or %s)\n"
+	    "  -c, --config FILE  ftpsd config whose certs_dir to use\n"
 	    "  --json          machine-readable output\n"
 	    "  -q, --quiet     no output on success\n"
 	    "  --help          this text\n"

@@ -10,7 +10,8 @@ certmgr_certmgr_SOURCES = certmgr/main.c certmgr/cli.h certmgr/cli.c \
 	certmgr/create.c certmgr/list.c certmgr/rename.c \
 	certmgr/import.c certmgr/ca.c certmgr/verify.c certmgr/renew.c \
 	certmgr/export.c
-certmgr_certmgr_LDADD = certmgr/libcertstore.a lib/libftps.a $(OPENSSL_LIBS)
+certmgr_certmgr_LDADD = certmgr/libcertstore.a config/libconf.a lib/libftps.a \
+	$(OPENSSL_LIBS)
 
 # CLI tests, checked with the openssl command (tests/certmgr/).
 TESTS += tests/certmgr/test_cli.sh

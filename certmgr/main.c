@@ -4,6 +4,9 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,9 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "conf.h"
+
+#define CM_DEFAULT_CONF	FTPS_SYSCONFDIR "/ftpsd/ftpsd.conf"
 
 #define SUBJECT_HELP \
 	"  --cn CN            common name (required); a host name or address\n" \
@@ -116,18 +122,50 @@ usage(FILE *f)
 {
 	size_t	 i;
 
-	fprintf(f, "usage: certmgr [-q] [-d DIR] [--json] SUBCOMMAND "
+	fprintf(f, "usage: certmgr [-q] [-c FILE | -d DIR] [--json] SUBCOMMAND "
 	    "[ARGS...]\n\nSubcommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].usage);
 	fprintf(f, "\nOptions:\n"
-	    "  -d, --dir DIR   certs folder (default: $FTPSD_CERTS_DIR or "
-	    "%s)\n"
+	    "  -d, --dir DIR   certs folder (default: certs_dir of -c FILE, else\n"
+	    "                  $FTPSD_CERTS_DIR, else certs_dir of the default\n"
+	    "                  ftpsd config, else %s)\n"
+	    "  -c, --config FILE  ftpsd config whose certs_dir to use\n"
+	    "                  (default %s if it exists)\n"
 	    "  --json          machine-readable output\n"
 	    "  -q, --quiet     no output on success\n"
 	    "  --help          this text; certmgr SUBCOMMAND --help for one\n"
 	    "  --version       certmgr's version\n"
-	    "Exit status: 0 ok, 1 failure, 2 usage error.\n", FTPS_CERTSDIR);
+	    "Exit status: 0 ok, 1 failure, 2 usage error.\n", FTPS_CERTSDIR,
+	    CM_DEFAULT_CONF);
+}
+
+/*
+ * The certs folder the server uses: certs_dir of its configuration (the
+ * file given with -c, else the default one when it exists), so that
+ * certmgr and ftpsd agree without repeating the path.  Errors in the file
+ * are printed as FILE:LINE and fail the command.
+ */
+static int
+cm_dir_from_conf(const char *path, struct conf *conf)
+{
+	struct stat	 st;
+
+	if (conf_init(conf) != 0) {
+		fprintf(stderr, "certmgr: out of memory\n");
+		return -1;
+	}
+	if (path == NULL) {
+		if (stat(CM_DEFAULT_CONF, &st) == -1 && errno == ENOENT)
+			return 0;
+		path = CM_DEFAULT_CONF;
+	}
+	if (conf_load(conf, path, stderr) != 0) {
+		fprintf(stderr, "certmgr: %s: cannot take certs_dir from it "
+		    "(use -d DIR)\n", path);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -137,20 +175,24 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cm_cmd	*cmd;
 	struct cli		 cli;
-	const char		*env;
+	const char		*env, *conf_path = NULL;
+	struct conf		 conf;
 	int			 c, r;
 
 	memset(&cli, 0, sizeof(cli));
-	env = getenv("FTPSD_CERTS_DIR");
-	cli.dir = env != NULL && *env != '\0' ? env : FTPS_CERTSDIR;
-	while ((c = getopt_long(argc, argv, "+qd:h", longopts, NULL)) != -1) {
+	memset(&conf, 0, sizeof(conf));
+	while ((c = getopt_long(argc, argv, "+qc:d:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			conf_path = optarg;
+			break;
 		case 'd':
 			cli.dir = optarg;
 			break;
@@ -174,6 +216,17 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* -d, then -c FILE, then $FTPSD_CERTS_DIR, then the default config. */
+	if (cli.dir == NULL && conf_path == NULL &&
+	    (env = getenv("FTPSD_CERTS_DIR")) != NULL && *env != '\0')
+		cli.dir = env;
+	if (cli.dir == NULL) {
+		if (cm_dir_from_conf(conf_path, &conf) != 0) {
+			conf_free(&conf);
+			return CM_FAIL;
+		}
+		cli.dir = conf.certs_dir;
+	}
 	if (argc < 1) {
 		usage(stderr);
 		return CM_USAGE;
@@ -195,5 +248,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "certmgr: writing the output failed\n");
 		r = CM_FAIL;
 	}
+	conf_free(&conf);
 	return r;
 }

@@ -71,6 +71,20 @@ run "unknown subcommand" 2 "unknown subcommand" "$CM" frobnicate
 run "unknown option" 2 "usage" "$CM" list --frob
 run "create without --cn" 2 "--cn CN is required" "$CM" -d "$D" create x
 
+echo "# certs folder from the ftpsd config"
+printf 'certs_dir = fromconf\n' >"$T/ftpsd.conf"
+check "create with -c CONF" "$CM" -q -c "$T/ftpsd.conf" create cf --cn cf.example.com
+[ -f "$T/fromconf/cf.crt" ] && ok || bad "-c CONF: cf.crt not in certs_dir"
+printf 'certs_dir = fromconf\nbogus = 1\n' >"$T/bad.conf"
+"$CM" -c "$T/bad.conf" list >"$T/out" 2>"$T/err"
+[ $? -eq 1 ] && grep -q 'bad.conf:2: unknown key "bogus"' "$T/err" && ok ||
+    bad "-c with a bad config: $(cat "$T/err")"
+FTPSD_CERTS_DIR="$T/fromenv" "$CM" -q -c "$T/ftpsd.conf" create ce --cn ce.example.com
+[ -f "$T/fromconf/ce.crt" ] && ok || bad "-c FILE must win over FTPSD_CERTS_DIR"
+FTPSD_CERTS_DIR="$T/fromenv" "$CM" -q create ce --cn ce.example.com
+[ -f "$T/fromenv/ce.crt" ] && ok || bad "FTPSD_CERTS_DIR without -c"
+rm -rf "$T/fromconf" "$T/fromenv"
+
 echo "# create"
 (umask 000 && "$CM" -q -d "$D" create www --cn www.example.com \
     --san DNS:ftp.example.com,IP:127.0.0.1 --country de --org Acme) ||
