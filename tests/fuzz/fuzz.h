@@ -39,11 +39,18 @@ char	*fuzz_strdup(const uint8_t *, size_t);
 const char	*fuzz_file(const uint8_t *, size_t);
 
 /*
- * The lowest free descriptor number.  A target records it once and
- * compares after every input: a descriptor or FILE leaked on any path
- * shows up as a higher number.
+ * The open descriptors, from /proc/self/fd.  A target takes a snapshot
+ * when an input starts and checks it when the input ends: a descriptor or
+ * FILE leaked on any path aborts, naming what it refers to.  Not across
+ * inputs: libFuzzer opens descriptors of its own between them (pipes to
+ * llvm-symbolizer).
  */
-int	 fuzz_lowest_fd(void);
+#define FUZZ_FD_MAX	4096
+struct fuzz_fds {
+	unsigned char	 open[FUZZ_FD_MAX / 8];
+};
+void	 fuzz_fds_snapshot(struct fuzz_fds *);
+void	 fuzz_fds_check(const struct fuzz_fds *);
 
 /*
  * Catches error text in memory: fuzz_errf_open() gives a FILE for the

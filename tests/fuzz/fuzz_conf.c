@@ -22,8 +22,6 @@
 /* Larger than any value: a PATH_MAX path, 16 listen addresses. */
 #define FC_VALUE_MAX	8192
 
-static int	 fc_fd0 = -1;
-
 /* conf_value of every key of a and b agree. */
 static void
 fc_same(const struct conf *a, const struct conf *b)
@@ -104,17 +102,16 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_errf	 ef;
+	struct fuzz_fds		 fds;
 	struct conf		 c;
 	char			 prefix[80], *out, *line, *nl;
 	const char		*path;
 	size_t			 len, i;
 	int			 r;
 
-	if (fc_fd0 == -1) {
-		/* The memfd stays open: open it before the baseline. */
-		fuzz_file(data, 0);
-		fc_fd0 = fuzz_lowest_fd();
-	}
+	/* The memfd stays open: open it before the baseline. */
+	fuzz_file(data, 0);
+	fuzz_fds_snapshot(&fds);
 
 	/* 1. The whole input as a file. */
 	path = fuzz_file(data, size);
@@ -151,6 +148,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conf_free(&c);
 	free(line);
 
-	FUZZ_CHECK(fuzz_lowest_fd() == fc_fd0);
+	fuzz_fds_check(&fds);
 	return 0;
 }

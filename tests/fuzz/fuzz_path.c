@@ -34,7 +34,7 @@
 static char	 fp_base[PATH_MAX];	/* the temporary tree */
 static char	 fp_root[PATH_MAX];	/* its root/, as realpath() gives it */
 static struct vfs fp_vfs;
-static int	 fp_fd0 = -1;
+static int	 fp_ready;
 
 static int
 fp_rm_cb(const char *path, const struct stat *st, int flag, struct FTW *f)
@@ -328,13 +328,15 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char		*s, *arg, *nl, want[FTPS_PATH_MAX];
+	struct fuzz_fds	 fds;
 	struct stat	 st;
 	int		 r;
 
-	if (fp_fd0 == -1) {
+	if (!fp_ready) {
 		fp_setup();
-		fp_fd0 = fuzz_lowest_fd();
+		fp_ready = 1;
 	}
+	fuzz_fds_snapshot(&fds);
 	FUZZ_CHECK(strcmp(fp_vfs.cwd, "/") == 0);
 	FUZZ_CHECK((s = fuzz_strdup(data, size)) != NULL);
 	arg = s;
@@ -356,6 +358,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The next input starts from the root again. */
 	fp_vfs.cwd[0] = '/';
 	fp_vfs.cwd[1] = '\0';
-	FUZZ_CHECK(fuzz_lowest_fd() == fp_fd0);
+	fuzz_fds_check(&fds);
 	return 0;
 }

@@ -28,8 +28,6 @@
  */
 #define FU_HASH_MIN	16
 
-static int	 fu_fd0 = -1;
-
 /* Occurrences of needle in d, counting at most max. */
 static size_t
 fu_count(const uint8_t *d, size_t n, const uint8_t *needle, size_t nlen,
@@ -92,6 +90,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_errf	 ef;
+	struct fuzz_fds		 fds;
 	struct userdb		*db;
 	const struct user	*u;
 	char			 prefix[80], *out, *copy, *line, *next, *f[6];
@@ -99,11 +98,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t			 len, nlines, found = 0, nf, hl;
 	int			 r;
 
-	if (fu_fd0 == -1) {
-		/* The memfd stays open: open it before the baseline. */
-		fuzz_file(data, 0);
-		fu_fd0 = fuzz_lowest_fd();
-	}
+	/* The memfd stays open: open it before the baseline. */
+	fuzz_file(data, 0);
+	fuzz_fds_snapshot(&fds);
 
 	path = fuzz_file(data, size);
 	snprintf(prefix, sizeof(prefix), "%s:", path);
@@ -158,6 +155,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(out);
 	auth_users_free(db);
 
-	FUZZ_CHECK(fuzz_lowest_fd() == fu_fd0);
+	fuzz_fds_check(&fds);
 	return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <sys/mman.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -72,17 +73,54 @@ fuzz_file(const uint8_t *data, size_t size)
 	return path;
 }
 
-int
-fuzz_lowest_fd(void)
+void
+fuzz_fds_snapshot(struct fuzz_fds *f)
 {
-	int	 fd;
+	DIR		*d;
+	struct dirent	*de;
+	char		*end;
+	long		 fd;
 
-	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
-		perror("/dev/null");
+	memset(f, 0, sizeof(*f));
+	if ((d = opendir("/proc/self/fd")) == NULL) {
+		perror("/proc/self/fd");
 		abort();
 	}
-	close(fd);
-	return fd;
+	while ((de = readdir(d)) != NULL) {
+		fd = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || end == de->d_name || fd == dirfd(d))
+			continue;
+		if (fd < 0 || fd >= FUZZ_FD_MAX) {
+			fprintf(stderr, "descriptor %ld above %d\n", fd,
+			    FUZZ_FD_MAX);
+			abort();
+		}
+		f->open[fd / 8] |= (unsigned char)(1u << (fd % 8));
+	}
+	closedir(d);
+}
+
+void
+fuzz_fds_check(const struct fuzz_fds *before)
+{
+	struct fuzz_fds	 now;
+	char		 link[64], what[256];
+	ssize_t		 n;
+	int		 fd, leaked = 0;
+
+	fuzz_fds_snapshot(&now);
+	for (fd = 0; fd < FUZZ_FD_MAX; fd++) {
+		if (!(now.open[fd / 8] & (1u << (fd % 8))) ||
+		    (before->open[fd / 8] & (1u << (fd % 8))))
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		if ((n = readlink(link, what, sizeof(what) - 1)) < 0)
+			n = 0;
+		what[n] = '\0';
+		fprintf(stderr, "descriptor %d (%s) left open\n", fd, what);
+		leaked = 1;
+	}
+	FUZZ_CHECK(!leaked);
 }
 
 void *
