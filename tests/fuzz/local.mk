@@ -16,7 +16,8 @@ if FUZZING
 FUZZ_CFLAGS = $(AM_CFLAGS) -fno-sanitize=fuzzer-no-link
 FUZZ_LINK = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 noinst_PROGRAMS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_users \
-	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path tests/fuzz/fuzz_import
+	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path tests/fuzz/fuzz_import \
+	tests/fuzz/fuzz_cmd
 else
 FUZZ_CFLAGS = $(AM_CFLAGS)
 noinst_LIBRARIES += tests/fuzz/libreplay.a
@@ -26,9 +27,11 @@ tests_fuzz_libreplay_a_CPPFLAGS = $(FUZZ_CPPFLAGS) \
 FUZZ_LINK = $(AM_LDFLAGS)
 FUZZ_LIBS += tests/fuzz/libreplay.a
 check_PROGRAMS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_users \
-	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path tests/fuzz/fuzz_import
+	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path tests/fuzz/fuzz_import \
+	tests/fuzz/fuzz_cmd
 TESTS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_users \
-	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path tests/fuzz/fuzz_import
+	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path tests/fuzz/fuzz_import \
+	tests/fuzz/fuzz_cmd
 endif
 
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c
@@ -62,5 +65,14 @@ tests_fuzz_fuzz_import_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_import_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_import_LDADD = $(FUZZ_LIBS) certmgr/libcertstore.a \
 	lib/libftps.a $(OPENSSL_LIBS)
+
+tests_fuzz_fuzz_cmd_SOURCES = tests/fuzz/fuzz_cmd.c
+tests_fuzz_fuzz_cmd_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_cmd_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_cmd_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_cmd_LDADD = $(FUZZ_LIBS) server/libserver.a server/libvfs.a \
+	server/libauth.a config/libconf.a certmgr/libcertstore.a \
+	lib/libftps.a $(OPENSSL_LIBS) $(LIBEVENT_LIBS) $(LIBCRYPT_LIBS) \
+	$(PTHREAD_LIBS)
 
 EXTRA_DIST += docs/fuzzing.md scripts/fuzz tests/fuzz/corpus tests/fuzz/dict
