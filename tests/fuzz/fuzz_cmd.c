@@ -492,20 +492,27 @@ fc_free_all(void)
 static int
 fc_names_tmp(const uint8_t *data, size_t size)
 {
-	char		*copy, *line, *next;
+	const uint8_t	*nl;
+	char		*line;
+	size_t		 n;
 	int		 found = 0;
 
-	FUZZ_CHECK((copy = malloc(size + 1)) != NULL);
-	memcpy(copy, data, size);
-	copy[size] = '\0';
-	/* A NUL ends the C string early: such a line is refused anyway. */
-	for (line = copy; line != NULL && !found; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		sess_strip_telnet(line);
-		found = strstr(line, "ftpsd-upload") != NULL;
+	while (size > 0 && !found) {
+		n = (nl = memchr(data, '\n', size)) != NULL ?
+		    (size_t)(nl - data) : size;
+		/* A line holding a NUL is refused whole: it names nothing. */
+		if (memchr(data, '\0', n) == NULL) {
+			FUZZ_CHECK((line = malloc(n + 1)) != NULL);
+			memcpy(line, data, n);
+			line[n] = '\0';
+			sess_strip_telnet(line);
+			found = strstr(line, "ftpsd-upload") != NULL;
+			free(line);
+		}
+		n += nl != NULL;
+		data += n;
+		size -= n;
 	}
-	free(copy);
 	return found;
 }
 
