@@ -72,6 +72,7 @@
 #define FC_AUTH_WAIT_MS	500		/* for ann's (cheap) password check */
 #define FC_OUT_MAX	(1024 * 1024)	/* replies kept per input */
 #define FC_TREE_MAX	8192		/* a tree's fingerprint */
+#define FC_SPIN_MS	500		/* one nonblocking turn, at most */
 
 /* sha512crypt, rounds=1000, of "secret": a check takes about 1 ms. */
 #define FC_ANN_HASH	"$6$rounds=1000$saltsaltsalt$eX3bxJXT3.ujpABOqZ7ph4r9" \
@@ -86,6 +87,8 @@ static char		 fc_root_print[FC_TREE_MAX];
 static char		 fc_outside_print[FC_TREE_MAX];
 static struct sockaddr_in fc_laddr;
 static int		 fc_lfd = -1;
+static struct event	*fc_watchdog;
+static int		 fc_spun;
 
 /* What the client read back for one input. */
 struct fc_out {
@@ -211,6 +214,13 @@ fc_cleanup(void)
 }
 
 static void
+fc_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	fc_spun = 1;
+	event_base_loopbreak(fc_ctx.base);
+}
+
+static void
 fc_setup(void)
 {
 	static char	 users[PATH_MAX];
@@ -260,6 +270,8 @@ fc_setup(void)
 	FUZZ_CHECK(auth_users_load(users, &fc_ctx.users, stderr) == 0);
 	FUZZ_CHECK(auth_users_count(fc_ctx.users) == 1);
 	FUZZ_CHECK(auth_pool_new(fc_ctx.base, 1, &fc_ctx.auth) == 0);
+	FUZZ_CHECK((fc_watchdog = evtimer_new(fc_ctx.base, fc_watchdog_cb,
+	    NULL)) != NULL);
 
 	/* The loopback listener the fake client connects through. */
 	memset(&fc_laddr, 0, sizeof(fc_laddr));
@@ -295,6 +307,28 @@ fc_connect(int *srv, int *cli)
 	FUZZ_CHECK(fcntl(*cli, F_SETFL, O_NONBLOCK) == 0);
 }
 
+/*
+ * One nonblocking turn of the loop, which must end: while callbacks keep
+ * re-arming themselves, EVLOOP_NONBLOCK never returns, and the daemon's
+ * loop would spin at 100% CPU.  SECURITY: a client must not be able to
+ * make the server busy-loop (slow-client and flood resistance).
+ */
+static void
+fc_turn(void)
+{
+	struct timeval	 tv = { FC_SPIN_MS / 1000, (FC_SPIN_MS % 1000) * 1000 };
+
+	fc_spun = 0;
+	evtimer_add(fc_watchdog, &tv);
+	event_base_loop(fc_ctx.base, EVLOOP_NONBLOCK);
+	evtimer_del(fc_watchdog);
+	if (fc_spun) {
+		fprintf(stderr, "the event loop did not go idle within %d ms: "
+		    "a callback keeps re-arming itself\n", FC_SPIN_MS);
+		FUZZ_CHECK(!"the event loop goes idle");
+	}
+}
+
 /* Turns the loop and keeps what the client can read. */
 static void
 fc_pump(int cli, struct fc_out *o, int turns)
@@ -304,7 +338,7 @@ fc_pump(int cli, struct fc_out *o, int turns)
 	int	 i;
 
 	for (i = 0; i < turns; i++) {
-		event_base_loop(fc_ctx.base, EVLOOP_NONBLOCK);
+		fc_turn();
 		while ((n = read(cli, tmp, sizeof(tmp))) > 0) {
 			/* A reply flood is a finding of its own. */
 			FUZZ_CHECK(o->len + (size_t)n <= FC_OUT_MAX);
@@ -481,7 +515,7 @@ fc_free_all(void)
 	while (!TAILQ_EMPTY(&fc_ctx.sessions))
 		sess_free(TAILQ_FIRST(&fc_ctx.sessions));
 	dc_linger_free_all(&fc_ctx);
-	event_base_loop(fc_ctx.base, EVLOOP_NONBLOCK);
+	fc_turn();
 }
 
 /*
