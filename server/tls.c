@@ -11,7 +11,10 @@
  *
  * Data connections never issue tickets (tickets sent after a TLS 1.3 data
  * handshake truncate uploads with curl and lftp), and control connections
- * never resume (each gets a full handshake and therefore its own token).
+ * never resume (each gets a full handshake and therefore its own token):
+ * tickets are ignored on them, and the per-connection session id context
+ * (the token) makes every other control connection's cached session a
+ * miss.
  */
 #include <string.h>
 #include <time.h>
@@ -191,6 +194,18 @@ tls_ssl_new(SSL_CTX *ctx, struct session *s, int data)
 
 	if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL)
 		return NULL;
+	/*
+	 * SECURITY: the session id context is the control connection's
+	 * token, so OpenSSL itself resumes a session only on the control
+	 * connection that made it and on that connection's data channels.
+	 * Without it a second control connection could resume the first
+	 * one's TLS 1.2 session by id (clients that keep a session cache do)
+	 * and share, or overwrite, its binding.
+	 */
+	if (!SSL_set_session_id_context(ssl, s->token, sizeof(s->token))) {
+		SSL_free(ssl);
+		return NULL;
+	}
 	SSL_set_app_data(ssl, data ? &s->data_ref : &s->ctl_ref);
 	if (data)
 		SSL_set_num_tickets(ssl, 0);

@@ -283,6 +283,10 @@ START_TEST(file_commands)
 	ck_reply("XRMD c", "250 ");
 	ck_reply("DELE c", "550 ");
 	ck_reply("RMD /", "550 ");
+	ck_reply("ALLO 1024", "202 ");
+	ck_reply("ALLO 1024 R 128", "202 ");
+	ck_reply("ALLO lots", "501 ");
+	ck_reply("ALLO", "501 ");
 }
 END_TEST
 
