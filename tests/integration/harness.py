@@ -477,6 +477,10 @@ class Ftpsd:
             "certificate": "server",
             "users_file": self.users_file,
             "log": "stderr",
+            # Bans are per client address and every test connects from
+            # 127.0.0.1: off, unless a test turns them on
+            # (test_hardening.py).
+            "ban_seconds": 0,
         }
         c.update(self.extra_conf)
         return {k: v for k, v in c.items() if v is not None}
