@@ -593,25 +593,22 @@ def faultshim():
 
 
 def start_with_shim(srv, conf_file):
-    """Starts srv with faultshim.so preloaded (only into ftpsd)."""
-    saved = {k: os.environ.get(k) for k in
-             ("LD_PRELOAD", "FAULTSHIM_MATCH", "FAULTSHIM_CONF",
-              "ASAN_OPTIONS")}
-    os.environ["LD_PRELOAD"] = faultshim()
-    os.environ["FAULTSHIM_MATCH"] = ".ftpsd-upload."
-    os.environ["FAULTSHIM_CONF"] = conf_file
-    # ASan wants to come first; the shim only wraps a few libc calls.
-    asan = os.environ.get("ASAN_OPTIONS")
-    os.environ["ASAN_OPTIONS"] = ((asan + ":") if asan else "") + \
-        "verify_asan_link_order=0"
-    try:
-        srv.start()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    """Starts srv with faultshim.so preloaded (into ftpsd only)."""
+    asan = srv.env.get("ASAN_OPTIONS")
+    srv.env.update({
+        "LD_PRELOAD": faultshim(),
+        "FAULTSHIM_MATCH": ".ftpsd-upload.",
+        "FAULTSHIM_CONF": conf_file,
+        # ASan wants to come first; the shim only wraps a few libc calls.
+        "ASAN_OPTIONS": ((asan + ":") if asan else "") +
+        "verify_asan_link_order=0",
+    })
+    srv.start()
+    # The shim really is in: a server without it would pass vacuously.
+    with open("/proc/%d/maps" % srv.pid()) as f:
+        if "faultshim.so" not in f.read():
+            raise AssertionError("faultshim.so not loaded into ftpsd; "
+                                 "log:\n" + srv.log_tail())
 
 
 def mount_tmpfs(path, size):
