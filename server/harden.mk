@@ -46,4 +46,4 @@ tls-scan: all
 
 .PHONY: lint tls-scan
 EXTRA_DIST += scripts/lint tests/tls-scan .clang-tidy \
-	.cppcheck-suppressions
+	.cppcheck-suppressions docs/security.md
