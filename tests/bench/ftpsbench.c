@@ -410,6 +410,9 @@ sess_fail(struct fb_sess *s, const char *fmt, ...)
 	va_end(ap);
 	if (s->role == ROLE_PROBE) {
 		b->errors++;
+		/* Failed before the workers started: nothing else will run. */
+		if (!b->probe_up)
+			b->live = 1;
 		sess_finish(s);
 		return;
 	}
