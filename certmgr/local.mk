@@ -1,1 +1,11 @@
-# Build fragment: filled in by the module's own commits.
+# certmgr/: libcertstore (what the server links too) and the certmgr CLI.
+noinst_LIBRARIES += certmgr/libcertstore.a
+certmgr_libcertstore_a_SOURCES = certmgr/certstore.h certmgr/certstore.c \
+	certmgr/cs_decode.c
+certmgr_libcertstore_a_SOURCES += certmgr/csx509.h certmgr/csx509.c \
+	certmgr/cs_country.c
+
+bin_PROGRAMS += certmgr/certmgr
+certmgr_certmgr_SOURCES = certmgr/main.c certmgr/cli.h certmgr/cli.c \
+	certmgr/create.c certmgr/list.c certmgr/rename.c
+certmgr_certmgr_LDADD = certmgr/libcertstore.a lib/libftps.a $(OPENSSL_LIBS)

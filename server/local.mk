@@ -1,1 +1,20 @@
-# Build fragment: filled in by the module's own commits.
+# server/: the ftpsd daemon.  libserver.a holds everything but main(), so
+# the unit tests drive sessions and the command table without a network.
+noinst_LIBRARIES += server/libserver.a
+server_libserver_a_SOURCES = server/ftpsd.h \
+	server/session.c server/session.h \
+	server/cmd.c server/cmd.h server/cmd_auth.c server/cmd_fs.c \
+	server/cmd_xfer.c \
+	server/datachan.c server/datachan.h \
+	server/transfer.c server/transfer.h \
+	server/tls.c server/tls.h \
+	server/listener.c
+
+FTPSD_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
+	config/libconf.a certmgr/libcertstore.a lib/libftps.a \
+	$(OPENSSL_LIBS) $(LIBEVENT_LIBS) $(LIBCRYPT_LIBS) $(PTHREAD_LIBS)
+
+sbin_PROGRAMS += server/ftpsd
+server_ftpsd_SOURCES = server/main.c
+server_ftpsd_LDADD = $(FTPSD_LDADD)
+EXTRA_DIST += docs/server.md

@@ -1,1 +1,27 @@
-# Build fragment: filled in by the module's own commits.
+# Integration tests: a real ftpsd on free loopback ports driven by real
+# clients (curl, lftp, Python ftplib, openssl s_client).  Each file is one
+# TESTS entry, runnable alone:
+#   make check TESTS=tests/integration/test_curl.py
+#   FTPSD=build/server/ftpsd python3 tests/integration/test_curl.py -v
+# See docs/testing.md.
+PYTHON3 = python3
+TEST_EXTENSIONS += .py
+PY_LOG_COMPILER = $(PYTHON3)
+AM_PY_LOG_FLAGS = -B
+AM_TESTS_ENVIRONMENT += \
+	FTPSD='$(abs_top_builddir)/server/ftpsd'; export FTPSD; \
+	CERTMGR='$(abs_top_builddir)/certmgr/certmgr'; export CERTMGR; \
+	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
+	PYTHONDONTWRITEBYTECODE=1; export PYTHONDONTWRITEBYTECODE;
+
+INTEGRATION_TESTS = \
+	tests/integration/test_config.py \
+	tests/integration/test_security.py \
+	tests/integration/test_transfer.py \
+	tests/integration/test_curl.py \
+	tests/integration/test_lftp.py \
+	tests/integration/test_ftplib.py \
+	tests/integration/test_commands.py
+
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py

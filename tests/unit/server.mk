@@ -1,1 +1,16 @@
-# Build fragment: filled in by the module's own commits.
+# tests/unit/server.mk: the daemon's line reader, command table and
+# handlers, driven over socketpairs without a network.
+SERVER_TEST_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
+	config/libconf.a certmgr/libcertstore.a lib/libftps.a $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/check_session
+tests_unit_check_session_SOURCES = tests/unit/check_session.c tests/unit/runner.c
+tests_unit_check_session_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_session_LDADD = $(SERVER_TEST_LDADD)
+TESTS += tests/unit/check_session
+
+check_PROGRAMS += tests/unit/check_cmd
+tests_unit_check_cmd_SOURCES = tests/unit/check_cmd.c tests/unit/runner.c
+tests_unit_check_cmd_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_cmd_LDADD = $(SERVER_TEST_LDADD)
+TESTS += tests/unit/check_cmd

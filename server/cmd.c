@@ -1,0 +1,501 @@
+/*
+ * The command table is the policy: cmd_dispatch() checks login, TLS and
+ * argument rules from the row before any handler runs.  Also the commands
+ * about the session itself (NOOP SYST FEAT OPTS HELP STAT TYPE MODE STRU).
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/ssl.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "cmd.h"
+#include "conf.h"
+#include "err.h"
+#include "ftpsd.h"
+#include "listing.h"
+#include "parse.h"
+#include "session.h"
+#include "vfs.h"
+
+#define CMD_VERB_MAX	8
+
+static const struct ftp_cmd cmds[] = {
+	/* name	   handler	login	tls	    args */
+	{ "USER",  cmd_user,	0,	TLS_CTRL,   ARG_ANY },
+	{ "PASS",  cmd_pass,	0,	TLS_CTRL,   ARG_OPT },
+	{ "ACCT",  cmd_acct,	0,	TLS_NONE,   ARG_OPT },
+	{ "REIN",  cmd_rein,	0,	TLS_NONE,   ARG_OPT },
+	{ "QUIT",  cmd_quit,	0,	TLS_NONE,   ARG_NONE },
+	{ "AUTH",  cmd_auth,	0,	TLS_NONE,   ARG_WORD },
+	{ "PBSZ",  cmd_pbsz,	0,	TLS_NONE,   ARG_WORD },
+	{ "PROT",  cmd_prot,	0,	TLS_NONE,   ARG_WORD },
+	{ "CCC",   cmd_ccc,	0,	TLS_NONE,   ARG_NONE },
+	{ "NOOP",  cmd_noop,	0,	TLS_NONE,   ARG_NONE },
+	{ "SYST",  cmd_syst,	0,	TLS_NONE,   ARG_NONE },
+	{ "FEAT",  cmd_feat,	0,	TLS_NONE,   ARG_NONE },
+	{ "OPTS",  cmd_opts,	0,	TLS_NONE,   ARG_ANY },
+	{ "HELP",  cmd_help,	0,	TLS_NONE,   ARG_OPT },
+	{ "STAT",  cmd_stat,	0,	TLS_NONE,   ARG_OPT },
+	{ "TYPE",  cmd_type,	1,	TLS_CTRL,   ARG_ANY },
+	{ "MODE",  cmd_mode,	1,	TLS_CTRL,   ARG_WORD },
+	{ "STRU",  cmd_stru,	1,	TLS_CTRL,   ARG_WORD },
+	{ "PWD",   cmd_pwd,	1,	TLS_CTRL,   ARG_NONE },
+	{ "XPWD",  cmd_pwd,	1,	TLS_CTRL,   ARG_NONE },
+	{ "CWD",   cmd_cwd,	1,	TLS_CTRL,   ARG_PATH },
+	{ "XCWD",  cmd_cwd,	1,	TLS_CTRL,   ARG_PATH },
+	{ "CDUP",  cmd_cdup,	1,	TLS_CTRL,   ARG_NONE },
+	{ "XCUP",  cmd_cdup,	1,	TLS_CTRL,   ARG_NONE },
+	{ "MKD",   cmd_mkd,	1,	TLS_CTRL,   ARG_PATH },
+	{ "XMKD",  cmd_mkd,	1,	TLS_CTRL,   ARG_PATH },
+	{ "RMD",   cmd_rmd,	1,	TLS_CTRL,   ARG_PATH },
+	{ "XRMD",  cmd_rmd,	1,	TLS_CTRL,   ARG_PATH },
+	{ "DELE",  cmd_dele,	1,	TLS_CTRL,   ARG_PATH },
+	{ "RNFR",  cmd_rnfr,	1,	TLS_CTRL,   ARG_PATH },
+	{ "RNTO",  cmd_rnto,	1,	TLS_CTRL,   ARG_PATH },
+	{ "SIZE",  cmd_size,	1,	TLS_CTRL,   ARG_PATH },
+	{ "MDTM",  cmd_mdtm,	1,	TLS_CTRL,   ARG_PATH },
+	{ "MLST",  cmd_mlst,	1,	TLS_CTRL,   ARG_OPT },
+	{ "PASV",  cmd_pasv,	1,	TLS_CTRL,   ARG_NONE },
+	{ "EPSV",  cmd_epsv,	1,	TLS_CTRL,   ARG_OPT },
+	{ "PORT",  cmd_port,	1,	TLS_CTRL,   ARG_WORD },
+	{ "EPRT",  cmd_eprt,	1,	TLS_CTRL,   ARG_WORD },
+	{ "REST",  cmd_rest,	1,	TLS_CTRL,   ARG_WORD },
+	{ "ABOR",  cmd_abor,	1,	TLS_CTRL,   ARG_NONE },
+	{ "LIST",  cmd_list,	1,	TLS_DATA,   ARG_OPT },
+	{ "NLST",  cmd_nlst,	1,	TLS_DATA,   ARG_OPT },
+	{ "MLSD",  cmd_mlsd,	1,	TLS_DATA,   ARG_OPT },
+	{ "RETR",  cmd_retr,	1,	TLS_DATA,   ARG_PATH },
+	{ "STOR",  cmd_stor,	1,	TLS_DATA,   ARG_PATH },
+	{ "APPE",  cmd_appe,	1,	TLS_DATA,   ARG_PATH },
+	{ "STOU",  cmd_stou,	1,	TLS_DATA,   ARG_NONE },
+};
+
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} mlst_facts[] = {
+	{ "type",	MF_TYPE },
+	{ "size",	MF_SIZE },
+	{ "modify",	MF_MODIFY },
+	{ "perm",	MF_PERM },
+	{ "unique",	MF_UNIQUE },
+	{ "UNIX.mode",	MF_UNIX_MODE },
+};
+#define NFACTS	(sizeof(mlst_facts) / sizeof(mlst_facts[0]))
+
+const struct ftp_cmd *
+cmd_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcasecmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+int
+cmd_split(char *line, char **verb, char **arg)
+{
+	char	*p;
+
+	*verb = line;
+	*arg = NULL;
+	for (p = line; *p != '\0' && *p != ' '; p++) {
+		if (!isalpha((unsigned char)*p) || p - line >= CMD_VERB_MAX)
+			return FTPS_EPARSE;
+		*p = (char)toupper((unsigned char)*p);
+	}
+	if (p == line)
+		return FTPS_EPARSE;
+	if (*p == ' ') {
+		*p++ = '\0';
+		*arg = p;
+	}
+	return 0;
+}
+
+int
+cmd_during_xfer(const char *line)
+{
+	char	 verb[CMD_VERB_MAX + 1];
+	size_t	 i;
+
+	for (i = 0; i < CMD_VERB_MAX && isalpha((unsigned char)line[i]); i++)
+		verb[i] = (char)toupper((unsigned char)line[i]);
+	if (line[i] != '\0' && line[i] != ' ')
+		return 0;
+	verb[i] = '\0';
+	return strcmp(verb, "ABOR") == 0 || strcmp(verb, "QUIT") == 0 ||
+	    strcmp(verb, "STAT") == 0 || strcmp(verb, "NOOP") == 0;
+}
+
+static int
+cmd_blank(const char *arg)
+{
+	if (arg == NULL)
+		return 1;
+	for (; *arg != '\0'; arg++)
+		if (*arg != ' ' && *arg != '\t')
+			return 0;
+	return 1;
+}
+
+void
+cmd_dispatch(struct session *s, char *line)
+{
+	const struct ftp_cmd	*c;
+	struct conf		*cf = &s->ctx->conf;
+	char			*verb, *arg, safe[128];
+
+	if (cmd_split(line, &verb, &arg) != 0) {
+		log_safe(safe, sizeof(safe), line);
+		sess_log(s, LOG_LVL_DEBUG, "bad command line %s", safe);
+		sess_reply(s, 500, "Syntax error, command unrecognized.");
+		return;
+	}
+	if (strcmp(verb, "PASS") == 0)
+		log_debugx("sess=%llu cmd PASS ****", s->id);
+	else {
+		log_safe(safe, sizeof(safe), arg ? arg : "");
+		log_debugx("sess=%llu cmd %s %s", s->id, verb, safe);
+	}
+
+	if ((c = cmd_find(verb)) == NULL) {
+		sess_reply(s, 500, "Unknown command %s.", verb);
+		return;
+	}
+	if (c->login && !(s->flags & SF_LOGGED_IN)) {
+		sess_reply(s, 530, "Please login with USER and PASS.");
+		return;
+	}
+	if (c->tls != TLS_NONE && cf->tls == CONF_TLS_REQUIRED &&
+	    !(s->flags & SF_TLS)) {
+		sess_reply(s, 534, "TLS required on the control connection: "
+		    "send AUTH TLS first.");
+		return;
+	}
+	if (c->tls == TLS_DATA && cf->data_tls == CONF_TLS_REQUIRED &&
+	    !(s->flags & SF_PROT_P)) {
+		sess_reply(s, 521, "Data connections must be encrypted "
+		    "(PROT P)");
+		return;
+	}
+	switch (c->args) {
+	case ARG_NONE:
+		if (!cmd_blank(arg)) {
+			sess_reply(s, 501, "%s takes no argument.", c->name);
+			return;
+		}
+		arg = NULL;
+		break;
+	case ARG_WORD:
+		if (cmd_blank(arg) || strchr(arg, ' ') != NULL) {
+			sess_reply(s, 501, "%s needs one argument.", c->name);
+			return;
+		}
+		break;
+	case ARG_ANY:
+	case ARG_PATH:
+		if (cmd_blank(arg)) {
+			sess_reply(s, 501, "%s needs an argument.", c->name);
+			return;
+		}
+		break;
+	case ARG_OPT:
+		break;
+	}
+	/* RFC 959 4.1.3: RNTO must come right after RNFR. */
+	if (c->handler != cmd_rnto)
+		s->flags &= ~SF_RNFR;
+	c->handler(s, arg != NULL ? arg : "");
+}
+
+/* NOOP (RFC 959 4.1.3). */
+void
+cmd_noop(struct session *s, const char *arg)
+{
+	sess_reply(s, 200, "NOOP ok.");
+}
+
+/* SYST (RFC 959 4.1.3): the usual answer every client parses. */
+void
+cmd_syst(struct session *s, const char *arg)
+{
+	sess_reply(s, 215, "UNIX Type: L8");
+}
+
+static void
+cmd_mlst_feat(unsigned mask, struct buf *b)
+{
+	size_t	 i;
+
+	buf_addf(b, " MLST ");
+	for (i = 0; i < NFACTS; i++)
+		buf_addf(b, "%s%s;", mlst_facts[i].name,
+		    (mask & mlst_facts[i].bit) ? "*" : "");
+	buf_addf(b, "\r\n");
+}
+
+/* FEAT (RFC 2389 3): exactly what is implemented. */
+void
+cmd_feat(struct session *s, const char *arg)
+{
+	struct buf	 b;
+
+	buf_init(&b, FTPS_REPLY_MAX);
+	buf_addf(&b, "211-Features:\r\n");
+	if (s->ctx->ssl_ctx != NULL)
+		buf_addf(&b, " AUTH SSL\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n");
+	buf_addf(&b, " EPRT\r\n EPSV\r\n MDTM\r\n");
+	cmd_mlst_feat(s->mlst_facts, &b);
+	buf_addf(&b, " REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n");
+	buf_addf(&b, "211 End\r\n");
+	sess_reply_raw(s, buf_str(&b), buf_len(&b));
+	buf_free(&b);
+}
+
+static int
+cmd_opts_mlst(struct session *s, const char *list)
+{
+	char		 tmp[256], *p, *tok;
+	unsigned	 mask = 0;
+	size_t		 i;
+	struct buf	 b;
+
+	if (str_copy(tmp, sizeof(tmp), list) != 0)
+		return FTPS_EPARSE;
+	for (p = tmp; (tok = strsep(&p, ";")) != NULL;) {
+		if (*tok == '\0')
+			continue;
+		/* RFC 3659 7.9: unknown facts are ignored. */
+		for (i = 0; i < NFACTS; i++)
+			if (strcasecmp(tok, mlst_facts[i].name) == 0)
+				mask |= mlst_facts[i].bit;
+	}
+	s->mlst_facts = mask;
+	buf_init(&b, 256);
+	for (i = 0; i < NFACTS; i++)
+		if (mask & mlst_facts[i].bit)
+			buf_addf(&b, "%s;", mlst_facts[i].name);
+	sess_reply(s, 200, "MLST OPTS %s", buf_str(&b));
+	buf_free(&b);
+	return 0;
+}
+
+/* OPTS (RFC 2389 4): UTF8 (RFC 2640) and MLST (RFC 3659 7.9). */
+void
+cmd_opts(struct session *s, const char *arg)
+{
+	char	 opt[16];
+	size_t	 i;
+
+	for (i = 0; arg[i] != '\0' && arg[i] != ' ' && i < sizeof(opt) - 1;
+	    i++)
+		opt[i] = arg[i];
+	opt[i] = '\0';
+	while (arg[i] == ' ')
+		i++;
+	if (strcasecmp(opt, "UTF8") == 0) {
+		if (arg[i] == '\0' || strcasecmp(arg + i, "ON") == 0)
+			sess_reply(s, 200, "UTF8 is always on.");
+		else
+			sess_reply(s, 504, "UTF8 cannot be turned off.");
+	} else if (strcasecmp(opt, "MLST") == 0) {
+		if (cmd_opts_mlst(s, arg + i) != 0)
+			sess_reply(s, 501, "Bad MLST fact list.");
+	} else
+		sess_reply(s, 501, "Option not understood.");
+}
+
+/* HELP (RFC 959 4.1.3). */
+void
+cmd_help(struct session *s, const char *arg)
+{
+	const struct ftp_cmd	*c;
+	struct buf		 b;
+	size_t			 i;
+
+	if (*arg != '\0') {
+		if ((c = cmd_find(arg)) != NULL)
+			sess_reply(s, 214, "%s is supported.", c->name);
+		else
+			sess_reply(s, 502, "Unknown command.");
+		return;
+	}
+	buf_init(&b, FTPS_REPLY_MAX);
+	buf_addf(&b, "214-The following commands are recognized:\r\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		buf_addf(&b, "%s%-5s%s", i % 8 == 0 ? " " : "", cmds[i].name,
+		    i % 8 == 7 ? "\r\n" : "");
+	if (i % 8 != 0)
+		buf_addf(&b, "\r\n");
+	buf_addf(&b, "214 Help OK.\r\n");
+	sess_reply_raw(s, buf_str(&b), buf_len(&b));
+	buf_free(&b);
+}
+
+/*
+ * STAT (RFC 959 4.1.3): without an argument the status of the session
+ * (211); with a path its LIST output over the control connection (213).
+ * Every listing line is indented so none can look like a reply code.
+ */
+void
+cmd_stat(struct session *s, const char *arg)
+{
+	struct buf	 b, ls;
+	struct vpath	 vp;
+	const char	*path, *p, *nl;
+	SSL		*ssl;
+	int		 r;
+
+	buf_init(&b, FTPS_LISTING_MAX + FTPS_REPLY_MAX);
+	if (*arg == '\0') {
+		ssl = sess_ssl(s);
+		buf_addf(&b, "211-ftpsd status:\r\n");
+		buf_addf(&b, " Connected from %s\r\n", s->ip);
+		if (s->flags & SF_LOGGED_IN)
+			buf_addf(&b, " Logged in as %s\r\n",
+			    (s->flags & SF_ANON) ? "anonymous" : s->username);
+		else
+			buf_addf(&b, " Not logged in\r\n");
+		buf_addf(&b, " Control connection: %s\r\n",
+		    ssl ? SSL_get_version(ssl) : "plaintext");
+		buf_addf(&b, " Data connections: %s\r\n",
+		    (s->flags & SF_PROT_P) ? "TLS (PROT P)" :
+		    "plaintext (PROT C)");
+		buf_addf(&b, " TYPE: %s, STRU: F, MODE: S\r\n",
+		    (s->flags & SF_TYPE_A) ? "ASCII" : "BINARY");
+		buf_addf(&b, " %s\r\n", s->xfer ? "A transfer is running" :
+		    "No transfer running");
+		buf_addf(&b, "211 End of status\r\n");
+		goto send;
+	}
+	if (!(s->flags & SF_LOGGED_IN)) {
+		sess_reply(s, 530, "Please login with USER and PASS.");
+		goto out;
+	}
+	path = ls_skip_options(arg);
+	if ((r = vfs_resolve(&s->vfs, *path ? path : ".", &vp)) != 0) {
+		sess_reply_err(s, 550, r);
+		goto out;
+	}
+	buf_init(&ls, FTPS_LISTING_MAX);
+	r = ls_format(&s->vfs, &vp, LS_LIST, s->perms & PERM_WRITE, &ls);
+	if (r != 0) {
+		sess_reply_err(s, 550, r);
+		buf_free(&ls);
+		vpath_free(&vp);
+		goto out;
+	}
+	buf_addf(&b, "213-Status of %s:\r\n", vp.display);
+	for (p = buf_str(&ls); *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		buf_add(&b, " ", 1);
+		buf_add(&b, p, (size_t)(nl - p + 1));
+	}
+	buf_addf(&b, "213 End of status\r\n");
+	buf_free(&ls);
+	vpath_free(&vp);
+ send:
+	sess_reply_raw(s, buf_str(&b), buf_len(&b));
+ out:
+	buf_free(&b);
+}
+
+/* TYPE (RFC 959 4.1.2): A, A N, I and L 8. */
+void
+cmd_type(struct session *s, const char *arg)
+{
+	if (str_ieq(arg, "A") || str_ieq(arg, "A N")) {
+		s->flags |= SF_TYPE_A;
+		sess_reply(s, 200, "Type set to A.");
+	} else if (str_ieq(arg, "I") || str_ieq(arg, "L 8") ||
+	    str_ieq(arg, "L8")) {
+		s->flags &= ~SF_TYPE_A;
+		sess_reply(s, 200, "Type set to I.");
+	} else if (toupper((unsigned char)arg[0]) == 'A' ||
+	    toupper((unsigned char)arg[0]) == 'E' ||
+	    toupper((unsigned char)arg[0]) == 'L')
+		sess_reply(s, 504, "Type not supported; use A or I.");
+	else
+		sess_reply(s, 501, "Unknown TYPE.");
+}
+
+/* MODE (RFC 959 4.1.2): stream only. */
+void
+cmd_mode(struct session *s, const char *arg)
+{
+	if (str_ieq(arg, "S"))
+		sess_reply(s, 200, "Mode set to S.");
+	else if (str_ieq(arg, "B") || str_ieq(arg, "C") || str_ieq(arg, "Z"))
+		sess_reply(s, 504, "Only MODE S is supported.");
+	else
+		sess_reply(s, 501, "Unknown MODE.");
+}
+
+/* STRU (RFC 959 4.1.2): file structure only. */
+void
+cmd_stru(struct session *s, const char *arg)
+{
+	if (str_ieq(arg, "F"))
+		sess_reply(s, 200, "Structure set to F.");
+	else if (str_ieq(arg, "R") || str_ieq(arg, "P"))
+		sess_reply(s, 504, "Only STRU F is supported.");
+	else
+		sess_reply(s, 501, "Unknown STRU.");
+}
+
+int
+cmd_mlst_filter(const char *in, size_t len, unsigned mask, struct buf *out)
+{
+	const char	*p = in, *end = in + len, *nl, *sp, *f, *semi, *eq;
+	size_t		 i, klen;
+	int		 r;
+
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end - 1;
+		/* " facts name" (MLST) or "facts name" (MLSD). */
+		f = p;
+		if (*f == ' ' && (r = buf_add(out, " ", 1)) != 0)
+			return r;
+		if (*f == ' ')
+			f++;
+		if ((sp = memchr(f, ' ', (size_t)(nl - f))) == NULL) {
+			if ((r = buf_add(out, f, (size_t)(nl - f + 1))) != 0)
+				return r;
+			p = nl + 1;
+			continue;
+		}
+		while (f < sp) {
+			if ((semi = memchr(f, ';', (size_t)(sp - f))) == NULL)
+				semi = sp;
+			eq = memchr(f, '=', (size_t)(semi - f));
+			klen = (size_t)((eq ? eq : semi) - f);
+			for (i = 0; i < NFACTS; i++)
+				if (strlen(mlst_facts[i].name) == klen &&
+				    strncasecmp(f, mlst_facts[i].name,
+				    klen) == 0)
+					break;
+			if (i < NFACTS && (mask & mlst_facts[i].bit)) {
+				if ((r = buf_add(out, f,
+				    (size_t)(semi - f))) != 0 ||
+				    (r = buf_add(out, ";", 1)) != 0)
+					return r;
+			}
+			f = semi < sp ? semi + 1 : sp;
+		}
+		if ((r = buf_add(out, sp, (size_t)(nl - sp + 1))) != 0)
+			return r;
+		p = nl + 1;
+	}
+	return 0;
+}

@@ -1,0 +1,102 @@
+/*
+ * The FTP command table and its one gate.  Every command a client may send
+ * has one row: its name, handler, whether it needs a login, its TLS policy
+ * and its argument policy.  cmd_dispatch() checks the row before any
+ * handler runs; a handler does one job and replies exactly once.
+ */
+#ifndef FTPS_CMD_H
+#define FTPS_CMD_H
+
+struct buf;
+struct session;
+
+enum cmd_tls {
+	TLS_NONE,	/* allowed on a plaintext control connection */
+	TLS_CTRL,	/* tls = required: control must be TLS (534) */
+	TLS_DATA,	/* also data_tls = required: PROT P first (521) */
+};
+
+enum cmd_arg {
+	ARG_NONE,	/* no argument (501 if one is given) */
+	ARG_OPT,	/* optional */
+	ARG_WORD,	/* required, one word */
+	ARG_ANY,	/* required, any text */
+	ARG_PATH,	/* required path name */
+};
+
+typedef void	(*cmd_handler)(struct session *, const char *arg);
+
+struct ftp_cmd {
+	const char	*name;
+	cmd_handler	 handler;
+	int		 login;
+	enum cmd_tls	 tls;
+	enum cmd_arg	 args;
+};
+
+/* Runs one command line (already stripped of CRLF and Telnet codes). */
+void		 cmd_dispatch(struct session *, char *line);
+/* The row for an upper- or lower-case name, or NULL. */
+const struct ftp_cmd *cmd_find(const char *name);
+/* Commands served while a transfer runs (ABOR, QUIT, STAT, NOOP). */
+int		 cmd_during_xfer(const char *line);
+/*
+ * Splits "VERB arg" in place: *verb is upper-cased, *arg points after the
+ * first space or is NULL.  0, or FTPS_EPARSE for a malformed verb.
+ */
+int		 cmd_split(char *line, char **verb, char **arg);
+/* Keeps only the MLST facts selected in mask on each line of in. */
+int		 cmd_mlst_filter(const char *in, size_t len, unsigned mask,
+		    struct buf *out);
+
+/* cmd_auth.c */
+void	cmd_user(struct session *, const char *);
+void	cmd_pass(struct session *, const char *);
+void	cmd_acct(struct session *, const char *);
+void	cmd_rein(struct session *, const char *);
+void	cmd_quit(struct session *, const char *);
+void	cmd_auth(struct session *, const char *);
+void	cmd_pbsz(struct session *, const char *);
+void	cmd_prot(struct session *, const char *);
+void	cmd_ccc(struct session *, const char *);
+
+/* cmd.c: about the session itself */
+void	cmd_noop(struct session *, const char *);
+void	cmd_syst(struct session *, const char *);
+void	cmd_feat(struct session *, const char *);
+void	cmd_opts(struct session *, const char *);
+void	cmd_help(struct session *, const char *);
+void	cmd_stat(struct session *, const char *);
+void	cmd_type(struct session *, const char *);
+void	cmd_mode(struct session *, const char *);
+void	cmd_stru(struct session *, const char *);
+
+/* cmd_fs.c */
+void	cmd_pwd(struct session *, const char *);
+void	cmd_cwd(struct session *, const char *);
+void	cmd_cdup(struct session *, const char *);
+void	cmd_mkd(struct session *, const char *);
+void	cmd_rmd(struct session *, const char *);
+void	cmd_dele(struct session *, const char *);
+void	cmd_rnfr(struct session *, const char *);
+void	cmd_rnto(struct session *, const char *);
+void	cmd_size(struct session *, const char *);
+void	cmd_mdtm(struct session *, const char *);
+void	cmd_mlst(struct session *, const char *);
+
+/* cmd_xfer.c */
+void	cmd_pasv(struct session *, const char *);
+void	cmd_epsv(struct session *, const char *);
+void	cmd_port(struct session *, const char *);
+void	cmd_eprt(struct session *, const char *);
+void	cmd_list(struct session *, const char *);
+void	cmd_nlst(struct session *, const char *);
+void	cmd_mlsd(struct session *, const char *);
+void	cmd_retr(struct session *, const char *);
+void	cmd_stor(struct session *, const char *);
+void	cmd_appe(struct session *, const char *);
+void	cmd_stou(struct session *, const char *);
+void	cmd_rest(struct session *, const char *);
+void	cmd_abor(struct session *, const char *);
+
+#endif

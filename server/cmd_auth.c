@@ -1,0 +1,297 @@
+/*
+ * Login and security commands: USER PASS ACCT REIN QUIT (RFC 959 4.1.1),
+ * AUTH PBSZ PROT CCC (RFC 2228, RFC 4217).
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "auth.h"
+#include "cmd.h"
+#include "conf.h"
+#include "err.h"
+#include "ftpsd.h"
+#include "parse.h"
+#include "session.h"
+#include "transfer.h"
+#include "vfs.h"
+
+static void
+cmd_login_reset(struct session *s)
+{
+	if (s->user != NULL) {
+		auth_user_free(s->user);
+		s->user = NULL;
+	}
+	s->flags &= ~(SF_USER_SENT | SF_ANON);
+	s->username[0] = '\0';
+}
+
+static int
+cmd_is_anon_name(const char *name)
+{
+	return str_ieq(name, "anonymous") || str_ieq(name, "ftp");
+}
+
+/* USER (RFC 959 4.1.1): the same 331 whether or not the name exists. */
+void
+cmd_user(struct session *s, const char *arg)
+{
+	const struct user	*u;
+	char			 safe[FTPS_USER_MAX * 4 + 8];
+
+	if (s->flags & SF_LOGGED_IN) {
+		sess_reply(s, 503, "Already logged in.");
+		return;
+	}
+	cmd_login_reset(s);
+	if (str_copy(s->username, sizeof(s->username), arg) != 0) {
+		sess_reply(s, 501, "User name too long.");
+		return;
+	}
+	s->flags |= SF_USER_SENT;
+	if (s->ctx->conf.anonymous && cmd_is_anon_name(arg)) {
+		s->flags |= SF_ANON;
+		sess_reply(s, 331, "Anonymous login ok, send your e-mail "
+		    "address as password.");
+		return;
+	}
+	if (s->ctx->users != NULL &&
+	    (u = auth_user_find(s->ctx->users, arg)) != NULL &&
+	    (s->user = auth_user_dup(u)) == NULL) {
+		sess_reply(s, 421, "Out of memory.");
+		sess_close(s, "out of memory");
+		return;
+	}
+	log_safe(safe, sizeof(safe), arg);
+	sess_log(s, LOG_LVL_DEBUG, "user %s", safe);
+	sess_reply(s, 331, "Password required.");
+}
+
+static void
+cmd_login_ok(struct session *s, const char *home, unsigned perms)
+{
+	char	 safe[FTPS_USER_MAX * 4 + 8], hsafe[256];
+
+	log_safe(safe, sizeof(safe), s->username);
+	if (vfs_open_root(&s->vfs, home) != 0) {
+		log_safe(hsafe, sizeof(hsafe), home);
+		sess_log(s, LOG_LVL_ERR, "login user=%s result=fail "
+		    "reason=\"cannot open home %s: %s\"", safe, hsafe,
+		    strerror(errno));
+		cmd_login_reset(s);
+		sess_reply(s, 530, "Login incorrect: home directory "
+		    "unavailable.");
+		return;
+	}
+	s->vfs_open = 1;
+	s->perms = perms;
+	s->flags |= SF_LOGGED_IN;
+	s->flags &= ~SF_USER_SENT;
+	sess_log(s, LOG_LVL_INFO, "login user=%s result=ok%s", safe,
+	    (s->flags & SF_ANON) ? " anonymous" : "");
+	sess_reply(s, 230, "Login successful.");
+	sess_arm_timer(s);
+}
+
+static void
+cmd_login_delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	sess_reply(s, 530, "Login incorrect.");
+	sess_resume(s);
+}
+
+static void
+cmd_pass_done(int ok, void *arg)
+{
+	struct session	*s = arg;
+	struct timeval	 tv;
+	char		 safe[FTPS_USER_MAX * 4 + 8];
+
+	s->auth_job = NULL;
+	if (ok && s->user != NULL) {
+		cmd_login_ok(s, s->user->home, s->user->perms);
+		sess_resume(s);
+		return;
+	}
+	log_safe(safe, sizeof(safe), s->username);
+	sess_log(s, LOG_LVL_INFO, "login user=%s result=fail", safe);
+	s->failed_logins++;
+	cmd_login_reset(s);
+	/*
+	 * SECURITY: password guessing and user enumeration: every failure
+	 * waits the same fixed delay (a timer, the loop keeps running).
+	 */
+	if (s->delay_ev == NULL && (s->delay_ev = evtimer_new(s->ctx->base,
+	    cmd_login_delay_cb, s)) == NULL) {
+		sess_reply(s, 530, "Login incorrect.");
+		sess_resume(s);
+		return;
+	}
+	tv.tv_sec = FTPS_LOGIN_DELAY_MS / 1000;
+	tv.tv_usec = (FTPS_LOGIN_DELAY_MS % 1000) * 1000;
+	evtimer_add(s->delay_ev, &tv);
+}
+
+/* PASS (RFC 959 4.1.1): checked on the pool; reading pauses meanwhile. */
+void
+cmd_pass(struct session *s, const char *arg)
+{
+	int	 r;
+
+	if (s->flags & SF_LOGGED_IN) {
+		sess_reply(s, 503, "Already logged in.");
+		return;
+	}
+	if (!(s->flags & SF_USER_SENT)) {
+		sess_reply(s, 503, "Login with USER first.");
+		return;
+	}
+	if (s->flags & SF_ANON) {
+		cmd_login_ok(s, s->ctx->conf.anonymous_root, PERM_READ);
+		return;
+	}
+	if (strlen(arg) > FTPS_PASS_MAX) {
+		/* Still the same reply and delay as any wrong password. */
+		cmd_pass_done(0, s);
+		return;
+	}
+	/* An unknown user is checked against a dummy hash: same timing. */
+	r = auth_check(s->ctx->auth, s->user ? s->user->hash : NULL, arg,
+	    cmd_pass_done, s, &s->auth_job);
+	if (r != 0) {
+		s->auth_job = NULL;
+		sess_log(s, LOG_LVL_WARN, "password check not queued: %s",
+		    ftps_strerror(r));
+		sess_reply(s, 421, "Too many logins in progress, try again "
+		    "later.");
+		sess_close(s, "auth queue full");
+	}
+}
+
+/* ACCT (RFC 959 4.1.1): no accounts beyond the user. */
+void
+cmd_acct(struct session *s, const char *arg)
+{
+	sess_reply(s, 502, "ACCT not implemented.");
+}
+
+/* REIN (RFC 959 4.1.1): not offered; reconnect instead. */
+void
+cmd_rein(struct session *s, const char *arg)
+{
+	sess_reply(s, 502, "REIN not implemented.");
+}
+
+/* QUIT (RFC 959 4.1.1): a running transfer is aborted first. */
+void
+cmd_quit(struct session *s, const char *arg)
+{
+	if (s->xfer != NULL)
+		xfer_abort(s, "QUIT during transfer");
+	sess_reply(s, 221, "Goodbye.");
+	sess_close(s, "quit");
+}
+
+/* AUTH (RFC 2228 3, RFC 4217 4): TLS, TLS-C and the older SSL. */
+void
+cmd_auth(struct session *s, const char *arg)
+{
+	char	 mech[16], safe[64];
+	size_t	 i;
+
+	if (s->ctx->ssl_ctx == NULL) {
+		sess_reply(s, 502, "AUTH not available: TLS is off.");
+		return;
+	}
+	if (s->flags & SF_TLS) {
+		sess_reply(s, 503, "Already using TLS.");
+		return;
+	}
+	for (i = 0; arg[i] != '\0' && i < sizeof(mech) - 1; i++)
+		mech[i] = (char)toupper((unsigned char)arg[i]);
+	mech[i] = '\0';
+	if (arg[i] != '\0' || (strcmp(mech, "TLS") != 0 &&
+	    strcmp(mech, "TLS-C") != 0 && strcmp(mech, "SSL") != 0)) {
+		log_safe(safe, sizeof(safe), arg);
+		sess_reply(s, 504, "AUTH %s not supported; use AUTH TLS.",
+		    safe);
+		return;
+	}
+	sess_reply(s, 234, "AUTH %s successful.", mech);
+	sess_start_tls(s);
+}
+
+/* PBSZ (RFC 4217 8): always 0 for TLS. */
+void
+cmd_pbsz(struct session *s, const char *arg)
+{
+	unsigned long	 v;
+
+	if (!(s->flags & SF_TLS)) {
+		sess_reply(s, 503, "PBSZ needs AUTH TLS first.");
+		return;
+	}
+	if (parse_uint(arg, 0, 0xffffffffUL, &v) != 0) {
+		sess_reply(s, 501, "Bad PBSZ argument.");
+		return;
+	}
+	s->flags |= SF_PBSZ;
+	sess_reply(s, 200, "PBSZ=0");
+}
+
+/* PROT (RFC 4217 9, RFC 2228): C and P; S and E have no TLS meaning. */
+void
+cmd_prot(struct session *s, const char *arg)
+{
+	int	 c;
+
+	if (!(s->flags & SF_TLS)) {
+		sess_reply(s, 503, "PROT needs AUTH TLS first.");
+		return;
+	}
+	if (arg[0] == '\0' || arg[1] != '\0') {
+		sess_reply(s, 501, "Bad PROT argument.");
+		return;
+	}
+	c = toupper((unsigned char)arg[0]);
+	switch (c) {
+	case 'P':
+		s->flags |= SF_PROT_P;
+		sess_reply(s, 200, "Protection level set to P.");
+		break;
+	case 'C':
+		if (s->ctx->conf.data_tls == CONF_TLS_REQUIRED) {
+			sess_reply(s, 534, "PROT C refused: data connections "
+			    "must be encrypted.");
+			break;
+		}
+		s->flags &= ~SF_PROT_P;
+		sess_reply(s, 200, "Protection level set to C.");
+		break;
+	case 'S':
+	case 'E':
+		sess_reply(s, 536, "Protection level %c not supported; use P.",
+		    c);
+		break;
+	default:
+		sess_reply(s, 504, "Unknown protection level.");
+		break;
+	}
+}
+
+/* CCC (RFC 4217 6): the control connection stays encrypted. */
+void
+cmd_ccc(struct session *s, const char *arg)
+{
+	sess_reply(s, 534, "CCC refused: the control connection stays "
+	    "encrypted.");
+}

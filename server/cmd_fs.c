@@ -1,0 +1,298 @@
+/*
+ * File system commands on the control connection: PWD CWD CDUP MKD RMD
+ * DELE RNFR RNTO (RFC 959 4.1), SIZE MDTM MLST (RFC 3659).  Every path goes
+ * through vfs_resolve(), so it stays beneath the user's root.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "cmd.h"
+#include "err.h"
+#include "ftpsd.h"
+#include "listing.h"
+#include "parse.h"
+#include "session.h"
+#include "vfs.h"
+
+static int
+cmd_writable(struct session *s)
+{
+	if (s->perms & PERM_WRITE)
+		return 1;
+	sess_reply(s, 550, "Permission denied.");
+	return 0;
+}
+
+/* The root itself cannot be removed, renamed or replaced. */
+static int
+cmd_is_root(struct session *s, const struct vpath *vp)
+{
+	if (strcmp(vp->name, ".") != 0 && strcmp(vp->path, "/") != 0)
+		return 0;
+	sess_reply(s, 550, "Not allowed on the root directory.");
+	return 1;
+}
+
+/* PWD (RFC 959 4.1.3); the path quoted per appendix II. */
+void
+cmd_pwd(struct session *s, const char *arg)
+{
+	char	 q[2 * FTPS_PATH_MAX];
+
+	if (sess_quote(s->vfs.cwd, q, sizeof(q)) != 0)
+		sess_reply(s, 550, "Current directory name too long.");
+	else
+		sess_reply(s, 257, "\"%s\" is the current directory.", q);
+}
+
+/* CWD (RFC 959 4.1.1). */
+void
+cmd_cwd(struct session *s, const char *arg)
+{
+	char	 q[2 * FTPS_PATH_MAX];
+	int	 r;
+
+	if ((r = vfs_chdir(&s->vfs, arg)) != 0) {
+		sess_reply_err(s, 550, r);
+		return;
+	}
+	sess_quote(s->vfs.cwd, q, sizeof(q));
+	sess_reply(s, 250, "Directory changed to \"%s\".", q);
+}
+
+/* CDUP (RFC 959 4.1.1). */
+void
+cmd_cdup(struct session *s, const char *arg)
+{
+	cmd_cwd(s, "..");
+}
+
+/* MKD: create a directory beneath the user's root (RFC 959 4.1.3). */
+void
+cmd_mkd(struct session *s, const char *arg)
+{
+	struct vpath	vp;
+	int		r;
+
+	if (!cmd_writable(s))
+		return;
+	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
+		sess_reply_err(s, 550, r);
+		return;
+	}
+	if (strcmp(vp.name, ".") == 0) {
+		sess_reply(s, 550, "File exists.");
+	} else if (mkdirat(vp.dirfd, vp.name, 0777 &
+	    ~s->ctx->conf.file_umask) == -1)
+		sess_reply_err(s, 550, FTPS_ESYS);
+	else {
+		sess_reply(s, 257, "\"%s\" created.", vp.quoted);
+		sess_log(s, LOG_LVL_INFO, "mkdir path=%s", vp.display);
+	}
+	vpath_free(&vp);
+}
+
+/* RMD (RFC 959 4.1.3). */
+void
+cmd_rmd(struct session *s, const char *arg)
+{
+	struct vpath	vp;
+	int		r;
+
+	if (!cmd_writable(s))
+		return;
+	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
+		sess_reply_err(s, 550, r);
+		return;
+	}
+	if (cmd_is_root(s, &vp))
+		;
+	else if (unlinkat(vp.dirfd, vp.name, AT_REMOVEDIR) == -1)
+		sess_reply_err(s, 550, FTPS_ESYS);
+	else {
+		sess_reply(s, 250, "Directory removed.");
+		sess_log(s, LOG_LVL_INFO, "rmdir path=%s", vp.display);
+	}
+	vpath_free(&vp);
+}
+
+/* DELE (RFC 959 4.1.3): files only, never a directory. */
+void
+cmd_dele(struct session *s, const char *arg)
+{
+	struct vpath	vp;
+	struct stat	st;
+	int		r;
+
+	if (!cmd_writable(s))
+		return;
+	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
+		sess_reply_err(s, 550, r);
+		return;
+	}
+	if (cmd_is_root(s, &vp))
+		;
+	else if (fstatat(vp.dirfd, vp.name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		sess_reply_err(s, 550, FTPS_ESYS);
+	else if (S_ISDIR(st.st_mode))
+		sess_reply(s, 550, "Is a directory; use RMD.");
+	else if (unlinkat(vp.dirfd, vp.name, 0) == -1)
+		sess_reply_err(s, 550, FTPS_ESYS);
+	else {
+		sess_reply(s, 250, "File deleted.");
+		sess_log(s, LOG_LVL_INFO, "delete path=%s", vp.display);
+	}
+	vpath_free(&vp);
+}
+
+/* RNFR (RFC 959 4.1.3): remembers the source for the next command. */
+void
+cmd_rnfr(struct session *s, const char *arg)
+{
+	struct vpath	vp;
+	struct stat	st;
+	int		r;
+
+	if (!cmd_writable(s))
+		return;
+	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
+		sess_reply_err(s, 550, r);
+		return;
+	}
+	if (cmd_is_root(s, &vp))
+		;
+	else if (fstatat(vp.dirfd, vp.name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		sess_reply_err(s, 550, FTPS_ESYS);
+	else if (str_copy(s->rnfr, sizeof(s->rnfr), vp.path) != 0)
+		sess_reply(s, 550, "File name too long.");
+	else {
+		s->flags |= SF_RNFR;
+		sess_reply(s, 350, "Ready for RNTO.");
+	}
+	vpath_free(&vp);
+}
+
+/* RNTO (RFC 959 4.1.3): only right after a successful RNFR. */
+void
+cmd_rnto(struct session *s, const char *arg)
+{
+	struct vpath	from, to;
+	int		r;
+
+	if (!(s->flags & SF_RNFR)) {
+		sess_reply(s, 503, "RNFR required first.");
+		return;
+	}
+	s->flags &= ~SF_RNFR;
+	if (!cmd_writable(s))
+		return;
+	if ((r = vfs_resolve(&s->vfs, s->rnfr, &from)) != 0) {
+		sess_reply_err(s, 550, r);
+		return;
+	}
+	if ((r = vfs_resolve(&s->vfs, arg, &to)) != 0) {
+		sess_reply_err(s, 553, r);
+		vpath_free(&from);
+		return;
+	}
+	if (cmd_is_root(s, &to))
+		;
+	else if (renameat(from.dirfd, from.name, to.dirfd, to.name) == -1)
+		sess_reply_err(s, 553, FTPS_ESYS);
+	else {
+		sess_reply(s, 250, "Rename successful.");
+		sess_log(s, LOG_LVL_INFO, "rename from=%s to=%s", from.display,
+		    to.display);
+	}
+	vpath_free(&from);
+	vpath_free(&to);
+}
+
+/*
+ * SIZE (RFC 3659 4).  In TYPE A the transfer size would differ from the
+ * file size (CRLF) and computing it means reading the whole file, so SIZE
+ * is refused there, as RFC 3659 4.1 allows.
+ */
+void
+cmd_size(struct session *s, const char *arg)
+{
+	struct vpath	vp;
+	struct stat	st;
+	int		r;
+
+	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
+		sess_reply_err(s, 550, r);
+		return;
+	}
+	if ((r = vfs_stat(&s->vfs, &vp, &st)) != 0)
+		sess_reply_err(s, 550, r);
+	else if (!S_ISREG(st.st_mode))
+		sess_reply(s, 550, "Not a regular file.");
+	else if (s->flags & SF_TYPE_A)
+		sess_reply(s, 550, "SIZE not allowed in ASCII mode; send "
+		    "TYPE I first.");
+	else
+		sess_reply(s, 213, "%lld", (long long)st.st_size);
+	vpath_free(&vp);
+}
+
+/* MDTM (RFC 3659 3): modification time, UTC, YYYYMMDDHHMMSS. */
+void
+cmd_mdtm(struct session *s, const char *arg)
+{
+	struct vpath	vp;
+	struct stat	st;
+	struct tm	tm;
+	char		when[32];
+	int		r;
+
+	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
+		sess_reply_err(s, 550, r);
+		return;
+	}
+	if ((r = vfs_stat(&s->vfs, &vp, &st)) != 0)
+		sess_reply_err(s, 550, r);
+	else if (gmtime_r(&st.st_mtime, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm) == 0)
+		sess_reply(s, 550, "Modification time out of range.");
+	else
+		sess_reply(s, 213, "%s", when);
+	vpath_free(&vp);
+}
+
+/* MLST (RFC 3659 7.2): one entry's facts on the control connection. */
+void
+cmd_mlst(struct session *s, const char *arg)
+{
+	struct vpath	vp;
+	struct buf	ls, out;
+	int		r;
+
+	if ((r = vfs_resolve(&s->vfs, *arg ? arg : ".", &vp)) != 0) {
+		sess_reply_err(s, 550, r);
+		return;
+	}
+	buf_init(&ls, FTPS_REPLY_MAX);
+	buf_init(&out, FTPS_REPLY_MAX);
+	if ((r = ls_format(&s->vfs, &vp, LS_MLST, s->perms & PERM_WRITE,
+	    &ls)) != 0)
+		sess_reply_err(s, 550, r);
+	else if (buf_addf(&out, "250-Listing %s\r\n", vp.display) != 0 ||
+	    cmd_mlst_filter(buf_str(&ls), buf_len(&ls), s->mlst_facts,
+	    &out) != 0 || buf_addf(&out, "250 End\r\n") != 0)
+		sess_reply(s, 550, "Entry too long.");
+	else
+		sess_reply_raw(s, buf_str(&out), buf_len(&out));
+	buf_free(&ls);
+	buf_free(&out);
+	vpath_free(&vp);
+}

@@ -1,0 +1,423 @@
+/*
+ * Data connection and transfer commands: PASV PORT (RFC 959 4.1.2), EPSV
+ * EPRT (RFC 2428), LIST NLST RETR STOR APPE STOU REST ABOR (RFC 959
+ * 4.1.3), MLSD (RFC 3659 7), REST STREAM (RFC 3659 5).
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "cmd.h"
+#include "datachan.h"
+#include "err.h"
+#include "ftpaddr.h"
+#include "ftpsd.h"
+#include "listing.h"
+#include "parse.h"
+#include "session.h"
+#include "tls.h"
+#include "transfer.h"
+#include "vfs.h"
+
+#define STOU_TRIES	16
+
+static int
+cmd_is_v6(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+	return ss->ss_family == AF_INET6 &&
+	    !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr);
+}
+
+/* PASV (RFC 959 4.1.2): IPv4 only; pasv_address replaces ours for NAT. */
+void
+cmd_pasv(struct session *s, const char *arg)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	char			 text[64];
+	unsigned		 port;
+
+	if (s->flags & SF_EPSV_ALL) {
+		sess_reply(s, 503, "EPSV ALL in effect: use EPSV.");
+		return;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (s->ctx->conf.pasv_address != NULL) {
+		sin->sin_family = AF_INET;
+		if (inet_pton(AF_INET, s->ctx->conf.pasv_address,
+		    &sin->sin_addr) != 1) {
+			sess_reply(s, 425, "pasv_address is not an IPv4 "
+			    "address.");
+			return;
+		}
+	} else if (cmd_is_v6(&s->local)) {
+		sess_reply(s, 425, "PASV is IPv4 only: use EPSV on this "
+		    "connection.");
+		return;
+	} else
+		ss = s->local;
+	if (dc_passive(s, &port) != 0) {
+		sess_reply(s, 425, "Cannot open a passive data port.");
+		return;
+	}
+	if (ss.ss_family == AF_INET)
+		sin->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+	if (fa_format_pasv(&ss, text, sizeof(text)) != 0) {
+		dc_close(s, 0);
+		sess_reply(s, 425, "Cannot express this address in PASV.");
+		return;
+	}
+	tls_refresh_ticket(s);
+	sess_reply(s, 227, "Entering Passive Mode (%s).", text);
+}
+
+/* EPSV (RFC 2428 3): "EPSV", "EPSV 1|2", "EPSV ALL". */
+void
+cmd_epsv(struct session *s, const char *arg)
+{
+	unsigned	 port;
+	int		 v6 = cmd_is_v6(&s->local);
+
+	if (str_ieq(arg, "ALL")) {
+		s->flags |= SF_EPSV_ALL;
+		sess_reply(s, 200, "EPSV ALL ok.");
+		return;
+	}
+	if (*arg != '\0' && !(strcmp(arg, "1") == 0 && !v6) &&
+	    !(strcmp(arg, "2") == 0 && v6)) {
+		if (strcmp(arg, "1") == 0 || strcmp(arg, "2") == 0)
+			sess_reply(s, 522, "Network protocol not supported, "
+			    "use (%d)", v6 ? 2 : 1);
+		else
+			sess_reply(s, 501, "Bad EPSV argument.");
+		return;
+	}
+	if (dc_passive(s, &port) != 0) {
+		sess_reply(s, 425, "Cannot open a passive data port.");
+		return;
+	}
+	tls_refresh_ticket(s);
+	sess_reply(s, 229, "Entering Extended Passive Mode (|||%u|)", port);
+}
+
+static void
+cmd_active(struct session *s, const struct sockaddr_storage *ss,
+    const char *verb)
+{
+	/* SECURITY: FTP bounce (RFC 2577 3): only to ourselves, >= 1024. */
+	if (fa_check_active(&s->peer, ss) != 0) {
+		sess_log(s, LOG_LVL_WARN, "active data target refused "
+		    "(bounce)");
+		sess_reply(s, 504, "Refused: active data connections go only "
+		    "to your own address and a port >= 1024 (RFC 2577).");
+		return;
+	}
+	dc_active(s, ss);
+	tls_refresh_ticket(s);
+	sess_reply(s, 200, "%s command successful.", verb);
+}
+
+/* PORT (RFC 959 4.1.2). */
+void
+cmd_port(struct session *s, const char *arg)
+{
+	struct sockaddr_storage	 ss;
+
+	if (s->flags & SF_EPSV_ALL) {
+		sess_reply(s, 503, "EPSV ALL in effect: use EPSV.");
+		return;
+	}
+	if (fa_parse_port(arg, &ss) != 0) {
+		sess_reply(s, 501, "Bad PORT argument.");
+		return;
+	}
+	cmd_active(s, &ss, "PORT");
+}
+
+/* EPRT (RFC 2428 2). */
+void
+cmd_eprt(struct session *s, const char *arg)
+{
+	struct sockaddr_storage	 ss;
+	int			 r;
+
+	if (s->flags & SF_EPSV_ALL) {
+		sess_reply(s, 503, "EPSV ALL in effect: use EPSV.");
+		return;
+	}
+	if ((r = fa_parse_eprt(arg, &ss)) == FTPS_EDENIED) {
+		sess_reply(s, 522, "Network protocol not supported, use (1,2)");
+		return;
+	} else if (r != 0) {
+		sess_reply(s, 501, "Bad EPRT argument.");
+		return;
+	}
+	cmd_active(s, &ss, "EPRT");
+}
+
+/* REST (RFC 3659 5): a byte offset for the next RETR, STOR or APPE. */
+void
+cmd_rest(struct session *s, const char *arg)
+{
+	unsigned long	 v;
+
+	if (parse_uint(arg, 0, LLONG_MAX, &v) != 0) {
+		sess_reply(s, 501, "Bad REST offset.");
+		return;
+	}
+	s->rest = v;
+	sess_reply(s, 350, "Restarting at %lu. Send STORE or RETRIEVE.", v);
+}
+
+/* ABOR (RFC 959 4.1.3): 426 for the transfer, then 226 for ABOR. */
+void
+cmd_abor(struct session *s, const char *arg)
+{
+	if (s->xfer != NULL) {
+		xfer_abort(s, "ABOR");
+		sess_reply(s, 226, "ABOR successful.");
+		return;
+	}
+	dc_close(s, 0);
+	sess_reply(s, 226, "No transfer to abort.");
+}
+
+/* Before any transfer: a data connection must have been set up. */
+static int
+cmd_need_dc(struct session *s)
+{
+	if (dc_configured(s))
+		return 1;
+	sess_reply(s, 425, "Use PORT, EPRT, PASV or EPSV first.");
+	return 0;
+}
+
+static void
+cmd_listing(struct session *s, const char *arg, enum ls_style style,
+    const char *verb)
+{
+	struct vpath	 vp;
+	struct buf	 ls, out;
+	struct xfer	*x;
+	const char	*path;
+	int		 r;
+
+	s->rest = 0;
+	if (!cmd_need_dc(s))
+		return;
+	path = style == LS_MLSD ? arg : ls_skip_options(arg);
+	if ((r = vfs_resolve(&s->vfs, *path ? path : ".", &vp)) != 0) {
+		sess_reply_err(s, 550, r);
+		return;
+	}
+	buf_init(&ls, FTPS_LISTING_MAX);
+	buf_init(&out, FTPS_LISTING_MAX);
+	r = ls_format(&s->vfs, &vp, style, s->perms & PERM_WRITE, &ls);
+	if (r == FTPS_EPARSE && style == LS_MLSD)
+		sess_reply(s, 501, "MLSD needs a directory.");
+	else if (r == FTPS_ETOOBIG)
+		sess_reply(s, 550, "Listing too long.");
+	else if (r != 0)
+		sess_reply_err(s, 550, r);
+	else if (style == LS_MLSD && cmd_mlst_filter(buf_str(&ls),
+	    buf_len(&ls), s->mlst_facts, &out) != 0)
+		sess_reply(s, 550, "Listing too long.");
+	else if ((x = xfer_new(XFER_LIST, verb, &vp)) == NULL)
+		sess_reply(s, 451, "Out of memory.");
+	else {
+		xfer_set_text(x, style == LS_MLSD ? &out : &ls);
+		xfer_start(s, x);
+	}
+	buf_free(&ls);
+	buf_free(&out);
+	vpath_free(&vp);
+}
+
+/* LIST (RFC 959 4.1.3): `ls -l` lines. */
+void
+cmd_list(struct session *s, const char *arg)
+{
+	cmd_listing(s, arg, LS_LIST, "list");
+}
+
+/* NLST (RFC 959 4.1.3): names only. */
+void
+cmd_nlst(struct session *s, const char *arg)
+{
+	cmd_listing(s, arg, LS_NLST, "nlst");
+}
+
+/* MLSD (RFC 3659 7). */
+void
+cmd_mlsd(struct session *s, const char *arg)
+{
+	cmd_listing(s, arg, LS_MLSD, "mlsd");
+}
+
+/* RETR (RFC 959 4.1.3), from the REST offset if one was given. */
+void
+cmd_retr(struct session *s, const char *arg)
+{
+	struct vpath		 vp;
+	struct stat		 st;
+	struct xfer		*x;
+	unsigned long long	 off = s->rest;
+	int			 fd = -1, r;
+
+	s->rest = 0;
+	if (!cmd_need_dc(s))
+		return;
+	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
+		sess_reply_err(s, 550, r);
+		return;
+	}
+	if ((r = vfs_open(&s->vfs, &vp, O_RDONLY | O_CLOEXEC, 0, &fd)) != 0)
+		sess_reply_err(s, 550, r);
+	else if (fstat(fd, &st) == -1)
+		sess_reply_err(s, 550, FTPS_ESYS);
+	else if (!S_ISREG(st.st_mode))
+		sess_reply(s, 550, "Not a regular file.");
+	else if (off > (unsigned long long)st.st_size)
+		sess_reply(s, 554, "REST offset %llu is beyond the end of the "
+		    "file.", off);
+	else if ((x = xfer_new(XFER_RETR, "retr", &vp)) == NULL)
+		sess_reply(s, 451, "Out of memory.");
+	else {
+		xfer_set_file(x, fd, st.st_size, (off_t)off);
+		fd = -1;
+		xfer_start(s, x);
+	}
+	if (fd != -1)
+		close(fd);
+	vpath_free(&vp);
+}
+
+static void
+cmd_upload(struct session *s, const char *arg, enum xfer_kind kind,
+    const char *verb)
+{
+	struct vpath		 vp;
+	struct stat		 st;
+	struct xfer		*x;
+	unsigned long long	 off = s->rest;
+	int			 r;
+
+	s->rest = 0;
+	if (!(s->perms & PERM_WRITE)) {
+		sess_reply(s, 550, "Permission denied.");
+		return;
+	}
+	if (!cmd_need_dc(s))
+		return;
+	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
+		sess_reply_err(s, 553, r);
+		return;
+	}
+	if (strcmp(vp.name, ".") == 0 || strcmp(vp.path, "/") == 0) {
+		sess_reply(s, 553, "Not a valid file name.");
+		goto out;
+	}
+	if (fstatat(vp.dirfd, vp.name, &st, 0) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			sess_reply(s, 553, "Is a directory.");
+			goto out;
+		}
+		if (kind == XFER_STOR && off > (unsigned long long)st.st_size) {
+			sess_reply(s, 554, "REST offset %llu is beyond the end "
+			    "of the file.", off);
+			goto out;
+		}
+	} else if (errno != ENOENT) {
+		sess_reply_err(s, 553, FTPS_ESYS);
+		goto out;
+	} else if (off > 0) {
+		sess_reply(s, 554, "REST offset %llu is beyond the end of the "
+		    "file.", off);
+		goto out;
+	}
+	if (kind == XFER_STOR && off > 0)
+		kind = XFER_STOR_AT;
+	if ((x = xfer_new(kind, verb, &vp)) == NULL) {
+		sess_reply(s, 451, "Out of memory.");
+		goto out;
+	}
+	xfer_set_offset(x, (off_t)off);
+	xfer_start(s, x);
+ out:
+	vpath_free(&vp);
+}
+
+/* STOR (RFC 959 4.1.3); with REST it writes in place from the offset. */
+void
+cmd_stor(struct session *s, const char *arg)
+{
+	cmd_upload(s, arg, XFER_STOR, "stor");
+}
+
+/* APPE (RFC 959 4.1.3). */
+void
+cmd_appe(struct session *s, const char *arg)
+{
+	cmd_upload(s, arg, XFER_APPE, "appe");
+}
+
+/* STOU (RFC 959 4.1.3, RFC 1123 4.1.2.9): a fresh name in the cwd. */
+void
+cmd_stou(struct session *s, const char *arg)
+{
+	struct vpath	 vp;
+	struct stat	 st;
+	struct xfer	*x;
+	unsigned char	 rnd[6];
+	char		 name[32];
+	int		 i, r, found = 0;
+
+	s->rest = 0;
+	if (!(s->perms & PERM_WRITE)) {
+		sess_reply(s, 550, "Permission denied.");
+		return;
+	}
+	if (!cmd_need_dc(s))
+		return;
+	for (i = 0; i < STOU_TRIES; i++) {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			break;
+		snprintf(name, sizeof(name), "ftpsd.%02x%02x%02x%02x%02x%02x",
+		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+		if ((r = vfs_resolve(&s->vfs, name, &vp)) != 0) {
+			sess_reply_err(s, 553, r);
+			return;
+		}
+		if (fstatat(vp.dirfd, vp.name, &st, AT_SYMLINK_NOFOLLOW) ==
+		    -1 && errno == ENOENT) {
+			found = 1;
+			break;
+		}
+		vpath_free(&vp);
+	}
+	if (!found) {
+		sess_reply(s, 553, "Cannot find a unique file name.");
+		return;
+	}
+	if ((x = xfer_new(XFER_STOU, "stou", &vp)) == NULL)
+		sess_reply(s, 451, "Out of memory.");
+	else
+		xfer_start(s, x);
+	vpath_free(&vp);
+}

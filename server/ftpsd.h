@@ -1,0 +1,107 @@
+/*
+ * The one context object of an ftpsd worker.  Every piece of per-process
+ * state hangs off a struct ftpsd: the configuration, the TLS context, the
+ * users, the password pool, the listeners and the sessions.  Nothing
+ * mutable is global, so one worker per core sharing the ports with
+ * SO_REUSEPORT needs no redesign: each worker builds its own struct ftpsd
+ * around its own event_base.
+ */
+#ifndef FTPS_FTPSD_H
+#define FTPS_FTPSD_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "conf.h"
+
+struct bufferevent;
+struct event;
+struct event_base;
+struct evconnlistener;
+struct userdb;
+struct auth_pool;
+struct session;
+
+/*
+ * Server-only bounds, kept beside the context they size (lib/ftps_limits.h
+ * holds the bounds both programs share).
+ */
+#define FTPS_TICKET_LIFETIME	86400	/* TLS session/ticket lifetime, s */
+#define FTPS_LOGIN_DELAY_MS	1000	/* before every "530 Login incorrect" */
+#define FTPS_PASV_TRIES		64	/* random ports tried per PASV */
+#define FTPS_CLOSE_GRACE_MS	2000	/* to flush a last reply */
+#define FTPS_STOP_GRACE_MS	3000	/* to flush 421s at shutdown */
+#define FTPS_LINGER_MS		2000	/* draining a finished data conn */
+#define FTPS_IPTAB_SIZE		256	/* per-IP count hash buckets */
+#define FTPS_ACCEPT_PAUSE_MS	1000	/* after EMFILE/ENFILE on accept */
+
+struct listener {
+	struct ftpsd		*ctx;
+	int			 fd;
+	int			 implicit;
+	char			 label[80];	/* "127.0.0.1:2121 (explicit)" */
+	struct evconnlistener	*evl;
+	struct event		*pause_ev;
+	TAILQ_ENTRY(listener)	 entry;
+};
+
+struct ipcount {
+	struct sockaddr_storage	 addr;
+	unsigned		 n;
+	struct ipcount		*next;
+};
+
+/*
+ * A data connection being taken down (datachan.c): freed from the loop,
+ * never inside one of its own callbacks, and after a download drained
+ * until the peer's FIN so the last bytes are not lost to an RST.
+ */
+struct dc_reap {
+	struct ftpsd		*ctx;
+	struct bufferevent	*bev;
+	SSL			*ssl;
+	int			 fd;
+	int			 graceful;
+	struct event		*ev;
+	TAILQ_ENTRY(dc_reap)	 entry;
+};
+
+TAILQ_HEAD(listenerq, listener);
+TAILQ_HEAD(sessionq, session);
+TAILQ_HEAD(dc_reapq, dc_reap);
+
+struct ftpsd {
+	struct event_base	*base;
+	struct conf		 conf;
+	SSL_CTX			*ssl_ctx;	/* NULL when tls = off */
+	struct userdb		*users;		/* NULL: anonymous only */
+	struct auth_pool	*auth;
+	struct listenerq	 listeners;
+	struct sessionq		 sessions;
+	struct dc_reapq		 reaps;
+	unsigned		 nsessions;
+	struct ipcount		*iptab[FTPS_IPTAB_SIZE];
+	unsigned long long	 next_id;
+	struct event		*sigint_ev;
+	struct event		*sigterm_ev;
+	struct event		*stop_ev;	/* grace timer at shutdown */
+	int			 stopping;
+};
+
+/* listener.c */
+/* Creates and binds every listening socket (before daemonizing). */
+int	 lst_bind_all(struct ftpsd *, FILE *errf);
+/* Wraps the bound sockets in evconnlisteners and logs one line each. */
+int	 lst_start_all(struct ftpsd *);
+void	 lst_free_all(struct ftpsd *);
+unsigned ipc_get(struct ftpsd *, const struct sockaddr_storage *);
+int	 ipc_add(struct ftpsd *, const struct sockaddr_storage *);
+void	 ipc_del(struct ftpsd *, const struct sockaddr_storage *);
+void	 ipc_free(struct ftpsd *);
+
+/* datachan.c: frees every data connection still being taken down. */
+void	 dc_linger_free_all(struct ftpsd *);
+
+#endif

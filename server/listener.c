@@ -1,0 +1,304 @@
+/*
+ * Accepting control connections on the explicit and implicit ports, with
+ * the max_clients and max_clients_per_ip limits.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "err.h"
+#include "ftpsd.h"
+#include "log.h"
+#include "session.h"
+
+#define LST_BACKLOG	128
+
+static unsigned
+ipc_hash(const struct sockaddr_storage *ss)
+{
+	const unsigned char	*p;
+	size_t			 n, i;
+	unsigned		 h = 2166136261u;
+
+	if (ss->ss_family == AF_INET) {
+		p = (const unsigned char *)
+		    &((const struct sockaddr_in *)ss)->sin_addr;
+		n = 4;
+	} else {
+		p = (const unsigned char *)
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		n = 16;
+	}
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h % FTPS_IPTAB_SIZE;
+}
+
+static int
+ipc_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		    &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+unsigned
+ipc_get(struct ftpsd *ctx, const struct sockaddr_storage *ss)
+{
+	struct ipcount	*c;
+
+	for (c = ctx->iptab[ipc_hash(ss)]; c != NULL; c = c->next)
+		if (ipc_same(&c->addr, ss))
+			return c->n;
+	return 0;
+}
+
+int
+ipc_add(struct ftpsd *ctx, const struct sockaddr_storage *ss)
+{
+	struct ipcount	*c;
+	unsigned	 h = ipc_hash(ss);
+
+	for (c = ctx->iptab[h]; c != NULL; c = c->next)
+		if (ipc_same(&c->addr, ss)) {
+			c->n++;
+			return 0;
+		}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return FTPS_ENOMEM;
+	c->addr = *ss;
+	c->n = 1;
+	c->next = ctx->iptab[h];
+	ctx->iptab[h] = c;
+	return 0;
+}
+
+void
+ipc_del(struct ftpsd *ctx, const struct sockaddr_storage *ss)
+{
+	struct ipcount	**pp, *c;
+
+	for (pp = &ctx->iptab[ipc_hash(ss)]; (c = *pp) != NULL;
+	    pp = &c->next)
+		if (ipc_same(&c->addr, ss)) {
+			if (--c->n == 0) {
+				*pp = c->next;
+				free(c);
+			}
+			return;
+		}
+}
+
+void
+ipc_free(struct ftpsd *ctx)
+{
+	struct ipcount	*c, *n;
+	size_t		 i;
+
+	for (i = 0; i < FTPS_IPTAB_SIZE; i++) {
+		for (c = ctx->iptab[i]; c != NULL; c = n) {
+			n = c->next;
+			free(c);
+		}
+		ctx->iptab[i] = NULL;
+	}
+}
+
+static void
+lst_refuse(struct listener *l, int fd, const char *why)
+{
+	static const char	 msg[] = "421 Too many connections.\r\n";
+
+	log_warnx("refused connection on %s: %s", l->label, why);
+	/* Implicit FTPS cannot say anything before a handshake. */
+	if (!l->implicit)
+		(void)send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
+	close(fd);
+}
+
+static void
+lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener		*l = arg;
+	struct ftpsd		*ctx = l->ctx;
+	struct sockaddr_storage	 peer;
+
+	memset(&peer, 0, sizeof(peer));
+	memcpy(&peer, sa, (size_t)salen < sizeof(peer) ? (size_t)salen :
+	    sizeof(peer));
+	if (ctx->stopping) {
+		close(fd);
+		return;
+	}
+	if (ctx->conf.max_clients > 0 &&
+	    ctx->nsessions >= ctx->conf.max_clients) {
+		lst_refuse(l, fd, "max_clients");
+		return;
+	}
+	if (ctx->conf.max_clients_per_ip > 0 &&
+	    ipc_get(ctx, &peer) >= ctx->conf.max_clients_per_ip) {
+		lst_refuse(l, fd, "max_clients_per_ip");
+		return;
+	}
+	if (sess_new(ctx, fd, &peer, l->implicit) == NULL) {
+		log_err("cannot set up a session: %s", strerror(errno));
+		close(fd);
+	}
+}
+
+static void
+lst_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener	*l = arg;
+
+	evconnlistener_enable(l->evl);
+}
+
+/* EMFILE and friends: pause instead of spinning on the listener. */
+static void
+lst_error_cb(struct evconnlistener *evl, void *arg)
+{
+	struct listener	*l = arg;
+	struct timeval	 tv;
+
+	log_warnx("accept on %s: %s; pausing", l->label, strerror(errno));
+	if (l->pause_ev == NULL)
+		return;
+	evconnlistener_disable(evl);
+	tv.tv_sec = FTPS_ACCEPT_PAUSE_MS / 1000;
+	tv.tv_usec = (FTPS_ACCEPT_PAUSE_MS % 1000) * 1000;
+	evtimer_add(l->pause_ev, &tv);
+}
+
+static int
+lst_bind_one(struct ftpsd *ctx, const char *addr, unsigned port,
+    int implicit, FILE *errf)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	struct listener		*l;
+	socklen_t		 sl;
+	int			 fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		sl = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		sl = sizeof(*sin6);
+	} else {
+		fprintf(errf, "listen_addresses: %s is not a numeric IPv4 or "
+		    "IPv6 address\n", addr);
+		return FTPS_EPARSE;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return FTPS_ENOMEM;
+	l->ctx = ctx;
+	l->implicit = implicit;
+	snprintf(l->label, sizeof(l->label), "%s%s%s:%u (%s)",
+	    ss.ss_family == AF_INET6 ? "[" : "", addr,
+	    ss.ss_family == AF_INET6 ? "]" : "", port,
+	    implicit ? "implicit" : "explicit");
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		goto err;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		goto err;
+	/* "::" serves IPv6 only; "0.0.0.0" is listed on its own. */
+	if (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &one, sizeof(one)) == -1)
+		goto err;
+	if (bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
+	    listen(fd, LST_BACKLOG) == -1)
+		goto err;
+	l->fd = fd;
+	TAILQ_INSERT_TAIL(&ctx->listeners, l, entry);
+	return 0;
+ err:
+	fprintf(errf, "cannot listen on %s: %s\n", l->label, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	free(l);
+	return FTPS_ESYS;
+}
+
+int
+lst_bind_all(struct ftpsd *ctx, FILE *errf)
+{
+	int	 i, r;
+
+	for (i = 0; i < ctx->conf.nlisten; i++) {
+		if (ctx->conf.explicit_port != 0 && (r = lst_bind_one(ctx,
+		    ctx->conf.listen[i], ctx->conf.explicit_port, 0,
+		    errf)) != 0)
+			return r;
+		if (ctx->conf.implicit_port != 0 && (r = lst_bind_one(ctx,
+		    ctx->conf.listen[i], ctx->conf.implicit_port, 1,
+		    errf)) != 0)
+			return r;
+	}
+	if (TAILQ_EMPTY(&ctx->listeners)) {
+		fprintf(errf, "nothing to listen on: explicit_port and "
+		    "implicit_port are both 0\n");
+		return FTPS_EPARSE;
+	}
+	return 0;
+}
+
+int
+lst_start_all(struct ftpsd *ctx)
+{
+	struct listener	*l;
+
+	TAILQ_FOREACH(l, &ctx->listeners, entry) {
+		l->evl = evconnlistener_new(ctx->base, lst_accept_cb, l,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+		    LEV_OPT_REUSEABLE, -1, l->fd);
+		if (l->evl == NULL) {
+			log_err("cannot watch %s", l->label);
+			return FTPS_ENOMEM;
+		}
+		l->fd = -1;	/* owned by evl now */
+		evconnlistener_set_error_cb(l->evl, lst_error_cb);
+		l->pause_ev = evtimer_new(ctx->base, lst_resume_cb, l);
+		log_infox("listening on %s", l->label);
+	}
+	return 0;
+}
+
+void
+lst_free_all(struct ftpsd *ctx)
+{
+	struct listener	*l;
+
+	while ((l = TAILQ_FIRST(&ctx->listeners)) != NULL) {
+		TAILQ_REMOVE(&ctx->listeners, l, entry);
+		if (l->evl != NULL)
+			evconnlistener_free(l->evl);
+		if (l->fd != -1)
+			close(l->fd);
+		if (l->pause_ev != NULL)
+			event_free(l->pause_ev);
+		free(l);
+	}
+}

@@ -1,0 +1,337 @@
+/*
+ * ftpsd: argv, configuration, certificates, users, bind, daemonize, run
+ * the loop, and a clean exit on SIGINT/SIGTERM.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <openssl/crypto.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "err.h"
+#include "ftps_limits.h"
+#include "ftpsd.h"
+#include "log.h"
+#include "session.h"
+#include "tls.h"
+
+#define DEFAULT_CONF	FTPS_SYSCONFDIR "/ftpsd/ftpsd.conf"
+#define MAX_OVERRIDES	64
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: ftpsd [-f] [-c FILE] [-o key=value]... [-t] [-V] [-h]\n"
+	    "       ftpsd --hash-password    (password on stdin)\n"
+	    "  -f        stay in the foreground, log to stderr\n"
+	    "  -c FILE   configuration file (default %s)\n"
+	    "  -o k=v    override one configuration key (after the file)\n"
+	    "  -t        check configuration, users and certificate; "
+	    "exit 0 or 2\n"
+	    "  -V        print the version\n"
+	    "  -h        this help\n", DEFAULT_CONF);
+}
+
+static int
+hash_password(void)
+{
+	char	 pw[FTPS_PASS_MAX + 2], out[256];
+	size_t	 n;
+	int	 r = 1;
+
+	if (fgets(pw, sizeof(pw), stdin) == NULL) {
+		fprintf(stderr, "ftpsd: no password on stdin\n");
+		return 1;
+	}
+	n = strcspn(pw, "\r\n");
+	if (pw[n] == '\0' && n > FTPS_PASS_MAX) {
+		fprintf(stderr, "ftpsd: password longer than %d bytes\n",
+		    FTPS_PASS_MAX);
+		goto out;
+	}
+	pw[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "ftpsd: empty password\n");
+		goto out;
+	}
+	if (auth_hash_password(pw, out, sizeof(out)) != 0) {
+		fprintf(stderr, "ftpsd: cannot hash: %s\n", strerror(errno));
+		goto out;
+	}
+	printf("%s\n", out);
+	r = 0;
+ out:
+	OPENSSL_cleanse(pw, sizeof(pw));
+	return r;
+}
+
+/* Runs fn with a memory stream as errf; copies it to stderr.  */
+static int
+load_users(struct ftpsd *ctx, int *problems)
+{
+	char	*text = NULL;
+	size_t	 len = 0;
+	FILE	*mf;
+	int	 r;
+
+	if ((mf = open_memstream(&text, &len)) == NULL)
+		return FTPS_ENOMEM;
+	r = auth_users_load(ctx->conf.users_file, &ctx->users, mf);
+	fclose(mf);
+	if (len > 0) {
+		fputs(text, stderr);
+		(*problems)++;
+	}
+	free(text);
+	return r;
+}
+
+static void
+daemonize(void)
+{
+	pid_t	 pid;
+	int	 fd;
+
+	if ((pid = fork()) == -1) {
+		perror("ftpsd: fork");
+		exit(1);
+	}
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1) {
+		perror("ftpsd: setsid");
+		exit(1);
+	}
+	if ((pid = fork()) == -1) {
+		perror("ftpsd: fork");
+		exit(1);
+	}
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		exit(1);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+static void
+stop_grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ftpsd	*ctx = arg;
+
+	event_base_loopbreak(ctx->base);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct ftpsd	*ctx = arg;
+	struct session	*s, *next;
+	struct timeval	 tv;
+
+	if (ctx->stopping)
+		return;
+	log_infox("signal %d: shutting down", (int)sig);
+	ctx->stopping = 1;
+	lst_free_all(ctx);
+	for (s = TAILQ_FIRST(&ctx->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		sess_reply(s, 421, "Server shutting down.");
+		sess_close(s, "shutdown");
+	}
+	if (TAILQ_EMPTY(&ctx->sessions)) {
+		event_base_loopbreak(ctx->base);
+		return;
+	}
+	tv.tv_sec = FTPS_STOP_GRACE_MS / 1000;
+	tv.tv_usec = (FTPS_STOP_GRACE_MS % 1000) * 1000;
+	if ((ctx->stop_ev = evtimer_new(ctx->base, stop_grace_cb,
+	    ctx)) == NULL || evtimer_add(ctx->stop_ev, &tv) != 0)
+		event_base_loopbreak(ctx->base);
+}
+
+static void
+ftpsd_free(struct ftpsd *ctx)
+{
+	while (!TAILQ_EMPTY(&ctx->sessions))
+		sess_free(TAILQ_FIRST(&ctx->sessions));
+	lst_free_all(ctx);
+	dc_linger_free_all(ctx);
+	if (ctx->auth != NULL)
+		auth_pool_free(ctx->auth);
+	if (ctx->users != NULL)
+		auth_users_free(ctx->users);
+	if (ctx->sigint_ev != NULL)
+		event_free(ctx->sigint_ev);
+	if (ctx->sigterm_ev != NULL)
+		event_free(ctx->sigterm_ev);
+	if (ctx->stop_ev != NULL)
+		event_free(ctx->stop_ev);
+	ipc_free(ctx);
+	/* bufferevents are finalized by the loop: let it run them. */
+	if (ctx->base != NULL) {
+		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
+		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
+	}
+	SSL_CTX_free(ctx->ssl_ctx);
+	if (ctx->base != NULL)
+		event_base_free(ctx->base);
+	conf_free(&ctx->conf);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ftpsd	 ctx;
+	const char	*conffile = NULL, *overrides[MAX_OVERRIDES];
+	int		 foreground = 0, test = 0, noverrides = 0, problems = 0;
+	int		 ch, i, r, rc = 1;
+	enum log_dest	 dest;
+
+	if (argc == 2 && strcmp(argv[1], "--hash-password") == 0)
+		return hash_password();
+
+	memset(&ctx, 0, sizeof(ctx));
+	TAILQ_INIT(&ctx.listeners);
+	TAILQ_INIT(&ctx.sessions);
+	TAILQ_INIT(&ctx.reaps);
+
+	while ((ch = getopt(argc, argv, "fc:o:tVh")) != -1) {
+		switch (ch) {
+		case 'f':
+			foreground = 1;
+			break;
+		case 'c':
+			conffile = optarg;
+			break;
+		case 'o':
+			if (noverrides == MAX_OVERRIDES) {
+				fprintf(stderr, "ftpsd: too many -o options "
+				    "(at most %d)\n", MAX_OVERRIDES);
+				return 1;
+			}
+			overrides[noverrides++] = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("ftpsd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	log_init("ftpsd", LOG_DEST_STDERR, LOG_LVL_INFO);
+
+	if (conf_init(&ctx.conf) != 0) {
+		fprintf(stderr, "ftpsd: out of memory\n");
+		return 1;
+	}
+	if (conffile == NULL && access(DEFAULT_CONF, F_OK) == 0)
+		conffile = DEFAULT_CONF;
+	if (conffile != NULL && conf_load(&ctx.conf, conffile, stderr) != 0)
+		problems++;
+	for (i = 0; i < noverrides; i++)
+		if (conf_set_arg(&ctx.conf, overrides[i], stderr) != 0)
+			problems++;
+	if (conf_check(&ctx.conf, conffile ? conffile : "-o", stderr) != 0)
+		problems++;
+	if (problems > 0 && !test) {
+		fprintf(stderr, "ftpsd: not started\n");
+		goto out;
+	}
+
+	if (ctx.conf.tls != CONF_TLS_OFF &&
+	    tls_ctx_new(&ctx.conf, &ctx.ssl_ctx, stderr) != 0)
+		problems++;
+	if ((r = load_users(&ctx, &problems)) != 0) {
+		if (!ctx.conf.anonymous)
+			problems++;
+		else if (!test)
+			fprintf(stderr, "ftpsd: %s: no users loaded, anonymous "
+			    "only\n", ctx.conf.users_file);
+	}
+	if (test) {
+		if (problems == 0)
+			printf("ftpsd: configuration %s ok\n",
+			    conffile ? conffile : "(built-in defaults)");
+		rc = problems == 0 ? 0 : 2;
+		goto out;
+	}
+	if (problems > 0 || lst_bind_all(&ctx, stderr) != 0) {
+		fprintf(stderr, "ftpsd: not started\n");
+		goto out;
+	}
+
+	if (ctx.conf.log == CONF_LOG_SYSLOG ||
+	    (ctx.conf.log == CONF_LOG_AUTO && !foreground))
+		dest = LOG_DEST_SYSLOG;
+	else
+		dest = LOG_DEST_STDERR;
+	if (!foreground)
+		daemonize();
+	log_init("ftpsd", dest, ctx.conf.log_debug ? LOG_LVL_DEBUG :
+	    LOG_LVL_INFO);
+	log_infox("configuration: %s", conffile ? conffile :
+	    "built-in defaults (no " DEFAULT_CONF ")");
+
+	/* Every file and directory a client creates gets this umask. */
+	umask((mode_t)ctx.conf.file_umask);
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() != 0 ||
+	    (ctx.base = event_base_new()) == NULL) {
+		log_err("cannot create the event loop");
+		goto out;
+	}
+	if ((r = auth_pool_new(ctx.base, ctx.conf.auth_threads,
+	    &ctx.auth)) != 0) {
+		log_err("cannot start the password pool: %s",
+		    ftps_strerror(r));
+		goto out;
+	}
+	if ((ctx.sigint_ev = evsignal_new(ctx.base, SIGINT, signal_cb,
+	    &ctx)) == NULL || event_add(ctx.sigint_ev, NULL) != 0 ||
+	    (ctx.sigterm_ev = evsignal_new(ctx.base, SIGTERM, signal_cb,
+	    &ctx)) == NULL || event_add(ctx.sigterm_ev, NULL) != 0) {
+		log_err("cannot watch signals");
+		goto out;
+	}
+	if (lst_start_all(&ctx) != 0)
+		goto out;
+	log_infox("ready");
+	event_base_dispatch(ctx.base);
+	log_infox("stopped");
+	rc = 0;
+ out:
+	ftpsd_free(&ctx);
+	libevent_global_shutdown();
+	return rc;
+}

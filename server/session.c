@@ -1,0 +1,645 @@
+/*
+ * One control connection (RFC 959 3): reading command lines, replying,
+ * timeouts, the AUTH TLS upgrade and an orderly end.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "auth.h"
+#include "cmd.h"
+#include "datachan.h"
+#include "err.h"
+#include "ftpsd.h"
+#include "session.h"
+#include "tls.h"
+#include "transfer.h"
+
+/* Input kept while a command is paused; beyond it the socket waits. */
+#define SESS_READ_HIWAT		(2 * FTPS_LINE_MAX)
+#define SESS_CLOSE_POLL_MS	20
+
+static const char *const state_names[] = {
+	"greeting", "ready", "tls-pending", "closing"
+};
+
+static void	sess_read_cb(struct bufferevent *, void *);
+static void	sess_write_cb(struct bufferevent *, void *);
+static void	sess_event_cb(struct bufferevent *, short, void *);
+
+void
+sess_log(struct session *s, enum log_level lvl, const char *fmt, ...)
+{
+	char	 msg[1536];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(lvl, "sess=%llu ip=%s %s", s->id, s->ip, msg);
+}
+
+void
+sess_enter(struct session *s, enum sess_state st)
+{
+	if (s->state == st)
+		return;
+	log_debugx("sess=%llu state %s -> %s", s->id, state_names[s->state],
+	    state_names[st]);
+	s->state = st;
+}
+
+SSL *
+sess_ssl(struct session *s)
+{
+	if (s->bev == NULL || !(s->flags & SF_TLS))
+		return NULL;
+	return bufferevent_openssl_get_ssl(s->bev);
+}
+
+static void
+sess_ms(struct timeval *tv, unsigned ms)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+static void
+sess_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->flags & SF_LOGGED_IN) {
+		sess_reply(s, 421, "Idle timeout (%u seconds): closing "
+		    "control connection.", s->ctx->conf.idle_timeout);
+		sess_close(s, "idle timeout");
+	} else {
+		sess_reply(s, 421, "Login timeout (%u seconds): closing "
+		    "control connection.", s->ctx->conf.login_timeout);
+		sess_close(s, "login timeout");
+	}
+}
+
+void
+sess_arm_timer(struct session *s)
+{
+	struct timeval	 tv;
+	unsigned	 secs;
+
+	if (s->timer == NULL || s->state == SESS_CLOSING)
+		return;
+	evtimer_del(s->timer);
+	if (s->xfer != NULL)
+		return;
+	secs = (s->flags & SF_LOGGED_IN) ? s->ctx->conf.idle_timeout :
+	    s->ctx->conf.login_timeout;
+	if (secs == 0)
+		return;
+	tv.tv_sec = secs;
+	tv.tv_usec = 0;
+	evtimer_add(s->timer, &tv);
+}
+
+static void
+sess_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+	char		*line;
+
+	if (s->state == SESS_CLOSING)
+		return;
+	if (s->deferred != NULL && s->xfer == NULL) {
+		line = s->deferred;
+		s->deferred = NULL;
+		sess_arm_timer(s);
+		cmd_dispatch(s, line);
+		OPENSSL_clear_free(line, strlen(line));
+	}
+	sess_input(s);
+}
+
+void
+sess_resume(struct session *s)
+{
+	if (s->resume_ev != NULL && s->state != SESS_CLOSING)
+		event_active(s->resume_ev, EV_TIMEOUT, 0);
+}
+
+static void
+sess_setup_bev(struct session *s)
+{
+	bufferevent_setcb(s->bev, sess_read_cb, sess_write_cb, sess_event_cb,
+	    s);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, SESS_READ_HIWAT);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+static void
+sess_greet(struct session *s)
+{
+	sess_reply(s, 220, "ftpsd ready.");
+	sess_enter(s, SESS_READY);
+}
+
+struct session *
+sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
+    int implicit)
+{
+	struct session	*s;
+	socklen_t	 sl;
+	SSL		*ssl = NULL;
+	int		 one = 1;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->ctx = ctx;
+	s->id = ++ctx->next_id;
+	s->fd = fd;
+	s->peer = *peer;
+	s->vfs.rootfd = -1;
+	s->mlst_facts = MF_DEFAULT;
+	/*
+	 * Binary by default, though RFC 959 5.1 says ASCII: clients that
+	 * never send TYPE (scripts, many libraries) expect bytes unchanged,
+	 * and most servers (vsftpd does no conversion) behave that way.
+	 */
+	s->ctl_ref.role = TLS_ROLE_CTRL;
+	s->ctl_ref.s = s;
+	s->data_ref.role = TLS_ROLE_DATA;
+	s->data_ref.s = s;
+	sl = sizeof(s->local);
+	if (getsockname(fd, (struct sockaddr *)&s->local, &sl) == -1)
+		goto fail;
+	if (getnameinfo((const struct sockaddr *)peer, sizeof(*peer), s->ip,
+	    sizeof(s->ip), NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(s->ip, sizeof(s->ip), "?");
+	/* Urgent data (Telnet Synch before ABOR) stays in the stream. */
+	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (RAND_bytes(s->token, sizeof(s->token)) != 1)
+		goto fail;
+
+	if ((s->timer = evtimer_new(ctx->base, sess_timer_cb, s)) == NULL ||
+	    (s->resume_ev = event_new(ctx->base, -1, 0, sess_resume_cb,
+	    s)) == NULL)
+		goto fail;
+
+	if (implicit) {
+		s->flags |= SF_IMPLICIT;
+		if ((ssl = tls_ssl_new(ctx->ssl_ctx, s, 0)) == NULL)
+			goto fail;
+		s->bev = bufferevent_openssl_socket_new(ctx->base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	} else
+		s->bev = bufferevent_socket_new(ctx->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL) {
+		if (ssl != NULL)
+			SSL_free(ssl);
+		goto fail;
+	}
+	sess_setup_bev(s);
+	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
+	ctx->nsessions++;
+	ipc_add(ctx, &s->peer);
+	sess_log(s, LOG_LVL_INFO, "connect port=%s",
+	    implicit ? "implicit" : "explicit");
+	/* Implicit FTPS greets once the handshake is done (event cb). */
+	if (!implicit)
+		sess_greet(s);
+	sess_arm_timer(s);
+	return s;
+ fail:
+	if (s->timer != NULL)
+		event_free(s->timer);
+	if (s->resume_ev != NULL)
+		event_free(s->resume_ev);
+	OPENSSL_cleanse(s->token, sizeof(s->token));
+	free(s);
+	return NULL;
+}
+
+void
+sess_free(struct session *s)
+{
+	struct ftpsd	*ctx = s->ctx;
+
+	if (s->auth_job != NULL) {
+		auth_cancel(s->auth_job);
+		s->auth_job = NULL;
+	}
+	if (s->xfer != NULL) {
+		xfer_free(s->xfer);
+		s->xfer = NULL;
+	}
+	dc_close(s, 0);
+	if (s->timer != NULL)
+		event_free(s->timer);
+	if (s->delay_ev != NULL)
+		event_free(s->delay_ev);
+	if (s->close_ev != NULL)
+		event_free(s->close_ev);
+	if (s->resume_ev != NULL)
+		event_free(s->resume_ev);
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
+	if (s->vfs_open)
+		vfs_close(&s->vfs);
+	if (s->user != NULL)
+		auth_user_free(s->user);
+	if (s->deferred != NULL)
+		OPENSSL_clear_free(s->deferred, strlen(s->deferred));
+	TAILQ_REMOVE(&ctx->sessions, s, entry);
+	ctx->nsessions--;
+	ipc_del(ctx, &s->peer);
+	OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
+	/* Shutting down: the loop ends with the last session. */
+	if (ctx->stopping && TAILQ_EMPTY(&ctx->sessions) && ctx->base != NULL)
+		event_base_loopbreak(ctx->base);
+}
+
+static size_t
+sess_pending_output(struct session *s)
+{
+	struct bufferevent	*under;
+	size_t			 n;
+
+	n = evbuffer_get_length(bufferevent_get_output(s->bev));
+	if ((under = bufferevent_get_underlying(s->bev)) != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(under));
+	return n;
+}
+
+static void
+sess_close_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+	struct timespec	 now;
+	struct timeval	 tv;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((s->flags & SF_DEAD) || sess_pending_output(s) == 0 ||
+	    now.tv_sec > s->close_by.tv_sec ||
+	    (now.tv_sec == s->close_by.tv_sec &&
+	    now.tv_nsec >= s->close_by.tv_nsec)) {
+		sess_free(s);
+		return;
+	}
+	sess_ms(&tv, SESS_CLOSE_POLL_MS);
+	evtimer_add(s->close_ev, &tv);
+}
+
+void
+sess_close(struct session *s, const char *reason)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	if (s->state == SESS_CLOSING)
+		return;
+	sess_log(s, LOG_LVL_INFO, "close reason=%s", reason);
+	sess_enter(s, SESS_CLOSING);
+	if (s->auth_job != NULL) {
+		auth_cancel(s->auth_job);
+		s->auth_job = NULL;
+	}
+	xfer_cancel(s, reason);
+	dc_close(s, 0);
+	evtimer_del(s->timer);
+	if (s->delay_ev != NULL)
+		evtimer_del(s->delay_ev);
+	bufferevent_disable(s->bev, EV_READ);
+	clock_gettime(CLOCK_MONOTONIC, &s->close_by);
+	s->close_by.tv_sec += FTPS_CLOSE_GRACE_MS / 1000;
+	s->close_by.tv_nsec += (FTPS_CLOSE_GRACE_MS % 1000) * 1000000L;
+	if (s->close_by.tv_nsec >= 1000000000L) {
+		s->close_by.tv_sec++;
+		s->close_by.tv_nsec -= 1000000000L;
+	}
+	/* SECURITY: never free from inside a callback of this session. */
+	if (s->close_ev == NULL &&
+	    (s->close_ev = evtimer_new(s->ctx->base, sess_close_cb,
+	    s)) == NULL) {
+		/* No way to defer: a broken invariant of the process. */
+		log_err("sess=%llu cannot allocate close event", s->id);
+		abort();
+	}
+	evtimer_add(s->close_ev, &tv);
+}
+
+void
+sess_reply(struct session *s, int code, const char *fmt, ...)
+{
+	char	 line[FTPS_REPLY_MAX];
+	va_list	 ap;
+	int	 n, m;
+	char	*p;
+
+	if (s->state == SESS_CLOSING || s->bev == NULL)
+		return;
+	n = snprintf(line, sizeof(line), "%03d ", code);
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 2, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		m = 0;
+	if ((size_t)m >= sizeof(line) - (size_t)n - 2)
+		m = (int)(sizeof(line) - (size_t)n - 3);
+	n += m;
+	/* SECURITY: a name echoed back cannot inject a second reply. */
+	for (p = line; p < line + n; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	line[n++] = '\r';
+	line[n++] = '\n';
+	log_debugx("sess=%llu reply %.*s", s->id, n - 2, line);
+	bufferevent_write(s->bev, line, (size_t)n);
+}
+
+void
+sess_reply_raw(struct session *s, const char *text, size_t len)
+{
+	if (s->state == SESS_CLOSING || s->bev == NULL)
+		return;
+	bufferevent_write(s->bev, text, len);
+}
+
+void
+sess_reply_err(struct session *s, int code, int err)
+{
+	switch (err) {
+	case FTPS_ENOENT:
+		sess_reply(s, code, "No such file or directory.");
+		break;
+	case FTPS_EDENIED:
+		sess_reply(s, code, "Permission denied.");
+		break;
+	case FTPS_EPARSE:
+		sess_reply(s, code, "Invalid file name.");
+		break;
+	case FTPS_ETOOBIG:
+		sess_reply(s, code, "File name too long.");
+		break;
+	case FTPS_EEXIST:
+		sess_reply(s, code, "File exists.");
+		break;
+	case FTPS_ESYS:
+		if (errno == ENOENT)
+			sess_reply(s, code, "No such file or directory.");
+		else if (errno == EACCES || errno == EPERM)
+			sess_reply(s, code, "Permission denied.");
+		else
+			sess_reply(s, code, "%s.", strerror(errno));
+		break;
+	default:
+		sess_reply(s, code, "%s.", ftps_strerror(err));
+		break;
+	}
+}
+
+int
+sess_quote(const char *in, char *out, size_t outlen)
+{
+	size_t	 o = 0;
+
+	for (; *in != '\0'; in++) {
+		if (o + (*in == '"' ? 2 : 1) >= outlen) {
+			if (outlen > 0)
+				out[0] = '\0';
+			return FTPS_ETOOBIG;
+		}
+		if (*in == '"')
+			out[o++] = '"';
+		out[o++] = *in;
+	}
+	if (outlen == 0)
+		return FTPS_ETOOBIG;
+	out[o] = '\0';
+	return 0;
+}
+
+void
+sess_strip_telnet(char *line)
+{
+	unsigned char	*r = (unsigned char *)line, *w = r;
+
+	/* RFC 854: IAC IAC is a data byte; IAC WILL/WONT/DO/DONT x and
+	 * IAC <command> are control sequences, not command text. */
+	while (*r != '\0') {
+		if (*r != 0xff) {
+			*w++ = *r++;
+			continue;
+		}
+		if (r[1] == 0xff) {
+			*w++ = 0xff;
+			r += 2;
+		} else if (r[1] >= 251 && r[1] <= 254)
+			r += r[2] != '\0' ? 3 : 2;
+		else
+			r += r[1] != '\0' ? 2 : 1;
+	}
+	*w = '\0';
+}
+
+enum lr_status
+sess_readline(struct evbuffer *in, struct linereader *lr, char *line,
+    size_t len)
+{
+	struct evbuffer_ptr	 p;
+	size_t			 n, eol;
+
+	for (;;) {
+		p = evbuffer_search_eol(in, NULL, &eol, EVBUFFER_EOL_LF);
+		if (p.pos == -1) {
+			n = evbuffer_get_length(in);
+			/* Even with its LF to come it would not fit. */
+			if (n < FTPS_LINE_MAX && n < len)
+				return LR_MORE;
+			evbuffer_drain(in, n);
+			if (lr->discarding)
+				return LR_MORE;
+			lr->discarding = 1;
+			return LR_TOOLONG;
+		}
+		n = (size_t)p.pos + 1;
+		if (lr->discarding) {
+			evbuffer_drain(in, n);
+			lr->discarding = 0;
+			continue;
+		}
+		if (n > FTPS_LINE_MAX || n > len) {
+			evbuffer_drain(in, n);
+			return LR_TOOLONG;
+		}
+		evbuffer_remove(in, line, n);
+		line[--n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (memchr(line, '\0', n) != NULL) {
+			OPENSSL_cleanse(line, n);
+			return LR_NUL;
+		}
+		sess_strip_telnet(line);
+		return LR_LINE;
+	}
+}
+
+static int
+sess_paused(struct session *s)
+{
+	return s->state != SESS_READY || s->auth_job != NULL ||
+	    (s->delay_ev != NULL && evtimer_pending(s->delay_ev, NULL)) ||
+	    s->deferred != NULL;
+}
+
+void
+sess_input(struct session *s)
+{
+	char		 line[FTPS_LINE_MAX + 1];
+	enum lr_status	 r;
+
+	while (!sess_paused(s)) {
+		r = sess_readline(bufferevent_get_input(s->bev), &s->lr, line,
+		    sizeof(line));
+		if (r == LR_MORE)
+			break;
+		if (r == LR_TOOLONG) {
+			sess_log(s, LOG_LVL_WARN, "command line too long");
+			sess_reply(s, 500, "Command line too long.");
+			continue;
+		}
+		if (r == LR_NUL) {
+			sess_reply(s, 500, "NUL byte in command line.");
+			continue;
+		}
+		if (s->xfer != NULL && !cmd_during_xfer(line)) {
+			/* Runs once the transfer's final reply is out. */
+			if ((s->deferred = strdup(line)) == NULL) {
+				sess_reply(s, 421, "Out of memory.");
+				sess_close(s, "out of memory");
+			}
+			break;
+		}
+		sess_arm_timer(s);
+		cmd_dispatch(s, line);
+	}
+	OPENSSL_cleanse(line, sizeof(line));
+}
+
+void
+sess_start_tls(struct session *s)
+{
+	sess_enter(s, SESS_TLS_PENDING);
+	/*
+	 * SECURITY: STARTTLS command injection: plaintext pipelined after
+	 * AUTH TLS is discarded, never executed.  Stop reading now; the rest
+	 * of the input is dropped again right before the TLS filter goes on
+	 * (sess_write_cb), and later bytes can only be TLS records.
+	 */
+	evbuffer_drain(bufferevent_get_input(s->bev),
+	    evbuffer_get_length(bufferevent_get_input(s->bev)));
+	bufferevent_disable(s->bev, EV_READ);
+}
+
+static void
+sess_upgrade(struct session *s)
+{
+	struct bufferevent	*tb;
+	SSL			*ssl;
+	size_t			 n;
+
+	if ((n = evbuffer_get_length(bufferevent_get_input(s->bev))) > 0) {
+		sess_log(s, LOG_LVL_WARN, "discarded %zu plaintext bytes after "
+		    "AUTH TLS", n);
+		evbuffer_drain(bufferevent_get_input(s->bev), n);
+	}
+	if ((ssl = tls_ssl_new(s->ctx->ssl_ctx, s, 0)) == NULL) {
+		sess_close(s, "tls setup failed");
+		return;
+	}
+	tb = bufferevent_openssl_filter_new(s->ctx->base, s->bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (tb == NULL) {
+		SSL_free(ssl);
+		sess_close(s, "tls setup failed");
+		return;
+	}
+	s->bev = tb;
+	sess_setup_bev(s);
+	bufferevent_enable(bufferevent_get_underlying(tb), EV_READ | EV_WRITE);
+}
+
+static void
+sess_read_cb(struct bufferevent *bev, void *arg)
+{
+	sess_input(arg);
+}
+
+static void
+sess_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	/* The 234 is on the wire: only now may TLS start (RFC 4217 4). */
+	if (s->state == SESS_TLS_PENDING && !(s->flags & SF_TLS) &&
+	    bufferevent_get_underlying(s->bev) == NULL)
+		sess_upgrade(s);
+}
+
+static void
+sess_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+	char		 err[256], reason[300];
+	unsigned long	 e;
+	SSL		*ssl;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		ssl = bufferevent_openssl_get_ssl(bev);
+		s->flags |= SF_TLS;
+		if (ssl != NULL)
+			tls_ctrl_ready(s, ssl);
+		if (s->state == SESS_GREETING)
+			sess_greet(s);
+		else
+			sess_enter(s, SESS_READY);
+		sess_arm_timer(s);
+		sess_input(s);
+		return;
+	}
+	s->flags |= SF_DEAD;
+	if (what & BEV_EVENT_EOF) {
+		sess_close(s, "client closed");
+		return;
+	}
+	if ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		ERR_error_string_n(e, err, sizeof(err));
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+	} else if ((what & BEV_EVENT_ERROR) && errno != 0)
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+	else
+		snprintf(err, sizeof(err), "connection lost");
+	snprintf(reason, sizeof(reason), "%s%s",
+	    s->state == SESS_TLS_PENDING || s->state == SESS_GREETING ?
+	    "tls handshake failed: " : "", err);
+	sess_close(s, reason);
+}

@@ -1,0 +1,158 @@
+/*
+ * One control connection: its state, its bounded line reader and the way
+ * replies leave.  Only sess_enter() writes s->state; only sess_close()
+ * ends a session (it logs why and frees later, from the loop).
+ */
+#ifndef FTPS_SESSION_H
+#define FTPS_SESSION_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+
+#include "buf.h"
+#include "ftps_limits.h"
+#include "log.h"
+#include "vfs.h"
+
+struct bufferevent;
+struct evbuffer;
+struct event;
+struct ftpsd;
+struct auth_job;
+struct user;
+struct datachan;
+struct xfer;
+
+enum sess_state { SESS_GREETING, SESS_READY, SESS_TLS_PENDING, SESS_CLOSING };
+
+/* Facts, not states. */
+#define SF_TLS		0x0001	/* control channel is TLS */
+#define SF_LOGGED_IN	0x0002
+#define SF_PROT_P	0x0004	/* data connections are TLS */
+#define SF_PBSZ		0x0008
+#define SF_EPSV_ALL	0x0010	/* RFC 2428 3: only EPSV from now on */
+#define SF_ANON		0x0020
+#define SF_IMPLICIT	0x0040	/* arrived on the implicit port */
+#define SF_USER_SENT	0x0080	/* USER given, PASS expected */
+#define SF_TYPE_A	0x0100	/* TYPE A (else I) */
+#define SF_RNFR		0x0200	/* s->rnfr holds an RNFR path */
+#define SF_QUIT		0x0400	/* QUIT came during a transfer */
+#define SF_DEAD		0x0800	/* peer gone: do not wait to flush */
+
+#define SESS_TOKEN_LEN	16
+
+/* MLST facts (RFC 3659 7.5), selectable with OPTS MLST. */
+#define MF_TYPE		0x01
+#define MF_SIZE		0x02
+#define MF_MODIFY	0x04
+#define MF_PERM		0x08
+#define MF_UNIQUE	0x10
+#define MF_UNIX_MODE	0x20
+#define MF_DEFAULT	(MF_TYPE | MF_SIZE | MF_MODIFY | MF_PERM | MF_UNIQUE)
+
+/* What an SSL's app data points to, so TLS callbacks find their session. */
+enum tls_role { TLS_ROLE_CTRL, TLS_ROLE_DATA };
+struct tls_ref {
+	enum tls_role		 role;
+	struct session		*s;
+};
+
+/* The bounded line reader (RFC 959 4.1: Telnet lines ending in CRLF). */
+struct linereader {
+	int			 discarding;	/* inside an overlong line */
+};
+
+enum lr_status { LR_MORE, LR_LINE, LR_TOOLONG, LR_NUL };
+
+struct session {
+	struct ftpsd		*ctx;
+	TAILQ_ENTRY(session)	 entry;
+	unsigned long long	 id;
+	enum sess_state		 state;
+	unsigned		 flags;
+
+	int			 fd;
+	struct bufferevent	*bev;		/* socket bev or TLS on top */
+	struct sockaddr_storage	 peer, local;
+	char			 ip[64];	/* numeric peer address */
+
+	struct linereader	 lr;
+	struct event		*timer;		/* login/idle timeout */
+	struct event		*delay_ev;	/* failed-login delay */
+	struct event		*close_ev;	/* flush, then free */
+	struct event		*resume_ev;	/* read on after a pause */
+	struct timespec		 close_by;
+	char			*deferred;	/* line that came mid-transfer */
+
+	/* Login. */
+	char			 username[FTPS_USER_MAX + 1];
+	struct user		*user;		/* NULL: unknown or anonymous */
+	unsigned		 perms;		/* PERM_* */
+	struct auth_job		*auth_job;
+	struct vfs		 vfs;
+	int			 vfs_open;
+	unsigned		 failed_logins;
+
+	/* Commands. */
+	char			 rnfr[FTPS_PATH_MAX];
+	unsigned long long	 rest;
+	unsigned		 mlst_facts;	/* MF_* */
+
+	/* TLS and the RFC 4217 data-channel binding. */
+	unsigned char		 token[SESS_TOKEN_LEN];
+	struct tls_ref		 ctl_ref, data_ref;
+
+	struct datachan		*dc;
+	struct xfer		*xfer;
+};
+
+struct session	*sess_new(struct ftpsd *, int fd,
+		    const struct sockaddr_storage *peer, int implicit);
+/* Logs reason, stops reading, and frees once the output is flushed. */
+void		 sess_close(struct session *, const char *reason);
+/* Frees now; only from the loop (close_ev) or at process exit. */
+void		 sess_free(struct session *);
+void		 sess_enter(struct session *, enum sess_state);
+
+/* "CODE text\r\n".  CR and LF in the text are replaced. */
+void		 sess_reply(struct session *, int code, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+/* A reply built in a buf (multi-line replies, RFC 959 4.2). */
+void		 sess_reply_raw(struct session *, const char *, size_t);
+/* "CODE reason" for an FTPS_E code (550 No such file...). */
+void		 sess_reply_err(struct session *, int code, int err);
+
+/* "sess=N ip=A " then the message. */
+void		 sess_log(struct session *, enum log_level, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Reads and runs queued command lines unless the session is paused. */
+void		 sess_input(struct session *);
+/* Resumes sess_input() from the loop once a pause is over. */
+void		 sess_resume(struct session *);
+/* (Re)arms the login or idle timeout; none while a transfer runs. */
+void		 sess_arm_timer(struct session *);
+/* AUTH TLS replied 234: discard input, upgrade once the reply is out. */
+void		 sess_start_tls(struct session *);
+/* The control connection's SSL, or NULL. */
+SSL		*sess_ssl(struct session *);
+
+/*
+ * Takes one line from in (through LF; CR before it and Telnet IAC
+ * sequences are removed) into line, of size len >= FTPS_LINE_MAX.
+ * LR_MORE: no complete line yet.  LR_TOOLONG: a line exceeded
+ * FTPS_LINE_MAX bytes; it is discarded through its LF and reported once.
+ * LR_NUL: the line held a NUL byte and was discarded.
+ */
+enum lr_status	 sess_readline(struct evbuffer *in, struct linereader *,
+		    char *line, size_t len);
+/* Removes Telnet IAC sequences (RFC 854) in place; IAC IAC is 0xff. */
+void		 sess_strip_telnet(char *);
+/* '"' doubled (RFC 959 appendix II) into out; 0 or FTPS_ETOOBIG. */
+int		 sess_quote(const char *in, char *out, size_t outlen);
+
+#endif

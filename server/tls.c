@@ -1,0 +1,266 @@
+/*
+ * TLS policy and the RFC 4217 data-channel binding.
+ *
+ * Binding: every control connection has a random token.  When OpenSSL
+ * makes a session ticket for a control connection, the generate callback
+ * stores that token in the ticket (SSL_SESSION_set1_ticket_appdata); for
+ * TLS 1.2 session-id resumption the same appdata sits on the cached
+ * session.  A data connection must resume a session carrying the token of
+ * ITS control connection: a session stolen from another control
+ * connection (or none at all) is refused with 522.
+ *
+ * Data connections never issue tickets (tickets sent after a TLS 1.3 data
+ * handshake truncate uploads with curl and lftp), and control connections
+ * never resume (each gets a full handshake and therefore its own token).
+ */
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "certstore.h"
+#include "conf.h"
+#include "err.h"
+#include "ftpsd.h"
+#include "session.h"
+#include "tls.h"
+
+/* TLS 1.2: ECDHE key exchange with AEAD ciphers only. */
+#define TLS12_CIPHERS \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define TLS_GROUPS	"X25519:P-256:P-384"
+#define TLS_SID_CTX	"ftpsd"
+
+const char *
+tls_errstr(char *out, size_t len)
+{
+	unsigned long	 e;
+	size_t		 o = 0;
+
+	out[0] = '\0';
+	while ((e = ERR_get_error()) != 0) {
+		if (o + 3 < len) {
+			if (o > 0) {
+				out[o++] = ';';
+				out[o++] = ' ';
+			}
+			ERR_error_string_n(e, out + o, len - o);
+			o += strlen(out + o);
+		}
+	}
+	if (o == 0)
+		snprintf(out, len, "unknown TLS error");
+	return out;
+}
+
+static const struct tls_ref *
+tls_ref_of(SSL *ssl)
+{
+	return SSL_get_app_data(ssl);
+}
+
+/* Session ticket made: stamp the control connection's token into it. */
+static int
+tls_ticket_gen_cb(SSL *ssl, void *arg)
+{
+	const struct tls_ref	*ref = tls_ref_of(ssl);
+	SSL_SESSION		*sess;
+
+	if (ref == NULL || ref->role != TLS_ROLE_CTRL)
+		return 1;
+	if ((sess = SSL_get0_session(ssl)) == NULL ||
+	    !SSL_SESSION_set1_ticket_appdata(sess, ref->s->token,
+	    sizeof(ref->s->token)))
+		return 0;
+	return 1;
+}
+
+static SSL_TICKET_RETURN
+tls_ticket_dec_cb(SSL *ssl, SSL_SESSION *sess, const unsigned char *kn,
+    size_t knlen, SSL_TICKET_STATUS status, void *arg)
+{
+	const struct tls_ref	*ref = tls_ref_of(ssl);
+	int			 ctrl = ref == NULL || ref->role == TLS_ROLE_CTRL;
+
+	switch (status) {
+	case SSL_TICKET_EMPTY:
+	case SSL_TICKET_NO_DECRYPT:
+		return ctrl ? SSL_TICKET_RETURN_IGNORE_RENEW :
+		    SSL_TICKET_RETURN_IGNORE;
+	case SSL_TICKET_SUCCESS:
+	case SSL_TICKET_SUCCESS_RENEW:
+		/*
+		 * A control connection always does a full handshake, so its
+		 * tickets carry its own token; a data connection resumes
+		 * but never gets a new ticket.
+		 */
+		return ctrl ? SSL_TICKET_RETURN_IGNORE_RENEW :
+		    SSL_TICKET_RETURN_USE;
+	default:
+		return SSL_TICKET_RETURN_ABORT;
+	}
+}
+
+/*
+ * ALPN: "ftp" or nothing.  SECURITY: cross-protocol attacks (ALPACA): a
+ * client that wants another protocol gets a fatal no_application_protocol
+ * alert instead of an FTP server.
+ */
+static int
+tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	unsigned int	 i = 0, n;
+
+	while (i < inlen) {
+		n = in[i];
+		if (n == 0 || i + 1 + n > inlen)
+			break;
+		if (n == 3 && memcmp(in + i + 1, "ftp", 3) == 0) {
+			*out = in + i + 1;
+			*outlen = 3;
+			return SSL_TLSEXT_ERR_OK;
+		}
+		i += 1 + n;
+	}
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+int
+tls_ctx_new(const struct conf *cf, SSL_CTX **out, FILE *errf)
+{
+	SSL_CTX			*ctx = NULL;
+	X509			*cert = NULL;
+	EVP_PKEY		*key = NULL;
+	STACK_OF(X509)		*chain = NULL;
+	char			 err[512];
+	int			 r;
+
+	*out = NULL;
+	err[0] = '\0';
+	if ((r = cs_load_pair(cf->certs_dir, cf->certificate, &cert, &key,
+	    &chain, err, sizeof(err))) != 0) {
+		fprintf(errf, "%s\n", err[0] ? err : ftps_strerror(r));
+		goto out;
+	}
+	r = FTPS_ETLS;
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) ||
+	    !SSL_CTX_set1_groups_list(ctx, TLS_GROUPS) ||
+	    !SSL_CTX_set_session_id_context(ctx,
+	    (const unsigned char *)TLS_SID_CTX, strlen(TLS_SID_CTX)) ||
+	    !SSL_CTX_set_session_ticket_cb(ctx, tls_ticket_gen_cb,
+	    tls_ticket_dec_cb, NULL))
+		goto tlserr;
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_set_timeout(ctx, FTPS_TICKET_LIFETIME);
+	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, NULL);
+	if (!SSL_CTX_use_certificate(ctx, cert) ||
+	    !SSL_CTX_use_PrivateKey(ctx, key) ||
+	    (chain != NULL && !SSL_CTX_set1_chain(ctx, chain)) ||
+	    !SSL_CTX_check_private_key(ctx))
+		goto tlserr;
+	*out = ctx;
+	ctx = NULL;
+	r = 0;
+	goto out;
+ tlserr:
+	fprintf(errf, "%s/%s.crt: %s\n", cf->certs_dir,
+	    cf->certificate ? cf->certificate : "(default)",
+	    tls_errstr(err, sizeof(err)));
+ out:
+	SSL_CTX_free(ctx);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	sk_X509_pop_free(chain, X509_free);
+	return r;
+}
+
+SSL *
+tls_ssl_new(SSL_CTX *ctx, struct session *s, int data)
+{
+	SSL	*ssl;
+
+	if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL)
+		return NULL;
+	SSL_set_app_data(ssl, data ? &s->data_ref : &s->ctl_ref);
+	if (data)
+		SSL_set_num_tickets(ssl, 0);
+	return ssl;
+}
+
+void
+tls_ctrl_ready(struct session *s, SSL *ssl)
+{
+	SSL_SESSION	*sess;
+
+	/*
+	 * TLS 1.2 without tickets: the cached session is the one a data
+	 * connection will resume by id; it carries this token too.
+	 */
+	if ((sess = SSL_get0_session(ssl)) != NULL)
+		SSL_SESSION_set1_ticket_appdata(sess, s->token,
+		    sizeof(s->token));
+	sess_log(s, LOG_LVL_INFO, "tls %s %s", SSL_get_version(ssl),
+	    SSL_get_cipher_name(ssl));
+}
+
+int
+tls_data_check(struct session *s, SSL *ssl, const char **why)
+{
+	SSL_SESSION	*sess;
+	void		*data = NULL;
+	size_t		 len = 0;
+	int		 reused;
+
+	*why = NULL;
+	if (s->ctx->conf.data_session_reuse == CONF_REUSE_OFF)
+		return 0;
+	reused = SSL_session_reused(ssl);
+	if ((sess = SSL_get0_session(ssl)) != NULL)
+		SSL_SESSION_get0_ticket_appdata(sess, &data, &len);
+	sess_log(s, LOG_LVL_DEBUG, "data tls %s reused=%d appdata=%zu",
+	    SSL_get_version(ssl), reused, len);
+	if (reused && len == sizeof(s->token) &&
+	    memcmp(data, s->token, len) == 0)
+		return 0;
+	if (reused && len > 0)
+		*why = "Data connection must resume the TLS session of this "
+		    "control connection, not of ANOTHER control connection";
+	else
+		*why = "Data connection must resume the TLS session of this "
+		    "control connection";
+	if (s->ctx->conf.data_session_reuse == CONF_REUSE_OPTIONAL) {
+		sess_log(s, LOG_LVL_INFO, "data tls not resumed (allowed): %s",
+		    *why);
+		*why = NULL;
+		return 0;
+	}
+	return FTPS_EDENIED;
+}
+
+void
+tls_refresh_ticket(struct session *s)
+{
+	SSL	*ssl = sess_ssl(s);
+
+	/*
+	 * TLS 1.3 clients that keep a session cache (curl, OpenSSL's
+	 * SSL_SESS_CACHE_CLIENT) use a ticket once and drop it, and data
+	 * connections issue none: a fresh ticket on the control connection,
+	 * read by the client with this reply, lets the next data connection
+	 * resume, however many transfers and hours the session lasts.
+	 */
+	if (ssl == NULL || SSL_version(ssl) < TLS1_3_VERSION)
+		return;
+	if (SSL_new_session_ticket(ssl) == 1)
+		sess_log(s, LOG_LVL_DEBUG, "fresh session ticket queued");
+}

@@ -1,0 +1,43 @@
+/*
+ * TLS policy (server/tls.c): one SSL_CTX per worker, TLS 1.2 minimum with
+ * ECDHE+AEAD suites, no compression or renegotiation, ALPN "ftp" or none,
+ * and the RFC 4217 data-channel binding: the session ticket of a control
+ * connection carries that connection's random token, and a data
+ * connection must resume a session carrying its own control's token.
+ */
+#ifndef FTPS_TLS_H
+#define FTPS_TLS_H
+
+#include <stdio.h>
+
+#include <openssl/ssl.h>
+
+struct conf;
+struct session;
+
+/*
+ * Builds the SSL_CTX and loads the certificate from conf's certs_dir and
+ * certificate (cs_load_pair).  On error prints "FILE: message" to errf and
+ * returns FTPS_ETLS or the certstore code.
+ */
+int		 tls_ctx_new(const struct conf *, SSL_CTX **, FILE *errf);
+/* A server SSL for the control or the data connection of s. */
+SSL		*tls_ssl_new(SSL_CTX *, struct session *, int data);
+/* The control handshake finished: bind the session, log what was agreed. */
+void		 tls_ctrl_ready(struct session *, SSL *);
+/*
+ * The data handshake finished: 0 when it satisfies data_session_reuse,
+ * else FTPS_EDENIED with *why set to the 522 text.
+ */
+int		 tls_data_check(struct session *, SSL *, const char **why);
+/*
+ * TLS 1.3: queues a fresh ticket on the control connection, sent ahead of
+ * the next reply, so the next data connection can resume even with
+ * clients that use each ticket once (curl) and in hours-long sessions.
+ * Call before the PASV/EPSV/PORT/EPRT reply.
+ */
+void		 tls_refresh_ticket(struct session *);
+/* The OpenSSL error queue as one line (for logs), emptied. */
+const char	*tls_errstr(char *, size_t);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * Transfers: a file (or a listing in memory) streamed to or from the data
+ * connection in FTPS_XFER_CHUNK pieces, never more than FTPS_XFER_HIWAT
+ * queued, so memory stays flat whatever the file size.  TYPE A converts
+ * LF <-> CRLF (RFC 959 3.1.1.1).  A plain STOR writes a temporary file
+ * beside the target and renames it over the target only once complete.
+ */
+#ifndef FTPS_TRANSFER_H
+#define FTPS_TRANSFER_H
+
+#include <sys/types.h>
+
+#include "buf.h"
+#include "vfs.h"
+
+struct session;
+
+enum xfer_kind {
+	XFER_RETR,	/* file -> client */
+	XFER_LIST,	/* listing text -> client */
+	XFER_STOR,	/* client -> temp file, renamed over the target */
+	XFER_STOR_AT,	/* client -> target written in place from REST */
+	XFER_APPE,	/* client -> appended to the target */
+	XFER_STOU,	/* client -> temp file, renamed to a new name */
+};
+
+struct xfer;
+
+/*
+ * A new transfer.  verb labels the log line ("retr", "list"...); vp is
+ * copied (the target for uploads, the source's path for RETR).
+ */
+struct xfer	*xfer_new(enum xfer_kind, const char *verb,
+		    const struct vpath *vp);
+/* RETR: the opened file, its size and the start offset (REST). */
+void		 xfer_set_file(struct xfer *, int fd, off_t size, off_t off);
+/* LIST/NLST/MLSD: the listing text (moved out of b). */
+void		 xfer_set_text(struct xfer *, struct buf *b);
+/* STOR_AT/APPE: start offset; STOU: the final name. */
+void		 xfer_set_offset(struct xfer *, off_t off);
+int		 xfer_set_final(struct xfer *, const char *name);
+/* Takes ownership; 150, transfer and the final reply follow. */
+void		 xfer_start(struct session *, struct xfer *);
+/* 426 for the running transfer (ABOR, QUIT, shutdown). */
+void		 xfer_abort(struct session *, const char *why);
+/* Logs and ends the running transfer without a reply (session closing). */
+void		 xfer_cancel(struct session *, const char *why);
+/* Frees without replying or logging. */
+void		 xfer_free(struct xfer *);
+
+#endif

@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""Configuration and start-up: ftpsd -t, bad keys and users lines reported
+as FILE:LINE, certificate problems refused at start naming the file, TLS
+policy switches, anonymous, client limits and timeouts, PASV range,
+-o overrides, IPv6, signals."""
+
+import ftplib
+import io
+import os
+import re
+import signal
+import socket
+import ssl
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import HOST, Ftpsd, describe, ftp_reply  # noqa: E402
+
+
+class CheckMode(unittest.TestCase):
+    """ftpsd -t: problems printed as FILE:LINE: message, exit 0 or 2."""
+
+    def setUp(self):
+        self.srv = Ftpsd()
+        self.addCleanup(self.srv.cleanup)
+
+    def test_good_config_exits_0(self):
+        p = self.srv.check_config()
+        self.assertEqual(p.returncode, 0, describe(p))
+
+    def test_bad_keys_and_values_reported_with_line(self):
+        self.srv.check_config()
+        path = os.path.join(self.srv.dir, "bad.conf")
+        good = open(self.srv.conf_file).read().splitlines()
+        lines = good + ["# comment", "no_such_key = 1",
+                        "idle_timeout = soon", "tls = maybe",
+                        "explicit_port = 70000", "this line has no equals"]
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        p = self.srv.check_config(path=path)
+        self.assertEqual(p.returncode, 2, describe(p))
+        out = p.stdout + p.stderr
+        first = len(good) + 2
+        for n in range(first, first + 5):
+            self.assertRegex(out, r"(?m)%s:%d: \S" % (re.escape(path), n),
+                             "line %d not reported\n%s" % (n, describe(p)))
+        self.assertIn("no_such_key", out)
+
+    def test_bad_override_reported(self):
+        p = self.srv.check_config("-o", "max_clients=lots")
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertIn("max_clients", p.stdout + p.stderr)
+
+    def test_bad_users_line_reported(self):
+        self.srv.write_users(["broken line without fields",
+                              "carol:$y$bad:relative/home:rw",
+                              "dave:%s:%s:rwx?" % (
+                                  harness.hash_password("x"),
+                                  self.srv.home())])
+        p = self.srv.check_config()
+        self.assertEqual(p.returncode, 2, describe(p))
+        out = p.stdout + p.stderr
+        uf = re.escape(self.srv.users_file)
+        n = 1 + len(self.srv.users)
+        self.assertRegex(out, r"(?m)%s:%d: \S" % (uf, n + 1), describe(p))
+        self.assertRegex(out, r"(?m)%s:%d: \S" % (uf, n + 2), describe(p))
+        self.assertRegex(out, r"(?m)%s:%d: \S" % (uf, n + 3), describe(p))
+
+    def test_sample_config_is_valid(self):
+        top = os.environ.get("top_srcdir") or os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        sample = os.path.join(top, "config", "ftpsd.conf.sample")
+        self.assertTrue(os.path.exists(sample), "missing " + sample)
+        self.srv.check_config()
+        p = self.srv.check_config(
+            "-o", "certs_dir=" + self.srv.certs_dir,
+            "-o", "certificate=server",
+            "-o", "users_file=" + self.srv.users_file, path=sample)
+        self.assertEqual(p.returncode, 0, describe(p))
+        # Every config key is documented in the sample.
+        text = open(sample).read()
+        for key in ("listen_addresses", "explicit_port", "implicit_port",
+                    "tls", "data_tls", "data_session_reuse", "certs_dir",
+                    "certificate", "pasv_min_port", "pasv_max_port",
+                    "pasv_address", "users_file", "anonymous",
+                    "anonymous_root", "max_clients", "max_clients_per_ip",
+                    "idle_timeout", "login_timeout", "data_timeout",
+                    "auth_threads", "file_umask", "log", "log_debug"):
+            self.assertRegex(text, r"(?m)^#?\s*%s\s*=" % key, key)
+
+
+class CertificateProblems(unittest.TestCase):
+    """Start-up is refused, naming the file, for every certificate fault."""
+
+    def setUp(self):
+        self.srv = Ftpsd()
+        self.addCleanup(self.srv.cleanup)
+
+    def refused(self, name_re):
+        rc, log = self.srv.start_expect_failure()
+        self.assertNotEqual(rc, 0, log)
+        self.assertRegex(log, name_re, "the file is not named:\n" + log)
+        p = self.srv.check_config()
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertRegex(p.stdout + p.stderr, name_re, describe(p))
+
+    def test_missing_certificate(self):
+        self.srv.extra_conf["certificate"] = "nosuchcert"
+        self.refused(r"nosuchcert\.crt")
+
+    def test_missing_key(self):
+        os.unlink(self.srv.keyfile)
+        self.refused(r"server\.key")
+
+    def test_key_does_not_match(self):
+        other_crt, other_key = harness.make_cert(self.srv.certs_dir, "other")
+        os.replace(other_key, self.srv.keyfile)
+        self.refused(r"server\.(key|crt)")
+
+    def test_expired_certificate(self):
+        harness.make_cert(self.srv.certs_dir, "server", expired=True)
+        self.refused(r"server\.crt")
+
+    def test_garbage_certificate(self):
+        with open(self.srv.cafile, "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\nnot base64\n")
+        self.refused(r"server\.crt")
+
+
+class Policies(unittest.TestCase):
+    """TLS policy switches, anonymous, umask, PASV settings."""
+
+    def server(self, conf, **kw):
+        srv = Ftpsd(conf=conf, **kw)
+        srv.start()
+        self.addCleanup(srv.cleanup)
+        self.addCleanup(srv.stop)
+        with open(srv.path("hello.txt"), "wb") as f:
+            f.write(b"hello\n")
+        return srv
+
+    def plain_ftp(self, srv):
+        ftp = ftplib.FTP(timeout=harness.SOCK_TIMEOUT)
+        self.addCleanup(harness.close_ftp, ftp)
+        ftp.connect(HOST, srv.explicit_port)
+        return ftp
+
+    def test_tls_optional_with_required_data_tls(self):
+        srv = self.server({"tls": "optional"})
+        ftp = self.plain_ftp(srv)
+        ftp.login("alice", srv.users["alice"][0])
+        self.assertReply(ftp_reply(ftp.retrlines, "LIST", print), 521)
+        # TLS clients still work as usual.
+        f = srv.ftp()
+        self.addCleanup(harness.close_ftp, f)
+        self.assertIn("hello.txt", f.nlst())
+
+    def test_tls_optional_data_optional_plain_session(self):
+        srv = self.server({"tls": "optional", "data_tls": "optional"})
+        ftp = self.plain_ftp(srv)
+        ftp.login("alice", srv.users["alice"][0])
+        self.assertIn("hello.txt", ftp.nlst())
+        ftp.storbinary("STOR plain.txt", io.BytesIO(b"plain"))
+        with open(srv.path("plain.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"plain")
+
+    def test_data_tls_optional_prot_c_over_tls_control(self):
+        srv = self.server({"data_tls": "optional"})
+        ftp = srv.ftp(prot_p=False)
+        self.addCleanup(harness.close_ftp, ftp)
+        ftp.prot_c()
+        buf = io.BytesIO()
+        ftp.retrbinary("RETR hello.txt", buf.write)
+        self.assertEqual(buf.getvalue(), b"hello\n")
+        # Plaintext control is still refused (tls = required).
+        with srv.raw() as rc:
+            rc.resp()
+            self.assertReply(rc.cmd("USER alice"), (530, 534))
+
+    def test_tls_off(self):
+        srv = self.server({"tls": "off", "data_tls": "optional",
+                           "implicit_port": 0}, implicit=False)
+        with srv.raw() as rc:
+            self.assertReply(rc.resp(), 220)
+            code, text = rc.cmd("AUTH TLS")
+            self.assertTrue(500 <= code < 600, text)
+        ftp = self.plain_ftp(srv)
+        ftp.login("alice", srv.users["alice"][0])
+        self.assertIn("hello.txt", ftp.nlst())
+
+    def test_anonymous_when_configured(self):
+        srv = Ftpsd(conf={"anonymous": "yes"})
+        self.addCleanup(srv.cleanup)
+        root = os.path.join(srv.dir, "pub")
+        os.makedirs(root)
+        with open(os.path.join(root, "pub.txt"), "wb") as f:
+            f.write(b"public\n")
+        srv.extra_conf["anonymous_root"] = root
+        srv.start()
+        self.addCleanup(srv.stop)
+        for user in ("anonymous", "ftp"):
+            ftp = srv.ftp(login=False)
+            self.addCleanup(harness.close_ftp, ftp)
+            ftp.login(user, "guest@example.com")
+            ftp.prot_p()
+            buf = io.BytesIO()
+            ftp.retrbinary("RETR pub.txt", buf.write)
+            self.assertEqual(buf.getvalue(), b"public\n")
+            r = ftp_reply(ftp.storbinary, "STOR up.txt", io.BytesIO(b"x"))
+            self.assertTrue(r.startswith("5"), r)
+            self.assertFalse(os.path.exists(os.path.join(root, "up.txt")))
+        # anonymous without anonymous_root is a config error.
+        bad = Ftpsd(conf={"anonymous": "yes"})
+        self.addCleanup(bad.cleanup)
+        p = bad.check_config()
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertIn("anonymous_root", p.stdout + p.stderr)
+
+    def test_file_umask(self):
+        srv = self.server({"file_umask": "077"})
+        ftp = srv.ftp()
+        self.addCleanup(harness.close_ftp, ftp)
+        ftp.storbinary("STOR m.txt", io.BytesIO(b"m"))
+        self.assertEqual(os.stat(srv.path("m.txt")).st_mode & 0o777, 0o600)
+
+    def test_pasv_range_and_address(self):
+        base = harness.free_port_range(10)
+        srv = self.server({"pasv_min_port": base,
+                           "pasv_max_port": base + 9,
+                           "pasv_address": "127.0.0.3"})
+        ftp = srv.ftp()
+        self.addCleanup(harness.close_ftp, ftp)
+        for _ in range(3):
+            text = ftp.sendcmd("PASV")
+            self.assertIn("(127,0,0,3,", text)
+            m = re.search(r"(\d+),(\d+)\)", text)
+            port = int(m.group(1)) * 256 + int(m.group(2))
+            self.assertTrue(base <= port <= base + 9, text)
+            # ftplib connects to the control peer, as NAT clients do.
+            buf = io.BytesIO()
+            ftp.retrbinary("RETR hello.txt", buf.write)
+            self.assertEqual(buf.getvalue(), b"hello\n")
+        text = ftp.sendcmd("EPSV")
+        port = int(re.search(r"\|\|\|(\d+)\|", text).group(1))
+        self.assertTrue(base <= port <= base + 9, text)
+
+    def test_override_on_command_line(self):
+        srv = Ftpsd(conf={"login_timeout": 60},
+                    extra_args=["-o", "login_timeout=1"])
+        self.addCleanup(srv.cleanup)
+        srv.start()
+        self.addCleanup(srv.stop)
+        with srv.raw() as rc:
+            self.assertReply(rc.resp(), 220)
+            t0 = time.monotonic()
+            self.assertReply(rc.resp(), 421)
+            self.assertLess(time.monotonic() - t0, 10)
+
+    def test_ipv6_listener(self):
+        srv = Ftpsd(conf={"listen_addresses": "::1"}, port_host="::1")
+        self.addCleanup(srv.cleanup)
+        srv.start()
+        self.addCleanup(srv.stop)
+        with open(srv.path("six.txt"), "wb") as f:
+            f.write(b"six\n")
+        for scheme, port, extra in (("ftp", srv.explicit_port,
+                                     ["--ssl-reqd"]),
+                                    ("ftps", srv.implicit_port, [])):
+            p = srv.curl(*extra, "-v", "%s://alice:%s@[::1]:%d/six.txt"
+                         % (scheme, srv.users["alice"][0], port))
+            self.assertEqual(p.returncode, 0, describe(p))
+            self.assertEqual(p.stdout, "six\n")
+        self.assertRegex(p.stderr, r"> EPSV")
+
+    def assertReply(self, reply, codes):
+        harness.ServerTestCase.assertReply(self, reply, codes)
+
+
+class Limits(unittest.TestCase):
+    """max_clients, max_clients_per_ip, login/idle timeouts -> 421."""
+
+    def server(self, conf):
+        srv = Ftpsd(conf=conf)
+        srv.start()
+        self.addCleanup(srv.cleanup)
+        self.addCleanup(srv.stop)
+        return srv
+
+    def assertReply(self, reply, codes):
+        harness.ServerTestCase.assertReply(self, reply, codes)
+
+    def hold(self, srv, n, **kw):
+        conns = []
+        for _ in range(n):
+            rc = srv.raw(**kw)
+            self.addCleanup(rc.close)
+            self.assertReply(rc.resp(), 220)
+            conns.append(rc)
+        return conns
+
+    def test_max_clients_per_ip(self):
+        srv = self.server({"max_clients_per_ip": 2, "max_clients": 50})
+        held = self.hold(srv, 2)
+        with srv.raw() as rc:
+            self.assertReply(rc.resp(), 421)
+            self.assertTrue(rc.expect_closed())
+        held[0].cmd("QUIT")
+        held[0].close()
+        deadline = time.monotonic() + 5
+        while True:
+            with srv.raw() as rc:
+                code, text = rc.resp()
+                if code == 220 or time.monotonic() > deadline:
+                    break
+            time.sleep(0.1)
+        self.assertEqual(code, 220, "slot not released: " + text)
+
+    def test_max_clients(self):
+        srv = self.server({"max_clients": 3, "max_clients_per_ip": 50})
+        self.hold(srv, 2)
+        self.hold(srv, 1, source=harness.FOREIGN_HOST)
+        for src in (None, harness.FOREIGN_HOST):
+            with srv.raw(source=src) as rc:
+                self.assertReply(rc.resp(), 421)
+
+    def test_login_timeout(self):
+        srv = self.server({"login_timeout": 2, "idle_timeout": 60})
+        with srv.raw() as rc:
+            self.assertReply(rc.resp(), 220)
+            t0 = time.monotonic()
+            self.assertReply(rc.resp(), 421)
+            dt = time.monotonic() - t0
+            self.assertTrue(1 <= dt < 8, dt)
+            self.assertTrue(rc.expect_closed())
+        # Over TLS, still not logged in: same.
+        with srv.raw() as rc:
+            rc.resp()
+            self.assertReply(rc.cmd("AUTH TLS"), 234)
+            rc.starttls(srv.client_context())
+            self.assertReply(rc.resp(), 421)
+        # Logging in in time is fine.
+        rc = srv.raw_login()
+        with rc:
+            time.sleep(2.5)
+            self.assertReply(rc.cmd("NOOP"), 200)
+
+    def test_idle_timeout(self):
+        srv = self.server({"idle_timeout": 2, "login_timeout": 60})
+        rc = srv.raw_login()
+        with rc:
+            self.assertReply(rc.cmd("NOOP"), 200)
+            t0 = time.monotonic()
+            self.assertReply(rc.resp(), 421)
+            self.assertTrue(1 <= time.monotonic() - t0 < 8)
+            self.assertTrue(rc.expect_closed())
+
+
+class Signals(unittest.TestCase):
+
+    def test_sigint_and_sigterm_exit_0_with_clients(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            srv = Ftpsd()
+            self.addCleanup(srv.cleanup)
+            srv.start()
+            ftp = srv.ftp()
+            self.addCleanup(harness.close_ftp, ftp)
+            proc = srv.proc
+            proc.send_signal(sig)
+            rc = proc.wait(harness.STOP_TIMEOUT)
+            self.assertEqual(rc, 0, srv.log_tail())
+            srv.proc = None
+            srv.logf.close()
+            srv.check_log_clean()
+
+
+if __name__ == "__main__":
+    harness.main()

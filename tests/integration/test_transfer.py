@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Transfers: REST for downloads and uploads, TYPE A conversion, ABOR
+(426 then 226), bounded memory, and uploads that never destroy the old
+file (aborted, killed, cut without close_notify, failed handshake)."""
+
+import io
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import MiB, HOST, ftp_reply, reply_code  # noqa: E402
+
+OLD = b"old content that must survive\n" * 100
+
+
+class Transfer(harness.ServerTestCase):
+    CONF = {"data_timeout": 10}
+
+    @classmethod
+    def prepare_files(cls, srv):
+        cls.big_sha = harness.write_random(srv.path("big.bin"), 10 * MiB)
+        with open(srv.path("big.bin"), "rb") as f:
+            cls.big = f.read()
+        # Sparse and huge: the server must stream it, never buffer it.
+        with open(srv.path("huge.bin"), "wb") as f:
+            f.truncate(512 * MiB)
+        with open(srv.path("lines.txt"), "wb") as f:
+            f.write(b"alpha\nbeta\n\ngamma\n")
+
+    def setUp(self):
+        super().setUp()
+        self.victim = self.srv.path("victim.bin")
+        with open(self.victim, "wb") as f:
+            f.write(OLD)
+        self.before = sorted(os.listdir(self.srv.home()))
+
+    def assertOldFileKept(self, timeout=10):
+        """The target still holds OLD and no temp file stays behind."""
+        deadline = time.monotonic() + timeout
+        while True:
+            now = sorted(os.listdir(self.srv.home()))
+            if now == self.before or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(now, self.before, "files left behind")
+        with open(self.victim, "rb") as f:
+            self.assertEqual(f.read(), OLD, "the old file was damaged")
+
+    # -- REST ----------------------------------------------------------------
+
+    def test_rest_download(self):
+        ftp = self.ftp()
+        for off in (1, 4 * MiB + 17, len(self.big) - 1):
+            buf = io.BytesIO()
+            ftp.retrbinary("RETR big.bin", buf.write, rest=off)
+            self.assertEqual(buf.getvalue(), self.big[off:], off)
+        self.assertReply(ftp.sendcmd("REST 0"), 350)
+        self.assertReply(ftp_reply(ftp.sendcmd, "REST abc"), 501)
+        self.assertReply(ftp_reply(ftp.sendcmd, "REST -1"), 501)
+
+    def test_rest_upload(self):
+        ftp = self.ftp()
+        off = 3 * MiB + 5
+        with open(self.srv.path("partial.bin"), "wb") as f:
+            f.write(self.big[:off])
+        src = io.BytesIO(self.big)
+        src.seek(off)
+        ftp.storbinary("STOR partial.bin", src, rest=off)
+        self.assertEqual(harness.sha256_file(self.srv.path("partial.bin")),
+                         self.big_sha)
+
+    # -- TYPE ----------------------------------------------------------------
+
+    def raw_retr(self, ftp, name):
+        conn = ftp.transfercmd("RETR " + name)
+        data = b""
+        while True:
+            b = conn.recv(65536)
+            if not b:
+                break
+            data += b
+        conn.unwrap()
+        conn.close()
+        self.assertReply(ftp.voidresp(), 226)
+        return data
+
+    def raw_stor(self, ftp, name, data):
+        conn = ftp.transfercmd("STOR " + name)
+        conn.sendall(data)
+        conn.unwrap()
+        conn.close()
+        self.assertReply(ftp.voidresp(), 226)
+
+    def test_type_ascii_conversion(self):
+        ftp = self.ftp()
+        self.assertReply(ftp.sendcmd("TYPE A"), 200)
+        self.assertEqual(self.raw_retr(ftp, "lines.txt"),
+                         b"alpha\r\nbeta\r\n\r\ngamma\r\n")
+        self.raw_stor(ftp, "ascii-up.txt", b"one\r\ntwo\r\n\r\nthree\r\n")
+        with open(self.srv.path("ascii-up.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"one\ntwo\n\nthree\n")
+        self.assertReply(ftp.sendcmd("TYPE I"), 200)
+        self.assertEqual(self.raw_retr(ftp, "lines.txt"),
+                         b"alpha\nbeta\n\ngamma\n")
+        self.raw_stor(ftp, "bin-up.txt", b"one\r\ntwo\n")
+        with open(self.srv.path("bin-up.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"one\r\ntwo\n")
+        self.assertReply(ftp.sendcmd("TYPE A N"), 200)
+        self.assertReply(ftp_reply(ftp.sendcmd, "TYPE E"), 504)
+        self.assertReply(ftp_reply(ftp.sendcmd, "TYPE Z"), (501, 504))
+
+    # -- ABOR ------------------------------------------------------------------
+
+    def test_abor_during_retr_426_then_226_and_memory_bounded(self):
+        ftp = self.ftp()
+        rss0 = self.srv.rss_kib()
+        conn = ftp.transfercmd("RETR huge.bin")
+        got = 0
+        while got < MiB:
+            b = conn.recv(65536)
+            self.assertTrue(b, "transfer ended early")
+            got += len(b)
+        # We stop reading: a server that reads ahead would grow here.
+        time.sleep(1.5)
+        grown = self.srv.rss_kib() - rss0
+        self.assertLess(grown, 48 * 1024, "ftpsd grew by %d KiB while a "
+                        "client paused a 512 MiB download" % grown)
+        ftp.putcmd("ABOR")
+        r1 = ftp_reply(ftp.getresp)
+        r2 = ftp_reply(ftp.getresp)
+        conn.close()
+        self.assertReply(r1, 426)
+        self.assertReply(r2, 226)
+        self.assertReply(ftp.voidcmd("NOOP"), 200)
+        # Nothing running: ABOR is answered 225 or 226 alone.
+        self.assertReply(ftp.sendcmd("ABOR"), (225, 226))
+        self.assertReply(ftp.voidcmd("NOOP"), 200)
+        buf = io.BytesIO()
+        ftp.retrbinary("RETR lines.txt", buf.write)
+        self.assertEqual(buf.getvalue(), b"alpha\nbeta\n\ngamma\n")
+
+    def test_abor_during_stor_keeps_old_file(self):
+        ftp = self.ftp()
+        conn = ftp.transfercmd("STOR victim.bin")
+        conn.sendall(os.urandom(2 * MiB))
+        ftp.putcmd("ABOR")
+        r1 = ftp_reply(ftp.getresp)
+        r2 = ftp_reply(ftp.getresp)
+        conn.close()
+        self.assertReply(r1, 426)
+        self.assertReply(r2, 226)
+        self.assertOldFileKept()
+        self.assertReply(ftp.voidcmd("NOOP"), 200)
+
+    # -- interrupted uploads ---------------------------------------------------
+
+    def test_upload_cut_without_close_notify_426_old_file_kept(self):
+        ftp = self.ftp()
+        conn = ftp.transfercmd("STOR victim.bin")
+        conn.sendall(os.urandom(3 * MiB))
+        # TCP FIN without a TLS close_notify: a truncation attack.
+        conn.shutdown(socket.SHUT_RDWR)
+        conn.close()
+        self.assertReply(ftp_reply(ftp.voidresp), 426)
+        self.assertOldFileKept()
+        self.assertReply(ftp.voidcmd("NOOP"), 200)
+
+    def test_upload_killed_client_old_file_kept(self):
+        harness.need_program("curl")
+        p = subprocess.Popen(
+            ["curl", "--silent", "--ssl-reqd", "--cacert", self.srv.cafile,
+             "--max-time", "50", "-T", "-", self.srv.url("victim.bin")],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        try:
+            chunk = os.urandom(256 * 1024)
+            for _ in range(12):
+                p.stdin.write(chunk)
+            p.stdin.flush()
+            # Let the bytes reach the server (its temp file appears
+            # beside the target) before curl dies.
+            deadline = time.monotonic() + 5
+            while sorted(os.listdir(self.srv.home())) == self.before and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+        finally:
+            p.send_signal(signal.SIGKILL)
+            p.wait(10)
+            p.stdin.close()
+        self.assertOldFileKept()
+
+    def test_upload_failed_handshake_old_file_kept(self):
+        ftp = self.ftp()
+        host, port = ftp.makepasv()
+        conn = socket.create_connection((host, port), 30)
+        prelim = ftp_reply(ftp.sendcmd, "STOR victim.bin")
+        if prelim.startswith("1"):
+            conn.sendall(b"this is not a TLS ClientHello\r\n" * 10)
+            conn.shutdown(socket.SHUT_WR)
+            final = ftp_reply(ftp.getresp)
+        else:
+            final = prelim
+        conn.close()
+        self.assertIn(reply_code(final), (425, 426, 522), final)
+        self.assertOldFileKept()
+
+    def test_transfer_is_logged(self):
+        ftp = self.ftp()
+        data = os.urandom(123457)
+        ftp.storbinary("STOR logged.bin", io.BytesIO(data))
+        self.srv.wait_log(r"logged\.bin.*123457|123457.*logged\.bin")
+
+
+if __name__ == "__main__":
+    harness.main()

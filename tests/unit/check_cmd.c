@@ -1,0 +1,446 @@
+/*
+ * tests/unit/check_cmd.c: the command table's gate and the handlers'
+ * replies, on a real session over a socketpair (no network), the way
+ * libevent's test/regress_ssl.c drives bufferevents.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <check.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "auth.h"
+#include "cmd.h"
+#include "conf.h"
+#include "ftpsd.h"
+#include "session.h"
+#include "vfs.h"
+
+Suite	*unit_suite(void);
+
+static struct ftpsd	 ctx;
+static struct session	*s;
+static int		 peer = -1;
+static char		 root[64];
+static char		 got[65536];
+
+static void
+fixture_up(void)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	int			 sv[2];
+
+	memset(&ctx, 0, sizeof(ctx));
+	TAILQ_INIT(&ctx.listeners);
+	TAILQ_INIT(&ctx.sessions);
+	TAILQ_INIT(&ctx.reaps);
+	ck_assert_int_eq(conf_init(&ctx.conf), 0);
+	ck_assert_ptr_nonnull(ctx.base = event_base_new());
+	ck_assert_ptr_nonnull(ctx.ssl_ctx = SSL_CTX_new(TLS_server_method()));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	peer = sv[1];
+	memset(&ss, 0, sizeof(ss));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0x7f000001);
+	sin->sin_port = htons(40000);
+	ck_assert_ptr_nonnull(s = sess_new(&ctx, sv[0], &ss, 0));
+	strcpy(root, "/tmp/check_cmd.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(root));
+}
+
+static void
+rmtree(const char *dir)
+{
+	char	cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void
+fixture_down(void)
+{
+	while (!TAILQ_EMPTY(&ctx.sessions))
+		sess_free(TAILQ_FIRST(&ctx.sessions));
+	dc_linger_free_all(&ctx);
+	SSL_CTX_free(ctx.ssl_ctx);
+	event_base_free(ctx.base);
+	conf_free(&ctx.conf);
+	ipc_free(&ctx);
+	close(peer);
+	rmtree(root);
+}
+
+/*
+ * Everything the session said since the last call: a few turns of the
+ * loop flush the bufferevent into the socketpair, then the other end is
+ * read.  (The loop may also free a closing session.)
+ */
+static const char *
+replies(void)
+{
+	size_t	 n = 0;
+	ssize_t	 r;
+	int	 i;
+
+	for (i = 0; i < 4; i++)
+		event_base_loop(ctx.base, EVLOOP_NONBLOCK);
+	while (n < sizeof(got) - 1 &&
+	    (r = read(peer, got + n, sizeof(got) - 1 - n)) > 0)
+		n += (size_t)r;
+	got[n] = '\0';
+	return got;
+}
+
+/* Runs one command line and returns the reply text. */
+static const char *
+run(const char *line)
+{
+	char	tmp[8192];
+
+	replies();
+	snprintf(tmp, sizeof(tmp), "%s", line);
+	cmd_dispatch(s, tmp);
+	return replies();
+}
+
+static void
+login(unsigned perms)
+{
+	ck_assert_int_eq(vfs_open_root(&s->vfs, root), 0);
+	s->vfs_open = 1;
+	s->perms = perms;
+	s->flags |= SF_LOGGED_IN;
+}
+
+#define ck_reply(line, want) do {					\
+	const char *r_ = run(line);					\
+	ck_assert_msg(strncmp(r_, want, strlen(want)) == 0,		\
+	    "%s: got \"%s\", want \"%s...\"", line, r_, want);		\
+} while (0)
+
+START_TEST(greeting)
+{
+	ck_assert_str_eq(replies(), "220 ftpsd ready.\r\n");
+}
+END_TEST
+
+START_TEST(unknown_is_500)
+{
+	ck_reply("FOO", "500 ");
+	ck_reply("SITE CHMOD 777 x", "500 ");
+	ck_reply("12 3", "500 ");
+}
+END_TEST
+
+START_TEST(login_needed_is_530)
+{
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	ck_reply("PWD", "530 ");
+	ck_reply("RETR x", "530 ");
+	ck_reply("PASV", "530 ");
+	ck_reply("CWD /", "530 ");
+	ck_reply("STAT /", "530 ");
+	/* Not behind the login gate. */
+	ck_reply("SYST", "215 UNIX Type: L8\r\n");
+	ck_reply("NOOP", "200 ");
+	ck_reply("FEAT", "211-");
+}
+END_TEST
+
+START_TEST(tls_required_is_534)
+{
+	ctx.conf.tls = CONF_TLS_REQUIRED;
+	ck_reply("USER ann", "534 ");
+	ck_reply("PASS x", "534 ");
+	ck_reply("AUTH KERBEROS_V4", "504 ");
+	ck_reply("CCC", "534 ");
+}
+END_TEST
+
+START_TEST(sequence_is_503)
+{
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	ck_reply("PASS x", "503 ");
+	ck_reply("PBSZ 0", "503 ");
+	ck_reply("PROT P", "503 ");
+	login(PERM_READ | PERM_WRITE);
+	ck_reply("RNTO b", "503 ");
+	ck_reply("USER ann", "503 ");
+	ck_reply("EPSV ALL", "200 ");
+	ck_reply("PASV", "503 ");
+	ck_reply("PORT 127,0,0,1,4,1", "503 ");
+	ck_reply("EPRT |1|127.0.0.1|1025|", "503 ");
+}
+END_TEST
+
+START_TEST(arguments_are_501)
+{
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	ck_reply("USER", "501 ");
+	ck_reply("QUIT now", "501 ");
+	login(PERM_READ);
+	ck_reply("PWD x", "501 ");
+	ck_reply("TYPE", "501 ");
+	ck_reply("TYPE X", "501 ");
+	ck_reply("CWD", "501 ");
+	ck_reply("REST abc", "501 ");
+	ck_reply("REST -1", "501 ");
+	ck_reply("PORT 1,2,3", "501 ");
+	ck_reply("EPRT nonsense", "501 ");
+	ck_reply("MODE B", "504 ");
+	ck_reply("TYPE E", "504 ");
+	ck_reply("STRU R", "504 ");
+}
+END_TEST
+
+START_TEST(data_needs_prot_p_521)
+{
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	ctx.conf.data_tls = CONF_TLS_REQUIRED;
+	login(PERM_READ | PERM_WRITE);
+	ck_reply("LIST", "521 Data connections must be encrypted (PROT P)");
+	ck_reply("RETR x", "521 ");
+	ck_reply("STOR x", "521 ");
+	ck_reply("NLST", "521 ");
+	ck_reply("MLSD", "521 ");
+	ck_reply("APPE x", "521 ");
+	ck_reply("STOU", "521 ");
+	/* Not data commands. */
+	ck_reply("PWD", "257 \"/\"");
+}
+END_TEST
+
+START_TEST(prot_policy)
+{
+	s->flags |= SF_TLS;	/* as after AUTH TLS */
+	ck_reply("PBSZ 0", "200 PBSZ=0");
+	ck_reply("PBSZ x", "501 ");
+	ck_reply("PROT C", "534 ");
+	ck_reply("PROT S", "536 ");
+	ck_reply("PROT E", "536 ");
+	ck_reply("PROT Q", "504 ");
+	ck_reply("PROT P", "200 ");
+	ck_assert(s->flags & SF_PROT_P);
+	ctx.conf.data_tls = CONF_TLS_OPTIONAL;
+	ck_reply("PROT C", "200 ");
+	ck_assert(!(s->flags & SF_PROT_P));
+	ck_reply("AUTH TLS", "503 ");
+}
+END_TEST
+
+START_TEST(no_transfer_without_pasv)
+{
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	ctx.conf.data_tls = CONF_TLS_OPTIONAL;
+	login(PERM_READ | PERM_WRITE);
+	ck_reply("RETR nothing", "425 ");
+	ck_reply("LIST", "425 ");
+	ck_reply("ABOR", "226 ");
+}
+END_TEST
+
+START_TEST(file_commands)
+{
+	struct stat	st;
+	char		path[128];
+
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	login(PERM_READ | PERM_WRITE);
+	ck_reply("MKD a\"b", "257 \"/a\"\"b\" created.");
+	ck_reply("CWD a\"b", "250 ");
+	ck_reply("PWD", "257 \"/a\"\"b\" is the current directory.");
+	ck_reply("CDUP", "250 ");
+	ck_reply("XPWD", "257 \"/\"");
+	ck_reply("CWD ../../..", "250 ");
+	ck_reply("PWD", "257 \"/\"");
+	ck_reply("CWD nowhere", "550 ");
+	ck_reply("RNFR a\"b", "350 ");
+	ck_reply("RNTO c", "250 ");
+	snprintf(path, sizeof(path), "%s/c", root);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_reply("RNFR missing", "550 ");
+	ck_reply("RNFR c", "350 ");
+	ck_reply("NOOP", "200 ");
+	ck_reply("RNTO d", "503 ");	/* RNTO must follow RNFR */
+	ck_reply("XRMD c", "250 ");
+	ck_reply("DELE c", "550 ");
+	ck_reply("RMD /", "550 ");
+}
+END_TEST
+
+START_TEST(size_mdtm_mlst)
+{
+	char	path[128];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/f.txt", root);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("hello\n", f);
+	fclose(f);
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	login(PERM_READ);
+	ck_reply("SIZE f.txt", "213 6\r\n");	/* binary by default */
+	ck_reply("TYPE A", "200 ");
+	ck_reply("SIZE f.txt", "550 SIZE not allowed in ASCII mode");
+	ck_reply("TYPE I", "200 ");
+	ck_reply("SIZE f.txt", "213 6\r\n");
+	ck_reply("TYPE A N", "200 ");
+	ck_reply("TYPE L 8", "200 ");
+	ck_reply("SIZE nope", "550 ");
+	ck_reply("MDTM f.txt", "213 2");
+	ck_assert_uint_eq(strlen(got), strlen("213 YYYYMMDDHHMMSS\r\n"));
+	ck_reply("MLST f.txt", "250-");
+	ck_assert_ptr_nonnull(strstr(got, "type=file;size=6;"));
+	ck_assert_ptr_nonnull(strstr(got, "\r\n250 End\r\n"));
+	ck_reply("OPTS MLST size;bogus;", "200 MLST OPTS size;");
+	ck_reply("MLST f.txt", "250-");
+	ck_assert_ptr_null(strstr(got, "type="));
+	ck_assert_ptr_nonnull(strstr(got, " size=6; "));
+	ck_reply("STAT f.txt", "213-");
+	/* Listing lines are indented: none can pass for a reply. */
+	ck_assert_ptr_nonnull(strstr(got, "\r\n -rw"));
+	ck_assert_ptr_nonnull(strstr(got, "\r\n213 End of status\r\n"));
+}
+END_TEST
+
+START_TEST(read_only_user)
+{
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	ctx.conf.data_tls = CONF_TLS_OPTIONAL;
+	login(PERM_READ);
+	ck_reply("MKD x", "550 Permission denied.");
+	ck_reply("DELE x", "550 Permission denied.");
+	ck_reply("RNFR x", "550 Permission denied.");
+	ck_reply("RMD x", "550 Permission denied.");
+	ck_reply("STOR x", "550 Permission denied.");
+	ck_reply("APPE x", "550 Permission denied.");
+	ck_reply("STOU", "550 Permission denied.");
+}
+END_TEST
+
+START_TEST(session_replies)
+{
+	const char	*r;
+
+	ck_reply("HELP", "214-");
+	ck_assert_ptr_nonnull(strstr(got, "\r\n214 "));
+	ck_reply("HELP RETR", "214 ");
+	ck_reply("STAT", "211-");
+	ck_assert_ptr_nonnull(strstr(got, "\r\n211 End"));
+	ck_reply("OPTS UTF8 ON", "200 ");
+	ck_reply("OPTS FOO", "501 ");
+	ck_reply("ACCT x", "502 ");
+	ck_reply("REIN", "502 ");
+	r = run("FEAT");
+	ck_assert_ptr_nonnull(strstr(r, " AUTH TLS\r\n"));
+	ck_assert_ptr_nonnull(strstr(r, " PROT\r\n"));
+	ck_assert_ptr_nonnull(strstr(r, " MLST type*;size*;modify*;perm*;"
+	    "unique*;UNIX.mode;\r\n"));
+	ck_assert_ptr_nonnull(strstr(r, " REST STREAM\r\n"));
+	ck_assert_ptr_nonnull(strstr(r, "\r\n211 End\r\n"));
+	ck_reply("QUIT", "221 ");
+	ck_assert(TAILQ_EMPTY(&ctx.sessions));
+}
+END_TEST
+
+/* SECURITY: STARTTLS injection: nothing after AUTH TLS runs in clear. */
+START_TEST(auth_tls_discards_pipelined_plaintext)
+{
+	static const char	 attack[] = "AUTH TLS\r\nUSER evil\r\nPASS x\r\n";
+
+	ctx.conf.tls = CONF_TLS_REQUIRED;
+	replies();
+	/* One segment, as a man in the middle would inject it. */
+	ck_assert_int_eq(write(peer, attack, sizeof(attack) - 1),
+	    sizeof(attack) - 1);
+	ck_assert_str_eq(replies(), "234 AUTH TLS successful.\r\n");
+	ck_assert_int_eq(s->state, SESS_TLS_PENDING);
+	ck_assert_str_eq(s->username, "");
+	ck_assert(!(s->flags & SF_USER_SENT));
+}
+END_TEST
+
+START_TEST(overlong_line_keeps_session)
+{
+	char		 big[FTPS_LINE_MAX + 10];
+
+	replies();
+	memset(big, 'A', sizeof(big));
+	ck_assert_int_eq(write(peer, big, sizeof(big)), sizeof(big));
+	ck_assert_int_eq(write(peer, "\r\nNOOP\r\n", 8), 8);
+	ck_assert_str_eq(replies(), "500 Command line too long.\r\n"
+	    "200 NOOP ok.\r\n");
+	ck_assert_int_eq(s->state, SESS_READY);
+}
+END_TEST
+
+START_TEST(epsv_and_port_policy)
+{
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	ctx.conf.pasv_min_port = 50000;
+	ctx.conf.pasv_max_port = 50999;
+	login(PERM_READ);
+	/* The control "peer" is 127.0.0.1: bounce targets are refused. */
+	ck_reply("PORT 10,0,0,1,4,1", "504 ");
+	ck_reply("PORT 127,0,0,1,0,21", "504 ");
+	ck_reply("EPRT |1|10.0.0.1|2000|", "504 ");
+	ck_reply("EPRT |3|x|2000|", "522 ");
+	ck_reply("PORT 127,0,0,1,4,1", "200 ");
+	ck_reply("EPRT |1|127.0.0.1|2000|", "200 ");
+	ck_reply("EPSV 3", "501 ");
+}
+END_TEST
+
+Suite *
+unit_suite(void)
+{
+	Suite	*su = suite_create("cmd");
+	TCase	*tc;
+
+	signal(SIGPIPE, SIG_IGN);
+	tc = tcase_create("gate");
+	tcase_add_checked_fixture(tc, fixture_up, fixture_down);
+	tcase_add_test(tc, greeting);
+	tcase_add_test(tc, unknown_is_500);
+	tcase_add_test(tc, login_needed_is_530);
+	tcase_add_test(tc, tls_required_is_534);
+	tcase_add_test(tc, sequence_is_503);
+	tcase_add_test(tc, arguments_are_501);
+	tcase_add_test(tc, data_needs_prot_p_521);
+	tcase_add_test(tc, prot_policy);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("handlers");
+	tcase_add_checked_fixture(tc, fixture_up, fixture_down);
+	tcase_add_test(tc, no_transfer_without_pasv);
+	tcase_add_test(tc, file_commands);
+	tcase_add_test(tc, size_mdtm_mlst);
+	tcase_add_test(tc, read_only_user);
+	tcase_add_test(tc, session_replies);
+	tcase_add_test(tc, epsv_and_port_policy);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("input");
+	tcase_add_checked_fixture(tc, fixture_up, fixture_down);
+	tcase_add_test(tc, auth_tls_discards_pipelined_plaintext);
+	tcase_add_test(tc, overlong_line_keeps_session);
+	suite_add_tcase(su, tc);
+	return su;
+}
