@@ -82,6 +82,14 @@ enum fb_cstate {
 	CS_CHECK,		/* idle: final NOOP */
 	CS_QUIT
 };
+#define CS_NSTATES	(CS_QUIT + 1)
+
+/* What was sent in each state, for messages. */
+static const char *const fb_cstate_names[CS_NSTATES] = {
+	"(closed)", "connect", "greeting", "AUTH TLS", "TLS handshake",
+	"USER", "PASS", "PBSZ", "PROT", "TYPE", "NOOP", "(idle)", "SIZE",
+	"EPSV", "PASV", "transfer", "NOOP", "NOOP", "QUIT"
+};
 
 enum fb_dstate { DS_OFF, DS_CONNECT, DS_HANDSHAKE, DS_XFER, DS_DRAIN };
 
@@ -733,8 +741,8 @@ ctl_read_cb(evutil_socket_t fd, short what, void *arg)
 		ctl_close(s);
 		return;
 	}
-	sess_fail(s, "server closed the control connection (state %d)",
-	    (int)s->cs);
+	sess_fail(s, "server closed the control connection (after %s)",
+	    fb_cstate_names[s->cs]);
 }
 
 static void
@@ -839,26 +847,41 @@ data_arm(struct fb_sess *s, short what)
 		data_fail(s, "event_new");
 }
 
+/*
+ * Both halves of a transfer are in: the data channel closed and the
+ * control said 226.  The byte count is judged only then, so a refusal
+ * (522, 425) is reported with the server's own words.
+ */
+static void
+xfer_done(struct fb_sess *s)
+{
+	struct fb_bench	*b = s->b;
+	uint64_t	 want = 0;
+	int		 check = 0;
+
+	if (b->o.mode == FB_DOWNLOAD && s->have_expect) {
+		want = s->expect;
+		check = 1;
+	} else if (b->o.mode == FB_SMALL && b->o.have_size) {
+		want = b->o.size;
+		check = 1;
+	}
+	if (check && s->dbytes != want) {
+		sess_fail(s, "%s: got %llu bytes, expected %llu", s->xcmd,
+		    (unsigned long long)s->dbytes, (unsigned long long)want);
+		return;
+	}
+	op_complete(s);
+}
+
 /* The data channel reached its end; the transfer ends with 226 too. */
 static void
 data_finished(struct fb_sess *s)
 {
-	struct fb_bench	*b = s->b;
-
 	data_close(s);
 	s->data_done = 1;
-	if ((b->o.mode == FB_DOWNLOAD && s->have_expect &&
-	    s->dbytes != s->expect) ||
-	    (b->o.mode == FB_SMALL && b->o.have_size &&
-	    s->dbytes != b->o.size)) {
-		sess_fail(s, "%s: got %llu bytes, expected %llu",
-		    s->xcmd, (unsigned long long)s->dbytes,
-		    (unsigned long long)(b->o.mode == FB_SMALL ?
-		    b->o.size : s->expect));
-		return;
-	}
 	if (s->got_final)
-		op_complete(s);
+		xfer_done(s);
 }
 
 static void
@@ -1343,7 +1366,7 @@ ctl_reply(struct fb_sess *s, int code, char *line)
 			goto bad;
 		s->got_final = 1;
 		if (s->data_done) {
-			op_complete(s);
+			xfer_done(s);
 			return s->fd == -1 ? -1 : 0;
 		}
 		return 0;
@@ -1380,8 +1403,8 @@ ctl_reply(struct fb_sess *s, int code, char *line)
 		goto bad;
 	}
  bad:
-	sess_fail(s, "unexpected reply in state %d: \"%.120s\"", (int)s->cs,
-	    line);
+	sess_fail(s, "unexpected reply to %s: \"%.120s\"",
+	    s->cs == CS_XFER ? s->xcmd : fb_cstate_names[s->cs], line);
 	return -1;
 }
 
@@ -2284,7 +2307,9 @@ main(int argc, char **argv)
 		n = b.o.clients;
 		break;
 	}
-	need = (unsigned long)n * 2 + 64;
+	/* A control descriptor per session, plus a data one when moving files. */
+	need = (unsigned long)n * (b.o.mode == FB_IDLE ||
+	    b.o.mode == FB_LOGINS ? 1 : 2) + 64;
 	if (raise_nofile(need) != 0)
 		goto out;
 	if ((b.base = event_base_new()) == NULL ||
