@@ -2199,8 +2199,10 @@ report(struct fb_bench *b, double elapsed)
 	double			 span, rate, mbps = 0;
 	const char		*unit;
 
-	qsort(b->lat.v, b->lat.n, sizeof(double), dbl_cmp);
-	qsort(b->probe_lat.v, b->probe_lat.n, sizeof(double), dbl_cmp);
+	if (b->lat.n > 0)
+		qsort(b->lat.v, b->lat.n, sizeof(double), dbl_cmp);
+	if (b->probe_lat.n > 0)
+		qsort(b->probe_lat.v, b->probe_lat.n, sizeof(double), dbl_cmp);
 	span = b->t_last > b->t_first ? b->t_last - b->t_first : 0;
 	if (o->mode == FB_IDLE)
 		span = b->t_ready > b->t_start ? b->t_ready - b->t_start : 0;
