@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "certstore.h"
+#include "csx509.h"
 #include "err.h"
 #include "parse.h"
 
@@ -550,6 +551,9 @@ cs_load_pair(const char *dir, const char *name, X509 **cert, EVP_PKEY **key,
 		    name);
 		goto out;
 	}
+	/* Named here rather than as a handshake failure later. */
+	if ((r = cs_key_check(kb.key, lab, err, errlen)) != 0)
+		goto out;
 
 	/* 3. The chain file, when there is one. */
 	snprintf(fname, sizeof(fname), "%s.chain", name);

@@ -54,8 +54,9 @@ int	 cs_default_name(const char *dir, char *name, size_t len,
 /*
  * Loads NAME.crt, NAME.key and, when present, NAME.chain from dir (name
  * NULL: the default).  Refuses, with err naming the file and what is
- * wrong, a missing or unreadable file, a key that does not match the
- * certificate, or an expired or not-yet-valid certificate.  On success the
+ * wrong, a missing or unreadable file, an encrypted key, a key that does
+ * not match the certificate, a key too weak to serve (RSA < 2048, DSA;
+ * see csx509.h), or an expired or not-yet-valid certificate.  On success the
  * caller owns *cert, *key and *chain (*chain may be NULL).
  */
 int	 cs_load_pair(const char *dir, const char *name, X509 **cert,

@@ -63,7 +63,7 @@ cm_info(const struct cli *cli, const char *fmt, ...)
 int
 cm_usage(const struct cm_cmd *cmd)
 {
-	fprintf(stderr, "usage: certmgr [-q] [-d DIR] [--json] %s %s\n"
+	fprintf(stderr, "usage: certmgr [-q] [-c FILE | -d DIR] [--json] %s %s\n"
 	    "       certmgr %s --help\n", cmd->name, cmd->usage, cmd->name);
 	return CM_USAGE;
 }
@@ -71,11 +71,13 @@ cm_usage(const struct cm_cmd *cmd)
 void
 cm_help(const struct cm_cmd *cmd)
 {
-	printf("usage: certmgr [-q] [-d DIR] [--json] %s %s\n\n%s", cmd->name,
+	printf("usage: certmgr [-q] [-c FILE | -d DIR] [--json] %s %s\n\n%s", cmd->name,
 	    cmd->usage, cmd->help);
 	printf("\nCommon options:\n"
-	    "  -d, --dir DIR   certs folder (default: $FTPSD_CERTS_DIR or "
-	    "%s)\n"
+	    "  -d, --dir DIR   certs folder (default: certs_dir of -c FILE,\n"
+	    "                  $FTPSD_CERTS_DIR, certs_dir of the default\n"
+	    "                  ftpsd config, or %s)\n"
+	    "  -c, --config FILE  ftpsd config whose certs_dir to use\n"
 	    "  --json          machine-readable output\n"
 	    "  -q, --quiet     no output on success\n"
 	    "  --help          this text\n"
@@ -170,6 +172,7 @@ int
 cm_ensure_dir(const struct cli *cli, const char *dir)
 {
 	struct stat	 st;
+	char		 p[FTPS_PATH_MAX], *s;
 
 	if (stat(dir, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
@@ -180,6 +183,23 @@ cm_ensure_dir(const struct cli *cli, const char *dir)
 	if (errno != ENOENT) {
 		cm_error("%s: %s", dir, strerror(errno));
 		return -1;
+	}
+	/* Like mkdir -p; only the folder itself gets 0700. */
+	if (strlen(dir) >= sizeof(p)) {
+		cm_error("%s: path too long", dir);
+		return -1;
+	}
+	snprintf(p, sizeof(p), "%s", dir);
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) == -1 && errno != EEXIST) {
+			cm_error("%s: cannot create the folder: %s", p,
+			    strerror(errno));
+			return -1;
+		}
+		*s = '/';
 	}
 	if (mkdir(dir, 0700) == -1) {
 		cm_error("%s: cannot create the folder: %s", dir,
@@ -298,6 +318,26 @@ cm_pass_init(struct cm_pass *p, const char *spec, const char *opt,
 	return CM_USAGE;
 }
 
+static void	 pass_fail(struct cm_pass *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+pass_fail(struct cm_pass *p, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	p->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+cm_pass_err(const struct cm_pass *p, const char *err)
+{
+	return p != NULL && p->failed ? p->why : err;
+}
+
 static int
 cm_pass_fetch(struct cm_pass *p, const char *what)
 {
@@ -307,9 +347,11 @@ cm_pass_fetch(struct cm_pass *p, const char *what)
 
 	if (p->len >= 0)
 		return p->len;
+	if (p->failed)
+		return -1;
 	if (p->spec != NULL && strncmp(p->spec, "file:", 5) == 0) {
 		if ((fd = open(p->spec + 5, O_RDONLY | O_CLOEXEC)) == -1) {
-			cm_error("%s: %s", p->spec + 5, strerror(errno));
+			pass_fail(p, "%s: %s", p->spec + 5, strerror(errno));
 			return -1;
 		}
 		n = cm_read_line(fd, p->buf, sizeof(p->buf));
@@ -325,7 +367,7 @@ cm_pass_fetch(struct cm_pass *p, const char *what)
 		    "New passphrase" : "Passphrase", what);
 		n = cm_tty_pass(prompt, p->buf, sizeof(p->buf));
 		if (n == -2) {
-			cm_error("%s: a passphrase is needed and there is no "
+			pass_fail(p, "%s: a passphrase is needed and there is no "
 			    "terminal to ask it on: use %s file:PATH, fd:N or "
 			    "stdin", what, p->opt);
 			return -1;
@@ -337,7 +379,7 @@ cm_pass_fetch(struct cm_pass *p, const char *what)
 			if (m != n || memcmp(again, p->buf, (size_t)n) != 0) {
 				OPENSSL_cleanse(again, sizeof(again));
 				OPENSSL_cleanse(p->buf, sizeof(p->buf));
-				cm_error("%s: the two passphrases differ",
+				pass_fail(p, "%s: the two passphrases differ",
 				    what);
 				return -1;
 			}
@@ -345,14 +387,14 @@ cm_pass_fetch(struct cm_pass *p, const char *what)
 		}
 	}
 	if (n < 0) {
-		cm_error("%s %s: cannot read the passphrase: %s", p->opt,
+		pass_fail(p, "%s %s: cannot read the passphrase: %s", p->opt,
 		    p->spec ? p->spec : "prompt", strerror(errno));
 		OPENSSL_cleanse(p->buf, sizeof(p->buf));
 		return -1;
 	}
 	if (p->newpass && n < 4) {
 		OPENSSL_cleanse(p->buf, sizeof(p->buf));
-		cm_error("%s: the new passphrase must have at least 4 "
+		pass_fail(p, "%s: the new passphrase must have at least 4 "
 		    "characters", what);
 		return -1;
 	}
@@ -376,7 +418,11 @@ cm_pass_cb(void *arg, const char *what, int verify, char *buf, size_t size)
 int
 cm_pass_read(struct cm_pass *p, const char *what)
 {
-	return cm_pass_fetch(p, what) < 0 ? -1 : 0;
+	if (cm_pass_fetch(p, what) < 0) {
+		cm_error("%s", p->why);
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -119,11 +119,18 @@ struct cm_pass {
 	int		 newpass;	/* ask twice, at least 4 characters */
 	char		 buf[CS_PASS_MAX];
 	int		 len;		/* -1: not read yet */
+	int		 failed;	/* reading it failed: why says why */
+	char		 why[CS_ERR_MAX];
 	struct cs_pass	 cs;		/* hand &cs to libcertstore */
 };
 /* 0, or CM_USAGE after saying why spec is refused ("pass:" in argv). */
 int	 cm_pass_init(struct cm_pass *, const char *spec, const char *opt,
 	    int newpass);
+/*
+ * The message for a libcertstore failure err: why the passphrase could
+ * not be read when that was the cause, else err.
+ */
+const char	*cm_pass_err(const struct cm_pass *, const char *err);
 /* Reads the passphrase now (--passout); 0 or -1 after a message. */
 int	 cm_pass_read(struct cm_pass *, const char *what);
 void	 cm_pass_clear(struct cm_pass *);
@@ -172,6 +179,14 @@ struct cm_state {
 void	 cm_state_load(const char *dir, const char *name, unsigned has,
 	    struct cm_state *);
 void	 cm_state_free(struct cm_state *);
+
+/*
+ * renew's link to ca.c: 1 when the folder's CA issued x (then ca is
+ * open with its key loaded), 0 when not, -1 after an error message.
+ */
+struct cs_ca;
+int	 cm_ca_for(const struct cli *, X509 *x, struct cs_ca *ca,
+	    struct cm_pass *pass);
 
 /* base name of a path without a known extension, as a NAME candidate. */
 int	 cm_basename(const char *path, char *out, size_t size);

@@ -26,12 +26,18 @@ cm_build_request(const struct cm_subjopts *o, enum cs_purpose purpose,
 		cm_error("out of memory");
 		return -1;
 	}
-	/* The CN first: it is the name people read. */
+	/*
+	 * A server's CN comes first: it is the name people read.  A
+	 * client's is a user name, a host name only when nothing else is.
+	 */
 	if ((r = cs_subject_build(&o->subj, subj, err, sizeof(err))) != 0 ||
-	    (r = cs_san_add_cn(*san, o->subj.cn, err, sizeof(err))) != 0 ||
+	    (purpose == CS_SERVER && (r = cs_san_add_cn(*san, o->subj.cn,
+	    err, sizeof(err))) != 0) ||
 	    (r = cs_san_parse(o->san, *san, err, sizeof(err))) != 0 ||
 	    (purpose == CS_CLIENT && (r = cs_san_add_email(*san,
-	    o->subj.email, err, sizeof(err))) != 0))
+	    o->subj.email, err, sizeof(err))) != 0) ||
+	    (purpose == CS_CLIENT && sk_GENERAL_NAME_num(*san) == 0 &&
+	    (r = cs_san_add_cn(*san, o->subj.cn, err, sizeof(err))) != 0))
 		goto fail;
 	if (sk_GENERAL_NAME_num(*san) == 0) {
 		snprintf(err, sizeof(err), "--cn \"%.64s\" is not a host name "
@@ -108,7 +114,8 @@ cm_print_written(const struct cli *cli, const char *what, const char *name,
 	    kd);
 	if (x != NULL)
 		cm_info(cli, "  subject %s\n  names   %s\n  valid until %s, "
-		    "serial %s", ci.subject, ci.sans, ci.not_after, ci.serial);
+		    "serial %s", ci.subject, ci.sans[0] ? ci.sans : "-",
+		    ci.not_after, ci.serial);
 }
 
 static int

@@ -218,7 +218,8 @@ cs_pem_block(struct cs_dctx *c, int idx, const char *name, const char *header,
 			return cs_key_fail(c, what);
 		return cs_add_key(c, k);
 	}
-	if (strcmp(name, "EC PARAMETERS") == 0)
+	if (strcmp(name, "EC PARAMETERS") == 0 ||
+	    strcmp(name, "DSA PARAMETERS") == 0)
 		return 0;
 	if (strcmp(name, "OPENSSH PRIVATE KEY") == 0)
 		return cs_err(c->err, c->errlen, FTPS_EPARSE, "%s: %s is in "
@@ -404,11 +405,11 @@ cs_decode(const char *label, const unsigned char *data, size_t len,
 	int		 r;
 
 	memset(b, 0, sizeof(*b));
-	if ((b->certs = sk_X509_new_null()) == NULL)
-		return cs_err(err, errlen, FTPS_ENOMEM, "%s: out of memory",
-		    label);
 	if (len == 0)
 		return cs_err(err, errlen, FTPS_EPARSE, "%s: empty file",
+		    label);
+	if ((b->certs = sk_X509_new_null()) == NULL)
+		return cs_err(err, errlen, FTPS_ENOMEM, "%s: out of memory",
 		    label);
 	memset(&c, 0, sizeof(c));
 	c.label = label;

@@ -851,8 +851,8 @@ cs_req_cn(X509_REQ *q, char *out, size_t size)
 }
 
 int
-cs_csr_check(X509_REQ *q, const char *label, GENERAL_NAMES **sans,
-    char *err, size_t errlen)
+cs_csr_check(X509_REQ *q, const char *label, enum cs_purpose purpose,
+    GENERAL_NAMES **sans, char *err, size_t errlen)
 {
 	STACK_OF(X509_EXTENSION)	*exts = NULL;
 	GENERAL_NAMES			*req = NULL, *v = NULL;
@@ -900,7 +900,8 @@ cs_csr_check(X509_REQ *q, const char *label, GENERAL_NAMES **sans,
 			goto out;
 	}
 	cs_req_cn(q, cn, sizeof(cn));
-	if ((r = cs_san_add_cn(v, cn, err, errlen)) != 0)
+	if ((purpose == CS_SERVER || sk_GENERAL_NAME_num(v) == 0) &&
+	    (r = cs_san_add_cn(v, cn, err, errlen)) != 0)
 		goto out;
 	if (sk_GENERAL_NAME_num(v) == 0) {
 		r = cs_err(err, errlen, FTPS_EPARSE, "%s: the request has no "

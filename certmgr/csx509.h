@@ -124,10 +124,11 @@ int	 cs_csr_build(EVP_PKEY *key, X509_NAME *subject, GENERAL_NAMES *san,
  * Checks a request: its signature, key and signature policy, and each
  * requested subjectAltName (anything else it asks for, CA:TRUE
  * included, is ignored).  *sans receives the validated names plus the
- * CN when it is a host name or address; at least one is required.
+ * CN when it is a host name or address (for a client certificate only
+ * when there is no other name); at least one is required.
  */
-int	 cs_csr_check(X509_REQ *q, const char *label, GENERAL_NAMES **sans,
-	    char *err, size_t errlen);
+int	 cs_csr_check(X509_REQ *q, const char *label, enum cs_purpose,
+	    GENERAL_NAMES **sans, char *err, size_t errlen);
 
 /* For list and show. */
 struct cs_certinfo {

@@ -4,6 +4,9 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,9 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "conf.h"
+
+#define CM_DEFAULT_CONF	FTPS_SYSCONFDIR "/ftpsd/ftpsd.conf"
 
 #define SUBJECT_HELP \
 	"  --cn CN            common name (required); a host name or address\n" \
@@ -37,6 +43,18 @@ static const struct cm_cmd cmds[] = {
 	  "CA's answer with: certmgr import ANSWER.crt --name NAME\n\n"
 	  SUBJECT_HELP
 	  "  --force            replace an existing NAME\n" },
+	{ "import", cm_import,
+	  "CERT [KEY] [--name NEW] [--passin SRC] [--force]",
+	  "Imports a certificate and its key into the folder as NAME.crt +\n"
+	  "NAME.key (+ NAME.chain for intermediates).  CERT and KEY may be\n"
+	  "PEM or DER, keys PKCS#8 (encrypted or not) or traditional, CERT a\n"
+	  "combined key+certificate PEM or a PKCS#12 (.p12/.pfx) file.  With\n"
+	  "no key given, a key already in the folder that matches is used.\n"
+	  "NAME is --name, else that key's name, else CERT's base name.\n\n"
+	  "  --name NEW         the NAME to import as\n"
+	  "  --passin SRC       passphrase: file:PATH, fd:N, stdin or prompt\n"
+	  "                     (default: asked on the terminal when needed)\n"
+	  "  --force            replace an existing NAME\n" },
 	{ "list", cm_list, "",
 	  "Lists every NAME: subject CN, SANs, issuer, key, not-after, days\n"
 	  "left, status (ok, expiring, expired, key-mismatch, missing-key,\n"
@@ -52,6 +70,40 @@ static const struct cm_cmd cmds[] = {
 	{ "delete", cm_delete, "NAME [--yes]",
 	  "Deletes NAME's .crt, .key, .chain and .csr after asking.\n\n"
 	  "  --yes              do not ask\n" },
+	{ "verify", cm_verify,
+	  "NAME [--ca FILE] [--crl FILE] [--host HOST] [--purpose "
+	  "server|client]",
+	  "Verifies NAME's chain (NAME.chain as intermediates) against --ca,\n"
+	  "else the folder's CA and the system's trusted roots, and its key.\n"
+	  "Prints OpenSSL's reason on failure.\n\n"
+	  "  --ca FILE          trusted CA certificate(s), PEM\n"
+	  "  --crl FILE         check revocation against this CRL (PEM)\n"
+	  "  --host HOST        the certificate must match this name or IP\n"
+	  "  --purpose P        server (default) or client\n" },
+	{ "ca", cm_ca, "init|sign|issue|revoke|crl|list ...",
+	  "The folder's private CA (ca/ in the certs folder, or --ca-dir).\n"
+	  "Run certmgr ca SUBCOMMAND --help for each.\n\n"
+	  "  ca init --cn CN [--key TYPE] [--days N] [--passout SRC]\n"
+	  "          [--crl-url URL]\n"
+	  "  ca sign CSR|NAME [--days N] [--server|--client] [--name NEW]\n"
+	  "  ca issue NAME --cn CN [--server|--client] [--san LIST]\n"
+	  "  ca revoke NAME|SERIAL [--reason R]\n"
+	  "  ca crl [--days N]\n"
+	  "  ca list\n" },
+	{ "renew", cm_renew, "NAME [--days N] [--passin SRC]",
+	  "Renews NAME with the same key: re-signs its CSR with the folder's\n"
+	  "CA (revoking the old serial as superseded), or re-creates a\n"
+	  "self-signed certificate.\n\n"
+	  "  --days N           validity, 1 to 825 days (default 365)\n"
+	  "  --passin SRC       the CA key's passphrase source\n" },
+	{ "export", cm_export,
+	  "NAME --pkcs12 FILE [--passout SRC] [--force]",
+	  "Writes NAME's key, certificate and chain as a PKCS#12 file\n"
+	  "(AES-256, mode 0600) for clients such as FileZilla or WinSCP.\n\n"
+	  "  --pkcs12 FILE      the file to write\n"
+	  "  --passout SRC      its passphrase: file:PATH, fd:N, stdin or\n"
+	  "                     prompt (default: asked twice on the terminal)\n"
+	  "  --force            replace FILE\n" },
 };
 
 const struct cm_cmd *
@@ -70,18 +122,50 @@ usage(FILE *f)
 {
 	size_t	 i;
 
-	fprintf(f, "usage: certmgr [-q] [-d DIR] [--json] SUBCOMMAND "
+	fprintf(f, "usage: certmgr [-q] [-c FILE | -d DIR] [--json] SUBCOMMAND "
 	    "[ARGS...]\n\nSubcommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].usage);
 	fprintf(f, "\nOptions:\n"
-	    "  -d, --dir DIR   certs folder (default: $FTPSD_CERTS_DIR or "
-	    "%s)\n"
+	    "  -d, --dir DIR   certs folder (default: certs_dir of -c FILE, else\n"
+	    "                  $FTPSD_CERTS_DIR, else certs_dir of the default\n"
+	    "                  ftpsd config, else %s)\n"
+	    "  -c, --config FILE  ftpsd config whose certs_dir to use\n"
+	    "                  (default %s if it exists)\n"
 	    "  --json          machine-readable output\n"
 	    "  -q, --quiet     no output on success\n"
 	    "  --help          this text; certmgr SUBCOMMAND --help for one\n"
 	    "  --version       certmgr's version\n"
-	    "Exit status: 0 ok, 1 failure, 2 usage error.\n", FTPS_CERTSDIR);
+	    "Exit status: 0 ok, 1 failure, 2 usage error.\n", FTPS_CERTSDIR,
+	    CM_DEFAULT_CONF);
+}
+
+/*
+ * The certs folder the server uses: certs_dir of its configuration (the
+ * file given with -c, else the default one when it exists), so that
+ * certmgr and ftpsd agree without repeating the path.  Errors in the file
+ * are printed as FILE:LINE and fail the command.
+ */
+static int
+cm_dir_from_conf(const char *path, struct conf *conf)
+{
+	struct stat	 st;
+
+	if (conf_init(conf) != 0) {
+		fprintf(stderr, "certmgr: out of memory\n");
+		return -1;
+	}
+	if (path == NULL) {
+		if (stat(CM_DEFAULT_CONF, &st) == -1 && errno == ENOENT)
+			return 0;
+		path = CM_DEFAULT_CONF;
+	}
+	if (conf_load(conf, path, stderr) != 0) {
+		fprintf(stderr, "certmgr: %s: cannot take certs_dir from it "
+		    "(use -d DIR)\n", path);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -91,20 +175,24 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cm_cmd	*cmd;
 	struct cli		 cli;
-	const char		*env;
+	const char		*env, *conf_path = NULL;
+	struct conf		 conf;
 	int			 c, r;
 
 	memset(&cli, 0, sizeof(cli));
-	env = getenv("FTPSD_CERTS_DIR");
-	cli.dir = env != NULL && *env != '\0' ? env : FTPS_CERTSDIR;
-	while ((c = getopt_long(argc, argv, "+qd:h", longopts, NULL)) != -1) {
+	memset(&conf, 0, sizeof(conf));
+	while ((c = getopt_long(argc, argv, "+qc:d:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			conf_path = optarg;
+			break;
 		case 'd':
 			cli.dir = optarg;
 			break;
@@ -128,6 +216,17 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* -d, then -c FILE, then $FTPSD_CERTS_DIR, then the default config. */
+	if (cli.dir == NULL && conf_path == NULL &&
+	    (env = getenv("FTPSD_CERTS_DIR")) != NULL && *env != '\0')
+		cli.dir = env;
+	if (cli.dir == NULL) {
+		if (cm_dir_from_conf(conf_path, &conf) != 0) {
+			conf_free(&conf);
+			return CM_FAIL;
+		}
+		cli.dir = conf.certs_dir;
+	}
 	if (argc < 1) {
 		usage(stderr);
 		return CM_USAGE;
@@ -149,5 +248,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "certmgr: writing the output failed\n");
 		r = CM_FAIL;
 	}
+	conf_free(&conf);
 	return r;
 }

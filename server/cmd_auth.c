@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #include "session.h"
 #include "transfer.h"
 #include "vfs.h"
+
+#define CMD_LOGIN_TRIES	5	/* failed PASS before the connection ends */
 
 static void
 cmd_login_reset(struct session *s)
@@ -106,6 +109,12 @@ cmd_login_delay_cb(evutil_socket_t fd, short what, void *arg)
 	struct session	*s = arg;
 
 	sess_reply(s, 530, "Login incorrect.");
+	/* SECURITY: password guessing: a few tries per connection. */
+	if (s->failed_logins >= CMD_LOGIN_TRIES) {
+		sess_reply(s, 421, "Too many failed logins.");
+		sess_close(s, "too many failed logins");
+		return;
+	}
 	sess_resume(s);
 }
 

@@ -333,7 +333,8 @@ cmd_upload(struct session *s, const char *arg, enum xfer_kind kind,
 		sess_reply(s, 553, "Not a valid file name.");
 		goto out;
 	}
-	if (fstatat(vp.dirfd, vp.name, &st, 0) == 0) {
+	/* Resolved beneath the root: a symlink cannot reach outside. */
+	if ((r = vfs_stat(&s->vfs, &vp, &st)) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			sess_reply(s, 553, "Is a directory.");
 			goto out;
@@ -343,8 +344,8 @@ cmd_upload(struct session *s, const char *arg, enum xfer_kind kind,
 			    "of the file.", off);
 			goto out;
 		}
-	} else if (errno != ENOENT) {
-		sess_reply_err(s, 553, FTPS_ESYS);
+	} else if (r != FTPS_ENOENT) {
+		sess_reply_err(s, 553, r);
 		goto out;
 	} else if (off > 0) {
 		sess_reply(s, 554, "REST offset %llu is beyond the end of the "

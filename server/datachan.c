@@ -31,6 +31,7 @@
 #include "tls.h"
 
 enum dc_mode { DC_NONE, DC_PASSIVE, DC_ACTIVE };
+enum dc_tls { DC_TLS_NONE, DC_TLS_RUNNING, DC_TLS_DONE, DC_TLS_FAILED };
 
 struct datachan {
 	enum dc_mode		 mode;
@@ -44,6 +45,7 @@ struct datachan {
 	SSL			*ssl;
 	dc_cb			 cb;		/* a transfer waits */
 	int			 refused;	/* 522 sent: close_notify */
+	enum dc_tls		 tls;
 };
 
 static struct datachan *
@@ -91,30 +93,41 @@ dc_fail(struct session *s, int code, const char *text)
 		cb(s, DC_EV_FAIL, NULL, code, text);	/* may free dc */
 }
 
+/* The handshake is done and a transfer waits: check, then hand over. */
 static void
-dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
+dc_tls_ready(struct session *s)
 {
-	struct session	*s = arg;
 	struct datachan	*dc = s->dc;
 	const char	*why;
-	char		 err[256];
-	unsigned long	 e;
 
-	if (what & BEV_EVENT_CONNECTED) {
+	if (tls_data_check(s, dc->ssl, &why) != 0) {
 		/*
 		 * Even a refused connection ends with close_notify, so the
 		 * client reads a clean EOF and then the 522 on the control
 		 * connection (Python's ftplib otherwise loses sync).
 		 */
-		if (tls_data_check(s, dc->ssl, &why) != 0) {
-			dc->refused = 1;
-			sess_log(s, LOG_LVL_WARN, "data tls refused: %s", why);
-			dc_fail(s, 522, why);
-			return;
-		}
+		dc->refused = 1;
+		sess_log(s, LOG_LVL_WARN, "data tls refused: %s", why);
+		dc_fail(s, 522, why);
+		return;
+	}
+	dc->cb(s, DC_EV_READY, dc->bev, 0, NULL);
+}
+
+static void
+dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+	struct datachan	*dc = s->dc;
+	char		 err[256];
+	unsigned long	 e;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		dc->tls = DC_TLS_DONE;
 		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 		bufferevent_set_timeouts(bev, NULL, NULL);
-		dc->cb(s, DC_EV_READY, bev, 0, NULL);
+		if (dc->cb != NULL)
+			dc_tls_ready(s);
 		return;
 	}
 	if ((e = bufferevent_get_openssl_error(bev)) != 0) {
@@ -127,9 +140,13 @@ dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		    (what & BEV_EVENT_EOF) ? "connection closed" :
 		    strerror(errno));
 	sess_log(s, LOG_LVL_WARN, "data tls handshake failed: %s", err);
-	dc_fail(s, 425, (what & BEV_EVENT_TIMEOUT) ?
-	    "TLS handshake on the data connection timed out." :
-	    "TLS handshake on the data connection failed.");
+	dc->tls = DC_TLS_FAILED;
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	bufferevent_disable(bev, EV_READ | EV_WRITE);
+	if (dc->cb != NULL)
+		dc_fail(s, 425, (what & BEV_EVENT_TIMEOUT) ?
+		    "TLS handshake on the data connection timed out." :
+		    "TLS handshake on the data connection failed.");
 }
 
 static void
@@ -139,13 +156,41 @@ dc_timeout(struct session *s, struct timeval *tv)
 	tv->tv_usec = 0;
 }
 
-/* TCP is up: the 150 goes out, then TLS (PROT P) or the transfer. */
+/*
+ * PROT P: the TLS server handshake starts as soon as the connection
+ * exists (curl sends its ClientHello before RETR and otherwise stalls);
+ * the file is still opened only once it has succeeded.  0 or FTPS_ETLS.
+ */
+static int
+dc_tls_start(struct session *s)
+{
+	struct datachan	*dc = s->dc;
+	struct ftpsd	*ctx = s->ctx;
+	struct timeval	 tv;
+
+	if ((dc->ssl = tls_ssl_new(ctx->ssl_ctx, s, 1)) == NULL)
+		return FTPS_ETLS;
+	/* The fd and SSL stay ours (no CLOSE_ON_FREE): dc_close(). */
+	dc->bev = bufferevent_openssl_socket_new(ctx->base, dc->fd, dc->ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, 0);
+	if (dc->bev == NULL)
+		return FTPS_ETLS;
+	dc->tls = DC_TLS_RUNNING;
+	bufferevent_setcb(dc->bev, NULL, NULL, dc_tls_event_cb, s);
+	if (ctx->conf.data_timeout > 0) {
+		dc_timeout(s, &tv);
+		bufferevent_set_timeouts(dc->bev, &tv, &tv);
+	}
+	bufferevent_enable(dc->bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+/* TCP is up and a transfer waits: 150, then TLS (PROT P) or the data. */
 static void
 dc_connected(struct session *s)
 {
 	struct datachan	*dc = s->dc;
 	struct ftpsd	*ctx = s->ctx;
-	struct timeval	 tv;
 
 	if (dc->wait_ev != NULL) {
 		event_free(dc->wait_ev);
@@ -154,26 +199,28 @@ dc_connected(struct session *s)
 	dc->cb(s, DC_EV_CONNECTED, NULL, 0, NULL);
 	if (s->dc != dc || dc->cb == NULL)
 		return;
+	if (!(s->flags & SF_PROT_P) && dc->tls != DC_TLS_NONE) {
+		dc_fail(s, 425, "PROT changed after the data connection was "
+		    "opened; open a new one.");
+		return;
+	}
 	if (s->flags & SF_PROT_P) {
-		if ((dc->ssl = tls_ssl_new(ctx->ssl_ctx, s, 1)) == NULL) {
-			dc_fail(s, 425, "Cannot set up TLS for the data "
-			    "connection.");
-			return;
+		switch (dc->tls) {
+		case DC_TLS_NONE:
+			if (dc_tls_start(s) != 0)
+				dc_fail(s, 425, "Cannot set up TLS for the "
+				    "data connection.");
+			break;
+		case DC_TLS_RUNNING:
+			break;		/* dc_tls_event_cb goes on */
+		case DC_TLS_DONE:
+			dc_tls_ready(s);
+			break;
+		case DC_TLS_FAILED:
+			dc_fail(s, 425, "TLS handshake on the data connection "
+			    "failed.");
+			break;
 		}
-		/* The fd and SSL stay ours (no CLOSE_ON_FREE): dc_close(). */
-		dc->bev = bufferevent_openssl_socket_new(ctx->base, dc->fd,
-		    dc->ssl, BUFFEREVENT_SSL_ACCEPTING, 0);
-		if (dc->bev == NULL) {
-			dc_fail(s, 425, "Cannot set up TLS for the data "
-			    "connection.");
-			return;
-		}
-		bufferevent_setcb(dc->bev, NULL, NULL, dc_tls_event_cb, s);
-		if (ctx->conf.data_timeout > 0) {
-			dc_timeout(s, &tv);
-			bufferevent_set_timeouts(dc->bev, &tv, &tv);
-		}
-		bufferevent_enable(dc->bev, EV_READ | EV_WRITE);
 		return;
 	}
 	if ((dc->bev = bufferevent_socket_new(ctx->base, dc->fd, 0)) == NULL) {
@@ -219,6 +266,8 @@ dc_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		return;
 	}
 	dc->fd = fd;
+	if ((s->flags & SF_PROT_P) && dc_tls_start(s) != 0)
+		dc->tls = DC_TLS_FAILED;
 	if (dc->cb != NULL)
 		dc_connected(s);
 }
@@ -230,8 +279,9 @@ dc_passive(struct session *s, unsigned *port)
 	struct sockaddr_storage	 ss = s->local;
 	unsigned		 lo = s->ctx->conf.pasv_min_port;
 	unsigned		 hi = s->ctx->conf.pasv_max_port;
-	unsigned		 p = 0, i;
+	unsigned		 p = 0, i, n;
 	uint32_t		 rnd;
+	int			 one = 1;
 	socklen_t		 sl;
 	int			 fd;
 
@@ -248,10 +298,23 @@ dc_passive(struct session *s, unsigned *port)
 		return FTPS_ESYS;
 	sl = ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
 	    sizeof(struct sockaddr_in6);
-	for (i = 0; i < FTPS_PASV_TRIES; i++) {
-		if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
-			break;
-		p = lo + rnd % (hi - lo + 1);
+	/* Finished data connections linger in TIME_WAIT on these ports. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
+		rnd = (uint32_t)s->id;
+	/*
+	 * Random ports first (FTPS_PASV_TRIES), then one sweep of the whole
+	 * range from a random start: bounded, and finds any free port.
+	 */
+	n = hi - lo + 1;
+	for (i = 0; i < FTPS_PASV_TRIES + n; i++) {
+		if (i < FTPS_PASV_TRIES) {
+			if (RAND_bytes((unsigned char *)&rnd,
+			    sizeof(rnd)) != 1)
+				continue;
+			p = lo + rnd % n;
+		} else
+			p = lo + (rnd + i) % n;
 		if (ss.ss_family == AF_INET)
 			((struct sockaddr_in *)&ss)->sin_port = htons(p);
 		else
@@ -259,9 +322,9 @@ dc_passive(struct session *s, unsigned *port)
 		if (bind(fd, (struct sockaddr *)&ss, sl) == 0)
 			break;
 		if (errno != EADDRINUSE && errno != EACCES)
-			i = FTPS_PASV_TRIES;
+			i = FTPS_PASV_TRIES + n;
 	}
-	if (i >= FTPS_PASV_TRIES || listen(fd, 1) == -1) {
+	if (i >= FTPS_PASV_TRIES + n || listen(fd, 1) == -1) {
 		sess_log(s, LOG_LVL_WARN, "no passive port free in %u-%u: %s",
 		    lo, hi, strerror(errno));
 		close(fd);

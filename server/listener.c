@@ -247,12 +247,17 @@ lst_bind_all(struct ftpsd *ctx, FILE *errf)
 {
 	int	 i, r;
 
+	/* Implicit FTPS is TLS or nothing. */
+	if (ctx->conf.implicit_port != 0 && ctx->ssl_ctx == NULL)
+		fprintf(errf, "implicit_port %u not opened: tls = off\n",
+		    ctx->conf.implicit_port);
 	for (i = 0; i < ctx->conf.nlisten; i++) {
 		if (ctx->conf.explicit_port != 0 && (r = lst_bind_one(ctx,
 		    ctx->conf.listen[i], ctx->conf.explicit_port, 0,
 		    errf)) != 0)
 			return r;
-		if (ctx->conf.implicit_port != 0 && (r = lst_bind_one(ctx,
+		if (ctx->conf.implicit_port != 0 && ctx->ssl_ctx != NULL &&
+		    (r = lst_bind_one(ctx,
 		    ctx->conf.listen[i], ctx->conf.implicit_port, 1,
 		    errf)) != 0)
 			return r;

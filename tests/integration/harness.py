@@ -224,6 +224,10 @@ class FTP_TLS_Reuse(ftplib.FTP_TLS):
     data_session = None
     last_data_conn = None
 
+    def __init__(self, *a, **kw):
+        self.data_reused = []
+        super().__init__(*a, **kw)
+
     def ntransfercmd(self, cmd, rest=None):
         conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
         if self._prot_p:
@@ -235,6 +239,9 @@ class FTP_TLS_Reuse(ftplib.FTP_TLS):
                                             server_hostname=self.host,
                                             session=sess)
             self.last_data_conn = conn
+            # The handshake is done (do_handshake_on_connect): record
+            # whether it resumed before the socket gets closed.
+            self.data_reused.append(conn.session_reused)
         return conn, size
 
 
@@ -835,6 +842,7 @@ def data_exchange(ftp, cmd, upload=None, session="own", read_limit=None):
     """
     out = {"prelim": None, "final": None, "data": b"", "error": None,
            "reused": None}
+    ftp.voidcmd("TYPE I")
     host, port = ftp.makepasv()
     conn = socket.create_connection((host, port), SOCK_TIMEOUT)
     try:

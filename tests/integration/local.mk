@@ -24,4 +24,5 @@ INTEGRATION_TESTS = \
 	tests/integration/test_commands.py
 
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py \
+	docs/testing.md

@@ -71,23 +71,25 @@ class Curl(harness.ServerTestCase):
     def test_implicit_tls12(self):
         self.roundtrip(True, ["--tls-max", "1.2"], "TLSv1.2")
 
-    def many_downloads(self, extra):
+    def many_downloads(self, extra, count):
         args = ["--ssl-reqd", "-w", "%{num_connects}\n"] + extra
-        names = sorted(self.many)
+        names = sorted(self.many)[:count]
         for name in names:
             args += [self.srv.url("many/" + name),
                      "-o", self.lpath("m-%s" % name)]
         p = self.curl_ok(*args)
-        # One control connection for all twenty transfers.
-        self.assertEqual(p.stdout.split(), ["1"] + ["0"] * (len(names) - 1),
+        # One control connection for all twenty transfers: num_connects
+        # counts the control and the data connection for the first, then
+        # only the new data connection of each later one.
+        self.assertEqual(p.stdout.split(), ["2"] + ["1"] * (len(names) - 1),
                          describe(p))
         for name in names:
             with open(self.lpath("m-%s" % name), "rb") as f:
                 self.assertEqual(f.read(), self.many[name], name)
 
-    def many_uploads(self, extra, tag):
+    def many_uploads(self, extra, tag, count):
         srcs = []
-        for i in range(20):
+        for i in range(count):
             p = self.lpath("u%s%02d.bin" % (tag, i))
             with open(p, "wb") as f:
                 f.write(os.urandom(30000 + 977 * i))
@@ -95,19 +97,24 @@ class Curl(harness.ServerTestCase):
         glob = "{" + ",".join(srcs) + "}"
         p = self.curl_ok("--ssl-reqd", "-w", "%{num_connects}\n",
                          *extra, "-T", glob, self.srv.url("updir/"))
-        self.assertEqual(p.stdout.split(), ["1"] + ["0"] * 19, describe(p))
+        self.assertEqual(p.stdout.split(), ["2"] + ["1"] * (count - 1),
+                         describe(p))
         for src in srcs:
             dst = self.srv.path("updir/" + os.path.basename(src))
             self.assertEqual(harness.sha256_file(dst),
                              harness.sha256_file(src), dst)
 
+    # curl sends its ClientHello on a data connection before the
+    # RETR/STOR that makes the server answer it, and then polls with
+    # 200 ms..1 s waits, so each curl transfer here costs that much:
+    # the counts keep the file well under a minute.
     def test_many_transfers_one_session_tls13(self):
-        self.many_downloads(["--tlsv1.3"])
-        self.many_uploads(["--tlsv1.3"], "a")
+        self.many_downloads(["--tlsv1.3"], 20)
+        self.many_uploads(["--tlsv1.3"], "a", 8)
 
     def test_many_transfers_one_session_tls12(self):
-        self.many_downloads(["--tls-max", "1.2"])
-        self.many_uploads(["--tls-max", "1.2"], "b")
+        self.many_downloads(["--tls-max", "1.2"], 10)
+        self.many_uploads(["--tls-max", "1.2"], "b", 5)
 
     def test_resume_download(self):
         full = os.path.join(self.srv.home(), "big.bin")
@@ -167,13 +174,13 @@ class Curl(harness.ServerTestCase):
         with open(self.srv.path("n1/n2/deep.txt")) as f:
             self.assertEqual(f.read(), "deep\n")
 
-    def test_pasv_epsv_and_active(self):
+    def test_pasv_and_epsv(self):
+        # Active mode is covered with ftplib (test_ftplib.py): curl 7.87
+        # to 7.88 never start TLS on an active data connection (curl
+        # issue 10666, fixed in 8.0), and Debian 12 ships 7.88.
         want = self.many["f03.bin"]
         for extra, cmd in ((["--disable-epsv"], "PASV"),
-                           ([], "EPSV"),
-                           (["--ftp-port", harness.HOST], "EPRT"),
-                           (["--ftp-port", harness.HOST,
-                             "--disable-eprt"], "PORT")):
+                           ([], "EPSV")):
             out = self.lpath("mode-%s" % cmd)
             p = self.curl_ok("--ssl-reqd", "-v", *extra, "-o", out,
                              self.srv.url("many/f03.bin"))

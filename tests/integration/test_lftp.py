@@ -97,7 +97,7 @@ class Lftp(harness.ServerTestCase):
         with open(src, "rb") as f, \
                 open(self.srv.path("cont.bin"), "wb") as g:
             g.write(f.read(MiB + 9))
-        p = self.lftp_ok("debug 3\nget -c big.bin -o %s\nput -c %s -o "
+        p = self.lftp_ok("debug 5\nget -c big.bin -o %s\nput -c %s -o "
                          "cont.bin" % (part, src))
         self.assertEqual(harness.sha256_file(part), self.big_sha)
         self.assertEqual(harness.sha256_file(self.srv.path("cont.bin")), sha)
@@ -109,7 +109,7 @@ class Lftp(harness.ServerTestCase):
         p = self.lftp_ok("cls -1 tree\nls tree")
         out = p.stdout.splitlines()
         names = set(os.listdir(self.srv.path("tree")))
-        self.assertTrue(names <= set(o.rsplit("/", 1)[-1].rstrip("/")
+        self.assertTrue(names <= set(o.rstrip("/").rsplit("/", 1)[-1]
                                      for o in out), p.stdout)
         self.assertTrue(any(re.match(r"^d[-rwx]{9}\s.*\ssub$", l)
                             for l in out), p.stdout)

@@ -280,6 +280,25 @@ START_TEST(load_expired)
 }
 END_TEST
 
+START_TEST(load_weak_key_refused)
+{
+	X509		*x, *got;
+	EVP_PKEY	*k, *gk;
+	STACK_OF(X509)	*c;
+
+	k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	ck_assert_ptr_nonnull(k);
+	x = mkcert(k, "weak", NULL, NULL, -60, 86400);
+	wkey("weak.key", k, NULL);
+	wcert("weak.crt", x, 0);
+	ck_assert_int_eq(cs_load_pair(dir, "weak", &got, &gk, &c, err,
+	    sizeof(err)), FTPS_EDENIED);
+	ck_assert_msg(has("weak.key: RSA key of 1024 bits"), "%s", err);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
 START_TEST(load_encrypted_key_refused)
 {
 	X509		*x, *got;
@@ -537,6 +556,7 @@ unit_suite(void)
 	tcase_add_test(tc, load_mismatch);
 	tcase_add_test(tc, load_expired);
 	tcase_add_test(tc, load_encrypted_key_refused);
+	tcase_add_test(tc, load_weak_key_refused);
 	tcase_add_test(tc, load_chain);
 	tcase_add_test(tc, default_resolution);
 	suite_add_tcase(s, tc);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <check.h>
 
@@ -408,6 +409,109 @@ START_TEST(epsv_and_port_policy)
 }
 END_TEST
 
+/* Runs the loop until the session says something (5 s at most). */
+static const char *
+wait_reply(void)
+{
+	struct timeval	 tv = { 0, 50000 };
+	int		 i;
+
+	for (i = 0; i < 100; i++) {
+		replies();
+		if (got[0] != '\0')
+			return got;
+		event_base_loopexit(ctx.base, &tv);
+		event_base_dispatch(ctx.base);
+	}
+	return got;
+}
+
+static void
+users_up(void)
+{
+	char	 hash[256], path[128];
+	FILE	*f;
+
+	fixture_up();
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	ck_assert_int_eq(auth_hash_password("s3cret", hash, sizeof(hash)), 0);
+	snprintf(path, sizeof(path), "%s/users", root);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "ann:%s:%s:rw\n", hash, root);
+	fclose(f);
+	ck_assert_int_eq(auth_users_load(path, &ctx.users, stderr), 0);
+	ck_assert_int_eq(auth_pool_new(ctx.base, 1, &ctx.auth), 0);
+	replies();
+}
+
+static void
+users_down(void)
+{
+	while (!TAILQ_EMPTY(&ctx.sessions))
+		sess_free(TAILQ_FIRST(&ctx.sessions));
+	auth_pool_free(ctx.auth);
+	auth_users_free(ctx.users);
+	fixture_down();
+}
+
+static void
+say(const char *line)
+{
+	ck_assert_int_eq(write(peer, line, strlen(line)), (ssize_t)strlen(line));
+}
+
+START_TEST(login_ok)
+{
+	say("USER ann\r\n");
+	ck_assert_str_eq(wait_reply(), "331 Password required.\r\n");
+	say("PASS s3cret\r\n");
+	ck_assert_str_eq(wait_reply(), "230 Login successful.\r\n");
+	say("PWD\r\n");
+	ck_assert_str_eq(wait_reply(), "257 \"/\" is the current directory.\r\n");
+}
+END_TEST
+
+/* SECURITY: the same reply, after the same delay, known user or not. */
+START_TEST(login_fail_is_uniform_and_delayed)
+{
+	struct timespec	 t0, t1;
+	const char	*names[] = { "ann", "nobody" };
+	char		 line[64];
+	double		 secs;
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(line, sizeof(line), "USER %s\r\n", names[i]);
+		say(line);
+		ck_assert_str_eq(wait_reply(), "331 Password required.\r\n");
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		say("PASS wrong\r\nPWD\r\n");
+		/* The pipelined PWD waited for the 530 and ran after it. */
+		ck_assert_str_eq(wait_reply(), "530 Login incorrect.\r\n"
+		    "530 Please login with USER and PASS.\r\n");
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs = (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		ck_assert_msg(secs >= FTPS_LOGIN_DELAY_MS / 1000.0,
+		    "530 after %.3f s", secs);
+	}
+}
+END_TEST
+
+START_TEST(many_failures_end_the_connection)
+{
+	int	 i;
+
+	for (i = 0; i < 5; i++) {
+		say("USER ann\r\n");
+		wait_reply();
+		say("PASS wrong\r\n");
+		wait_reply();
+	}
+	ck_assert_ptr_nonnull(strstr(got, "421 Too many failed logins."));
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -435,6 +539,14 @@ unit_suite(void)
 	tcase_add_test(tc, read_only_user);
 	tcase_add_test(tc, session_replies);
 	tcase_add_test(tc, epsv_and_port_policy);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("login");
+	tcase_add_checked_fixture(tc, users_up, users_down);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, login_ok);
+	tcase_add_test(tc, login_fail_is_uniform_and_delayed);
+	tcase_add_test(tc, many_failures_end_the_connection);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("input");

@@ -1,0 +1,874 @@
+/*
+ * certmgr ca: the folder's private CA (init, sign, issue, revoke, crl,
+ * list) over libcertstore's csca.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "cli.h"
+#include "csca.h"
+#include "err.h"
+
+static int	ca_init(struct cli *, int, char **);
+static int	ca_sign(struct cli *, int, char **);
+static int	ca_issue(struct cli *, int, char **);
+static int	ca_revoke(struct cli *, int, char **);
+static int	ca_crl(struct cli *, int, char **);
+static int	ca_list(struct cli *, int, char **);
+
+#define CADIR_HELP \
+	"  --ca-dir DIR       the CA folder (default: ca/ in the certs " \
+	"folder)\n"
+#define PASSIN_HELP \
+	"  --passin SRC       CA key passphrase: file:PATH, fd:N, stdin or\n" \
+	"                     prompt (asked on the terminal when needed)\n"
+
+static const struct cm_cmd cacmds[] = {
+	{ "ca init", ca_init,
+	  "--cn CN [--key TYPE] [--days N] [--passout SRC] [--crl-url URL] "
+	  "[subject...]",
+	  "Creates the CA: ca.key (0600; PKCS#8 AES-256 with --passout),\n"
+	  "ca.crt (CA:TRUE critical, keyCertSign+cRLSign, SKI/AKI) and a\n"
+	  "database openssl ca can read (index.txt, serial, newcerts/,\n"
+	  "openssl.cnf).\n\n"
+	  "  --cn CN            the CA's name (required)\n"
+	  "  --key TYPE         rsa:2048 rsa:3072 rsa:4096 ec:P-256 ec:P-384\n"
+	  "                     ed25519 (default ec:P-256)\n"
+	  "  --days N           validity, 1 to 10950 days (default 3650)\n"
+	  "  --passout SRC      encrypt ca.key: file:PATH, fd:N, stdin or\n"
+	  "                     prompt\n"
+	  "  --crl-url URL      every certificate signed carries this CRL\n"
+	  "                     distribution point (http:// or https://)\n"
+	  "  --country CC --state S --locality L --org O --ou U --email E\n"
+	  CADIR_HELP },
+	{ "ca sign", ca_sign,
+	  "CSR|NAME [--days N] [--server|--client] [--name NEW] [--force]",
+	  "Signs a request (a file, or NAME.csr of the certs folder) and\n"
+	  "writes NAME.crt.  Only the request's subject and validated\n"
+	  "subjectAltNames are used; the certificate gets critical CA:FALSE\n"
+	  "and serverAuth (--server, default) or clientAuth (--client).\n\n"
+	  "  --days N           validity, 1 to 825 days (default 365)\n"
+	  "  --name NEW         the NAME to write (default: NAME, or the\n"
+	  "                     request file's base name)\n"
+	  "  --force            replace a NAME.crt this CA signed before\n"
+	  PASSIN_HELP CADIR_HELP },
+	{ "ca issue", ca_issue,
+	  "NAME --cn CN [--server|--client] [--san LIST] [--key TYPE] "
+	  "[--days N] [subject...] [--force]",
+	  "Key, request and CA signature in one: writes NAME.key, NAME.csr\n"
+	  "and NAME.crt.  A client certificate's --email is put in its SAN.\n\n"
+	  "  --cn CN            common name (required)\n"
+	  "  --san LIST         DNS:x,IP:y,email:z,URI:u\n"
+	  "  --key TYPE         as for create (default ec:P-256)\n"
+	  "  --days N           validity, 1 to 825 days (default 365)\n"
+	  "  --country CC --state S --locality L --org O --ou U --email E\n"
+	  "  --force            replace an existing NAME\n"
+	  PASSIN_HELP CADIR_HELP },
+	{ "ca revoke", ca_revoke, "NAME|SERIAL [--reason R]",
+	  "Marks a certificate revoked in the database; publish with\n"
+	  "certmgr ca crl.\n\n"
+	  "  --reason R         unspecified keyCompromise CACompromise\n"
+	  "                     affiliationChanged superseded\n"
+	  "                     cessationOfOperation certificateHold\n"
+	  "                     removeFromCRL\n"
+	  CADIR_HELP },
+	{ "ca crl", ca_crl, "[--days N]",
+	  "Writes ca/crl.pem listing every revoked serial.\n\n"
+	  "  --days N           next update in N days (default 30)\n"
+	  PASSIN_HELP CADIR_HELP },
+	{ "ca list", ca_list, "",
+	  "Lists every certificate the CA signed: status, serial, expiry,\n"
+	  "revocation, file and subject.\n\n" CADIR_HELP },
+};
+
+static const struct cm_cmd *
+ca_lookup(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cacmds) / sizeof(cacmds[0]); i++)
+		if (strcmp(cacmds[i].name + 3, name) == 0)
+			return &cacmds[i];
+	return NULL;
+}
+
+int
+cm_ca(struct cli *cli, int argc, char **argv)
+{
+	const struct cm_cmd	*cmd = cm_lookup("ca"), *sub;
+	size_t			 i;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		if (argc < 2)
+			return cm_usage(cmd);
+		cm_help(cmd);
+		return CM_OK;
+	}
+	if ((sub = ca_lookup(argv[1])) == NULL) {
+		cm_error("ca: unknown subcommand \"%.40s\"", argv[1]);
+		for (i = 0; i < sizeof(cacmds) / sizeof(cacmds[0]); i++)
+			fprintf(stderr, "usage: certmgr %s %s\n",
+			    cacmds[i].name, cacmds[i].usage);
+		return CM_USAGE;
+	}
+	optind = 0;
+	return sub->fn(cli, argc - 1, argv + 1);
+}
+
+/* The CA folder: --ca-dir, else DIR/ca. */
+static void
+ca_path(const struct cli *cli, const char *cadir, char *out, size_t size)
+{
+	if (cadir != NULL)
+		snprintf(out, size, "%s", cadir);
+	else
+		snprintf(out, size, "%s/%s", cli->dir, CS_CA_SUBDIR);
+}
+
+/* Opens the CA, with its key when needkey. */
+static int
+ca_open(const struct cli *cli, const char *cadir, struct cs_ca *ca,
+    struct cm_pass *pass, int needkey)
+{
+	char	 path[FTPS_PATH_MAX], err[CS_ERR_MAX];
+
+	ca_path(cli, cadir, path, sizeof(path));
+	if (cs_ca_open(ca, path, err, sizeof(err)) != 0) {
+		cm_error("%s", err);
+		return -1;
+	}
+	if (needkey && (cs_ca_usable(ca, err, sizeof(err)) != 0 ||
+	    cs_ca_load_key(ca, &pass->cs, err, sizeof(err)) != 0)) {
+		cm_error("%s", cm_pass_err(pass, err));
+		cs_ca_close(ca);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ca_init(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CM_COMMON_LONGOPTS,
+		CM_SUBJECT_LONGOPTS,
+		{ "passout", required_argument, NULL, OPT_PASSOUT },
+		{ "crl-url", required_argument, NULL, OPT_CRLURL },
+		{ "ca-dir", required_argument, NULL, OPT_CADIR },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cm_cmd	*cmd = ca_lookup("init");
+	struct cm_subjopts	 o;
+	struct cm_pass		 pass;
+	X509			*x = NULL;
+	const char		*passout = NULL, *crlurl = NULL, *cadir = NULL;
+	char			 path[FTPS_PATH_MAX], err[CS_ERR_MAX];
+	unsigned		 days;
+	int			 c, h, rc = CM_FAIL;
+
+	memset(&o, 0, sizeof(o));
+	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (c != OPT_SAN && cm_subject_opt(&o, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_PASSOUT:
+			passout = optarg;
+			continue;
+		case OPT_CRLURL:
+			crlurl = optarg;
+			continue;
+		case OPT_CADIR:
+			cadir = optarg;
+			continue;
+		}
+		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
+			return h < 0 ? CM_OK : CM_USAGE;
+	}
+	if (argc != optind)
+		return cm_usage(cmd);
+	if (o.subj.cn == NULL) {
+		cm_error("ca init: --cn CN is required");
+		return CM_USAGE;
+	}
+	if (cm_pass_init(&pass, passout, "--passout", 1) != 0)
+		return CM_USAGE;
+	if (cm_days(o.days, CS_CA_DAYS_DEFAULT, CS_CA_DAYS_MAX,
+	    "CA certificates", &days) != 0)
+		return CM_FAIL;
+	if (crlurl != NULL && cs_url_check(crlurl, err, sizeof(err)) != 0) {
+		cm_error("--crl-url: %s", err);
+		return CM_FAIL;
+	}
+	ca_path(cli, cadir, path, sizeof(path));
+	if (cadir == NULL && cm_ensure_dir(cli, cli->dir) != 0)
+		return CM_FAIL;
+	if (passout != NULL && cm_pass_read(&pass, "the CA key") != 0)
+		goto out;
+	if (cs_ca_init(path, &o.subj, o.key, days, crlurl,
+	    passout != NULL ? pass.buf : NULL,
+	    passout != NULL ? (size_t)pass.len : 0, &x, err,
+	    sizeof(err)) != 0) {
+		cm_error("%s", err);
+		goto out;
+	}
+	{
+		struct cli	 cacli = *cli;
+
+		cacli.dir = path;
+		cm_print_written(&cacli, "created", "CA", x,
+		    X509_get0_pubkey(x), "ca.key, ca.crt, index.txt, serial, "
+		    "crlnumber, newcerts/, openssl.cnf");
+	}
+	if (passout == NULL)
+		cm_info(cli, "note: %s/ca.key is not encrypted (give --passout "
+		    "to encrypt it)", path);
+	rc = CM_OK;
+ out:
+	cm_pass_clear(&pass);
+	X509_free(x);
+	return rc;
+}
+
+/*
+ * May NAME.crt be replaced by a certificate of this CA?  When there is
+ * none, when it is self-signed (the create-then-sign flow), or --force.
+ */
+static int
+ca_may_replace(const struct cli *cli, const char *name, int force)
+{
+	struct cm_state	 st;
+	int		 has, ok = 1;
+	char		 err[CS_ERR_MAX];
+
+	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
+		cm_error("%s", err);
+		return 0;
+	}
+	if (!(has & CS_HAS_CRT) || force)
+		return 1;
+	cm_state_load(cli->dir, name, (unsigned)has, &st);
+	if (st.cert == NULL || X509_self_signed(st.cert, 0) != 1) {
+		cm_error("%s/%s.crt: already exists and is not self-signed "
+		    "(use --force to replace it, --name NEW, or certmgr renew "
+		    "%s)", cli->dir, name, name);
+		ok = 0;
+	}
+	cm_state_free(&st);
+	return ok;
+}
+
+/* Writes NAME.crt (+ key, request) after the CA signed it. */
+static int
+ca_write(const struct cli *cli, const char *name, X509 *x, EVP_PKEY *key,
+    X509_REQ *csr, int replace)
+{
+	struct cs_txn	 t;
+	char		 err[CS_ERR_MAX], f[3][FTPS_NAME_MAX + 1];
+	int		 r;
+
+	snprintf(f[0], sizeof(f[0]), "%s.key", name);
+	snprintf(f[1], sizeof(f[1]), "%s.csr", name);
+	snprintf(f[2], sizeof(f[2]), "%s.crt", name);
+	if (cs_txn_begin(&t, cli->dir, err, sizeof(err)) != 0) {
+		cm_error("%s", err);
+		return -1;
+	}
+	if ((key == NULL || (r = cs_txn_put_key(&t, f[0], key, NULL, 0, err,
+	    sizeof(err))) == 0) &&
+	    (csr == NULL || (r = cs_txn_put_csr(&t, f[1], csr, err,
+	    sizeof(err))) == 0) &&
+	    (r = cs_txn_put_certs(&t, f[2], x, NULL, err, sizeof(err))) == 0)
+		r = cs_txn_commit(&t, replace, err, sizeof(err));
+	cs_txn_end(&t);
+	if (r != 0) {
+		cm_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ca_sign(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CM_COMMON_LONGOPTS,
+		{ "days", required_argument, NULL, OPT_DAYS },
+		{ "server", no_argument, NULL, OPT_SERVER },
+		{ "client", no_argument, NULL, OPT_CLIENT },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "passin", required_argument, NULL, OPT_PASSIN },
+		{ "ca-dir", required_argument, NULL, OPT_CADIR },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cm_cmd	*cmd = ca_lookup("sign");
+	struct cm_pass		 pass;
+	struct cs_ca		 ca;
+	struct cs_bundle	 b;
+	struct cs_signreq	 req;
+	struct stat		 st;
+	GENERAL_NAMES		*sans = NULL;
+	X509			*x = NULL;
+	const char		*arg, *newname = NULL, *passin = NULL;
+	const char		*cadir = NULL, *days = NULL;
+	char			 err[CS_ERR_MAX], path[FTPS_PATH_MAX];
+	char			 name[FTPS_CERTNAME_MAX + 1];
+	char			 fname[FTPS_NAME_MAX + 1];
+	enum cs_purpose		 purpose = CS_SERVER;
+	unsigned		 ndays;
+	int			 c, h, force = 0, rc = CM_FAIL, innamed = 0;
+	int			 has, opened = 0, copycsr;
+
+	memset(&b, 0, sizeof(b));
+	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case OPT_DAYS:
+			days = optarg;
+			continue;
+		case OPT_SERVER:
+			purpose = CS_SERVER;
+			continue;
+		case OPT_CLIENT:
+			purpose = CS_CLIENT;
+			continue;
+		case OPT_NAME:
+			newname = optarg;
+			continue;
+		case OPT_FORCE:
+			force = 1;
+			continue;
+		case OPT_PASSIN:
+			passin = optarg;
+			continue;
+		case OPT_CADIR:
+			cadir = optarg;
+			continue;
+		}
+		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
+			return h < 0 ? CM_OK : CM_USAGE;
+	}
+	if (argc - optind != 1)
+		return cm_usage(cmd);
+	arg = argv[optind];
+	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
+		return CM_USAGE;
+	if (newname != NULL && cs_name_check(newname, err, sizeof(err)) != 0) {
+		cm_error("--name: %s", err);
+		return CM_USAGE;
+	}
+	if (cm_days(days, CS_DAYS_DEFAULT, CS_DAYS_MAX, "leaf certificates",
+	    &ndays) != 0)
+		return CM_FAIL;
+
+	/* 1. NAME (its .csr in the folder) or a request file. */
+	if (strchr(arg, '/') == NULL && cs_name_check(arg, NULL, 0) == 0 &&
+	    (has = cs_files(cli->dir, arg, NULL, 0)) > 0 &&
+	    (has & CS_HAS_CSR)) {
+		innamed = 1;
+		snprintf(path, sizeof(path), "%s/%s.csr", cli->dir, arg);
+	} else if (stat(arg, &st) == 0)
+		snprintf(path, sizeof(path), "%s", arg);
+	else {
+		cm_error("%s: no such request file, and no %s/%.64s.csr",
+		    arg, cli->dir, arg);
+		goto out;
+	}
+	if (cs_decode_file(path, NULL, &b, err, sizeof(err)) != 0) {
+		cm_error("%s", err);
+		goto out;
+	}
+	if (b.csr == NULL) {
+		cm_error("%s: holds no certificate request", path);
+		goto out;
+	}
+	if (cs_csr_check(b.csr, path, purpose, &sans, err, sizeof(err)) != 0) {
+		cm_error("%s", err);
+		goto out;
+	}
+	if (innamed && newname != NULL && strcmp(newname, arg) != 0) {
+		cm_error("--name %s: %s is a NAME of the folder already (use "
+		    "certmgr rename first)", newname, arg);
+		goto out;
+	}
+	if (newname != NULL)
+		snprintf(name, sizeof(name), "%s", newname);
+	else if (innamed)
+		snprintf(name, sizeof(name), "%s", arg);
+	else if (cm_basename(arg, name, sizeof(name)) != 0 ||
+	    cs_name_check(name, NULL, 0) != 0) {
+		cm_error("%s: its base name is not a valid certificate NAME: "
+		    "give --name", arg);
+		goto out;
+	}
+
+	/* 2. What is in the folder must fit this request. */
+	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
+		cm_error("%s", err);
+		goto out;
+	}
+	if (has & CS_HAS_KEY) {
+		struct cs_bundle	 kb;
+
+		snprintf(fname, sizeof(fname), "%s/%s.key", cli->dir, name);
+		if (cs_decode_file(fname, NULL, &kb, err, sizeof(err)) != 0 ||
+		    kb.key == NULL || EVP_PKEY_eq(kb.key,
+		    X509_REQ_get0_pubkey(b.csr)) != 1) {
+			cs_bundle_free(&kb);
+			cm_error("%s: exists and is not the key of the request "
+			    "%s (use --name NEW)", fname, path);
+			goto out;
+		}
+		cs_bundle_free(&kb);
+	}
+	if (!ca_may_replace(cli, name, force))
+		goto out;
+	copycsr = !innamed || strcmp(name, arg) != 0;
+	if (copycsr && (has & CS_HAS_CSR) && !force) {
+		cm_error("%s/%s.csr: already exists (use --force or --name "
+		    "NEW)", cli->dir, name);
+		goto out;
+	}
+
+	/* 3. Sign and record, then write NAME.crt. */
+	if (ca_open(cli, cadir, &ca, &pass, 1) != 0)
+		goto out;
+	opened = 1;
+	memset(&req, 0, sizeof(req));
+	req.subject = X509_REQ_get_subject_name(b.csr);
+	req.pubkey = X509_REQ_get0_pubkey(b.csr);
+	req.san = sans;
+	req.purpose = purpose;
+	req.days = ndays;
+	snprintf(fname, sizeof(fname), "%s.crt", name);
+	req.file = fname;
+	if (cs_ca_sign(&ca, &req, &x, err, sizeof(err)) != 0) {
+		cm_error("%s", err);
+		goto out;
+	}
+	if (req.clamped)
+		cm_warn("%s: validity cut to the CA's own expiry", name);
+	if (ca_write(cli, name, x, NULL, copycsr ? b.csr : NULL, 1) != 0)
+		goto out;
+	cm_print_written(cli, purpose == CS_CLIENT ? "signed client" :
+	    "signed server", name, x, X509_REQ_get0_pubkey(b.csr), fname);
+	rc = CM_OK;
+ out:
+	if (opened)
+		cs_ca_close(&ca);
+	cm_pass_clear(&pass);
+	X509_free(x);
+	GENERAL_NAMES_free(sans);
+	cs_bundle_free(&b);
+	return rc;
+}
+
+static int
+ca_issue(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CM_COMMON_LONGOPTS,
+		CM_SUBJECT_LONGOPTS,
+		{ "server", no_argument, NULL, OPT_SERVER },
+		{ "client", no_argument, NULL, OPT_CLIENT },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "passin", required_argument, NULL, OPT_PASSIN },
+		{ "ca-dir", required_argument, NULL, OPT_CADIR },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cm_cmd	*cmd = ca_lookup("issue");
+	struct cm_subjopts	 o;
+	struct cm_pass		 pass;
+	struct cs_ca		 ca;
+	struct cs_signreq	 req;
+	EVP_PKEY		*key = NULL;
+	X509_NAME		*subj = NULL;
+	GENERAL_NAMES		*san = NULL, *checked = NULL;
+	X509_REQ		*csr = NULL;
+	X509			*x = NULL;
+	const char		*name, *passin = NULL, *cadir = NULL;
+	char			 err[CS_ERR_MAX], fname[FTPS_NAME_MAX + 1];
+	char			 files[3 * FTPS_NAME_MAX + 8];
+	enum cs_purpose		 purpose = CS_SERVER;
+	unsigned		 days;
+	int			 c, h, force = 0, rc = CM_FAIL, opened = 0;
+
+	memset(&o, 0, sizeof(o));
+	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (cm_subject_opt(&o, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_SERVER:
+			purpose = CS_SERVER;
+			continue;
+		case OPT_CLIENT:
+			purpose = CS_CLIENT;
+			continue;
+		case OPT_FORCE:
+			force = 1;
+			continue;
+		case OPT_PASSIN:
+			passin = optarg;
+			continue;
+		case OPT_CADIR:
+			cadir = optarg;
+			continue;
+		}
+		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
+			return h < 0 ? CM_OK : CM_USAGE;
+	}
+	if (argc - optind != 1)
+		return cm_usage(cmd);
+	name = argv[optind];
+	if (o.subj.cn == NULL) {
+		cm_error("ca issue: --cn CN is required");
+		return CM_USAGE;
+	}
+	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
+		return CM_USAGE;
+	if (cs_name_check(name, err, sizeof(err)) != 0) {
+		cm_error("%s", err);
+		return CM_FAIL;
+	}
+	if (cm_days(o.days, CS_DAYS_DEFAULT, CS_DAYS_MAX, "leaf certificates",
+	    &days) != 0)
+		return CM_FAIL;
+	if (cm_refuse_existing(cli, name, force) != 0)
+		return CM_FAIL;
+	/* The CA first: no key is made for a CA that cannot sign. */
+	if (ca_open(cli, cadir, &ca, &pass, 1) != 0)
+		goto out;
+	opened = 1;
+	if (cm_build_request(&o, purpose, &key, &subj, &san, &csr) != 0)
+		goto out;
+	if (cs_csr_check(csr, name, purpose, &checked, err,
+	    sizeof(err)) != 0) {
+		cm_error("%s", err);
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	req.subject = subj;
+	req.pubkey = key;
+	req.san = san;
+	req.purpose = purpose;
+	req.days = days;
+	snprintf(fname, sizeof(fname), "%s.crt", name);
+	req.file = fname;
+	if (cs_ca_sign(&ca, &req, &x, err, sizeof(err)) != 0) {
+		cm_error("%s", err);
+		goto out;
+	}
+	if (req.clamped)
+		cm_warn("%s: validity cut to the CA's own expiry", name);
+	if (ca_write(cli, name, x, key, csr, force) != 0)
+		goto out;
+	snprintf(files, sizeof(files), "%s.key, %s.csr, %s.crt", name, name,
+	    name);
+	cm_print_written(cli, purpose == CS_CLIENT ? "issued client" :
+	    "issued server", name, x, key, files);
+	rc = CM_OK;
+ out:
+	if (opened)
+		cs_ca_close(&ca);
+	cm_pass_clear(&pass);
+	X509_free(x);
+	X509_REQ_free(csr);
+	GENERAL_NAMES_free(san);
+	GENERAL_NAMES_free(checked);
+	X509_NAME_free(subj);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+/* NAME (its .crt, issued by this CA) or a serial, as a normalised serial. */
+static int
+ca_resolve(const struct cli *cli, struct cs_ca *ca, const char *arg,
+    char *serial, size_t size)
+{
+	struct cs_bundle	 b;
+	struct cs_certinfo	 ci;
+	char			 path[FTPS_PATH_MAX], err[CS_ERR_MAX];
+	int			 has;
+
+	if (cs_name_check(arg, NULL, 0) == 0 &&
+	    (has = cs_files(cli->dir, arg, NULL, 0)) > 0 &&
+	    (has & CS_HAS_CRT)) {
+		snprintf(path, sizeof(path), "%s/%s.crt", cli->dir, arg);
+		if (cs_decode_file(path, NULL, &b, err, sizeof(err)) != 0) {
+			cm_error("%s", err);
+			return -1;
+		}
+		if (sk_X509_num(b.certs) == 0 ||
+		    X509_check_issued(ca->cert, sk_X509_value(b.certs, 0)) !=
+		    X509_V_OK) {
+			cs_bundle_free(&b);
+			cm_error("%s: was not issued by the CA in %s", path,
+			    ca->dir);
+			return -1;
+		}
+		cs_cert_info(sk_X509_value(b.certs, 0), &ci);
+		cs_bundle_free(&b);
+		snprintf(serial, size, "%s", ci.serial);
+		return 0;
+	}
+	if (cs_serial_norm(arg, serial, size) == 0)
+		return 0;
+	cm_error("%s: neither a NAME with a certificate in %s nor a serial "
+	    "number (hex)", arg, cli->dir);
+	return -1;
+}
+
+static int
+ca_revoke(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CM_COMMON_LONGOPTS,
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "ca-dir", required_argument, NULL, OPT_CADIR },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cm_cmd	*cmd = ca_lookup("revoke");
+	struct cs_ca		 ca;
+	const char		*reason = NULL, *cadir = NULL;
+	char			 err[CS_ERR_MAX], serial[80];
+	int			 c, h, rc = CM_FAIL;
+
+	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (c == OPT_REASON) {
+			reason = optarg;
+			continue;
+		}
+		if (c == OPT_CADIR) {
+			cadir = optarg;
+			continue;
+		}
+		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
+			return h < 0 ? CM_OK : CM_USAGE;
+	}
+	if (argc - optind != 1)
+		return cm_usage(cmd);
+	if (reason != NULL && cs_reason_code(reason) < 0) {
+		cm_error("--reason %.40s: use one of %s", reason,
+		    cs_reason_list());
+		return CM_USAGE;
+	}
+	if (ca_open(cli, cadir, &ca, NULL, 0) != 0)
+		return CM_FAIL;
+	if (ca_resolve(cli, &ca, argv[optind], serial, sizeof(serial)) != 0)
+		goto out;
+	if (cs_ca_revoke(&ca, serial, reason, err, sizeof(err)) != 0) {
+		cm_error("%s", err);
+		goto out;
+	}
+	cm_info(cli, "revoked serial %s (%s); publish it with: certmgr ca crl",
+	    serial, reason != NULL ? reason : "unspecified");
+	rc = CM_OK;
+ out:
+	cs_ca_close(&ca);
+	return rc;
+}
+
+static int
+ca_crl(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CM_COMMON_LONGOPTS,
+		{ "days", required_argument, NULL, OPT_DAYS },
+		{ "passin", required_argument, NULL, OPT_PASSIN },
+		{ "ca-dir", required_argument, NULL, OPT_CADIR },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cm_cmd	*cmd = ca_lookup("crl");
+	struct cm_pass		 pass;
+	struct cs_ca		 ca;
+	X509_CRL		*crl = NULL;
+	const char		*days = NULL, *passin = NULL, *cadir = NULL;
+	char			 err[CS_ERR_MAX], when[40];
+	unsigned		 ndays;
+	int			 c, h, rc = CM_FAIL;
+
+	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case OPT_DAYS:
+			days = optarg;
+			continue;
+		case OPT_PASSIN:
+			passin = optarg;
+			continue;
+		case OPT_CADIR:
+			cadir = optarg;
+			continue;
+		}
+		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
+			return h < 0 ? CM_OK : CM_USAGE;
+	}
+	if (argc != optind)
+		return cm_usage(cmd);
+	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
+		return CM_USAGE;
+	if (cm_days(days, CS_CRL_DAYS_DEFAULT, CS_CRL_DAYS_MAX, "CRLs",
+	    &ndays) != 0)
+		return CM_FAIL;
+	/* An expired CA may still publish who it revoked. */
+	if (ca_open(cli, cadir, &ca, &pass, 0) != 0)
+		goto out;
+	if (cs_ca_load_key(&ca, &pass.cs, err, sizeof(err)) != 0 ||
+	    cs_ca_crl(&ca, ndays, &crl, err, sizeof(err)) != 0) {
+		cm_error("%s", cm_pass_err(&pass, err));
+		cs_ca_close(&ca);
+		goto out;
+	}
+	cs_time_format(X509_CRL_get0_nextUpdate(crl), when, sizeof(when));
+	cm_info(cli, "wrote %s/crl.pem: %d revoked, next update %s", ca.dir,
+	    sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), when);
+	cs_ca_close(&ca);
+	rc = CM_OK;
+ out:
+	cm_pass_clear(&pass);
+	X509_CRL_free(crl);
+	return rc;
+}
+
+static void
+ca_date(const char *asn1, char *out, size_t size)
+{
+	ASN1_TIME	*t;
+
+	snprintf(out, size, "%s", asn1);
+	if ((t = ASN1_TIME_new()) != NULL && ASN1_TIME_set_string(t, asn1))
+		cs_time_format(t, out, size);
+	ASN1_TIME_free(t);
+}
+
+/* 1 when an index date lies in the past. */
+static int
+ca_past(const char *asn1)
+{
+	ASN1_TIME	*t;
+	int		 past = 0;
+
+	if ((t = ASN1_TIME_new()) != NULL && ASN1_TIME_set_string(t, asn1))
+		past = X509_cmp_current_time(t) < 0;
+	ASN1_TIME_free(t);
+	return past;
+}
+
+static int
+ca_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CM_COMMON_LONGOPTS,
+		{ "ca-dir", required_argument, NULL, OPT_CADIR },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cm_cmd	*cmd = ca_lookup("list");
+	struct cs_ca		 ca;
+	struct cs_db		 db;
+	struct cs_dbrow		*row;
+	struct jw		 w;
+	const char		*cadir = NULL, *st;
+	char			 err[CS_ERR_MAX], exp[40], rev[40], rt[48];
+	char			*reason;
+	size_t			 i;
+	int			 c, h;
+
+	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (c == OPT_CADIR) {
+			cadir = optarg;
+			continue;
+		}
+		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
+			return h < 0 ? CM_OK : CM_USAGE;
+	}
+	if (argc != optind)
+		return cm_usage(cmd);
+	if (ca_open(cli, cadir, &ca, NULL, 0) != 0)
+		return CM_FAIL;
+	if (cs_ca_db_read(&ca, &db, err, sizeof(err)) != 0) {
+		cm_error("%s", err);
+		cs_ca_close(&ca);
+		return CM_FAIL;
+	}
+	memset(&w, 0, sizeof(w));
+	if (cli->json)
+		jw_open(&w, NULL, '[');
+	else if (!cli->quiet)
+		printf("%-8s %-34s %-10s %-10s %-20s %-16s %s\n", "STATUS",
+		    "SERIAL", "EXPIRES", "REVOKED", "REASON", "FILE",
+		    "SUBJECT");
+	for (i = 0; i < db.n; i++) {
+		row = &db.rows[i];
+		st = row->status == 'V' ? "valid" : row->status == 'R' ?
+		    "revoked" : "expired";
+		if (row->status == 'V' && ca_past(row->expiry))
+			st = "expired";
+		ca_date(row->expiry, exp, sizeof(exp));
+		snprintf(rt, sizeof(rt), "%s", row->revoked);
+		reason = NULL;
+		if ((reason = strchr(rt, ',')) != NULL)
+			*reason++ = '\0';
+		if (rt[0] != '\0')
+			ca_date(rt, rev, sizeof(rev));
+		else
+			rev[0] = '\0';
+		if (cli->json) {
+			jw_open(&w, NULL, '{');
+			jw_str(&w, "status", st);
+			jw_str(&w, "serial", row->serial);
+			jw_str(&w, "expires", exp);
+			jw_str(&w, "revoked", rev[0] ? rev : NULL);
+			jw_str(&w, "reason", rev[0] ? (reason ? reason :
+			    "unspecified") : NULL);
+			jw_str(&w, "file", row->file);
+			jw_str(&w, "subject", row->subject);
+			jw_close(&w, '}');
+		} else if (!cli->quiet)
+			printf("%-8s %-34s %-10.10s %-10.10s %-20s %-16s %s\n",
+			    st, row->serial, exp, rev[0] ? rev : "-",
+			    rev[0] ? (reason ? reason : "unspecified") : "-",
+			    row->file, row->subject);
+	}
+	if (cli->json)
+		jw_close(&w, ']');
+	cs_db_free(&db);
+	cs_ca_close(&ca);
+	return CM_OK;
+}
+
+/* For renew.c: the CA of the folder when it issued x, else NULL. */
+int
+cm_ca_for(const struct cli *cli, X509 *x, struct cs_ca *ca,
+    struct cm_pass *pass)
+{
+	char	 path[FTPS_PATH_MAX], err[CS_ERR_MAX];
+
+	ca_path(cli, NULL, path, sizeof(path));
+	if (cs_ca_open(ca, path, err, sizeof(err)) != 0)
+		return 0;
+	if (X509_check_issued(ca->cert, x) != X509_V_OK) {
+		cs_ca_close(ca);
+		return 0;
+	}
+	if (cs_ca_usable(ca, err, sizeof(err)) != 0 ||
+	    cs_ca_load_key(ca, &pass->cs, err, sizeof(err)) != 0) {
+		cm_error("%s", cm_pass_err(pass, err));
+		cs_ca_close(ca);
+		return -1;
+	}
+	return 1;
+}

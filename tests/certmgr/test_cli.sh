@@ -1,0 +1,399 @@
+#!/bin/sh
+# certmgr's command line, checked with the openssl command itself.
+# Run by `make check` from the build directory; CERTMGR may name the
+# binary.  Every bad input of issue 3 has a case here: one line on
+# stderr naming the file and the problem, exit 1, no partial file.
+set -u
+
+CM=${CERTMGR:-$(pwd)/certmgr/certmgr}
+case $CM in /*) ;; *) CM=$(pwd)/$CM ;; esac
+command -v openssl >/dev/null 2>&1 || { echo "openssl missing"; exit 77; }
+[ -x "$CM" ] || { echo "certmgr not built: $CM"; exit 1; }
+
+T=$(mktemp -d /tmp/certmgr-cli.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT INT TERM
+cd "$T" || exit 1
+unset FTPSD_CERTS_DIR
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+check() {	# check DESC COMMAND... : the command must succeed
+	d=$1; shift
+	if "$@" >/dev/null 2>"$T/err"; then ok; else
+		bad "$d"; sed 's/^/    /' "$T/err"; fi
+}
+# run DESC RC PATTERN COMMAND...: exit RC, PATTERN in the output, and for
+# a failure (1) exactly one line on stderr
+run() {
+	d=$1; want=$2; pat=$3; shift 3
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	n=$(wc -l <"$T/err")
+	if [ "$rc" -ne "$want" ]; then
+		bad "$d: exit $rc, wanted $want"; sed 's/^/    /' "$T/err"
+	elif [ "$want" -eq 1 ] && [ "$n" -ne 1 ]; then
+		bad "$d: $n lines on stderr, wanted 1"; sed 's/^/    /' "$T/err"
+	elif ! grep -q -- "$pat" "$T/err" "$T/out"; then
+		bad "$d: no \"$pat\" in:"; cat "$T/err" "$T/out" | sed 's/^/    /'
+	else
+		ok
+	fi
+}
+# nothing DIR NAME: no file of NAME (nor a temporary one) in DIR
+nothing() {
+	if ls -A "$1" 2>/dev/null | grep -q -- "$2"; then
+		bad "files of $2 left in $1: $(ls -A "$1" | tr '\n' ' ')"
+	else
+		ok
+	fi
+}
+has_text() {	# has_text DESC FILE PATTERN
+	if grep -q -- "$3" "$2"; then ok; else bad "$1: no \"$3\" in $2"; fi
+}
+mode_of() { stat -c %a "$1"; }
+
+D="$T/certs"
+C() { "$CM" -q -d "$D" "$@"; }
+
+echo "# help and usage"
+check "certmgr --help" "$CM" --help
+for s in create csr import list show default rename delete verify ca \
+    renew export; do
+	check "$s --help" "$CM" "$s" --help
+done
+for s in init sign issue revoke crl list; do
+	check "ca $s --help" "$CM" ca "$s" --help
+done
+run "no subcommand" 2 "usage" "$CM"
+run "unknown subcommand" 2 "unknown subcommand" "$CM" frobnicate
+run "unknown option" 2 "usage" "$CM" list --frob
+run "create without --cn" 2 "--cn CN is required" "$CM" -d "$D" create x
+
+echo "# certs folder from the ftpsd config"
+printf 'certs_dir = fromconf\n' >"$T/ftpsd.conf"
+check "create with -c CONF" "$CM" -q -c "$T/ftpsd.conf" create cf --cn cf.example.com
+[ -f "$T/fromconf/cf.crt" ] && ok || bad "-c CONF: cf.crt not in certs_dir"
+printf 'certs_dir = fromconf\nbogus = 1\n' >"$T/bad.conf"
+"$CM" -c "$T/bad.conf" list >"$T/out" 2>"$T/err"
+[ $? -eq 1 ] && grep -q 'bad.conf:2: unknown key "bogus"' "$T/err" && ok ||
+    bad "-c with a bad config: $(cat "$T/err")"
+FTPSD_CERTS_DIR="$T/fromenv" "$CM" -q -c "$T/ftpsd.conf" create ce --cn ce.example.com
+[ -f "$T/fromconf/ce.crt" ] && ok || bad "-c FILE must win over FTPSD_CERTS_DIR"
+FTPSD_CERTS_DIR="$T/fromenv" "$CM" -q create ce --cn ce.example.com
+[ -f "$T/fromenv/ce.crt" ] && ok || bad "FTPSD_CERTS_DIR without -c"
+rm -rf "$T/fromconf" "$T/fromenv"
+
+echo "# create"
+(umask 000 && "$CM" -q -d "$D" create www --cn www.example.com \
+    --san DNS:ftp.example.com,IP:127.0.0.1 --country de --org Acme) ||
+    bad "create www"
+[ "$(mode_of "$D/www.key")" = 600 ] && ok || bad "www.key mode $(mode_of "$D/www.key")"
+[ "$(mode_of "$D")" = 700 ] && ok || bad "certs folder mode"
+openssl x509 -in "$D/www.crt" -noout -text >"$T/x.txt" || bad "x509 -text"
+has_text "CA:FALSE critical" "$T/x.txt" "Basic Constraints: critical"
+has_text "CA:FALSE" "$T/x.txt" "CA:FALSE"
+has_text "serverAuth" "$T/x.txt" "TLS Web Server Authentication"
+has_text "SAN has the CN" "$T/x.txt" "DNS:www.example.com"
+has_text "SAN has the IP" "$T/x.txt" "IP Address:127.0.0.1"
+has_text "SHA-256" "$T/x.txt" "ecdsa-with-SHA256"
+has_text "country upper-cased" "$T/x.txt" "C = DE"
+has_text "SKI" "$T/x.txt" "Subject Key Identifier"
+[ "$(grep -c 'Extended Key Usage' "$T/x.txt")" = 1 ] && ok || bad "one EKU"
+end=$(openssl x509 -in "$D/www.crt" -noout -enddate | cut -d= -f2)
+days=$(( ($(date -d "$end" +%s) - $(date +%s) + 3600) / 86400 ))
+[ "$days" = 365 ] && ok || bad "default validity $days days"
+check "openssl verify self-signed" openssl verify -CAfile "$D/www.crt" "$D/www.crt"
+check "openssl req -verify" openssl req -in "$D/www.csr" -noout -verify
+check "create rsa:2048" C create rsa --cn rsa.example.com --key rsa:2048 --days 30
+openssl x509 -in "$D/rsa.crt" -noout -text | grep -q "Key Encipherment" && ok ||
+    bad "RSA key usage"
+check "create ed25519" C create ed --cn ed.example.com --key ed25519
+
+echo "# create: bad input"
+run "existing NAME" 1 "www.crt: already exists" C create www --cn x.example.com
+run "country XX" 1 'country code "XX"' C create bad --cn a.example.com --country XX
+run "country EN suggests GB" 1 "did you mean GB" C create bad --cn a.example.com --country EN
+check "country UK is reserved, accepted" C create uk --cn uk.example.com --country uk
+run "RSA 1024" 1 "security level" C create bad --cn a.example.com --key rsa:1024
+run "DSA" 1 "DSA" C create bad --cn a.example.com --key dsa:2048
+run "unknown key type" 1 "unknown key type" C create bad --cn a.example.com --key foo:1
+run "--days 900" 1 "1 to 825" C create bad --cn a.example.com --days 900
+run "--days junk" 1 "number of days" C create bad --cn a.example.com --days 1x
+run "bad SAN" 1 "not a valid DNS name" C create bad --cn a.example.com --san DNS:a_b.example.com
+run "CN without SAN" 1 "subject alternative name" C create bad --cn "My Server"
+run "bad NAME" 1 "certificate name" C create ../evil --cn a.example.com
+nothing "$D" "bad"
+nothing "$D" '^\..*\.[0-9a-f]\{8\}$'
+
+echo "# csr, list, show, default, rename, delete"
+check "csr" C csr pend --cn pend.example.com --key ec:P-384
+[ -f "$D/pend.crt" ] && bad "csr wrote a certificate" || ok
+"$CM" -d "$D" list >"$T/list.txt" || bad "list"
+has_text "list shows pending" "$T/list.txt" "pending"
+has_text "list shows self-signed" "$T/list.txt" "self-signed"
+"$CM" -d "$D" --json list >"$T/list.json" || bad "list --json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(e["name"]=="www" and e["status"]=="self-signed" for e in d)' "$T/list.json" && ok || bad "list --json parses"
+"$CM" -d "$D" show www >"$T/show.txt" || bad "show"
+has_text "show fingerprint" "$T/show.txt" "sha256: "
+"$CM" -d "$D" --json show www | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["sha256"])==95' && ok || bad "show --json"
+run "show unknown" 1 "nope: no such certificate name" C show nope
+run "default with many pairs" 1 "no default marked" C default
+check "default www" C default www
+[ "$(C default)" = "" ] && ok || bad "-q default prints nothing"
+[ "$("$CM" -d "$D" default)" = www ] && ok || bad "default reads back"
+check "rename" C rename www web
+[ "$("$CM" -d "$D" default)" = web ] && ok || bad "default follows rename"
+run "rename onto existing" 1 "already exists" C rename web rsa
+run "rename unknown" 1 "no such certificate name" C rename nope x
+check "rename back" C rename web www
+run "delete asks (no terminal)" 1 "not deleted" C delete ed
+check "delete --yes" C delete ed --yes
+nothing "$D" "^ed\."
+run "delete unknown" 1 "no such certificate name" C delete ed --yes
+
+echo "# keys never written through a planted symlink"
+echo keep >"$T/victim"
+ln -s "$T/victim" "$D/trap.key"
+check "create over a symlink (--force)" C create trap --cn trap.example.com --force
+[ "$(cat "$T/victim")" = keep ] && ok || bad "victim overwritten"
+[ -L "$D/trap.key" ] && bad "trap.key still a symlink" || ok
+
+echo "# FTPSD_CERTS_DIR"
+FTPSD_CERTS_DIR="$D" "$CM" list >"$T/env.txt" && grep -q www "$T/env.txt" && ok ||
+    bad "FTPSD_CERTS_DIR"
+
+echo "# import"
+I="$T/in"
+mkdir -p "$I"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$I/cert2.key" \
+    -out "$I/bobscert.crt" -subj /CN=bob.example.com -days 30 \
+    -addext subjectAltName=DNS:bob.example.com 2>/dev/null
+printf 'sekrit\n' >"$I/pw"
+printf 'wrong\n' >"$I/badpw"
+check "import PEM cert + key" C import "$I/bobscert.crt" "$I/cert2.key"
+[ -f "$D/bobscert.key" ] && [ -f "$D/bobscert.crt" ] && ok || bad "key renamed to match the certificate"
+[ "$(mode_of "$D/bobscert.key")" = 600 ] && ok || bad "imported key mode"
+openssl x509 -in "$I/bobscert.crt" -outform DER -out "$I/b.der"
+openssl pkey -in "$I/cert2.key" -outform DER -out "$I/k.der"
+check "import DER cert + DER key" C import "$I/b.der" "$I/k.der" --name der
+openssl pkcs8 -topk8 -in "$I/cert2.key" -v2 aes-256-cbc -passout "file:$I/pw" -out "$I/enc.key"
+check "import encrypted PKCS#8 (file:)" C import "$I/bobscert.crt" "$I/enc.key" --name enc --passin "file:$I/pw"
+check "import encrypted PKCS#8 (stdin)" sh -c "C() { \"$CM\" -q -d \"$D\" \"\$@\"; }; C import '$I/bobscert.crt' '$I/enc.key' --name enc2 --passin stdin <'$I/pw'"
+check "import encrypted PKCS#8 (fd:)" sh -c "\"$CM\" -q -d \"$D\" import '$I/bobscert.crt' '$I/enc.key' --name enc3 --passin fd:7 7<'$I/pw'"
+grep -q ENCRYPTED "$D/enc.key" && bad "stored key still encrypted" || ok
+openssl pkcs8 -topk8 -in "$I/cert2.key" -v2 aes-256-cbc -passout "file:$I/pw" -outform DER -out "$I/enc.der"
+check "import encrypted DER PKCS#8" C import "$I/b.der" "$I/enc.der" --name encder --passin "file:$I/pw"
+openssl rsa -in "$I/cert2.key" -aes256 -passout "file:$I/pw" -traditional -out "$I/trad.key" 2>/dev/null
+check "import legacy-encrypted traditional key" C import "$I/bobscert.crt" "$I/trad.key" --name trad --passin "file:$I/pw"
+cat "$I/cert2.key" "$I/bobscert.crt" >"$I/combined.pem"
+check "import combined PEM" C import "$I/combined.pem"
+openssl pkcs12 -export -in "$I/bobscert.crt" -inkey "$I/cert2.key" -passout "file:$I/pw" -out "$I/bob.p12"
+check "import PKCS#12" C import "$I/bob.p12" --passin "file:$I/pw" --name p12
+openssl pkcs12 -export -legacy -in "$I/bobscert.crt" -inkey "$I/cert2.key" -passout "file:$I/pw" -out "$I/old.pfx" 2>/dev/null &&
+    check "import legacy (RC2/3DES) .pfx" C import "$I/old.pfx" --passin "file:$I/pw" --name oldpfx
+
+# A chain: root -> intermediate -> leaf, all in one PEM after the key.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$I/root.key" -out "$I/root.crt" -subj /CN=Root -days 30 \
+    -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$I/int.key" -out "$I/int.csr" -subj /CN=Intermediate 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE\n' >"$I/ca.ext"
+openssl x509 -req -in "$I/int.csr" -CA "$I/root.crt" -CAkey "$I/root.key" \
+    -CAcreateserial -out "$I/int.crt" -days 30 -extfile "$I/ca.ext" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$I/leaf.key" -out "$I/leaf.csr" -subj /CN=leaf.example.com 2>/dev/null
+printf 'subjectAltName=DNS:leaf.example.com\n' >"$I/leaf.ext"
+openssl x509 -req -in "$I/leaf.csr" -CA "$I/int.crt" -CAkey "$I/int.key" \
+    -CAcreateserial -out "$I/leaf.crt" -days 20 -extfile "$I/leaf.ext" 2>/dev/null
+cat "$I/root.crt" "$I/leaf.crt" "$I/int.crt" >"$I/bundle.pem"
+check "import with chain" C import "$I/bundle.pem" "$I/leaf.key" --name chained
+[ "$(grep -c BEGIN "$D/chained.chain")" = 2 ] && ok || bad "NAME.chain holds 2"
+openssl x509 -in "$D/chained.chain" -noout -subject | grep -q Intermediate && ok ||
+    bad "chain starts with the leaf's issuer"
+check "verify with chain" C verify chained --ca "$I/root.crt" --host leaf.example.com
+run "verify wrong host" 1 "hostname mismatch" C verify chained --ca "$I/root.crt" --host evil.example.com
+run "verify unknown root" 1 "chained.crt: verification failed: self-signed certificate in certificate chain" C verify chained
+
+echo "# import: bad input"
+run "import existing" 1 "already exists" C import "$I/bobscert.crt" "$I/cert2.key"
+check "import --force" C import "$I/bobscert.crt" "$I/cert2.key" --force
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$I/other.key"
+run "key/cert mismatch" 1 "other.key: the private key does not match" C import "$I/bobscert.crt" "$I/other.key" --name mm
+head -c 400 "$I/bobscert.crt" >"$I/trunc.crt"
+run "truncated PEM" 1 "trunc.crt: truncated or corrupt PEM" C import "$I/trunc.crt" "$I/cert2.key" --name tr
+echo "not a certificate" >"$I/junk.crt"
+run "wrong format" 1 "junk.crt: not a certificate" C import "$I/junk.crt" "$I/cert2.key" --name junk
+run "wrong passphrase (PKCS#8)" 1 "enc.key: wrong passphrase" C import "$I/bobscert.crt" "$I/enc.key" --name wp --passin "file:$I/badpw"
+run "wrong passphrase (PKCS#12)" 1 "bob.p12: wrong passphrase" C import "$I/bob.p12" --name wp --passin "file:$I/badpw"
+if command -v setsid >/dev/null 2>&1; then
+	run "encrypted key, no terminal" 1 "no terminal" setsid -w "$CM" -q -d "$D" import "$I/bobscert.crt" "$I/enc.key" --name wp
+fi
+run "passphrase in argv" 2 "visible to other users" C import "$I/bobscert.crt" "$I/enc.key" --name wp --passin pass:sekrit
+run "missing file" 1 "nofile.crt: No such file" C import "$I/nofile.crt"
+run "no key anywhere" 1 "no private key given" C import "$I/root.crt" --name rootonly
+openssl req -x509 -newkey rsa:1024 -nodes -keyout "$I/weak.key" -out "$I/weak.crt" -subj /CN=weak -days 3 2>/dev/null
+run "RSA 1024 import" 1 "weak.key: RSA key of 1024 bits" C import "$I/weak.crt" "$I/weak.key"
+openssl req -x509 -newkey rsa:2048 -sha1 -nodes -keyout "$I/sha1.key" -out "$I/sha1.crt" -subj /CN=sha1 -days 3 2>/dev/null
+run "SHA-1 import" 1 "sha1.crt: signed with SHA1" C import "$I/sha1.crt" "$I/sha1.key"
+openssl dsaparam -genkey -out "$I/dsa.key" 2048 2>/dev/null
+openssl req -x509 -key "$I/dsa.key" -out "$I/dsa.crt" -subj /CN=dsa -days 3 2>/dev/null
+run "DSA import" 1 "DSA keys are refused" C import "$I/dsa.crt" "$I/dsa.key"
+for n in mm tr junk wp rootonly weak sha1 dsa; do nothing "$D" "^$n\."; done
+nothing "$D" '^\..*\.[0-9a-f]\{8\}$'
+
+echo "# csr answered by an outside CA: the folder's key is used"
+openssl x509 -req -in "$D/pend.csr" -CA "$I/root.crt" -CAkey "$I/root.key" \
+    -CAcreateserial -out "$I/answer.crt" -days 20 2>/dev/null
+check "import the answer" C import "$I/answer.crt"
+[ -f "$D/pend.crt" ] && [ ! -f "$D/answer.crt" ] && ok || bad "answer imported as pend"
+
+echo "# private CA"
+check "ca init (encrypted, CRL URL)" C ca init --cn "Unit Root CA" --org Acme \
+    --country FR --crl-url http://crl.example.com/root.crl --passout "file:$I/pw"
+CA="$D/ca"
+grep -q "BEGIN ENCRYPTED PRIVATE KEY" "$CA/ca.key" && ok || bad "CA key PKCS#8 encrypted"
+[ "$(mode_of "$CA/ca.key")" = 600 ] && ok || bad "CA key mode"
+openssl x509 -in "$CA/ca.crt" -noout -text >"$T/ca.txt"
+has_text "CA:TRUE critical" "$T/ca.txt" "CA:TRUE"
+has_text "keyCertSign" "$T/ca.txt" "Certificate Sign, CRL Sign"
+run "ca init twice" 1 "holds a CA already" C ca init --cn Again
+run "ca sign: wrong CA passphrase" 1 "ca.key: wrong passphrase" C ca sign www --passin "file:$I/badpw"
+check "ca sign NAME (replaces self-signed)" C ca sign www --passin "file:$I/pw"
+check "openssl verify -CAfile ca.crt" openssl verify -CAfile "$CA/ca.crt" "$D/www.crt"
+openssl x509 -in "$D/www.crt" -noout -text >"$T/w.txt"
+has_text "CRL distribution point" "$T/w.txt" "URI:http://crl.example.com/root.crl"
+has_text "SANs copied from the CSR" "$T/w.txt" "DNS:ftp.example.com"
+has_text "AKI" "$T/w.txt" "Authority Key Identifier"
+check "ca issue --client" C ca issue alice --cn alice --client --email alice@example.com --passin "file:$I/pw"
+openssl x509 -in "$D/alice.crt" -noout -text >"$T/a.txt"
+has_text "clientAuth" "$T/a.txt" "TLS Web Client Authentication"
+has_text "client SAN e-mail" "$T/a.txt" "email:alice@example.com"
+check "verify client" C verify alice --purpose client
+run "verify client as server" 1 "unsuitable certificate purpose" C verify alice --purpose server
+# A request asking for CA:TRUE and a bad extra extension still gets CA:FALSE.
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$I/evil.key" \
+    -out "$I/evil.csr" -subj /CN=evil.example.com \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign 2>/dev/null
+check "ca sign a CSR file" C ca sign "$I/evil.csr" --passin "file:$I/pw"
+openssl x509 -in "$D/evil.crt" -noout -text >"$T/e.txt"
+has_text "CSR's CA:TRUE ignored" "$T/e.txt" "CA:FALSE"
+grep -q "Certificate Sign" "$T/e.txt" && bad "CSR key usage copied" || ok
+[ -f "$D/evil.csr" ] && ok || bad "signed request kept as NAME.csr"
+printf 'subjectAltName=DNS:bad_name.example.com\n' >"$I/badsan.cnf"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$I/bs.key" \
+    -out "$I/badsan.csr" -subj /CN=ok.example.com \
+    -addext subjectAltName=DNS:bad_name.example.com 2>/dev/null
+run "CSR with a bad SAN" 1 "badsan.csr: requested SAN DNS:bad_name" C ca sign "$I/badsan.csr" --passin "file:$I/pw"
+openssl req -newkey rsa:1024 -nodes -keyout "$I/w.key" -out "$I/weak.csr" -subj /CN=w.example.com 2>/dev/null
+run "CSR with RSA 1024" 1 "weak.csr: RSA key of 1024" C ca sign "$I/weak.csr" --passin "file:$I/pw"
+run "ca sign --days 900" 1 "1 to 825" C ca sign "$I/evil.csr" --name e2 --days 900 --passin "file:$I/pw"
+run "ca sign unknown" 1 "no such request file" C ca sign nosuch --passin "file:$I/pw"
+nothing "$D" "^badsan\."
+nothing "$D" "^weak\."
+nothing "$D" "^e2\."
+
+echo "# openssl ca reads the database"
+serial=$(openssl x509 -in "$D/www.crt" -noout -serial | cut -d= -f2)
+(cd "$CA" && openssl ca -config openssl.cnf -status "$serial") >"$T/st.txt" 2>&1
+has_text "openssl ca -status" "$T/st.txt" "$serial=Valid"
+[ -f "$CA/newcerts/$serial.pem" ] && ok || bad "newcerts/SERIAL.pem"
+"$CM" -d "$D" ca list >"$T/calist.txt" || bad "ca list"
+has_text "ca list" "$T/calist.txt" "$serial"
+"$CM" -d "$D" --json ca list | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==3' && ok || bad "ca list --json"
+
+echo "# revoke and CRL"
+aserial=$(openssl x509 -in "$D/alice.crt" -noout -serial | cut -d= -f2)
+check "ca revoke NAME" C ca revoke alice --reason keyCompromise
+run "ca revoke again" 1 "already revoked" C ca revoke alice
+run "ca revoke bad reason" 2 "use one of" C ca revoke www --reason because
+run "ca revoke unknown" 1 "neither a NAME" C ca revoke no-such-thing
+check "ca crl" C ca crl --days 7 --passin "file:$I/pw"
+openssl crl -in "$CA/crl.pem" -noout -text >"$T/crl.txt" || bad "openssl crl"
+has_text "CRL lists the revoked serial" "$T/crl.txt" "Serial Number: $aserial"
+has_text "CRL reason" "$T/crl.txt" "Key Compromise"
+check "CRL signature" openssl crl -in "$CA/crl.pem" -noout -CAfile "$CA/ca.crt"
+run "openssl verify -crl_check: revoked" 2 "certificate revoked" \
+    openssl verify -crl_check -CAfile "$CA/ca.crt" -CRLfile "$CA/crl.pem" "$D/alice.crt"
+run "certmgr verify --crl: revoked" 1 "certificate revoked" C verify alice --purpose client --crl "$CA/crl.pem"
+(cd "$CA" && openssl ca -config openssl.cnf -status "$aserial") >"$T/st.txt" 2>&1
+has_text "openssl ca sees the revocation" "$T/st.txt" "$aserial=Revoked"
+
+echo "# renew"
+check "renew CA-signed" C renew www --days 30 --passin "file:$I/pw"
+nserial=$(openssl x509 -in "$D/www.crt" -noout -serial | cut -d= -f2)
+[ "$nserial" != "$serial" ] && ok || bad "renew kept the serial"
+grep "$serial" "$CA/index.txt" | grep -q "superseded" && ok || bad "old serial superseded"
+check "renewed verifies" openssl verify -CAfile "$CA/ca.crt" "$D/www.crt"
+check "renew self-signed" C renew rsa --days 10
+check "renewed self-signed verifies" openssl verify -CAfile "$D/rsa.crt" "$D/rsa.crt"
+run "renew outside CA's" 1 "not by this folder's CA" C renew chained --passin "file:$I/pw"
+run "renew unknown" 1 "no such certificate" C renew nope
+
+echo "# export"
+check "export --pkcs12" C export www --pkcs12 "$T/www.p12" --passout "file:$I/pw"
+[ "$(mode_of "$T/www.p12")" = 600 ] && ok || bad "p12 mode"
+openssl pkcs12 -info -in "$T/www.p12" -passin "file:$I/pw" -noout >"$T/p12.txt" 2>&1 || bad "openssl pkcs12 -info"
+has_text "p12 AES-256" "$T/p12.txt" "AES-256-CBC"
+[ "$(openssl pkcs12 -in "$T/www.p12" -passin "file:$I/pw" -nokeys 2>/dev/null | grep -c BEGIN)" = 2 ] && ok ||
+    bad "p12 holds the certificate and the CA"
+run "export existing file" 1 "already exists" C export www --pkcs12 "$T/www.p12" --passout "file:$I/pw"
+run "export unknown" 1 "needs both" C export nope --pkcs12 "$T/n.p12" --passout "file:$I/pw"
+run "export passphrase in argv" 2 "visible" C export www --pkcs12 "$T/n.p12" --passout pass:x
+printf 'ab\n' >"$I/short"
+run "export short passphrase" 1 "at least 4" C export www --pkcs12 "$T/n.p12" --passout "file:$I/short"
+[ -e "$T/n.p12" ] && bad "partial p12" || ok
+
+echo "# 4 parallel ca sign: unique serials"
+for i in 1 2 3 4; do C csr "par$i" --cn "par$i.example.com" || bad "csr par$i"; done
+for i in 1 2 3 4; do C ca sign "par$i" --passin "file:$I/pw" & done
+wait
+awk -F'\t' 'NF != 6 { bad = 1 } END { exit bad }' "$CA/index.txt" && ok || bad "index well-formed"
+[ "$(cut -f4 "$CA/index.txt" | sort | uniq -d | wc -l)" = 0 ] && ok || bad "duplicate serials"
+for i in 1 2 3 4; do
+	check "par$i signed" openssl verify -CAfile "$CA/ca.crt" "$D/par$i.crt"
+done
+[ "$(grep -c par "$CA/index.txt")" = 4 ] && ok || bad "4 rows recorded"
+
+echo "# kill -9 during ca sign leaves the database consistent"
+"$CM" -q -d "$D" ca init --ca-dir "$T/kca" --cn "Kill CA" || bad "kill CA"
+C csr victim --cn victim.example.com
+killed=0
+i=0
+while [ $i -lt 25 ]; do
+	i=$((i + 1))
+	"$CM" -q -d "$D" ca sign victim --ca-dir "$T/kca" --force &
+	pid=$!
+	# 0 to 9 ms: lands anywhere from start-up to the last rename.
+	sleep "0.00$((i % 10))"
+	kill -9 $pid 2>/dev/null && killed=$((killed + 1))
+	wait $pid 2>/dev/null
+done
+awk -F'\t' 'NF != 6 || ($1 != "V" && $1 != "R") { bad = 1 } END { exit bad }' "$T/kca/index.txt" &&
+    ok || bad "index.txt well-formed after kills"
+[ "$(cut -f4 "$T/kca/index.txt" | sort | uniq -d | wc -l)" = 0 ] && ok || bad "serials unique after kills"
+for s in $(cut -f4 "$T/kca/index.txt"); do
+	[ -s "$T/kca/newcerts/$s.pem" ] || bad "row $s without newcerts file"
+done
+(cd "$T/kca" && openssl ca -config openssl.cnf -updatedb) >/dev/null 2>&1 && ok ||
+    bad "openssl ca -updatedb reads it"
+check "sign after the kills" "$CM" -q -d "$D" ca sign victim --ca-dir "$T/kca" --force
+ls -A "$T/kca" | grep -q '^\.index' && bad "temporary file left after a later sign" || ok
+echo "    ($killed of 25 killed while running)"
+
+echo "# an expired CA signs nothing"
+"$CM" -q -d "$D" ca init --ca-dir "$T/old" --cn "Old CA" || bad "old CA"
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$I/v3ca"
+openssl req -new -key "$T/old/ca.key" -subj "/CN=Old CA" -out "$I/old.csr"
+(cd "$T/old" && openssl ca -batch -config openssl.cnf -selfsign -keyfile ca.key \
+    -in "$I/old.csr" -startdate 20200101000000Z -enddate 20200201000000Z \
+    -extfile "$I/v3ca" -out ca.crt.new) >/dev/null 2>&1 && mv "$T/old/ca.crt.new" "$T/old/ca.crt" ||
+    bad "make an expired CA with openssl ca"
+run "expired CA" 1 "ca.crt: the CA certificate expired on 2020-02-01" \
+    "$CM" -q -d "$D" ca issue v2 --cn v2.example.com --ca-dir "$T/old"
+nothing "$D" "^v2\."
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
