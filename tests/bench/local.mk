@@ -9,4 +9,4 @@ TESTS += tests/bench/smoke.sh
 AM_TESTS_ENVIRONMENT += \
 	FTPSD='$(abs_top_builddir)/server/ftpsd'; export FTPSD; \
 	FTPSBENCH='$(abs_top_builddir)/tests/bench/ftpsbench'; export FTPSBENCH;
-EXTRA_DIST += tests/bench/smoke.sh scripts/bench
+EXTRA_DIST += tests/bench/smoke.sh scripts/bench docs/bench.md
