@@ -12,7 +12,9 @@
  * scripts/bench.  Every mode is bounded in count and in time
  * (--max-seconds), and the target must be a loopback address.
  */
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -53,11 +55,13 @@
 #define FB_READ_BURST	64		/* TLS records per data callback */
 
 enum fb_mode {
-	FB_DOWNLOAD, FB_UPLOAD, FB_SMALL, FB_LOGINS, FB_IDLE, FB_PROCSTAT
+	FB_DOWNLOAD, FB_UPLOAD, FB_SMALL, FB_LOGINS, FB_IDLE, FB_PROCSTAT,
+	FB_REAPER
 };
 
 static const char *const fb_mode_names[] = {
-	"download", "upload", "small-files", "logins", "idle", "procstat"
+	"download", "upload", "small-files", "logins", "idle", "procstat",
+	"reaper"
 };
 
 /* Where a control connection is in its dialogue. */
@@ -124,6 +128,8 @@ struct fb_opts {
 	int		 probe;		/* logins: NOOP probe session */
 	int		 quiet;
 	pid_t		 pid;		/* procstat */
+	int		 below;		/* procstat: leave PID itself out */
+	char		**argv;		/* reaper: the command */
 };
 
 struct fb_bench;
@@ -1595,6 +1601,7 @@ sess_new(struct fb_bench *b, unsigned id, enum fb_role role)
 struct ps_proc {
 	pid_t	 pid, ppid;
 	double	 cpu;		/* utime + stime + cutime + cstime, s */
+	double	 cpu_children;	/* cutime + cstime, s */
 };
 
 static int
@@ -1625,8 +1632,10 @@ ps_read_stat(pid_t pid, struct ps_proc *p)
 		return -1;
 	p->pid = pid;
 	p->ppid = (pid_t)strtol(f[1], NULL, 10);
-	p->cpu = (strtod(f[11], NULL) + strtod(f[12], NULL) +
-	    strtod(f[13], NULL) + strtod(f[14], NULL)) / (double)tck;
+	p->cpu_children = (strtod(f[13], NULL) + strtod(f[14], NULL)) /
+	    (double)tck;
+	p->cpu = (strtod(f[11], NULL) + strtod(f[12], NULL)) / (double)tck +
+	    p->cpu_children;
 	return 0;
 }
 
@@ -1674,7 +1683,7 @@ ps_count_fds(pid_t pid)
  * are in the sum as long as their parent in the tree reaped them.
  */
 static int
-procstat(pid_t root)
+procstat(pid_t root, int below)
 {
 	struct ps_proc		*all = NULL, *nv;
 	size_t			 n = 0, cap = 0, i, pidmax;
@@ -1731,6 +1740,11 @@ procstat(pid_t root)
 	for (i = 0; i < n; i++) {
 		if ((size_t)all[i].pid > pidmax || !in[all[i].pid])
 			continue;
+		if (below && all[i].pid == root) {
+			/* The reaper: only what its reaped children used. */
+			cpu += all[i].cpu_children;
+			continue;
+		}
 		procs++;
 		cpu += all[i].cpu;
 		ps_read_mem(all[i].pid, &pss, &rss);
@@ -1738,7 +1752,7 @@ procstat(pid_t root)
 	}
 	free(in);
 	free(all);
-	if (procs == 0) {
+	if (procs == 0 && !below) {
 		fprintf(stderr, "ftpsbench: procstat: no process %d\n",
 		    (int)root);
 		return 1;
@@ -1748,6 +1762,79 @@ procstat(pid_t root)
 	return 0;
 }
 
+/* ---- reaper: a parent that keeps every descendant's CPU ------------ */
+
+static volatile sig_atomic_t reaper_sig;
+
+static void
+reaper_on_sig(int sig)
+{
+	reaper_sig = sig;
+}
+
+/*
+ * Runs argv as a child and becomes the subreaper of everything below it
+ * (PR_SET_CHILD_SUBREAPER): a session process whose parent exited first
+ * is reparented here instead of to init, and reaped here, so its CPU time
+ * lands in this process's cutime/cstime.  "procstat --below" of this PID
+ * is then the whole cost of a forking server, dead processes included.
+ * SIGTERM, SIGINT and SIGHUP are passed to the child.  Exits with the
+ * child's status once no descendant is left.
+ */
+static int
+reaper(char **argv)
+{
+	struct sigaction	 sa;
+	pid_t			 child, p;
+	int			 status, rc = 1, child_done = 0;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+		fprintf(stderr, "ftpsbench: reaper: PR_SET_CHILD_SUBREAPER: "
+		    "%s\n", strerror(errno));
+		return 2;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = reaper_on_sig;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: waitpid returns EINTR and the signal is passed on. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if ((child = fork()) == -1) {
+		fprintf(stderr, "ftpsbench: reaper: fork: %s\n",
+		    strerror(errno));
+		return 2;
+	}
+	if (child == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		execvp(argv[0], argv);
+		fprintf(stderr, "ftpsbench: reaper: %s: %s\n", argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	for (;;) {
+		if (reaper_sig != 0) {
+			if (!child_done)
+				kill(child, reaper_sig);
+			reaper_sig = 0;
+		}
+		p = waitpid(-1, &status, 0);
+		if (p == -1) {
+			if (errno == EINTR)
+				continue;
+			break;		/* ECHILD: nothing left below */
+		}
+		if (p == child) {
+			child_done = 1;
+			rc = WIFEXITED(status) ? WEXITSTATUS(status) :
+			    128 + WTERMSIG(status);
+		}
+	}
+	return rc;
+}
+
 /* ---- command line ------------------------------------------------ */
 
 static void
@@ -1755,7 +1842,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: ftpsbench MODE [options]\n"
-"       ftpsbench procstat PID\n"
+"       ftpsbench procstat [--below] PID\n"
+"       ftpsbench reaper [--] COMMAND [ARG...]\n"
 "MODE is one of:\n"
 "  download     N clients (-c) each RETR the file -f, -n times\n"
 "  upload       N clients each STOR -s bytes to -f, -n times\n"
@@ -1763,6 +1851,10 @@ usage(FILE *f)
 "  logins       -n cycles of connect+TLS+USER/PASS+QUIT, -c in parallel\n"
 "  idle         hold -n logged-in TLS sessions for -t seconds\n"
 "  procstat     print procs, PSS, RSS, CPU and fds of PID and children\n"
+"               (--below: of its descendants only, plus the CPU of the\n"
+"               children it reaped)\n"
+"  reaper       run COMMAND below a subreaper that reaps every orphaned\n"
+"               descendant, so procstat --below counts their CPU\n"
 "options:\n"
 "  -H, --host ADDR        loopback address only (default 127.0.0.1)\n"
 "  -p, --port PORT        control port (default 21)\n"
@@ -1970,12 +2062,27 @@ parse_opts(struct fb_bench *b, int argc, char **argv)
 	}
 	o->mode = (enum fb_mode)i;
 	if (o->mode == FB_PROCSTAT) {
-		if (argc != 3 || parse_uint(argv[2], 1, INT_MAX, &v) != 0) {
-			fprintf(stderr, "ftpsbench: procstat wants one "
+		i = 2;
+		if (argc == 4 && strcmp(argv[2], "--below") == 0) {
+			o->below = 1;
+			i = 3;
+		}
+		if ((size_t)argc != i + 1 ||
+		    parse_uint(argv[i], 1, INT_MAX, &v) != 0) {
+			fprintf(stderr, "ftpsbench: procstat wants [--below] "
 			    "PID\n");
 			return -1;
 		}
 		o->pid = (pid_t)v;
+		return 0;
+	}
+	if (o->mode == FB_REAPER) {
+		i = (argc > 2 && strcmp(argv[2], "--") == 0) ? 3 : 2;
+		if ((size_t)argc <= i) {
+			fprintf(stderr, "ftpsbench: reaper wants a command\n");
+			return -1;
+		}
+		o->argv = argv + i;
 		return 0;
 	}
 	o->port = 21;
@@ -2286,7 +2393,9 @@ main(int argc, char **argv)
 	if (parse_opts(&b, argc, argv) != 0)
 		return 2;
 	if (b.o.mode == FB_PROCSTAT)
-		return procstat(b.o.pid);
+		return procstat(b.o.pid, b.o.below);
+	if (b.o.mode == FB_REAPER)
+		return reaper(b.o.argv);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Incompressible payload for uploads (xorshift64). */
