@@ -182,6 +182,8 @@ struct fb_bench {
 	struct event	*deadline;
 	struct event	*hold_ev;
 	struct event	*sig_ev;
+	struct event	*usr1_ev;	/* idle: end the hold now */
+	int		 release;	/* SIGUSR1 came before the hold */
 	/* Progress. */
 	unsigned long	 started;	/* logins/idle: cycles started */
 	unsigned long	 ok, errors;
@@ -1456,6 +1458,24 @@ sig_cb(evutil_socket_t fd, short what, void *arg)
 	bench_stop(b);
 }
 
+static void	 hold_cb(evutil_socket_t, short, void *);
+
+/*
+ * SIGUSR1 ends the idle hold early: scripts/bench holds the sessions for
+ * as long as it takes to measure the server, then lets them go.
+ */
+static void
+usr1_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fb_bench	*b = arg;
+
+	if (b->holding) {
+		event_del(b->hold_ev);
+		hold_cb(-1, EV_TIMEOUT, b);
+	} else
+		b->release = 1;
+}
+
 /* Idle: the hold time is over; check each session answers, then QUIT. */
 static void
 hold_cb(evutil_socket_t fd, short what, void *arg)
@@ -1533,6 +1553,8 @@ bench_check_done(struct fb_bench *b)
 			tv.tv_sec = (time_t)b->o.hold;
 			tv.tv_usec = (suseconds_t)((b->o.hold -
 			    (double)tv.tv_sec) * 1e6);
+			if (b->release)
+				tv.tv_sec = tv.tv_usec = 0;
 			b->holding = 1;
 			event_add(b->hold_ev, &tv);
 		}
@@ -1871,7 +1893,8 @@ usage(FILE *f)
 "                         (suffixes K, M, G: powers of 1024)\n"
 "  -t, --hold SECONDS     idle: how long to hold the sessions (10)\n"
 "      --ramp N           idle: logins in flight at once (64)\n"
-"      --ready-file F     idle: write F once every session is up\n"
+"      --ready-file F     idle: write F once every session is up;\n"
+"                         SIGUSR1 ends the hold early\n"
 "      --probe            logins: one more session sends NOOP every\n"
 "                         20 ms and reports its reply latency\n"
 "      --max-seconds S    hard stop for the whole run (default 300)\n"
@@ -2442,13 +2465,16 @@ main(int argc, char **argv)
 	b.deadline = evtimer_new(b.base, deadline_cb, &b);
 	b.hold_ev = evtimer_new(b.base, hold_cb, &b);
 	b.sig_ev = evsignal_new(b.base, SIGINT, sig_cb, &b);
-	if (b.deadline == NULL || b.hold_ev == NULL || b.sig_ev == NULL)
+	b.usr1_ev = evsignal_new(b.base, SIGUSR1, usr1_cb, &b);
+	if (b.deadline == NULL || b.hold_ev == NULL || b.sig_ev == NULL ||
+	    b.usr1_ev == NULL)
 		goto out;
 	tv.tv_sec = (time_t)b.o.max_seconds;
 	tv.tv_usec = (suseconds_t)((b.o.max_seconds - (double)tv.tv_sec) *
 	    1e6);
 	evtimer_add(b.deadline, &tv);
 	evsignal_add(b.sig_ev, NULL);
+	evsignal_add(b.usr1_ev, NULL);
 
 	b.t_start = now();
 	if (b.o.mode == FB_IDLE)
@@ -2479,6 +2505,8 @@ main(int argc, char **argv)
 		event_free(b.hold_ev);
 	if (b.sig_ev != NULL)
 		event_free(b.sig_ev);
+	if (b.usr1_ev != NULL)
+		event_free(b.usr1_ev);
 	if (b.ctx != NULL)
 		SSL_CTX_free(b.ctx);
 	if (b.base != NULL)
