@@ -216,6 +216,16 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return CM_USAGE;
+	}
+	if ((cmd = cm_lookup(argv[0])) == NULL) {
+		fprintf(stderr, "certmgr: unknown subcommand \"%.40s\"\n",
+		    argv[0]);
+		usage(stderr);
+		return CM_USAGE;
+	}
 	/* -d, then -c FILE, then $FTPSD_CERTS_DIR, then the default config. */
 	if (cli.dir == NULL && conf_path == NULL &&
 	    (env = getenv("FTPSD_CERTS_DIR")) != NULL && *env != '\0')
@@ -227,19 +237,10 @@ main(int argc, char **argv)
 		}
 		cli.dir = conf.certs_dir;
 	}
-	if (argc < 1) {
-		usage(stderr);
-		return CM_USAGE;
-	}
-	if ((cmd = cm_lookup(argv[0])) == NULL) {
-		fprintf(stderr, "certmgr: unknown subcommand \"%.40s\"\n",
-		    argv[0]);
-		usage(stderr);
-		return CM_USAGE;
-	}
 	if (*cli.dir == '\0') {
 		fprintf(stderr, "certmgr: empty certs folder name\n");
-		return CM_USAGE;
+		r = CM_USAGE;
+		goto out;
 	}
 	/* Subcommands parse their own options from argv[0] on. */
 	optind = 0;
@@ -248,6 +249,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "certmgr: writing the output failed\n");
 		r = CM_FAIL;
 	}
+ out:
 	conf_free(&conf);
 	return r;
 }

@@ -79,9 +79,13 @@ hash_password(void)
 	return r;
 }
 
-/* Runs fn with a memory stream as errf; copies it to stderr.  */
+/*
+ * Loads the users file; its complaints go to stderr and *bad counts
+ * them.  A malformed line only drops that user (it is a problem for -t,
+ * not a reason to refuse to start).
+ */
 static int
-load_users(struct ftpsd *ctx, int *problems)
+load_users(struct ftpsd *ctx, int *bad)
 {
 	char	*text = NULL;
 	size_t	 len = 0;
@@ -94,7 +98,7 @@ load_users(struct ftpsd *ctx, int *problems)
 	fclose(mf);
 	if (len > 0) {
 		fputs(text, stderr);
-		(*problems)++;
+		(*bad)++;
 	}
 	free(text);
 	return r;
@@ -204,6 +208,7 @@ main(int argc, char *argv[])
 	struct ftpsd	 ctx;
 	const char	*conffile = NULL, *overrides[MAX_OVERRIDES];
 	int		 foreground = 0, test = 0, noverrides = 0, problems = 0;
+	int		 badusers = 0;
 	int		 ch, i, r, rc = 1;
 	enum log_dest	 dest;
 
@@ -272,7 +277,7 @@ main(int argc, char *argv[])
 	if (ctx.conf.tls != CONF_TLS_OFF &&
 	    tls_ctx_new(&ctx.conf, &ctx.ssl_ctx, stderr) != 0)
 		problems++;
-	if ((r = load_users(&ctx, &problems)) != 0) {
+	if ((r = load_users(&ctx, &badusers)) != 0) {
 		if (!ctx.conf.anonymous)
 			problems++;
 		else if (!test)
@@ -280,6 +285,7 @@ main(int argc, char *argv[])
 			    "only\n", ctx.conf.users_file);
 	}
 	if (test) {
+		problems += badusers;
 		if (problems == 0)
 			printf("ftpsd: configuration %s ok\n",
 			    conffile ? conffile : "(built-in defaults)");

@@ -132,6 +132,8 @@ sess_resume_cb(evutil_socket_t fd, short what, void *arg)
 		cmd_dispatch(s, line);
 		OPENSSL_clear_free(line, strlen(line));
 	}
+	if (s->state == SESS_READY)
+		bufferevent_enable(s->bev, EV_READ);
 	sess_input(s);
 }
 
@@ -542,6 +544,15 @@ sess_input(struct session *s)
 		cmd_dispatch(s, line);
 	}
 	OPENSSL_cleanse(line, sizeof(line));
+	/*
+	 * SECURITY: a paused session (password check, failed-login delay, a
+	 * command waiting for a transfer) stops reading.  With its input at
+	 * the high watermark libevent would otherwise run this callback again
+	 * and again: one client could keep the loop at 100% CPU.
+	 * sess_resume_cb() turns reading back on.
+	 */
+	if (s->state == SESS_READY && sess_paused(s))
+		bufferevent_disable(s->bev, EV_READ);
 }
 
 void
@@ -608,7 +619,7 @@ static void
 sess_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
-	char		 err[256], reason[300];
+	char		 err[256], reason[600];
 	unsigned long	 e;
 	SSL		*ssl;
 
@@ -638,8 +649,12 @@ sess_event_cb(struct bufferevent *bev, short what, void *arg)
 		snprintf(err, sizeof(err), "%s", strerror(errno));
 	else
 		snprintf(err, sizeof(err), "connection lost");
-	snprintf(reason, sizeof(reason), "%s%s",
-	    s->state == SESS_TLS_PENDING || s->state == SESS_GREETING ?
-	    "tls handshake failed: " : "", err);
+	if (s->state == SESS_TLS_PENDING || s->state == SESS_GREETING)
+		/* The verify reason, when a client certificate was refused. */
+		snprintf(reason, sizeof(reason), "tls handshake failed: "
+		    "%s%s%s", err, s->cert_err[0] != '\0' ? "; " : "",
+		    s->cert_err);
+	else
+		snprintf(reason, sizeof(reason), "%s", err);
 	sess_close(s, reason);
 }

@@ -11,7 +11,10 @@
  *
  * Data connections never issue tickets (tickets sent after a TLS 1.3 data
  * handshake truncate uploads with curl and lftp), and control connections
- * never resume (each gets a full handshake and therefore its own token).
+ * never resume (each gets a full handshake and therefore its own token):
+ * tickets are ignored on them, and the per-connection session id context
+ * (the token) makes every other control connection's cached session a
+ * miss.
  */
 #include <string.h>
 #include <time.h>
@@ -24,6 +27,7 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "mtls.h"
 #include "session.h"
 #include "tls.h"
 
@@ -168,6 +172,9 @@ tls_ctx_new(const struct conf *cf, SSL_CTX **out, FILE *errf)
 	    (chain != NULL && !SSL_CTX_set1_chain(ctx, chain)) ||
 	    !SSL_CTX_check_private_key(ctx))
 		goto tlserr;
+	/* Client certificates: CA bundle and CRLs re-read with the ctx. */
+	if ((r = mtls_ctx_setup(ctx, cf, errf)) != 0)
+		goto out;
 	*out = ctx;
 	ctx = NULL;
 	r = 0;
@@ -191,7 +198,21 @@ tls_ssl_new(SSL_CTX *ctx, struct session *s, int data)
 
 	if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL)
 		return NULL;
+	/*
+	 * SECURITY: the session id context is the control connection's
+	 * token, so OpenSSL itself resumes a session only on the control
+	 * connection that made it and on that connection's data channels.
+	 * Without it a second control connection could resume the first
+	 * one's TLS 1.2 session by id (clients that keep a session cache do)
+	 * and share, or overwrite, its binding.
+	 */
+	if (!SSL_set_session_id_context(ssl, s->token, sizeof(s->token))) {
+		SSL_free(ssl);
+		return NULL;
+	}
 	SSL_set_app_data(ssl, data ? &s->data_ref : &s->ctl_ref);
+	/* The verify reason logged is this handshake's (mtls.c). */
+	s->cert_err[0] = '\0';
 	if (data)
 		SSL_set_num_tickets(ssl, 0);
 	return ssl;
@@ -211,6 +232,7 @@ tls_ctrl_ready(struct session *s, SSL *ssl)
 		    sizeof(s->token));
 	sess_log(s, LOG_LVL_INFO, "tls %s %s", SSL_get_version(ssl),
 	    SSL_get_cipher_name(ssl));
+	mtls_ctrl_ready(s, ssl);
 }
 
 int

@@ -217,6 +217,11 @@ check "verify with chain" C verify chained --ca "$I/root.crt" --host leaf.exampl
 run "verify wrong host" 1 "hostname mismatch" C verify chained --ca "$I/root.crt" --host evil.example.com
 run "verify unknown root" 1 "chained.crt: verification failed: self-signed certificate in certificate chain" C verify chained
 
+echo "# import: a crafted PEM block name cannot write terminal escapes"
+printf -- '-----BEGIN FUZZ\033[31m THING-----\nAAAA\n-----END FUZZ\033[31m THING-----\n' >"$T/esc.pem"
+run "escape in a PEM block name" 1 'FUZZ\\x1b\[31m THING' C import "$T/esc.pem"
+if LC_ALL=C grep -q "$(printf '\033')" "$T/err"; then bad "ESC byte in certmgr's error"; else ok; fi
+
 echo "# import: bad input"
 run "import existing" 1 "already exists" C import "$I/bobscert.crt" "$I/cert2.key"
 check "import --force" C import "$I/bobscert.crt" "$I/cert2.key" --force
@@ -305,6 +310,8 @@ has_text "ca list" "$T/calist.txt" "$serial"
 "$CM" -d "$D" --json ca list | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==3' && ok || bad "ca list --json"
 
 echo "# revoke and CRL"
+run "ca crl, nothing revoked yet" 0 "crl.pem: 0 revoked, next update" \
+    "$CM" -d "$D" ca crl --passin "file:$I/pw"
 aserial=$(openssl x509 -in "$D/alice.crt" -noout -serial | cut -d= -f2)
 check "ca revoke NAME" C ca revoke alice --reason keyCompromise
 run "ca revoke again" 1 "already revoked" C ca revoke alice

@@ -69,11 +69,19 @@ def ftpsd_binary():
     return path
 
 
-def run(argv, input=None, timeout=SUBPROC_TIMEOUT, env=None, cwd=None):
-    """Runs argv, bounded; returns CompletedProcess with text output."""
+def run(argv, input=None, timeout=SUBPROC_TIMEOUT, env=None, cwd=None,
+        input_delay=None):
+    """
+    Runs argv, bounded; returns CompletedProcess with text output.
+    input_delay: write input only after that many seconds (for programs
+    such as s_client that must finish a handshake before reading it), then
+    keep stdin open as long again before closing it.
+    """
     need_program(argv[0])
     if isinstance(input, str):
         input = input.encode()
+    if input_delay is not None:
+        return _run_delayed(argv, input, timeout, env, cwd, input_delay)
     try:
         p = subprocess.run(argv, input=input, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=timeout,
@@ -84,6 +92,31 @@ def run(argv, input=None, timeout=SUBPROC_TIMEOUT, env=None, cwd=None):
                                              e.stdout, e.stderr))
     p.stdout = p.stdout.decode("utf-8", "replace")
     p.stderr = p.stderr.decode("utf-8", "replace")
+    return p
+
+
+def _run_delayed(argv, input, timeout, env, cwd, delay):
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env, cwd=cwd)
+    try:
+        time.sleep(delay)
+        try:
+            proc.stdin.write(input or b"")
+            proc.stdin.flush()
+            time.sleep(delay)
+        except BrokenPipeError:
+            pass
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError("timed out after %ss: %s\nstdout: %r\n"
+                             "stderr: %r" % (timeout, " ".join(argv),
+                                             out, err))
+    p = subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    p.stdout = out.decode("utf-8", "replace")
+    p.stderr = err.decode("utf-8", "replace")
     return p
 
 
@@ -210,6 +243,17 @@ def make_cert(certs_dir, name, cn="localhost", expired=False):
 
 # ---------------------------------------------------------------------------
 # ftplib clients
+
+def small_asan_quarantine():
+    """
+    Environment for a server whose memory use a test measures: in an ASan
+    build, freed blocks sit in a quarantine (256 MiB by default) that
+    would count as growth.  No effect on a normal build.
+    """
+    opts = os.environ.get("ASAN_OPTIONS", "")
+    return {"ASAN_OPTIONS": (opts + ":" if opts else "") +
+            "quarantine_size_mb=2"}
+
 
 class ReplyError(AssertionError):
     pass
@@ -377,7 +421,7 @@ class Ftpsd:
     """
 
     def __init__(self, conf=None, users=None, explicit=True, implicit=True,
-                 cert=True, extra_args=(), port_host=HOST):
+                 cert=True, extra_args=(), port_host=HOST, env=None):
         self.binary = ftpsd_binary()
         need_program("openssl")
         self.dir = tempfile.mkdtemp(prefix="ftpsd-it-")
@@ -391,7 +435,10 @@ class Ftpsd:
         self.extra_conf = dict(conf or {})
         self.extra_args = list(extra_args)
         self.port_host = port_host
+        self.env = dict(os.environ)
+        self.env.update(env or {})
         self.proc = None
+        self.log_start = 0
         self.explicit_port = 0
         self.implicit_port = 0
         os.makedirs(os.path.join(self.dir, "home"))
@@ -471,9 +518,10 @@ class Ftpsd:
         self.pick_ports()
         self.write_config()
         argv = [self.binary, "-f", "-c", self.conf_file] + self.extra_args
+        self.log_start = len(self.log_text(since_start=False))
         with open(self.log_file, "ab") as logf:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                    stdout=logf, stderr=logf)
+                                    stdout=logf, stderr=logf, env=self.env)
             try:
                 rc = proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -507,9 +555,12 @@ class Ftpsd:
 
     def _start_once(self):
         argv = [self.binary, "-f", "-c", self.conf_file] + self.extra_args
+        # A restarted server appends to the log: look only past this point.
+        self.log_start = len(self.log_text(since_start=False))
         self.logf = open(self.log_file, "ab")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                     stdout=self.logf, stderr=self.logf)
+                                     stdout=self.logf, stderr=self.logf,
+                                     env=self.env)
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             text = self.log_text()
@@ -570,7 +621,7 @@ class Ftpsd:
         self.check_log_clean()
 
     def check_log_clean(self):
-        m = _SANITIZER_RE.search(self.log_text())
+        m = _SANITIZER_RE.search(self.log_text(since_start=False))
         if m:
             raise AssertionError("sanitizer report in the ftpsd log:\n%s"
                                  % self.log_tail(120))
@@ -614,9 +665,12 @@ class Ftpsd:
             self.cleanup()
         return False
 
-    def log_text(self):
+    def log_text(self, since_start=True):
+        """The log (of the current run, unless since_start is False)."""
         try:
             with open(self.log_file, "rb") as f:
+                if since_start:
+                    f.seek(self.log_start)
                 return f.read().decode("utf-8", "replace")
         except FileNotFoundError:
             return ""
@@ -730,14 +784,15 @@ class Ftpsd:
         return run(["lftp", "-f", "/dev/stdin"], input=text, timeout=timeout)
 
     def s_client(self, args, implicit=True, input="QUIT\r\n",
-                 timeout=30):
+                 timeout=30, input_delay=None):
         """openssl s_client against the implicit (default) or explicit port."""
         port = self.implicit_port if implicit else self.explicit_port
         argv = ["openssl", "s_client", "-connect", "%s:%d" % (HOST, port),
                 "-CAfile", self.cafile, "-servername", "localhost"]
         if not implicit:
             argv += ["-starttls", "ftp"]
-        return run(argv + list(args), input=input, timeout=timeout)
+        return run(argv + list(args), input=input, timeout=timeout,
+                   input_delay=input_delay)
 
 
 def s_client_ok(p):
@@ -757,10 +812,11 @@ class ServerTestCase(unittest.TestCase):
     """
     CONF = {}
     USERS = None
+    ENV = None
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = Ftpsd(conf=cls.CONF, users=cls.USERS)
+        cls.srv = Ftpsd(conf=cls.CONF, users=cls.USERS, env=cls.ENV)
         try:
             cls.srv.start()
         except BaseException:
@@ -915,10 +971,11 @@ class ControlTLSServer:
             self.close()
             die("openssl s_server did not start: %r" % out)
 
-    def s_client(self, args, input="hello\r\n", timeout=30):
+    def s_client(self, args, input="hello\r\n", timeout=30,
+                 input_delay=None):
         return run(["openssl", "s_client", "-connect",
                     "%s:%d" % (HOST, self.port)] + list(args),
-                   input=input, timeout=timeout)
+                   input=input, timeout=timeout, input_delay=input_delay)
 
     def close(self):
         if self.proc.poll() is None:

@@ -234,6 +234,15 @@ class Commands(harness.ServerTestCase):
         self.assertTrue(os.path.isdir(self.srv.path("rdir2")))
         ftp.rmd("rdir2")
 
+    def test_stor_into_missing_folder(self):
+        ftp = self.ftp()
+        r = ftp_reply(ftp.storbinary, "STOR nodir/x.txt", io.BytesIO(b"x"))
+        self.assertReply(r, (550, 553))
+        self.assertFalse(os.path.exists(self.srv.path("nodir")))
+        r = ftp_reply(ftp.storbinary, "STOR fx", io.BytesIO(b"x"))
+        self.assertTrue(r.startswith("5"), "STOR over a folder: " + r)
+        self.assertTrue(os.path.isdir(self.srv.path("fx")))
+
     def test_stou(self):
         ftp = self.ftp()
         before = set(os.listdir(self.srv.home()))
@@ -311,6 +320,29 @@ class Commands(harness.ServerTestCase):
             self.assertTrue(ftp_reply(ftp.sendcmd, cmd).startswith("5"),
                             cmd + " after EPSV ALL")
         self.assertReply(ftp.sendcmd("EPSV"), 229)
+
+    def test_opts_mlst_selects_facts(self):
+        ftp = self.ftp()
+        self.assertReply(ftp.sendcmd("OPTS MLST type;size;"), 200)
+        text = ftp.sendcmd("MLST fx/a.txt")
+        facts = text.splitlines()[1].strip().split(" ", 1)[0]
+        names = sorted(x.split("=", 1)[0].lower()
+                       for x in facts.rstrip(";").split(";"))
+        self.assertEqual(names, ["size", "type"], text)
+        self.assertReply(ftp.sendcmd("OPTS MLST type;size;modify;perm;"),
+                         200)
+        self.assertRegex(ftp.sendcmd("MLST fx/a.txt"), r"modify=")
+
+    def test_auth_ssl_alias(self):
+        with self.srv.raw() as rc:
+            self.assertReply(rc.resp(), 220)
+            self.assertReply(rc.cmd("AUTH SSL"), 234)
+            rc.starttls(self.srv.client_context())
+            self.assertReply(rc.cmd("USER alice"), 331)
+            self.assertReply(rc.cmd("PASS " + self.srv.users["alice"][0]),
+                             230)
+            code, text = rc.cmd("AUTH TLS")
+            self.assertTrue(500 <= code < 600, "second AUTH: " + text)
 
     def test_quit(self):
         with self.srv.raw_login() as rc:

@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
 """Configuration and start-up: ftpsd -t, bad keys and users lines reported
-as FILE:LINE, certificate problems refused at start naming the file, TLS
-policy switches, anonymous, client limits and timeouts, PASV range,
--o overrides, IPv6, signals."""
+as FILE:LINE, hash families, certificate chain, default and problems
+refused at start naming the file, TLS policy switches, anonymous, umask,
+PASV range and address, -o overrides, IPv6.  Limits and signals are in
+test_limits.py."""
 
 import ftplib
 import io
 import os
 import re
-import signal
-import socket
 import ssl
 import sys
 import time
@@ -92,6 +91,162 @@ class CheckMode(unittest.TestCase):
             self.assertRegex(text, r"(?m)^#?\s*%s\s*=" % key, key)
 
 
+def libcrypt(password, salt):
+    """crypt(3) through Python's binding (deprecated, still present)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    return crypt.crypt(password, salt)
+
+
+def mksalt(method):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    if method == "bcrypt":
+        return crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)
+    return crypt.mksalt(crypt.METHOD_SHA512)
+
+
+class Accounts(unittest.TestCase):
+    """The users file: crypt(3) hash families, malformed lines skipped."""
+
+    def test_hash_password_gives_yescrypt(self):
+        h = harness.hash_password("correct horse")
+        self.assertTrue(h.startswith("$y$"), h)
+        self.assertEqual(libcrypt("correct horse", h), h)
+        self.assertNotEqual(libcrypt("wrong horse", h), h)
+
+    def test_bcrypt_sha512_yescrypt_and_bad_lines(self):
+        srv = Ftpsd()
+        self.addCleanup(srv.cleanup)
+        lines = []
+        for name, method in (("bcuser", "bcrypt"), ("shauser", "sha512")):
+            os.makedirs(srv.home(name))
+            lines.append("%s:%s:%s:rw" % (
+                name, libcrypt("pw-" + name, mksalt(method)),
+                srv.home(name)))
+        os.makedirs(srv.home("broken"))
+        lines.append("broken:%s:%s" % (harness.hash_password("pw-broken"),
+                                       srv.home("broken")))
+        srv.write_users(lines)
+        srv.start()
+        self.addCleanup(srv.stop)
+        for name in ("bcuser", "shauser", "alice"):
+            pw = srv.users[name][0] if name in srv.users else "pw-" + name
+            ftp = srv.ftp(login=False)
+            self.addCleanup(harness.close_ftp, ftp)
+            self.assertTrue(ftp.login(name, pw).startswith("230"), name)
+            ftp.close()
+            ftp = srv.ftp(login=False)
+            self.addCleanup(harness.close_ftp, ftp)
+            self.assertTrue(ftp_reply(ftp.login, name, pw + "x")
+                            .startswith("530"), name)
+        # The malformed line (no perms field) loaded no user.
+        ftp = srv.ftp(login=False)
+        self.addCleanup(harness.close_ftp, ftp)
+        self.assertTrue(ftp_reply(ftp.login, "broken", "pw-broken")
+                        .startswith("530"))
+        self.assertRegex(srv.log_text(), r"%s:%d: \S" % (
+            re.escape(srv.users_file), 2 + len(srv.users) + 2))
+
+
+def make_chain(certs_dir, name):
+    """root -> intermediate -> NAME.crt, with NAME.chain = intermediate."""
+    work = os.path.join(certs_dir, "..", "pki")
+    os.makedirs(work, exist_ok=True)
+    w = lambda f: os.path.join(work, f)  # noqa: E731
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    ca_ext = w("ca.ext")
+    with open(ca_ext, "w") as f:
+        f.write("basicConstraints=critical,CA:TRUE\n"
+                "keyUsage=critical,keyCertSign,cRLSign\n")
+    leaf_ext = w("leaf.ext")
+    with open(leaf_ext, "w") as f:
+        f.write("basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+                "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    crt = os.path.join(certs_dir, name + ".crt")
+    key = os.path.join(certs_dir, name + ".key")
+    for argv in (
+            ["openssl", "req", "-x509"] + ec + [
+                "-keyout", w("root.key"), "-out", w("root.crt"), "-subj",
+                "/CN=ftpsd test root", "-days", "30", "-addext",
+                "basicConstraints=critical,CA:TRUE", "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign"],
+            ["openssl", "req", "-new"] + ec + [
+                "-keyout", w("inter.key"), "-out", w("inter.csr"), "-subj",
+                "/CN=ftpsd test intermediate"],
+            ["openssl", "x509", "-req", "-in", w("inter.csr"), "-CA",
+             w("root.crt"), "-CAkey", w("root.key"), "-CAcreateserial",
+             "-out", w("inter.crt"), "-days", "30", "-extfile", ca_ext],
+            ["openssl", "req", "-new"] + ec + [
+                "-keyout", key, "-out", w("leaf.csr"), "-subj",
+                "/CN=localhost"],
+            ["openssl", "x509", "-req", "-in", w("leaf.csr"), "-CA",
+             w("inter.crt"), "-CAkey", w("inter.key"), "-CAcreateserial",
+             "-out", crt, "-days", "30", "-extfile", leaf_ext]):
+        p = harness.run(argv)
+        if p.returncode != 0:
+            raise AssertionError(describe(p))
+    os.chmod(key, 0o600)
+    with open(w("inter.crt")) as f, \
+            open(os.path.join(certs_dir, name + ".chain"), "w") as g:
+        g.write(f.read())
+    return w("root.crt")
+
+
+class CertificateSelection(unittest.TestCase):
+    """NAME.chain is sent; without `certificate` the folder's default."""
+
+    def served_subject(self, srv):
+        p = srv.s_client(["-ign_eof"])
+        m = re.search(r"(?m)^subject=(.*)$", p.stdout)
+        self.assertIsNotNone(m, describe(p))
+        return m.group(1)
+
+    def test_chain_is_sent(self):
+        srv = Ftpsd()
+        self.addCleanup(srv.cleanup)
+        root = make_chain(srv.certs_dir, "server")
+        srv.start()
+        self.addCleanup(srv.stop)
+        with open(srv.path("c.txt"), "wb") as f:
+            f.write(b"chain\n")
+        # The client trusts only the root: it needs the intermediate.
+        ctx = ssl.create_default_context(cafile=root)
+        for implicit in (False, True):
+            ftp = srv.ftp(ctx=ctx, implicit=implicit)
+            self.addCleanup(harness.close_ftp, ftp)
+            buf = io.BytesIO()
+            ftp.retrbinary("RETR c.txt", buf.write)
+            self.assertEqual(buf.getvalue(), b"chain\n")
+
+    def test_folder_default(self):
+        srv = Ftpsd(conf={"certificate": None})
+        self.addCleanup(srv.cleanup)
+        # One pair: it is the default.
+        srv.start()
+        self.assertRegex(self.served_subject(srv), r"CN ?= ?localhost")
+        srv.stop()
+        # Two pairs, .default names the second.
+        harness.make_cert(srv.certs_dir, "second", cn="second.example")
+        with open(os.path.join(srv.certs_dir, ".default"), "w") as f:
+            f.write("second\n")
+        srv.start()
+        self.addCleanup(srv.stop)
+        self.assertRegex(self.served_subject(srv), r"second\.example")
+
+    def test_two_pairs_no_default_refused(self):
+        srv = Ftpsd(conf={"certificate": None})
+        self.addCleanup(srv.cleanup)
+        harness.make_cert(srv.certs_dir, "second", cn="second.example")
+        rc, log = srv.start_expect_failure()
+        self.assertNotEqual(rc, 0, log)
+        self.assertIn(srv.certs_dir, log)
+
+
 class CertificateProblems(unittest.TestCase):
     """Start-up is refused, naming the file, for every certificate fault."""
 
@@ -123,6 +278,11 @@ class CertificateProblems(unittest.TestCase):
     def test_expired_certificate(self):
         harness.make_cert(self.srv.certs_dir, "server", expired=True)
         self.refused(r"server\.crt")
+
+    def test_unreadable_key(self):
+        os.unlink(self.srv.keyfile)
+        os.mkdir(self.srv.keyfile)
+        self.refused(r"server\.key")
 
     def test_garbage_certificate(self):
         with open(self.srv.cafile, "w") as f:
@@ -175,6 +335,21 @@ class Policies(unittest.TestCase):
         buf = io.BytesIO()
         ftp.retrbinary("RETR hello.txt", buf.write)
         self.assertEqual(buf.getvalue(), b"hello\n")
+        # Clear data channels (the sendfile path): 10 MiB both ways, REST.
+        sha = harness.write_random(srv.path("big.bin"), 10 * harness.MiB)
+        with open(srv.path("big.bin"), "rb") as f:
+            big = f.read()
+        h = harness.hashlib.sha256()
+        ftp.retrbinary("RETR big.bin", h.update)
+        self.assertEqual(h.hexdigest(), sha)
+        buf = io.BytesIO()
+        ftp.retrbinary("RETR big.bin", buf.write, rest=3 * harness.MiB + 1)
+        self.assertEqual(buf.getvalue(), big[3 * harness.MiB + 1:])
+        ftp.storbinary("STOR up.bin", io.BytesIO(big))
+        self.assertEqual(harness.sha256_file(srv.path("up.bin")), sha)
+        # PROT P still works on the same session.
+        ftp.prot_p()
+        self.assertIn("hello.txt", ftp.nlst())
         # Plaintext control is still refused (tls = required).
         with srv.raw() as rc:
             rc.resp()
@@ -247,6 +422,44 @@ class Policies(unittest.TestCase):
         port = int(re.search(r"\|\|\|(\d+)\|", text).group(1))
         self.assertTrue(base <= port <= base + 9, text)
 
+    def test_small_pasv_range_many_transfers(self):
+        # Three ports, thirty transfers: closed data connections leave
+        # ports in TIME_WAIT, and the server must still find one.
+        base = harness.free_port_range(3)
+        srv = self.server({"pasv_min_port": base,
+                           "pasv_max_port": base + 2})
+        ftp = srv.ftp()
+        self.addCleanup(harness.close_ftp, ftp)
+        for i in range(30):
+            buf = io.BytesIO()
+            ftp.retrbinary("RETR hello.txt", buf.write)
+            self.assertEqual(buf.getvalue(), b"hello\n", i)
+            ftp.storbinary("STOR s%d.txt" % i, io.BytesIO(b"s"))
+
+    def test_ports_can_be_off(self):
+        for explicit, implicit in ((True, False), (False, True)):
+            srv = Ftpsd(explicit=explicit, implicit=implicit)
+            self.addCleanup(srv.cleanup)
+            with open(srv.path("on.txt"), "wb") as f:
+                f.write(b"on\n")
+            srv.start()
+            log = srv.log_text()
+            self.assertEqual("(explicit)" in log, explicit, log)
+            self.assertEqual("(implicit)" in log, implicit, log)
+            ftp = srv.ftp(implicit=implicit)
+            self.assertEqual(ftp.nlst(), ["on.txt"])
+            harness.close_ftp(ftp)
+            srv.stop()
+
+    def test_data_session_reuse_off(self):
+        srv = self.server({"data_session_reuse": "off"})
+        for cls in (harness.FTP_TLS_Stock, harness.FTP_TLS_Reuse):
+            ftp = srv.ftp(cls=cls)
+            self.addCleanup(harness.close_ftp, ftp)
+            buf = io.BytesIO()
+            ftp.retrbinary("RETR hello.txt", buf.write)
+            self.assertEqual(buf.getvalue(), b"hello\n")
+
     def test_override_on_command_line(self):
         srv = Ftpsd(conf={"login_timeout": 60},
                     extra_args=["-o", "login_timeout=1"])
@@ -260,7 +473,8 @@ class Policies(unittest.TestCase):
             self.assertLess(time.monotonic() - t0, 10)
 
     def test_ipv6_listener(self):
-        srv = Ftpsd(conf={"listen_addresses": "::1"}, port_host="::1")
+        srv = Ftpsd(conf={"listen_addresses": "::1, 127.0.0.1"},
+                    port_host="::1")
         self.addCleanup(srv.cleanup)
         srv.start()
         self.addCleanup(srv.stop)
@@ -269,111 +483,15 @@ class Policies(unittest.TestCase):
         for scheme, port, extra in (("ftp", srv.explicit_port,
                                      ["--ssl-reqd"]),
                                     ("ftps", srv.implicit_port, [])):
-            p = srv.curl(*extra, "-v", "%s://alice:%s@[::1]:%d/six.txt"
-                         % (scheme, srv.users["alice"][0], port))
-            self.assertEqual(p.returncode, 0, describe(p))
-            self.assertEqual(p.stdout, "six\n")
-        self.assertRegex(p.stderr, r"> EPSV")
+            for host in ("[::1]", HOST):
+                p = srv.curl(*extra, "-v", "%s://alice:%s@%s:%d/six.txt"
+                             % (scheme, srv.users["alice"][0], host, port))
+                self.assertEqual(p.returncode, 0, describe(p))
+                self.assertEqual(p.stdout, "six\n")
+                self.assertRegex(p.stderr, r"> EPSV")
 
     def assertReply(self, reply, codes):
         harness.ServerTestCase.assertReply(self, reply, codes)
-
-
-class Limits(unittest.TestCase):
-    """max_clients, max_clients_per_ip, login/idle timeouts -> 421."""
-
-    def server(self, conf):
-        srv = Ftpsd(conf=conf)
-        srv.start()
-        self.addCleanup(srv.cleanup)
-        self.addCleanup(srv.stop)
-        return srv
-
-    def assertReply(self, reply, codes):
-        harness.ServerTestCase.assertReply(self, reply, codes)
-
-    def hold(self, srv, n, **kw):
-        conns = []
-        for _ in range(n):
-            rc = srv.raw(**kw)
-            self.addCleanup(rc.close)
-            self.assertReply(rc.resp(), 220)
-            conns.append(rc)
-        return conns
-
-    def test_max_clients_per_ip(self):
-        srv = self.server({"max_clients_per_ip": 2, "max_clients": 50})
-        held = self.hold(srv, 2)
-        with srv.raw() as rc:
-            self.assertReply(rc.resp(), 421)
-            self.assertTrue(rc.expect_closed())
-        held[0].cmd("QUIT")
-        held[0].close()
-        deadline = time.monotonic() + 5
-        while True:
-            with srv.raw() as rc:
-                code, text = rc.resp()
-                if code == 220 or time.monotonic() > deadline:
-                    break
-            time.sleep(0.1)
-        self.assertEqual(code, 220, "slot not released: " + text)
-
-    def test_max_clients(self):
-        srv = self.server({"max_clients": 3, "max_clients_per_ip": 50})
-        self.hold(srv, 2)
-        self.hold(srv, 1, source=harness.FOREIGN_HOST)
-        for src in (None, harness.FOREIGN_HOST):
-            with srv.raw(source=src) as rc:
-                self.assertReply(rc.resp(), 421)
-
-    def test_login_timeout(self):
-        srv = self.server({"login_timeout": 2, "idle_timeout": 60})
-        with srv.raw() as rc:
-            self.assertReply(rc.resp(), 220)
-            t0 = time.monotonic()
-            self.assertReply(rc.resp(), 421)
-            dt = time.monotonic() - t0
-            self.assertTrue(1 <= dt < 8, dt)
-            self.assertTrue(rc.expect_closed())
-        # Over TLS, still not logged in: same.
-        with srv.raw() as rc:
-            rc.resp()
-            self.assertReply(rc.cmd("AUTH TLS"), 234)
-            rc.starttls(srv.client_context())
-            self.assertReply(rc.resp(), 421)
-        # Logging in in time is fine.
-        rc = srv.raw_login()
-        with rc:
-            time.sleep(2.5)
-            self.assertReply(rc.cmd("NOOP"), 200)
-
-    def test_idle_timeout(self):
-        srv = self.server({"idle_timeout": 2, "login_timeout": 60})
-        rc = srv.raw_login()
-        with rc:
-            self.assertReply(rc.cmd("NOOP"), 200)
-            t0 = time.monotonic()
-            self.assertReply(rc.resp(), 421)
-            self.assertTrue(1 <= time.monotonic() - t0 < 8)
-            self.assertTrue(rc.expect_closed())
-
-
-class Signals(unittest.TestCase):
-
-    def test_sigint_and_sigterm_exit_0_with_clients(self):
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            srv = Ftpsd()
-            self.addCleanup(srv.cleanup)
-            srv.start()
-            ftp = srv.ftp()
-            self.addCleanup(harness.close_ftp, ftp)
-            proc = srv.proc
-            proc.send_signal(sig)
-            rc = proc.wait(harness.STOP_TIMEOUT)
-            self.assertEqual(rc, 0, srv.log_tail())
-            srv.proc = None
-            srv.logf.close()
-            srv.check_log_clean()
 
 
 if __name__ == "__main__":

@@ -317,6 +317,22 @@ class Security(harness.ServerTestCase):
             self.assertReply(rc.cmd("SYST"), 215)
             self.assertTrue(os.path.exists(self.srv.path("keep.txt")))
 
+    def test_hostile_names_refused_session_survives(self):
+        rc = self.srv.raw_login()
+        with rc:
+            for raw in (b"RETR keep\x00.txt\r\n",
+                        b"MKD " + b"n" * 300 + b"\r\n",
+                        b"RETR " + b"d/" * 2100 + b"x\r\n",
+                        b"CWD \xff\xfe\r\n",
+                        b"DELE \r\n"):
+                rc.send_raw(raw)
+                code, text = rc.resp()
+                self.assertTrue(500 <= code < 600, "%r -> %r" % (raw[:40],
+                                                                 text))
+                self.assertReply(rc.cmd("NOOP"), 200)
+            self.assertFalse(os.path.exists(self.srv.path("n" * 255)))
+            self.assertTrue(os.path.exists(self.srv.path("keep.txt")))
+
     # -- TLS parameters --------------------------------------------------------
 
     def test_alpn(self):
@@ -366,6 +382,54 @@ class Security(harness.ServerTestCase):
         p = self.srv.s_client(["-tls1_2", "-cipher",
                                "ECDHE-ECDSA-AES128-GCM-SHA256", "-ign_eof"])
         self.assertTrue(s_client_ok(p), describe(p))
+
+    def test_client_renegotiation_refused(self):
+        args = ["-tls1_2"]
+        with harness.ControlTLSServer(self.srv.cafile, self.srv.keyfile,
+                                      args + ["-client_renegotiation"]) as c:
+            p = c.s_client(args, input="R\n", input_delay=0.5)
+            self.assertIn("RENEGOTIATING", p.stdout + p.stderr,
+                          describe(p))
+            self.assertNotIn("no renegotiation", p.stdout + p.stderr,
+                             "control: renegotiation failed\n" + describe(p))
+        for implicit in (True, False):
+            p = self.srv.s_client(args, input="R\n", implicit=implicit,
+                                  input_delay=0.5)
+            self.assertIn("RENEGOTIATING", p.stdout + p.stderr,
+                          describe(p))
+            self.assertRegex(p.stdout + p.stderr,
+                             r"no renegotiation|alert|errno",
+                             "renegotiation accepted\n" + describe(p))
+
+    def test_password_checks_do_not_block_other_sessions(self):
+        # Twelve password checks at once (~75 ms of yescrypt each, ~0.9 s
+        # in all) and the ~1 s failure delay must all run off the event
+        # loop: another session's NOOPs keep answering at once.
+        waiting = []
+        for _ in range(12):
+            a = self.ftp(login=False)
+            a.auth()
+            a.sendcmd("USER alice")
+            waiting.append(a)
+        b = self.ftp()
+        for a in waiting:
+            a.putcmd("PASS wrong")
+        worst = 0.0
+        t_end = time.monotonic() + 1.2
+        while time.monotonic() < t_end:
+            t0 = time.monotonic()
+            self.assertReply(b.sendcmd("NOOP"), 200)
+            worst = max(worst, time.monotonic() - t0)
+        self.assertLess(worst, 0.35, "a NOOP waited %.2f s for other "
+                        "sessions' password checks" % worst)
+        for a in waiting:
+            self.assertReply(ftp_reply(a.getresp), 530)
+
+    def test_connections_and_logins_logged(self):
+        self.timed_login("alice", "wrong password")
+        self.srv.wait_log(r"(?im)^.*alice.*(fail|incorrect|denied).*$")
+        self.ftp()
+        self.srv.wait_log(r"(?im)^.*login.*alice.*(ok|success).*$")
 
     def test_no_compression_and_tls13_preferred(self):
         p = self.srv.s_client(["-ign_eof"])
