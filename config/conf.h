@@ -16,7 +16,7 @@ enum conf_tls	{ CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 enum conf_reuse	{ CONF_REUSE_OFF, CONF_REUSE_OPTIONAL, CONF_REUSE_REQUIRED };
 enum conf_log	{ CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_SYSLOG };
 
-#define CONF_NKEYS	23		/* rows of the key table in conf.c */
+#define CONF_NKEYS	28		/* rows of the key table in conf.c */
 #define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
 
 struct conf {
@@ -55,6 +55,13 @@ struct conf {
 	/* Logging. */
 	enum conf_log	 log;			/* auto: stderr with -f */
 	int		 log_debug;		/* off */
+
+	/* Operations (server/ops.c, server/privdrop.c). */
+	char		*run_as_user;		/* "ftpsd": switched to as root */
+	int		 allow_root;		/* off: never serve as uid 0 */
+	unsigned	 shutdown_timeout;	/* 30 s for transfers at stop */
+	char		*xferlog_file;		/* NULL: no transfer log */
+	unsigned	 cert_warn_days;	/* 30; 0 = off */
 
 	/*
 	 * Where each key (in table order, see conf_key_name) was last set:
