@@ -464,6 +464,10 @@ class Ftpsd:
             "certificate": "server",
             "users_file": self.users_file,
             "log": "stderr",
+            # The tests run as root and serve homes only root can reach;
+            # test_ops.py covers the switch to an unprivileged user.
+            "run_as_user": "root",
+            "allow_root": "on",
         }
         c.update(self.extra_conf)
         return {k: v for k, v in c.items() if v is not None}
