@@ -346,8 +346,8 @@ ops_reload(struct ftpsd *ctx)
 	if (utext != NULL && ulen > 0)
 		ops_log_lines(LOG_LVL_WARN, utext);
 	if (ok) {
-		log_infox("reload: done: certificate %s, %zu users, %u "
-		    "sessions continue", ops_cert_text(ctx->ssl_ctx, cert,
+		log_infox("reload: done: certificate %s, %zu users, "
+		    "sessions continuing: %u", ops_cert_text(ctx->ssl_ctx, cert,
 		    sizeof(cert)), ctx->users ? auth_users_count(ctx->users) :
 		    0, ctx->nsessions);
 		ops_certwarn(ctx);
@@ -461,12 +461,17 @@ ops_shutdown(struct ftpsd *ctx, int sig)
 	ctx->stop_phase = 1;
 	sdn_send(ctx->notify_fd, "STOPPING=1\nSTATUS=Shutting down");
 	lst_free_all(ctx);
+	TAILQ_FOREACH(s, &ctx->sessions, entry)
+		if (s->state != SESS_CLOSING && s->xfer != NULL)
+			busy++;
+	log_infox("signal %d: shutting down; %u transfer%s may finish "
+	    "within %u s", sig, busy, busy == 1 ? "" : "s",
+	    ctx->conf.shutdown_timeout);
 	for (s = TAILQ_FIRST(&ctx->sessions); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		if (s->state == SESS_CLOSING)
 			continue;
 		if (s->xfer != NULL) {
-			busy++;
 			sess_log(s, LOG_LVL_INFO, "shutdown: the transfer may "
 			    "finish");
 			continue;
@@ -474,9 +479,6 @@ ops_shutdown(struct ftpsd *ctx, int sig)
 		sess_reply(s, 421, "Server shutting down.");
 		sess_close(s, "shutdown");
 	}
-	log_infox("signal %d: shutting down; %u transfer%s may finish "
-	    "within %u s", sig, busy, busy == 1 ? "" : "s",
-	    ctx->conf.shutdown_timeout);
 	if (busy == 0 || ctx->conf.shutdown_timeout == 0) {
 		ops_stop_now(ctx);
 		return;

@@ -424,6 +424,8 @@ class Ftpsd:
         self.extra_conf = dict(conf or {})
         self.extra_args = list(extra_args)
         self.port_host = port_host
+        # Environment of the server process (None: this process's).
+        self.env = None
         self.proc = None
         self.log_start = 0
         self.explicit_port = 0
@@ -512,7 +514,7 @@ class Ftpsd:
         self.log_start = len(self.log_text(since_start=False))
         with open(self.log_file, "ab") as logf:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                    stdout=logf, stderr=logf)
+                                    stdout=logf, stderr=logf, env=self.env)
             try:
                 rc = proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -550,7 +552,8 @@ class Ftpsd:
         self.log_start = len(self.log_text(since_start=False))
         self.logf = open(self.log_file, "ab")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                     stdout=self.logf, stderr=self.logf)
+                                     stdout=self.logf, stderr=self.logf,
+                                     env=self.env)
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             text = self.log_text()
