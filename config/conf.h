@@ -79,7 +79,8 @@ int	 conf_init(struct conf *);
  * relative certs_dir or users_file is resolved against the directory of
  * file (the current directory for "-o") and stored absolute.  An empty
  * value unsets the keys whose default is "unset" (certificate,
- * pasv_address, anonymous_root) and is an error for the others.  Prints
+ * pasv_address, anonymous_root, xferlog_file) and is an error for the
+ * others.  Prints
  * "FILE:LINE: message" to errf (may be NULL) and returns FTPS_EPARSE for
  * an unknown key or bad value (the field is then left as it was), or
  * FTPS_ENOMEM.
