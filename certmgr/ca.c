@@ -698,7 +698,7 @@ ca_crl(struct cli *cli, int argc, char **argv)
 	const char		*days = NULL, *passin = NULL, *cadir = NULL;
 	char			 err[CS_ERR_MAX], when[40];
 	unsigned		 ndays;
-	int			 c, h, rc = CM_FAIL;
+	int			 c, h, nrev, rc = CM_FAIL;
 
 	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
 	    NULL)) != -1) {
@@ -733,8 +733,10 @@ ca_crl(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	cs_time_format(X509_CRL_get0_nextUpdate(crl), when, sizeof(when));
+	/* A CRL listing nobody has no stack at all: -1 from _num(). */
+	nrev = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
 	cm_info(cli, "wrote %s/crl.pem: %d revoked, next update %s", ca.dir,
-	    sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), when);
+	    nrev > 0 ? nrev : 0, when);
 	cs_ca_close(&ca);
 	rc = CM_OK;
  out:

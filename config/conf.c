@@ -73,6 +73,7 @@ enum {
 	K_PASV_ADDRESS, K_USERS_FILE, K_ANONYMOUS, K_ANONYMOUS_ROOT,
 	K_MAX_CLIENTS, K_MAX_PER_IP, K_IDLE_TIMEOUT, K_LOGIN_TIMEOUT,
 	K_DATA_TIMEOUT, K_AUTH_THREADS, K_FILE_UMASK, K_LOG, K_LOG_DEBUG,
+	K_CLIENT_CERT, K_CLIENT_CA, K_CRL,
 	K_RUN_AS_USER, K_ALLOW_ROOT, K_SHUTDOWN_TIMEOUT, K_XFERLOG_FILE,
 	K_CERT_WARN_DAYS,
 	K_COUNT
@@ -171,6 +172,12 @@ static const struct conf_key keys[] = {
 	    0, 0, log_words, 0 },
 	[K_LOG_DEBUG] = { "log_debug", set_bool, OFF(log_debug),
 	    0, 0, NULL, 0 },
+	[K_CLIENT_CERT] = { "tls_client_cert", set_enum, OFF(tls_client_cert),
+	    0, 0, tls_words, 0 },
+	[K_CLIENT_CA] = { "tls_client_ca", set_path, OFF(tls_client_ca),
+	    0, 0, NULL, CK_RELATIVE | CK_UNSET },
+	[K_CRL] = { "tls_crl", set_path, OFF(tls_crl),
+	    0, 0, NULL, CK_RELATIVE | CK_UNSET },
 	[K_RUN_AS_USER] = { "run_as_user", set_user, OFF(run_as_user),
 	    1, CONF_USER_MAX, NULL, 0 },
 	[K_ALLOW_ROOT] = { "allow_root", set_bool, OFF(allow_root),
@@ -749,6 +756,7 @@ conf_init(struct conf *c)
 	c->file_umask = 022;
 	c->log = CONF_LOG_AUTO;
 	c->log_debug = 0;
+	c->tls_client_cert = CONF_TLS_OFF;
 	c->allow_root = 0;
 	c->shutdown_timeout = 30;
 	c->cert_warn_days = 30;
@@ -776,6 +784,8 @@ conf_free(struct conf *c)
 	free(c->pasv_address);
 	free(c->users_file);
 	free(c->anonymous_root);
+	free(c->tls_client_ca);
+	free(c->tls_crl);
 	free(c->run_as_user);
 	free(c->xferlog_file);
 	memset(c, 0, sizeof(*c));
@@ -1023,6 +1033,45 @@ conf_label(const struct conf *c, const char *file, int a, int b)
 	errors++;							\
 } while (0)
 
+/* Client certificates: the keys that only make sense together. */
+static int
+conf_check_mtls(const struct conf *c, const char *file, FILE *errf)
+{
+	int	 errors = 0;
+
+	if (c->tls_client_cert != CONF_TLS_OFF &&
+	    c->tls_client_cert != CONF_TLS_OPTIONAL &&
+	    c->tls_client_cert != CONF_TLS_REQUIRED) {
+		CHECK_ERR(K_CLIENT_CERT, -1, "tls_client_cert: invalid value "
+		    "%d", (int)c->tls_client_cert);
+		return errors;
+	}
+	if (c->tls_client_ca != NULL && c->tls_client_ca[0] != '/')
+		CHECK_ERR(K_CLIENT_CA, -1, "tls_client_ca: must be an "
+		    "absolute path");
+	if (c->tls_crl != NULL && c->tls_crl[0] != '/')
+		CHECK_ERR(K_CRL, -1, "tls_crl: must be an absolute path");
+	/* Off: tls_client_ca and tls_crl are kept but not read. */
+	if (c->tls_client_cert == CONF_TLS_OFF)
+		return errors;
+	if (c->tls_client_ca == NULL)
+		CHECK_ERR(K_CLIENT_CERT, K_CLIENT_CA, "tls_client_cert = %s "
+		    "needs tls_client_ca (the CAs whose client certificates "
+		    "are trusted; nothing is trusted by default)",
+		    c->tls_client_cert == CONF_TLS_REQUIRED ? "required" :
+		    "optional");
+	if (c->tls == CONF_TLS_OFF)
+		CHECK_ERR(K_CLIENT_CERT, K_TLS, "tls_client_cert = %s "
+		    "contradicts tls = off", c->tls_client_cert ==
+		    CONF_TLS_REQUIRED ? "required" : "optional");
+	else if (c->tls_client_cert == CONF_TLS_REQUIRED &&
+	    c->tls != CONF_TLS_REQUIRED)
+		CHECK_ERR(K_CLIENT_CERT, K_TLS, "tls_client_cert = required "
+		    "needs tls = required: a plain-text session carries no "
+		    "certificate");
+	return errors;
+}
+
 int
 conf_check(const struct conf *c, const char *file, FILE *errf)
 {
@@ -1108,5 +1157,6 @@ conf_check(const struct conf *c, const char *file, FILE *errf)
 	    inet_pton(AF_INET, c->pasv_address, &a4) != 1)
 		CHECK_ERR(K_PASV_ADDRESS, -1, "pasv_address: not a numeric "
 		    "IPv4 address");
+	errors += conf_check_mtls(c, file, errf);
 	return errors > 0 ? -errors : 0;
 }

@@ -16,7 +16,7 @@ enum conf_tls	{ CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 enum conf_reuse	{ CONF_REUSE_OFF, CONF_REUSE_OPTIONAL, CONF_REUSE_REQUIRED };
 enum conf_log	{ CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_SYSLOG };
 
-#define CONF_NKEYS	28		/* rows of the key table in conf.c */
+#define CONF_NKEYS	31		/* rows of the key table in conf.c */
 #define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
 
 struct conf {
@@ -32,6 +32,11 @@ struct conf {
 	enum conf_reuse	 data_session_reuse;	/* required */
 	char		*certs_dir;		/* FTPS_CERTSDIR */
 	char		*certificate;		/* NULL: the folder's default */
+
+	/* Client certificates (mutual TLS, docs/mtls.md). */
+	enum conf_tls	 tls_client_cert;	/* off */
+	char		*tls_client_ca;		/* NULL; PEM roots+intermediates */
+	char		*tls_crl;		/* NULL; PEM CRLs */
 
 	/* Data channels. */
 	unsigned	 pasv_min_port;		/* 49152 */

@@ -243,6 +243,64 @@ users_dupstr(const char *s, int *r)
 	return d;
 }
 
+static const struct {
+	const char	*name;
+	enum auth_method method;
+} methods[] = {
+	{ "password",		AUTH_METHOD_PASSWORD },
+	{ "cert",		AUTH_METHOD_CERT },
+	{ "cert+password",	AUTH_METHOD_CERT_PASSWORD },
+};
+
+int
+auth_method_parse(const char *s, enum auth_method *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(s, methods[i].name) == 0) {
+			*m = methods[i].method;
+			return 0;
+		}
+	return FTPS_EPARSE;
+}
+
+const char *
+auth_method_name(enum auth_method m)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (methods[i].method == m)
+			return methods[i].name;
+	return "invalid";
+}
+
+/*
+ * The certificate rules of docs/mtls.md, in order:
+ * 1. a verified client certificate names one account, its CN: any other
+ *    USER (anonymous included) is refused at once, whatever it names;
+ * 2. without a certificate, cert and cert+password accounts cannot log
+ *    in, but USER still answers 331 and PASS fails like a wrong
+ *    password, so names cannot be probed (user enumeration);
+ * 3. with a matching certificate, cert logs in at USER (232), the others
+ *    go on to their password.
+ */
+enum auth_cert_action
+auth_cert_decide(const struct user *u, const char *name, int has_cert,
+    const char *cert_name)
+{
+	if (has_cert && (cert_name == NULL || strcmp(cert_name, name) != 0))
+		return AUTH_CERT_MISMATCH;
+	if (u == NULL || u->method == AUTH_METHOD_PASSWORD)
+		return AUTH_CERT_PASSWORD;
+	if (!has_cert || u->disabled)
+		return AUTH_CERT_REFUSE;
+	if (u->method == AUTH_METHOD_CERT)
+		return AUTH_CERT_LOGIN;
+	return AUTH_CERT_PASSWORD;
+}
+
 /*
  * One line, NUL-terminated and without its newline.  0 on success,
  * FTPS_ENOMEM, or a line error already reported (the user is skipped).
@@ -255,6 +313,7 @@ users_line(struct users_load *ld, char *line)
 	char		*f[AUTH_FIELDS_MAX + 1], *p, show[AUTH_NAME_SHOW];
 	const char	*why;
 	size_t		 nf, len;
+	enum auth_method method = AUTH_METHOD_PASSWORD;
 	int		 disabled, r = 0;
 
 	/* CRLF files: the CR is not part of the last field. */
@@ -292,7 +351,21 @@ users_line(struct users_load *ld, char *line)
 		return 0;
 	}
 	log_safe(show, sizeof(show), f[0]);
-	if ((why = users_hash_check(f[1], &disabled)) != NULL) {
+	if (nf == 5 && auth_method_parse(f[4], &method) != 0) {
+		users_err(ld, "user %s: unknown login method in field 5 "
+		    "(method): use password, cert or cert+password", show);
+		return 0;
+	}
+	if (method == AUTH_METHOD_CERT) {
+		/* No password: empty, or '!'/'*' to disable the account. */
+		disabled = f[1][0] == '!' || f[1][0] == '*';
+		if (f[1][0] != '\0' && !disabled) {
+			users_err(ld, "user %s: method cert takes no password: "
+			    "leave the hash field empty (or '!' to disable "
+			    "the account)", show);
+			return 0;
+		}
+	} else if ((why = users_hash_check(f[1], &disabled)) != NULL) {
 		users_err(ld, "user %s: %s; make a hash with "
 		    "ftpsd --hash-password", show, why);
 		return 0;
@@ -314,11 +387,6 @@ users_line(struct users_load *ld, char *line)
 		}
 	if (strcmp(f[3], "r") != 0 && strcmp(f[3], "rw") != 0) {
 		users_err(ld, "user %s: perms must be \"r\" or \"rw\"", show);
-		return 0;
-	}
-	if (nf == 5 && strcmp(f[4], "password") != 0) {
-		users_err(ld, "user %s: unknown login method in field 5 "
-		    "(method): only \"password\" is supported", show);
 		return 0;
 	}
 
@@ -343,7 +411,7 @@ users_line(struct users_load *ld, char *line)
 	e->u.home = users_dupstr(f[2], &r);
 	e->u.perms = PERM_READ | (f[3][1] == 'w' ? PERM_WRITE : 0);
 	e->u.disabled = disabled;
-	e->u.method = AUTH_METHOD_PASSWORD;
+	e->u.method = method;
 	if (r != 0) {
 		user_clear(&e->u);
 		free(e);
@@ -826,7 +894,8 @@ auth_check(struct auth_pool *pool, const char *hash, const char *password,
 	 */
 	if (str_copy(job->pass, sizeof(job->pass), password) != 0)
 		job->dummy = 1;
-	if (hash == NULL || hash[0] == '!' || hash[0] == '*' ||
+	if (hash == NULL || hash[0] == '\0' || hash[0] == '!' ||
+	    hash[0] == '*' ||
 	    str_copy(job->hash, sizeof(job->hash), hash) != 0)
 		job->dummy = 1;
 	pool->npending++;

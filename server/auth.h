@@ -3,8 +3,9 @@
  *
  * users_file lines are "name:hash:home:perms[:method]" with crypt(3)
  * hashes (yescrypt, gost-yescrypt, bcrypt, sha512crypt); perms is "r" or
- * "rw"; method, when present, must be "password".  '#' comments and blank
- * lines are skipped.  A malformed line is reported as "FILE:LINE: message"
+ * "rw"; method, when present, is "password" (the default), "cert" (hash
+ * field empty, or '!'/'*' to disable) or "cert+password".  '#' comments
+ * and blank lines are skipped.  A malformed line is reported as "FILE:LINE: message"
  * and that user is not loaded; the rest load.  A hash starting with '!' or
  * '*' marks a disabled account: it is loaded but never authenticates.
  * docs/users.md describes the format.
@@ -26,7 +27,9 @@ struct event_base;
 
 /* How an account logs in: the 5th users_file field. */
 enum auth_method {
-	AUTH_METHOD_PASSWORD = 0	/* "password", the default */
+	AUTH_METHOD_PASSWORD = 0,	/* "password", the default */
+	AUTH_METHOD_CERT,		/* "cert": a client certificate alone */
+	AUTH_METHOD_CERT_PASSWORD	/* "cert+password": both */
 };
 
 /*
@@ -65,6 +68,28 @@ void		 auth_users_free(struct userdb *);
 struct user	*auth_user_dup(const struct user *);
 void		 auth_user_free(struct user *);
 
+/* "password", "cert", "cert+password" -> *m; 0 or FTPS_EPARSE. */
+int		 auth_method_parse(const char *, enum auth_method *);
+/* The users_file spelling of m. */
+const char	*auth_method_name(enum auth_method);
+
+/* What USER does once the client certificate is taken into account. */
+enum auth_cert_action {
+	AUTH_CERT_PASSWORD,	/* 331; the password decides */
+	AUTH_CERT_LOGIN,	/* 232: the certificate alone logs in */
+	AUTH_CERT_MISMATCH,	/* 530 now: the certificate names another */
+	AUTH_CERT_REFUSE	/* 331, then any PASS fails (no certificate) */
+};
+
+/*
+ * Decides a USER for account u (NULL: unknown name) given the control
+ * connection's client certificate: has_cert is 1 when one was presented
+ * and verified, cert_name its identity (the subject CN; NULL when it has
+ * none usable).  Pure; docs/mtls.md states the rules.
+ */
+enum auth_cert_action auth_cert_decide(const struct user *u,
+		    const char *name, int has_cert, const char *cert_name);
+
 struct auth_pool;
 struct auth_job;
 
@@ -88,10 +113,11 @@ void		 auth_pool_free(struct auth_pool *);
 /*
  * Queues a check of password against hash.  hash NULL (unknown user) is
  * checked against a dummy hash of the same cost and always fails, so the
- * reply timing does not tell which names exist; so is a disabled ('!' or
- * '*') hash and a password longer than FTPS_PASS_MAX.  The password is
- * copied and cleansed after use.  cb runs once, on the loop thread, unless
- * the job is cancelled first; the job handle is invalid once cb started.
+ * reply timing does not tell which names exist; so is an empty (cert
+ * account) or a disabled ('!' or '*') hash and a password longer than
+ * FTPS_PASS_MAX.  The password is copied and cleansed after use.  cb
+ * runs once, on the loop thread, unless the job is cancelled first; the
+ * job handle is invalid once cb started.
  * 0, FTPS_ETOOBIG (FTPS_AUTH_QUEUE_MAX checks in flight) or FTPS_ENOMEM.
  */
 int		 auth_check(struct auth_pool *, const char *hash,

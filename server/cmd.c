@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -67,6 +68,7 @@ static const struct ftp_cmd cmds[] = {
 	{ "EPRT",  cmd_eprt,	1,	TLS_CTRL,   ARG_WORD },
 	{ "REST",  cmd_rest,	1,	TLS_CTRL,   ARG_WORD },
 	{ "ABOR",  cmd_abor,	1,	TLS_CTRL,   ARG_NONE },
+	{ "ALLO",  cmd_allo,	1,	TLS_CTRL,   ARG_ANY },
 	{ "LIST",  cmd_list,	1,	TLS_DATA,   ARG_OPT },
 	{ "NLST",  cmd_nlst,	1,	TLS_DATA,   ARG_OPT },
 	{ "MLSD",  cmd_mlsd,	1,	TLS_DATA,   ARG_OPT },
@@ -222,6 +224,35 @@ void
 cmd_noop(struct session *s, const char *arg)
 {
 	sess_reply(s, 200, "NOOP ok.");
+}
+
+/*
+ * ALLO (RFC 959 4.1.3): files need no space reserved in advance; RFC 1123
+ * 4.1.2.13 asks servers to accept it as a no-op.
+ */
+void
+cmd_allo(struct session *s, const char *arg)
+{
+	char		 size[32];
+	const char	*rec;
+	size_t		 len;
+	unsigned long	 n;
+
+	/* "ALLO n" or "ALLO n R m" (record size). */
+	rec = strstr(arg, " R ");
+	len = rec != NULL ? (size_t)(rec - arg) : strlen(arg);
+	if (len >= sizeof(size)) {
+		sess_reply(s, 501, "ALLO needs a byte count.");
+		return;
+	}
+	memcpy(size, arg, len);
+	size[len] = '\0';
+	if (parse_uint(size, 0, ULONG_MAX, &n) != 0 ||
+	    (rec != NULL && parse_uint(rec + 3, 0, ULONG_MAX, &n) != 0)) {
+		sess_reply(s, 501, "ALLO needs a byte count.");
+		return;
+	}
+	sess_reply(s, 202, "No storage allocation necessary.");
 }
 
 /* SYST (RFC 959 4.1.3): the usual answer every client parses. */

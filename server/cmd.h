@@ -62,6 +62,7 @@ void	cmd_ccc(struct session *, const char *);
 
 /* cmd.c: about the session itself */
 void	cmd_noop(struct session *, const char *);
+void	cmd_allo(struct session *, const char *);
 void	cmd_syst(struct session *, const char *);
 void	cmd_feat(struct session *, const char *);
 void	cmd_opts(struct session *, const char *);

@@ -34,6 +34,7 @@ cmd_login_reset(struct session *s)
 	}
 	s->flags &= ~(SF_USER_SENT | SF_ANON);
 	s->username[0] = '\0';
+	s->login_why = NULL;
 }
 
 static int
@@ -42,11 +43,19 @@ cmd_is_anon_name(const char *name)
 	return str_ieq(name, "anonymous") || str_ieq(name, "ftp");
 }
 
-/* USER (RFC 959 4.1.1): the same 331 whether or not the name exists. */
+static void	cmd_pass_done(int, void *);
+static void	cmd_login_ok(struct session *, const char *, unsigned);
+
+/*
+ * USER (RFC 959 4.1.1): the same 331 whether or not the name exists.
+ * With a client certificate (docs/mtls.md) the name must be the one the
+ * certificate names, and a "cert" account logs in here: 232 (RFC 2228).
+ */
 void
 cmd_user(struct session *s, const char *arg)
 {
-	const struct user	*u;
+	const struct user	*u = NULL;
+	enum auth_cert_action	 act;
 	char			 safe[FTPS_USER_MAX * 4 + 8];
 
 	if (s->flags & SF_LOGGED_IN) {
@@ -59,21 +68,39 @@ cmd_user(struct session *s, const char *arg)
 		return;
 	}
 	s->flags |= SF_USER_SENT;
+	if (s->ctx->users != NULL)
+		u = auth_user_find(s->ctx->users, arg);
+	act = auth_cert_decide(u, arg, (s->flags & SF_CERT) != 0,
+	    s->cert_name[0] != '\0' ? s->cert_name : NULL);
+	if (act == AUTH_CERT_MISMATCH) {
+		/* The same delayed 530 as a wrong password. */
+		s->login_why = "the client certificate names another user";
+		cmd_pass_done(0, s);
+		return;
+	}
 	if (s->ctx->conf.anonymous && cmd_is_anon_name(arg)) {
 		s->flags |= SF_ANON;
 		sess_reply(s, 331, "Anonymous login ok, send your e-mail "
 		    "address as password.");
 		return;
 	}
-	if (s->ctx->users != NULL &&
-	    (u = auth_user_find(s->ctx->users, arg)) != NULL &&
-	    (s->user = auth_user_dup(u)) == NULL) {
+	if (act == AUTH_CERT_REFUSE) {
+		/* SECURITY: 331 as for any name, PASS fails (enumeration). */
+		s->login_why = (s->flags & SF_CERT) ? "account disabled" :
+		    "no client certificate";
+		u = NULL;
+	}
+	if (u != NULL && (s->user = auth_user_dup(u)) == NULL) {
 		sess_reply(s, 421, "Out of memory.");
 		sess_close(s, "out of memory");
 		return;
 	}
 	log_safe(safe, sizeof(safe), arg);
 	sess_log(s, LOG_LVL_DEBUG, "user %s", safe);
+	if (act == AUTH_CERT_LOGIN) {
+		cmd_login_ok(s, s->user->home, s->user->perms);
+		return;
+	}
 	sess_reply(s, 331, "Password required.");
 }
 
@@ -97,9 +124,17 @@ cmd_login_ok(struct session *s, const char *home, unsigned perms)
 	s->perms = perms;
 	s->flags |= SF_LOGGED_IN;
 	s->flags &= ~SF_USER_SENT;
-	sess_log(s, LOG_LVL_INFO, "login user=%s result=ok%s", safe,
-	    (s->flags & SF_ANON) ? " anonymous" : "");
-	sess_reply(s, 230, "Login successful.");
+	if (s->user != NULL && s->user->method != AUTH_METHOD_PASSWORD)
+		sess_log(s, LOG_LVL_INFO, "login user=%s result=ok method=%s",
+		    safe, auth_method_name(s->user->method));
+	else
+		sess_log(s, LOG_LVL_INFO, "login user=%s result=ok%s", safe,
+		    (s->flags & SF_ANON) ? " anonymous" : "");
+	if (s->user != NULL && s->user->method == AUTH_METHOD_CERT)
+		sess_reply(s, 232, "User logged in, authorized by security "
+		    "data exchange.");
+	else
+		sess_reply(s, 230, "Login successful.");
 	sess_arm_timer(s);
 }
 
@@ -132,7 +167,11 @@ cmd_pass_done(int ok, void *arg)
 		return;
 	}
 	log_safe(safe, sizeof(safe), s->username);
-	sess_log(s, LOG_LVL_INFO, "login user=%s result=fail", safe);
+	if (s->login_why != NULL)
+		sess_log(s, LOG_LVL_INFO, "login user=%s result=fail "
+		    "reason=\"%s\"", safe, s->login_why);
+	else
+		sess_log(s, LOG_LVL_INFO, "login user=%s result=fail", safe);
 	s->failed_logins++;
 	cmd_login_reset(s);
 	/*

@@ -139,7 +139,8 @@ dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		    (what & BEV_EVENT_TIMEOUT) ? "timeout" :
 		    (what & BEV_EVENT_EOF) ? "connection closed" :
 		    strerror(errno));
-	sess_log(s, LOG_LVL_WARN, "data tls handshake failed: %s", err);
+	sess_log(s, LOG_LVL_WARN, "data tls handshake failed: %s%s%s", err,
+	    s->cert_err[0] != '\0' ? "; " : "", s->cert_err);
 	dc->tls = DC_TLS_FAILED;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_disable(bev, EV_READ | EV_WRITE);

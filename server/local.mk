@@ -7,7 +7,7 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/cmd_xfer.c \
 	server/datachan.c server/datachan.h \
 	server/transfer.c server/transfer.h \
-	server/tls.c server/tls.h \
+	server/tls.c server/tls.h server/mtls.c server/mtls.h \
 	server/listener.c \
 	server/ops.c server/ops.h \
 	server/privdrop.c server/privdrop.h \
@@ -21,4 +21,4 @@ FTPSD_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
 sbin_PROGRAMS += server/ftpsd
 server_ftpsd_SOURCES = server/main.c
 server_ftpsd_LDADD = $(FTPSD_LDADD)
-EXTRA_DIST += docs/server.md
+EXTRA_DIST += docs/server.md docs/mtls.md

@@ -612,7 +612,7 @@ static void
 sess_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
-	char		 err[256], reason[300];
+	char		 err[256], reason[600];
 	unsigned long	 e;
 	SSL		*ssl;
 
@@ -642,8 +642,12 @@ sess_event_cb(struct bufferevent *bev, short what, void *arg)
 		snprintf(err, sizeof(err), "%s", strerror(errno));
 	else
 		snprintf(err, sizeof(err), "connection lost");
-	snprintf(reason, sizeof(reason), "%s%s",
-	    s->state == SESS_TLS_PENDING || s->state == SESS_GREETING ?
-	    "tls handshake failed: " : "", err);
+	if (s->state == SESS_TLS_PENDING || s->state == SESS_GREETING)
+		/* The verify reason, when a client certificate was refused. */
+		snprintf(reason, sizeof(reason), "tls handshake failed: "
+		    "%s%s%s", err, s->cert_err[0] != '\0' ? "; " : "",
+		    s->cert_err);
+	else
+		snprintf(reason, sizeof(reason), "%s", err);
 	sess_close(s, reason);
 }

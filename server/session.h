@@ -42,6 +42,7 @@ enum sess_state { SESS_GREETING, SESS_READY, SESS_TLS_PENDING, SESS_CLOSING };
 #define SF_RNFR		0x0200	/* s->rnfr holds an RNFR path */
 #define SF_QUIT		0x0400	/* QUIT came during a transfer */
 #define SF_DEAD		0x0800	/* peer gone: do not wait to flush */
+#define SF_CERT		0x1000	/* control TLS has a verified client cert */
 
 #define SESS_TOKEN_LEN	16
 
@@ -109,6 +110,11 @@ struct session {
 						 * ticket keys */
 	unsigned char		 token[SESS_TOKEN_LEN];
 	struct tls_ref		 ctl_ref, data_ref;
+
+	/* Mutual TLS (mtls.c). */
+	char			 cert_name[FTPS_USER_MAX + 1]; /* "": none */
+	char			 cert_err[256];	/* why a cert was refused */
+	const char		*login_why;	/* static; logged on failure */
 
 	struct datachan		*dc;
 	struct xfer		*xfer;

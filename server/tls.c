@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "mtls.h"
 #include "session.h"
 #include "tls.h"
 
@@ -171,6 +172,9 @@ tls_ctx_new(const struct conf *cf, SSL_CTX **out, FILE *errf)
 	    (chain != NULL && !SSL_CTX_set1_chain(ctx, chain)) ||
 	    !SSL_CTX_check_private_key(ctx))
 		goto tlserr;
+	/* Client certificates: CA bundle and CRLs re-read with the ctx. */
+	if ((r = mtls_ctx_setup(ctx, cf, errf)) != 0)
+		goto out;
 	*out = ctx;
 	ctx = NULL;
 	r = 0;
@@ -207,6 +211,8 @@ tls_ssl_new(SSL_CTX *ctx, struct session *s, int data)
 		return NULL;
 	}
 	SSL_set_app_data(ssl, data ? &s->data_ref : &s->ctl_ref);
+	/* The verify reason logged is this handshake's (mtls.c). */
+	s->cert_err[0] = '\0';
 	if (data)
 		SSL_set_num_tickets(ssl, 0);
 	return ssl;
@@ -226,6 +232,7 @@ tls_ctrl_ready(struct session *s, SSL *ssl)
 		    sizeof(s->token));
 	sess_log(s, LOG_LVL_INFO, "tls %s %s", SSL_get_version(ssl),
 	    SSL_get_cipher_name(ssl));
+	mtls_ctrl_ready(s, ssl);
 }
 
 int

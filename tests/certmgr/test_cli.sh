@@ -305,6 +305,8 @@ has_text "ca list" "$T/calist.txt" "$serial"
 "$CM" -d "$D" --json ca list | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==3' && ok || bad "ca list --json"
 
 echo "# revoke and CRL"
+run "ca crl, nothing revoked yet" 0 "crl.pem: 0 revoked, next update" \
+    "$CM" -d "$D" ca crl --passin "file:$I/pw"
 aserial=$(openssl x509 -in "$D/alice.crt" -noout -serial | cut -d= -f2)
 check "ca revoke NAME" C ca revoke alice --reason keyCompromise
 run "ca revoke again" 1 "already revoked" C ca revoke alice

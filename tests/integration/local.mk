@@ -16,6 +16,7 @@ AM_TESTS_ENVIRONMENT += \
 
 INTEGRATION_TESTS = \
 	tests/integration/test_config.py \
+	tests/integration/test_limits.py \
 	tests/integration/test_security.py \
 	tests/integration/test_transfer.py \
 	tests/integration/test_curl.py \
@@ -23,7 +24,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test_ftplib.py \
 	tests/integration/test_commands.py \
 	tests/integration/test_certmgr_e2e.py \
-	tests/integration/test_tls_binding.py
+	tests/integration/test_tls_binding.py \
+	tests/integration/test_mtls.py
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py \

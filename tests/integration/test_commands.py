@@ -234,6 +234,15 @@ class Commands(harness.ServerTestCase):
         self.assertTrue(os.path.isdir(self.srv.path("rdir2")))
         ftp.rmd("rdir2")
 
+    def test_stor_into_missing_folder(self):
+        ftp = self.ftp()
+        r = ftp_reply(ftp.storbinary, "STOR nodir/x.txt", io.BytesIO(b"x"))
+        self.assertReply(r, (550, 553))
+        self.assertFalse(os.path.exists(self.srv.path("nodir")))
+        r = ftp_reply(ftp.storbinary, "STOR fx", io.BytesIO(b"x"))
+        self.assertTrue(r.startswith("5"), "STOR over a folder: " + r)
+        self.assertTrue(os.path.isdir(self.srv.path("fx")))
+
     def test_stou(self):
         ftp = self.ftp()
         before = set(os.listdir(self.srv.home()))

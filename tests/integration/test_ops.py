@@ -24,6 +24,7 @@ import time
 import unittest
 
 import harness
+import test_mtls
 from harness import (Ftpsd, HOST, MiB, describe, free_port, make_cert,
                      need_program, run, sha256_file, write_random)
 
@@ -458,6 +459,54 @@ class Reload(unittest.TestCase):
             os.chdir(old)
         reload(srv)
         harness.close_ftp(srv.ftp())
+        srv.stop()
+
+
+class ReloadClientCa(unittest.TestCase):
+    """
+    The reload builds the SSL_CTX with the same function as the start,
+    so a new CRL (tls_crl) and CA bundle (tls_client_ca) apply on SIGHUP.
+    """
+
+    def fetch(self, srv, name):
+        crt, key = srv.pki.pair(name)
+        url = "ftp://%s:%d/hello.txt" % (HOST, srv.explicit_port)
+        return srv.curl("--ssl-reqd", "--user", name + ":", "--cert", crt,
+                        "--key", key, url)
+
+    def test_revocation_applies_on_reload(self):
+        srv = test_mtls.make_server({"tls_client_cert": "required",
+                                     "tls_client_ca": "certs/ca/ca.crt",
+                                     "tls_crl": "certs/ca/crl.pem"})
+        self.addCleanup(srv.cleanup)
+        shutil.copyfile(srv.path("hello.txt"),
+                        os.path.join(srv.home("alice"), "hello.txt.rev"))
+        srv.start()
+        p = self.fetch(srv, "rev")
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertEqual(p.stdout, test_mtls.HELLO.decode())
+
+        test_mtls.certmgr(srv.certs_dir, "ca", "revoke", "rev", "--reason",
+                          "keyCompromise")
+        test_mtls.certmgr(srv.certs_dir, "ca", "crl")
+        reload(srv)
+        p = self.fetch(srv, "rev")
+        self.assertNotEqual(p.returncode, 0, describe(p))
+        srv.wait_log(r"client certificate refused: certificate revoked "
+                     r"\(depth 0: CN=rev\)")
+        p = self.fetch(srv, "alice")
+        self.assertEqual(p.returncode, 0, describe(p))
+
+        # A CRL that does not parse: the reload is refused, the old CRL
+        # stays (rev still refused, alice still served).
+        with open(srv.pki.crl, "w") as f:
+            f.write("-----BEGIN X509 CRL-----\nbroken\n"
+                    "-----END X509 CRL-----\n")
+        text = reload(srv, expect="failed")
+        self.assertIn("crl.pem", text)
+        self.assertNotEqual(self.fetch(srv, "rev").returncode, 0)
+        p = self.fetch(srv, "alice")
+        self.assertEqual(p.returncode, 0, describe(p))
         srv.stop()
 
 

@@ -160,6 +160,134 @@ START_TEST(good_file)
 }
 END_TEST
 
+START_TEST(login_methods)
+{
+	struct userdb		*db;
+	const struct user	*u;
+	char			*text, *errs;
+
+	ck_assert_int_gt(asprintf(&text,
+	    "pw:%s:/srv/pw:rw:password\n"
+	    "crt::/srv/crt:rw:cert\n"
+	    "both:%s:/srv/both:r:cert+password\n"
+	    "off:!:/srv/off:r:cert\n"
+	    "off2:*:/srv/off2:r:cert\n"
+	    "offb:!%s:/srv/offb:r:cert+password\n"
+	    "dflt:%s:/srv/dflt:r\r\n"
+	    "crlf::/srv/crlf:r:cert\r\n",
+	    h_yes, h_bcrypt, h_yes, h_sha512), 0);
+	write_file(text, strlen(text));
+	db = load(&errs);
+	ck_assert_str_eq(errs, "");
+	ck_assert_uint_eq(auth_users_count(db), 8);
+
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "pw"));
+	ck_assert_int_eq(u->method, AUTH_METHOD_PASSWORD);
+	ck_assert_int_eq(u->disabled, 0);
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "crt"));
+	ck_assert_int_eq(u->method, AUTH_METHOD_CERT);
+	ck_assert_int_eq(u->disabled, 0);
+	ck_assert_str_eq(u->hash, "");
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "both"));
+	ck_assert_int_eq(u->method, AUTH_METHOD_CERT_PASSWORD);
+	ck_assert_str_eq(u->hash, h_bcrypt);
+	ck_assert_uint_eq(u->perms, PERM_READ);
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "off"));
+	ck_assert_int_eq(u->method, AUTH_METHOD_CERT);
+	ck_assert_int_eq(u->disabled, 1);
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "off2"));
+	ck_assert_int_eq(u->disabled, 1);
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "offb"));
+	ck_assert_int_eq(u->method, AUTH_METHOD_CERT_PASSWORD);
+	ck_assert_int_eq(u->disabled, 1);
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "dflt"));
+	ck_assert_int_eq(u->method, AUTH_METHOD_PASSWORD);
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "crlf"));
+	ck_assert_int_eq(u->method, AUTH_METHOD_CERT);
+	ck_assert_str_eq(u->home, "/srv/crlf");
+	auth_users_free(db);
+	free(errs);
+	free(text);
+}
+END_TEST
+
+START_TEST(method_names)
+{
+	enum auth_method	 m = AUTH_METHOD_CERT;
+
+	ck_assert_int_eq(auth_method_parse("password", &m), 0);
+	ck_assert_int_eq(m, AUTH_METHOD_PASSWORD);
+	ck_assert_int_eq(auth_method_parse("cert", &m), 0);
+	ck_assert_int_eq(m, AUTH_METHOD_CERT);
+	ck_assert_int_eq(auth_method_parse("cert+password", &m), 0);
+	ck_assert_int_eq(m, AUTH_METHOD_CERT_PASSWORD);
+	ck_assert_int_eq(auth_method_parse("", &m), FTPS_EPARSE);
+	ck_assert_int_eq(auth_method_parse("CERT", &m), FTPS_EPARSE);
+	ck_assert_int_eq(m, AUTH_METHOD_CERT_PASSWORD);	/* unchanged */
+	ck_assert_str_eq(auth_method_name(AUTH_METHOD_PASSWORD), "password");
+	ck_assert_str_eq(auth_method_name(AUTH_METHOD_CERT), "cert");
+	ck_assert_str_eq(auth_method_name(AUTH_METHOD_CERT_PASSWORD),
+	    "cert+password");
+}
+END_TEST
+
+/*
+ * USER with a client certificate: account (method, disabled), the name
+ * sent, whether a verified certificate came and its CN -> the action.
+ */
+static const struct {
+	int			 exists;
+	enum auth_method	 method;
+	int			 disabled;
+	const char		*name;
+	int			 has_cert;
+	const char		*cn;
+	enum auth_cert_action	 want;
+} decide[] = {
+	/* No certificate: password accounts as ever, cert ones refused. */
+	{ 1, AUTH_METHOD_PASSWORD, 0, "ann", 0, NULL, AUTH_CERT_PASSWORD },
+	{ 1, AUTH_METHOD_PASSWORD, 1, "ann", 0, NULL, AUTH_CERT_PASSWORD },
+	{ 0, AUTH_METHOD_PASSWORD, 0, "nobody", 0, NULL, AUTH_CERT_PASSWORD },
+	{ 1, AUTH_METHOD_CERT, 0, "ann", 0, NULL, AUTH_CERT_REFUSE },
+	{ 1, AUTH_METHOD_CERT_PASSWORD, 0, "ann", 0, NULL, AUTH_CERT_REFUSE },
+	/* A matching certificate. */
+	{ 1, AUTH_METHOD_CERT, 0, "ann", 1, "ann", AUTH_CERT_LOGIN },
+	{ 1, AUTH_METHOD_CERT, 1, "ann", 1, "ann", AUTH_CERT_REFUSE },
+	{ 1, AUTH_METHOD_CERT_PASSWORD, 0, "ann", 1, "ann",
+	    AUTH_CERT_PASSWORD },
+	{ 1, AUTH_METHOD_CERT_PASSWORD, 1, "ann", 1, "ann",
+	    AUTH_CERT_REFUSE },
+	{ 1, AUTH_METHOD_PASSWORD, 0, "ann", 1, "ann", AUTH_CERT_PASSWORD },
+	{ 0, AUTH_METHOD_PASSWORD, 0, "ann", 1, "ann", AUTH_CERT_PASSWORD },
+	/* A certificate for someone else: refused whatever the account. */
+	{ 1, AUTH_METHOD_CERT, 0, "bob", 1, "ann", AUTH_CERT_MISMATCH },
+	{ 1, AUTH_METHOD_PASSWORD, 0, "bob", 1, "ann", AUTH_CERT_MISMATCH },
+	{ 1, AUTH_METHOD_CERT_PASSWORD, 0, "bob", 1, "ann",
+	    AUTH_CERT_MISMATCH },
+	{ 0, AUTH_METHOD_PASSWORD, 0, "anonymous", 1, "ann",
+	    AUTH_CERT_MISMATCH },
+	/* Case matters, as for user names. */
+	{ 1, AUTH_METHOD_CERT, 0, "Ann", 1, "ann", AUTH_CERT_MISMATCH },
+	{ 1, AUTH_METHOD_CERT, 0, "ann", 1, "ann ", AUTH_CERT_MISMATCH },
+	/* A certificate without a usable CN names nobody. */
+	{ 1, AUTH_METHOD_CERT, 0, "ann", 1, NULL, AUTH_CERT_MISMATCH },
+	{ 1, AUTH_METHOD_PASSWORD, 0, "ann", 1, NULL, AUTH_CERT_MISMATCH },
+};
+
+START_TEST(cert_decide)
+{
+	struct user	 u;
+
+	memset(&u, 0, sizeof(u));
+	u.name = (char *)"ann";
+	u.method = decide[_i].method;
+	u.disabled = decide[_i].disabled;
+	ck_assert_int_eq(auth_cert_decide(decide[_i].exists ? &u : NULL,
+	    decide[_i].name, decide[_i].has_cert, decide[_i].cn),
+	    decide[_i].want);
+}
+END_TEST
+
 /* tmpl with every "%s" replaced by hash; the caller frees. */
 static char *
 expand(const char *tmpl, const char *hash)
@@ -228,9 +356,19 @@ static const struct {
 	{ "eve:%s:/srv/eve:rwx",	"perms must be" },
 	{ "eve:%s:/srv/eve:",		"perms must be" },
 	{ "eve:%s:/srv/eve:rw ",	"perms must be" },
-	{ "eve:%s:/srv/eve:rw:cert",	"unknown login method in field 5" },
+	{ "eve:%s:/srv/eve:rw:certificate", "unknown login method in field 5" },
 	{ "eve:%s:/srv/eve:rw:",	"unknown login method in field 5" },
 	{ "eve:%s:/srv/eve:rw:Password", "unknown login method" },
+	{ "eve:%s:/srv/eve:rw:Cert",	"use password, cert or cert+password" },
+	{ "eve:%s:/srv/eve:rw:password+cert", "unknown login method" },
+	{ "eve:%s:/srv/eve:rw:cert ",	"unknown login method" },
+	{ "eve:%s:/srv/eve:rw:cert",	"method cert takes no password: leave "
+					"the hash field empty" },
+	{ "eve::/srv/eve:rw:cert+password", "empty password hash" },
+	{ "eve::/srv/eve:rw:password",	"empty password hash" },
+	{ "eve:$1$66IaMamt$EAU3TQqKya5HMYX22KEaf0:/srv/eve:rw:cert+password",
+					"MD5-crypt" },
+	{ "eve::/srv/eve:rx:cert",	"perms must be" },
 	{ "ann:%s:/srv/other:r",	"duplicate, already defined on line 1" },
 };
 
@@ -545,6 +683,8 @@ START_TEST(check_passwords)
 	ck_assert_int_eq(check_one(locked, "secret"), 0);	/* disabled */
 	ck_assert_int_eq(check_one("*", "secret"), 0);
 	ck_assert_int_eq(check_one("garbage", "secret"), 0);
+	ck_assert_int_eq(check_one("", "secret"), 0);		/* cert only */
+	ck_assert_int_eq(check_one("", ""), 0);
 
 	/* Beyond FTPS_PASS_MAX never matches, even with a correct prefix. */
 	ck_assert_ptr_nonnull(longpw = malloc(FTPS_PASS_MAX + 2));
@@ -794,6 +934,13 @@ unit_suite(void)
 	tcase_add_test(tc, large_file);
 	tcase_add_test(tc, users_max);
 	tcase_add_test(tc, user_dup);
+	tcase_add_test(tc, login_methods);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("methods");
+	tcase_add_test(tc, method_names);
+	tcase_add_loop_test(tc, cert_decide, 0, sizeof(decide) /
+	    sizeof(decide[0]));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pool");

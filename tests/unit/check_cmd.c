@@ -283,6 +283,10 @@ START_TEST(file_commands)
 	ck_reply("XRMD c", "250 ");
 	ck_reply("DELE c", "550 ");
 	ck_reply("RMD /", "550 ");
+	ck_reply("ALLO 1024", "202 ");
+	ck_reply("ALLO 1024 R 128", "202 ");
+	ck_reply("ALLO lots", "501 ");
+	ck_reply("ALLO", "501 ");
 }
 END_TEST
 
@@ -438,6 +442,8 @@ users_up(void)
 	snprintf(path, sizeof(path), "%s/users", root);
 	ck_assert_ptr_nonnull(f = fopen(path, "w"));
 	fprintf(f, "ann:%s:%s:rw\n", hash, root);
+	fprintf(f, "crt::%s:rw:cert\n", root);
+	fprintf(f, "both:%s:%s:r:cert+password\n", hash, root);
 	fclose(f);
 	ck_assert_int_eq(auth_users_load(path, &ctx.users, stderr), 0);
 	ck_assert_int_eq(auth_pool_new(ctx.base, 1, &ctx.auth), 0);
@@ -512,6 +518,76 @@ START_TEST(many_failures_end_the_connection)
 }
 END_TEST
 
+/* What tls_ctrl_ready() records for a verified client certificate. */
+static void
+client_cert(const char *cn)
+{
+	s->flags |= SF_CERT;
+	snprintf(s->cert_name, sizeof(s->cert_name), "%s", cn);
+}
+
+START_TEST(cert_login_232)
+{
+	client_cert("crt");
+	say("USER crt\r\n");
+	ck_assert_str_eq(wait_reply(), "232 User logged in, authorized by "
+	    "security data exchange.\r\n");
+	/* A client that sends PASS anyway gets a harmless 503. */
+	say("PASS whatever\r\n");
+	ck_assert_str_eq(wait_reply(), "503 Already logged in.\r\n");
+	say("PWD\r\n");
+	ck_assert_str_eq(wait_reply(), "257 \"/\" is the current directory.\r\n");
+}
+END_TEST
+
+START_TEST(cert_for_another_user_530)
+{
+	struct timespec	 t0, t1;
+
+	client_cert("crt");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	say("USER ann\r\nPWD\r\n");
+	ck_assert_str_eq(wait_reply(), "530 Login incorrect.\r\n"
+	    "530 Please login with USER and PASS.\r\n");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* libevent may time with CLOCK_MONOTONIC_COARSE: a few ms early. */
+	ck_assert_int_ge((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000, FTPS_LOGIN_DELAY_MS - 50);
+	ck_assert_uint_eq(s->failed_logins, 1);
+	/* Its own name still works afterwards. */
+	say("USER crt\r\n");
+	ck_assert_str_eq(wait_reply(), "232 User logged in, authorized by "
+	    "security data exchange.\r\n");
+}
+END_TEST
+
+START_TEST(cert_user_without_cert_fails_at_pass)
+{
+	say("USER crt\r\n");
+	ck_assert_str_eq(wait_reply(), "331 Password required.\r\n");
+	say("PASS \r\n");
+	ck_assert_str_eq(wait_reply(), "530 Login incorrect.\r\n");
+	say("USER both\r\n");
+	ck_assert_str_eq(wait_reply(), "331 Password required.\r\n");
+	say("PASS s3cret\r\n");
+	ck_assert_str_eq(wait_reply(), "530 Login incorrect.\r\n");
+}
+END_TEST
+
+START_TEST(cert_password_needs_both)
+{
+	client_cert("both");
+	say("USER both\r\n");
+	ck_assert_str_eq(wait_reply(), "331 Password required.\r\n");
+	say("PASS wrong\r\n");
+	ck_assert_str_eq(wait_reply(), "530 Login incorrect.\r\n");
+	say("USER both\r\n");
+	ck_assert_str_eq(wait_reply(), "331 Password required.\r\n");
+	say("PASS s3cret\r\n");
+	ck_assert_str_eq(wait_reply(), "230 Login successful.\r\n");
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -547,6 +623,10 @@ unit_suite(void)
 	tcase_add_test(tc, login_ok);
 	tcase_add_test(tc, login_fail_is_uniform_and_delayed);
 	tcase_add_test(tc, many_failures_end_the_connection);
+	tcase_add_test(tc, cert_login_232);
+	tcase_add_test(tc, cert_for_another_user_530);
+	tcase_add_test(tc, cert_user_without_cert_fails_at_pass);
+	tcase_add_test(tc, cert_password_needs_both);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("input");

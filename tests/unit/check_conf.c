@@ -142,6 +142,9 @@ START_TEST(defaults)
 	ck_assert_uint_eq(conf.file_umask, 022);
 	ck_assert_int_eq(conf.log, CONF_LOG_AUTO);
 	ck_assert_int_eq(conf.log_debug, 0);
+	ck_assert_int_eq(conf.tls_client_cert, CONF_TLS_OFF);
+	ck_assert_ptr_null(conf.tls_client_ca);
+	ck_assert_ptr_null(conf.tls_crl);
 	for (i = 0; i < CONF_NKEYS; i++)
 		ck_assert_uint_eq(conf.c_line[i], 0);
 	ck_assert_ptr_nonnull(conf_key_name(CONF_NKEYS - 1));
@@ -218,6 +221,15 @@ static const struct {
 	{ "log",		"syslog",	"syslog" },
 	{ "log_debug",		"on",		"on" },
 	{ "log_debug",		"0",		"off" },
+	{ "tls_client_cert",	"off",		"off" },
+	{ "tls_client_cert",	"Optional",	"optional" },
+	{ "tls_client_cert",	"required",	"required" },
+	{ "tls_client_ca",	"/etc/ftpsd/clients.pem", "/etc/ftpsd/clients.pem" },
+	{ "tls_client_ca",	"",		"" },
+	{ "tls_crl",		"/etc/ftpsd/certs/ca/crl.pem",
+	    "/etc/ftpsd/certs/ca/crl.pem" },
+	{ "tls_crl",		"//x/./crl.pem",	"/x/crl.pem" },
+	{ "tls_crl",		"",		"" },
 };
 
 START_TEST(valid_value)
@@ -349,6 +361,11 @@ static const struct {
 	    "log_debug: \"o\\x1b[2Jn\" is not on or off" },
 	{ "idle_timeout", "",
 	    "idle_timeout: missing value" },
+	{ "tls_client_cert", "yes",
+	    "tls_client_cert: \"yes\" is not one of: required, optional, "
+	    "off" },
+	{ "tls_client_cert", "",
+	    "tls_client_cert: missing value" },
 };
 
 START_TEST(invalid_value)
@@ -677,6 +694,21 @@ static const struct {
 	    "3: tls = off contradicts data_tls = required: without TLS on the "
 	    "control channel no data channel can be encrypted (set data_tls "
 	    "= optional)" },
+	{ "tls_client_cert = required\n",
+	    "1: tls_client_cert = required needs tls_client_ca (the CAs whose "
+	    "client certificates are trusted; nothing is trusted by "
+	    "default)" },
+	{ "tls_crl = /x/crl.pem\ntls_client_cert = optional\n",
+	    "2: tls_client_cert = optional needs tls_client_ca (the CAs whose "
+	    "client certificates are trusted; nothing is trusted by "
+	    "default)" },
+	{ "tls_client_ca = /x/ca.pem\ntls_client_cert = required\n"
+	    "tls = optional\n",
+	    "3: tls_client_cert = required needs tls = required: a plain-text "
+	    "session carries no certificate" },
+	{ "tls_client_ca = /x/ca.pem\ntls_client_cert = optional\n"
+	    "tls = off\ndata_tls = optional\n",
+	    "3: tls_client_cert = optional contradicts tls = off" },
 };
 
 START_TEST(cross_check)
@@ -701,6 +733,31 @@ START_TEST(cross_check_ok)
 	    "pasv_max_port = 50000\n"
 	    "anonymous = on\n"
 	    "anonymous_root = /srv/ftp\n"), 0);
+	ck_assert_int_eq(conf_check(&conf, tmpfile_path, errf), 0);
+	ck_assert_str_eq(errors(), "");
+}
+END_TEST
+
+START_TEST(cross_check_mtls_ok)
+{
+	char	 want[PATH_MAX];
+
+	/* optional works with tls = optional; off ignores the files. */
+	ck_assert_int_eq(load_text(
+	    "tls = optional\n"
+	    "tls_client_cert = optional\n"
+	    "tls_client_ca = ca.pem\n"
+	    "tls_crl = crl.pem\n"), 0);
+	ck_assert_int_eq(conf_check(&conf, tmpfile_path, errf), 0);
+	ck_assert_str_eq(errors(), "");
+	/* Relative paths are beside the file, stored absolute. */
+	snprintf(want, sizeof(want), "%s/ca.pem", tmpdir);
+	ck_assert_str_eq(conf.tls_client_ca, want);
+	snprintf(want, sizeof(want), "%s/crl.pem", tmpdir);
+	ck_assert_str_eq(conf.tls_crl, want);
+	ck_assert_int_eq(conf_set_arg(&conf, "tls_client_cert=off", errf), 0);
+	ck_assert_int_eq(conf_set_arg(&conf, "tls_client_ca=", errf), 0);
+	ck_assert_ptr_null(conf.tls_client_ca);
 	ck_assert_int_eq(conf_check(&conf, tmpfile_path, errf), 0);
 	ck_assert_str_eq(errors(), "");
 }
@@ -901,6 +958,7 @@ unit_suite(void)
 	tcase_add_loop_test(tc, cross_check, 0, sizeof(cross) /
 	    sizeof(cross[0]));
 	tcase_add_test(tc, cross_check_ok);
+	tcase_add_test(tc, cross_check_mtls_ok);
 	tcase_add_test(tc, cross_check_arg);
 	tcase_add_test(tc, cross_check_fields);
 	suite_add_tcase(s, tc);

@@ -14,3 +14,9 @@ tests_unit_check_cmd_SOURCES = tests/unit/check_cmd.c tests/unit/runner.c
 tests_unit_check_cmd_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_cmd_LDADD = $(SERVER_TEST_LDADD)
 TESTS += tests/unit/check_cmd
+
+check_PROGRAMS += tests/unit/check_mtls
+tests_unit_check_mtls_SOURCES = tests/unit/check_mtls.c tests/unit/runner.c
+tests_unit_check_mtls_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_mtls_LDADD = $(SERVER_TEST_LDADD)
+TESTS += tests/unit/check_mtls
