@@ -1,6 +1,7 @@
 /*
- * ftpsd: argv, configuration, certificates, users, bind, daemonize, run
- * the loop, and a clean exit on SIGINT/SIGTERM.
+ * ftpsd: argv, configuration, certificates, users, bind (or take the
+ * sockets systemd passed), drop root, daemonize, run the loop.  Signals,
+ * reload and shutdown are in ops.c.
  */
 #include "config.h"
 

@@ -148,8 +148,8 @@ ops_cert_text(SSL_CTX *sctx, char *buf, size_t len)
 	static const char	 hex[] = "0123456789ABCDEF";
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	unsigned int		 mdlen = 0, i;
-	char			 subj[256], safe[512], fp[EVP_MAX_MD_SIZE * 3];
-	char			 when[64];
+	char			 subj[256], safe[512], when[64];
+	char			 fp[EVP_MAX_MD_SIZE * 3];
 	X509			*x;
 
 	if (sctx == NULL || (x = SSL_CTX_get0_certificate(sctx)) == NULL) {

@@ -27,15 +27,15 @@
 #define XLOG_LINE_MAX	(FTPS_PATH_MAX * 4 + 512)
 
 struct xlog_rec {
-	time_t			 when;		/* end of the transfer */
-	double			 secs;		/* how long it took */
-	const char		*host;		/* numeric client address */
-	unsigned long long	 bytes;		/* bytes moved */
-	const char		*path;		/* as the client saw it */
-	int			 ascii;		/* TYPE A, else binary */
-	int			 incoming;	/* upload */
+	time_t			 when;	/* end of the transfer */
+	double			 secs;	/* how long it took */
+	const char		*host;	/* numeric client address */
+	unsigned long long	 bytes;	/* bytes moved */
+	const char		*path;	/* as the client saw it */
+	int			 ascii;	/* TYPE A, else binary */
+	int			 incoming; /* upload */
 	int			 anonymous;
-	const char		*user;		/* login name */
+	const char		*user;	/* login name */
 	int			 complete;
 };
 
