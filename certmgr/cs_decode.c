@@ -16,6 +16,7 @@
 
 #include "certstore.h"
 #include "err.h"
+#include "log.h"
 
 /* One decode: the passphrase is asked at most once and cleansed after. */
 struct cs_dctx {
@@ -173,9 +174,11 @@ cs_pem_block(struct cs_dctx *c, int idx, const char *name, const char *header,
 	X509_REQ		*q;
 	EVP_PKEY		*k;
 	BIO			*mem;
-	char			 what[96];
+	char			 what[96], safe[48];
 
-	snprintf(what, sizeof(what), "PEM block %d (%.40s)", idx, name);
+	/* SECURITY: the block name is the file's text: no terminal escapes. */
+	snprintf(what, sizeof(what), "PEM block %d (%s)", idx,
+	    log_safe(safe, sizeof(safe), name));
 	if (strcmp(name, "CERTIFICATE") == 0 ||
 	    strcmp(name, "X509 CERTIFICATE") == 0 ||
 	    strcmp(name, "TRUSTED CERTIFICATE") == 0) {

@@ -132,6 +132,8 @@ sess_resume_cb(evutil_socket_t fd, short what, void *arg)
 		cmd_dispatch(s, line);
 		OPENSSL_clear_free(line, strlen(line));
 	}
+	if (s->state == SESS_READY)
+		bufferevent_enable(s->bev, EV_READ);
 	sess_input(s);
 }
 
@@ -546,6 +548,15 @@ sess_input(struct session *s)
 		cmd_dispatch(s, line);
 	}
 	OPENSSL_cleanse(line, sizeof(line));
+	/*
+	 * SECURITY: a paused session (password check, failed-login delay, a
+	 * command waiting for a transfer) stops reading.  With its input at
+	 * the high watermark libevent would otherwise run this callback again
+	 * and again: one client could keep the loop at 100% CPU.
+	 * sess_resume_cb() turns reading back on.
+	 */
+	if (s->state == SESS_READY && sess_paused(s))
+		bufferevent_disable(s->bev, EV_READ);
 }
 
 void

@@ -217,6 +217,11 @@ check "verify with chain" C verify chained --ca "$I/root.crt" --host leaf.exampl
 run "verify wrong host" 1 "hostname mismatch" C verify chained --ca "$I/root.crt" --host evil.example.com
 run "verify unknown root" 1 "chained.crt: verification failed: self-signed certificate in certificate chain" C verify chained
 
+echo "# import: a crafted PEM block name cannot write terminal escapes"
+printf -- '-----BEGIN FUZZ\033[31m THING-----\nAAAA\n-----END FUZZ\033[31m THING-----\n' >"$T/esc.pem"
+run "escape in a PEM block name" 1 'FUZZ\\x1b\[31m THING' C import "$T/esc.pem"
+if LC_ALL=C grep -q "$(printf '\033')" "$T/err"; then bad "ESC byte in certmgr's error"; else ok; fi
+
 echo "# import: bad input"
 run "import existing" 1 "already exists" C import "$I/bobscert.crt" "$I/cert2.key"
 check "import --force" C import "$I/bobscert.crt" "$I/cert2.key" --force
