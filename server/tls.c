@@ -215,6 +215,9 @@ tls_ssl_new(SSL_CTX *ctx, struct session *s, int data)
 	s->cert_err[0] = '\0';
 	if (data)
 		SSL_set_num_tickets(ssl, 0);
+	else
+		/* An idle control connection keeps no TLS record buffers. */
+		SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
 	return ssl;
 }
 
