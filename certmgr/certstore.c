@@ -675,13 +675,15 @@ cs_txn_put(struct cs_txn *t, const char *fname, const void *data, size_t len,
 		p += w;
 		len -= (size_t)w;
 	}
-	e = errno;
-	if (r == 0)
+	/* The errno of what failed, not of the close() after it. */
+	if (r == 0) {
 		r = cs_fsync_close(&fd);
-	else
-		close(fd);
-	if (r != 0) {
 		e = errno;
+	} else {
+		e = errno;
+		close(fd);
+	}
+	if (r != 0) {
 		unlinkat(t->dirfd, t->f[t->n].tmp, 0);
 		return cs_err(err, errlen, r, "%s/%s: %s", t->label, fname,
 		    strerror(e));

@@ -17,7 +17,6 @@ cm_build_request(const struct cm_subjopts *o, enum cs_purpose purpose,
     EVP_PKEY **key, X509_NAME **subj, GENERAL_NAMES **san, X509_REQ **csr)
 {
 	char	 err[CS_ERR_MAX];
-	int	 r;
 
 	*key = NULL;
 	*subj = NULL;
@@ -30,14 +29,14 @@ cm_build_request(const struct cm_subjopts *o, enum cs_purpose purpose,
 	 * A server's CN comes first: it is the name people read.  A
 	 * client's is a user name, a host name only when nothing else is.
 	 */
-	if ((r = cs_subject_build(&o->subj, subj, err, sizeof(err))) != 0 ||
-	    (purpose == CS_SERVER && (r = cs_san_add_cn(*san, o->subj.cn,
-	    err, sizeof(err))) != 0) ||
-	    (r = cs_san_parse(o->san, *san, err, sizeof(err))) != 0 ||
-	    (purpose == CS_CLIENT && (r = cs_san_add_email(*san,
-	    o->subj.email, err, sizeof(err))) != 0) ||
+	if (cs_subject_build(&o->subj, subj, err, sizeof(err)) != 0 ||
+	    (purpose == CS_SERVER && cs_san_add_cn(*san, o->subj.cn,
+	    err, sizeof(err)) != 0) ||
+	    cs_san_parse(o->san, *san, err, sizeof(err)) != 0 ||
+	    (purpose == CS_CLIENT && cs_san_add_email(*san,
+	    o->subj.email, err, sizeof(err)) != 0) ||
 	    (purpose == CS_CLIENT && sk_GENERAL_NAME_num(*san) == 0 &&
-	    (r = cs_san_add_cn(*san, o->subj.cn, err, sizeof(err))) != 0))
+	    cs_san_add_cn(*san, o->subj.cn, err, sizeof(err)) != 0))
 		goto fail;
 	if (sk_GENERAL_NAME_num(*san) == 0) {
 		snprintf(err, sizeof(err), "--cn \"%.64s\" is not a host name "
@@ -45,8 +44,8 @@ cm_build_request(const struct cm_subjopts *o, enum cs_purpose purpose,
 		    "needs at least one subject alternative name", o->subj.cn);
 		goto fail;
 	}
-	if ((r = cs_keygen(o->key, key, err, sizeof(err))) != 0 ||
-	    (r = cs_csr_build(*key, *subj, *san, csr, err, sizeof(err))) != 0)
+	if (cs_keygen(o->key, key, err, sizeof(err)) != 0 ||
+	    cs_csr_build(*key, *subj, *san, csr, err, sizeof(err)) != 0)
 		goto fail;
 	return 0;
  fail:

@@ -484,9 +484,8 @@ cs_ca_read_conf(struct cs_ca *ca, char *err, size_t errlen)
 		goto out;
 	}
 	if ((url = NCONF_get_string(conf, "certmgr", "crl_url")) != NULL) {
-		if ((r = cs_url_check(url, err, errlen)) != 0 ||
-		    (r = str_copy(ca->crl_url, sizeof(ca->crl_url),
-		    url)) != 0) {
+		if (cs_url_check(url, err, errlen) != 0 ||
+		    str_copy(ca->crl_url, sizeof(ca->crl_url), url) != 0) {
 			r = cs_err(err, errlen, FTPS_EPARSE, "%s: crl_url is "
 			    "not a usable URL", p);
 			goto out;

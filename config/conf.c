@@ -39,6 +39,8 @@
 #define CONF_THREADS_MAX 64
 #define CONF_USER_MAX	32	/* a system user name (useradd's limit) */
 #define CONF_WARN_DAYS_MAX 3650
+#define CONF_LOGIN_FAILS_MAX 100
+#define CONF_BAN_SECONDS_MAX (7 * 86400)	/* one week */
 
 /* Where a value came from: labels messages and anchors relative paths. */
 struct conf_src {
@@ -71,7 +73,9 @@ enum {
 	K_LISTEN, K_EXPLICIT_PORT, K_IMPLICIT_PORT, K_TLS, K_DATA_TLS,
 	K_DATA_REUSE, K_CERTS_DIR, K_CERTIFICATE, K_PASV_MIN, K_PASV_MAX,
 	K_PASV_ADDRESS, K_USERS_FILE, K_ANONYMOUS, K_ANONYMOUS_ROOT,
-	K_MAX_CLIENTS, K_MAX_PER_IP, K_IDLE_TIMEOUT, K_LOGIN_TIMEOUT,
+	K_MAX_CLIENTS, K_MAX_PER_IP,
+	K_MAX_LOGIN_FAILS, K_BAN_FAILURES, K_BAN_WINDOW, K_BAN_SECONDS,
+	K_IDLE_TIMEOUT, K_LOGIN_TIMEOUT,
 	K_DATA_TIMEOUT, K_AUTH_THREADS, K_FILE_UMASK, K_LOG, K_LOG_DEBUG,
 	K_CLIENT_CERT, K_CLIENT_CA, K_CRL,
 	K_RUN_AS_USER, K_ALLOW_ROOT, K_SHUTDOWN_TIMEOUT, K_XFERLOG_FILE,
@@ -158,6 +162,14 @@ static const struct conf_key keys[] = {
 	    1, CONF_CLIENTS_MAX, NULL, 0 },
 	[K_MAX_PER_IP] = { "max_clients_per_ip", set_uint,
 	    OFF(max_clients_per_ip), 1, CONF_CLIENTS_MAX, NULL, 0 },
+	[K_MAX_LOGIN_FAILS] = { "max_login_failures", set_uint,
+	    OFF(max_login_failures), 1, CONF_LOGIN_FAILS_MAX, NULL, 0 },
+	[K_BAN_FAILURES] = { "ban_failures", set_uint, OFF(ban_failures),
+	    1, CONF_BAN_FAILURES_MAX, NULL, 0 },
+	[K_BAN_WINDOW] = { "ban_window", set_uint, OFF(ban_window),
+	    1, CONF_TIMEOUT_MAX, NULL, 0 },
+	[K_BAN_SECONDS] = { "ban_seconds", set_uint, OFF(ban_seconds),
+	    0, CONF_BAN_SECONDS_MAX, NULL, CK_ZERO_OFF },
 	[K_IDLE_TIMEOUT] = { "idle_timeout", set_uint, OFF(idle_timeout),
 	    1, CONF_TIMEOUT_MAX, NULL, 0 },
 	[K_LOGIN_TIMEOUT] = { "login_timeout", set_uint, OFF(login_timeout),
@@ -245,10 +257,11 @@ edit_distance(const char *a, const char *b)
 		prev[j] = j;
 	for (i = 1; i <= la; i++) {
 		cur[0] = i;
-		ca = a[i - 1] >= 'A' && a[i - 1] <= 'Z' ? a[i - 1] + 32 :
-		    a[i - 1];
+		ca = (unsigned char)a[i - 1];
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
 		for (j = 1; j <= lb; j++) {
-			cb = b[j - 1];
+			cb = (unsigned char)b[j - 1];
 			sub = prev[j - 1] + (ca != cb);
 			d = prev[j] + 1 < cur[j - 1] + 1 ? prev[j] + 1 :
 			    cur[j - 1] + 1;
@@ -749,6 +762,10 @@ conf_init(struct conf *c)
 	c->anonymous = 0;
 	c->max_clients = 512;
 	c->max_clients_per_ip = 32;
+	c->max_login_failures = 5;
+	c->ban_failures = 10;
+	c->ban_window = 600;
+	c->ban_seconds = 900;
 	c->idle_timeout = 300;
 	c->login_timeout = 60;
 	c->data_timeout = 120;
@@ -953,7 +970,7 @@ conf_load(struct conf *c, const char *path, FILE *errf)
 	if (fstat(fileno(fp), &st) == -1) {
 		serrno = errno;
 		conf_err(errf, path, 0, "cannot read: %s", strerror(serrno));
-		fclose(fp);
+		(void)fclose(fp);	/* read only */
 		errno = serrno;
 		return FTPS_ESYS;
 	}
@@ -961,7 +978,7 @@ conf_load(struct conf *c, const char *path, FILE *errf)
 		conf_err(errf, path, 0, "cannot read: %s",
 		    S_ISDIR(st.st_mode) ? "is a directory" :
 		    "not a regular file");
-		fclose(fp);
+		(void)fclose(fp);	/* read only */
 		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		return FTPS_ESYS;
 	}
@@ -1006,7 +1023,7 @@ conf_load(struct conf *c, const char *path, FILE *errf)
 		conf_err(errf, path, 0, "read error: %s", strerror(errno));
 		errors++;
 	}
-	fclose(fp);
+	(void)fclose(fp);	/* read only */
 	return errors > 0 ? -errors : 0;
 }
 

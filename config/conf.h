@@ -16,8 +16,9 @@ enum conf_tls	{ CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 enum conf_reuse	{ CONF_REUSE_OFF, CONF_REUSE_OPTIONAL, CONF_REUSE_REQUIRED };
 enum conf_log	{ CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_SYSLOG };
 
-#define CONF_NKEYS	31		/* rows of the key table in conf.c */
+#define CONF_NKEYS	35		/* rows of the key table in conf.c */
 #define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
+#define CONF_BAN_FAILURES_MAX	100	/* ban_failures: bounds its memory */
 
 struct conf {
 	/* Where to listen. */
@@ -51,6 +52,10 @@ struct conf {
 	/* Limits, seconds and counts. */
 	unsigned	 max_clients;		/* 512 */
 	unsigned	 max_clients_per_ip;	/* 32 */
+	unsigned	 max_login_failures;	/* 5, per connection */
+	unsigned	 ban_failures;		/* 10 failed logins per address */
+	unsigned	 ban_window;		/* within 600 s */
+	unsigned	 ban_seconds;		/* ban 900 s; 0 = no bans */
 	unsigned	 idle_timeout;		/* 300 */
 	unsigned	 login_timeout;		/* 60 */
 	unsigned	 data_timeout;		/* 120 */

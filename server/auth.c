@@ -140,6 +140,8 @@ users_grow(struct userdb *db)
 	size_t		  i, oldn = db->nslots;
 
 	db->nslots = oldn ? oldn * 2 : 64;
+	/* An array of pointers: each slot holds a struct uentry *. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	if ((db->slots = calloc(db->nslots, sizeof(*db->slots))) == NULL) {
 		db->slots = old;
 		db->nslots = oldn;
@@ -489,7 +491,7 @@ auth_users_load(const char *path, struct userdb **dbp, FILE *errf)
 	if (r == FTPS_ESYS && errf != NULL)
 		fprintf(errf, "%s: %s\n", path, strerror(saved));
 	if (fp != NULL)
-		fclose(fp);
+		(void)fclose(fp);	/* read only */
 	if (line != NULL) {
 		OPENSSL_cleanse(line, AUTH_LINE_MAX + 1);
 		free(line);
@@ -917,7 +919,8 @@ auth_cancel(struct auth_job *job)
 		return;
 	pool = job->pool;
 	pthread_mutex_lock(&pool->mtx);
-	if ((queued = job->state == JOB_QUEUED))
+	queued = job->state == JOB_QUEUED;
+	if (queued)
 		TAILQ_REMOVE(&pool->queue, job, entry);
 	job->cancelled = 1;
 	job->cb = NULL;

@@ -198,7 +198,8 @@ cmd_dispatch(struct session *s, char *line)
 		arg = NULL;
 		break;
 	case ARG_WORD:
-		if (cmd_blank(arg) || strchr(arg, ' ') != NULL) {
+		if (arg == NULL || cmd_blank(arg) ||
+		    strchr(arg, ' ') != NULL) {
 			sess_reply(s, 501, "%s needs one argument.", c->name);
 			return;
 		}
@@ -418,7 +419,8 @@ cmd_stat(struct session *s, const char *arg)
 		goto out;
 	}
 	buf_init(&ls, FTPS_LISTING_MAX);
-	r = ls_format(&s->vfs, &vp, LS_LIST, s->perms & PERM_WRITE, &ls);
+	r = ls_format(&s->vfs, &vp, LS_LIST, (s->perms & PERM_WRITE) != 0,
+	    &ls);
 	if (r != 0) {
 		sess_reply_err(s, 550, r);
 		buf_free(&ls);

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "ban.h"
 #include "cmd.h"
 #include "conf.h"
 #include "err.h"
@@ -22,8 +23,6 @@
 #include "session.h"
 #include "transfer.h"
 #include "vfs.h"
-
-#define CMD_LOGIN_TRIES	5	/* failed PASS before the connection ends */
 
 static void
 cmd_login_reset(struct session *s)
@@ -139,15 +138,28 @@ cmd_login_ok(struct session *s, const char *home, unsigned perms)
 }
 
 static void
+cmd_banned(struct session *s)
+{
+	sess_reply(s, 421, "Too many failed logins from your address; try "
+	    "again later.");
+	sess_close(s, "address banned");
+}
+
+static void
 cmd_login_delay_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session	*s = arg;
 
 	sess_reply(s, 530, "Login incorrect.");
-	/* SECURITY: password guessing: a few tries per connection. */
-	if (s->failed_logins >= CMD_LOGIN_TRIES) {
+	/* SECURITY: password guessing: a few tries per connection... */
+	if (s->failed_logins >= s->ctx->conf.max_login_failures) {
 		sess_reply(s, 421, "Too many failed logins.");
 		sess_close(s, "too many failed logins");
+		return;
+	}
+	/* ...and per address, whatever the connections (ban.c). */
+	if (ban_left(s->ctx, &s->peer) > 0) {
+		cmd_banned(s);
 		return;
 	}
 	sess_resume(s);
@@ -173,6 +185,10 @@ cmd_pass_done(int ok, void *arg)
 	else
 		sess_log(s, LOG_LVL_INFO, "login user=%s result=fail", safe);
 	s->failed_logins++;
+	if (ban_fail(s->ctx, &s->peer) == 1)
+		sess_log(s, LOG_LVL_WARN, "address banned for %u seconds: %u "
+		    "failed logins within %u seconds", s->ctx->conf.ban_seconds,
+		    s->ctx->conf.ban_failures, s->ctx->conf.ban_window);
 	cmd_login_reset(s);
 	/*
 	 * SECURITY: password guessing and user enumeration: every failure
@@ -201,6 +217,11 @@ cmd_pass(struct session *s, const char *arg)
 	}
 	if (!(s->flags & SF_USER_SENT)) {
 		sess_reply(s, 503, "Login with USER first.");
+		return;
+	}
+	/* A session opened before its address was banned ends here. */
+	if (ban_left(s->ctx, &s->peer) > 0) {
+		cmd_banned(s);
 		return;
 	}
 	if (s->flags & SF_ANON) {
@@ -264,7 +285,7 @@ cmd_auth(struct session *s, const char *arg)
 		sess_reply(s, 503, "Already using TLS.");
 		return;
 	}
-	for (i = 0; arg[i] != '\0' && i < sizeof(mech) - 1; i++)
+	for (i = 0; i < sizeof(mech) - 1 && arg[i] != '\0'; i++)
 		mech[i] = (char)toupper((unsigned char)arg[i]);
 	mech[i] = '\0';
 	if (arg[i] != '\0' || (strcmp(mech, "TLS") != 0 &&

@@ -142,6 +142,7 @@ cmd_dele(struct session *s, const char *arg)
 	if (cmd_is_root(s, &vp))
 		;
 	else if (fstatat(vp.dirfd, vp.name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		/* NOLINTNEXTLINE(bugprone-branch-clone): as unlinkat's */
 		sess_reply_err(s, 550, FTPS_ESYS);
 	else if (S_ISDIR(st.st_mode))
 		sess_reply(s, 550, "Is a directory; use RMD.");
@@ -283,8 +284,8 @@ cmd_mlst(struct session *s, const char *arg)
 	}
 	buf_init(&ls, FTPS_REPLY_MAX);
 	buf_init(&out, FTPS_REPLY_MAX);
-	if ((r = ls_format(&s->vfs, &vp, LS_MLST, s->perms & PERM_WRITE,
-	    &ls)) != 0)
+	if ((r = ls_format(&s->vfs, &vp, LS_MLST,
+	    (s->perms & PERM_WRITE) != 0, &ls)) != 0)
 		sess_reply_err(s, 550, r);
 	else if (buf_addf(&out, "250-Listing %s\r\n", vp.display) != 0 ||
 	    cmd_mlst_filter(buf_str(&ls), buf_len(&ls), s->mlst_facts,

@@ -228,16 +228,15 @@ cmd_listing(struct session *s, const char *arg, enum ls_style style,
 	}
 	buf_init(&ls, FTPS_LISTING_MAX);
 	buf_init(&out, FTPS_LISTING_MAX);
-	r = ls_format(&s->vfs, &vp, style, s->perms & PERM_WRITE, &ls);
+	r = ls_format(&s->vfs, &vp, style, (s->perms & PERM_WRITE) != 0, &ls);
 	if (r == FTPS_EPARSE && style == LS_MLSD)
 		sess_reply(s, 501, "MLSD needs a directory.");
-	else if (r == FTPS_ETOOBIG)
+	else if (r == FTPS_ETOOBIG || (r == 0 && style == LS_MLSD &&
+	    cmd_mlst_filter(buf_str(&ls), buf_len(&ls), s->mlst_facts,
+	    &out) != 0))
 		sess_reply(s, 550, "Listing too long.");
 	else if (r != 0)
 		sess_reply_err(s, 550, r);
-	else if (style == LS_MLSD && cmd_mlst_filter(buf_str(&ls),
-	    buf_len(&ls), s->mlst_facts, &out) != 0)
-		sess_reply(s, 550, "Listing too long.");
 	else if ((x = xfer_new(XFER_LIST, verb, &vp)) == NULL)
 		sess_reply(s, 451, "Out of memory.");
 	else {

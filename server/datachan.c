@@ -40,6 +40,7 @@ struct datachan {
 	struct sockaddr_storage	 target;	/* active */
 	int			 fd;		/* the data connection */
 	int			 foreign;	/* port theft seen */
+	int			 accept_err;	/* accept() failed: errno */
 	struct event		*wait_ev;	/* accept/connect timeout */
 	struct bufferevent	*bev;
 	SSL			*ssl;
@@ -91,6 +92,16 @@ dc_fail(struct session *s, int code, const char *text)
 	dc->cb = NULL;
 	if (cb != NULL)
 		cb(s, DC_EV_FAIL, NULL, code, text);	/* may free dc */
+}
+
+static void
+dc_fail_accept(struct session *s)
+{
+	char	 text[160];
+
+	snprintf(text, sizeof(text), "Cannot accept the data connection: "
+	    "%s.", strerror(s->dc->accept_err));
+	dc_fail(s, 425, text);
 }
 
 /* The handshake is done and a transfer waits: check, then hand over. */
@@ -243,10 +254,20 @@ dc_accept_cb(evutil_socket_t lfd, short what, void *arg)
 
 	if ((fd = accept4(lfd, (struct sockaddr *)&peer, &len,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			sess_log(s, LOG_LVL_WARN, "data accept: %s",
-			    strerror(errno));
+		if (errno == EAGAIN || errno == EINTR ||
+		    errno == ECONNABORTED)
+			return;
+		/*
+		 * EMFILE, ENFILE, ENOBUFS: the connection stays queued and
+		 * the listener readable, so retrying would spin the loop.
+		 * This data connection fails instead.
+		 */
+		dc->accept_err = errno;
+		sess_log(s, LOG_LVL_WARN, "data accept: %s",
+		    strerror(dc->accept_err));
+		dc_stop_listening(dc);
+		if (dc->cb != NULL)
+			dc_fail_accept(s);
 		return;
 	}
 	dc_stop_listening(dc);
@@ -410,6 +431,10 @@ dc_open(struct session *s, dc_cb cb)
 			dc_connected(s);
 			return;
 		}
+		if (dc->accept_err != 0) {
+			dc_fail_accept(s);
+			return;
+		}
 		if ((dc->wait_ev = evtimer_new(s->ctx->base, dc_wait_cb,
 		    s)) == NULL) {
 			dc_fail(s, 425, "Out of memory.");
@@ -461,8 +486,13 @@ dc_linger_free(struct dc_reap *l)
 void
 dc_linger_free_all(struct ftpsd *ctx)
 {
-	while (!TAILQ_EMPTY(&ctx->reaps))
-		dc_linger_free(TAILQ_FIRST(&ctx->reaps));
+	struct dc_reap	*l, *next;
+
+	/* Each one is unlinked and freed; next was read before. */
+	for (l = TAILQ_FIRST(&ctx->reaps); l != NULL; l = next) {
+		next = TAILQ_NEXT(l, entry);
+		dc_linger_free(l);
+	}
 }
 
 static void

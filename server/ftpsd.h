@@ -22,6 +22,7 @@ struct event_base;
 struct evconnlistener;
 struct userdb;
 struct auth_pool;
+struct ban_table;
 struct session;
 
 /*
@@ -84,6 +85,7 @@ struct ftpsd {
 	struct dc_reapq		 reaps;
 	unsigned		 nsessions;
 	struct ipcount		*iptab[FTPS_IPTAB_SIZE];
+	struct ban_table	*bans;		/* failed logins per address */
 	unsigned long long	 next_id;
 	struct event		*sigint_ev;
 	struct event		*sigterm_ev;
@@ -118,6 +120,7 @@ void	 lst_free_all(struct ftpsd *);
 unsigned ipc_get(struct ftpsd *, const struct sockaddr_storage *);
 int	 ipc_add(struct ftpsd *, const struct sockaddr_storage *);
 void	 ipc_del(struct ftpsd *, const struct sockaddr_storage *);
+/* Frees the per-IP counts and the failed-login table (ban.c). */
 void	 ipc_free(struct ftpsd *);
 
 /* datachan.c: frees every data connection still being taken down. */

@@ -3,6 +3,7 @@
  * the max_clients and max_clients_per_ip limits.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -18,12 +19,17 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "ban.h"
 #include "err.h"
 #include "ftpsd.h"
 #include "log.h"
 #include "session.h"
 
-#define LST_BACKLOG	128
+/* A burst of connections waits in the kernel, not in SYN retransmits. */
+#define LST_BACKLOG	1024
+#define LST_FDS_PER_SESSION	6
+#define LST_FDS_SPARE		64
+#define LST_MSG_FULL	"421 Too many connections.\r\n"
 
 static unsigned
 ipc_hash(const struct sockaddr_storage *ss)
@@ -118,18 +124,16 @@ ipc_free(struct ftpsd *ctx)
 		}
 		ctx->iptab[i] = NULL;
 	}
+	ban_free(ctx);
 }
 
 static void
-lst_refuse(struct listener *l, int fd, const char *why)
+lst_refuse(struct listener *l, int fd, const char *why, const char *msg)
 {
-	static const char	 msg[] = "421 Too many connections.\r\n";
-
 	log_warnx("refused connection on %s: %s", l->label, why);
 	/* Implicit FTPS cannot say anything before a handshake. */
 	if (!l->implicit)
-		(void)send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT |
-		    MSG_NOSIGNAL);
+		(void)send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);
 }
 
@@ -140,6 +144,8 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	struct listener		*l = arg;
 	struct ftpsd		*ctx = l->ctx;
 	struct sockaddr_storage	 peer;
+	char			 ip[64], why[128];
+	unsigned		 left;
 
 	memset(&peer, 0, sizeof(peer));
 	memcpy(&peer, sa, (size_t)salen < sizeof(peer) ? (size_t)salen :
@@ -148,14 +154,25 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	/* SECURITY: password guessing: a banned address is not served. */
+	if ((left = ban_left(ctx, &peer)) > 0) {
+		if (getnameinfo(sa, (socklen_t)salen, ip, sizeof(ip), NULL, 0,
+		    NI_NUMERICHOST) != 0)
+			snprintf(ip, sizeof(ip), "?");
+		snprintf(why, sizeof(why), "%s banned for %u more seconds",
+		    ip, left);
+		lst_refuse(l, fd, why, "421 Too many failed logins from your "
+		    "address; try again later.\r\n");
+		return;
+	}
 	if (ctx->conf.max_clients > 0 &&
 	    ctx->nsessions >= ctx->conf.max_clients) {
-		lst_refuse(l, fd, "max_clients");
+		lst_refuse(l, fd, "max_clients", LST_MSG_FULL);
 		return;
 	}
 	if (ctx->conf.max_clients_per_ip > 0 &&
 	    ipc_get(ctx, &peer) >= ctx->conf.max_clients_per_ip) {
-		lst_refuse(l, fd, "max_clients_per_ip");
+		lst_refuse(l, fd, "max_clients_per_ip", LST_MSG_FULL);
 		return;
 	}
 	if (sess_new(ctx, fd, &peer, l->implicit) == NULL) {
@@ -315,11 +332,43 @@ lst_bind_all(struct ftpsd *ctx, FILE *errf)
 	return 0;
 }
 
+/*
+ * A session may hold its control connection, a passive listener, a data
+ * connection, its home, a directory and a file.  The soft limit on file
+ * descriptors is raised towards what max_clients may need (never past
+ * the hard limit); when that is not enough, the log says so: beyond it
+ * accepting pauses (lst_error_cb) and transfers fail with 425/451.
+ */
+static void
+lst_fd_budget(struct ftpsd *ctx)
+{
+	struct rlimit	 rl;
+	rlim_t		 need;
+
+	need = (rlim_t)ctx->conf.max_clients * LST_FDS_PER_SESSION +
+	    LST_FDS_SPARE;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
+		    rl.rlim_max < need ? rl.rlim_max : need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+		    getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+		log_warnx("open files limit %llu is below the %llu that "
+		    "max_clients = %u may need (raise the hard limit, e.g. "
+		    "LimitNOFILE=)", (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)need, ctx->conf.max_clients);
+}
+
 int
 lst_start_all(struct ftpsd *ctx)
 {
 	struct listener	*l;
 
+	lst_fd_budget(ctx);
 	TAILQ_FOREACH(l, &ctx->listeners, entry) {
 		l->evl = evconnlistener_new(ctx->base, lst_accept_cb, l,
 		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |

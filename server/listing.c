@@ -153,8 +153,11 @@ ls_modestr(mode_t m, char s[11])
 		s[0] = 'b';
 	else
 		s[0] = '-';
-	for (i = 0; i < 9; i++)
-		s[i + 1] = (m & (0400 >> i)) ? rwx[i] : '-';
+	for (i = 0; i < 9; i++) {
+		s[i + 1] = '-';
+		if (m & (0400 >> i))
+			s[i + 1] = rwx[i];
+	}
 	if (m & S_ISUID)
 		s[3] = (m & S_IXUSR) ? 's' : 'S';
 	if (m & S_ISGID)

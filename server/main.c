@@ -102,7 +102,10 @@ load_users(struct ftpsd *ctx, int *bad)
 	if ((mf = open_memstream(&text, &len)) == NULL)
 		return FTPS_ENOMEM;
 	r = auth_users_load(ctx->conf.users_file, &ctx->users, mf);
-	fclose(mf);
+	if (fclose(mf) != 0) {
+		free(text);
+		return FTPS_ENOMEM;
+	}
 	if (len > 0) {
 		fputs(text, stderr);
 		(*bad)++;
@@ -315,7 +318,7 @@ main(int argc, char *argv[])
 	if (ctx.conf.tls != CONF_TLS_OFF &&
 	    tls_ctx_new(&ctx.conf, &ctx.ssl_ctx, stderr) != 0)
 		problems++;
-	if ((r = load_users(&ctx, &badusers)) != 0) {
+	if (load_users(&ctx, &badusers) != 0) {
 		if (!ctx.conf.anonymous)
 			problems++;
 		else if (!test)
@@ -385,8 +388,8 @@ main(int argc, char *argv[])
 
 	/* Every file and directory a client creates gets this umask. */
 	umask((mode_t)ctx.conf.file_umask);
-	signal(SIGPIPE, SIG_IGN);
-	if (evthread_use_pthreads() != 0 ||
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    evthread_use_pthreads() != 0 ||
 	    (ctx.base = event_base_new()) == NULL) {
 		log_err("cannot create the event loop");
 		goto out;

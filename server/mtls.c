@@ -115,12 +115,13 @@ mtls_verify_cb(int ok, X509_STORE_CTX *xs)
 	int			 err;
 
 	if (ok)
-		return ok;
+		return 1;
+	/* From here on ok is 0: the verdict stays, only its reason is kept. */
 	ssl = X509_STORE_CTX_get_ex_data(xs,
 	    SSL_get_ex_data_X509_STORE_CTX_idx());
 	if (ssl == NULL || (ref = SSL_get_app_data(ssl)) == NULL ||
 	    (s = ref->s) == NULL || s->cert_err[0] != '\0')
-		return ok;
+		return 0;
 	err = X509_STORE_CTX_get_error(xs);
 	x = X509_STORE_CTX_get_current_cert(xs);
 	snprintf(s->cert_err, sizeof(s->cert_err),
@@ -129,7 +130,7 @@ mtls_verify_cb(int ok, X509_STORE_CTX *xs)
 	    X509_STORE_CTX_get_error_depth(xs),
 	    mtls_name_text(x != NULL ? X509_get_subject_name(x) : NULL,
 	    subj, sizeof(subj)));
-	return ok;
+	return 0;
 }
 
 /* Reads every PEM certificate (crls NULL) or CRL (certs NULL) of path. */
@@ -155,12 +156,12 @@ mtls_read_pem(const char *path, const char *key, STACK_OF(X509) *certs,
 	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
 		fprintf(errf, "%s: %s: cannot read: not a regular file\n",
 		    key, path);
-		fclose(fp);
+		(void)fclose(fp);	/* read only */
 		return FTPS_ESYS;
 	}
 	ERR_clear_error();
 	if ((bio = BIO_new_fp(fp, BIO_CLOSE)) == NULL) {
-		fclose(fp);
+		(void)fclose(fp);	/* read only */
 		fprintf(errf, "%s: out of memory\n", key);
 		return FTPS_ENOMEM;
 	}

@@ -408,7 +408,12 @@ sess_reply_err(struct session *s, int code, int err)
 		sess_reply(s, code, "File exists.");
 		break;
 	case FTPS_ESYS:
-		if (errno == ENOENT)
+		/* Out of descriptors or memory: transient (RFC 959 4.2). */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+		    errno == ENOBUFS)
+			sess_reply(s, 451, "%s; try again later.",
+			    strerror(errno));
+		else if (errno == ENOENT)
 			sess_reply(s, code, "No such file or directory.");
 		else if (errno == EACCES || errno == EPERM)
 			sess_reply(s, code, "Permission denied.");

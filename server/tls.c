@@ -30,6 +30,7 @@
 #include "mtls.h"
 #include "session.h"
 #include "tls.h"
+#include "tlskeys.h"
 
 /* TLS 1.2: ECDHE key exchange with AEAD ciphers only. */
 #define TLS12_CIPHERS \
@@ -167,6 +168,9 @@ tls_ctx_new(const struct conf *cf, SSL_CTX **out, FILE *errf)
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_set_timeout(ctx, FTPS_TICKET_LIFETIME);
 	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, NULL);
+	/* Ticket keys rotate: forward secrecy for resumed sessions. */
+	if (tk_install(ctx) != 0)
+		goto tlserr;
 	if (!SSL_CTX_use_certificate(ctx, cert) ||
 	    !SSL_CTX_use_PrivateKey(ctx, key) ||
 	    (chain != NULL && !SSL_CTX_set1_chain(ctx, chain)) ||

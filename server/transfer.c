@@ -336,7 +336,8 @@ xfer_write_all(int fd, const char *p, size_t n)
 
 /* TYPE A upload: CRLF -> LF from p into out (n + 1 bytes of room). */
 static void
-xfer_strip_cr(struct xfer *x, char *p, size_t n, char *out, size_t *outn)
+xfer_strip_cr(struct xfer *x, const char *p, size_t n, char *out,
+    size_t *outn)
 {
 	size_t	 i, o = 0;
 
@@ -359,11 +360,20 @@ xfer_strip_cr(struct xfer *x, char *p, size_t n, char *out, size_t *outn)
 	*outn = o;
 }
 
+/*
+ * An upload that cannot be written: RFC 959 4.2 452 for a full file
+ * system, 552 for an exceeded allocation (quota), 451 for anything else
+ * (EIO...).  xfer_done() removes the temporary file: the old one stays.
+ */
 static void
 xfer_fail_write(struct session *s, int err)
 {
-	if (err == ENOSPC || err == EDQUOT)
-		xfer_done(s, 552, "No space left; transfer aborted.", "fail");
+	if (err == ENOSPC)
+		xfer_done(s, 452, "Insufficient storage space; transfer "
+		    "aborted, nothing was replaced.", "fail-disk-full");
+	else if (err == EDQUOT)
+		xfer_done(s, 552, "Exceeded storage allocation (disk quota); "
+		    "transfer aborted, nothing was replaced.", "fail-quota");
 	else
 		xfer_done(s, 451, "Local write error; transfer aborted.",
 		    "fail");
@@ -376,7 +386,7 @@ xfer_read_cb(struct bufferevent *bev, void *arg)
 	struct xfer	*x = s->xfer;
 	struct evbuffer	*in = bufferevent_get_input(bev);
 	char		*out;
-	int		 n;
+	int		 n, err;
 	size_t		 on;
 
 	if (x == NULL) {
@@ -396,9 +406,10 @@ xfer_read_cb(struct bufferevent *bev, void *arg)
 			out = x->chunk + FTPS_XFER_CHUNK;
 		}
 		if (xfer_write_all(x->fd, out, on) != 0) {
+			err = errno;	/* logging may change errno */
 			sess_log(s, LOG_LVL_ERR, "%s write error: %s", x->verb,
-			    strerror(errno));
-			xfer_fail_write(s, errno);
+			    strerror(err));
+			xfer_fail_write(s, err);
 			return;
 		}
 		x->bytes += (unsigned long long)n;
@@ -409,21 +420,31 @@ static void
 xfer_finish_upload(struct session *s)
 {
 	struct xfer	*x = s->xfer;
-	int		 r;
+	int		 r, fd, err;
 
 	if (x->cr && xfer_write_all(x->fd, "\r", 1) != 0) {
 		xfer_fail_write(s, errno);
 		return;
 	}
 	x->cr = 0;
-	if (fsync(x->fd) == -1 || close(x->fd) == -1) {
-		x->fd = -1;
+	/* Delayed allocation: a full disk may only show here. */
+	fd = x->fd;
+	x->fd = -1;
+	if (fsync(fd) == -1) {
+		err = errno;
+		close(fd);
 		sess_log(s, LOG_LVL_ERR, "%s sync error: %s", x->verb,
-		    strerror(errno));
-		xfer_fail_write(s, errno);
+		    strerror(err));
+		xfer_fail_write(s, err);
 		return;
 	}
-	x->fd = -1;
+	if (close(fd) == -1) {
+		err = errno;
+		sess_log(s, LOG_LVL_ERR, "%s close error: %s", x->verb,
+		    strerror(err));
+		xfer_fail_write(s, err);
+		return;
+	}
 	if (x->kind == XFER_STOR || x->kind == XFER_STOU) {
 		/* Atomic: readers see the old file or the complete new one. */
 		if (x->kind == XFER_STOU)
@@ -440,6 +461,17 @@ xfer_finish_upload(struct session *s)
 			return;
 		}
 		x->have_tmp = 0;
+		/*
+		 * The rename itself reaches the disk: after a power loss
+		 * the name holds the old or the new file, never an empty
+		 * one.  Failing here changes nothing already visible.
+		 */
+		if ((fd = openat(x->vp.dirfd, ".", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1 || fsync(fd) == -1)
+			sess_log(s, LOG_LVL_WARN, "%s directory sync: %s",
+			    x->verb, strerror(errno));
+		if (fd != -1)
+			close(fd);
 	}
 	xfer_done(s, 226, "Transfer complete.", "ok");
 }
@@ -545,7 +577,7 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 {
 	struct timeval	 tv;
 	struct timeval	*tvp = NULL;
-	int		 r;
+	int		 r, err;
 
 	x->bev = bev;
 	x->tls = bufferevent_openssl_get_ssl(bev) != NULL;
@@ -561,9 +593,15 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 	if (xfer_is_upload(x)) {
 		/* Only now, after the TLS handshake (RFC 4217 peer check). */
 		if ((r = xfer_open_target(s, x)) != 0) {
+			err = errno;
 			sess_log(s, LOG_LVL_WARN, "%s cannot open path=%s: %s",
-			    x->verb, x->vp.display, ftps_strerror(r));
-			xfer_done(s, 553, "Cannot create the file.", "fail");
+			    x->verb, x->vp.display, r == FTPS_ESYS ?
+			    strerror(err) : ftps_strerror(r));
+			if (r == FTPS_ESYS && (err == ENOSPC || err == EDQUOT))
+				xfer_fail_write(s, err);
+			else
+				xfer_done(s, 553, "Cannot create the file.",
+				    "fail");
 			return;
 		}
 		bufferevent_setcb(bev, xfer_read_cb, NULL, xfer_event_cb, s);

@@ -481,6 +481,10 @@ class Ftpsd:
             # test_ops.py covers the switch to an unprivileged user.
             "run_as_user": "root",
             "allow_root": "on",
+            # Bans are per client address and every test connects from
+            # 127.0.0.1: off, unless a test turns them on
+            # (test_hardening.py).
+            "ban_seconds": 0,
         }
         c.update(self.extra_conf)
         return {k: v for k, v in c.items() if v is not None}

@@ -1,0 +1,299 @@
+/*
+ * Failed logins per client address and temporary bans (ban.h).
+ *
+ * SECURITY: password guessing spread over many connections: the
+ * per-connection limit (max_login_failures) alone lets a guesser
+ * reconnect forever.  Each address keeps the times of its recent
+ * failures in a ring; ban_failures of them within ban_window seconds ban
+ * it.  An attacker with many addresses cannot grow the table past
+ * BAN_TRACK_MAX entries: the least recently failed entry that is not
+ * banned makes room.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "ban.h"
+#include "conf.h"
+#include "err.h"
+#include "ftpsd.h"
+
+#define BAN_KEY_LEN	9	/* family byte + 4 (IPv4) or 8 (/64) bytes */
+
+struct ban_entry {
+	struct ban_entry	*next;		/* hash chain */
+	TAILQ_ENTRY(ban_entry)	 lru;		/* least recently failed first */
+	unsigned char		 key[BAN_KEY_LEN];
+	time_t			 until;		/* banned until; 0: not banned */
+	time_t			*fails;		/* ring of failure times */
+	unsigned		 cap;		/* ring size (ban_failures) */
+	unsigned		 n;		/* failures in the ring */
+	unsigned		 head;		/* the oldest one */
+};
+
+TAILQ_HEAD(ban_lru, ban_entry);
+
+struct ban_table {
+	struct ban_entry	*bucket[BAN_BUCKETS];
+	struct ban_lru		 lru;
+	unsigned		 n;
+	unsigned char		 seed[16];
+};
+
+static time_t
+ban_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The address as a table key; -1 for a family that is never counted. */
+static int
+ban_key(const struct sockaddr_storage *ss, unsigned char *key)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+	static const unsigned char	 mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	memset(key, 0, BAN_KEY_LEN);
+	if (ss->ss_family == AF_INET) {
+		sin = (const struct sockaddr_in *)ss;
+		key[0] = 4;
+		memcpy(key + 1, &sin->sin_addr, 4);
+		return 0;
+	}
+	if (ss->ss_family != AF_INET6)
+		return -1;
+	sin6 = (const struct sockaddr_in6 *)ss;
+	if (memcmp(sin6->sin6_addr.s6_addr, mapped, sizeof(mapped)) == 0) {
+		key[0] = 4;
+		memcpy(key + 1, sin6->sin6_addr.s6_addr + 12, 4);
+		return 0;
+	}
+	key[0] = 6;
+	memcpy(key + 1, sin6->sin6_addr.s6_addr, 8);
+	return 0;
+}
+
+/* FNV-1a over a random seed and the key. */
+static unsigned
+ban_hash(const struct ban_table *t, const unsigned char *key)
+{
+	uint64_t	 h = 14695981039346656037ULL;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(t->seed); i++)
+		h = (h ^ t->seed[i]) * 1099511628211ULL;
+	for (i = 0; i < BAN_KEY_LEN; i++)
+		h = (h ^ key[i]) * 1099511628211ULL;
+	return (unsigned)(h % BAN_BUCKETS);
+}
+
+static struct ban_entry *
+ban_find(struct ban_table *t, const unsigned char *key)
+{
+	struct ban_entry	*e;
+
+	for (e = t->bucket[ban_hash(t, key)]; e != NULL; e = e->next)
+		if (memcmp(e->key, key, BAN_KEY_LEN) == 0)
+			return e;
+	return NULL;
+}
+
+static void
+ban_remove(struct ban_table *t, struct ban_entry *e)
+{
+	struct ban_entry	**pp;
+
+	for (pp = &t->bucket[ban_hash(t, e->key)]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	TAILQ_REMOVE(&t->lru, e, lru);
+	t->n--;
+	free(e->fails);
+	free(e);
+}
+
+/* Forgets the failures that left the window. */
+static void
+ban_expire(struct ban_entry *e, time_t now, unsigned window)
+{
+	while (e->n > 0 && e->fails[e->head] <= now - (time_t)window) {
+		e->head = (e->head + 1) % e->cap;
+		e->n--;
+	}
+}
+
+/* Nothing left to remember: no ban running, no failure in the window. */
+static int
+ban_stale(struct ban_entry *e, time_t now, unsigned window)
+{
+	if (e->until > now)
+		return 0;
+	e->until = 0;
+	ban_expire(e, now, window);
+	return e->n == 0;
+}
+
+/* Room for one more entry: the oldest one not banned goes. */
+static void
+ban_make_room(struct ban_table *t, time_t now)
+{
+	struct ban_entry	*e, *victim;
+	int			 i = 0;
+
+	victim = TAILQ_FIRST(&t->lru);
+	for (e = victim; e != NULL && i < BAN_EVICT_SCAN;
+	    e = TAILQ_NEXT(e, lru), i++)
+		if (e->until <= now) {
+			victim = e;
+			break;
+		}
+	if (victim != NULL)
+		ban_remove(t, victim);
+}
+
+static struct ban_table *
+ban_table(struct ftpsd *ctx)
+{
+	struct ban_table	*t;
+
+	if (ctx->bans != NULL)
+		return ctx->bans;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	TAILQ_INIT(&t->lru);
+	if (RAND_bytes(t->seed, sizeof(t->seed)) != 1) {
+		free(t);
+		return NULL;
+	}
+	ctx->bans = t;
+	return t;
+}
+
+unsigned
+ban_left_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
+{
+	unsigned char		 key[BAN_KEY_LEN];
+	struct ban_entry	*e;
+
+	if (ctx->bans == NULL || ctx->conf.ban_seconds == 0 ||
+	    ban_key(ss, key) != 0 || (e = ban_find(ctx->bans, key)) == NULL)
+		return 0;
+	if (e->until > now)
+		return (unsigned)(e->until - now);
+	if (ban_stale(e, now, ctx->conf.ban_window))
+		ban_remove(ctx->bans, e);
+	return 0;
+}
+
+unsigned
+ban_left(struct ftpsd *ctx, const struct sockaddr_storage *ss)
+{
+	return ban_left_at(ctx, ss, ban_now());
+}
+
+int
+ban_fail_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
+{
+	const struct conf	*cf = &ctx->conf;
+	unsigned char		 key[BAN_KEY_LEN];
+	struct ban_table	*t;
+	struct ban_entry	*e, *old, *next;
+	time_t			*ring;
+	int			 i;
+
+	if (cf->ban_seconds == 0 || cf->ban_failures == 0 ||
+	    cf->ban_failures > CONF_BAN_FAILURES_MAX ||
+	    ban_key(ss, key) != 0)
+		return 0;
+	if ((t = ban_table(ctx)) == NULL)
+		return FTPS_ENOMEM;
+	/* The least recently failed entries may have nothing left to say. */
+	for (old = TAILQ_FIRST(&t->lru), i = 0; old != NULL && i < 2;
+	    old = next, i++) {
+		next = TAILQ_NEXT(old, lru);
+		if (!ban_stale(old, now, cf->ban_window))
+			break;
+		ban_remove(t, old);
+	}
+	if ((e = ban_find(t, key)) == NULL) {
+		if (t->n >= BAN_TRACK_MAX)
+			ban_make_room(t, now);
+		if ((e = calloc(1, sizeof(*e))) == NULL)
+			return FTPS_ENOMEM;
+		memcpy(e->key, key, BAN_KEY_LEN);
+		e->next = t->bucket[ban_hash(t, key)];
+		t->bucket[ban_hash(t, key)] = e;
+		TAILQ_INSERT_TAIL(&t->lru, e, lru);
+		t->n++;
+	} else {
+		TAILQ_REMOVE(&t->lru, e, lru);
+		TAILQ_INSERT_TAIL(&t->lru, e, lru);
+	}
+	if (e->until > now)
+		return 0;
+	e->until = 0;
+	if (e->cap != cf->ban_failures) {
+		/* A reload changed ban_failures: start counting afresh. */
+		if ((ring = calloc(cf->ban_failures, sizeof(*ring))) == NULL)
+			return FTPS_ENOMEM;
+		free(e->fails);
+		e->fails = ring;
+		e->cap = cf->ban_failures;
+		e->n = e->head = 0;
+	}
+	ban_expire(e, now, cf->ban_window);
+	e->fails[(e->head + e->n) % e->cap] = now;
+	if (++e->n < e->cap)
+		return 0;
+	e->until = now + (time_t)cf->ban_seconds;
+	e->n = e->head = 0;
+	return 1;
+}
+
+int
+ban_fail(struct ftpsd *ctx, const struct sockaddr_storage *ss)
+{
+	return ban_fail_at(ctx, ss, ban_now());
+}
+
+unsigned
+ban_count(const struct ftpsd *ctx)
+{
+	return ctx->bans != NULL ? ctx->bans->n : 0;
+}
+
+void
+ban_free(struct ftpsd *ctx)
+{
+	struct ban_table	*t = ctx->bans;
+	struct ban_entry	*e, *next;
+	size_t			 i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < BAN_BUCKETS; i++)
+		for (e = t->bucket[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e->fails);
+			free(e);
+		}
+	free(t);
+	ctx->bans = NULL;
+}

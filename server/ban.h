@@ -1,0 +1,42 @@
+/*
+ * Failed logins per client address and temporary bans: an address with
+ * ban_failures failed logins within ban_window seconds is banned for
+ * ban_seconds (config keys).  IPv4 addresses count one by one (an
+ * IPv4-mapped IPv6 address is its IPv4 address); IPv6 addresses count by
+ * their /64 prefix, the block one subscriber usually holds.
+ *
+ * The table lives in struct ftpsd, is created at the first failure and is
+ * bounded: at most BAN_TRACK_MAX addresses, each with a ring of at most
+ * CONF_BAN_FAILURES_MAX failure times.  Times are CLOCK_MONOTONIC
+ * seconds; the *_at() forms take the time from the caller (tests).
+ */
+#ifndef FTPS_BAN_H
+#define FTPS_BAN_H
+
+#include <sys/socket.h>
+#include <time.h>
+
+struct ftpsd;
+
+#define BAN_TRACK_MAX	16384	/* addresses tracked at once */
+#define BAN_BUCKETS	4096	/* hash buckets */
+#define BAN_EVICT_SCAN	64	/* entries looked at for one not banned */
+
+/* Seconds the address stays banned; 0 when it is not banned. */
+unsigned	 ban_left(struct ftpsd *, const struct sockaddr_storage *);
+unsigned	 ban_left_at(struct ftpsd *, const struct sockaddr_storage *,
+		    time_t now);
+/*
+ * Records one failed login of the address: 1 when this failure starts a
+ * ban, 0 when not (or bans are off, or the address is already banned),
+ * FTPS_ENOMEM when it could not be recorded.
+ */
+int		 ban_fail(struct ftpsd *, const struct sockaddr_storage *);
+int		 ban_fail_at(struct ftpsd *, const struct sockaddr_storage *,
+		    time_t now);
+/* Addresses tracked right now. */
+unsigned	 ban_count(const struct ftpsd *);
+/* Frees the table; safe when there is none. */
+void		 ban_free(struct ftpsd *);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * faultshim.so: an LD_PRELOAD fault injector for the hardening tests
+ * (tests/integration/test_hardening.py).  Files whose path contains
+ * FAULTSHIM_MATCH fail like a full, over-quota or broken disk, as the
+ * file FAULTSHIM_CONF says when such a file is opened:
+ *
+ *   FAULTSHIM_MATCH=.ftpsd-upload.      which files (a substring of the
+ *                                       path given to open/openat)
+ *   FAULTSHIM_CONF=/tmp/x/fault         "ERRNO AFTER WHERE", e.g.
+ *                                       "28 65536 write": write() fails
+ *                                       with ENOSPC (28) once 65536 bytes
+ *                                       went to that file; "5 0 fsync":
+ *                                       fsync() fails with EIO (5).
+ *                                       Missing or empty: no fault.
+ *
+ * Nothing else changes.  Only for tests: never install it.
+ */
+#define _GNU_SOURCE
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FS_MAXFD	65536
+
+struct fs_fault {
+	int			 err;		/* 0: this fd never fails */
+	int			 at_fsync;
+	unsigned long long	 after;
+	unsigned long long	 written;
+};
+
+static struct fs_fault	 fs_fd[FS_MAXFD];
+
+#define FS_REAL(type, name, args)					\
+	static type (*real) args;					\
+	if (real == NULL)						\
+		*(void **)&real = dlsym(RTLD_NEXT, name)
+
+static int	 fs_real_close(int);
+
+static void
+fs_mark(int fd, const char *path)
+{
+	const char		*m = getenv("FAULTSHIM_MATCH");
+	const char		*conf = getenv("FAULTSHIM_CONF");
+	struct fs_fault		*f;
+	char			 where[16];
+	int			 cfd, err;
+	unsigned long long	 after;
+	char			 line[128];
+	ssize_t			 n;
+
+	if (fd < 0 || fd >= FS_MAXFD)
+		return;
+	f = &fs_fd[fd];
+	memset(f, 0, sizeof(*f));
+	if (m == NULL || *m == '\0' || conf == NULL || path == NULL ||
+	    strstr(path, m) == NULL)
+		return;
+	if ((cfd = openat(AT_FDCWD, conf, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	n = read(cfd, line, sizeof(line) - 1);
+	fs_real_close(cfd);
+	if (n <= 0)
+		return;
+	line[n] = '\0';
+	if (sscanf(line, "%d %llu %15s", &err, &after, where) != 3)
+		return;
+	f->err = err;
+	f->after = after;
+	f->at_fsync = strcmp(where, "fsync") == 0;
+}
+
+static int
+fs_real_close(int fd)
+{
+	FS_REAL(int, "close", (int));
+
+	return real(fd);
+}
+
+int
+open(const char *path, int flags, ...)
+{
+	FS_REAL(int, "open", (const char *, int, ...));
+	va_list	 ap;
+	mode_t	 mode = 0;
+	int	 fd;
+
+	va_start(ap, flags);
+	if (flags & (O_CREAT | O_TMPFILE))
+		mode = (mode_t)va_arg(ap, int);
+	va_end(ap);
+	fd = real(path, flags, mode);
+	fs_mark(fd, path);
+	return fd;
+}
+
+int
+openat(int dirfd, const char *path, int flags, ...)
+{
+	FS_REAL(int, "openat", (int, const char *, int, ...));
+	va_list	 ap;
+	mode_t	 mode = 0;
+	int	 fd;
+
+	va_start(ap, flags);
+	if (flags & (O_CREAT | O_TMPFILE))
+		mode = (mode_t)va_arg(ap, int);
+	va_end(ap);
+	fd = real(dirfd, path, flags, mode);
+	fs_mark(fd, path);
+	return fd;
+}
+
+int
+close(int fd)
+{
+	if (fd >= 0 && fd < FS_MAXFD)
+		memset(&fs_fd[fd], 0, sizeof(fs_fd[fd]));
+	return fs_real_close(fd);
+}
+
+ssize_t
+write(int fd, const void *p, size_t n)
+{
+	FS_REAL(ssize_t, "write", (int, const void *, size_t));
+	struct fs_fault	*f;
+	ssize_t		 w;
+
+	if (fd < 0 || fd >= FS_MAXFD || fs_fd[fd].err == 0 ||
+	    fs_fd[fd].at_fsync)
+		return real(fd, p, n);
+	f = &fs_fd[fd];
+	if (f->written >= f->after) {
+		errno = f->err;
+		return -1;
+	}
+	/* A short write up to the limit, as a filling disk does. */
+	if (f->written + n > f->after)
+		n = (size_t)(f->after - f->written);
+	if ((w = real(fd, p, n)) > 0)
+		f->written += (unsigned long long)w;
+	return w;
+}
+
+static int
+fs_sync_fails(int fd)
+{
+	if (fd >= 0 && fd < FS_MAXFD && fs_fd[fd].err != 0 &&
+	    fs_fd[fd].at_fsync) {
+		errno = fs_fd[fd].err;
+		return 1;
+	}
+	return 0;
+}
+
+int
+fsync(int fd)
+{
+	FS_REAL(int, "fsync", (int));
+
+	return fs_sync_fails(fd) ? -1 : real(fd);
+}
+
+int
+fdatasync(int fd)
+{
+	FS_REAL(int, "fdatasync", (int));
+
+	return fs_sync_fails(fd) ? -1 : real(fd);
+}
