@@ -466,8 +466,8 @@ class Optional(MtlsCase):
 class Revocation(unittest.TestCase):
     """
     certmgr ca revoke + certmgr ca crl, then the server reads the new CRL.
-    The operations issue's reload is not on main yet: the server is
-    restarted (stop, start) instead.
+    Here the server is restarted (stop, start); the same revocation taking
+    effect on SIGHUP, without a restart, is test_ops.py ReloadClientCa.
     """
 
     def setUp(self):
