@@ -162,20 +162,20 @@ adopt_sockets(struct ftpsd *ctx, struct sdn_socket *socks, int n)
 	int			 i, implicit, r;
 
 	for (i = 0; i < n; i++) {
+		memset(&ss, 0, sizeof(ss));
 		sl = sizeof(ss);
 		port = 0;
 		if (getsockname(socks[i].fd, (struct sockaddr *)&ss, &sl) == 0)
 			port = ntohs(ss.ss_family == AF_INET6 ?
 			    ((struct sockaddr_in6 *)&ss)->sin6_port :
 			    ((struct sockaddr_in *)&ss)->sin_port);
-		if (strcmp(socks[i].name, "explicit") == 0)
-			implicit = 0;
-		else if (strcmp(socks[i].name, "implicit") == 0)
-			implicit = 1;
-		else if (port != 0 && port == ctx->conf.explicit_port)
-			implicit = 0;
-		else if (port != 0 && port == ctx->conf.implicit_port)
-			implicit = 1;
+		/* The name decides; an unnamed socket goes by its port. */
+		if (strcmp(socks[i].name, "explicit") == 0 ||
+		    strcmp(socks[i].name, "implicit") == 0)
+			implicit = strcmp(socks[i].name, "implicit") == 0;
+		else if (port != 0 && (port == ctx->conf.explicit_port ||
+		    port == ctx->conf.implicit_port))
+			implicit = port == ctx->conf.implicit_port;
 		else {
 			fprintf(stderr, "ftpsd: passed socket %d (%s, port "
 			    "%u): name it explicit or implicit "

@@ -49,14 +49,12 @@ static const char *const restart_keys[] = {
 static char *
 ops_join(const char *a, const char *b, const char *c)
 {
-	size_t	 la = strlen(a), lb = strlen(b), lc = strlen(c);
+	size_t	 len = strlen(a) + strlen(b) + strlen(c) + 1;
 	char	*p;
 
-	if ((p = malloc(la + lb + lc + 1)) == NULL)
+	if ((p = malloc(len)) == NULL)
 		return NULL;
-	memcpy(p, a, la);
-	memcpy(p + la, b, lb);
-	memcpy(p + la + lb, c, lc + 1);
+	snprintf(p, len, "%s%s%s", a, b, c);
 	return p;
 }
 
@@ -340,9 +338,9 @@ ops_reload(struct ftpsd *ctx)
 	ok = 1;
  out:
 	if (ef != NULL)
-		fclose(ef);
+		(void)fclose(ef);	/* memory streams: nothing to lose */
 	if (uf != NULL)
-		fclose(uf);
+		(void)fclose(uf);
 	if (utext != NULL && ulen > 0)
 		ops_log_lines(LOG_LVL_WARN, utext);
 	if (ok) {
