@@ -37,6 +37,8 @@
 #define CONF_TIMEOUT_MAX 86400	/* one day, in seconds */
 #define CONF_CLIENTS_MAX 100000
 #define CONF_THREADS_MAX 64
+#define CONF_USER_MAX	32	/* a system user name (useradd's limit) */
+#define CONF_WARN_DAYS_MAX 3650
 #define CONF_LOGIN_FAILS_MAX 100
 #define CONF_BAN_SECONDS_MAX (7 * 86400)	/* one week */
 
@@ -76,6 +78,8 @@ enum {
 	K_IDLE_TIMEOUT, K_LOGIN_TIMEOUT,
 	K_DATA_TIMEOUT, K_AUTH_THREADS, K_FILE_UMASK, K_LOG, K_LOG_DEBUG,
 	K_CLIENT_CERT, K_CLIENT_CA, K_CRL,
+	K_RUN_AS_USER, K_ALLOW_ROOT, K_SHUTDOWN_TIMEOUT, K_XFERLOG_FILE,
+	K_CERT_WARN_DAYS,
 	K_COUNT
 };
 
@@ -95,6 +99,8 @@ static int	set_ipv4(struct conf *, const struct conf_key *, const char *,
 		    const struct conf_src *, FILE *);
 static int	set_listen(struct conf *, const struct conf_key *,
 		    const char *, const struct conf_src *, FILE *);
+static int	set_user(struct conf *, const struct conf_key *, const char *,
+		    const struct conf_src *, FILE *);
 
 static const struct conf_word tls_words[] = {
 	{ "required", CONF_TLS_REQUIRED },
@@ -184,6 +190,16 @@ static const struct conf_key keys[] = {
 	    0, 0, NULL, CK_RELATIVE | CK_UNSET },
 	[K_CRL] = { "tls_crl", set_path, OFF(tls_crl),
 	    0, 0, NULL, CK_RELATIVE | CK_UNSET },
+	[K_RUN_AS_USER] = { "run_as_user", set_user, OFF(run_as_user),
+	    1, CONF_USER_MAX, NULL, 0 },
+	[K_ALLOW_ROOT] = { "allow_root", set_bool, OFF(allow_root),
+	    0, 0, NULL, 0 },
+	[K_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", set_uint,
+	    OFF(shutdown_timeout), 0, CONF_TIMEOUT_MAX, NULL, 0 },
+	[K_XFERLOG_FILE] = { "xferlog_file", set_path, OFF(xferlog_file),
+	    0, 0, NULL, CK_UNSET },
+	[K_CERT_WARN_DAYS] = { "cert_warn_days", set_uint,
+	    OFF(cert_warn_days), 0, CONF_WARN_DAYS_MAX, NULL, CK_ZERO_OFF },
 };
 
 _Static_assert(sizeof(keys) / sizeof(keys[0]) == K_COUNT,
@@ -571,6 +587,42 @@ set_name(struct conf *c, const struct conf_key *k, const char *v,
 	return 0;
 }
 
+/*
+ * A system user name, as useradd accepts it: letters, digits, '_', and
+ * '.' or '-' after the first, at most CONF_USER_MAX bytes.  Whether the
+ * user exists is checked when ftpsd switches to it.
+ */
+static int
+set_user(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	char		 sv[CONF_SHOW_MAX], *dup, **field;
+	const char	*p;
+	size_t		 len = strlen(v);
+
+	for (p = v; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' ||
+		    (p != v && (*p == '.' || *p == '-'))))
+			break;
+	if (*p != '\0' || len < k->k_min || len > k->k_max) {
+		conf_err(errf, src->file, src->line,
+		    "%s: \"%s\" is not a user name (1 to %lu letters, "
+		    "digits, '_', and '.' or '-' after the first)",
+		    k->k_name, show(sv, sizeof(sv), v), k->k_max);
+		return FTPS_EPARSE;
+	}
+	if ((dup = strdup(v)) == NULL) {
+		conf_err(errf, src->file, src->line, "%s: out of memory",
+		    k->k_name);
+		return FTPS_ENOMEM;
+	}
+	field = FIELD(c, k, char *);
+	free(*field);
+	*field = dup;
+	return 0;
+}
+
 static int
 set_ipv4(struct conf *c, const struct conf_key *k, const char *v,
     const struct conf_src *src, FILE *errf)
@@ -722,11 +774,15 @@ conf_init(struct conf *c)
 	c->log = CONF_LOG_AUTO;
 	c->log_debug = 0;
 	c->tls_client_cert = CONF_TLS_OFF;
+	c->allow_root = 0;
+	c->shutdown_timeout = 30;
+	c->cert_warn_days = 30;
 	c->nlisten = 2;
 	if ((c->listen[0] = strdup("0.0.0.0")) == NULL ||
 	    (c->listen[1] = strdup("::")) == NULL ||
 	    (c->certs_dir = strdup(FTPS_CERTSDIR)) == NULL ||
-	    (c->users_file = strdup(FTPS_SYSCONFDIR "/ftpsd/users")) == NULL) {
+	    (c->users_file = strdup(FTPS_SYSCONFDIR "/ftpsd/users")) == NULL ||
+	    (c->run_as_user = strdup("ftpsd")) == NULL) {
 		conf_free(c);
 		return FTPS_ENOMEM;
 	}
@@ -747,6 +803,8 @@ conf_free(struct conf *c)
 	free(c->anonymous_root);
 	free(c->tls_client_ca);
 	free(c->tls_crl);
+	free(c->run_as_user);
+	free(c->xferlog_file);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1104,6 +1162,11 @@ conf_check(const struct conf *c, const char *file, FILE *errf)
 	if (c->anonymous_root != NULL && c->anonymous_root[0] != '/')
 		CHECK_ERR(K_ANONYMOUS_ROOT, -1, "anonymous_root: must be an "
 		    "absolute path");
+	if (c->xferlog_file != NULL && c->xferlog_file[0] != '/')
+		CHECK_ERR(K_XFERLOG_FILE, -1, "xferlog_file: must be an "
+		    "absolute path");
+	if (c->run_as_user == NULL || c->run_as_user[0] == '\0')
+		CHECK_ERR(K_RUN_AS_USER, -1, "run_as_user: must name a user");
 	if (c->anonymous && c->anonymous_root == NULL)
 		CHECK_ERR(K_ANONYMOUS, K_ANONYMOUS_ROOT, "anonymous = on "
 		    "needs anonymous_root (the folder anonymous users see)");

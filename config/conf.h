@@ -16,7 +16,7 @@ enum conf_tls	{ CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 enum conf_reuse	{ CONF_REUSE_OFF, CONF_REUSE_OPTIONAL, CONF_REUSE_REQUIRED };
 enum conf_log	{ CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_SYSLOG };
 
-#define CONF_NKEYS	30		/* rows of the key table in conf.c */
+#define CONF_NKEYS	35		/* rows of the key table in conf.c */
 #define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
 #define CONF_BAN_FAILURES_MAX	100	/* ban_failures: bounds its memory */
 
@@ -66,6 +66,13 @@ struct conf {
 	enum conf_log	 log;			/* auto: stderr with -f */
 	int		 log_debug;		/* off */
 
+	/* Operations (server/ops.c, server/privdrop.c). */
+	char		*run_as_user;		/* "ftpsd": switched to as root */
+	int		 allow_root;		/* off: never serve as uid 0 */
+	unsigned	 shutdown_timeout;	/* 30 s for transfers at stop */
+	char		*xferlog_file;		/* NULL: no transfer log */
+	unsigned	 cert_warn_days;	/* 30; 0 = off */
+
 	/*
 	 * Where each key (in table order, see conf_key_name) was last set:
 	 * 0 built-in default, CONF_LINE_ARG from -o, else the line number.
@@ -82,7 +89,8 @@ int	 conf_init(struct conf *);
  * relative certs_dir or users_file is resolved against the directory of
  * file (the current directory for "-o") and stored absolute.  An empty
  * value unsets the keys whose default is "unset" (certificate,
- * pasv_address, anonymous_root) and is an error for the others.  Prints
+ * pasv_address, anonymous_root, xferlog_file) and is an error for the
+ * others.  Prints
  * "FILE:LINE: message" to errf (may be NULL) and returns FTPS_EPARSE for
  * an unknown key or bad value (the field is then left as it was), or
  * FTPS_ENOMEM.

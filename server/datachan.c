@@ -180,7 +180,7 @@ dc_tls_start(struct session *s)
 	struct ftpsd	*ctx = s->ctx;
 	struct timeval	 tv;
 
-	if ((dc->ssl = tls_ssl_new(ctx->ssl_ctx, s, 1)) == NULL)
+	if ((dc->ssl = tls_ssl_new(s->ssl_ctx, s, 1)) == NULL)
 		return FTPS_ETLS;
 	/* The fd and SSL stay ours (no CLOSE_ON_FREE): dc_close(). */
 	dc->bev = bufferevent_openssl_socket_new(ctx->base, dc->fd, dc->ssl,

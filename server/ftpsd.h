@@ -37,6 +37,7 @@ struct session;
 #define FTPS_LINGER_MS		2000	/* draining a finished data conn */
 #define FTPS_IPTAB_SIZE		256	/* per-IP count hash buckets */
 #define FTPS_ACCEPT_PAUSE_MS	1000	/* after EMFILE/ENFILE on accept */
+#define FTPS_CERTWARN_SECS	86400	/* cert_warn_days is checked daily */
 
 struct listener {
 	struct ftpsd		*ctx;
@@ -90,11 +91,29 @@ struct ftpsd {
 	struct event		*sigterm_ev;
 	struct event		*stop_ev;	/* grace timer at shutdown */
 	int			 stopping;
+
+	/* Operations (server/ops.c). */
+	char			*conffile;	/* absolute; NULL: none given */
+	char			**overrides;	/* -o as resolved at start */
+	int			 noverrides;
+	int			 foreground;
+	int			 activated;	/* listeners from systemd */
+	int			 notify_fd;	/* $NOTIFY_SOCKET, or -1 */
+	int			 xferlog_fd;	/* xferlog_file, or -1 */
+	struct event		*sighup_ev;
+	struct event		*certwarn_ev;	/* daily expiry check */
+	struct event		*shutdown_ev;	/* shutdown_timeout */
+	int			 stop_phase;	/* 1 waiting, 2 flushing */
 };
 
 /* listener.c */
 /* Creates and binds every listening socket (before daemonizing). */
 int	 lst_bind_all(struct ftpsd *, FILE *errf);
+/*
+ * Takes a listening socket passed by the service manager (socket
+ * activation) instead of binding one; 0, or an error printed to errf.
+ */
+int	 lst_adopt(struct ftpsd *, int fd, int implicit, FILE *errf);
 /* Wraps the bound sockets in evconnlisteners and logs one line each. */
 int	 lst_start_all(struct ftpsd *);
 void	 lst_free_all(struct ftpsd *);

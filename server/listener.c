@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +259,49 @@ lst_bind_one(struct ftpsd *ctx, const char *addr, unsigned port,
 		close(fd);
 	free(l);
 	return FTPS_ESYS;
+}
+
+int
+lst_adopt(struct ftpsd *ctx, int fd, int implicit, FILE *errf)
+{
+	struct sockaddr_storage	 ss;
+	struct listener		*l;
+	socklen_t		 sl = sizeof(ss);
+	char			 host[INET6_ADDRSTRLEN], serv[8];
+	int			 v6only = 1, flags;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv,
+	    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		fprintf(errf, "passed fd %d is not an IPv4 or IPv6 socket\n",
+		    fd);
+		return FTPS_EDENIED;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		fprintf(errf, "passed fd %d: %s\n", fd, strerror(errno));
+		return FTPS_ESYS;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return FTPS_ENOMEM;
+	l->ctx = ctx;
+	l->implicit = implicit;
+	l->fd = fd;
+	snprintf(l->label, sizeof(l->label), "%s%s%s:%s (%s)",
+	    ss.ss_family == AF_INET6 ? "[" : "", host,
+	    ss.ss_family == AF_INET6 ? "]" : "", serv,
+	    implicit ? "implicit" : "explicit");
+	sl = sizeof(v6only);
+	/* IPv4 clients on a dual-stack socket look like ::ffff:a.b.c.d. */
+	if (ss.ss_family == AF_INET6 && getsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &v6only, &sl) == 0 && !v6only)
+		fprintf(errf, "warning: passed socket %s also accepts IPv4 "
+		    "(BindIPv6Only=both): those clients appear as ::ffff: "
+		    "addresses and cannot use PASV; use BindIPv6Only="
+		    "ipv6-only plus an IPv4 ListenStream\n", l->label);
+	TAILQ_INSERT_TAIL(&ctx->listeners, l, entry);
+	return 0;
 }
 
 int

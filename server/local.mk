@@ -8,7 +8,11 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/datachan.c server/datachan.h \
 	server/transfer.c server/transfer.h \
 	server/tls.c server/tls.h server/mtls.c server/mtls.h \
-	server/listener.c
+	server/listener.c \
+	server/ops.c server/ops.h \
+	server/privdrop.c server/privdrop.h \
+	server/sdnotify.c server/sdnotify.h \
+	server/xferlog.c server/xferlog.h
 
 FTPSD_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
 	config/libconf.a certmgr/libcertstore.a lib/libftps.a \

@@ -1,11 +1,14 @@
 /*
- * ftpsd: argv, configuration, certificates, users, bind, daemonize, run
- * the loop, and a clean exit on SIGINT/SIGTERM.
+ * ftpsd: argv, configuration, certificates, users, bind (or take the
+ * sockets systemd passed), drop root, daemonize, run the loop.  Signals,
+ * reload and shutdown are in ops.c.
  */
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/stat.h>
+
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +28,14 @@
 #include "ftps_limits.h"
 #include "ftpsd.h"
 #include "log.h"
+#include "ops.h"
+#include "privdrop.h"
+#include "sdnotify.h"
 #include "session.h"
 #include "tls.h"
+#include "xferlog.h"
 
-#define DEFAULT_CONF	FTPS_SYSCONFDIR "/ftpsd/ftpsd.conf"
+#define DEFAULT_CONF	FTPS_DEFAULT_CONF
 #define MAX_OVERRIDES	64
 
 static void
@@ -140,40 +147,58 @@ daemonize(void)
 	}
 }
 
-static void
-stop_grace_cb(evutil_socket_t fd, short what, void *arg)
+/*
+ * Socket activation: the sockets named "explicit" and "implicit"
+ * (FileDescriptorName=, or systemd-socket-activate --fdname) serve those
+ * ports; unnamed ones are matched by their port against explicit_port
+ * and implicit_port.  0, or an error printed to stderr.
+ */
+static int
+adopt_sockets(struct ftpsd *ctx, struct sdn_socket *socks, int n)
 {
-	struct ftpsd	*ctx = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	unsigned		 port;
+	int			 i, implicit, r;
 
-	event_base_loopbreak(ctx->base);
-}
-
-static void
-signal_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct ftpsd	*ctx = arg;
-	struct session	*s, *next;
-	struct timeval	 tv;
-
-	if (ctx->stopping)
-		return;
-	log_infox("signal %d: shutting down", (int)sig);
-	ctx->stopping = 1;
-	lst_free_all(ctx);
-	for (s = TAILQ_FIRST(&ctx->sessions); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, entry);
-		sess_reply(s, 421, "Server shutting down.");
-		sess_close(s, "shutdown");
+	for (i = 0; i < n; i++) {
+		memset(&ss, 0, sizeof(ss));
+		sl = sizeof(ss);
+		port = 0;
+		if (getsockname(socks[i].fd, (struct sockaddr *)&ss, &sl) == 0)
+			port = ntohs(ss.ss_family == AF_INET6 ?
+			    ((struct sockaddr_in6 *)&ss)->sin6_port :
+			    ((struct sockaddr_in *)&ss)->sin_port);
+		/* The name decides; an unnamed socket goes by its port. */
+		if (strcmp(socks[i].name, "explicit") == 0 ||
+		    strcmp(socks[i].name, "implicit") == 0)
+			implicit = strcmp(socks[i].name, "implicit") == 0;
+		else if (port != 0 && (port == ctx->conf.explicit_port ||
+		    port == ctx->conf.implicit_port))
+			implicit = port == ctx->conf.implicit_port;
+		else {
+			fprintf(stderr, "ftpsd: passed socket %d (%s, port "
+			    "%u): name it explicit or implicit "
+			    "(FileDescriptorName=), or set explicit_port or "
+			    "implicit_port to its port\n", socks[i].fd,
+			    socks[i].name[0] ? socks[i].name : "unnamed",
+			    port);
+			return FTPS_EPARSE;
+		}
+		if (implicit && ctx->ssl_ctx == NULL) {
+			fprintf(stderr, "ftpsd: passed implicit socket %d not "
+			    "used: tls = off\n", socks[i].fd);
+			close(socks[i].fd);
+			continue;
+		}
+		if ((r = lst_adopt(ctx, socks[i].fd, implicit, stderr)) != 0)
+			return r;
 	}
-	if (TAILQ_EMPTY(&ctx->sessions)) {
-		event_base_loopbreak(ctx->base);
-		return;
+	if (TAILQ_EMPTY(&ctx->listeners)) {
+		fprintf(stderr, "ftpsd: no usable socket was passed\n");
+		return FTPS_EPARSE;
 	}
-	tv.tv_sec = FTPS_STOP_GRACE_MS / 1000;
-	tv.tv_usec = (FTPS_STOP_GRACE_MS % 1000) * 1000;
-	if ((ctx->stop_ev = evtimer_new(ctx->base, stop_grace_cb,
-	    ctx)) == NULL || evtimer_add(ctx->stop_ev, &tv) != 0)
-		event_base_loopbreak(ctx->base);
+	return 0;
 }
 
 static void
@@ -193,6 +218,7 @@ ftpsd_free(struct ftpsd *ctx)
 		event_free(ctx->sigterm_ev);
 	if (ctx->stop_ev != NULL)
 		event_free(ctx->stop_ev);
+	ops_free(ctx);
 	ipc_free(ctx);
 	/* bufferevents are finalized by the loop: let it run them. */
 	if (ctx->base != NULL) {
@@ -209,9 +235,11 @@ int
 main(int argc, char *argv[])
 {
 	struct ftpsd	 ctx;
+	struct sdn_socket socks[SDN_LISTEN_MAX];
 	const char	*conffile = NULL, *overrides[MAX_OVERRIDES];
-	int		 foreground = 0, test = 0, noverrides = 0, problems = 0;
-	int		 badusers = 0;
+	char		 note[256], cert[512];
+	int		 test = 0, noverrides = 0, problems = 0;
+	int		 badusers = 0, nsocks = 0;
 	int		 ch, i, r, rc = 1;
 	enum log_dest	 dest;
 
@@ -222,11 +250,12 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&ctx.listeners);
 	TAILQ_INIT(&ctx.sessions);
 	TAILQ_INIT(&ctx.reaps);
+	ctx.notify_fd = ctx.xferlog_fd = -1;
 
 	while ((ch = getopt(argc, argv, "fc:o:tVh")) != -1) {
 		switch (ch) {
 		case 'f':
-			foreground = 1;
+			ctx.foreground = 1;
 			break;
 		case 'c':
 			conffile = optarg;
@@ -263,8 +292,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, "ftpsd: out of memory\n");
 		return 1;
 	}
-	if (conffile == NULL && access(DEFAULT_CONF, F_OK) == 0)
-		conffile = DEFAULT_CONF;
+	if ((r = ops_remember(&ctx, conffile, NULL, 0)) != 0) {
+		fprintf(stderr, "ftpsd: %s\n", ftps_strerror(r));
+		goto out;
+	}
+	if (conffile == NULL)
+		conffile = ops_conffile(&ctx);
 	if (conffile != NULL && conf_load(&ctx.conf, conffile, stderr) != 0)
 		problems++;
 	for (i = 0; i < noverrides; i++)
@@ -274,6 +307,11 @@ main(int argc, char *argv[])
 		problems++;
 	if (problems > 0 && !test) {
 		fprintf(stderr, "ftpsd: not started\n");
+		goto out;
+	}
+	/* A reload builds the configuration again the same way. */
+	if ((r = ops_remember(&ctx, NULL, overrides, noverrides)) != 0) {
+		fprintf(stderr, "ftpsd: %s\n", ftps_strerror(r));
 		goto out;
 	}
 
@@ -287,6 +325,8 @@ main(int argc, char *argv[])
 			fprintf(stderr, "ftpsd: %s: no users loaded, anonymous "
 			    "only\n", ctx.conf.users_file);
 	}
+	if (priv_check(&ctx.conf, stderr) != 0)
+		problems++;
 	if (test) {
 		problems += badusers;
 		if (problems == 0)
@@ -295,22 +335,56 @@ main(int argc, char *argv[])
 		rc = problems == 0 ? 0 : 2;
 		goto out;
 	}
-	if (problems > 0 || lst_bind_all(&ctx, stderr) != 0) {
+	if (problems > 0 ||
+	    sdn_listen_fds(socks, SDN_LISTEN_MAX, &nsocks, stderr) != 0) {
 		fprintf(stderr, "ftpsd: not started\n");
+		goto out;
+	}
+	if (nsocks > 0) {
+		ctx.activated = 1;
+		r = adopt_sockets(&ctx, socks, nsocks);
+	} else
+		r = lst_bind_all(&ctx, stderr);
+	if (r != 0 || sdn_open(&ctx.notify_fd, stderr) != 0) {
+		fprintf(stderr, "ftpsd: not started\n");
+		goto out;
+	}
+	/*
+	 * Ports bound, certificate, key and users read: root is no longer
+	 * needed.  The transfer log is opened as run_as_user, as a reload
+	 * will reopen it.
+	 */
+	if (priv_drop(&ctx.conf, note, sizeof(note), stderr) != 0) {
+		fprintf(stderr, "ftpsd: not started\n");
+		goto out;
+	}
+	if (ctx.conf.xferlog_file != NULL &&
+	    xlog_open(ctx.conf.xferlog_file, &ctx.xferlog_fd) != 0) {
+		fprintf(stderr, "ftpsd: xferlog_file: %s: %s (it is opened "
+		    "as run_as_user)\nftpsd: not started\n",
+		    ctx.conf.xferlog_file, strerror(errno));
 		goto out;
 	}
 
 	if (ctx.conf.log == CONF_LOG_SYSLOG ||
-	    (ctx.conf.log == CONF_LOG_AUTO && !foreground))
+	    (ctx.conf.log == CONF_LOG_AUTO && !ctx.foreground))
 		dest = LOG_DEST_SYSLOG;
 	else
 		dest = LOG_DEST_STDERR;
-	if (!foreground)
+	if (!ctx.foreground)
 		daemonize();
 	log_init("ftpsd", dest, ctx.conf.log_debug ? LOG_LVL_DEBUG :
 	    LOG_LVL_INFO);
 	log_infox("configuration: %s", conffile ? conffile :
 	    "built-in defaults (no " DEFAULT_CONF ")");
+	log_infox("%s", note);
+	if (ctx.activated)
+		log_infox("socket activation: %d socket%s from the service "
+		    "manager (listen_addresses and the ports are not used)",
+		    nsocks, nsocks == 1 ? "" : "s");
+	if (ctx.ssl_ctx != NULL)
+		log_infox("certificate: %s", ops_cert_text(ctx.ssl_ctx, cert,
+		    sizeof(cert)));
 
 	/* Every file and directory a client creates gets this umask. */
 	umask((mode_t)ctx.conf.file_umask);
@@ -326,17 +400,16 @@ main(int argc, char *argv[])
 		    ftps_strerror(r));
 		goto out;
 	}
-	if ((ctx.sigint_ev = evsignal_new(ctx.base, SIGINT, signal_cb,
-	    &ctx)) == NULL || event_add(ctx.sigint_ev, NULL) != 0 ||
-	    (ctx.sigterm_ev = evsignal_new(ctx.base, SIGTERM, signal_cb,
-	    &ctx)) == NULL || event_add(ctx.sigterm_ev, NULL) != 0) {
+	if (ops_start(&ctx) != 0) {
 		log_err("cannot watch signals");
 		goto out;
 	}
 	if (lst_start_all(&ctx) != 0)
 		goto out;
 	log_infox("ready");
+	sdn_send(ctx.notify_fd, "READY=1\nSTATUS=Ready");
 	event_base_dispatch(ctx.base);
+	ops_drain(&ctx);
 	log_infox("stopped");
 	rc = 0;
  out:

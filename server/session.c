@@ -198,6 +198,8 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (RAND_bytes(s->token, sizeof(s->token)) != 1)
 		goto fail;
+	if (ctx->ssl_ctx != NULL && SSL_CTX_up_ref(ctx->ssl_ctx))
+		s->ssl_ctx = ctx->ssl_ctx;
 
 	if ((s->timer = evtimer_new(ctx->base, sess_timer_cb, s)) == NULL ||
 	    (s->resume_ev = event_new(ctx->base, -1, 0, sess_resume_cb,
@@ -206,7 +208,7 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 
 	if (implicit) {
 		s->flags |= SF_IMPLICIT;
-		if ((ssl = tls_ssl_new(ctx->ssl_ctx, s, 0)) == NULL)
+		if ((ssl = tls_ssl_new(s->ssl_ctx, s, 0)) == NULL)
 			goto fail;
 		s->bev = bufferevent_openssl_socket_new(ctx->base, fd, ssl,
 		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
@@ -234,6 +236,7 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 		event_free(s->timer);
 	if (s->resume_ev != NULL)
 		event_free(s->resume_ev);
+	SSL_CTX_free(s->ssl_ctx);
 	OPENSSL_cleanse(s->token, sizeof(s->token));
 	free(s);
 	return NULL;
@@ -269,6 +272,7 @@ sess_free(struct session *s)
 		auth_user_free(s->user);
 	if (s->deferred != NULL)
 		OPENSSL_clear_free(s->deferred, strlen(s->deferred));
+	SSL_CTX_free(s->ssl_ctx);
 	TAILQ_REMOVE(&ctx->sessions, s, entry);
 	ctx->nsessions--;
 	ipc_del(ctx, &s->peer);
@@ -587,7 +591,7 @@ sess_upgrade(struct session *s)
 		    "AUTH TLS", n);
 		evbuffer_drain(bufferevent_get_input(s->bev), n);
 	}
-	if ((ssl = tls_ssl_new(s->ctx->ssl_ctx, s, 0)) == NULL) {
+	if ((ssl = tls_ssl_new(s->ssl_ctx, s, 0)) == NULL) {
 		sess_close(s, "tls setup failed");
 		return;
 	}

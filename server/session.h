@@ -104,6 +104,10 @@ struct session {
 	unsigned		 mlst_facts;	/* MF_* */
 
 	/* TLS and the RFC 4217 data-channel binding. */
+	SSL_CTX			*ssl_ctx;	/* a reference to the context at
+						 * accept: a reload keeps this
+						 * session's certificate and
+						 * ticket keys */
 	unsigned char		 token[SESS_TOKEN_LEN];
 	struct tls_ref		 ctl_ref, data_ref;
 

@@ -27,10 +27,12 @@
 #include "err.h"
 #include "ftps_limits.h"
 #include "ftpsd.h"
+#include "ops.h"
 #include "parse.h"
 #include "session.h"
 #include "transfer.h"
 #include "vfs.h"
+#include "xferlog.h"
 
 struct xfer {
 	enum xfer_kind		 kind;
@@ -136,6 +138,29 @@ xfer_secs(const struct xfer *x)
 	    (double)(now.tv_nsec - x->t0.tv_nsec) / 1e9;
 }
 
+/* One xferlog line per file transfer, complete or not (not listings). */
+static void
+xfer_xferlog(struct session *s, const struct xfer *x, int complete)
+{
+	struct xlog_rec	 r;
+
+	if (s->ctx->xferlog_fd == -1 || x->kind == XFER_LIST)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.when = time(NULL);
+	r.secs = xfer_secs(x);
+	r.host = s->ip;
+	r.bytes = x->bytes;
+	r.path = x->vp.path;
+	r.ascii = x->ascii;
+	r.incoming = xfer_is_upload(x);
+	r.anonymous = (s->flags & SF_ANON) != 0;
+	r.user = s->username;
+	r.complete = complete;
+	if (xlog_write(s->ctx->xferlog_fd, &r) != 0)
+		sess_log(s, LOG_LVL_ERR, "xferlog_file: %s", strerror(errno));
+}
+
 /* The final reply of a transfer; the session reads commands again. */
 static void
 xfer_done(struct session *s, int code, const char *text, const char *result)
@@ -149,10 +174,14 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	sess_log(s, ok ? LOG_LVL_INFO : LOG_LVL_WARN,
 	    "%s path=%s bytes=%llu secs=%.3f result=%s", x->verb,
 	    x->vp.display, x->bytes, xfer_secs(x), result);
+	xfer_xferlog(s, x, ok);
 	/* Python's unwrap() waits for our close_notify after uploads too. */
 	dc_close(s, ok);
 	xfer_free(x);
 	sess_reply(s, code, "%s", text);
+	/* Shutting down: the transfer was allowed to end; now the session. */
+	if (ops_xfer_ended(s))
+		return;
 	sess_arm_timer(s);
 	sess_resume(s);
 }
@@ -168,6 +197,7 @@ xfer_cancel(struct session *s, const char *why)
 	sess_log(s, LOG_LVL_WARN, "%s path=%s bytes=%llu secs=%.3f "
 	    "result=aborted reason=\"%s\"", x->verb, x->vp.display, x->bytes,
 	    xfer_secs(x), why);
+	xfer_xferlog(s, x, 0);
 	dc_close(s, 0);
 	xfer_free(x);
 }

@@ -49,6 +49,13 @@ listening() {
 		/proc/net/tcp 2>/dev/null
 }
 
+# Started by root, ftpsd would switch to run_as_user, which cannot reach
+# this root-owned temp folder: keep root (docs/operations.md).
+asroot=()
+if [ "$(id -u)" -eq 0 ]; then
+	asroot=(-o run_as_user=root -o allow_root=on)
+fi
+
 # Free loopback ports: a random pick, retried if ftpsd cannot bind.
 port=""
 for ((try = 0; try < 8; try++)); do
@@ -57,7 +64,8 @@ for ((try = 0; try < 8; try++)); do
 	if listening "$p" || listening $((p + 1)); then
 		continue
 	fi
-	"$ftpsd" -f -o listen_addresses=127.0.0.1 -o explicit_port="$p" \
+	"$ftpsd" -f "${asroot[@]}" -o listen_addresses=127.0.0.1 \
+		-o explicit_port="$p" \
 		-o implicit_port=$((p + 1)) -o certs_dir="$tmp/certs" \
 		-o certificate=smoke -o users_file="$tmp/users" \
 		-o pasv_min_port="$pmin" -o pasv_max_port=$((pmin + 99)) \

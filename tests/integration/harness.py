@@ -477,6 +477,10 @@ class Ftpsd:
             "certificate": "server",
             "users_file": self.users_file,
             "log": "stderr",
+            # The tests run as root and serve homes only root can reach;
+            # test_ops.py covers the switch to an unprivileged user.
+            "run_as_user": "root",
+            "allow_root": "on",
             # Bans are per client address and every test connects from
             # 127.0.0.1: off, unless a test turns them on
             # (test_hardening.py).

@@ -77,7 +77,9 @@ class CheckMode(unittest.TestCase):
         p = self.srv.check_config(
             "-o", "certs_dir=" + self.srv.certs_dir,
             "-o", "certificate=server",
-            "-o", "users_file=" + self.srv.users_file, path=sample)
+            "-o", "users_file=" + self.srv.users_file,
+            # As root, -t checks that run_as_user (default ftpsd) exists.
+            "-o", "run_as_user=root", "-o", "allow_root=on", path=sample)
         self.assertEqual(p.returncode, 0, describe(p))
         # Every config key is documented in the sample.
         text = open(sample).read()

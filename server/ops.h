@@ -1,0 +1,69 @@
+/*
+ * Operations (server/ops.c): signals, reload without dropping sessions,
+ * graceful shutdown, certificate expiry warnings.
+ *
+ * SIGHUP builds a complete new state (configuration file and -o
+ * overrides, users file, SSL_CTX with certificate, key, CA and CRL,
+ * transfer log) and swaps it in only when every part of it loaded; else
+ * the reasons are logged and the old state stays.  A session keeps the
+ * SSL_CTX it was accepted with (a reference), its copy of its user and
+ * its root, so sessions and transfers in flight go on untouched; new
+ * connections get the new certificate and settings.  Keys that need a
+ * restart (listen_addresses, explicit_port, implicit_port, run_as_user,
+ * allow_root, auth_threads) keep their running value, with a warning.
+ *
+ * SIGTERM/SIGINT: stop accepting; idle sessions get 421 at once;
+ * transfers in flight may finish within shutdown_timeout (then 426 and
+ * 421); a second signal ends them at once.  The process then exits 0.
+ */
+#ifndef FTPS_OPS_H
+#define FTPS_OPS_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+struct ftpsd;
+struct session;
+
+#define FTPS_DEFAULT_CONF	FTPS_SYSCONFDIR "/ftpsd/ftpsd.conf"
+
+/*
+ * Remembers how the running configuration was built, for reloads: the
+ * -c file as an absolute path (NULL: the default file when it exists)
+ * and each -o as "key=value" holding the value the key ended up with, so
+ * a relative path stays what it meant in the directory ftpsd started in.
+ * Call after the configuration loaded.  0 or FTPS_ENOMEM/FTPS_ESYS.
+ */
+int	 ops_remember(struct ftpsd *, const char *conffile,
+	    const char *const *overrides, int n);
+/* The configuration file a (re)load reads: -c, else the default if any. */
+const char *ops_conffile(const struct ftpsd *);
+/* Watches SIGINT, SIGTERM and SIGHUP; arms the daily expiry check. */
+int	 ops_start(struct ftpsd *);
+/* SIGHUP: the reload described above. */
+void	 ops_reload(struct ftpsd *);
+/* SIGTERM/SIGINT: the shutdown described above. */
+void	 ops_shutdown(struct ftpsd *, int sig);
+/*
+ * transfer.c, after a transfer's final reply: while shutting down the
+ * session gets 421 and is closed (returns 1); else returns 0.
+ */
+int	 ops_xfer_ended(struct session *);
+/*
+ * "subject=/CN=x sha256=AB:..:EF notAfter=\"DATE\"" of the served
+ * certificate, for the log; "none (tls = off)" for NULL.
+ */
+const char *ops_cert_text(SSL_CTX *, char *buf, size_t len);
+/* Warns when the served certificate expires within cert_warn_days. */
+void	 ops_certwarn(struct ftpsd *);
+/*
+ * After the loop ended: lets finished data connections drain (bounded
+ * by their own linger timers), so a download's last bytes are not cut
+ * by a reset.
+ */
+void	 ops_drain(struct ftpsd *);
+/* Frees what ops added to the context. */
+void	 ops_free(struct ftpsd *);
+
+#endif
