@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -74,22 +75,171 @@ vfs_errno(void)
 	}
 }
 
+/*
+ * Home descriptors are shared: every session whose home is the same
+ * directory resolves beneath one O_PATH|O_DIRECTORY descriptor, counted
+ * by reference, so a logged-in session costs one descriptor (its control
+ * socket), not two.  The key is the directory's identity, (st_dev,
+ * st_ino): stat(2) of the home path at login names the directory the path
+ * leads to now, and a table entry matches only if its descriptor is that
+ * very directory.  An open descriptor pins its inode, so the number
+ * cannot be reused while the entry lives.  A home replaced on disk
+ * (renamed away, or removed and made again) has a new identity: the next
+ * login opens it afresh, and only sessions already logged in keep the old
+ * one, exactly as when each had its own descriptor.  Aliases of a home
+ * (a symlink, "a//b") share too.  O_PATH descriptors carry no offset and
+ * no directory stream: nothing reads or seeks through the shared one
+ * (listings, uploads and vfs_resolve() of "/" open or dup their own).
+ * One table per process; only the event loop thread uses it.
+ */
+struct vfs_home {
+	struct vfs_home	*next;			/* hash chain */
+	dev_t		 dev;
+	ino_t		 ino;
+	int		 fd;
+	unsigned	 refs;
+};
+
+#define VFS_HOME_BUCKETS0	64
+
+static struct vfs_home	**vh_tab;
+static size_t		  vh_nbuckets;		/* a power of two, or 0 */
+static size_t		  vh_count;
+
+static size_t
+vh_bucket(dev_t dev, ino_t ino, size_t nbuckets)
+{
+	unsigned long long	 h;
+
+	h = ((unsigned long long)dev * 0x9e3779b97f4a7c15ULL) ^
+	    ((unsigned long long)ino * 0xc2b2ae3d27d4eb4fULL);
+	h ^= h >> 29;
+	return (size_t)h & (nbuckets - 1);
+}
+
+static struct vfs_home *
+vh_find(dev_t dev, ino_t ino)
+{
+	struct vfs_home	*h;
+
+	if (vh_nbuckets == 0)
+		return NULL;
+	for (h = vh_tab[vh_bucket(dev, ino, vh_nbuckets)]; h != NULL;
+	    h = h->next)
+		if (h->dev == dev && h->ino == ino)
+			return h;
+	return NULL;
+}
+
+/* Doubles the table once it holds as many homes as buckets.  0 or -1. */
+static int
+vh_grow(void)
+{
+	struct vfs_home	**tab, *h, *next;
+	size_t		  n, i, b;
+
+	if (vh_nbuckets != 0 && vh_count < vh_nbuckets)
+		return 0;
+	n = vh_nbuckets == 0 ? VFS_HOME_BUCKETS0 : vh_nbuckets * 2;
+	if ((tab = calloc(n, sizeof(*tab))) == NULL)
+		return -1;
+	for (i = 0; i < vh_nbuckets; i++)
+		for (h = vh_tab[i]; h != NULL; h = next) {
+			next = h->next;
+			b = vh_bucket(h->dev, h->ino, n);
+			h->next = tab[b];
+			tab[b] = h;
+		}
+	free(vh_tab);
+	vh_tab = tab;
+	vh_nbuckets = n;
+	return 0;
+}
+
+static void
+vh_release(struct vfs_home *h)
+{
+	struct vfs_home	**pp;
+
+	if (--h->refs > 0)
+		return;
+	for (pp = &vh_tab[vh_bucket(h->dev, h->ino, vh_nbuckets)];
+	    *pp != NULL; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	vh_count--;
+	close(h->fd);
+	free(h);
+	if (vh_count == 0) {
+		free(vh_tab);
+		vh_tab = NULL;
+		vh_nbuckets = 0;
+	}
+}
+
 int
 vfs_open_root(struct vfs *v, const char *home)
 {
+	struct vfs_home	*h;
+	struct stat	 st;
+	int		 fd = -1, r = FTPS_ESYS;
+
 	v->cwd[0] = '/';
 	v->cwd[1] = '\0';
-	if ((v->rootfd = open(home, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return FTPS_ESYS;
-	return 0;
+	v->rootfd = -1;
+	v->home = NULL;
+	/* The directory home names now; a stale descriptor never matches. */
+	if (stat(home, &st) == -1)
+		goto out;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		goto out;
+	}
+	if ((h = vh_find(st.st_dev, st.st_ino)) != NULL)
+		goto share;
+	if ((fd = open(home, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1)
+		goto out;
+	/* Replaced between stat and open: key by what was opened. */
+	if ((h = vh_find(st.st_dev, st.st_ino)) != NULL)
+		goto share;
+	if (vh_grow() == -1 || (h = calloc(1, sizeof(*h))) == NULL) {
+		errno = ENOMEM;
+		goto out;
+	}
+	h->dev = st.st_dev;
+	h->ino = st.st_ino;
+	h->fd = fd;
+	fd = -1;
+	h->next = vh_tab[vh_bucket(h->dev, h->ino, vh_nbuckets)];
+	vh_tab[vh_bucket(h->dev, h->ino, vh_nbuckets)] = h;
+	vh_count++;
+ share:
+	h->refs++;
+	v->home = h;
+	v->rootfd = h->fd;
+	r = 0;
+ out:
+	if (fd != -1)
+		close(fd);
+	return r;
 }
 
 void
 vfs_close(struct vfs *v)
 {
-	if (v->rootfd != -1)
-		close(v->rootfd);
+	if (v->home != NULL)
+		vh_release(v->home);
+	v->home = NULL;
 	v->rootfd = -1;
+}
+
+size_t
+vfs_homes_open(void)
+{
+	return vh_count;
 }
 
 /*

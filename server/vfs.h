@@ -14,9 +14,12 @@
 
 #include "ftps_limits.h"
 
+struct vfs_home;
+
 struct vfs {
-	int	 rootfd;			/* O_PATH|O_DIRECTORY, owned */
-	char	 cwd[FTPS_PATH_MAX];		/* virtual, begins with '/' */
+	int		 rootfd;		/* O_PATH|O_DIRECTORY, shared */
+	struct vfs_home	*home;			/* rootfd's reference, or NULL */
+	char		 cwd[FTPS_PATH_MAX];	/* virtual, begins with '/' */
 };
 
 /* A resolved path; always release with vpath_free(). */
@@ -28,9 +31,17 @@ struct vpath {
 	char	 display[FTPS_PATH_MAX];	/* path passed through log_safe */
 };
 
-/* Opens home as the root, cwd "/".  0 or FTPS_ESYS. */
+/*
+ * Opens home as the root, cwd "/".  0 or FTPS_ESYS with errno (ENOTDIR,
+ * EMFILE...).  Sessions whose home is the same directory (same st_dev
+ * and st_ino now) share one descriptor, counted by reference: the fd is
+ * only ever a dirfd for openat2() and *at() calls, never read or seeked.
+ */
 int		 vfs_open_root(struct vfs *, const char *home);
+/* Drops the reference; the last one closes the descriptor. */
 void		 vfs_close(struct vfs *);
+/* Distinct home descriptors open in this process (tests, logs). */
+size_t		 vfs_homes_open(void);
 
 /*
  * Lexical normalisation of in (relative to cwd, or absolute from the

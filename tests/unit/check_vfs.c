@@ -1,6 +1,7 @@
 /* tests/unit/check_vfs.c: path normalisation and confinement beneath a root. */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -614,6 +615,125 @@ START_TEST(no_fd_leak)
 }
 END_TEST
 
+/* A folder beside root, in top/. */
+static void
+at_top(char *dst, size_t len, const char *rel)
+{
+	ck_assert_int_lt(snprintf(dst, len, "%s/%s", top, rel), (int)len);
+}
+
+/* One descriptor per home directory, however many sessions use it. */
+START_TEST(home_fd_shared)
+{
+	struct vfs	 w, x, y;
+	struct vpath	 vp;
+	char		 other[PATH_MAX], alias[PATH_MAX];
+	int		 before, fd;
+
+	at_top(other, sizeof(other), "other");
+	ck_assert_int_eq(mkdir(other, 0755), 0);
+	at_top(alias, sizeof(alias), "alias");
+	ck_assert_int_eq(symlink("root", alias), 0);
+	ck_assert_uint_eq(vfs_homes_open(), 1);
+	before = count_fds();
+
+	/* Same home, and the same one through a symlink: no new fd. */
+	ck_assert_int_eq(vfs_open_root(&w, root), 0);
+	ck_assert_int_eq(vfs_open_root(&y, alias), 0);
+	ck_assert_int_eq(w.rootfd, v.rootfd);
+	ck_assert_int_eq(y.rootfd, v.rootfd);
+	ck_assert_int_eq(count_fds(), before);
+	/* Another home: its own. */
+	ck_assert_int_eq(vfs_open_root(&x, other), 0);
+	ck_assert_int_ne(x.rootfd, v.rootfd);
+	ck_assert_uint_eq(vfs_homes_open(), 2);
+	ck_assert_int_eq(count_fds(), before + 1);
+	ck_assert_int_eq(vfs_resolve(&x, "file.txt", &vp), 0);
+	ck_assert_int_eq(vfs_open(&x, &vp, O_RDONLY, 0, &fd), FTPS_ENOENT);
+	vpath_free(&vp);
+
+	/* One sharer quits: the others keep working on the same fd. */
+	vfs_close(&w);
+	vfs_close(&y);
+	ck_assert_int_eq(fcntl(v.rootfd, F_GETFD), FD_CLOEXEC);
+	ck_assert_int_eq(vfs_resolve(&v, "sub/inner.txt", &vp), 0);
+	ck_assert_int_eq(vfs_open(&v, &vp, O_RDONLY, 0, &fd), 0);
+	close(fd);
+	vpath_free(&vp);
+	/* The last user of a home closes its descriptor. */
+	vfs_close(&x);
+	ck_assert_uint_eq(vfs_homes_open(), 1);
+	ck_assert_int_eq(count_fds(), before);
+	/* Closing twice drops nothing more. */
+	vfs_close(&x);
+	ck_assert_uint_eq(vfs_homes_open(), 1);
+}
+END_TEST
+
+/*
+ * A home replaced on disk: a new login gets the new directory, never the
+ * descriptor of the old one; a session already in keeps its own.
+ */
+START_TEST(home_fd_replaced)
+{
+	struct vfs	 w;
+	struct vpath	 vp;
+	char		 old[PATH_MAX];
+	int		 fd;
+
+	at_top(old, sizeof(old), "root.old");
+	ck_assert_int_eq(rename(root, old), 0);
+	ck_assert_int_eq(mkdir(root, 0755), 0);
+	ck_assert_int_eq(vfs_open_root(&w, root), 0);
+	ck_assert_int_ne(w.rootfd, v.rootfd);
+	ck_assert_uint_eq(vfs_homes_open(), 2);
+	ck_assert_int_eq(vfs_resolve(&w, "file.txt", &vp), 0);
+	ck_assert_int_eq(vfs_open(&w, &vp, O_RDONLY, 0, &fd), FTPS_ENOENT);
+	vpath_free(&vp);
+	ck_assert_int_eq(vfs_resolve(&v, "file.txt", &vp), 0);
+	ck_assert_int_eq(vfs_open(&v, &vp, O_RDONLY, 0, &fd), 0);
+	close(fd);
+	vpath_free(&vp);
+	vfs_close(&w);
+	ck_assert_uint_eq(vfs_homes_open(), 1);
+	/* The new directory's descriptor is gone, the old one still open. */
+	ck_assert_int_eq(rmdir(root), 0);
+	ck_assert_int_eq(rename(old, root), 0);
+	ck_assert_int_eq(vfs_open_root(&w, root), 0);
+	ck_assert_int_eq(w.rootfd, v.rootfd);
+	vfs_close(&w);
+}
+END_TEST
+
+/* Out of descriptors: a new home fails with EMFILE, a shared one works. */
+START_TEST(home_fd_emfile)
+{
+	struct vfs	 w;
+	struct rlimit	 rl, low;
+	char		 other[PATH_MAX];
+	int		 fd;
+
+	at_top(other, sizeof(other), "other");
+	ck_assert_int_eq(mkdir(other, 0755), 0);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	/* The lowest free descriptor becomes the limit: none is left. */
+	ck_assert_int_ne(fd = open("/", O_PATH), -1);
+	close(fd);
+	low = rl;
+	low.rlim_cur = (rlim_t)fd;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ck_assert_int_eq(vfs_open_root(&w, other), FTPS_ESYS);
+	ck_assert_int_eq(errno, EMFILE);
+	ck_assert_int_eq(w.rootfd, -1);
+	vfs_close(&w);
+	ck_assert_int_eq(vfs_open_root(&w, root), 0);
+	ck_assert_int_eq(w.rootfd, v.rootfd);
+	vfs_close(&w);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_uint_eq(vfs_homes_open(), 1);
+}
+END_TEST
+
 Suite	*unit_suite(void);
 
 Suite *
@@ -638,6 +758,9 @@ unit_suite(void)
 	tcase_add_test(tc, symlink_to_etc_stays_inside);
 	tcase_add_test(tc, relative_symlink_escape_stays_inside);
 	tcase_add_test(tc, create_through_symlink_stays_inside);
+	tcase_add_test(tc, home_fd_shared);
+	tcase_add_test(tc, home_fd_replaced);
+	tcase_add_test(tc, home_fd_emfile);
 	tcase_add_test(tc, symlinked_dir_inside_works);
 	tcase_add_test(tc, symlink_loop_denied);
 	tcase_add_test(tc, resolve_errors);
