@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -161,6 +162,7 @@ cmd_rnfr(struct session *s, const char *arg)
 {
 	struct vpath	vp;
 	struct stat	st;
+	char		*p;
 	int		r;
 
 	if (!cmd_writable(s))
@@ -173,9 +175,11 @@ cmd_rnfr(struct session *s, const char *arg)
 		;
 	else if (fstatat(vp.dirfd, vp.name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		sess_reply_err(s, 550, FTPS_ESYS);
-	else if (str_copy(s->rnfr, sizeof(s->rnfr), vp.path) != 0)
-		sess_reply(s, 550, "File name too long.");
+	else if ((p = strdup(vp.path)) == NULL)
+		sess_reply(s, 451, "Out of memory; try again later.");
 	else {
+		free(s->rnfr);
+		s->rnfr = p;
 		s->flags |= SF_RNFR;
 		sess_reply(s, 350, "Ready for RNTO.");
 	}

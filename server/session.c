@@ -34,6 +34,15 @@
 
 /* Input kept while a command is paused; beyond it the socket waits. */
 #define SESS_READ_HIWAT		(2 * FTPS_LINE_MAX)
+/*
+ * The most one SSL_read() of the control connection takes.  Before every
+ * SSL_read() libevent reserves this much in the input buffer (by default
+ * up to the high watermark: a 16 KiB chain), and the last read of a
+ * burst, which finds no record, leaves that chain allocated and empty:
+ * 16 KiB held by every idle session.  512 bytes make it a 1 KiB chain;
+ * command lines are short, a long one takes a few reads.
+ */
+#define SESS_READ_CHUNK		512
 #define SESS_CLOSE_POLL_MS	20
 
 static const char *const state_names[] = {
@@ -150,6 +159,8 @@ sess_setup_bev(struct session *s)
 	bufferevent_setcb(s->bev, sess_read_cb, sess_write_cb, sess_event_cb,
 	    s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, SESS_READ_HIWAT);
+	if (bufferevent_openssl_get_ssl(s->bev) != NULL)
+		bufferevent_set_max_single_read(s->bev, SESS_READ_CHUNK);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
@@ -272,6 +283,7 @@ sess_free(struct session *s)
 		auth_user_free(s->user);
 	if (s->deferred != NULL)
 		OPENSSL_clear_free(s->deferred, strlen(s->deferred));
+	free(s->rnfr);
 	SSL_CTX_free(s->ssl_ctx);
 	TAILQ_REMOVE(&ctx->sessions, s, entry);
 	ctx->nsessions--;

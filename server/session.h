@@ -39,7 +39,7 @@ enum sess_state { SESS_GREETING, SESS_READY, SESS_TLS_PENDING, SESS_CLOSING };
 #define SF_IMPLICIT	0x0040	/* arrived on the implicit port */
 #define SF_USER_SENT	0x0080	/* USER given, PASS expected */
 #define SF_TYPE_A	0x0100	/* TYPE A (else I) */
-#define SF_RNFR		0x0200	/* s->rnfr holds an RNFR path */
+#define SF_RNFR		0x0200	/* s->rnfr is the RNFR path */
 #define SF_QUIT		0x0400	/* QUIT came during a transfer */
 #define SF_DEAD		0x0800	/* peer gone: do not wait to flush */
 #define SF_CERT		0x1000	/* control TLS has a verified client cert */
@@ -99,7 +99,7 @@ struct session {
 	unsigned		 failed_logins;
 
 	/* Commands. */
-	char			 rnfr[FTPS_PATH_MAX];
+	char			*rnfr;		/* owned, or NULL */
 	unsigned long long	 rest;
 	unsigned		 mlst_facts;	/* MF_* */
 

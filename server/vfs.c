@@ -186,10 +186,10 @@ vfs_open_root(struct vfs *v, const char *home)
 	struct stat	 st;
 	int		 fd = -1, r = FTPS_ESYS;
 
-	v->cwd[0] = '/';
-	v->cwd[1] = '\0';
 	v->rootfd = -1;
 	v->home = NULL;
+	if ((v->cwd = strdup("/")) == NULL)
+		return FTPS_ESYS;
 	/* The directory home names now; a stale descriptor never matches. */
 	if (stat(home, &st) == -1)
 		goto out;
@@ -224,6 +224,10 @@ vfs_open_root(struct vfs *v, const char *home)
  out:
 	if (fd != -1)
 		close(fd);
+	if (r != 0) {
+		free(v->cwd);
+		v->cwd = NULL;
+	}
 	return r;
 }
 
@@ -234,6 +238,8 @@ vfs_close(struct vfs *v)
 		vh_release(v->home);
 	v->home = NULL;
 	v->rootfd = -1;
+	free(v->cwd);
+	v->cwd = NULL;
 }
 
 size_t
@@ -378,6 +384,11 @@ vfs_resolve(struct vfs *v, const char *arg, struct vpath *vp)
 
 	vp->dirfd = -1;
 	vp->name[0] = vp->path[0] = vp->quoted[0] = vp->display[0] = '\0';
+	/* Never opened (or failed to): nothing to resolve beneath. */
+	if (v->cwd == NULL || v->rootfd == -1) {
+		errno = EBADF;
+		return FTPS_ESYS;
+	}
 	if ((r = vfs_norm(v->cwd, arg, vp->path, sizeof(vp->path))) != 0)
 		return r;
 	/* quoted holds 2 * FTPS_PATH_MAX: a doubled path always fits. */
@@ -467,6 +478,7 @@ vfs_chdir(struct vfs *v, const char *arg)
 {
 	struct vpath	 vp;
 	struct stat	 st;
+	char		*cwd;
 	int		 r;
 
 	if ((r = vfs_resolve(v, arg, &vp)) != 0)
@@ -478,8 +490,12 @@ vfs_chdir(struct vfs *v, const char *arg)
 		r = FTPS_ESYS;
 		goto out;
 	}
-	/* vp.path and cwd have the same size: this cannot fail. */
-	r = str_copy(v->cwd, sizeof(v->cwd), vp.path);
+	if ((cwd = strdup(vp.path)) == NULL) {
+		r = FTPS_ENOMEM;
+		goto out;
+	}
+	free(v->cwd);
+	v->cwd = cwd;
  out:
 	vpath_free(&vp);
 	return r;

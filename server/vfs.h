@@ -19,7 +19,10 @@ struct vfs_home;
 struct vfs {
 	int		 rootfd;		/* O_PATH|O_DIRECTORY, shared */
 	struct vfs_home	*home;			/* rootfd's reference, or NULL */
-	char		 cwd[FTPS_PATH_MAX];	/* virtual, begins with '/' */
+	char		*cwd;			/* virtual, begins with '/';
+						 * owned, sized to fit (a
+						 * session holds only what
+						 * its path needs) */
 };
 
 /* A resolved path; always release with vpath_free(). */
@@ -33,7 +36,7 @@ struct vpath {
 
 /*
  * Opens home as the root, cwd "/".  0 or FTPS_ESYS with errno (ENOTDIR,
- * EMFILE...).  Sessions whose home is the same directory (same st_dev
+ * EMFILE, ENOMEM...); after a failure only vfs_close() may follow.  Sessions whose home is the same directory (same st_dev
  * and st_ino now) share one descriptor, counted by reference: the fd is
  * only ever a dirfd for openat2() and *at() calls, never read or seeked.
  */
@@ -79,7 +82,7 @@ int		 vfs_lstat(const struct vpath *, struct stat *);
 int		 vfs_stat_path(struct vfs *, const char *path, struct stat *);
 /*
  * CWD: checks arg is a directory beneath the root and makes it the cwd.
- * A non-directory is FTPS_ESYS with errno ENOTDIR.
+ * A non-directory is FTPS_ESYS with errno ENOTDIR; FTPS_ENOMEM.
  */
 int		 vfs_chdir(struct vfs *, const char *arg);
 
