@@ -107,14 +107,34 @@ static void
 cmd_login_ok(struct session *s, const char *home, unsigned perms)
 {
 	char	 safe[FTPS_USER_MAX * 4 + 8], hsafe[256];
+	int	 err;
 
 	log_safe(safe, sizeof(safe), s->username);
 	if (vfs_open_root(&s->vfs, home) != 0) {
+		err = errno;
 		log_safe(hsafe, sizeof(hsafe), home);
+		cmd_login_reset(s);
+		/*
+		 * Out of descriptors or memory is the server's state, not the
+		 * user's: RFC 959 4.2 421, service not available, and the
+		 * connection closes (it frees its own descriptor).
+		 */
+		if (err == EMFILE || err == ENFILE || err == ENOMEM) {
+			sess_log(s, LOG_LVL_ERR, "login user=%s result=fail "
+			    "reason=\"%s opening home %s: %s\"", safe,
+			    err == EMFILE ? "process out of file descriptors "
+			    "(EMFILE)" : err == ENFILE ? "system out of file "
+			    "descriptors (ENFILE)" : "out of memory (ENOMEM)",
+			    hsafe, strerror(err));
+			sess_reply(s, 421, "Service not available: server out "
+			    "of resources; try again later.");
+			sess_close(s, err == ENOMEM ? "out of memory" :
+			    "out of file descriptors");
+			return;
+		}
 		sess_log(s, LOG_LVL_ERR, "login user=%s result=fail "
 		    "reason=\"cannot open home %s: %s\"", safe, hsafe,
-		    strerror(errno));
-		cmd_login_reset(s);
+		    strerror(err));
 		sess_reply(s, 530, "Login incorrect: home directory "
 		    "unavailable.");
 		return;
