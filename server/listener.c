@@ -27,7 +27,7 @@
 
 /* A burst of connections waits in the kernel, not in SYN retransmits. */
 #define LST_BACKLOG	1024
-#define LST_FDS_PER_SESSION	6
+#define LST_FDS_PER_SESSION	5
 #define LST_FDS_SPARE		64
 #define LST_MSG_FULL	"421 Too many connections.\r\n"
 
@@ -334,7 +334,8 @@ lst_bind_all(struct ftpsd *ctx, FILE *errf)
 
 /*
  * A session may hold its control connection, a passive listener, a data
- * connection, its home, a directory and a file.  The soft limit on file
+ * connection, a directory and a file; home descriptors are shared by all
+ * sessions with the same home (vfs.c), so an idle one holds just one.  The soft limit on file
  * descriptors is raised towards what max_clients may need (never past
  * the hard limit); when that is not enough, the log says so: beyond it
  * accepting pauses (lst_error_cb) and transfers fail with 425/451.
