@@ -11,6 +11,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -366,6 +368,16 @@ xfer_io_write(struct xfer *x, const char *p, size_t n, size_t *put)
 }
 
 /*
+ * Downloads: full segments only (several TLS records in one) while the
+ * file streams; uncorked at the end so the last bytes leave at once.
+ */
+static void
+xfer_cork(struct xfer *x, int on)
+{
+	(void)setsockopt(x->sock, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+}
+
+/*
  * The next piece of a download into x->out: the rest of a listing, or
  * one read of the file straight into the buffer that is sent.  x->outn
  * stays 0 at the end.  0 or FTPS_ESYS.
@@ -417,6 +429,7 @@ xfer_pump_out(struct session *s)
 				return;
 			}
 			if (x->outn == 0) {
+				xfer_cork(x, 0);
 				xfer_done(s, 226, "Transfer complete.", "ok");
 				return;
 			}
@@ -897,6 +910,7 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 	}
 	if (x->kind == XFER_RETR)
 		(void)posix_fadvise(x->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	xfer_cork(x, 1);
 	if (xfer_events(s, x) != 0) {
 		xfer_done(s, 451, "Out of memory.", "fail");
 		return;
