@@ -70,6 +70,12 @@ struct xfer {
 	int			 cr;		/* CR pending at a chunk edge */
 	int			 tls;
 	int			 wblocked;	/* a write waits for a read */
+	int			 srcdone;	/* download: source read out */
+	BIO_METHOD		*gmeth;		/* gather: see xfer_gather() */
+	BIO			*gbio;		/* SSL's write BIO meanwhile */
+	BIO			*sockbio;	/* the socket BIO, put back */
+	char			*gbuf;		/* records not yet sent */
+	size_t			 glen, goff;
 	struct timeval		 tv;		/* data_timeout */
 	struct timeval		*tvp;		/* &tv, or NULL: none */
 	char			 why[160];	/* last TLS error */
@@ -144,6 +150,18 @@ xfer_set_final(struct xfer *x, const char *name)
 static void
 xfer_io_stop(struct xfer *x)
 {
+	if (x->gbio != NULL) {
+		/* Frees gbio; close_notify goes to the socket again. */
+		SSL_set0_wbio(x->ssl, x->sockbio);
+		x->gbio = NULL;
+		x->sockbio = NULL;
+	}
+	if (x->gmeth != NULL) {
+		BIO_meth_free(x->gmeth);
+		x->gmeth = NULL;
+	}
+	free(x->gbuf);
+	x->gbuf = NULL;
 	if (x->rev != NULL) {
 		event_free(x->rev);
 		x->rev = NULL;
@@ -368,6 +386,92 @@ xfer_io_write(struct xfer *x, const char *p, size_t n, size_t *put)
 }
 
 /*
+ * A PROT P download: SSL writes its records into x->gbuf through this
+ * BIO, and one send() (xfer_flush) carries up to 2 x FTPS_XFER_CHUNK of
+ * them, instead of one send() per 16 KiB record.  Full: retry, which
+ * SSL_write reports as WANT_WRITE.
+ */
+static int
+xfer_gather_write(BIO *b, const char *p, size_t n, size_t *put)
+{
+	struct xfer	*x = BIO_get_data(b);
+
+	*put = 0;
+	BIO_clear_retry_flags(b);
+	if (n > 2 * FTPS_XFER_CHUNK)
+		return 0;
+	if (n > 2 * FTPS_XFER_CHUNK - x->glen) {
+		BIO_set_retry_write(b);
+		return 0;
+	}
+	memcpy(x->gbuf + x->glen, p, n);
+	x->glen += n;
+	*put = n;
+	return 1;
+}
+
+static long
+xfer_gather_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct xfer	*x = BIO_get_data(b);
+
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;	/* xfer_flush() sends, in its own time */
+	case BIO_CTRL_WPENDING:
+		return (long)(x->glen - x->goff);
+	default:
+		return 0;
+	}
+}
+
+/* 0, or FTPS_ENOMEM: the download then writes to the socket as before. */
+static int
+xfer_gather(struct xfer *x)
+{
+	BIO	*b;
+
+	if ((x->gbuf = malloc(2 * FTPS_XFER_CHUNK)) == NULL ||
+	    (x->gmeth = BIO_meth_new(BIO_get_new_index() |
+	    BIO_TYPE_SOURCE_SINK, "ftpsd gather")) == NULL ||
+	    BIO_meth_set_write_ex(x->gmeth, xfer_gather_write) != 1 ||
+	    BIO_meth_set_ctrl(x->gmeth, xfer_gather_ctrl) != 1 ||
+	    (b = BIO_new(x->gmeth)) == NULL)
+		return FTPS_ENOMEM;
+	BIO_set_data(b, x);
+	BIO_set_init(b, 1);
+	x->sockbio = SSL_get_wbio(x->ssl);
+	if (x->sockbio == NULL || BIO_up_ref(x->sockbio) != 1) {
+		x->sockbio = NULL;
+		BIO_free(b);
+		return FTPS_ETLS;
+	}
+	SSL_set0_wbio(x->ssl, b);
+	x->gbio = b;
+	return 0;
+}
+
+/* Sends what SSL gathered: XIO_OK (all gone), XIO_WANT_WRITE or XIO_ERR. */
+static enum xio
+xfer_flush(struct xfer *x)
+{
+	ssize_t	 r;
+
+	while (x->goff < x->glen) {
+		r = send(x->sock, x->gbuf + x->goff, x->glen - x->goff,
+		    MSG_NOSIGNAL);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return errno == EAGAIN || errno == EWOULDBLOCK ?
+			    XIO_WANT_WRITE : XIO_ERR;
+		x->goff += (size_t)r;
+	}
+	x->glen = x->goff = 0;
+	return XIO_OK;
+}
+
+/*
  * Downloads: full segments only (several TLS records in one) while the
  * file streams; uncorked at the end so the last bytes leave at once.
  */
@@ -420,7 +524,7 @@ xfer_pump_out(struct session *s)
 	enum xio	 r;
 
 	while (sent < FTPS_XFER_HIWAT) {
-		if (x->outn == 0) {
+		if (x->outn == 0 && !x->srcdone) {
 			if (xfer_refill(x) != 0) {
 				sess_log(s, LOG_LVL_ERR, "%s read error: %s",
 				    x->verb, strerror(errno));
@@ -428,18 +532,26 @@ xfer_pump_out(struct session *s)
 				    "aborted.", "fail");
 				return;
 			}
-			if (x->outn == 0) {
-				xfer_cork(x, 0);
-				xfer_done(s, 226, "Transfer complete.", "ok");
-				return;
-			}
+			x->srcdone = x->outn == 0;
 		}
-		switch ((r = xfer_io_write(x, x->out, x->outn, &n))) {
+		r = XIO_OK;
+		if (x->outn > 0) {
+			r = xfer_io_write(x, x->out, x->outn, &n);
+			if (r == XIO_OK) {
+				x->out += n;
+				x->outn -= n;
+				x->bytes += n;
+				sent += n;
+				continue;
+			}
+			/* Gathering, WANT_WRITE means: x->gbuf is full. */
+			if (r == XIO_WANT_WRITE && x->gbio == NULL)
+				return;
+		}
+		if (r == XIO_OK || r == XIO_WANT_WRITE)
+			r = xfer_flush(x);
+		switch (r) {
 		case XIO_OK:
-			x->out += n;
-			x->outn -= n;
-			x->bytes += n;
-			sent += n;
 			break;
 		case XIO_WANT_WRITE:
 			return;
@@ -454,6 +566,11 @@ xfer_pump_out(struct session *s)
 				    x->verb, xfer_tls_why(x));
 			xfer_done(s, 426, "Data connection closed by the "
 			    "client; transfer aborted.", "aborted");
+			return;
+		}
+		if (x->outn == 0 && x->srcdone) {
+			xfer_cork(x, 0);
+			xfer_done(s, 226, "Transfer complete.", "ok");
 			return;
 		}
 	}
@@ -910,6 +1027,13 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 	}
 	if (x->kind == XFER_RETR)
 		(void)posix_fadvise(x->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* Worth it from a few records on; a small file goes straight. */
+	if (x->ssl != NULL && x->kind == XFER_RETR &&
+	    x->size - x->offset >= (off_t)FTPS_XFER_CHUNK &&
+	    xfer_gather(x) != 0) {
+		xfer_done(s, 451, "Out of memory.", "fail");
+		return;
+	}
 	xfer_cork(x, 1);
 	if (xfer_events(s, x) != 0) {
 		xfer_done(s, 451, "Out of memory.", "fail");
