@@ -786,16 +786,20 @@ static void
 xfer_pump_in(struct session *s)
 {
 	struct xfer	*x = s->xfer;
-	size_t		 fill, n, total = 0;
+	size_t		 fill, n, total = 0, room;
 	enum xio	 r;
 
+	/*
+	 * TYPE I: the whole buffer, so whole 16 KiB records make page-aligned
+	 * 256 KiB writes.  TYPE A: the second half takes the CRLF -> LF copy.
+	 */
+	room = x->ascii ? FTPS_XFER_CHUNK - 1 : 2 * FTPS_XFER_CHUNK;
 	for (;;) {
 		fill = 0;
 		do {
-			r = xfer_io_read(x, x->chunk + fill,
-			    FTPS_XFER_CHUNK - 1 - fill, &n);
+			r = xfer_io_read(x, x->chunk + fill, room - fill, &n);
 			fill += n;
-		} while (r == XIO_OK && fill < FTPS_XFER_CHUNK - 1);
+		} while (r == XIO_OK && fill < room);
 		if (fill > 0 && xfer_store(x, x->chunk, fill) != 0) {
 			xfer_store_failed(s);
 			return;
