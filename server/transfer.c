@@ -949,7 +949,9 @@ xfer_take_over(struct xfer *x, struct bufferevent *bev)
 		    SSL_MODE_RELEASE_BUFFERS);
 		SSL_set_mode(x->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	}
-	if ((x->chunk = malloc(2 * FTPS_XFER_CHUNK)) == NULL)
+	/* A listing is sent from its text: no buffer. */
+	if (x->kind != XFER_LIST &&
+	    (x->chunk = malloc(2 * FTPS_XFER_CHUNK)) == NULL)
 		return FTPS_ENOMEM;
 	return 0;
 }
