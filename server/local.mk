@@ -12,7 +12,9 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/ops.c server/ops.h \
 	server/privdrop.c server/privdrop.h \
 	server/sdnotify.c server/sdnotify.h \
-	server/xferlog.c server/xferlog.h
+	server/xferlog.c server/xferlog.h \
+	server/shm.c server/shm.h \
+	server/worker.c server/worker.h
 
 FTPSD_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
 	config/libconf.a certmgr/libcertstore.a lib/libftps.a \

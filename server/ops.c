@@ -42,7 +42,7 @@
 /* Keys whose new value only a restart can apply (ops.h). */
 static const char *const restart_keys[] = {
 	"listen_addresses", "explicit_port", "implicit_port", "run_as_user",
-	"allow_root", "auth_threads"
+	"allow_root", "auth_threads", "workers"
 };
 
 /* a + b + c in a new string, or NULL. */
@@ -249,7 +249,7 @@ ops_keep_restart_keys(struct ftpsd *ctx, struct conf *nc)
 	return 0;
 }
 
-static enum log_dest
+enum log_dest
 ops_log_dest(const struct ftpsd *ctx)
 {
 	if (ctx->conf.log == CONF_LOG_SYSLOG ||
@@ -332,7 +332,8 @@ ops_reload(struct ftpsd *ctx)
 		close(ctx->xferlog_fd);
 	ctx->xferlog_fd = nxfd;
 	nxfd = -1;
-	log_init("ftpsd", ops_log_dest(ctx), ctx->conf.log_debug ?
+	log_init(ctx->log_ident[0] != '\0' ? ctx->log_ident : "ftpsd",
+	    ops_log_dest(ctx), ctx->conf.log_debug ?
 	    LOG_LVL_DEBUG : LOG_LVL_INFO);
 	umask((mode_t)ctx->conf.file_umask);
 	ok = 1;
@@ -516,7 +517,7 @@ ops_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct ftpsd	*ctx = arg;
 
-	if (sig == SIGHUP)
+	if (sig == SIGHUP || sig == SIGUSR1)
 		ops_reload(ctx);
 	else
 		ops_shutdown(ctx, (int)sig);
@@ -527,7 +528,24 @@ ops_start(struct ftpsd *ctx)
 {
 	struct timeval	 tv = { FTPS_CERTWARN_SECS, 0 };
 
-	if ((ctx->sigint_ev = evsignal_new(ctx->base, SIGINT, ops_signal_cb,
+	if (ctx->worker > 0) {
+		/*
+		 * A worker takes its orders from the master only: SIGUSR1
+		 * reloads, SIGUSR2 stops.  The signals a terminal or the
+		 * service manager send the whole group (SIGINT, SIGTERM,
+		 * SIGHUP) reach the master, which forwards them once.
+		 */
+		if (signal(SIGINT, SIG_IGN) == SIG_ERR ||
+		    signal(SIGTERM, SIG_IGN) == SIG_ERR ||
+		    signal(SIGHUP, SIG_IGN) == SIG_ERR ||
+		    (ctx->sigint_ev = evsignal_new(ctx->base, SIGUSR2,
+		    ops_signal_cb, ctx)) == NULL ||
+		    event_add(ctx->sigint_ev, NULL) != 0 ||
+		    (ctx->sighup_ev = evsignal_new(ctx->base, SIGUSR1,
+		    ops_signal_cb, ctx)) == NULL ||
+		    event_add(ctx->sighup_ev, NULL) != 0)
+			return FTPS_ENOMEM;
+	} else if ((ctx->sigint_ev = evsignal_new(ctx->base, SIGINT, ops_signal_cb,
 	    ctx)) == NULL || event_add(ctx->sigint_ev, NULL) != 0 ||
 	    (ctx->sigterm_ev = evsignal_new(ctx->base, SIGTERM, ops_signal_cb,
 	    ctx)) == NULL || event_add(ctx->sigterm_ev, NULL) != 0 ||

@@ -23,6 +23,8 @@
 
 #include <openssl/ssl.h>
 
+#include "log.h"
+
 struct ftpsd;
 struct session;
 
@@ -63,6 +65,8 @@ void	 ops_certwarn(struct ftpsd *);
  * by a reset.
  */
 void	 ops_drain(struct ftpsd *);
+/* Where the log goes: syslog, or stderr (log = stderr, or -f). */
+enum log_dest ops_log_dest(const struct ftpsd *);
 /* Frees what ops added to the context. */
 void	 ops_free(struct ftpsd *);
 
