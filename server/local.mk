@@ -24,3 +24,7 @@ sbin_PROGRAMS += server/ftpsd
 server_ftpsd_SOURCES = server/main.c
 server_ftpsd_LDADD = $(FTPSD_LDADD)
 EXTRA_DIST += docs/server.md docs/mtls.md
+
+# Worker processes (server/worker.c, server/shm.c).
+TESTS += tests/integration/test_workers.py
+EXTRA_DIST += tests/integration/test_workers.py
