@@ -28,3 +28,9 @@ EXTRA_DIST += docs/server.md docs/mtls.md
 # Worker processes (server/worker.c, server/shm.c).
 TESTS += tests/integration/test_workers.py
 EXTRA_DIST += tests/integration/test_workers.py
+
+check_PROGRAMS += tests/unit/check_shm
+tests_unit_check_shm_SOURCES = tests/unit/check_shm.c tests/unit/runner.c
+tests_unit_check_shm_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_shm_LDADD = $(SERVER_TEST_LDADD)
+TESTS += tests/unit/check_shm

@@ -32,6 +32,7 @@
 #include "ops.h"
 #include "sdnotify.h"
 #include "session.h"
+#include "shm.h"
 #include "tls.h"
 #include "transfer.h"
 #include "xferlog.h"
@@ -348,7 +349,8 @@ ops_reload(struct ftpsd *ctx)
 		log_infox("reload: done: certificate %s, %zu users, "
 		    "sessions continuing: %u", ops_cert_text(ctx->ssl_ctx, cert,
 		    sizeof(cert)), ctx->users ? auth_users_count(ctx->users) :
-		    0, ctx->nsessions);
+		    0, ctx->master != NULL && ctx->counts != NULL ?
+		    shm_total(ctx->counts) : ctx->nsessions);
 		ops_certwarn(ctx);
 		sdn_send(ctx->notify_fd, "READY=1\nSTATUS=Ready");
 	} else {
