@@ -401,10 +401,10 @@ class Signals(unittest.TestCase):
         srv.stop()
 
     def test_worker_failing_at_start_is_given_up(self):
-        # A worker that cannot start (no auth threads can be created under
-        # a tiny RLIMIT_NPROC would be one way; a faulty event loop another)
-        # is not forked forever: simulated by killing each new worker at
-        # once, the master gives the slot up after WK_FAILS_MAX tries.
+        # A worker that keeps dying right after its start (killed here as
+        # soon as it appears) is not forked forever: after WK_FAILS_MAX
+        # failed starts the master gives its slot up, closes its sockets
+        # and serves with the other worker.
         srv = start(self, {})
         first = wait_children(srv.pid(), 2)
         victim_slot = None
