@@ -240,7 +240,7 @@ ftpsd_free(struct ftpsd *ctx)
 static int
 serve(struct ftpsd *ctx)
 {
-	char	 one = 1;
+	char	 idx;
 	int	 r;
 
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
@@ -265,8 +265,8 @@ serve(struct ftpsd *ctx)
 	sdn_send(ctx->notify_fd, "READY=1\nSTATUS=Ready");
 	if (ctx->ready_fd != -1) {
 		/* The master counts its workers up (worker.c). */
-		one = (char)(ctx->worker - 1);
-		if (write(ctx->ready_fd, &one, 1) != 1)
+		idx = (char)(ctx->worker - 1);
+		if (write(ctx->ready_fd, &idx, 1) != 1)
 			log_warnx("cannot tell the master: %s",
 			    strerror(errno));
 		close(ctx->ready_fd);

@@ -168,8 +168,9 @@ shm_insert(struct shm_counts *c, const unsigned char *key, unsigned w,
 	}
 	if (c->nentries >= SHM_IP_FILL)
 		return -1;
-	for (i = shm_hash(c, key); c->slot[i].used; i = (i + 1) & SHM_MASK)
-		continue;
+	i = shm_hash(c, key);
+	while (c->slot[i].used)
+		i = (i + 1) & SHM_MASK;
 	c->slot[i].used = 1;
 	c->slot[i].w = (unsigned char)w;
 	memcpy(c->slot[i].key, key, SHM_KEY_LEN);

@@ -439,6 +439,7 @@ wk_run(struct ftpsd *ctx, int *rc)
 	sigset_t		 set;
 	unsigned		 i, alive;
 	long long		 now;
+	pid_t			 pid;
 	int			 r, killed = 0;
 
 	*rc = 1;
@@ -511,8 +512,9 @@ wk_run(struct ftpsd *ctx, int *rc)
 	}
 	if (wk_running(m) > 0) {
 		wk_signal_all(m, SIGKILL);
-		while (waitpid(-1, NULL, 0) > 0)
-			continue;
+		do
+			pid = waitpid(-1, NULL, 0);
+		while (pid > 0);
 	}
 	log_infox("stopped");
 	*rc = 0;
