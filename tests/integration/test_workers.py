@@ -302,6 +302,48 @@ class SharedLimits(unittest.TestCase):
         srv.stop()
 
 
+class Activation(unittest.TestCase):
+
+    def test_socket_activation_shared_by_workers(self):
+        srv = test_ops.SocketActivation.activate(self, names=True, conf=W2)
+        with srv.raw() as rc:
+            code, text = rc.resp()
+            self.assertEqual(code, 220, text)
+        srv.wait_log(r"ftpsd info: ready: 2 workers")
+        text = srv.log_text()
+        self.assertRegex(text, r"starting 2 workers on the passed sockets")
+        for w in ("1", "2"):
+            self.assertRegex(text, r"ftpsd/w%s info: listening on %s:%d "
+                             r"\(explicit\)" % (w, re.escape(HOST),
+                                                 srv.explicit_port))
+        # One socket per port, held by both workers (no SO_REUSEPORT).
+        inodes = [inode for lport, rport, state, inode in tcp_sockets()
+                  if lport == srv.explicit_port and state == "0A"]
+        self.assertEqual(len(inodes), 1)
+        kids = wait_children(srv.pid(), 2)
+        for pid in kids:
+            self.assertEqual(owner(inodes[0], [pid]), pid)
+        codes = []
+        held = []
+        for _ in range(24):
+            rc, code = try_connect(srv)
+            held.append(rc)
+            codes.append(code)
+        self.assertEqual(codes, [220] * 24)
+        for rc in held:
+            rc.close()
+        # Whichever worker is woken first accepts: both do, soon.
+        for _ in range(200):
+            if worker_of_log(srv, "connect port=explicit") == {"1", "2"}:
+                break
+            rc, code = try_connect(srv)
+            rc.close()
+            self.assertEqual(code, 220)
+        self.assertEqual(worker_of_log(srv, "connect port=explicit"),
+                         {"1", "2"})
+        srv.stop()
+
+
 class Signals(unittest.TestCase):
 
     def test_sighup_reaches_every_worker_and_notify(self):
