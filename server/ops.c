@@ -452,8 +452,12 @@ ops_shutdown(struct ftpsd *ctx, int sig)
 
 	if (ctx->stopping) {
 		if (ctx->stop_phase == 1) {
-			log_infox("signal %d again: ending transfers now",
-			    sig);
+			if (ctx->worker > 0)
+				log_infox("stop from the master again: "
+				    "ending transfers now");
+			else
+				log_infox("signal %d again: ending transfers "
+				    "now", sig);
 			ops_stop_now(ctx);
 		}
 		return;
@@ -465,9 +469,14 @@ ops_shutdown(struct ftpsd *ctx, int sig)
 	TAILQ_FOREACH(s, &ctx->sessions, entry)
 		if (s->state != SESS_CLOSING && s->xfer != NULL)
 			busy++;
-	log_infox("signal %d: shutting down; %u transfer%s may finish "
-	    "within %u s", sig, busy, busy == 1 ? "" : "s",
-	    ctx->conf.shutdown_timeout);
+	if (ctx->worker > 0)
+		log_infox("stop from the master: shutting down; %u transfer%s "
+		    "may finish within %u s", busy, busy == 1 ? "" : "s",
+		    ctx->conf.shutdown_timeout);
+	else
+		log_infox("signal %d: shutting down; %u transfer%s may finish "
+		    "within %u s", sig, busy, busy == 1 ? "" : "s",
+		    ctx->conf.shutdown_timeout);
 	for (s = TAILQ_FIRST(&ctx->sessions); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		if (s->state == SESS_CLOSING)
