@@ -149,7 +149,9 @@ class Config(unittest.TestCase):
 class Spread(unittest.TestCase):
 
     def test_sessions_spread_and_parallel_passive_transfers(self):
-        srv = start(self, {"max_clients_per_ip": 200})
+        xlog = os.path.join("/tmp", "ftpsd-it-xferlog-%d" % os.getpid())
+        self.addCleanup(lambda: os.path.exists(xlog) and os.unlink(xlog))
+        srv = start(self, {"max_clients_per_ip": 200, "xferlog_file": xlog})
         kids = wait_children(srv.pid(), 2)
         # Each worker listens on its own socket of the same port.
         owners = set()
@@ -198,6 +200,13 @@ class Spread(unittest.TestCase):
         self.assertEqual(len(re.findall(r"retr path=/f\d+\.bin .*result=ok",
                                         srv.log_text())), 24)
         srv.stop()
+        # Both workers appended to one transfer log, one write() per line
+        # on O_APPEND: 48 whole lines, none torn or interleaved.
+        recs = test_ops.read_xferlog(xlog)
+        self.assertEqual(len(recs), 48)
+        self.assertEqual(sorted((r["file"], r["dir"]) for r in recs),
+                         sorted([("/f%d.bin" % i, d) for i in range(24)
+                                 for d in "io"]))
 
     def test_passive_port_stays_in_the_worker(self):
         srv = start(self, {"max_clients_per_ip": 200})
