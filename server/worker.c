@@ -286,17 +286,17 @@ wk_reaped(struct ftpsd *ctx, unsigned i, int st)
 	if (now - w->started_ms < WK_FAST_SECS * 1000)
 		w->fails++;
 	else
-		w->fails = 1;
-	if (w->fails > WK_FAILS_MAX) {
+		w->fails = 0;
+	if (w->fails >= WK_FAILS_MAX) {
 		w->gone = 1;
 		/* Its sockets would queue connections nobody accepts. */
 		wk_close_set(&w->set);
-		log_err("worker %u (pid %ld) %s, %u times within %d s of "
-		    "starting: not started again; %u of %u workers running",
-		    i + 1, pid, how, w->fails - 1, WK_FAST_SECS,
+		log_err("worker %u (pid %ld) %s, %u times in a row within %d s "
+		    "of starting: not started again; %u of %u workers running",
+		    i + 1, pid, how, w->fails, WK_FAST_SECS,
 		    wk_running(m), m->n);
 	} else {
-		delay = (long long)WK_RESPAWN_MS << (w->fails - 1);
+		delay = (long long)WK_RESPAWN_MS << w->fails;
 		if (delay > WK_RESPAWN_MAX_MS)
 			delay = WK_RESPAWN_MAX_MS;
 		w->respawn_ms = now + delay;
