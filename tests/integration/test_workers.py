@@ -434,6 +434,7 @@ class Signals(unittest.TestCase):
             rc, code = try_connect(srv)
             self.addCleanup(rc.close)
             codes.append(code)
+            held.append(rc)
         self.assertEqual(codes.count(220), lost, codes)
         for rc in held:
             rc.close()
