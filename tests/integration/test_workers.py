@@ -3,11 +3,13 @@
 Worker processes (workers = 2): sessions spread over both workers (by the
 log lines that name the worker, and by which process owns each socket in
 /proc); parallel PASV/EPSV transfers with correct bytes and passive ports
-held by the worker of their control connection; max_clients,
+held by the worker of their control connection, a passive port another
+worker holds skipped, both workers appending whole xferlog lines; max_clients,
 max_clients_per_ip and bans holding across workers; SIGHUP reaching every
 worker; SIGTERM letting a transfer finish and stopping everything;
 kill -9 of a worker: respawned, its counts released, service goes on;
-sd_notify from the master only; ftpsd -t on the workers key.
+sd_notify from the master only; socket activation sharing the passed
+sockets; a crash-looping worker given up; ftpsd -t on the workers key.
 """
 
 import ftplib
@@ -23,8 +25,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import test_ops  # noqa: E402
-from harness import (Ftpsd, HOST, MiB, describe, sha256,  # noqa: E402
-                     sha256_file, write_random)
+from harness import (Ftpsd, HOST, MiB, describe, ftp_reply,  # noqa: E402
+                     sha256, sha256_file, write_random)
 
 W2 = {"workers": 2}
 
@@ -231,6 +233,36 @@ class Spread(unittest.TestCase):
                 break
         self.assertEqual(set(byworker), set(kids), byworker)
         srv.stop()
+
+
+    def test_passive_port_taken_by_the_other_worker_is_skipped(self):
+        lo = harness.free_port_range(2)
+        srv = start(self, {"max_clients_per_ip": 200,
+                           "pasv_min_port": lo, "pasv_max_port": lo + 1})
+        kids = wait_children(srv.pid(), 2)
+        one = {}
+        for _ in range(60):
+            ftp = srv.ftp()
+            self.addCleanup(harness.close_ftp, ftp)
+            one.setdefault(control_owner(srv, ftp.sock, kids), ftp)
+            if len(one) == 2:
+                break
+        self.assertEqual(set(one), set(kids))
+        a, b = (one[p] for p in kids)
+        pa = ftplib.parse227(a.sendcmd("PASV"))[1]
+        # The other worker's bind of pa fails (EADDRINUSE): it moves on.
+        pb = ftplib.parse227(b.sendcmd("PASV"))[1]
+        self.assertEqual({pa, pb}, {lo, lo + 1})
+        self.assertEqual(listener_owner(pa, kids), kids[0])
+        self.assertEqual(listener_owner(pb, kids), kids[1])
+        # Both ports held, one per worker: a third session gets 425.
+        c = srv.ftp()
+        self.addCleanup(harness.close_ftp, c)
+        self.assertReply(ftp_reply(c.sendcmd, "PASV"), 425)
+        srv.stop()
+
+    def assertReply(self, reply, codes, msg=None):
+        return harness.ServerTestCase.assertReply(self, reply, codes, msg)
 
 
 class SharedLimits(unittest.TestCase):
