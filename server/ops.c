@@ -259,7 +259,7 @@ ops_log_dest(const struct ftpsd *ctx)
 	return LOG_DEST_STDERR;
 }
 
-void
+int
 ops_reload(struct ftpsd *ctx)
 {
 	struct conf	 nc;
@@ -272,7 +272,7 @@ ops_reload(struct ftpsd *ctx)
 	int		 i, nxfd = -1, bad = 0, r, ok = 0;
 
 	if (ctx->stopping)
-		return;
+		return FTPS_EPARSE;
 	sdn_send(ctx->notify_fd, "RELOADING=1\nMONOTONIC_USEC=%llu\n"
 	    "STATUS=Reloading", sdn_monotonic_usec());
 	memset(&nc, 0, sizeof(nc));
@@ -376,6 +376,7 @@ ops_reload(struct ftpsd *ctx)
 		close(nxfd);
 	free(etext);
 	free(utext);
+	return ok ? 0 : FTPS_EPARSE;
 }
 
 static void

@@ -43,8 +43,8 @@ int	 ops_remember(struct ftpsd *, const char *conffile,
 const char *ops_conffile(const struct ftpsd *);
 /* Watches SIGINT, SIGTERM and SIGHUP; arms the daily expiry check. */
 int	 ops_start(struct ftpsd *);
-/* SIGHUP: the reload described above. */
-void	 ops_reload(struct ftpsd *);
+/* SIGHUP: the reload described above.  0, or FTPS_EPARSE when it failed. */
+int	 ops_reload(struct ftpsd *);
 /* SIGTERM/SIGINT: the shutdown described above. */
 void	 ops_shutdown(struct ftpsd *, int sig);
 /*

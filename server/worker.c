@@ -243,7 +243,9 @@ wk_status(struct ftpsd *ctx)
 		log_infox("ready: %u workers", up);
 		sdn_send(ctx->notify_fd, "READY=1\nSTATUS=Ready: %u workers",
 		    up);
-	} else if (m->announced)
+	} else if (m->announced && up == m->n)
+		sdn_send(ctx->notify_fd, "STATUS=Ready: %u workers", up);
+	else if (m->announced)
 		sdn_send(ctx->notify_fd, "STATUS=Ready: %u of %u workers "
 		    "running", up, m->n);
 }
@@ -356,7 +358,8 @@ wk_reload(struct ftpsd *ctx)
 	if (m->stopping)
 		return;
 	/* The master's copy first: a worker started later gets it. */
-	ops_reload(ctx);
+	if (ops_reload(ctx) == 0)
+		wk_status(ctx);
 	log_infox("reload: asking %u workers to reload", wk_running(m));
 	wk_signal_all(m, SIGUSR1);
 }

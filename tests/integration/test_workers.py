@@ -398,6 +398,8 @@ class Signals(unittest.TestCase):
             srv.wait_log(r"ftpsd/w%s info: reload: done" % w)
         srv.wait_log(r"ftpsd info: reload: done")
         ns.wait_for("RELOADING=1")
+        # After the reload's READY=1 the status names the workers again.
+        ns.wait_for("STATUS=Ready: 2 workers")
         # A reload cannot change the number of workers.
         srv.extra_conf["workers"] = 3
         srv.write_config()
