@@ -13,6 +13,7 @@ sockets; a crash-looping worker given up; ftpsd -t on the workers key.
 """
 
 import ftplib
+import io
 import os
 import re
 import signal
@@ -174,8 +175,7 @@ class Spread(unittest.TestCase):
                     if i % 2:
                         ftp.af = socket.AF_INET6   # ftplib: EPSV then
                     name = "f%d.bin" % i
-                    ftp.storbinary("STOR " + name,
-                                   __import__("io").BytesIO(data[i]))
+                    ftp.storbinary("STOR " + name, io.BytesIO(data[i]))
                     got = []
                     ftp.retrbinary("RETR " + name, got.append)
                     if b"".join(got) != data[i]:
