@@ -64,15 +64,22 @@ class HomesTestCase(harness.ServerTestCase):
         cls.srv = SharedHomeFtpsd(conf=cls.CONF, users=USERS, env=cls.ENV)
         try:
             cls.srv.start()
+            cls.idle_fds = open_fds(cls.srv)
         except BaseException:
             cls.srv.cleanup()
             raise
+
+    def setUp(self):
+        super().setUp()
+        # The sessions of an earlier test close after their QUIT replies.
+        wait_for(lambda: open_fds(self.srv) == self.idle_fds,
+                 "the server back to %d descriptors" % self.idle_fds)
 
 
 class SharedHomes(HomesTestCase):
 
     def test_same_home_one_descriptor(self):
-        base = open_fds(self.srv)
+        base = self.idle_fds
         a = self.ftp("alice")
         a1 = open_fds(self.srv)
         # A session: its socket and, first of its home, the home.
