@@ -25,7 +25,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test_commands.py \
 	tests/integration/test_certmgr_e2e.py \
 	tests/integration/test_tls_binding.py \
-	tests/integration/test_mtls.py
+	tests/integration/test_mtls.py \
+	tests/integration/test_login_perf.py
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py \
