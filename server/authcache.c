@@ -23,6 +23,7 @@
 
 #include "authcache.h"
 #include "err.h"
+#include "ftps_limits.h"
 
 #define AC_KEY_LEN	32
 
@@ -72,6 +73,9 @@ auth_cache_new(size_t max, struct auth_cache **out)
 	*out = NULL;
 	if (max == 0)
 		max = AUTH_CACHE_MAX;
+	/* Never more entries than there can be users. */
+	if (max > FTPS_USERS_MAX)
+		max = FTPS_USERS_MAX;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return FTPS_ENOMEM;
 	TAILQ_INIT(&c->lru);

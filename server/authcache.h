@@ -33,8 +33,8 @@ struct auth_cache_tag {
 };
 
 /*
- * A cache of at most max entries (0: AUTH_CACHE_MAX) with a fresh random
- * key.  0, FTPS_ENOMEM or FTPS_ETLS (no randomness or no HMAC).
+ * A cache of at most max entries (0: AUTH_CACHE_MAX; at most
+ * FTPS_USERS_MAX) with a fresh random key.  0, FTPS_ENOMEM or FTPS_ETLS (no randomness or no HMAC).
  */
 int		 auth_cache_new(size_t max, struct auth_cache **);
 /* Wipes the key and every entry.  NULL is ignored. */
