@@ -182,6 +182,13 @@ dc_tls_start(struct session *s)
 
 	if ((dc->ssl = tls_ssl_new(s->ssl_ctx, s, 1)) == NULL)
 		return FTPS_ETLS;
+	/*
+	 * Uploads: one recv() fills a large record buffer with several
+	 * records, instead of two recv()s (header, body) per 16 KiB record.
+	 * Set before the handshake allocates the buffer.
+	 */
+	SSL_set_default_read_buffer_len(dc->ssl, DC_RBUF_LEN);
+	SSL_set_read_ahead(dc->ssl, 1);
 	/* The fd and SSL stay ours (no CLOSE_ON_FREE): dc_close(). */
 	dc->bev = bufferevent_openssl_socket_new(ctx->base, dc->fd, dc->ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, 0);

@@ -10,6 +10,13 @@
 
 #include <sys/socket.h>
 
+/*
+ * A PROT P data connection's TLS record read buffer: with read_ahead one
+ * recv() takes in several 16 KiB records (kept here, not in lib/'s
+ * ftps_limits.h, which this module does not own).
+ */
+#define DC_RBUF_LEN	(64u * 1024)
+
 struct bufferevent;
 struct session;
 

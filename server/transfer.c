@@ -1,13 +1,21 @@
 /*
  * Streaming between a file (or a listing) and the data connection.
- * Downloads refill the output only below FTPS_XFER_HIWAT; uploads stop
- * reading above it.  Memory stays bounded whatever the size of the file.
+ * Once the data connection is ready, the transfer drives its socket (and
+ * with PROT P its SSL) itself: a download reads the file into one buffer
+ * kept for the whole transfer and hands that buffer to SSL_write (or
+ * send); an upload SSL_reads (or recvs) straight into the buffer that is
+ * written to the file.  No evbuffer copy, no per-chunk allocation, and
+ * memory stays bounded (2 x FTPS_XFER_CHUNK) whatever the file size.
  */
 #define _GNU_SOURCE	/* renameat2 */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +28,8 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -46,14 +56,38 @@ struct xfer {
 	char			 tmpname[FTPS_NAME_MAX + 1];
 	int			 have_tmp;	/* tmpname exists on disk */
 	char			 final[FTPS_NAME_MAX + 1];	/* STOU */
-	char			*chunk;
-	struct bufferevent	*bev;		/* the datachan's */
+	char			*chunk;		/* 2 x FTPS_XFER_CHUNK */
+	struct bufferevent	*bev;		/* the datachan's, disabled */
+	SSL			*ssl;		/* PROT P, or NULL */
+	int			 sock;		/* the data socket */
+	struct event		*rev;		/* sock readable */
+	struct event		*wev;		/* sock writable */
+	const char		*out;		/* download: bytes not yet sent */
+	size_t			 outn;
 	unsigned long long	 bytes;
 	struct timespec		 t0;
 	int			 ascii;
 	int			 cr;		/* CR pending at a chunk edge */
-	int			 eof;
 	int			 tls;
+	int			 wblocked;	/* a write waits for a read */
+	int			 srcdone;	/* download: source read out */
+	BIO_METHOD		*gmeth;		/* gather: see xfer_gather() */
+	BIO			*gbio;		/* SSL's write BIO meanwhile */
+	BIO			*sockbio;	/* the socket BIO, put back */
+	char			*gbuf;		/* records not yet sent */
+	size_t			 glen, goff;
+	struct timeval		 tv;		/* data_timeout */
+	struct timeval		*tvp;		/* &tv, or NULL: none */
+	char			 why[160];	/* last TLS error */
+};
+
+/* What one non-blocking read or write on the data connection did. */
+enum xio {
+	XIO_OK,		/* moved > 0 bytes */
+	XIO_WANT_READ,	/* retry when the socket is readable */
+	XIO_WANT_WRITE,	/* retry when the socket is writable */
+	XIO_EOF,	/* clean end: FIN (PROT C) or close_notify (PROT P) */
+	XIO_ERR,	/* reset, TLS error, or TLS EOF without close_notify */
 };
 
 static int
@@ -112,11 +146,38 @@ xfer_set_final(struct xfer *x, const char *name)
 	return str_copy(x->final, sizeof(x->final), name);
 }
 
+/* The transfer lets go of the data socket (dc_close() takes it over). */
+static void
+xfer_io_stop(struct xfer *x)
+{
+	if (x->gbio != NULL) {
+		/* Frees gbio; close_notify goes to the socket again. */
+		SSL_set0_wbio(x->ssl, x->sockbio);
+		x->gbio = NULL;
+		x->sockbio = NULL;
+	}
+	if (x->gmeth != NULL) {
+		BIO_meth_free(x->gmeth);
+		x->gmeth = NULL;
+	}
+	free(x->gbuf);
+	x->gbuf = NULL;
+	if (x->rev != NULL) {
+		event_free(x->rev);
+		x->rev = NULL;
+	}
+	if (x->wev != NULL) {
+		event_free(x->wev);
+		x->wev = NULL;
+	}
+}
+
 void
 xfer_free(struct xfer *x)
 {
 	if (x == NULL)
 		return;
+	xfer_io_stop(x);
 	if (x->fd != -1)
 		close(x->fd);
 	/* An unfinished upload never replaces the old file. */
@@ -171,6 +232,7 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	if (x == NULL)
 		return;
 	s->xfer = NULL;
+	xfer_io_stop(x);
 	sess_log(s, ok ? LOG_LVL_INFO : LOG_LVL_WARN,
 	    "%s path=%s bytes=%llu secs=%.3f result=%s", x->verb,
 	    x->vp.display, x->bytes, xfer_secs(x), result);
@@ -194,6 +256,7 @@ xfer_cancel(struct session *s, const char *why)
 	if (x == NULL)
 		return;
 	s->xfer = NULL;
+	xfer_io_stop(x);
 	sess_log(s, LOG_LVL_WARN, "%s path=%s bytes=%llu secs=%.3f "
 	    "result=aborted reason=\"%s\"", x->verb, x->vp.display, x->bytes,
 	    xfer_secs(x), why);
@@ -211,110 +274,356 @@ xfer_abort(struct session *s, const char *why)
 	xfer_done(s, 426, "Connection closed; transfer aborted.", "aborted");
 }
 
-static int
-xfer_add_crlf(struct evbuffer *out, const char *p, size_t n, int *lastcr)
+/*
+ * TYPE A download: LF -> CRLF (RFC 959 3.1.1.1: NVT-ASCII lines end in
+ * CRLF on the wire) from p into out, which has room for 2 x n bytes.
+ * x->cr carries a CR at the end of one chunk over to the next.
+ */
+static size_t
+xfer_add_crlf(struct xfer *x, const char *p, size_t n, char *out)
 {
-	const char	*nl;
-	size_t		 seg;
+	size_t	 i, o = 0;
 
-	/* RFC 959 3.1.1.1: NVT-ASCII lines end in CRLF on the wire. */
-	while (n > 0) {
-		if ((nl = memchr(p, '\n', n)) == NULL) {
-			if (evbuffer_add(out, p, n) != 0)
-				return FTPS_ENOMEM;
-			*lastcr = p[n - 1] == '\r';
-			return 0;
-		}
-		seg = (size_t)(nl - p);
-		if (seg > 0 && evbuffer_add(out, p, seg) != 0)
-			return FTPS_ENOMEM;
-		if (!((seg > 0 && p[seg - 1] == '\r') || (seg == 0 && *lastcr))
-		    && evbuffer_add(out, "\r", 1) != 0)
-			return FTPS_ENOMEM;
-		if (evbuffer_add(out, "\n", 1) != 0)
-			return FTPS_ENOMEM;
-		*lastcr = 0;
-		p += seg + 1;
-		n -= seg + 1;
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\n' && !x->cr)
+			out[o++] = '\r';
+		out[o++] = p[i];
+		x->cr = p[i] == '\r';
 	}
+	return o;
+}
+
+/* Why the last TLS call on the data connection failed, for the log. */
+static const char *
+xfer_tls_why(struct xfer *x)
+{
+	return x->why[0] != '\0' ? x->why : "connection reset or closed";
+}
+
+static enum xio
+xfer_ssl_result(struct xfer *x, int r)
+{
+	unsigned long	 e;
+
+	switch (SSL_get_error(x->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		return XIO_WANT_READ;
+	case SSL_ERROR_WANT_WRITE:
+		return XIO_WANT_WRITE;
+	case SSL_ERROR_ZERO_RETURN:
+		return XIO_EOF;
+	default:
+		if ((e = ERR_peek_last_error()) != 0)
+			ERR_error_string_n(e, x->why, sizeof(x->why));
+		ERR_clear_error();
+		return XIO_ERR;
+	}
+}
+
+/* One non-blocking read of at most n bytes into p; *got what came. */
+static enum xio
+xfer_io_read(struct xfer *x, char *p, size_t n, size_t *got)
+{
+	ssize_t	 r;
+	int	 e;
+
+	*got = 0;
+	if (n > INT_MAX)
+		n = INT_MAX;
+	if (x->ssl == NULL) {
+		do
+			r = recv(x->sock, p, n, 0);
+		while (r == -1 && errno == EINTR);
+		if (r > 0) {
+			*got = (size_t)r;
+			return XIO_OK;
+		}
+		if (r == 0)
+			return XIO_EOF;
+		return errno == EAGAIN || errno == EWOULDBLOCK ?
+		    XIO_WANT_READ : XIO_ERR;
+	}
+	ERR_clear_error();
+	if ((e = SSL_read(x->ssl, p, (int)n)) > 0) {
+		*got = (size_t)e;
+		return XIO_OK;
+	}
+	return xfer_ssl_result(x, e);
+}
+
+/*
+ * One non-blocking write of p (n > 0); *put what went.  With PROT P the
+ * SSL is not in partial-write mode: one SSL_write sends the whole buffer
+ * as consecutive records, and a retry after WANT_WRITE passes the same
+ * buffer again (x->out and x->outn only move on success).
+ */
+static enum xio
+xfer_io_write(struct xfer *x, const char *p, size_t n, size_t *put)
+{
+	ssize_t	 r;
+	int	 e;
+
+	*put = 0;
+	if (n > INT_MAX)
+		n = INT_MAX;
+	if (x->ssl == NULL) {
+		do
+			r = send(x->sock, p, n, MSG_NOSIGNAL);
+		while (r == -1 && errno == EINTR);
+		if (r > 0) {
+			*put = (size_t)r;
+			return XIO_OK;
+		}
+		return r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) ?
+		    XIO_WANT_WRITE : XIO_ERR;
+	}
+	ERR_clear_error();
+	if ((e = SSL_write(x->ssl, p, (int)n)) > 0) {
+		*put = (size_t)e;
+		return XIO_OK;
+	}
+	return xfer_ssl_result(x, e);
+}
+
+/*
+ * A PROT P download: SSL writes its records into x->gbuf through this
+ * BIO, and one send() (xfer_flush) carries up to 2 x FTPS_XFER_CHUNK of
+ * them, instead of one send() per 16 KiB record.  Full: retry, which
+ * SSL_write reports as WANT_WRITE.
+ */
+static int
+xfer_gather_write(BIO *b, const char *p, size_t n, size_t *put)
+{
+	struct xfer	*x = BIO_get_data(b);
+
+	*put = 0;
+	BIO_clear_retry_flags(b);
+	if (n > 2 * FTPS_XFER_CHUNK)
+		return 0;
+	if (n > 2 * FTPS_XFER_CHUNK - x->glen) {
+		BIO_set_retry_write(b);
+		return 0;
+	}
+	memcpy(x->gbuf + x->glen, p, n);
+	x->glen += n;
+	*put = n;
+	return 1;
+}
+
+static long
+xfer_gather_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct xfer	*x = BIO_get_data(b);
+
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;	/* xfer_flush() sends, in its own time */
+	case BIO_CTRL_WPENDING:
+		return (long)(x->glen - x->goff);
+	default:
+		return 0;
+	}
+}
+
+/* 0, or FTPS_ENOMEM: the download then writes to the socket as before. */
+static int
+xfer_gather(struct xfer *x)
+{
+	BIO	*b;
+
+	if ((x->gbuf = malloc(2 * FTPS_XFER_CHUNK)) == NULL ||
+	    (x->gmeth = BIO_meth_new(BIO_get_new_index() |
+	    BIO_TYPE_SOURCE_SINK, "ftpsd gather")) == NULL ||
+	    BIO_meth_set_write_ex(x->gmeth, xfer_gather_write) != 1 ||
+	    BIO_meth_set_ctrl(x->gmeth, xfer_gather_ctrl) != 1 ||
+	    (b = BIO_new(x->gmeth)) == NULL)
+		return FTPS_ENOMEM;
+	BIO_set_data(b, x);
+	BIO_set_init(b, 1);
+	x->sockbio = SSL_get_wbio(x->ssl);
+	if (x->sockbio == NULL || BIO_up_ref(x->sockbio) != 1) {
+		x->sockbio = NULL;
+		BIO_free(b);
+		return FTPS_ETLS;
+	}
+	SSL_set0_wbio(x->ssl, b);
+	x->gbio = b;
 	return 0;
 }
 
-/* Tops the output up to FTPS_XFER_HIWAT.  0 or an FTPS_E code. */
-static int
-xfer_fill(struct xfer *x)
+/* Sends what SSL gathered: XIO_OK (all gone), XIO_WANT_WRITE or XIO_ERR. */
+static enum xio
+xfer_flush(struct xfer *x)
 {
-	struct evbuffer	*out = bufferevent_get_output(x->bev);
-	size_t		 before, n;
-	ssize_t		 r;
+	ssize_t	 r;
 
-	while (!x->eof && evbuffer_get_length(out) < FTPS_XFER_HIWAT) {
-		before = evbuffer_get_length(out);
-		if (x->kind == XFER_LIST) {
-			n = buf_len(&x->text) - x->text_off;
-			if (n > FTPS_XFER_CHUNK)
-				n = FTPS_XFER_CHUNK;
-			if (n > 0 && evbuffer_add(out, buf_str(&x->text) +
-			    x->text_off, n) != 0)
-				return FTPS_ENOMEM;
-			x->text_off += n;
-			x->eof = x->text_off == buf_len(&x->text);
-		} else {
-			r = read(x->fd, x->chunk, FTPS_XFER_CHUNK);
-			if (r == -1 && errno == EINTR)
-				continue;
-			if (r == -1)
-				return FTPS_ESYS;
-			if (r == 0) {
-				x->eof = 1;
-				break;
-			}
-			if (x->ascii) {
-				if (xfer_add_crlf(out, x->chunk, (size_t)r,
-				    &x->cr) != 0)
-					return FTPS_ENOMEM;
-			} else if (evbuffer_add(out, x->chunk, (size_t)r) != 0)
-				return FTPS_ENOMEM;
-		}
-		x->bytes += evbuffer_get_length(out) - before;
+	while (x->goff < x->glen) {
+		r = send(x->sock, x->gbuf + x->goff, x->glen - x->goff,
+		    MSG_NOSIGNAL);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return errno == EAGAIN || errno == EWOULDBLOCK ?
+			    XIO_WANT_WRITE : XIO_ERR;
+		x->goff += (size_t)r;
 	}
-	return 0;
+	x->glen = x->goff = 0;
+	return XIO_OK;
 }
 
+/*
+ * Downloads: full segments only (several TLS records in one) while the
+ * file streams; uncorked at the end so the last bytes leave at once.
+ */
 static void
-xfer_send_more(struct session *s)
+xfer_cork(struct xfer *x, int on)
+{
+	(void)setsockopt(x->sock, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+}
+
+/*
+ * The next piece of a download into x->out: the rest of a listing, or
+ * one read of the file straight into the buffer that is sent.  x->outn
+ * stays 0 at the end.  0 or FTPS_ESYS.
+ */
+static int
+xfer_refill(struct xfer *x)
+{
+	char	*in = x->chunk + FTPS_XFER_CHUNK;
+	ssize_t	 r;
+
+	if (x->kind == XFER_LIST) {
+		x->out = buf_str(&x->text) + x->text_off;
+		x->outn = buf_len(&x->text) - x->text_off;
+		x->text_off = buf_len(&x->text);
+		return 0;
+	}
+	/* TYPE A: half a chunk in, at most a full chunk out. */
+	do
+		r = x->ascii ? read(x->fd, in, FTPS_XFER_CHUNK / 2) :
+		    read(x->fd, x->chunk, FTPS_XFER_CHUNK);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		return FTPS_ESYS;
+	x->out = x->chunk;
+	x->outn = x->ascii ? xfer_add_crlf(x, in, (size_t)r, x->chunk) :
+	    (size_t)r;
+	return 0;
+}
+
+/*
+ * Sends until the socket is full, the budget (FTPS_XFER_HIWAT per
+ * wake-up, so one fast client does not hold the loop) is spent or the
+ * source ends.  The persistent write event brings us back.
+ */
+static void
+xfer_pump_out(struct session *s)
 {
 	struct xfer	*x = s->xfer;
-	int		 r;
+	size_t		 n, sent = 0;
+	enum xio	 r;
 
-	if ((r = xfer_fill(x)) != 0) {
-		sess_log(s, LOG_LVL_ERR, "%s read error: %s", x->verb,
-		    ftps_strerror(r));
-		xfer_done(s, 451, "Local read error; transfer aborted.",
-		    "fail");
-		return;
+	while (sent < FTPS_XFER_HIWAT) {
+		if (x->outn == 0 && !x->srcdone) {
+			if (xfer_refill(x) != 0) {
+				sess_log(s, LOG_LVL_ERR, "%s read error: %s",
+				    x->verb, strerror(errno));
+				xfer_done(s, 451, "Local read error; transfer "
+				    "aborted.", "fail");
+				return;
+			}
+			x->srcdone = x->outn == 0;
+		}
+		r = XIO_OK;
+		if (x->outn > 0) {
+			r = xfer_io_write(x, x->out, x->outn, &n);
+			if (r == XIO_OK) {
+				x->out += n;
+				x->outn -= n;
+				x->bytes += n;
+				sent += n;
+				continue;
+			}
+			/* Gathering, WANT_WRITE means: x->gbuf is full. */
+			if (r == XIO_WANT_WRITE && x->gbio == NULL)
+				return;
+		}
+		if (r == XIO_OK || r == XIO_WANT_WRITE)
+			r = xfer_flush(x);
+		switch (r) {
+		case XIO_OK:
+			break;
+		case XIO_WANT_WRITE:
+			return;
+		case XIO_WANT_READ:
+			/* Writable but waiting for a read: do not spin. */
+			x->wblocked = 1;
+			event_del(x->wev);
+			return;
+		default:
+			if (x->tls)
+				sess_log(s, LOG_LVL_WARN, "%s data tls: %s",
+				    x->verb, xfer_tls_why(x));
+			xfer_done(s, 426, "Data connection closed by the "
+			    "client; transfer aborted.", "aborted");
+			return;
+		}
+		if (x->outn == 0 && x->srcdone) {
+			xfer_cork(x, 0);
+			xfer_done(s, 226, "Transfer complete.", "ok");
+			return;
+		}
 	}
-	if (x->eof &&
-	    evbuffer_get_length(bufferevent_get_output(x->bev)) == 0)
-		xfer_done(s, 226, "Transfer complete.", "ok");
 }
 
 static void
-xfer_write_cb(struct bufferevent *bev, void *arg)
+xfer_out_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session	*s = arg;
 
-	if (s->xfer != NULL)
-		xfer_send_more(s);
+	if (s->xfer == NULL)
+		return;
+	if (what & EV_TIMEOUT) {
+		xfer_done(s, 426, "Data connection timed out; transfer "
+		    "aborted.", "timeout");
+		return;
+	}
+	xfer_pump_out(s);
 }
 
-/* Whatever a client sends on a download connection is dropped. */
+/*
+ * Whatever a client sends on a download connection is dropped; its end
+ * (FIN, close_notify or a reset) ends the transfer with 426.
+ */
 static void
-xfer_discard_cb(struct bufferevent *bev, void *arg)
+xfer_discard_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct session	*s = arg;
+	struct xfer	*x = s->xfer;
+	char		 junk[4096];
+	size_t		 n;
+	enum xio	 r;
+	int		 i = 0;
 
-	evbuffer_drain(in, evbuffer_get_length(in));
+	if (x == NULL)
+		return;
+	while ((r = xfer_io_read(x, junk, sizeof(junk), &n)) == XIO_OK &&
+	    ++i < 16)
+		;
+	if (r == XIO_EOF || r == XIO_ERR) {
+		xfer_done(s, 426, "Data connection closed by the client; "
+		    "transfer aborted.", "aborted");
+		return;
+	}
+	if (x->wblocked) {
+		x->wblocked = 0;
+		if (event_add(x->wev, x->tvp) != 0) {
+			xfer_done(s, 451, "Cannot wait for the data "
+			    "connection; transfer aborted.", "fail");
+			return;
+		}
+		xfer_pump_out(s);
+	}
 }
 
 static int
@@ -380,43 +689,6 @@ xfer_fail_write(struct session *s, int err)
 }
 
 static void
-xfer_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct session	*s = arg;
-	struct xfer	*x = s->xfer;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	char		*out;
-	int		 n, err;
-	size_t		 on;
-
-	if (x == NULL) {
-		evbuffer_drain(in, evbuffer_get_length(in));
-		return;
-	}
-	while (evbuffer_get_length(in) > 0) {
-		n = evbuffer_remove(in, x->chunk, FTPS_XFER_CHUNK - 1);
-		if (n <= 0)
-			break;
-		out = x->chunk;
-		on = (size_t)n;
-		if (x->ascii) {
-			/* Output fits: at most n + 1 (a held CR) bytes. */
-			xfer_strip_cr(x, x->chunk, (size_t)n, x->chunk +
-			    FTPS_XFER_CHUNK, &on);
-			out = x->chunk + FTPS_XFER_CHUNK;
-		}
-		if (xfer_write_all(x->fd, out, on) != 0) {
-			err = errno;	/* logging may change errno */
-			sess_log(s, LOG_LVL_ERR, "%s write error: %s", x->verb,
-			    strerror(err));
-			xfer_fail_write(s, err);
-			return;
-		}
-		x->bytes += (unsigned long long)n;
-	}
-}
-
-static void
 xfer_finish_upload(struct session *s)
 {
 	struct xfer	*x = s->xfer;
@@ -476,42 +748,121 @@ xfer_finish_upload(struct session *s)
 	xfer_done(s, 226, "Transfer complete.", "ok");
 }
 
+/* n received bytes (TYPE A: CRLF -> LF first) to the file.  0 or -1. */
+static int
+xfer_store(struct xfer *x, const char *p, size_t n)
+{
+	size_t	 on = n;
+
+	if (x->ascii) {
+		/* Output fits: at most n + 1 (a held CR) bytes. */
+		xfer_strip_cr(x, p, n, x->chunk + FTPS_XFER_CHUNK, &on);
+		p = x->chunk + FTPS_XFER_CHUNK;
+	}
+	if (xfer_write_all(x->fd, p, on) != 0)
+		return -1;
+	x->bytes += (unsigned long long)n;
+	return 0;
+}
+
 static void
-xfer_event_cb(struct bufferevent *bev, short what, void *arg)
+xfer_store_failed(struct session *s)
+{
+	int	 err = errno;	/* logging may change errno */
+
+	sess_log(s, LOG_LVL_ERR, "%s write error: %s", s->xfer->verb,
+	    strerror(err));
+	xfer_fail_write(s, err);
+}
+
+/*
+ * Receives straight into the buffer that is written to the file: several
+ * TLS records (or recv()s) fill it before one write().  Stops when the
+ * socket is empty, at the end, or after FTPS_XFER_HIWAT in one wake-up;
+ * then it schedules itself again, since SSL may hold records that the
+ * socket no longer signals.
+ */
+static void
+xfer_pump_in(struct session *s)
+{
+	struct xfer	*x = s->xfer;
+	size_t		 fill, n, total = 0, room;
+	enum xio	 r;
+
+	/*
+	 * TYPE I: the whole buffer, so whole 16 KiB records make page-aligned
+	 * 256 KiB writes.  TYPE A: the second half takes the CRLF -> LF copy.
+	 */
+	room = x->ascii ? FTPS_XFER_CHUNK - 1 : 2 * FTPS_XFER_CHUNK;
+	for (;;) {
+		fill = 0;
+		do {
+			r = xfer_io_read(x, x->chunk + fill, room - fill, &n);
+			fill += n;
+		} while (r == XIO_OK && fill < room);
+		if (fill > 0 && xfer_store(x, x->chunk, fill) != 0) {
+			xfer_store_failed(s);
+			return;
+		}
+		total += fill;
+		switch (r) {
+		case XIO_OK:
+			if (total < FTPS_XFER_HIWAT)
+				continue;
+			event_active(x->rev, EV_READ, 0);
+			return;
+		case XIO_WANT_READ:
+			return;
+		case XIO_WANT_WRITE:
+			/* Readable but waiting for a write: do not spin. */
+			event_del(x->rev);
+			if (event_add(x->wev, x->tvp) != 0)
+				xfer_done(s, 451, "Cannot wait for the data "
+				    "connection; transfer aborted.", "fail");
+			return;
+		case XIO_EOF:
+			xfer_finish_upload(s);
+			return;
+		case XIO_ERR:
+			break;
+		}
+		break;
+	}
+	/*
+	 * SECURITY: truncation attack: a TLS upload that ends without
+	 * close_notify may have been cut by a third party; it is not kept.
+	 */
+	if (x->tls) {
+		sess_log(s, LOG_LVL_WARN, "%s data tls: %s", x->verb,
+		    xfer_tls_why(x));
+		xfer_done(s, 426, "TLS data connection ended without "
+		    "close_notify; upload aborted, old file kept.",
+		    "aborted-no-close-notify");
+	} else
+		xfer_done(s, 426, "Data connection lost; upload aborted.",
+		    "aborted");
+}
+
+static void
+xfer_in_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session	*s = arg;
 	struct xfer	*x = s->xfer;
 
 	if (x == NULL)
 		return;
-	if (what & BEV_EVENT_TIMEOUT) {
+	if (what & EV_TIMEOUT) {
 		xfer_done(s, 426, "Data connection timed out; transfer "
 		    "aborted.", "timeout");
 		return;
 	}
-	if (!xfer_is_upload(x)) {
-		xfer_done(s, 426, "Data connection closed by the client; "
-		    "transfer aborted.", "aborted");
+	/* The write a read waited for can go: reading resumes. */
+	if ((what & EV_WRITE) && event_add(x->rev, x->tvp) != 0) {
+		xfer_done(s, 451, "Cannot wait for the data connection; "
+		    "transfer aborted.", "fail");
 		return;
 	}
-	if (what & BEV_EVENT_EOF) {
-		/* Whatever is still buffered belongs to the file. */
-		xfer_read_cb(bev, s);
-		if (s->xfer == x)
-			xfer_finish_upload(s);
-		return;
-	}
-	/*
-	 * SECURITY: truncation attack: a TLS upload that ends without
-	 * close_notify may have been cut by a third party; it is not kept.
-	 */
-	if (x->tls)
-		xfer_done(s, 426, "TLS data connection ended without "
-		    "close_notify; upload aborted, old file kept.",
-		    "aborted-no-close-notify");
-	else
-		xfer_done(s, 426, "Data connection lost; upload aborted.",
-		    "aborted");
+	xfer_pump_in(s);
 }
 
 static const char *
@@ -572,23 +923,78 @@ xfer_open_target(struct session *s, struct xfer *x)
 	}
 }
 
+/*
+ * The data connection is ready: from here on the transfer drives its
+ * socket (and SSL) itself.  The bufferevent that carried the handshake
+ * is switched off; what it had already read is taken over first.
+ */
+static int
+xfer_take_over(struct xfer *x, struct bufferevent *bev)
+{
+	x->bev = bev;
+	x->ssl = bufferevent_openssl_get_ssl(bev);
+	x->tls = x->ssl != NULL;
+	x->sock = bufferevent_getfd(bev);
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	bufferevent_disable(bev, EV_READ | EV_WRITE);
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	if (x->sock == -1)
+		return FTPS_ESYS;
+	if (x->ssl != NULL) {
+		/*
+		 * Whole-buffer SSL_writes, and the record buffers kept for
+		 * the whole transfer rather than freed when empty.
+		 */
+		SSL_clear_mode(x->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+		    SSL_MODE_RELEASE_BUFFERS);
+		SSL_set_mode(x->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	}
+	/* A listing is sent from its text: no buffer. */
+	if (x->kind != XFER_LIST &&
+	    (x->chunk = malloc(2 * FTPS_XFER_CHUNK)) == NULL)
+		return FTPS_ENOMEM;
+	return 0;
+}
+
+static int
+xfer_events(struct session *s, struct xfer *x)
+{
+	struct event_base	*base = s->ctx->base;
+
+	if (xfer_is_upload(x)) {
+		x->rev = event_new(base, x->sock, EV_READ | EV_PERSIST,
+		    xfer_in_cb, s);
+		x->wev = event_new(base, x->sock, EV_WRITE, xfer_in_cb, s);
+		if (x->rev == NULL || x->wev == NULL ||
+		    event_add(x->rev, x->tvp) != 0)
+			return FTPS_ENOMEM;
+		return 0;
+	}
+	/* A download waits on writes only: no read timeout. */
+	x->rev = event_new(base, x->sock, EV_READ | EV_PERSIST,
+	    xfer_discard_cb, s);
+	x->wev = event_new(base, x->sock, EV_WRITE | EV_PERSIST,
+	    xfer_out_cb, s);
+	if (x->rev == NULL || x->wev == NULL ||
+	    event_add(x->rev, NULL) != 0 || event_add(x->wev, x->tvp) != 0)
+		return FTPS_ENOMEM;
+	return 0;
+}
+
 static void
 xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 {
-	struct timeval	 tv;
-	struct timeval	*tvp = NULL;
-	int		 r, err;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	int		 r, err, n;
 
-	x->bev = bev;
-	x->tls = bufferevent_openssl_get_ssl(bev) != NULL;
-	if ((x->chunk = malloc(2 * FTPS_XFER_CHUNK)) == NULL) {
-		xfer_done(s, 451, "Out of memory.", "fail");
+	if (xfer_take_over(x, bev) != 0) {
+		xfer_done(s, 451, "Cannot set up the transfer.", "fail");
 		return;
 	}
 	if (s->ctx->conf.data_timeout > 0) {
-		tv.tv_sec = s->ctx->conf.data_timeout;
-		tv.tv_usec = 0;
-		tvp = &tv;
+		x->tv.tv_sec = s->ctx->conf.data_timeout;
+		x->tv.tv_usec = 0;
+		x->tvp = &x->tv;
 	}
 	if (xfer_is_upload(x)) {
 		/* Only now, after the TLS handshake (RFC 4217 peer check). */
@@ -604,26 +1010,42 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 				    "fail");
 			return;
 		}
-		bufferevent_setcb(bev, xfer_read_cb, NULL, xfer_event_cb, s);
-		bufferevent_setwatermark(bev, EV_READ, 0, FTPS_XFER_HIWAT);
-		bufferevent_set_timeouts(bev, tvp, tvp);
-		bufferevent_enable(bev, EV_READ);
-		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
-			xfer_read_cb(bev, s);
+		if (xfer_events(s, x) != 0) {
+			xfer_done(s, 451, "Out of memory.", "fail");
+			return;
+		}
+		/* Bytes that came with the handshake belong to the file. */
+		while ((n = evbuffer_remove(in, x->chunk,
+		    FTPS_XFER_CHUNK - 1)) > 0) {
+			if (xfer_store(x, x->chunk, (size_t)n) != 0) {
+				xfer_store_failed(s);
+				return;
+			}
+		}
+		xfer_pump_in(s);
 		return;
 	}
+	evbuffer_drain(in, evbuffer_get_length(in));
 	if (x->kind == XFER_RETR && x->offset > 0 &&
 	    lseek(x->fd, x->offset, SEEK_SET) == -1) {
 		xfer_done(s, 451, "Cannot seek to the REST offset.", "fail");
 		return;
 	}
-	bufferevent_setcb(bev, xfer_discard_cb, xfer_write_cb, xfer_event_cb,
-	    s);
-	bufferevent_setwatermark(bev, EV_WRITE, FTPS_XFER_HIWAT / 2, 0);
-	/* A download waits on writes only: no read timeout. */
-	bufferevent_set_timeouts(bev, NULL, tvp);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	xfer_send_more(s);
+	if (x->kind == XFER_RETR)
+		(void)posix_fadvise(x->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* Worth it from a few records on; a small file goes straight. */
+	if (x->ssl != NULL && x->kind == XFER_RETR &&
+	    x->size - x->offset >= (off_t)FTPS_XFER_CHUNK &&
+	    xfer_gather(x) != 0) {
+		xfer_done(s, 451, "Out of memory.", "fail");
+		return;
+	}
+	xfer_cork(x, 1);
+	if (xfer_events(s, x) != 0) {
+		xfer_done(s, 451, "Out of memory.", "fail");
+		return;
+	}
+	xfer_pump_out(s);
 }
 
 static void

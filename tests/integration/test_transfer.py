@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -290,6 +291,172 @@ class Transfer(harness.ServerTestCase):
         data = os.urandom(123457)
         ftp.storbinary("STOR logged.bin", io.BytesIO(data))
         self.srv.wait_log(r"logged\.bin.*123457|123457.*logged\.bin")
+
+
+class DataPath(harness.ServerTestCase):
+    """The transfer drives the data socket (and its SSL) itself: large
+    files both ways over PROT P and PROT C byte for byte, TYPE A across
+    the buffer edges, stalls that time out, a reset upload, and other
+    sessions served while one transfer runs flat out."""
+    CONF = {"data_tls": "optional", "data_timeout": 3}
+    ENV = harness.small_asan_quarantine()
+
+    @classmethod
+    def prepare_files(cls, srv):
+        cls.big_sha = harness.write_random(srv.path("big.bin"), 24 * MiB)
+        with open(srv.path("big.bin"), "rb") as f:
+            cls.big = f.read()
+        # LF, CR and CRLF on both sides of 64 KiB and 128 KiB edges (the
+        # server reads 64 KiB per TYPE A download chunk, 128 KiB - 1 per
+        # upload chunk).
+        text = bytearray(b"line of text\n" * 40000)
+        for edge in (65536, 131071, 131072, 262143, 262144, 393215):
+            text[edge - 1:edge + 1] = b"\r\n"
+            text[edge + 7] = ord("\r")
+            text[edge + 8] = ord("\n")
+            text[edge + 20] = ord("\r")
+        cls.text = bytes(text)
+        with open(srv.path("text.txt"), "wb") as f:
+            f.write(cls.text)
+
+    def setUp(self):
+        super().setUp()
+        self.victim = self.srv.path("victim.bin")
+        with open(self.victim, "wb") as f:
+            f.write(OLD)
+        self.before = sorted(os.listdir(self.srv.home()))
+
+    def session(self, prot):
+        ftp = self.ftp()
+        if prot == "C":
+            ftp.prot_c()
+        ftp.voidcmd("TYPE I")
+        return ftp
+
+    def close_data(self, conn):
+        if hasattr(conn, "unwrap"):
+            conn.unwrap()
+        conn.close()
+
+    def retr(self, ftp, name, rest=None):
+        buf = io.BytesIO()
+        ftp.retrbinary("RETR " + name, buf.write, rest=rest)
+        return buf.getvalue()
+
+    def test_large_both_ways_prot_p_and_prot_c(self):
+        for prot in ("P", "C"):
+            with self.subTest(prot=prot):
+                ftp = self.session(prot)
+                got = self.retr(ftp, "big.bin")
+                self.assertEqual(harness.sha256(got), self.big_sha)
+                name = "up-%s.bin" % prot
+                ftp.storbinary("STOR " + name, io.BytesIO(self.big),
+                               blocksize=256 * 1024)
+                self.assertEqual(harness.sha256_file(self.srv.path(name)),
+                                 self.big_sha)
+                # REST on a download, APPE after a partial upload.
+                off = 5 * MiB + 12345
+                self.assertEqual(self.retr(ftp, "big.bin", rest=off),
+                                 self.big[off:])
+                part = "part-%s.bin" % prot
+                ftp.storbinary("STOR " + part, io.BytesIO(self.big[:off]))
+                ftp.storbinary("APPE " + part, io.BytesIO(self.big[off:]))
+                self.assertEqual(harness.sha256_file(self.srv.path(part)),
+                                 self.big_sha)
+                for n in (name, part):
+                    os.unlink(self.srv.path(n))
+
+    def test_type_a_across_buffer_edges(self):
+        wire = re.sub(rb"(?<!\r)\n", b"\r\n", self.text)
+        for prot in ("P", "C"):
+            with self.subTest(prot=prot):
+                # ftplib's retrbinary/storbinary would send TYPE I.
+                ftp = self.session(prot)
+                ftp.voidcmd("TYPE A")
+                conn = ftp.transfercmd("RETR text.txt")
+                got = b""
+                while True:
+                    b = conn.recv(65536)
+                    if not b:
+                        break
+                    got += b
+                self.close_data(conn)
+                self.assertReply(ftp.voidresp(), 226)
+                self.assertEqual(got, wire)
+                name = "text-up-%s.txt" % prot
+                conn = ftp.transfercmd("STOR " + name)
+                conn.sendall(wire)
+                self.close_data(conn)
+                self.assertReply(ftp.voidresp(), 226)
+                with open(self.srv.path(name), "rb") as f:
+                    self.assertEqual(f.read(), wire.replace(b"\r\n",
+                                                            b"\n"))
+                os.unlink(self.srv.path(name))
+
+    def test_stalled_download_times_out(self):
+        ftp = self.session("P")
+        conn = ftp.transfercmd("RETR big.bin")
+        t0 = time.monotonic()
+        # Never read: the socket buffers fill, then data_timeout runs.
+        r = ftp_reply(ftp.getresp)
+        conn.close()
+        self.assertReply(r, 426)
+        self.assertIn("timed out", r)
+        self.assertLess(time.monotonic() - t0, 20)
+        self.assertReply(ftp.voidcmd("NOOP"), 200)
+
+    def test_stalled_upload_times_out_old_file_kept(self):
+        ftp = self.session("P")
+        conn = ftp.transfercmd("STOR victim.bin")
+        conn.sendall(os.urandom(MiB))
+        r = ftp_reply(ftp.getresp)
+        conn.close()
+        self.assertReply(r, 426)
+        self.assertIn("timed out", r)
+        self.assertOldFileKept()
+
+    def test_prot_c_upload_reset_426_old_file_kept(self):
+        ftp = self.session("C")
+        conn = ftp.transfercmd("STOR victim.bin")
+        conn.sendall(os.urandom(2 * MiB))
+        # A reset, not a FIN: on a clear channel only a FIN completes.
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                        struct.pack("ii", 1, 0))
+        conn.close()
+        r = ftp_reply(ftp.voidresp)
+        self.assertReply(r, 426)
+        self.assertOldFileKept()
+        self.assertReply(ftp.voidcmd("NOOP"), 200)
+
+    def test_other_sessions_served_during_a_fast_transfer(self):
+        ftp = self.session("P")
+        other = self.session("P")
+        worst = [0.0]
+        done = threading.Event()
+
+        def probe():
+            while not done.is_set():
+                t = time.monotonic()
+                other.voidcmd("NOOP")
+                worst[0] = max(worst[0], time.monotonic() - t)
+                time.sleep(0.01)
+        t = threading.Thread(target=probe)
+        t.start()
+        try:
+            for _ in range(3):
+                got = self.retr(ftp, "big.bin")
+                self.assertEqual(len(got), len(self.big))
+                ftp.storbinary("STOR fast.bin", io.BytesIO(self.big),
+                               blocksize=256 * 1024)
+        finally:
+            done.set()
+            t.join(30)
+        os.unlink(self.srv.path("fast.bin"))
+        sys.stderr.write("NOOP during transfers: worst %.3f s\n" % worst[0])
+        self.assertLess(worst[0], 1.0)
+
+    def assertOldFileKept(self, timeout=10):
+        Transfer.assertOldFileKept(self, timeout)
 
 
 if __name__ == "__main__":
