@@ -79,7 +79,7 @@ enum {
 	K_DATA_TIMEOUT, K_AUTH_THREADS, K_LOGIN_CACHE, K_FILE_UMASK, K_LOG, K_LOG_DEBUG,
 	K_CLIENT_CERT, K_CLIENT_CA, K_CRL,
 	K_RUN_AS_USER, K_ALLOW_ROOT, K_SHUTDOWN_TIMEOUT, K_XFERLOG_FILE,
-	K_CERT_WARN_DAYS,
+	K_CERT_WARN_DAYS, K_WORKERS,
 	K_COUNT
 };
 
@@ -101,6 +101,8 @@ static int	set_listen(struct conf *, const struct conf_key *,
 		    const char *, const struct conf_src *, FILE *);
 static int	set_user(struct conf *, const struct conf_key *, const char *,
 		    const struct conf_src *, FILE *);
+static int	set_workers(struct conf *, const struct conf_key *,
+		    const char *, const struct conf_src *, FILE *);
 
 static const struct conf_word tls_words[] = {
 	{ "required", CONF_TLS_REQUIRED },
@@ -202,6 +204,8 @@ static const struct conf_key keys[] = {
 	    0, 0, NULL, CK_UNSET },
 	[K_CERT_WARN_DAYS] = { "cert_warn_days", set_uint,
 	    OFF(cert_warn_days), 0, CONF_WARN_DAYS_MAX, NULL, CK_ZERO_OFF },
+	[K_WORKERS] = { "workers", set_workers, OFF(workers),
+	    1, CONF_WORKERS_MAX, NULL, 0 },
 };
 
 _Static_assert(sizeof(keys) / sizeof(keys[0]) == K_COUNT,
@@ -347,6 +351,12 @@ conf_value(const struct conf *c, size_t i, char *buf, size_t len)
 		return 0;
 	} else if (k->k_set == set_uint)
 		n = snprintf(buf, len, "%u", *CFIELD(c, k, unsigned));
+	else if (k->k_set == set_workers) {
+		if (*CFIELD(c, k, unsigned) == CONF_WORKERS_AUTO)
+			n = snprintf(buf, len, "auto");
+		else
+			n = snprintf(buf, len, "%u", *CFIELD(c, k, unsigned));
+	}
 	else if (k->k_set == set_umask)
 		n = snprintf(buf, len, "%03o", *CFIELD(c, k, unsigned));
 	else if (k->k_set == set_bool)
@@ -385,6 +395,28 @@ set_uint(struct conf *c, const struct conf_key *k, const char *v,
 			    "%s: \"%s\" is not a number from %lu to %lu",
 			    k->k_name, show(sv, sizeof(sv), v), k->k_min,
 			    k->k_max);
+		return FTPS_EPARSE;
+	}
+	*FIELD(c, k, unsigned) = (unsigned)n;
+	return 0;
+}
+
+/* "auto" (CONF_WORKERS_AUTO: one per online CPU) or 1..k_max. */
+static int
+set_workers(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	char		 sv[CONF_SHOW_MAX];
+	unsigned long	 n;
+
+	if (strcmp(v, "auto") == 0) {
+		*FIELD(c, k, unsigned) = CONF_WORKERS_AUTO;
+		return 0;
+	}
+	if (parse_uint(v, k->k_min, k->k_max, &n) != 0) {
+		conf_err(errf, src->file, src->line,
+		    "%s: \"%s\" is not \"auto\" or a number from %lu to %lu",
+		    k->k_name, show(sv, sizeof(sv), v), k->k_min, k->k_max);
 		return FTPS_EPARSE;
 	}
 	*FIELD(c, k, unsigned) = (unsigned)n;
@@ -780,6 +812,7 @@ conf_init(struct conf *c)
 	c->allow_root = 0;
 	c->shutdown_timeout = 30;
 	c->cert_warn_days = 30;
+	c->workers = 1;
 	c->nlisten = 2;
 	if ((c->listen[0] = strdup("0.0.0.0")) == NULL ||
 	    (c->listen[1] = strdup("::")) == NULL ||

@@ -16,9 +16,11 @@ enum conf_tls	{ CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 enum conf_reuse	{ CONF_REUSE_OFF, CONF_REUSE_OPTIONAL, CONF_REUSE_REQUIRED };
 enum conf_log	{ CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_SYSLOG };
 
-#define CONF_NKEYS	36		/* rows of the key table in conf.c */
+#define CONF_NKEYS	37		/* rows of the key table in conf.c */
 #define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
 #define CONF_BAN_FAILURES_MAX	100	/* ban_failures: bounds its memory */
+#define CONF_WORKERS_MAX	64	/* workers: processes at most */
+#define CONF_WORKERS_AUTO	0	/* workers = auto: one per online CPU */
 
 struct conf {
 	/* Where to listen. */
@@ -73,6 +75,7 @@ struct conf {
 	unsigned	 shutdown_timeout;	/* 30 s for transfers at stop */
 	char		*xferlog_file;		/* NULL: no transfer log */
 	unsigned	 cert_warn_days;	/* 30; 0 = off */
+	unsigned	 workers;		/* 1; CONF_WORKERS_AUTO = auto */
 
 	/*
 	 * Where each key (in table order, see conf_key_name) was last set:

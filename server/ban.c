@@ -8,12 +8,20 @@
  * it.  An attacker with many addresses cannot grow the table past
  * BAN_TRACK_MAX entries: the least recently failed entry that is not
  * banned makes room.
+ *
+ * The entries come from a fixed pool inside the table, so one table of
+ * a known size can live in memory shared by worker processes
+ * (ban_share): there, every call holds the table's robust mutex.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <sys/mman.h>
+
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +33,8 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "log.h"
+#include "shm.h"
 
 #define BAN_KEY_LEN	9	/* family byte + 4 (IPv4) or 8 (/64) bytes */
 
@@ -33,20 +43,68 @@ struct ban_entry {
 	TAILQ_ENTRY(ban_entry)	 lru;		/* least recently failed first */
 	unsigned char		 key[BAN_KEY_LEN];
 	time_t			 until;		/* banned until; 0: not banned */
-	time_t			*fails;		/* ring of failure times */
 	unsigned		 cap;		/* ring size (ban_failures) */
 	unsigned		 n;		/* failures in the ring */
 	unsigned		 head;		/* the oldest one */
+	time_t			 fails[CONF_BAN_FAILURES_MAX];	/* the ring */
 };
 
 TAILQ_HEAD(ban_lru, ban_entry);
 
 struct ban_table {
+	pthread_mutex_t		 mu;		/* when shared */
+	int			 shared;	/* mmap'd by ban_share */
 	struct ban_entry	*bucket[BAN_BUCKETS];
 	struct ban_lru		 lru;
 	unsigned		 n;
 	unsigned char		 seed[16];
+	struct ban_entry	*free;		/* entries given back */
+	unsigned		 used;		/* pool entries ever handed out */
+	struct ban_entry	 pool[BAN_TRACK_MAX];
 };
+
+/* Forgets everything (a worker died holding the lock). */
+static void
+ban_reset(struct ban_table *t)
+{
+	memset(t->bucket, 0, sizeof(t->bucket));
+	TAILQ_INIT(&t->lru);
+	t->n = t->used = 0;
+	t->free = NULL;
+}
+
+static void
+ban_lock(struct ban_table *t)
+{
+	if (t->shared && shm_lock(&t->mu) == 1) {
+		log_warnx("shared state: a worker died holding the "
+		    "failed-login table; starting it afresh");
+		ban_reset(t);
+	}
+}
+
+static void
+ban_unlock(struct ban_table *t)
+{
+	if (t->shared)
+		shm_unlock(&t->mu);
+}
+
+/* A zeroed entry from the pool, or NULL when all are in use. */
+static struct ban_entry *
+ban_entry_new(struct ban_table *t)
+{
+	struct ban_entry	*e;
+
+	if ((e = t->free) != NULL)
+		t->free = e->next;
+	else if (t->used < BAN_TRACK_MAX)
+		e = &t->pool[t->used++];
+	else
+		return NULL;
+	memset(e, 0, offsetof(struct ban_entry, fails));
+	return e;
+}
 
 static time_t
 ban_now(void)
@@ -125,8 +183,8 @@ ban_remove(struct ban_table *t, struct ban_entry *e)
 		}
 	TAILQ_REMOVE(&t->lru, e, lru);
 	t->n--;
-	free(e->fails);
-	free(e);
+	e->next = t->free;
+	t->free = e;
 }
 
 /* Forgets the failures that left the window. */
@@ -175,6 +233,7 @@ ban_table(struct ftpsd *ctx)
 
 	if (ctx->bans != NULL)
 		return ctx->bans;
+	/* Large, but untouched pool pages stay unallocated. */
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	TAILQ_INIT(&t->lru);
@@ -186,20 +245,47 @@ ban_table(struct ftpsd *ctx)
 	return t;
 }
 
+int
+ban_share(struct ftpsd *ctx)
+{
+	struct ban_table	*t;
+
+	if (ctx->bans != NULL)
+		return FTPS_EPARSE;
+	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (t == MAP_FAILED)
+		return FTPS_ESYS;
+	TAILQ_INIT(&t->lru);
+	t->shared = 1;
+	if (RAND_bytes(t->seed, sizeof(t->seed)) != 1 ||
+	    shm_mutex_init(&t->mu) != 0) {
+		munmap(t, sizeof(*t));
+		return FTPS_ESYS;
+	}
+	ctx->bans = t;
+	return 0;
+}
+
 unsigned
 ban_left_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 {
 	unsigned char		 key[BAN_KEY_LEN];
 	struct ban_entry	*e;
+	unsigned		 left = 0;
 
 	if (ctx->bans == NULL || ctx->conf.ban_seconds == 0 ||
-	    ban_key(ss, key) != 0 || (e = ban_find(ctx->bans, key)) == NULL)
+	    ban_key(ss, key) != 0)
 		return 0;
-	if (e->until > now)
-		return (unsigned)(e->until - now);
-	if (ban_stale(e, now, ctx->conf.ban_window))
+	ban_lock(ctx->bans);
+	if ((e = ban_find(ctx->bans, key)) == NULL)
+		;
+	else if (e->until > now)
+		left = (unsigned)(e->until - now);
+	else if (ban_stale(e, now, ctx->conf.ban_window))
 		ban_remove(ctx->bans, e);
-	return 0;
+	ban_unlock(ctx->bans);
+	return left;
 }
 
 unsigned
@@ -208,22 +294,14 @@ ban_left(struct ftpsd *ctx, const struct sockaddr_storage *ss)
 	return ban_left_at(ctx, ss, ban_now());
 }
 
-int
-ban_fail_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
+/* ban_fail_at with the table locked. */
+static int
+ban_fail_locked(struct ban_table *t, const struct conf *cf,
+    const unsigned char *key, time_t now)
 {
-	const struct conf	*cf = &ctx->conf;
-	unsigned char		 key[BAN_KEY_LEN];
-	struct ban_table	*t;
 	struct ban_entry	*e, *old, *next;
-	time_t			*ring;
 	int			 i;
 
-	if (cf->ban_seconds == 0 || cf->ban_failures == 0 ||
-	    cf->ban_failures > CONF_BAN_FAILURES_MAX ||
-	    ban_key(ss, key) != 0)
-		return 0;
-	if ((t = ban_table(ctx)) == NULL)
-		return FTPS_ENOMEM;
 	/* The least recently failed entries may have nothing left to say. */
 	for (old = TAILQ_FIRST(&t->lru), i = 0; old != NULL && i < 2;
 	    old = next, i++) {
@@ -235,7 +313,7 @@ ban_fail_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 	if ((e = ban_find(t, key)) == NULL) {
 		if (t->n >= BAN_TRACK_MAX)
 			ban_make_room(t, now);
-		if ((e = calloc(1, sizeof(*e))) == NULL)
+		if ((e = ban_entry_new(t)) == NULL)
 			return FTPS_ENOMEM;
 		memcpy(e->key, key, BAN_KEY_LEN);
 		e->next = t->bucket[ban_hash(t, key)];
@@ -251,10 +329,6 @@ ban_fail_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 	e->until = 0;
 	if (e->cap != cf->ban_failures) {
 		/* A reload changed ban_failures: start counting afresh. */
-		if ((ring = calloc(cf->ban_failures, sizeof(*ring))) == NULL)
-			return FTPS_ENOMEM;
-		free(e->fails);
-		e->fails = ring;
 		e->cap = cf->ban_failures;
 		e->n = e->head = 0;
 	}
@@ -268,6 +342,26 @@ ban_fail_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 }
 
 int
+ban_fail_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
+{
+	const struct conf	*cf = &ctx->conf;
+	unsigned char		 key[BAN_KEY_LEN];
+	struct ban_table	*t;
+	int			 r;
+
+	if (cf->ban_seconds == 0 || cf->ban_failures == 0 ||
+	    cf->ban_failures > CONF_BAN_FAILURES_MAX ||
+	    ban_key(ss, key) != 0)
+		return 0;
+	if ((t = ban_table(ctx)) == NULL)
+		return FTPS_ENOMEM;
+	ban_lock(t);
+	r = ban_fail_locked(t, cf, key, now);
+	ban_unlock(t);
+	return r;
+}
+
+int
 ban_fail(struct ftpsd *ctx, const struct sockaddr_storage *ss)
 {
 	return ban_fail_at(ctx, ss, ban_now());
@@ -276,24 +370,26 @@ ban_fail(struct ftpsd *ctx, const struct sockaddr_storage *ss)
 unsigned
 ban_count(const struct ftpsd *ctx)
 {
-	return ctx->bans != NULL ? ctx->bans->n : 0;
+	unsigned	 n;
+
+	if (ctx->bans == NULL)
+		return 0;
+	ban_lock(ctx->bans);
+	n = ctx->bans->n;
+	ban_unlock(ctx->bans);
+	return n;
 }
 
 void
 ban_free(struct ftpsd *ctx)
 {
 	struct ban_table	*t = ctx->bans;
-	struct ban_entry	*e, *next;
-	size_t			 i;
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < BAN_BUCKETS; i++)
-		for (e = t->bucket[i]; e != NULL; e = next) {
-			next = e->next;
-			free(e->fails);
-			free(e);
-		}
-	free(t);
+	if (t->shared)
+		munmap(t, sizeof(*t));
+	else
+		free(t);
 	ctx->bans = NULL;
 }

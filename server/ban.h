@@ -5,8 +5,8 @@
  * IPv4-mapped IPv6 address is its IPv4 address); IPv6 addresses count by
  * their /64 prefix, the block one subscriber usually holds.
  *
- * The table lives in struct ftpsd, is created at the first failure and is
- * bounded: at most BAN_TRACK_MAX addresses, each with a ring of at most
+ * The table lives in struct ftpsd, is created at the first failure (or
+ * shared by the workers, ban_share) and is bounded: at most BAN_TRACK_MAX addresses, each with a ring of at most
  * CONF_BAN_FAILURES_MAX failure times.  Times are CLOCK_MONOTONIC
  * seconds; the *_at() forms take the time from the caller (tests).
  */
@@ -36,7 +36,14 @@ int		 ban_fail_at(struct ftpsd *, const struct sockaddr_storage *,
 		    time_t now);
 /* Addresses tracked right now. */
 unsigned	 ban_count(const struct ftpsd *);
-/* Frees the table; safe when there is none. */
+/*
+ * Makes the table now, in memory shared with the processes forked after
+ * (workers > 1), guarded by a robust process-shared mutex: a failure
+ * counted by one worker counts for all.  0, FTPS_ESYS, or FTPS_EPARSE
+ * when there is a table already.
+ */
+int		 ban_share(struct ftpsd *);
+/* Frees (or unmaps) the table; safe when there is none. */
 void		 ban_free(struct ftpsd *);
 
 #endif

@@ -24,6 +24,8 @@ struct userdb;
 struct auth_pool;
 struct ban_table;
 struct session;
+struct shm_counts;
+struct wk_master;
 
 /*
  * Server-only bounds, kept beside the context they size (lib/ftps_limits.h
@@ -104,6 +106,14 @@ struct ftpsd {
 	struct event		*certwarn_ev;	/* daily expiry check */
 	struct event		*shutdown_ev;	/* shutdown_timeout */
 	int			 stop_phase;	/* 1 waiting, 2 flushing */
+
+	/* Worker processes (server/worker.c); all 0/NULL with workers = 1. */
+	unsigned		 worker;	/* 1..N in a worker, else 0 */
+	int			 reuseport;	/* lst_bind_all: SO_REUSEPORT */
+	int			 ready_fd;	/* worker -> master, or -1 */
+	struct shm_counts	*counts;	/* shared session counts */
+	struct wk_master	*master;	/* in the master only */
+	char			 log_ident[24];	/* "ftpsd", "ftpsd/w2" */
 };
 
 /* listener.c */

@@ -24,6 +24,7 @@
 #include "ftpsd.h"
 #include "log.h"
 #include "session.h"
+#include "shm.h"
 
 /* A burst of connections waits in the kernel, not in SYN retransmits. */
 #define LST_BACKLOG	1024
@@ -69,6 +70,8 @@ ipc_get(struct ftpsd *ctx, const struct sockaddr_storage *ss)
 {
 	struct ipcount	*c;
 
+	if (ctx->counts != NULL)
+		return shm_ip_count(ctx->counts, ss);
 	for (c = ctx->iptab[ipc_hash(ss)]; c != NULL; c = c->next)
 		if (ipc_same(&c->addr, ss))
 			return c->n;
@@ -81,6 +84,9 @@ ipc_add(struct ftpsd *ctx, const struct sockaddr_storage *ss)
 	struct ipcount	*c;
 	unsigned	 h = ipc_hash(ss);
 
+	/* Workers: lst_accept_cb's shm_admit() counted it already. */
+	if (ctx->counts != NULL)
+		return 0;
 	for (c = ctx->iptab[h]; c != NULL; c = c->next)
 		if (ipc_same(&c->addr, ss)) {
 			c->n++;
@@ -100,6 +106,10 @@ ipc_del(struct ftpsd *ctx, const struct sockaddr_storage *ss)
 {
 	struct ipcount	**pp, *c;
 
+	if (ctx->counts != NULL) {
+		shm_release(ctx->counts, ctx->worker - 1, ss);
+		return;
+	}
 	for (pp = &ctx->iptab[ipc_hash(ss)]; (c = *pp) != NULL;
 	    pp = &c->next)
 		if (ipc_same(&c->addr, ss)) {
@@ -125,6 +135,8 @@ ipc_free(struct ftpsd *ctx)
 		ctx->iptab[i] = NULL;
 	}
 	ban_free(ctx);
+	shm_counts_free(ctx->counts);
+	ctx->counts = NULL;
 }
 
 static void
@@ -163,6 +175,31 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		    ip, left);
 		lst_refuse(l, fd, why, "421 Too many failed logins from your "
 		    "address; try again later.\r\n");
+		return;
+	}
+	if (ctx->counts != NULL) {
+		/* Workers: the limits count every worker's sessions. */
+		switch (shm_admit(ctx->counts, ctx->worker - 1, &peer,
+		    ctx->conf.max_clients, ctx->conf.max_clients_per_ip)) {
+		case SHM_ADMIT_OK:
+			break;
+		case SHM_ADMIT_FULL:
+			lst_refuse(l, fd, "max_clients", LST_MSG_FULL);
+			return;
+		case SHM_ADMIT_PERIP:
+			lst_refuse(l, fd, "max_clients_per_ip", LST_MSG_FULL);
+			return;
+		default:
+			lst_refuse(l, fd, "the shared session table is full",
+			    LST_MSG_FULL);
+			return;
+		}
+		if (sess_new(ctx, fd, &peer, l->implicit) == NULL) {
+			log_err("cannot set up a session: %s",
+			    strerror(errno));
+			shm_release(ctx->counts, ctx->worker - 1, &peer);
+			close(fd);
+		}
 		return;
 	}
 	if (ctx->conf.max_clients > 0 &&
@@ -242,6 +279,10 @@ lst_bind_one(struct ftpsd *ctx, const char *addr, unsigned port,
 	    SOCK_CLOEXEC, 0)) == -1)
 		goto err;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		goto err;
+	/* Workers: one socket each, the kernel spreads connections. */
+	if (ctx->reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) == -1)
 		goto err;
 	/* "::" serves IPv6 only; "0.0.0.0" is listed on its own. */
 	if (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,

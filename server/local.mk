@@ -12,7 +12,9 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/ops.c server/ops.h \
 	server/privdrop.c server/privdrop.h \
 	server/sdnotify.c server/sdnotify.h \
-	server/xferlog.c server/xferlog.h
+	server/xferlog.c server/xferlog.h \
+	server/shm.c server/shm.h \
+	server/worker.c server/worker.h
 
 FTPSD_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
 	config/libconf.a certmgr/libcertstore.a lib/libftps.a \
@@ -22,3 +24,13 @@ sbin_PROGRAMS += server/ftpsd
 server_ftpsd_SOURCES = server/main.c
 server_ftpsd_LDADD = $(FTPSD_LDADD)
 EXTRA_DIST += docs/server.md docs/mtls.md
+
+# Worker processes (server/worker.c, server/shm.c).
+TESTS += tests/integration/test_workers.py
+EXTRA_DIST += tests/integration/test_workers.py
+
+check_PROGRAMS += tests/unit/check_shm
+tests_unit_check_shm_SOURCES = tests/unit/check_shm.c tests/unit/runner.c
+tests_unit_check_shm_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_shm_LDADD = $(SERVER_TEST_LDADD)
+TESTS += tests/unit/check_shm

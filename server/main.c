@@ -33,6 +33,7 @@
 #include "sdnotify.h"
 #include "session.h"
 #include "tls.h"
+#include "worker.h"
 #include "xferlog.h"
 
 #define DEFAULT_CONF	FTPS_DEFAULT_CONF
@@ -219,6 +220,7 @@ ftpsd_free(struct ftpsd *ctx)
 	if (ctx->stop_ev != NULL)
 		event_free(ctx->stop_ev);
 	ops_free(ctx);
+	wk_free(ctx);
 	ipc_free(ctx);
 	/* bufferevents are finalized by the loop: let it run them. */
 	if (ctx->base != NULL) {
@@ -231,6 +233,52 @@ ftpsd_free(struct ftpsd *ctx)
 	conf_free(&ctx->conf);
 }
 
+/*
+ * One process's event loop: the only process with workers = 1, else
+ * each worker (worker.c forked it).  Returns the exit code.
+ */
+static int
+serve(struct ftpsd *ctx)
+{
+	char	 idx;
+	int	 r;
+
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    evthread_use_pthreads() != 0 ||
+	    (ctx->base = event_base_new()) == NULL) {
+		log_err("cannot create the event loop");
+		return 1;
+	}
+	if ((r = auth_pool_new(ctx->base, ctx->conf.auth_threads,
+	    &ctx->auth)) != 0 || (r = auth_pool_set_cache(ctx->auth,
+	    ctx->conf.login_cache_seconds, 0)) != 0) {
+		log_err("cannot start the password pool: %s",
+		    ftps_strerror(r));
+		return 1;
+	}
+	if (ops_start(ctx) != 0) {
+		log_err("cannot watch signals");
+		return 1;
+	}
+	if (lst_start_all(ctx) != 0)
+		return 1;
+	log_infox("ready");
+	sdn_send(ctx->notify_fd, "READY=1\nSTATUS=Ready");
+	if (ctx->ready_fd != -1) {
+		/* The master counts its workers up (worker.c). */
+		idx = (char)(ctx->worker - 1);
+		if (write(ctx->ready_fd, &idx, 1) != 1)
+			log_warnx("cannot tell the master: %s",
+			    strerror(errno));
+		close(ctx->ready_fd);
+		ctx->ready_fd = -1;
+	}
+	event_base_dispatch(ctx->base);
+	ops_drain(ctx);
+	log_infox("stopped");
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -240,6 +288,7 @@ main(int argc, char *argv[])
 	char		 note[256], cert[512];
 	int		 test = 0, noverrides = 0, problems = 0;
 	int		 badusers = 0, nsocks = 0;
+	unsigned	 nworkers;
 	int		 ch, i, r, rc = 1;
 	enum log_dest	 dest;
 
@@ -250,7 +299,8 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&ctx.listeners);
 	TAILQ_INIT(&ctx.sessions);
 	TAILQ_INIT(&ctx.reaps);
-	ctx.notify_fd = ctx.xferlog_fd = -1;
+	ctx.notify_fd = ctx.xferlog_fd = ctx.ready_fd = -1;
+	snprintf(ctx.log_ident, sizeof(ctx.log_ident), "ftpsd");
 
 	while ((ch = getopt(argc, argv, "fc:o:tVh")) != -1) {
 		switch (ch) {
@@ -340,11 +390,17 @@ main(int argc, char *argv[])
 		fprintf(stderr, "ftpsd: not started\n");
 		goto out;
 	}
+	nworkers = wk_count(&ctx.conf);
 	if (nsocks > 0) {
 		ctx.activated = 1;
 		r = adopt_sockets(&ctx, socks, nsocks);
-	} else
+	} else if (nworkers == 1)
 		r = lst_bind_all(&ctx, stderr);
+	else
+		r = 0;
+	/* Workers: one socket set each, or the passed sockets shared. */
+	if (r == 0 && nworkers > 1)
+		r = wk_prepare(&ctx, nworkers, stderr);
 	if (r != 0 || sdn_open(&ctx.notify_fd, stderr) != 0) {
 		fprintf(stderr, "ftpsd: not started\n");
 		goto out;
@@ -373,7 +429,7 @@ main(int argc, char *argv[])
 		dest = LOG_DEST_STDERR;
 	if (!ctx.foreground)
 		daemonize();
-	log_init("ftpsd", dest, ctx.conf.log_debug ? LOG_LVL_DEBUG :
+	log_init(ctx.log_ident, dest, ctx.conf.log_debug ? LOG_LVL_DEBUG :
 	    LOG_LVL_INFO);
 	log_infox("configuration: %s", conffile ? conffile :
 	    "built-in defaults (no " DEFAULT_CONF ")");
@@ -388,31 +444,10 @@ main(int argc, char *argv[])
 
 	/* Every file and directory a client creates gets this umask. */
 	umask((mode_t)ctx.conf.file_umask);
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
-	    evthread_use_pthreads() != 0 ||
-	    (ctx.base = event_base_new()) == NULL) {
-		log_err("cannot create the event loop");
+	/* The master returns here only when it is done (worker.c). */
+	if (nworkers > 1 && wk_run(&ctx, &rc) != 0)
 		goto out;
-	}
-	if ((r = auth_pool_new(ctx.base, ctx.conf.auth_threads,
-	    &ctx.auth)) != 0 || (r = auth_pool_set_cache(ctx.auth,
-	    ctx.conf.login_cache_seconds, 0)) != 0) {
-		log_err("cannot start the password pool: %s",
-		    ftps_strerror(r));
-		goto out;
-	}
-	if (ops_start(&ctx) != 0) {
-		log_err("cannot watch signals");
-		goto out;
-	}
-	if (lst_start_all(&ctx) != 0)
-		goto out;
-	log_infox("ready");
-	sdn_send(ctx.notify_fd, "READY=1\nSTATUS=Ready");
-	event_base_dispatch(ctx.base);
-	ops_drain(&ctx);
-	log_infox("stopped");
-	rc = 0;
+	rc = serve(&ctx);
  out:
 	ftpsd_free(&ctx);
 	libevent_global_shutdown();

@@ -32,6 +32,7 @@
 #include "ops.h"
 #include "sdnotify.h"
 #include "session.h"
+#include "shm.h"
 #include "tls.h"
 #include "transfer.h"
 #include "xferlog.h"
@@ -42,7 +43,7 @@
 /* Keys whose new value only a restart can apply (ops.h). */
 static const char *const restart_keys[] = {
 	"listen_addresses", "explicit_port", "implicit_port", "run_as_user",
-	"allow_root", "auth_threads"
+	"allow_root", "auth_threads", "workers"
 };
 
 /* a + b + c in a new string, or NULL. */
@@ -249,7 +250,7 @@ ops_keep_restart_keys(struct ftpsd *ctx, struct conf *nc)
 	return 0;
 }
 
-static enum log_dest
+enum log_dest
 ops_log_dest(const struct ftpsd *ctx)
 {
 	if (ctx->conf.log == CONF_LOG_SYSLOG ||
@@ -258,7 +259,7 @@ ops_log_dest(const struct ftpsd *ctx)
 	return LOG_DEST_STDERR;
 }
 
-void
+int
 ops_reload(struct ftpsd *ctx)
 {
 	struct conf	 nc;
@@ -271,7 +272,7 @@ ops_reload(struct ftpsd *ctx)
 	int		 i, nxfd = -1, bad = 0, r, ok = 0;
 
 	if (ctx->stopping)
-		return;
+		return FTPS_EPARSE;
 	sdn_send(ctx->notify_fd, "RELOADING=1\nMONOTONIC_USEC=%llu\n"
 	    "STATUS=Reloading", sdn_monotonic_usec());
 	memset(&nc, 0, sizeof(nc));
@@ -336,7 +337,8 @@ ops_reload(struct ftpsd *ctx)
 		close(ctx->xferlog_fd);
 	ctx->xferlog_fd = nxfd;
 	nxfd = -1;
-	log_init("ftpsd", ops_log_dest(ctx), ctx->conf.log_debug ?
+	log_init(ctx->log_ident[0] != '\0' ? ctx->log_ident : "ftpsd",
+	    ops_log_dest(ctx), ctx->conf.log_debug ?
 	    LOG_LVL_DEBUG : LOG_LVL_INFO);
 	umask((mode_t)ctx->conf.file_umask);
 	ok = 1;
@@ -351,7 +353,8 @@ ops_reload(struct ftpsd *ctx)
 		log_infox("reload: done: certificate %s, %zu users, "
 		    "sessions continuing: %u", ops_cert_text(ctx->ssl_ctx, cert,
 		    sizeof(cert)), ctx->users ? auth_users_count(ctx->users) :
-		    0, ctx->nsessions);
+		    0, ctx->master != NULL && ctx->counts != NULL ?
+		    shm_total(ctx->counts) : ctx->nsessions);
 		ops_certwarn(ctx);
 		sdn_send(ctx->notify_fd, "READY=1\nSTATUS=Ready");
 	} else {
@@ -377,6 +380,7 @@ ops_reload(struct ftpsd *ctx)
 		close(nxfd);
 	free(etext);
 	free(utext);
+	return ok ? 0 : FTPS_EPARSE;
 }
 
 static void
@@ -453,8 +457,12 @@ ops_shutdown(struct ftpsd *ctx, int sig)
 
 	if (ctx->stopping) {
 		if (ctx->stop_phase == 1) {
-			log_infox("signal %d again: ending transfers now",
-			    sig);
+			if (ctx->worker > 0)
+				log_infox("stop from the master again: "
+				    "ending transfers now");
+			else
+				log_infox("signal %d again: ending transfers "
+				    "now", sig);
 			ops_stop_now(ctx);
 		}
 		return;
@@ -466,9 +474,14 @@ ops_shutdown(struct ftpsd *ctx, int sig)
 	TAILQ_FOREACH(s, &ctx->sessions, entry)
 		if (s->state != SESS_CLOSING && s->xfer != NULL)
 			busy++;
-	log_infox("signal %d: shutting down; %u transfer%s may finish "
-	    "within %u s", sig, busy, busy == 1 ? "" : "s",
-	    ctx->conf.shutdown_timeout);
+	if (ctx->worker > 0)
+		log_infox("stop from the master: shutting down; %u transfer%s "
+		    "may finish within %u s", busy, busy == 1 ? "" : "s",
+		    ctx->conf.shutdown_timeout);
+	else
+		log_infox("signal %d: shutting down; %u transfer%s may finish "
+		    "within %u s", sig, busy, busy == 1 ? "" : "s",
+		    ctx->conf.shutdown_timeout);
 	for (s = TAILQ_FIRST(&ctx->sessions); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		if (s->state == SESS_CLOSING)
@@ -520,7 +533,7 @@ ops_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct ftpsd	*ctx = arg;
 
-	if (sig == SIGHUP)
+	if (sig == SIGHUP || sig == SIGUSR1)
 		ops_reload(ctx);
 	else
 		ops_shutdown(ctx, (int)sig);
@@ -531,7 +544,24 @@ ops_start(struct ftpsd *ctx)
 {
 	struct timeval	 tv = { FTPS_CERTWARN_SECS, 0 };
 
-	if ((ctx->sigint_ev = evsignal_new(ctx->base, SIGINT, ops_signal_cb,
+	if (ctx->worker > 0) {
+		/*
+		 * A worker takes its orders from the master only: SIGUSR1
+		 * reloads, SIGUSR2 stops.  The signals a terminal or the
+		 * service manager send the whole group (SIGINT, SIGTERM,
+		 * SIGHUP) reach the master, which forwards them once.
+		 */
+		if (signal(SIGINT, SIG_IGN) == SIG_ERR ||
+		    signal(SIGTERM, SIG_IGN) == SIG_ERR ||
+		    signal(SIGHUP, SIG_IGN) == SIG_ERR ||
+		    (ctx->sigint_ev = evsignal_new(ctx->base, SIGUSR2,
+		    ops_signal_cb, ctx)) == NULL ||
+		    event_add(ctx->sigint_ev, NULL) != 0 ||
+		    (ctx->sighup_ev = evsignal_new(ctx->base, SIGUSR1,
+		    ops_signal_cb, ctx)) == NULL ||
+		    event_add(ctx->sighup_ev, NULL) != 0)
+			return FTPS_ENOMEM;
+	} else if ((ctx->sigint_ev = evsignal_new(ctx->base, SIGINT, ops_signal_cb,
 	    ctx)) == NULL || event_add(ctx->sigint_ev, NULL) != 0 ||
 	    (ctx->sigterm_ev = evsignal_new(ctx->base, SIGTERM, ops_signal_cb,
 	    ctx)) == NULL || event_add(ctx->sigterm_ev, NULL) != 0 ||

@@ -23,6 +23,8 @@
 
 #include <openssl/ssl.h>
 
+#include "log.h"
+
 struct ftpsd;
 struct session;
 
@@ -41,8 +43,8 @@ int	 ops_remember(struct ftpsd *, const char *conffile,
 const char *ops_conffile(const struct ftpsd *);
 /* Watches SIGINT, SIGTERM and SIGHUP; arms the daily expiry check. */
 int	 ops_start(struct ftpsd *);
-/* SIGHUP: the reload described above. */
-void	 ops_reload(struct ftpsd *);
+/* SIGHUP: the reload described above.  0, or FTPS_EPARSE when it failed. */
+int	 ops_reload(struct ftpsd *);
 /* SIGTERM/SIGINT: the shutdown described above. */
 void	 ops_shutdown(struct ftpsd *, int sig);
 /*
@@ -63,6 +65,8 @@ void	 ops_certwarn(struct ftpsd *);
  * by a reset.
  */
 void	 ops_drain(struct ftpsd *);
+/* Where the log goes: syslog, or stderr (log = stderr, or -f). */
+enum log_dest ops_log_dest(const struct ftpsd *);
 /* Frees what ops added to the context. */
 void	 ops_free(struct ftpsd *);
 
