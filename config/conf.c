@@ -76,7 +76,7 @@ enum {
 	K_MAX_CLIENTS, K_MAX_PER_IP,
 	K_MAX_LOGIN_FAILS, K_BAN_FAILURES, K_BAN_WINDOW, K_BAN_SECONDS,
 	K_IDLE_TIMEOUT, K_LOGIN_TIMEOUT,
-	K_DATA_TIMEOUT, K_AUTH_THREADS, K_FILE_UMASK, K_LOG, K_LOG_DEBUG,
+	K_DATA_TIMEOUT, K_AUTH_THREADS, K_LOGIN_CACHE, K_FILE_UMASK, K_LOG, K_LOG_DEBUG,
 	K_CLIENT_CERT, K_CLIENT_CA, K_CRL,
 	K_RUN_AS_USER, K_ALLOW_ROOT, K_SHUTDOWN_TIMEOUT, K_XFERLOG_FILE,
 	K_CERT_WARN_DAYS, K_WORKERS,
@@ -180,6 +180,8 @@ static const struct conf_key keys[] = {
 	    1, CONF_TIMEOUT_MAX, NULL, 0 },
 	[K_AUTH_THREADS] = { "auth_threads", set_uint, OFF(auth_threads),
 	    1, CONF_THREADS_MAX, NULL, 0 },
+	[K_LOGIN_CACHE] = { "login_cache_seconds", set_uint,
+	    OFF(login_cache_seconds), 0, CONF_TIMEOUT_MAX, NULL, CK_ZERO_OFF },
 	[K_FILE_UMASK] = { "file_umask", set_umask, OFF(file_umask),
 	    0, 0777, NULL, 0 },
 	[K_LOG] = { "log", set_enum, OFF(log),
@@ -802,6 +804,7 @@ conf_init(struct conf *c)
 	c->login_timeout = 60;
 	c->data_timeout = 120;
 	c->auth_threads = FTPS_AUTH_THREADS;
+	c->login_cache_seconds = 0;
 	c->file_umask = 022;
 	c->log = CONF_LOG_AUTO;
 	c->log_debug = 0;

@@ -16,7 +16,7 @@ enum conf_tls	{ CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 enum conf_reuse	{ CONF_REUSE_OFF, CONF_REUSE_OPTIONAL, CONF_REUSE_REQUIRED };
 enum conf_log	{ CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_SYSLOG };
 
-#define CONF_NKEYS	36		/* rows of the key table in conf.c */
+#define CONF_NKEYS	37		/* rows of the key table in conf.c */
 #define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
 #define CONF_BAN_FAILURES_MAX	100	/* ban_failures: bounds its memory */
 #define CONF_WORKERS_MAX	64	/* workers: processes at most */
@@ -62,6 +62,7 @@ struct conf {
 	unsigned	 login_timeout;		/* 60 */
 	unsigned	 data_timeout;		/* 120 */
 	unsigned	 auth_threads;		/* FTPS_AUTH_THREADS */
+	unsigned	 login_cache_seconds;	/* 0 = off (docs/users.md) */
 	unsigned	 file_umask;		/* 022 */
 
 	/* Logging. */

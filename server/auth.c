@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -23,6 +24,7 @@
 #include <openssl/rand.h>
 
 #include "auth.h"
+#include "authcache.h"
 #include "err.h"
 #include "ftps_limits.h"
 #include "log.h"
@@ -590,6 +592,9 @@ struct auth_job {
 	int			 cancelled;
 	int			 dummy;		/* check the dummy, fail */
 	int			 ok;
+	int			 tagged;	/* tag is for cache_gen */
+	unsigned long		 cache_gen;
+	struct auth_cache_tag	 tag;
 	auth_done_cb		 cb;
 	void			*arg;
 	char			 hash[CRYPT_OUTPUT_SIZE];
@@ -616,6 +621,11 @@ struct auth_pool {
 	struct auth_worker	*workers;
 	unsigned		 nworkers;	/* started */
 	char			 dummy[CRYPT_OUTPUT_SIZE];
+	/* The login cache: loop thread only. */
+	struct auth_cache	*cache;		/* NULL: off */
+	unsigned long		 cache_gen;	/* bumped by set_cache */
+	int64_t			 cache_ms;	/* entry lifetime */
+	unsigned long		 cache_hits;
 };
 
 static void
@@ -645,6 +655,27 @@ job_verify(struct auth_job *job, struct crypt_data *cd)
 	OPENSSL_cleanse(job->pass, sizeof(job->pass));
 	OPENSSL_cleanse(cd, sizeof(*cd));
 	return ok;
+}
+
+static int64_t
+pool_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A full check of a tagged job succeeded: remember it. */
+static void
+pool_cache_put(struct auth_pool *pool, struct auth_job *job)
+{
+	if (pool->cache == NULL || !job->tagged ||
+	    job->cache_gen != pool->cache_gen)
+		return;
+	if (auth_cache_insert(pool->cache, &job->tag,
+	    (time_t)(pool_now_ms() + pool->cache_ms)) != 0)
+		log_warnx("auth: login cache: out of memory");
 }
 
 static void
@@ -724,6 +755,8 @@ auth_wake_cb(evutil_socket_t fd, short what, void *arg)
 		cb = job->cb;
 		cbarg = job->arg;
 		ok = job->ok;
+		if (ok)
+			pool_cache_put(pool, job);
 		job_free(job);
 		if (more)
 			event_active(pool->ev, EV_READ, 0);
@@ -860,6 +893,7 @@ auth_pool_free(struct auth_pool *pool)
 	if (pool == NULL)
 		return;
 	pool_stop(pool);
+	auth_cache_free(pool->cache);
 	if (pool->ev != NULL)
 		event_free(pool->ev);
 	if (pool->efd != -1)
@@ -878,7 +912,36 @@ int
 auth_check(struct auth_pool *pool, const char *hash, const char *password,
     auth_done_cb cb, void *arg, struct auth_job **jobp)
 {
+	return auth_check_user(pool, NULL, hash, password, cb, arg, jobp);
+}
+
+/*
+ * The job passed a lookup in the login cache: it is done already, and is
+ * delivered by auth_wake_cb like any other (never from inside the
+ * caller's auth_check_user).
+ */
+static void
+pool_cache_hit(struct auth_pool *pool, struct auth_job *job)
+{
+	OPENSSL_cleanse(job->pass, sizeof(job->pass));
+	job->tagged = 0;
+	job->ok = 1;
+	job->state = JOB_DONE;
+	pool->cache_hits++;
+	log_debugx("auth: password verified by the login cache");
+	pool->npending++;
+	pthread_mutex_lock(&pool->mtx);
+	TAILQ_INSERT_TAIL(&pool->done, job, entry);
+	pthread_mutex_unlock(&pool->mtx);
+	event_active(pool->ev, EV_READ, 0);
+}
+
+int
+auth_check_user(struct auth_pool *pool, const char *name, const char *hash,
+    const char *password, auth_done_cb cb, void *arg, struct auth_job **jobp)
+{
 	struct auth_job	*job;
+	int		 r;
 
 	*jobp = NULL;
 	if (pool->npending >= FTPS_AUTH_QUEUE_MAX)
@@ -900,6 +963,22 @@ auth_check(struct auth_pool *pool, const char *hash, const char *password,
 	    hash[0] == '*' ||
 	    str_copy(job->hash, sizeof(job->hash), hash) != 0)
 		job->dummy = 1;
+	/*
+	 * SECURITY: the cache only ever says yes: a miss, whatever its
+	 * cause (a wrong password included), takes the full check below,
+	 * so failures cost what they cost without the cache.
+	 */
+	if (pool->cache != NULL && name != NULL && !job->dummy) {
+		r = auth_cache_lookup(pool->cache, name, job->hash, job->pass,
+		    (time_t)pool_now_ms(), &job->tag);
+		if (r == 1) {
+			pool_cache_hit(pool, job);
+			*jobp = job;
+			return 0;
+		}
+		job->tagged = r == 0;
+		job->cache_gen = pool->cache_gen;
+	}
 	pool->npending++;
 	pthread_mutex_lock(&pool->mtx);
 	TAILQ_INSERT_TAIL(&pool->queue, job, entry);
@@ -907,6 +986,30 @@ auth_check(struct auth_pool *pool, const char *hash, const char *password,
 	pthread_mutex_unlock(&pool->mtx);
 	*jobp = job;
 	return 0;
+}
+
+int
+auth_pool_set_cache(struct auth_pool *pool, unsigned seconds, size_t max)
+{
+	int	 r = 0;
+
+	/* SECURITY: the old key and entries are wiped, not kept around. */
+	auth_cache_free(pool->cache);
+	pool->cache = NULL;
+	pool->cache_gen++;
+	pool->cache_hits = 0;
+	pool->cache_ms = (int64_t)seconds * 1000;
+	if (seconds > 0 && (r = auth_cache_new(max, &pool->cache)) != 0)
+		pool->cache = NULL;
+	return r;
+}
+
+void
+auth_pool_cache_stats(const struct auth_pool *pool, size_t *entries,
+    unsigned long *hits)
+{
+	*entries = auth_cache_count(pool->cache);
+	*hits = pool->cache_hits;
 }
 
 void

@@ -124,6 +124,31 @@ int		 auth_check(struct auth_pool *, const char *hash,
 		    const char *password, auth_done_cb, void *arg,
 		    struct auth_job **);
 /*
+ * auth_check() for the account name: with the login cache on
+ * (auth_pool_set_cache), a password that passed a full check of this
+ * same hash within the cache's lifetime is verified from the cache (cb
+ * still runs later, from the loop, never inside this call); anything
+ * else takes the full check, and a full check that succeeds is cached.
+ * name NULL: no cache, as auth_check().
+ */
+int		 auth_check_user(struct auth_pool *, const char *name,
+		    const char *hash, const char *password, auth_done_cb,
+		    void *arg, struct auth_job **);
+/*
+ * The verified-login cache (server/authcache.h, docs/users.md).  seconds
+ * 0 turns it off; otherwise a fresh cache (new random key, no entries) of
+ * at most max users (0: AUTH_CACHE_MAX) whose entries live that many
+ * seconds after their full check.  Any previous cache is wiped first:
+ * call it at start and on every reload (users file re-read).  Checks in
+ * flight are not cached.  0, FTPS_ENOMEM or FTPS_ETLS (the cache is then
+ * off).
+ */
+int		 auth_pool_set_cache(struct auth_pool *, unsigned seconds,
+		    size_t max);
+/* Users in the cache now, and logins it verified since it was set. */
+void		 auth_pool_cache_stats(const struct auth_pool *,
+		    size_t *entries, unsigned long *hits);
+/*
  * From the loop thread, before its callback ran: the callback of job will
  * never run; the job is freed by the pool.  NULL is ignored.
  */

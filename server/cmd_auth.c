@@ -254,8 +254,9 @@ cmd_pass(struct session *s, const char *arg)
 		return;
 	}
 	/* An unknown user is checked against a dummy hash: same timing. */
-	r = auth_check(s->ctx->auth, s->user ? s->user->hash : NULL, arg,
-	    cmd_pass_done, s, &s->auth_job);
+	r = auth_check_user(s->ctx->auth, s->user ? s->user->name : NULL,
+	    s->user ? s->user->hash : NULL, arg, cmd_pass_done, s,
+	    &s->auth_job);
 	if (r != 0) {
 		s->auth_job = NULL;
 		sess_log(s, LOG_LVL_WARN, "password check not queued: %s",

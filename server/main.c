@@ -250,7 +250,8 @@ serve(struct ftpsd *ctx)
 		return 1;
 	}
 	if ((r = auth_pool_new(ctx->base, ctx->conf.auth_threads,
-	    &ctx->auth)) != 0) {
+	    &ctx->auth)) != 0 || (r = auth_pool_set_cache(ctx->auth,
+	    ctx->conf.login_cache_seconds, 0)) != 0) {
 		log_err("cannot start the password pool: %s",
 		    ftps_strerror(r));
 		return 1;

@@ -329,6 +329,10 @@ ops_reload(struct ftpsd *ctx)
 	oldusers = ctx->users;
 	ctx->users = nusers;
 	nusers = oldusers;
+	/* SECURITY: users re-read: no login verified before survives. */
+	if (ctx->auth != NULL && auth_pool_set_cache(ctx->auth,
+	    ctx->conf.login_cache_seconds, 0) != 0)
+		log_err("reload: login cache off: out of memory");
 	if (ctx->xferlog_fd != -1)
 		close(ctx->xferlog_fd);
 	ctx->xferlog_fd = nxfd;

@@ -37,6 +37,13 @@ struct tk_key {
 struct tk_ring {
 	struct tk_key	 keys[TK_KEYS];	/* [0] seals, the others open */
 	int		 n;
+	/*
+	 * Fetched once: EVP_aes_256_cbc() would make OpenSSL 3 look the
+	 * cipher up by name on every ticket sealed or opened, which is
+	 * twice per data connection (the control's fresh ticket, then the
+	 * data connection's resumption).
+	 */
+	EVP_CIPHER	*aes;
 };
 
 /*
@@ -52,8 +59,10 @@ tk_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 {
 	struct tk_ring	*r = ptr;
 
-	if (r != NULL)
+	if (r != NULL) {
+		EVP_CIPHER_free(r->aes);
 		OPENSSL_clear_free(r, sizeof(*r));
+	}
 }
 
 static void
@@ -164,7 +173,7 @@ tk_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 		if (RAND_bytes(iv, TK_IV_LEN) != 1)
 			return -1;
 		memcpy(name, r->keys[0].name, TK_NAME_LEN);
-		if (!EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL,
+		if (!EVP_EncryptInit_ex(cctx, r->aes, NULL,
 		    r->keys[0].aes, iv) || !tk_mac_key(hctx, &r->keys[0]))
 			return -1;
 		return 1;
@@ -173,7 +182,7 @@ tk_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 		if (CRYPTO_memcmp(name, r->keys[i].name, TK_NAME_LEN) != 0)
 			continue;
 		if (!tk_mac_key(hctx, &r->keys[i]) ||
-		    !EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL,
+		    !EVP_DecryptInit_ex(cctx, r->aes, NULL,
 		    r->keys[i].aes, iv))
 			return -1;
 		return i == 0 ? 1 : 2;
@@ -192,7 +201,9 @@ tk_install(SSL_CTX *ctx)
 		return 0;
 	if ((r = OPENSSL_zalloc(sizeof(*r))) == NULL)
 		return FTPS_ENOMEM;
-	if (!SSL_CTX_set_ex_data(ctx, tk_index, r)) {
+	if ((r->aes = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL)) == NULL ||
+	    !SSL_CTX_set_ex_data(ctx, tk_index, r)) {
+		EVP_CIPHER_free(r->aes);
 		OPENSSL_free(r);
 		return FTPS_ETLS;
 	}

@@ -918,6 +918,15 @@ data_xfer(struct fb_sess *s)
 				return;
 			}
 			if (e == SSL_ERROR_ZERO_RETURN) {
+				/*
+				 * Our close_notify back, as curl sends it:
+				 * an SSL freed without one marks its session
+				 * not resumable, and under TLS 1.2 that
+				 * session is the control connection's own,
+				 * so the next data channel could not resume.
+				 */
+				ERR_clear_error();
+				(void)SSL_shutdown(s->dssl);
 				data_finished(s);
 				return;
 			}

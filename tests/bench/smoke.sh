@@ -139,6 +139,8 @@ check "upload, 2 clients x 2" upload -p "$port" -f 'up-##.bin' -s 4M -c 2 -n 2 "
 expect "upload stored every byte" \
 	test "$(cat "$tmp"/home/up-0[0-3].bin | wc -c)" = $((4 * 4 * 1048576))
 check "small-files, one session" small-files -p "$port" -f 'small/f##' -n 50 -s 4K "${max[@]}"
+# Every data channel of a TLS 1.2 session resumes the same session.
+check "small-files, TLS 1.2" small-files -p "$port" -f 'small/f##' -n 20 -s 4K --tls-max 1.2 "${max[@]}"
 check "logins, 4 parallel, NOOP probe" logins -p "$port" -n 20 -c 4 --probe "${max[@]}"
 check "idle, 50 sessions for 2 s" idle -p "$port" -n 50 -t 2 "${max[@]}"
 

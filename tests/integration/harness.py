@@ -804,8 +804,12 @@ class Ftpsd:
 
 
 def s_client_ok(p):
-    """Did openssl s_client complete a handshake?"""
-    m = re.search(r"^\s*Protocol\s*:\s*(\S+)", p.stdout, re.M)
+    """Did openssl s_client complete a handshake?  Its "New, TLSv1.3,
+    Cipher is X" line says so; the "Protocol :" line of its session block
+    only shows with TLS 1.2, or once a TLS 1.3 ticket arrived (ftpsd sends
+    tickets only before data connections)."""
+    m = re.search(r"^\s*Protocol\s*:\s*(\S+)", p.stdout, re.M) or \
+        re.search(r"^(?:New|Reused), (TLSv\S+), Cipher is", p.stdout, re.M)
     cipher = re.search(r"Cipher is (\S+)", p.stdout)
     return bool(m and cipher and cipher.group(1) != "(NONE)")
 

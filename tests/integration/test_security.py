@@ -434,7 +434,7 @@ class Security(harness.ServerTestCase):
     def test_no_compression_and_tls13_preferred(self):
         p = self.srv.s_client(["-ign_eof"])
         self.assertTrue(s_client_ok(p), describe(p))
-        self.assertRegex(p.stdout, r"Protocol\s*:\s*TLSv1\.3")
+        self.assertRegex(p.stdout, r"New, TLSv1\.3, Cipher is")
         self.assertRegex(p.stdout, r"Compression: NONE")
 
 
