@@ -26,6 +26,7 @@
 #include "auth.h"
 #include "authcache.h"
 #include "err.h"
+#include "hash.h"
 #include "ftps_limits.h"
 #include "log.h"
 #include "parse.h"
@@ -114,13 +115,7 @@ users_err(struct users_load *ld, const char *fmt, ...)
 static size_t
 users_hash(const char *s)
 {
-	uint64_t	 h = 0xcbf29ce484222325ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return (size_t)h;
+	return (size_t)hash_fnv1a(HASH_FNV1A_INIT, s, strlen(s));
 }
 
 static struct uentry **

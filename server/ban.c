@@ -32,6 +32,7 @@
 #include "ban.h"
 #include "conf.h"
 #include "err.h"
+#include "hash.h"
 #include "ftpsd.h"
 #include "log.h"
 #include "shm.h"
@@ -149,14 +150,10 @@ ban_key(const struct sockaddr_storage *ss, unsigned char *key)
 static unsigned
 ban_hash(const struct ban_table *t, const unsigned char *key)
 {
-	uint64_t	 h = 14695981039346656037ULL;
-	size_t		 i;
+	uint64_t	 h;
 
-	for (i = 0; i < sizeof(t->seed); i++)
-		h = (h ^ t->seed[i]) * 1099511628211ULL;
-	for (i = 0; i < BAN_KEY_LEN; i++)
-		h = (h ^ key[i]) * 1099511628211ULL;
-	return (unsigned)(h % BAN_BUCKETS);
+	h = hash_fnv1a(HASH_FNV1A_INIT, t->seed, sizeof(t->seed));
+	return (unsigned)(hash_fnv1a(h, key, BAN_KEY_LEN) % BAN_BUCKETS);
 }
 
 static struct ban_entry *

@@ -24,6 +24,7 @@
 #include <openssl/rand.h>
 
 #include "err.h"
+#include "hash.h"
 #include "log.h"
 #include "shm.h"
 
@@ -111,14 +112,10 @@ shm_key(const struct sockaddr_storage *ss, unsigned char *key)
 static unsigned
 shm_hash(const struct shm_counts *c, const unsigned char *key)
 {
-	uint64_t	 h = 14695981039346656037ULL;
-	size_t		 i;
+	uint64_t	 h;
 
-	for (i = 0; i < sizeof(c->seed); i++)
-		h = (h ^ c->seed[i]) * 1099511628211ULL;
-	for (i = 0; i < SHM_KEY_LEN; i++)
-		h = (h ^ key[i]) * 1099511628211ULL;
-	return (unsigned)(h & SHM_MASK);
+	h = hash_fnv1a(HASH_FNV1A_INIT, c->seed, sizeof(c->seed));
+	return (unsigned)(hash_fnv1a(h, key, SHM_KEY_LEN) & SHM_MASK);
 }
 
 /* The slot of (key, w), or -1. */

@@ -1,12 +1,14 @@
 /* tests/unit/check_lib.c: the shared basics in lib/. */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 #include <check.h>
 
 #include "buf.h"
 #include "err.h"
 #include "ftps_limits.h"
+#include "hash.h"
 #include "log.h"
 #include "parse.h"
 
@@ -124,6 +126,22 @@ START_TEST(strerror_codes)
 }
 END_TEST
 
+/* Published FNV-1a 64-bit test vectors; folding in pieces changes nothing. */
+START_TEST(fnv1a_vectors)
+{
+	uint64_t	 h;
+
+	ck_assert_uint_eq(hash_fnv1a(HASH_FNV1A_INIT, "", 0),
+	    0xcbf29ce484222325ULL);
+	ck_assert_uint_eq(hash_fnv1a(HASH_FNV1A_INIT, "a", 1),
+	    0xaf63dc4c8601ec8cULL);
+	ck_assert_uint_eq(hash_fnv1a(HASH_FNV1A_INIT, "foobar", 6),
+	    0x85944171f73967e8ULL);
+	h = hash_fnv1a(HASH_FNV1A_INIT, "foo", 3);
+	ck_assert_uint_eq(hash_fnv1a(h, "bar", 3), 0x85944171f73967e8ULL);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -145,6 +163,10 @@ unit_suite(void)
 	tc = tcase_create("log");
 	tcase_add_test(tc, safe_for_logs);
 	tcase_add_test(tc, strerror_codes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hash");
+	tcase_add_test(tc, fnv1a_vectors);
 	suite_add_tcase(s, tc);
 	return s;
 }
