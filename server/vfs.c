@@ -141,6 +141,7 @@ vh_grow(void)
 	if (vh_nbuckets != 0 && vh_count < vh_nbuckets)
 		return 0;
 	n = vh_nbuckets == 0 ? VFS_HOME_BUCKETS0 : vh_nbuckets * 2;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	if ((tab = calloc(n, sizeof(*tab))) == NULL)
 		return -1;
 	for (i = 0; i < vh_nbuckets; i++)
