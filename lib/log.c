@@ -24,6 +24,12 @@ log_init(const char *ident, enum log_dest dest, enum log_level max)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+int
+log_enabled(enum log_level lvl)
+{
+	return lvl <= log_max;
+}
+
 void
 log_msg(enum log_level lvl, const char *fmt, ...)
 {

@@ -15,6 +15,8 @@ enum log_dest { LOG_DEST_STDERR, LOG_DEST_SYSLOG };
 void	 log_init(const char *ident, enum log_dest, enum log_level max);
 void	 log_msg(enum log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* 1 when lines of this level are written: callers skip costly formatting. */
+int	 log_enabled(enum log_level);
 #define log_err(...)	log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warnx(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_infox(...)	log_msg(LOG_LVL_INFO, __VA_ARGS__)

@@ -59,6 +59,9 @@ sess_log(struct session *s, enum log_level lvl, const char *fmt, ...)
 	char	 msg[1536];
 	va_list	 ap;
 
+	/* Debug lines are two per command: not formatted when not logged. */
+	if (!log_enabled(lvl))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

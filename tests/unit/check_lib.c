@@ -110,6 +110,20 @@ START_TEST(safe_for_logs)
 }
 END_TEST
 
+START_TEST(levels)
+{
+	log_init("check_lib", LOG_DEST_STDERR, LOG_LVL_INFO);
+	ck_assert_int_eq(log_enabled(LOG_LVL_ERR), 1);
+	ck_assert_int_eq(log_enabled(LOG_LVL_INFO), 1);
+	ck_assert_int_eq(log_enabled(LOG_LVL_DEBUG), 0);
+	log_init("check_lib", LOG_DEST_STDERR, LOG_LVL_DEBUG);
+	ck_assert_int_eq(log_enabled(LOG_LVL_DEBUG), 1);
+	log_init("check_lib", LOG_DEST_STDERR, LOG_LVL_WARN);
+	ck_assert_int_eq(log_enabled(LOG_LVL_INFO), 0);
+	ck_assert_int_eq(log_enabled(LOG_LVL_WARN), 1);
+}
+END_TEST
+
 START_TEST(trim)
 {
 	char	 s[] = "  key = v \r\n";
@@ -163,6 +177,7 @@ unit_suite(void)
 	tc = tcase_create("log");
 	tcase_add_test(tc, safe_for_logs);
 	tcase_add_test(tc, strerror_codes);
+	tcase_add_test(tc, levels);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hash");
