@@ -56,6 +56,15 @@ cmd_pasv(struct session *s, const char *arg)
 		return;
 	}
 	memset(&ss, 0, sizeof(ss));
+	/*
+	 * Before pasv_address: its IPv4 address would send a client on an
+	 * IPv6 control connection to a port that listens on IPv6 only.
+	 */
+	if (cmd_is_v6(&s->local)) {
+		sess_reply(s, 425, "PASV is IPv4 only: use EPSV on this "
+		    "connection.");
+		return;
+	}
 	if (s->ctx->conf.pasv_address != NULL) {
 		sin->sin_family = AF_INET;
 		if (inet_pton(AF_INET, s->ctx->conf.pasv_address,
@@ -64,10 +73,6 @@ cmd_pasv(struct session *s, const char *arg)
 			    "address.");
 			return;
 		}
-	} else if (cmd_is_v6(&s->local)) {
-		sess_reply(s, 425, "PASV is IPv4 only: use EPSV on this "
-		    "connection.");
-		return;
 	} else
 		ss = s->local;
 	if (dc_passive(s, &port) != 0) {

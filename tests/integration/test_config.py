@@ -492,6 +492,33 @@ class Policies(unittest.TestCase):
                 self.assertEqual(p.stdout, "six\n")
                 self.assertRegex(p.stderr, r"> EPSV")
 
+    def test_pasv_address_not_given_to_ipv6(self):
+        # pasv_address is IPv4: over an IPv6 control connection PASV must
+        # send the client to EPSV, not to an address whose port listens
+        # on IPv6 only.
+        srv = Ftpsd(conf={"listen_addresses": "::1, 127.0.0.1",
+                          "pasv_address": "127.0.0.3"},
+                    port_host="::1")
+        self.addCleanup(srv.cleanup)
+        srv.start()
+        self.addCleanup(srv.stop)
+        for host, want in (("::1", 425), (HOST, 227)):
+            with harness.RawControl(host, srv.explicit_port) as rc:
+                self.assertReply(rc.resp(), 220)
+                self.assertReply(rc.cmd("AUTH TLS"), 234)
+                rc.starttls(srv.client_context())
+                self.assertReply(rc.cmd("USER alice"), 331)
+                self.assertReply(rc.cmd("PASS " + srv.users["alice"][0]),
+                                 230)
+                code, text = rc.cmd("PASV")
+                self.assertEqual(code, want, text)
+                if want == 425:
+                    self.assertIn("EPSV", text)
+                    code, text = rc.cmd("EPSV")
+                    self.assertEqual(code, 229, text)
+                else:
+                    self.assertIn("(127,0,0,3,", text)
+
     def assertReply(self, reply, codes):
         harness.ServerTestCase.assertReply(self, reply, codes)
 
