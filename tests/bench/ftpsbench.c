@@ -855,6 +855,18 @@ data_arm(struct fb_sess *s, short what)
 		data_fail(s, "event_new");
 }
 
+/* After a data SSL call failed with e: wait for what it wants, or fail. */
+static void
+data_retry(struct fb_sess *s, int e, const char *op)
+{
+	if (e == SSL_ERROR_WANT_READ)
+		data_arm(s, EV_READ);
+	else if (e == SSL_ERROR_WANT_WRITE)
+		data_arm(s, EV_WRITE);
+	else
+		data_fail(s, op);
+}
+
 /*
  * Both halves of a transfer are in: the data channel closed and the
  * control said 226.  The byte count is judged only then, so a refusal
@@ -909,14 +921,6 @@ data_xfer(struct fb_sess *s)
 				continue;
 			}
 			e = SSL_get_error(s->dssl, r);
-			if (e == SSL_ERROR_WANT_READ) {
-				data_arm(s, EV_READ);
-				return;
-			}
-			if (e == SSL_ERROR_WANT_WRITE) {
-				data_arm(s, EV_WRITE);
-				return;
-			}
 			if (e == SSL_ERROR_ZERO_RETURN) {
 				/*
 				 * Our close_notify back, as curl sends it:
@@ -930,7 +934,7 @@ data_xfer(struct fb_sess *s)
 				data_finished(s);
 				return;
 			}
-			data_fail(s, "read");
+			data_retry(s, e, "read");
 			return;
 		}
 		return;		/* more next time round the loop */
@@ -946,16 +950,7 @@ data_xfer(struct fb_sess *s)
 			b->bytes += (uint64_t)r;
 			continue;
 		}
-		e = SSL_get_error(s->dssl, r);
-		if (e == SSL_ERROR_WANT_WRITE) {
-			data_arm(s, EV_WRITE);
-			return;
-		}
-		if (e == SSL_ERROR_WANT_READ) {
-			data_arm(s, EV_READ);
-			return;
-		}
-		data_fail(s, "write");
+		data_retry(s, SSL_get_error(s->dssl, r), "write");
 		return;
 	}
 	if (s->dleft > 0)
@@ -968,16 +963,7 @@ data_xfer(struct fb_sess *s)
 	ERR_clear_error();
 	r = SSL_shutdown(s->dssl);
 	if (r < 0) {
-		e = SSL_get_error(s->dssl, r);
-		if (e == SSL_ERROR_WANT_WRITE) {
-			data_arm(s, EV_WRITE);
-			return;
-		}
-		if (e == SSL_ERROR_WANT_READ) {
-			data_arm(s, EV_READ);
-			return;
-		}
-		data_fail(s, "close_notify");
+		data_retry(s, SSL_get_error(s->dssl, r), "close_notify");
 		return;
 	}
 	shutdown(s->dfd, SHUT_WR);
@@ -1023,7 +1009,7 @@ static void
 data_handshake(struct fb_sess *s)
 {
 	struct fb_bench	*b = s->b;
-	int		 r, e;
+	int		 r;
 
 	ERR_clear_error();
 	if ((r = SSL_connect(s->dssl)) == 1) {
@@ -1037,13 +1023,7 @@ data_handshake(struct fb_sess *s)
 			data_xfer(s);
 		return;
 	}
-	e = SSL_get_error(s->dssl, r);
-	if (e == SSL_ERROR_WANT_READ)
-		data_arm(s, EV_READ);
-	else if (e == SSL_ERROR_WANT_WRITE)
-		data_arm(s, EV_WRITE);
-	else
-		data_fail(s, "TLS handshake");
+	data_retry(s, SSL_get_error(s->dssl, r), "TLS handshake");
 }
 
 /* Data connection is up: send the command, start TLS. */
