@@ -75,6 +75,7 @@ enum {
 	K_PASV_ADDRESS, K_USERS_FILE, K_ANONYMOUS, K_ANONYMOUS_ROOT,
 	K_MAX_CLIENTS, K_MAX_PER_IP,
 	K_MAX_LOGIN_FAILS, K_BAN_FAILURES, K_BAN_WINDOW, K_BAN_SECONDS,
+	K_IPV6_PREFIX,
 	K_IDLE_TIMEOUT, K_LOGIN_TIMEOUT,
 	K_DATA_TIMEOUT, K_AUTH_THREADS, K_LOGIN_CACHE, K_FILE_UMASK, K_LOG,
 	K_LOG_DEBUG,
@@ -173,6 +174,8 @@ static const struct conf_key keys[] = {
 	    1, CONF_TIMEOUT_MAX, NULL, 0 },
 	[K_BAN_SECONDS] = { "ban_seconds", set_uint, OFF(ban_seconds),
 	    0, CONF_BAN_SECONDS_MAX, NULL, CK_ZERO_OFF },
+	[K_IPV6_PREFIX] = { "ipv6_prefix", set_uint, OFF(ipv6_prefix),
+	    CONF_IPV6_PREFIX_MIN, 128, NULL, 0 },
 	[K_IDLE_TIMEOUT] = { "idle_timeout", set_uint, OFF(idle_timeout),
 	    1, CONF_TIMEOUT_MAX, NULL, 0 },
 	[K_LOGIN_TIMEOUT] = { "login_timeout", set_uint, OFF(login_timeout),
@@ -801,6 +804,7 @@ conf_init(struct conf *c)
 	c->ban_failures = 10;
 	c->ban_window = 600;
 	c->ban_seconds = 900;
+	c->ipv6_prefix = 64;
 	c->idle_timeout = 300;
 	c->login_timeout = 60;
 	c->data_timeout = 120;

@@ -16,9 +16,11 @@ enum conf_tls	{ CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 enum conf_reuse	{ CONF_REUSE_OFF, CONF_REUSE_OPTIONAL, CONF_REUSE_REQUIRED };
 enum conf_log	{ CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_SYSLOG };
 
-#define CONF_NKEYS	37		/* rows of the key table in conf.c */
+#define CONF_NKEYS	38		/* rows of the key table in conf.c */
 #define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
 #define CONF_BAN_FAILURES_MAX	100	/* ban_failures: bounds its memory */
+#define CONF_IPV6_PREFIX_MIN	16	/* ipv6_prefix: a shorter one would
+					 * group whole networks as one client */
 #define CONF_WORKERS_MAX	64	/* workers: processes at most */
 #define CONF_WORKERS_AUTO	0	/* workers = auto: one per online CPU */
 
@@ -58,6 +60,9 @@ struct conf {
 	unsigned	 ban_failures;		/* 10 failed logins per address */
 	unsigned	 ban_window;		/* within 600 s */
 	unsigned	 ban_seconds;		/* ban 900 s; 0 = no bans */
+	unsigned	 ipv6_prefix;		/* 64: bits of an IPv6 client
+						 * address that bans and
+						 * max_clients_per_ip group */
 	unsigned	 idle_timeout;		/* 300 */
 	unsigned	 login_timeout;		/* 60 */
 	unsigned	 data_timeout;		/* 120 */

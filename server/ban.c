@@ -7,7 +7,9 @@
  * failures in a ring; ban_failures of them within ban_window seconds ban
  * it.  An attacker with many addresses cannot grow the table past
  * BAN_TRACK_MAX entries: the least recently failed entry that is not
- * banned makes room.
+ * banned makes room.  Banned entries sit on a list of their own, so no
+ * flood of new addresses can push one out (and lift its ban): when
+ * every entry is a running ban, new addresses go untracked instead.
  *
  * The entries come from a fixed pool inside the table, so one table of
  * a known size can live in memory shared by worker processes
@@ -37,12 +39,15 @@
 #include "log.h"
 #include "shm.h"
 
-#define BAN_KEY_LEN	9	/* family byte + 4 (IPv4) or 8 (/64) bytes */
+/* Log the untracked count at the first one, then every so many. */
+#define BAN_UNTRACKED_LOG	1024
 
 struct ban_entry {
 	struct ban_entry	*next;		/* hash chain */
-	TAILQ_ENTRY(ban_entry)	 lru;		/* least recently failed first */
+	TAILQ_ENTRY(ban_entry)	 lru;		/* on lru or banned, oldest
+						 * first */
 	unsigned char		 key[BAN_KEY_LEN];
+	int			 onban;		/* on the banned list */
 	time_t			 until;		/* banned until; 0: not banned */
 	unsigned		 cap;		/* ring size (ban_failures) */
 	unsigned		 n;		/* failures in the ring */
@@ -56,8 +61,10 @@ struct ban_table {
 	pthread_mutex_t		 mu;		/* when shared */
 	int			 shared;	/* mmap'd by ban_share */
 	struct ban_entry	*bucket[BAN_BUCKETS];
-	struct ban_lru		 lru;
+	struct ban_lru		 lru;		/* not banned */
+	struct ban_lru		 banned;	/* banned (maybe just ended) */
 	unsigned		 n;
+	unsigned long		 untracked;	/* failures not recorded */
 	unsigned char		 seed[16];
 	struct ban_entry	*free;		/* entries given back */
 	unsigned		 used;		/* pool entries ever handed out */
@@ -70,6 +77,7 @@ ban_reset(struct ban_table *t)
 {
 	memset(t->bucket, 0, sizeof(t->bucket));
 	TAILQ_INIT(&t->lru);
+	TAILQ_INIT(&t->banned);
 	t->n = t->used = 0;
 	t->free = NULL;
 }
@@ -116,15 +124,16 @@ ban_now(void)
 	return ts.tv_sec;
 }
 
-/* The address as a table key; -1 for a family that is never counted. */
-static int
-ban_key(const struct sockaddr_storage *ss, unsigned char *key)
+int
+ban_addr_key(const struct sockaddr_storage *ss, unsigned v6prefix,
+    unsigned char *key)
 {
 	const struct sockaddr_in	*sin;
 	const struct sockaddr_in6	*sin6;
 	static const unsigned char	 mapped[12] = {
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 	};
+	unsigned			 whole, bits;
 
 	memset(key, 0, BAN_KEY_LEN);
 	if (ss->ss_family == AF_INET) {
@@ -141,8 +150,15 @@ ban_key(const struct sockaddr_storage *ss, unsigned char *key)
 		memcpy(key + 1, sin6->sin6_addr.s6_addr + 12, 4);
 		return 0;
 	}
+	if (v6prefix == 0 || v6prefix > 128)
+		v6prefix = 128;
+	whole = v6prefix / 8;
+	bits = v6prefix % 8;
 	key[0] = 6;
-	memcpy(key + 1, sin6->sin6_addr.s6_addr, 8);
+	memcpy(key + 1, sin6->sin6_addr.s6_addr, whole);
+	if (bits != 0)
+		key[1 + whole] = (unsigned char)(sin6->sin6_addr.s6_addr[whole] &
+		    (0xff00u >> bits));
 	return 0;
 }
 
@@ -178,10 +194,20 @@ ban_remove(struct ban_table *t, struct ban_entry *e)
 			*pp = e->next;
 			break;
 		}
-	TAILQ_REMOVE(&t->lru, e, lru);
+	TAILQ_REMOVE(e->onban ? &t->banned : &t->lru, e, lru);
 	t->n--;
 	e->next = t->free;
 	t->free = e;
+}
+
+/* Puts e last on the list it belongs to now: banned or not. */
+static void
+ban_touch(struct ban_table *t, struct ban_entry *e, int listed)
+{
+	if (listed)
+		TAILQ_REMOVE(e->onban ? &t->banned : &t->lru, e, lru);
+	e->onban = e->until != 0;
+	TAILQ_INSERT_TAIL(e->onban ? &t->banned : &t->lru, e, lru);
 }
 
 /* Forgets the failures that left the window. */
@@ -205,22 +231,28 @@ ban_stale(struct ban_entry *e, time_t now, unsigned window)
 	return e->n == 0;
 }
 
-/* Room for one more entry: the oldest one not banned goes. */
-static void
-ban_make_room(struct ban_table *t, time_t now)
+/*
+ * Room for one more entry: bans that ended go first, then the least
+ * recently failed entry that is not banned.  -1 when every entry is a
+ * running ban: those are never given up.
+ */
+static int
+ban_make_room(struct ban_table *t, time_t now, unsigned window)
 {
-	struct ban_entry	*e, *victim;
-	int			 i = 0;
+	struct ban_entry	*e;
 
-	victim = TAILQ_FIRST(&t->lru);
-	for (e = victim; e != NULL && i < BAN_EVICT_SCAN;
-	    e = TAILQ_NEXT(e, lru), i++)
-		if (e->until <= now) {
-			victim = e;
-			break;
+	/* Bans end in the order they started (ban_seconds being equal). */
+	while ((e = TAILQ_FIRST(&t->banned)) != NULL && e->until <= now) {
+		if (ban_stale(e, now, window)) {
+			ban_remove(t, e);
+			return 0;
 		}
-	if (victim != NULL)
-		ban_remove(t, victim);
+		ban_touch(t, e, 1);
+	}
+	if ((e = TAILQ_FIRST(&t->lru)) == NULL)
+		return -1;
+	ban_remove(t, e);
+	return 0;
 }
 
 static struct ban_table *
@@ -234,6 +266,7 @@ ban_table(struct ftpsd *ctx)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	TAILQ_INIT(&t->lru);
+	TAILQ_INIT(&t->banned);
 	if (RAND_bytes(t->seed, sizeof(t->seed)) != 1) {
 		free(t);
 		return NULL;
@@ -254,6 +287,7 @@ ban_share(struct ftpsd *ctx)
 	if (t == MAP_FAILED)
 		return FTPS_ESYS;
 	TAILQ_INIT(&t->lru);
+	TAILQ_INIT(&t->banned);
 	t->shared = 1;
 	if (RAND_bytes(t->seed, sizeof(t->seed)) != 1 ||
 	    shm_mutex_init(&t->mu) != 0) {
@@ -272,7 +306,7 @@ ban_left_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 	unsigned		 left = 0;
 
 	if (ctx->bans == NULL || ctx->conf.ban_seconds == 0 ||
-	    ban_key(ss, key) != 0)
+	    ban_addr_key(ss, ctx->conf.ipv6_prefix, key) != 0)
 		return 0;
 	ban_lock(ctx->bans);
 	if ((e = ban_find(ctx->bans, key)) == NULL)
@@ -308,22 +342,28 @@ ban_fail_locked(struct ban_table *t, const struct conf *cf,
 		ban_remove(t, old);
 	}
 	if ((e = ban_find(t, key)) == NULL) {
-		if (t->n >= BAN_TRACK_MAX)
-			ban_make_room(t, now);
+		if (t->n >= BAN_TRACK_MAX &&
+		    ban_make_room(t, now, cf->ban_window) != 0) {
+			if (t->untracked++ % BAN_UNTRACKED_LOG == 0)
+				log_warnx("failed-login table full of bans "
+				    "(%u addresses): new addresses are not "
+				    "tracked (%lu failures so far)",
+				    BAN_TRACK_MAX, t->untracked);
+			return FTPS_ETOOBIG;
+		}
 		if ((e = ban_entry_new(t)) == NULL)
 			return FTPS_ENOMEM;
 		memcpy(e->key, key, BAN_KEY_LEN);
 		e->next = t->bucket[ban_hash(t, key)];
 		t->bucket[ban_hash(t, key)] = e;
-		TAILQ_INSERT_TAIL(&t->lru, e, lru);
+		ban_touch(t, e, 0);
 		t->n++;
-	} else {
-		TAILQ_REMOVE(&t->lru, e, lru);
-		TAILQ_INSERT_TAIL(&t->lru, e, lru);
-	}
-	if (e->until > now)
+	} else if (e->until > now)
 		return 0;
-	e->until = 0;
+	else {
+		e->until = 0;
+		ban_touch(t, e, 1);
+	}
 	if (e->cap != cf->ban_failures) {
 		/* A reload changed ban_failures: start counting afresh. */
 		e->cap = cf->ban_failures;
@@ -335,6 +375,7 @@ ban_fail_locked(struct ban_table *t, const struct conf *cf,
 		return 0;
 	e->until = now + (time_t)cf->ban_seconds;
 	e->n = e->head = 0;
+	ban_touch(t, e, 1);
 	return 1;
 }
 
@@ -348,7 +389,7 @@ ban_fail_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 
 	if (cf->ban_seconds == 0 || cf->ban_failures == 0 ||
 	    cf->ban_failures > CONF_BAN_FAILURES_MAX ||
-	    ban_key(ss, key) != 0)
+	    ban_addr_key(ss, cf->ipv6_prefix, key) != 0)
 		return 0;
 	if ((t = ban_table(ctx)) == NULL)
 		return FTPS_ENOMEM;
@@ -373,6 +414,19 @@ ban_count(const struct ftpsd *ctx)
 		return 0;
 	ban_lock(ctx->bans);
 	n = ctx->bans->n;
+	ban_unlock(ctx->bans);
+	return n;
+}
+
+unsigned long
+ban_untracked(const struct ftpsd *ctx)
+{
+	unsigned long	 n;
+
+	if (ctx->bans == NULL)
+		return 0;
+	ban_lock(ctx->bans);
+	n = ctx->bans->untracked;
 	ban_unlock(ctx->bans);
 	return n;
 }

@@ -3,12 +3,18 @@
  * ban_failures failed logins within ban_window seconds is banned for
  * ban_seconds (config keys).  IPv4 addresses count one by one (an
  * IPv4-mapped IPv6 address is its IPv4 address); IPv6 addresses count by
- * their /64 prefix, the block one subscriber usually holds.
+ * their ipv6_prefix (default /64), the block one subscriber usually
+ * holds.  ban_addr_key() is that grouping, shared with max_clients_per_ip
+ * (listener.c, shm.c) and the password pool's flows (auth.c).
  *
  * The table lives in struct ftpsd, is created at the first failure (or
- * shared by the workers, ban_share) and is bounded: at most BAN_TRACK_MAX addresses, each with a ring of at most
- * CONF_BAN_FAILURES_MAX failure times.  Times are CLOCK_MONOTONIC
- * seconds; the *_at() forms take the time from the caller (tests).
+ * shared by the workers, ban_share) and is bounded: at most
+ * BAN_TRACK_MAX addresses, each with a ring of at most
+ * CONF_BAN_FAILURES_MAX failure times.  A banned address is never
+ * forgotten before its ban ends: with the table full of bans, new
+ * addresses are not tracked (counted, and logged).  Times are
+ * CLOCK_MONOTONIC seconds; the *_at() forms take the time from the
+ * caller (tests).
  */
 #ifndef FTPS_BAN_H
 #define FTPS_BAN_H
@@ -20,7 +26,15 @@ struct ftpsd;
 
 #define BAN_TRACK_MAX	16384	/* addresses tracked at once */
 #define BAN_BUCKETS	4096	/* hash buckets */
-#define BAN_EVICT_SCAN	64	/* entries looked at for one not banned */
+#define BAN_KEY_LEN	17	/* family byte + up to 16 address bytes */
+
+/*
+ * The address's group as BAN_KEY_LEN bytes: IPv4 (and IPv4-mapped IPv6)
+ * whole, IPv6 cut to its first v6prefix bits (1..128).  0, or -1 for a
+ * family that is never counted.
+ */
+int		 ban_addr_key(const struct sockaddr_storage *,
+		    unsigned v6prefix, unsigned char *key);
 
 /* Seconds the address stays banned; 0 when it is not banned. */
 unsigned	 ban_left(struct ftpsd *, const struct sockaddr_storage *);
@@ -29,13 +43,16 @@ unsigned	 ban_left_at(struct ftpsd *, const struct sockaddr_storage *,
 /*
  * Records one failed login of the address: 1 when this failure starts a
  * ban, 0 when not (or bans are off, or the address is already banned),
- * FTPS_ENOMEM when it could not be recorded.
+ * FTPS_ETOOBIG when the table is full of bans and the address is not
+ * tracked, FTPS_ENOMEM when it could not be recorded.
  */
 int		 ban_fail(struct ftpsd *, const struct sockaddr_storage *);
 int		 ban_fail_at(struct ftpsd *, const struct sockaddr_storage *,
 		    time_t now);
 /* Addresses tracked right now. */
 unsigned	 ban_count(const struct ftpsd *);
+/* Failures not tracked since start because the table was full of bans. */
+unsigned long	 ban_untracked(const struct ftpsd *);
 /*
  * Makes the table now, in memory shared with the processes forked after
  * (workers > 1), guarded by a robust process-shared mutex: a failure

@@ -14,6 +14,7 @@
 
 #include <openssl/ssl.h>
 
+#include "ban.h"
 #include "conf.h"
 
 struct bufferevent;
@@ -52,7 +53,7 @@ struct listener {
 };
 
 struct ipcount {
-	struct sockaddr_storage	 addr;
+	unsigned char		 key[BAN_KEY_LEN];	/* ban_addr_key() */
 	unsigned		 n;
 	struct ipcount		*next;
 };

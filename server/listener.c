@@ -22,6 +22,7 @@
 #include "ban.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "hash.h"
 #include "log.h"
 #include "session.h"
 #include "shm.h"
@@ -32,48 +33,31 @@
 #define LST_FDS_SPARE		64
 #define LST_MSG_FULL	"421 Too many connections.\r\n"
 
+/*
+ * Per-address session counts of one process (workers: shm.c).  Clients
+ * are grouped as bans group them: IPv6 by ipv6_prefix.  That key never
+ * changes while the process runs (ipv6_prefix is applied at restart
+ * only), so a session's release finds what its admission counted.
+ */
 static unsigned
-ipc_hash(const struct sockaddr_storage *ss)
+ipc_hash(const unsigned char *key)
 {
-	const unsigned char	*p;
-	size_t			 n, i;
-	unsigned		 h = 2166136261u;
-
-	if (ss->ss_family == AF_INET) {
-		p = (const unsigned char *)
-		    &((const struct sockaddr_in *)ss)->sin_addr;
-		n = 4;
-	} else {
-		p = (const unsigned char *)
-		    &((const struct sockaddr_in6 *)ss)->sin6_addr;
-		n = 16;
-	}
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h % FTPS_IPTAB_SIZE;
-}
-
-static int
-ipc_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-		    &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-	    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return (unsigned)(hash_fnv1a(HASH_FNV1A_INIT, key, BAN_KEY_LEN) %
+	    FTPS_IPTAB_SIZE);
 }
 
 unsigned
 ipc_get(struct ftpsd *ctx, const struct sockaddr_storage *ss)
 {
 	struct ipcount	*c;
+	unsigned char	 key[BAN_KEY_LEN];
 
 	if (ctx->counts != NULL)
 		return shm_ip_count(ctx->counts, ss);
-	for (c = ctx->iptab[ipc_hash(ss)]; c != NULL; c = c->next)
-		if (ipc_same(&c->addr, ss))
+	if (ban_addr_key(ss, ctx->conf.ipv6_prefix, key) != 0)
+		return 0;
+	for (c = ctx->iptab[ipc_hash(key)]; c != NULL; c = c->next)
+		if (memcmp(c->key, key, BAN_KEY_LEN) == 0)
 			return c->n;
 	return 0;
 }
@@ -82,19 +66,22 @@ int
 ipc_add(struct ftpsd *ctx, const struct sockaddr_storage *ss)
 {
 	struct ipcount	*c;
-	unsigned	 h = ipc_hash(ss);
+	unsigned char	 key[BAN_KEY_LEN];
+	unsigned	 h;
 
 	/* Workers: lst_accept_cb's shm_admit() counted it already. */
-	if (ctx->counts != NULL)
+	if (ctx->counts != NULL ||
+	    ban_addr_key(ss, ctx->conf.ipv6_prefix, key) != 0)
 		return 0;
+	h = ipc_hash(key);
 	for (c = ctx->iptab[h]; c != NULL; c = c->next)
-		if (ipc_same(&c->addr, ss)) {
+		if (memcmp(c->key, key, BAN_KEY_LEN) == 0) {
 			c->n++;
 			return 0;
 		}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return FTPS_ENOMEM;
-	c->addr = *ss;
+	memcpy(c->key, key, BAN_KEY_LEN);
 	c->n = 1;
 	c->next = ctx->iptab[h];
 	ctx->iptab[h] = c;
@@ -105,14 +92,17 @@ void
 ipc_del(struct ftpsd *ctx, const struct sockaddr_storage *ss)
 {
 	struct ipcount	**pp, *c;
+	unsigned char	  key[BAN_KEY_LEN];
 
 	if (ctx->counts != NULL) {
 		shm_release(ctx->counts, ctx->worker - 1, ss);
 		return;
 	}
-	for (pp = &ctx->iptab[ipc_hash(ss)]; (c = *pp) != NULL;
+	if (ban_addr_key(ss, ctx->conf.ipv6_prefix, key) != 0)
+		return;
+	for (pp = &ctx->iptab[ipc_hash(key)]; (c = *pp) != NULL;
 	    pp = &c->next)
-		if (ipc_same(&c->addr, ss)) {
+		if (memcmp(c->key, key, BAN_KEY_LEN) == 0) {
 			if (--c->n == 0) {
 				*pp = c->next;
 				free(c);

@@ -43,7 +43,7 @@
 /* Keys whose new value only a restart can apply (ops.h). */
 static const char *const restart_keys[] = {
 	"listen_addresses", "explicit_port", "implicit_port", "run_as_user",
-	"allow_root", "auth_threads", "workers"
+	"allow_root", "auth_threads", "workers", "ipv6_prefix"
 };
 
 /* a + b + c in a new string, or NULL. */

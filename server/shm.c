@@ -23,12 +23,13 @@
 
 #include <openssl/rand.h>
 
+#include "ban.h"
 #include "err.h"
 #include "hash.h"
 #include "log.h"
 #include "shm.h"
 
-#define SHM_KEY_LEN	17	/* family byte + 16 address bytes */
+#define SHM_KEY_LEN	BAN_KEY_LEN	/* ban_addr_key() */
 #define SHM_MASK	(SHM_IP_SLOTS - 1)
 
 _Static_assert((SHM_IP_SLOTS & SHM_MASK) == 0, "slots: a power of 2");
@@ -43,6 +44,7 @@ struct shm_ip {
 struct shm_counts {
 	pthread_mutex_t	 mu;
 	unsigned	 nworkers;
+	unsigned	 v6prefix;		/* ipv6_prefix */
 	unsigned	 total;
 	unsigned	 nentries;
 	unsigned	 byworker[SHM_WORKERS_MAX];
@@ -91,21 +93,10 @@ shm_unlock(pthread_mutex_t *mu)
 }
 
 static int
-shm_key(const struct sockaddr_storage *ss, unsigned char *key)
+shm_key(const struct shm_counts *c, const struct sockaddr_storage *ss,
+    unsigned char *key)
 {
-	memset(key, 0, SHM_KEY_LEN);
-	if (ss->ss_family == AF_INET) {
-		key[0] = 4;
-		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-		return 0;
-	}
-	if (ss->ss_family == AF_INET6) {
-		key[0] = 6;
-		memcpy(key + 1, &((const struct sockaddr_in6 *)ss)->sin6_addr,
-		    16);
-		return 0;
-	}
-	return -1;
+	return ban_addr_key(ss, c->v6prefix, key);
 }
 
 /* FNV-1a over the seed and the key. */
@@ -239,7 +230,8 @@ shm_counts_lock(struct shm_counts *c)
 }
 
 int
-shm_counts_new(unsigned nworkers, struct shm_counts **out)
+shm_counts_new(unsigned nworkers, unsigned v6prefix,
+    struct shm_counts **out)
 {
 	struct shm_counts	*c;
 
@@ -252,6 +244,7 @@ shm_counts_new(unsigned nworkers, struct shm_counts **out)
 		return FTPS_ESYS;
 	/* A fresh anonymous mapping is zeroed. */
 	c->nworkers = nworkers;
+	c->v6prefix = v6prefix;
 	if (RAND_bytes(c->seed, sizeof(c->seed)) != 1 ||
 	    shm_mutex_init(&c->mu) != 0) {
 		munmap(c, sizeof(*c));
@@ -276,7 +269,7 @@ shm_admit(struct shm_counts *c, unsigned w,
 	unsigned char	 key[SHM_KEY_LEN];
 	int		 r = SHM_ADMIT_OK;
 
-	if (w >= c->nworkers || shm_key(ss, key) != 0)
+	if (w >= c->nworkers || shm_key(c, ss, key) != 0)
 		return SHM_ADMIT_TABLE;
 	shm_counts_lock(c);
 	if (max_clients > 0 && c->total >= max_clients)
@@ -300,7 +293,7 @@ shm_release(struct shm_counts *c, unsigned w,
 	unsigned char	 key[SHM_KEY_LEN];
 	long		 at;
 
-	if (w >= c->nworkers || shm_key(ss, key) != 0)
+	if (w >= c->nworkers || shm_key(c, ss, key) != 0)
 		return;
 	shm_counts_lock(c);
 	if ((at = shm_find(c, key, w)) >= 0) {
@@ -318,7 +311,7 @@ shm_ip_count(struct shm_counts *c, const struct sockaddr_storage *ss)
 	unsigned char	 key[SHM_KEY_LEN];
 	unsigned	 n;
 
-	if (shm_key(ss, key) != 0)
+	if (shm_key(c, ss, key) != 0)
 		return 0;
 	shm_counts_lock(c);
 	n = shm_count_key(c, key);

@@ -8,8 +8,9 @@
  *
  * The session counts behind max_clients and max_clients_per_ip live in
  * one fixed-size table of (client address, worker) -> sessions, so the
- * master can release all a dead worker held.  Addresses are whole
- * (IPv4, or all 16 IPv6 bytes), as listener.c's per-process counts.
+ * master can release all a dead worker held.  Addresses are grouped as
+ * bans group them (ban_addr_key(): IPv4 whole, IPv6 by the prefix given
+ * to shm_counts_new()), as listener.c's per-process counts.
  */
 #ifndef FTPS_SHM_H
 #define FTPS_SHM_H
@@ -42,8 +43,12 @@ int	 shm_mutex_init(pthread_mutex_t *);
 int	 shm_lock(pthread_mutex_t *);
 void	 shm_unlock(pthread_mutex_t *);
 
-/* Maps a zeroed shared table for nworkers workers: 0 or FTPS_ESYS. */
-int	 shm_counts_new(unsigned nworkers, struct shm_counts **);
+/*
+ * Maps a zeroed shared table for nworkers workers, grouping IPv6 clients
+ * by their first v6prefix bits: 0 or FTPS_ESYS.
+ */
+int	 shm_counts_new(unsigned nworkers, unsigned v6prefix,
+	    struct shm_counts **);
 /* Unmaps this process's view of it; NULL is fine. */
 void	 shm_counts_free(struct shm_counts *);
 /*

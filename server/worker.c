@@ -447,7 +447,8 @@ wk_run(struct ftpsd *ctx, int *rc)
 
 	*rc = 1;
 	m->self = getpid();
-	if ((r = shm_counts_new(m->n, &ctx->counts)) != 0 ||
+	if ((r = shm_counts_new(m->n, ctx->conf.ipv6_prefix,
+	    &ctx->counts)) != 0 ||
 	    (r = ban_share(ctx)) != 0) {
 		log_err("cannot map the state workers share: %s",
 		    ftps_strerror(r));

@@ -14,6 +14,7 @@
 
 #include "ban.h"
 #include "conf.h"
+#include "err.h"
 #include "ftpsd.h"
 
 Suite	*unit_suite(void);
@@ -202,6 +203,116 @@ START_TEST(table_is_bounded_and_keeps_bans)
 }
 END_TEST
 
+/*
+ * SECURITY: a ban cannot be flushed.  Once the first BAN_EVICT_SCAN
+ * least recently failed entries were bans, the old table evicted the
+ * oldest ban to make room for a new address.
+ */
+START_TEST(flood_never_evicts_a_ban)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	unsigned		 i;
+
+	ctx.conf.ban_failures = 2;
+	memset(&ss, 0, sizeof(ss));
+	sin->sin_family = AF_INET;
+	/* 100 banned addresses, the least recently failed entries. */
+	for (i = 0; i < 100; i++) {
+		sin->sin_addr.s_addr = htonl(0xc0000200u + i);
+		ck_assert_int_eq(ban_fail_at(&ctx, &ss, 10), 0);
+		ck_assert_int_eq(ban_fail_at(&ctx, &ss, 10), 1);
+	}
+	/* Then two tables' worth of new addresses, one failure each. */
+	for (i = 0; i < 2 * BAN_TRACK_MAX; i++) {
+		sin->sin_addr.s_addr = htonl(0x0a000000u + i);
+		ck_assert_int_eq(ban_fail_at(&ctx, &ss, 20), 0);
+	}
+	ck_assert_uint_eq(ban_count(&ctx), BAN_TRACK_MAX);
+	for (i = 0; i < 100; i++) {
+		sin->sin_addr.s_addr = htonl(0xc0000200u + i);
+		ck_assert_uint_eq(ban_left_at(&ctx, &ss, 21), 889);
+	}
+	ck_assert_uint_eq(ban_untracked(&ctx), 0);
+}
+END_TEST
+
+/* A table full of running bans stops tracking new addresses instead. */
+START_TEST(full_table_of_bans_keeps_them)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	unsigned		 i;
+
+	ctx.conf.ban_failures = 1;
+	ctx.conf.ban_seconds = 100;
+	memset(&ss, 0, sizeof(ss));
+	sin->sin_family = AF_INET;
+	for (i = 0; i < BAN_TRACK_MAX; i++) {
+		sin->sin_addr.s_addr = htonl(0xc0000000u + i);
+		ck_assert_int_eq(ban_fail_at(&ctx, &ss, 10), 1);
+	}
+	for (i = 0; i < BAN_TRACK_MAX; i++) {
+		sin->sin_addr.s_addr = htonl(0x0a000000u + i);
+		ck_assert_int_eq(ban_fail_at(&ctx, &ss, 20), FTPS_ETOOBIG);
+		ck_assert_uint_eq(ban_left_at(&ctx, &ss, 20), 0);
+	}
+	ck_assert_uint_eq(ban_untracked(&ctx), BAN_TRACK_MAX);
+	ck_assert_uint_eq(ban_count(&ctx), BAN_TRACK_MAX);
+	for (i = 0; i < BAN_TRACK_MAX; i++) {
+		sin->sin_addr.s_addr = htonl(0xc0000000u + i);
+		ck_assert_uint_eq(ban_left_at(&ctx, &ss, 21), 89);
+	}
+	/* Once the bans ended, new addresses are tracked (and banned). */
+	sin->sin_addr.s_addr = htonl(0x0b000001u);
+	ck_assert_int_eq(ban_fail_at(&ctx, &ss, 110), 1);
+	ck_assert_uint_eq(ban_left_at(&ctx, &ss, 111), 99);
+	ck_assert_uint_le(ban_count(&ctx), BAN_TRACK_MAX);
+}
+END_TEST
+
+/* ipv6_prefix sets the block: /48, /60 (not a whole byte), /128. */
+START_TEST(ipv6_prefix_groups)
+{
+	static const struct {
+		unsigned	 prefix;
+		const char	*a, *b;
+		int		 same;
+	} t[] = {
+		{ 64,  "2001:db8:1:2::1", "2001:db8:1:2:ffff::9", 1 },
+		{ 64,  "2001:db8:1:2::1", "2001:db8:1:3::1", 0 },
+		{ 48,  "2001:db8:1:2::1", "2001:db8:1:ffff::1", 1 },
+		{ 48,  "2001:db8:1::1", "2001:db8:2::1", 0 },
+		{ 60,  "2001:db8:1:20::1", "2001:db8:1:2f::1", 1 },
+		{ 60,  "2001:db8:1:20::1", "2001:db8:1:30::1", 0 },
+		{ 128, "2001:db8::1", "2001:db8::1", 1 },
+		{ 128, "2001:db8::1", "2001:db8::2", 0 },
+		{ 64,  "::ffff:192.0.2.1", "192.0.2.1", 1 },
+		{ 16,  "2001:db8::1", "2001:ffff::1", 1 },
+	};
+	unsigned char		 ka[BAN_KEY_LEN], kb[BAN_KEY_LEN];
+	struct sockaddr_storage	 a, b;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		a = addr(t[i].a);
+		b = addr(t[i].b);
+		ck_assert_int_eq(ban_addr_key(&a, t[i].prefix, ka), 0);
+		ck_assert_int_eq(ban_addr_key(&b, t[i].prefix, kb), 0);
+		ck_assert_msg((memcmp(ka, kb, BAN_KEY_LEN) == 0) == t[i].same,
+		    "/%u %s %s", t[i].prefix, t[i].a, t[i].b);
+	}
+	/* Bans follow the configured prefix. */
+	ctx.conf.ipv6_prefix = 48;
+	ctx.conf.ban_failures = 2;
+	a = addr("2001:db8:5:1::1");
+	b = addr("2001:db8:5:2::1");
+	ck_assert_int_eq(ban_fail_at(&ctx, &a, 10), 0);
+	ck_assert_int_eq(ban_fail_at(&ctx, &b, 10), 1);
+	ck_assert_uint_gt(ban_left_at(&ctx, &a, 11), 0);
+}
+END_TEST
+
 START_TEST(other_families_ignored)
 {
 	struct sockaddr_storage	 ss;
@@ -243,6 +354,9 @@ unit_suite(void)
 	tcase_add_test(tc, one_failure_bans_when_configured);
 	tcase_add_test(tc, reload_changes_threshold);
 	tcase_add_test(tc, table_is_bounded_and_keeps_bans);
+	tcase_add_test(tc, flood_never_evicts_a_ban);
+	tcase_add_test(tc, full_table_of_bans_keeps_them);
+	tcase_add_test(tc, ipv6_prefix_groups);
 	tcase_add_test(tc, other_families_ignored);
 	tcase_add_test(tc, real_clock);
 	suite_add_tcase(su, tc);

@@ -135,6 +135,7 @@ START_TEST(defaults)
 	ck_assert_ptr_null(conf.anonymous_root);
 	ck_assert_uint_eq(conf.max_clients, 512);
 	ck_assert_uint_eq(conf.max_clients_per_ip, 32);
+	ck_assert_uint_eq(conf.ipv6_prefix, 64);
 	ck_assert_uint_eq(conf.idle_timeout, 300);
 	ck_assert_uint_eq(conf.login_timeout, 60);
 	ck_assert_uint_eq(conf.data_timeout, 120);
@@ -205,6 +206,9 @@ static const struct {
 	{ "max_clients",	"1",		"1" },
 	{ "max_clients",	"100000",	"100000" },
 	{ "max_clients_per_ip",	"1",		"1" },
+	{ "ipv6_prefix",	"16",		"16" },
+	{ "ipv6_prefix",	"56",		"56" },
+	{ "ipv6_prefix",	"128",		"128" },
 	{ "idle_timeout",	"1",		"1" },
 	{ "idle_timeout",	"86400",	"86400" },
 	{ "login_timeout",	"30",		"30" },
@@ -332,6 +336,12 @@ static const struct {
 	    "max_clients: \"100001\" is not a number from 1 to 100000" },
 	{ "max_clients_per_ip", "1e3",
 	    "max_clients_per_ip: \"1e3\" is not a number from 1 to 100000" },
+	{ "ipv6_prefix", "0",
+	    "ipv6_prefix: \"0\" is not a number from 16 to 128" },
+	{ "ipv6_prefix", "129",
+	    "ipv6_prefix: \"129\" is not a number from 16 to 128" },
+	{ "ipv6_prefix", "/64",
+	    "ipv6_prefix: \"/64\" is not a number from 16 to 128" },
 	{ "idle_timeout", "abc",
 	    "idle_timeout: \"abc\" is not a number from 1 to 86400" },
 	{ "idle_timeout", "0",

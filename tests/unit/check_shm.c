@@ -56,7 +56,7 @@ START_TEST(limits_count_over_workers)
 	struct shm_counts	*c;
 	struct sockaddr_storage	 a = addr4(1), b = addr4(2);
 
-	ck_assert_int_eq(shm_counts_new(2, &c), 0);
+	ck_assert_int_eq(shm_counts_new(2, 64, &c), 0);
 	/* Per address: 3 over both workers. */
 	ck_assert_int_eq(shm_admit(c, 0, &a, 5, 3), SHM_ADMIT_OK);
 	ck_assert_int_eq(shm_admit(c, 1, &a, 5, 3), SHM_ADMIT_OK);
@@ -92,7 +92,7 @@ START_TEST(dead_worker_released)
 	struct sockaddr_storage	 a;
 	unsigned		 i;
 
-	ck_assert_int_eq(shm_counts_new(3, &c), 0);
+	ck_assert_int_eq(shm_counts_new(3, 64, &c), 0);
 	for (i = 0; i < 300; i++) {
 		a = addr4(i % 50);
 		ck_assert_int_eq(shm_admit(c, i % 3, &a, 0, 0), SHM_ADMIT_OK);
@@ -117,16 +117,41 @@ START_TEST(dead_worker_released)
 }
 END_TEST
 
-START_TEST(ipv6_whole_address)
+/* IPv6 clients count by their prefix, as bans do (ipv6_prefix). */
+START_TEST(ipv6_grouped_by_prefix)
 {
 	struct shm_counts	*c;
-	struct sockaddr_storage	 a = addr6("2001:db8::1"),
-				 b = addr6("2001:db8::2");
+	struct sockaddr_storage	 a = addr6("2001:db8:0:7::1"),
+				 b = addr6("2001:db8:0:7:ffff::2"),
+				 d = addr6("2001:db8:0:8::1"),
+				 m = addr6("::ffff:10.0.0.1"),
+				 v4 = addr4(1);
 
-	ck_assert_int_eq(shm_counts_new(2, &c), 0);
+	ck_assert_int_eq(shm_counts_new(2, 64, &c), 0);
+	ck_assert_int_eq(shm_admit(c, 0, &a, 0, 1), SHM_ADMIT_OK);
+	/* Same /64, other worker: over the limit of 1. */
+	ck_assert_int_eq(shm_admit(c, 1, &b, 0, 1), SHM_ADMIT_PERIP);
+	ck_assert_uint_eq(shm_ip_count(c, &b), 1);
+	ck_assert_int_eq(shm_admit(c, 1, &d, 0, 1), SHM_ADMIT_OK);
+	/* An IPv4-mapped address is its IPv4 address. */
+	ck_assert_int_eq(shm_admit(c, 0, &v4, 0, 1), SHM_ADMIT_OK);
+	ck_assert_int_eq(shm_admit(c, 1, &m, 0, 1), SHM_ADMIT_PERIP);
+	/* Released through another address of the block. */
+	shm_release(c, 0, &b);
+	ck_assert_uint_eq(shm_ip_count(c, &a), 0);
+	shm_counts_free(c);
+
+	/* /128: whole addresses. */
+	ck_assert_int_eq(shm_counts_new(2, 128, &c), 0);
 	ck_assert_int_eq(shm_admit(c, 0, &a, 0, 1), SHM_ADMIT_OK);
 	ck_assert_int_eq(shm_admit(c, 1, &b, 0, 1), SHM_ADMIT_OK);
-	ck_assert_int_eq(shm_admit(c, 1, &a, 0, 1), SHM_ADMIT_PERIP);
+	shm_counts_free(c);
+
+	/* /32: the whole 2001:db8::/32 is one client. */
+	ck_assert_int_eq(shm_counts_new(1, 32, &c), 0);
+	ck_assert_int_eq(shm_admit(c, 0, &a, 0, 2), SHM_ADMIT_OK);
+	ck_assert_int_eq(shm_admit(c, 0, &d, 0, 2), SHM_ADMIT_OK);
+	ck_assert_int_eq(shm_admit(c, 0, &b, 0, 2), SHM_ADMIT_PERIP);
 	shm_counts_free(c);
 }
 END_TEST
@@ -141,7 +166,7 @@ START_TEST(model_check)
 
 	memset(model, 0, sizeof(model));
 	srandom(7);
-	ck_assert_int_eq(shm_counts_new(2, &c), 0);
+	ck_assert_int_eq(shm_counts_new(2, 64, &c), 0);
 	for (i = 0; i < 200000; i++) {
 		w = (unsigned)random() % 2;
 		k = (unsigned)random() % 400;
@@ -177,7 +202,7 @@ START_TEST(table_bounded)
 	struct sockaddr_storage	 a;
 	unsigned		 i;
 
-	ck_assert_int_eq(shm_counts_new(1, &c), 0);
+	ck_assert_int_eq(shm_counts_new(1, 64, &c), 0);
 	for (i = 0; i < SHM_IP_FILL; i++) {
 		a = addr4(i);
 		ck_assert_int_eq(shm_admit(c, 0, &a, 0, 0), SHM_ADMIT_OK);
@@ -274,7 +299,7 @@ unit_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, limits_count_over_workers);
 	tcase_add_test(tc, dead_worker_released);
-	tcase_add_test(tc, ipv6_whole_address);
+	tcase_add_test(tc, ipv6_grouped_by_prefix);
 	tcase_add_test(tc, model_check);
 	tcase_add_test(tc, table_bounded);
 	tcase_add_test(tc, robust_mutex_owner_dies);
