@@ -59,30 +59,37 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	    log_ident, name[lvl], line);
 }
 
+/* Appends c to dst as itself or as \xHH; 0, or -1 when room < need. */
+static int
+log_put(char *dst, size_t room, size_t *o, unsigned char c)
+{
+	static const char	 hex[] = "0123456789abcdef";
+
+	if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+		if (*o + 1 >= room)
+			return -1;
+		dst[(*o)++] = (char)c;
+		return 0;
+	}
+	if (*o + 4 >= room)
+		return -1;
+	dst[(*o)++] = '\\';
+	dst[(*o)++] = 'x';
+	dst[(*o)++] = hex[c >> 4];
+	dst[(*o)++] = hex[c & 15];
+	return 0;
+}
+
 char *
 log_safe(char *dst, size_t dstsize, const char *src)
 {
-	static const char	 hex[] = "0123456789abcdef";
-	size_t			 o = 0;
-	unsigned char		 c;
+	size_t	 o = 0;
 
 	if (dstsize == 0)
 		return dst;
-	for (; *src != '\0'; src++) {
-		c = (unsigned char)*src;
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			if (o + 1 >= dstsize)
-				goto trunc;
-			dst[o++] = (char)c;
-		} else {
-			if (o + 4 >= dstsize)
-				goto trunc;
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
-		}
-	}
+	for (; *src != '\0'; src++)
+		if (log_put(dst, dstsize, &o, (unsigned char)*src) != 0)
+			goto trunc;
 	dst[o] = '\0';
 	return dst;
  trunc:
@@ -91,5 +98,44 @@ log_safe(char *dst, size_t dstsize, const char *src)
 		memcpy(dst + o, "...", 4);
 	} else
 		dst[0] = '\0';
+	return dst;
+}
+
+static int
+log_word_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || strchr("._@/+:,~-", c) != NULL;
+}
+
+char *
+log_quote(char *dst, size_t dstsize, const char *src)
+{
+	const unsigned char	*p;
+	size_t			 o = 0;
+
+	if (dstsize < 8) {
+		if (dstsize > 0)
+			dst[0] = '\0';
+		return dst;
+	}
+	for (p = (const unsigned char *)src; *p != '\0' && log_word_char(*p);
+	    p++)
+		;
+	if (*p == '\0' && p != (const unsigned char *)src &&
+	    (size_t)(p - (const unsigned char *)src) < dstsize) {
+		memcpy(dst, src, (size_t)(p - (const unsigned char *)src) + 1);
+		return dst;
+	}
+	dst[o++] = '"';
+	/* Room for the closing quote and the NUL stays free. */
+	for (p = (const unsigned char *)src; *p != '\0'; p++)
+		if (log_put(dst, dstsize - 1, &o, *p) != 0) {
+			o = o < dstsize - 5 ? o : dstsize - 5;
+			memcpy(dst + o, "...\"", 5);
+			return dst;
+		}
+	dst[o++] = '"';
+	dst[o] = '\0';
 	return dst;
 }

@@ -1,7 +1,8 @@
 /*
  * Logging for both programs.  Lines are "key=value" words after a short
- * message; client-supplied text must pass log_safe() first.  Passwords
- * and key material are never given to these functions.
+ * message; a value a client chose must pass log_quote() (or log_safe()
+ * between quotes) first.  Passwords and key material are never given to
+ * these functions.
  */
 #ifndef FTPS_LOG_H
 #define FTPS_LOG_H
@@ -24,9 +25,26 @@ int	 log_enabled(enum log_level);
 
 /*
  * Copies src into dst (size dstsize) with every byte outside printable
- * ASCII written as \xHH, truncating with "..." when it does not fit.
- * Returns dst.  Use for any text a client chose.
+ * ASCII, and '\\' and '"', written as \xHH, truncating with "..." when it
+ * does not fit.  Returns dst.  Use for any text a client chose that is
+ * shown whole (a reply, a message): the result may sit between double
+ * quotes in a log line without ending them.
  */
 char	*log_safe(char *dst, size_t dstsize, const char *src);
+
+/* A quoted value in a log line: longer ones are cut (log lines are 2 KiB). */
+#define LOG_VALUE_MAX		1024
+/* Room log_quote() needs for a value of n bytes, quotes and NUL included. */
+#define LOG_QUOTE_SIZE(n)	((n) * 4 + 3)
+/*
+ * src as one log field value in dst (size dstsize, at least 8): written
+ * bare when it is a non-empty word of [A-Za-z0-9._@/+:,~-], else between
+ * double quotes with log_safe()'s escapes (so no value can hold a blank,
+ * '=', a quote or a line end outside quotes), truncated to "...\"" when
+ * it does not fit.  Returns dst.  Every value a client chose goes
+ * through it: user=%s with "alice result=ok" logs
+ * user="alice result=ok", one field, never two.
+ */
+char	*log_quote(char *dst, size_t dstsize, const char *src);
 
 #endif

@@ -154,19 +154,21 @@ cmd_dispatch(struct session *s, char *line)
 {
 	const struct ftp_cmd	*c;
 	struct conf		*cf = &s->ctx->conf;
-	char			*verb, *arg, safe[128];
+	char			*verb, *arg, safe[LOG_QUOTE_SIZE(128)];
 
 	if (cmd_split(line, &verb, &arg) != 0) {
-		log_safe(safe, sizeof(safe), line);
-		sess_log(s, LOG_LVL_DEBUG, "bad command line %s", safe);
+		log_quote(safe, sizeof(safe), line);
+		sess_log(s, LOG_LVL_DEBUG, "bad command line=%s", safe);
 		sess_reply(s, 500, "Syntax error, command unrecognized.");
 		return;
 	}
 	if (strcmp(verb, "PASS") == 0)
 		log_debugx("sess=%llu cmd PASS ****", s->id);
 	else {
-		log_safe(safe, sizeof(safe), arg ? arg : "");
-		log_debugx("sess=%llu cmd %s %s", s->id, verb, safe);
+		if (arg != NULL)
+			log_quote(safe, sizeof(safe), arg);
+		log_debugx("sess=%llu cmd %s%s%s", s->id, verb,
+		    arg != NULL ? " " : "", arg != NULL ? safe : "");
 	}
 
 	if ((c = cmd_find(verb)) == NULL) {

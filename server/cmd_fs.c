@@ -82,6 +82,7 @@ void
 cmd_mkd(struct session *s, const char *arg)
 {
 	struct vpath	vp;
+	char		q[LOG_VALUE_MAX];
 	int		r;
 
 	if (!cmd_writable(s))
@@ -97,7 +98,8 @@ cmd_mkd(struct session *s, const char *arg)
 		sess_reply_err(s, 550, FTPS_ESYS);
 	else {
 		sess_reply(s, 257, "\"%s\" created.", vp.quoted);
-		sess_log(s, LOG_LVL_INFO, "mkdir path=%s", vp.display);
+		sess_log(s, LOG_LVL_INFO, "mkdir path=%s",
+		    log_quote(q, sizeof(q), vp.path));
 	}
 	vpath_free(&vp);
 }
@@ -107,6 +109,7 @@ void
 cmd_rmd(struct session *s, const char *arg)
 {
 	struct vpath	vp;
+	char		q[LOG_VALUE_MAX];
 	int		r;
 
 	if (!cmd_writable(s))
@@ -121,7 +124,8 @@ cmd_rmd(struct session *s, const char *arg)
 		sess_reply_err(s, 550, FTPS_ESYS);
 	else {
 		sess_reply(s, 250, "Directory removed.");
-		sess_log(s, LOG_LVL_INFO, "rmdir path=%s", vp.display);
+		sess_log(s, LOG_LVL_INFO, "rmdir path=%s",
+		    log_quote(q, sizeof(q), vp.path));
 	}
 	vpath_free(&vp);
 }
@@ -132,6 +136,7 @@ cmd_dele(struct session *s, const char *arg)
 {
 	struct vpath	vp;
 	struct stat	st;
+	char		q[LOG_VALUE_MAX];
 	int		r;
 
 	if (!cmd_writable(s))
@@ -151,7 +156,8 @@ cmd_dele(struct session *s, const char *arg)
 		sess_reply_err(s, 550, FTPS_ESYS);
 	else {
 		sess_reply(s, 250, "File deleted.");
-		sess_log(s, LOG_LVL_INFO, "delete path=%s", vp.display);
+		sess_log(s, LOG_LVL_INFO, "delete path=%s",
+		    log_quote(q, sizeof(q), vp.path));
 	}
 	vpath_free(&vp);
 }
@@ -191,6 +197,7 @@ void
 cmd_rnto(struct session *s, const char *arg)
 {
 	struct vpath	from, to;
+	char		q[LOG_VALUE_MAX], q2[LOG_VALUE_MAX];
 	int		r;
 
 	if (!(s->flags & SF_RNFR)) {
@@ -215,8 +222,9 @@ cmd_rnto(struct session *s, const char *arg)
 		sess_reply_err(s, 553, FTPS_ESYS);
 	else {
 		sess_reply(s, 250, "Rename successful.");
-		sess_log(s, LOG_LVL_INFO, "rename from=%s to=%s", from.display,
-		    to.display);
+		sess_log(s, LOG_LVL_INFO, "rename from=%s to=%s",
+		    log_quote(q, sizeof(q), from.path),
+		    log_quote(q2, sizeof(q2), to.path));
 	}
 	vpath_free(&from);
 	vpath_free(&to);

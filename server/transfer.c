@@ -227,6 +227,7 @@ static void
 xfer_done(struct session *s, int code, const char *text, const char *result)
 {
 	struct xfer	*x = s->xfer;
+	char		 q[LOG_VALUE_MAX];
 	int		 ok = strcmp(result, "ok") == 0;
 
 	if (x == NULL)
@@ -235,7 +236,8 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	xfer_io_stop(x);
 	sess_log(s, ok ? LOG_LVL_INFO : LOG_LVL_WARN,
 	    "%s path=%s bytes=%llu secs=%.3f result=%s", x->verb,
-	    x->vp.display, x->bytes, xfer_secs(x), result);
+	    log_quote(q, sizeof(q), x->vp.path), x->bytes, xfer_secs(x),
+	    result);
 	xfer_xferlog(s, x, ok);
 	/* Python's unwrap() waits for our close_notify after uploads too. */
 	dc_close(s, ok);
@@ -252,14 +254,15 @@ void
 xfer_cancel(struct session *s, const char *why)
 {
 	struct xfer	*x = s->xfer;
+	char		 q[LOG_VALUE_MAX];
 
 	if (x == NULL)
 		return;
 	s->xfer = NULL;
 	xfer_io_stop(x);
 	sess_log(s, LOG_LVL_WARN, "%s path=%s bytes=%llu secs=%.3f "
-	    "result=aborted reason=\"%s\"", x->verb, x->vp.display, x->bytes,
-	    xfer_secs(x), why);
+	    "result=aborted reason=\"%s\"", x->verb,
+	    log_quote(q, sizeof(q), x->vp.path), x->bytes, xfer_secs(x), why);
 	xfer_xferlog(s, x, 0);
 	dc_close(s, 0);
 	xfer_free(x);
@@ -985,6 +988,7 @@ static void
 xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 {
 	struct evbuffer	*in = bufferevent_get_input(bev);
+	char		 q[LOG_VALUE_MAX];
 	int		 r, err, n;
 
 	if (xfer_take_over(x, bev) != 0) {
@@ -1001,7 +1005,8 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 		if ((r = xfer_open_target(s, x)) != 0) {
 			err = errno;
 			sess_log(s, LOG_LVL_WARN, "%s cannot open path=%s: %s",
-			    x->verb, x->vp.display, r == FTPS_ESYS ?
+			    x->verb, log_quote(q, sizeof(q), x->vp.path),
+			    r == FTPS_ESYS ?
 			    strerror(err) : ftps_strerror(r));
 			if (r == FTPS_ESYS && (err == ENOSPC || err == EDQUOT))
 				xfer_fail_write(s, err);

@@ -107,6 +107,51 @@ START_TEST(safe_for_logs)
 	ck_assert_str_eq(log_safe(d, sizeof(d), "ok name"), "ok name");
 	ck_assert_str_eq(log_safe(d, sizeof(d), "a\r\nb"), "a\\x0d\\x0ab");
 	ck_assert_str_eq(log_safe(d, 8, "0123456789"), "0123...");
+	/* Fit between quotes: a quote or backslash cannot end them. */
+	ck_assert_str_eq(log_safe(d, sizeof(d), "a\"b\\c"),
+	    "a\\x22b\\x5cc");
+}
+END_TEST
+
+/* SECURITY: log forging: client text is one field value, never two. */
+static const struct {
+	const char	*in, *want;
+} quoted[] = {
+	{ "alice",			"alice" },
+	{ "ann.b-c_d@example.org",	"ann.b-c_d@example.org" },
+	{ "/dir/f+1,2:3~",		"/dir/f+1,2:3~" },
+	{ "",				"\"\"" },
+	{ "alice result=ok method=cert", "\"alice result=ok method=cert\"" },
+	{ "a=b",			"\"a=b\"" },
+	{ "x\" y=\"z",		"\"x\\x22 y=\\x22z\"" },
+	{ "back\\slash",		"\"back\\x5cslash\"" },
+	{ "line\r\nsess=1 login",	"\"line\\x0d\\x0asess=1 login\"" },
+	{ "\x1b[2J\x7f",		"\"\\x1b[2J\\x7f\"" },
+	{ "caf\xc3\xa9",		"\"caf\\xc3\\xa9\"" },
+	{ "tab\there",			"\"tab\\x09here\"" },
+};
+
+START_TEST(quote_for_logs)
+{
+	char	 d[LOG_QUOTE_SIZE(32)];
+
+	ck_assert_str_eq(log_quote(d, sizeof(d), quoted[_i].in),
+	    quoted[_i].want);
+}
+END_TEST
+
+START_TEST(quote_truncates_inside_quotes)
+{
+	char	 d[12];
+
+	ck_assert_str_eq(log_quote(d, sizeof(d), "0123456789ab"),
+	    "\"012345...\"");
+	ck_assert_str_eq(log_quote(d, sizeof(d), "a b c d e f g"),
+	    "\"a b c ...\"");
+	/* A word that fits stays bare. */
+	ck_assert_str_eq(log_quote(d, sizeof(d), "0123456789a"),
+	    "0123456789a");
+	ck_assert_str_eq(log_quote(d, 4, "x"), "");
 }
 END_TEST
 
@@ -176,6 +221,9 @@ unit_suite(void)
 
 	tc = tcase_create("log");
 	tcase_add_test(tc, safe_for_logs);
+	tcase_add_loop_test(tc, quote_for_logs, 0,
+	    sizeof(quoted) / sizeof(quoted[0]));
+	tcase_add_test(tc, quote_truncates_inside_quotes);
 	tcase_add_test(tc, strerror_codes);
 	tcase_add_test(tc, levels);
 	suite_add_tcase(s, tc);
