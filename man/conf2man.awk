@@ -27,13 +27,13 @@ BEGIN { started = 0; nf = 0 }
 }
 !started { next }
 /^[ \t]*$/ { endnf(); next }
-/^# [a-z_]+ =/ {
+/^# [a-z0-9_]+ =/ {
 	endnf()
 	print ".br"
 	print "Default: \\fB" esc(substr($0, 3)) "\\fR"
 	next
 }
-/^# [a-z_]+(, [a-z_]+)*: / {
+/^# [a-z0-9_]+(, [a-z0-9_]+)*: / {
 	endnf()
 	i = index($0, ": ")
 	keys = substr($0, 3, i - 3)

@@ -576,13 +576,36 @@ auth_user_free(struct user *u)
  * Jobs move queue -> a worker -> done, all under pool->mtx.  The loop
  * thread alone frees jobs and counts them (npending), so a cancelled job
  * that a worker is running is simply skipped when it reaches done.
+ *
+ * SECURITY: login floods: the queue is one queue per client address
+ * (flow), not one first-come first-served line.  A free worker takes
+ * the oldest job of the flow that used the fewest checks lately (a count
+ * halved every AUTH_FLOW_HALFLIFE_MS), so an address that sends wrong
+ * passwords without pause only delays itself and others like it: a
+ * login from a quiet address waits for at most the checks already
+ * running.  Flows are remembered while idle (that is what "lately"
+ * needs), at most AUTH_FLOWS_MAX of them; the least recently used idle
+ * one makes room.
  */
 
+#define AUTH_FLOWS_MAX		4096	/* addresses remembered */
+#define AUTH_FLOW_BUCKETS	1024	/* hash buckets, power of 2 */
+#define AUTH_FLOW_HALFLIFE_MS	10000	/* usage halves in this time */
+
+/* Every flow with a queued job must fit, plus idle ones to evict. */
+_Static_assert(AUTH_FLOWS_MAX > FTPS_AUTH_QUEUE_MAX, "AUTH_FLOWS_MAX");
+_Static_assert((AUTH_FLOW_BUCKETS & (AUTH_FLOW_BUCKETS - 1)) == 0,
+    "AUTH_FLOW_BUCKETS: a power of 2");
+
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+
+struct auth_flow;
 
 struct auth_job {
 	TAILQ_ENTRY(auth_job)	 entry;
 	struct auth_pool	*pool;
+	struct auth_flow	*flow;		/* while queued */
+	unsigned long long	 seq;		/* arrival order */
 	enum job_state		 state;
 	int			 cancelled;
 	int			 dummy;		/* check the dummy, fail */
@@ -597,6 +620,17 @@ struct auth_job {
 };
 TAILQ_HEAD(job_list, auth_job);
 
+/* One client address's checks (all fields under pool->mtx). */
+struct auth_flow {
+	struct auth_flow	*next;		/* hash chain */
+	TAILQ_ENTRY(auth_flow)	 entry;		/* active, or idle LRU */
+	struct job_list		 jobs;		/* queued, oldest first */
+	unsigned char		 key[AUTH_FLOW_LEN];
+	uint64_t		 used;		/* checks << 10, decayed */
+	int64_t			 used_ms;	/* when used was computed */
+};
+TAILQ_HEAD(flow_list, auth_flow);
+
 struct auth_worker {
 	struct auth_pool	*pool;
 	pthread_t		 tid;
@@ -609,7 +643,13 @@ struct auth_pool {
 	int			 efd;
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 cv;
-	struct job_list		 queue;		/* mtx */
+	struct flow_list	 active;	/* mtx: flows with jobs */
+	struct flow_list	 idle;		/* mtx: LRU first */
+	struct auth_flow	*flowtab[AUTH_FLOW_BUCKETS];	/* mtx */
+	size_t			 nflows;	/* mtx */
+	size_t			 nqueued;	/* mtx */
+	unsigned long long	 seq;		/* mtx */
+	unsigned char		 seed[16];	/* flow hash */
 	struct job_list		 done;		/* mtx */
 	int			 stopping;	/* mtx */
 	size_t			 npending;	/* loop thread only */
@@ -661,6 +701,145 @@ pool_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static size_t
+flow_bucket(const struct auth_pool *pool, const unsigned char *key)
+{
+	uint64_t	 h;
+
+	h = hash_fnv1a(HASH_FNV1A_INIT, pool->seed, sizeof(pool->seed));
+	return (size_t)hash_fnv1a(h, key, AUTH_FLOW_LEN) &
+	    (AUTH_FLOW_BUCKETS - 1);
+}
+
+/*
+ * The flow's usage now, decayed since it was last computed: halved per
+ * whole half-life, linear within one (no libm needed).
+ */
+static uint64_t
+flow_usage(const struct auth_flow *f, int64_t now)
+{
+	int64_t		 dt = now - f->used_ms, k;
+	uint64_t	 u = f->used;
+
+	if (u == 0 || dt <= 0)
+		return u;
+	if ((k = dt / AUTH_FLOW_HALFLIFE_MS) >= 64)
+		return 0;
+	u >>= k;
+	dt %= AUTH_FLOW_HALFLIFE_MS;
+	return u - u * (uint64_t)dt / (2 * AUTH_FLOW_HALFLIFE_MS);
+}
+
+static void
+flow_unlink(struct auth_pool *pool, struct auth_flow *f)
+{
+	struct auth_flow	**pp;
+
+	for (pp = &pool->flowtab[flow_bucket(pool, f->key)]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	pool->nflows--;
+}
+
+/*
+ * The flow of key, made active (with mtx held); NULL when out of
+ * memory.  A new flow may evict the least recently used idle one.
+ */
+static struct auth_flow *
+flow_get(struct auth_pool *pool, const unsigned char *key)
+{
+	struct auth_flow	*f;
+	size_t			 b = flow_bucket(pool, key);
+
+	for (f = pool->flowtab[b]; f != NULL; f = f->next)
+		if (memcmp(f->key, key, AUTH_FLOW_LEN) == 0)
+			break;
+	if (f != NULL) {
+		if (TAILQ_EMPTY(&f->jobs)) {
+			TAILQ_REMOVE(&pool->idle, f, entry);
+			TAILQ_INSERT_TAIL(&pool->active, f, entry);
+		}
+		return f;
+	}
+	if (pool->nflows >= AUTH_FLOWS_MAX &&
+	    (f = TAILQ_FIRST(&pool->idle)) != NULL) {
+		TAILQ_REMOVE(&pool->idle, f, entry);
+		flow_unlink(pool, f);
+	} else if ((f = malloc(sizeof(*f))) == NULL)
+		return NULL;
+	memset(f, 0, sizeof(*f));
+	memcpy(f->key, key, AUTH_FLOW_LEN);
+	TAILQ_INIT(&f->jobs);
+	f->next = pool->flowtab[b];
+	pool->flowtab[b] = f;
+	pool->nflows++;
+	TAILQ_INSERT_TAIL(&pool->active, f, entry);
+	return f;
+}
+
+/* Takes job off its flow's queue (mtx held). */
+static void
+flow_take(struct auth_pool *pool, struct auth_job *job)
+{
+	struct auth_flow	*f = job->flow;
+
+	TAILQ_REMOVE(&f->jobs, job, entry);
+	job->flow = NULL;
+	pool->nqueued--;
+	if (TAILQ_EMPTY(&f->jobs)) {
+		TAILQ_REMOVE(&pool->active, f, entry);
+		TAILQ_INSERT_TAIL(&pool->idle, f, entry);
+	}
+}
+
+/*
+ * The next job to run (mtx held, a job queued): the oldest job of the
+ * flow with the least usage, which is charged one check.
+ */
+static struct auth_job *
+flow_next(struct auth_pool *pool)
+{
+	struct auth_flow	*f, *best = NULL;
+	struct auth_job		*job, *bestjob = NULL;
+	uint64_t		 u, bestu = 0;
+	int64_t			 now = pool_now_ms();
+
+	TAILQ_FOREACH(f, &pool->active, entry) {
+		u = flow_usage(f, now);
+		job = TAILQ_FIRST(&f->jobs);
+		if (best == NULL || u < bestu ||
+		    (u == bestu && job->seq < bestjob->seq)) {
+			best = f;
+			bestu = u;
+			bestjob = job;
+		}
+	}
+	best->used = bestu + 1024;
+	best->used_ms = now;
+	flow_take(pool, bestjob);
+	return bestjob;
+}
+
+static void
+flow_free_all(struct auth_pool *pool)
+{
+	struct auth_flow	*f;
+
+	while ((f = TAILQ_FIRST(&pool->idle)) != NULL) {
+		TAILQ_REMOVE(&pool->idle, f, entry);
+		free(f);
+	}
+	while ((f = TAILQ_FIRST(&pool->active)) != NULL) {
+		TAILQ_REMOVE(&pool->active, f, entry);
+		free(f);
+	}
+	memset(pool->flowtab, 0, sizeof(pool->flowtab));
+	pool->nflows = 0;
+}
+
 /* A full check of a tagged job succeeded: remember it. */
 static void
 pool_cache_put(struct auth_pool *pool, struct auth_job *job)
@@ -693,12 +872,11 @@ auth_worker_main(void *arg)
 
 	pthread_mutex_lock(&pool->mtx);
 	for (;;) {
-		while (!pool->stopping && TAILQ_EMPTY(&pool->queue))
+		while (!pool->stopping && pool->nqueued == 0)
 			pthread_cond_wait(&pool->cv, &pool->mtx);
 		if (pool->stopping)
 			break;
-		job = TAILQ_FIRST(&pool->queue);
-		TAILQ_REMOVE(&pool->queue, job, entry);
+		job = flow_next(pool);
 		job->state = JOB_RUNNING;
 		pthread_mutex_unlock(&pool->mtx);
 
@@ -764,15 +942,18 @@ auth_wake_cb(evutil_socket_t fd, short what, void *arg)
 static void
 pool_stop(struct auth_pool *pool)
 {
-	struct auth_job	*job;
-	unsigned	 i;
+	struct auth_flow	*f;
+	struct auth_job		*job;
+	unsigned		 i;
 
 	pthread_mutex_lock(&pool->mtx);
 	pool->stopping = 1;
-	while ((job = TAILQ_FIRST(&pool->queue)) != NULL) {
-		TAILQ_REMOVE(&pool->queue, job, entry);
+	while ((f = TAILQ_FIRST(&pool->active)) != NULL) {
+		job = TAILQ_FIRST(&f->jobs);
+		flow_take(pool, job);
 		job_free(job);
 	}
+	flow_free_all(pool);
 	pthread_cond_broadcast(&pool->cv);
 	pthread_mutex_unlock(&pool->mtx);
 	for (i = 0; i < pool->nworkers; i++)
@@ -827,8 +1008,13 @@ auth_pool_new(struct event_base *base, unsigned nthreads,
 		return FTPS_ENOMEM;
 	pool->base = base;
 	pool->efd = -1;
-	TAILQ_INIT(&pool->queue);
+	TAILQ_INIT(&pool->active);
+	TAILQ_INIT(&pool->idle);
 	TAILQ_INIT(&pool->done);
+	if (RAND_bytes(pool->seed, sizeof(pool->seed)) != 1) {
+		free(pool);
+		return FTPS_ETLS;
+	}
 	if ((e = pthread_mutex_init(&pool->mtx, NULL)) != 0) {
 		free(pool);
 		errno = e;
@@ -935,8 +1121,18 @@ int
 auth_check_user(struct auth_pool *pool, const char *name, const char *hash,
     const char *password, auth_done_cb cb, void *arg, struct auth_job **jobp)
 {
-	struct auth_job	*job;
-	int		 r;
+	return auth_check_from(pool, NULL, name, hash, password, cb, arg,
+	    jobp);
+}
+
+int
+auth_check_from(struct auth_pool *pool, const unsigned char *flow,
+    const char *name, const char *hash, const char *password,
+    auth_done_cb cb, void *arg, struct auth_job **jobp)
+{
+	static const unsigned char	 noflow[AUTH_FLOW_LEN];
+	struct auth_job			*job;
+	int				 r;
 
 	*jobp = NULL;
 	if (pool->npending >= FTPS_AUTH_QUEUE_MAX)
@@ -974,9 +1170,18 @@ auth_check_user(struct auth_pool *pool, const char *name, const char *hash,
 		job->tagged = r == 0;
 		job->cache_gen = pool->cache_gen;
 	}
-	pool->npending++;
 	pthread_mutex_lock(&pool->mtx);
-	TAILQ_INSERT_TAIL(&pool->queue, job, entry);
+	if ((job->flow = flow_get(pool, flow != NULL ? flow : noflow)) ==
+	    NULL) {
+		pthread_mutex_unlock(&pool->mtx);
+		OPENSSL_cleanse(job, sizeof(*job));
+		free(job);
+		return FTPS_ENOMEM;
+	}
+	job->seq = pool->seq++;
+	TAILQ_INSERT_TAIL(&job->flow->jobs, job, entry);
+	pool->nqueued++;
+	pool->npending++;
 	pthread_cond_signal(&pool->cv);
 	pthread_mutex_unlock(&pool->mtx);
 	*jobp = job;
@@ -1019,7 +1224,7 @@ auth_cancel(struct auth_job *job)
 	pthread_mutex_lock(&pool->mtx);
 	queued = job->state == JOB_QUEUED;
 	if (queued)
-		TAILQ_REMOVE(&pool->queue, job, entry);
+		flow_take(pool, job);
 	job->cancelled = 1;
 	job->cb = NULL;
 	job->arg = NULL;

@@ -135,6 +135,17 @@ int		 auth_check_user(struct auth_pool *, const char *name,
 		    const char *hash, const char *password, auth_done_cb,
 		    void *arg, struct auth_job **);
 /*
+ * auth_check_user() queued in the client's flow: flow is AUTH_FLOW_LEN
+ * bytes naming the client's address (or address block); NULL is one
+ * shared flow.  A free worker serves the flow with the fewest checks
+ * lately first (server/auth.c), so one address's flood delays only
+ * itself.  FTPS_ENOMEM also when the flow cannot be made.
+ */
+#define AUTH_FLOW_LEN	17
+int		 auth_check_from(struct auth_pool *, const unsigned char *flow,
+		    const char *name, const char *hash, const char *password,
+		    auth_done_cb, void *arg, struct auth_job **);
+/*
  * The verified-login cache (server/authcache.h, docs/users.md).  seconds
  * 0 turns it off; otherwise a fresh cache (new random key, no entries) of
  * at most max users (0: AUTH_CACHE_MAX) whose entries live that many

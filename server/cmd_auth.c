@@ -24,6 +24,8 @@
 #include "transfer.h"
 #include "vfs.h"
 
+_Static_assert(AUTH_FLOW_LEN == BAN_KEY_LEN, "a flow is an address key");
+
 static void
 cmd_login_reset(struct session *s)
 {
@@ -74,6 +76,7 @@ cmd_user(struct session *s, const char *arg)
 	if (act == AUTH_CERT_MISMATCH) {
 		/* The same delayed 530 as a wrong password. */
 		s->login_why = "the client certificate names another user";
+		sess_deadline(&s->fail_at, FTPS_LOGIN_DELAY_MS);
 		cmd_pass_done(0, s);
 		return;
 	}
@@ -94,8 +97,8 @@ cmd_user(struct session *s, const char *arg)
 		sess_close(s, "out of memory");
 		return;
 	}
-	log_safe(safe, sizeof(safe), arg);
-	sess_log(s, LOG_LVL_DEBUG, "user %s", safe);
+	log_quote(safe, sizeof(safe), arg);
+	sess_log(s, LOG_LVL_DEBUG, "user name=%s", safe);
 	if (act == AUTH_CERT_LOGIN) {
 		cmd_login_ok(s, s->user->home, s->user->perms);
 		return;
@@ -109,7 +112,7 @@ cmd_login_ok(struct session *s, const char *home, unsigned perms)
 	char	 safe[FTPS_USER_MAX * 4 + 8], hsafe[256];
 	int	 err;
 
-	log_safe(safe, sizeof(safe), s->username);
+	log_quote(safe, sizeof(safe), s->username);
 	if (vfs_open_root(&s->vfs, home) != 0) {
 		err = errno;
 		log_safe(hsafe, sizeof(hsafe), home);
@@ -198,7 +201,7 @@ cmd_pass_done(int ok, void *arg)
 		sess_resume(s);
 		return;
 	}
-	log_safe(safe, sizeof(safe), s->username);
+	log_quote(safe, sizeof(safe), s->username);
 	if (s->login_why != NULL)
 		sess_log(s, LOG_LVL_INFO, "login user=%s result=fail "
 		    "reason=\"%s\"", safe, s->login_why);
@@ -212,7 +215,10 @@ cmd_pass_done(int ok, void *arg)
 	cmd_login_reset(s);
 	/*
 	 * SECURITY: password guessing and user enumeration: every failure
-	 * waits the same fixed delay (a timer, the loop keeps running).
+	 * is answered at one fixed deadline after PASS arrived (a timer,
+	 * the loop keeps running), never a fixed delay after the hash: the
+	 * hash's own cost (sha512crypt, yescrypt, the dummy of an unknown
+	 * name) would show through.
 	 */
 	if (s->delay_ev == NULL && (s->delay_ev = evtimer_new(s->ctx->base,
 	    cmd_login_delay_cb, s)) == NULL) {
@@ -220,8 +226,7 @@ cmd_pass_done(int ok, void *arg)
 		sess_resume(s);
 		return;
 	}
-	tv.tv_sec = FTPS_LOGIN_DELAY_MS / 1000;
-	tv.tv_usec = (FTPS_LOGIN_DELAY_MS % 1000) * 1000;
+	sess_until(&s->fail_at, &tv);
 	evtimer_add(s->delay_ev, &tv);
 }
 
@@ -229,7 +234,8 @@ cmd_pass_done(int ok, void *arg)
 void
 cmd_pass(struct session *s, const char *arg)
 {
-	int	 r;
+	unsigned char	 flow[AUTH_FLOW_LEN];
+	int		 r;
 
 	if (s->flags & SF_LOGGED_IN) {
 		sess_reply(s, 503, "Already logged in.");
@@ -239,6 +245,7 @@ cmd_pass(struct session *s, const char *arg)
 		sess_reply(s, 503, "Login with USER first.");
 		return;
 	}
+	sess_deadline(&s->fail_at, FTPS_LOGIN_DELAY_MS);
 	/* A session opened before its address was banned ends here. */
 	if (ban_left(s->ctx, &s->peer) > 0) {
 		cmd_banned(s);
@@ -253,9 +260,14 @@ cmd_pass(struct session *s, const char *arg)
 		cmd_pass_done(0, s);
 		return;
 	}
-	/* An unknown user is checked against a dummy hash: same timing. */
-	r = auth_check_user(s->ctx->auth, s->user ? s->user->name : NULL,
-	    s->user ? s->user->hash : NULL, arg, cmd_pass_done, s,
+	/*
+	 * An unknown user is checked against a dummy hash; the check waits
+	 * in its address's flow (one address's flood delays only itself).
+	 */
+	if (ban_addr_key(&s->peer, s->ctx->conf.ipv6_prefix, flow) != 0)
+		memset(flow, 0, sizeof(flow));
+	r = auth_check_from(s->ctx->auth, flow, s->user ? s->user->name :
+	    NULL, s->user ? s->user->hash : NULL, arg, cmd_pass_done, s,
 	    &s->auth_job);
 	if (r != 0) {
 		s->auth_job = NULL;

@@ -110,6 +110,33 @@ sess_timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
+sess_deadline(struct timespec *ts, unsigned long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+void
+sess_until(const struct timespec *ts, struct timeval *tv)
+{
+	struct timespec	 now;
+	long long	 us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (long long)(ts->tv_sec - now.tv_sec) * 1000000LL +
+	    (ts->tv_nsec - now.tv_nsec) / 1000;
+	if (us < 0)
+		us = 0;
+	tv->tv_sec = (time_t)(us / 1000000);
+	tv->tv_usec = (suseconds_t)(us % 1000000);
+}
+
+void
 sess_arm_timer(struct session *s)
 {
 	struct timeval	 tv;
@@ -120,9 +147,17 @@ sess_arm_timer(struct session *s)
 	evtimer_del(s->timer);
 	if (s->xfer != NULL)
 		return;
-	secs = (s->flags & SF_LOGGED_IN) ? s->ctx->conf.idle_timeout :
-	    s->ctx->conf.login_timeout;
-	if (secs == 0)
+	if (!(s->flags & SF_LOGGED_IN)) {
+		/*
+		 * SECURITY: slot exhaustion: one deadline from accept to
+		 * login.  Re-arming it per command let a client sending NOOP
+		 * every few seconds hold a slot unauthenticated for ever.
+		 */
+		sess_until(&s->login_by, &tv);
+		evtimer_add(s->timer, &tv);
+		return;
+	}
+	if ((secs = s->ctx->conf.idle_timeout) == 0)
 		return;
 	tv.tv_sec = secs;
 	tv.tv_usec = 0;
@@ -191,6 +226,8 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	s->peer = *peer;
 	s->vfs.rootfd = -1;
 	s->mlst_facts = MF_DEFAULT;
+	sess_deadline(&s->login_by, (unsigned long)ctx->conf.login_timeout *
+	    1000);
 	/*
 	 * Binary by default, though RFC 959 5.1 says ASCII: clients that
 	 * never send TYPE (scripts, many libraries) expect bytes unchanged,
@@ -333,10 +370,13 @@ void
 sess_close(struct session *s, const char *reason)
 {
 	struct timeval	 tv = { 0, 0 };
+	char		 q[LOG_VALUE_MAX];
 
 	if (s->state == SESS_CLOSING)
 		return;
-	sess_log(s, LOG_LVL_INFO, "close reason=%s", reason);
+	/* The reason may hold a client certificate's subject. */
+	sess_log(s, LOG_LVL_INFO, "close reason=%s",
+	    log_quote(q, sizeof(q), reason));
 	sess_enter(s, SESS_CLOSING);
 	if (s->auth_job != NULL) {
 		auth_cancel(s->auth_job);
@@ -348,13 +388,7 @@ sess_close(struct session *s, const char *reason)
 	if (s->delay_ev != NULL)
 		evtimer_del(s->delay_ev);
 	bufferevent_disable(s->bev, EV_READ);
-	clock_gettime(CLOCK_MONOTONIC, &s->close_by);
-	s->close_by.tv_sec += FTPS_CLOSE_GRACE_MS / 1000;
-	s->close_by.tv_nsec += (FTPS_CLOSE_GRACE_MS % 1000) * 1000000L;
-	if (s->close_by.tv_nsec >= 1000000000L) {
-		s->close_by.tv_sec++;
-		s->close_by.tv_nsec -= 1000000000L;
-	}
+	sess_deadline(&s->close_by, FTPS_CLOSE_GRACE_MS);
 	/* SECURITY: never free from inside a callback of this session. */
 	if (s->close_ev == NULL &&
 	    (s->close_ev = evtimer_new(s->ctx->base, sess_close_cb,

@@ -20,6 +20,7 @@
 
 struct bufferevent;
 struct evbuffer;
+struct timeval;
 struct event;
 struct ftpsd;
 struct auth_job;
@@ -87,6 +88,7 @@ struct session {
 	struct event		*close_ev;	/* flush, then free */
 	struct event		*resume_ev;	/* read on after a pause */
 	struct timespec		 close_by;
+	struct timespec		 login_by;	/* accept + login_timeout */
 	char			*deferred;	/* line that came mid-transfer */
 
 	/* Login. */
@@ -97,6 +99,8 @@ struct session {
 	struct vfs		 vfs;
 	int			 vfs_open;
 	unsigned		 failed_logins;
+	struct timespec		 fail_at;	/* PASS + FTPS_LOGIN_DELAY_MS:
+						 * when a failure is answered */
 
 	/* Commands. */
 	char			*rnfr;		/* owned, or NULL */
@@ -144,8 +148,15 @@ void		 sess_log(struct session *, enum log_level, const char *, ...)
 void		 sess_input(struct session *);
 /* Resumes sess_input() from the loop once a pause is over. */
 void		 sess_resume(struct session *);
-/* (Re)arms the login or idle timeout; none while a transfer runs. */
+/*
+ * (Re)arms the idle timeout, none while a transfer runs; before login,
+ * the one login deadline set at accept (commands never push it back).
+ */
 void		 sess_arm_timer(struct session *);
+/* *ts = CLOCK_MONOTONIC now + ms. */
+void		 sess_deadline(struct timespec *ts, unsigned long ms);
+/* *tv = from now until the CLOCK_MONOTONIC time ts; 0 once it passed. */
+void		 sess_until(const struct timespec *ts, struct timeval *tv);
 /* AUTH TLS replied 234: discard input, upgrade once the reply is out. */
 void		 sess_start_tls(struct session *);
 /* The control connection's SSL, or NULL. */

@@ -149,7 +149,8 @@ class BruteForce(ServerCase):
         ftp.putcmd("PASS wrong")
         self.assertReply(ftp_reply(ftp.getresp), 530)
         self.assertReply(ftp_reply(ftp.getresp), 421)
-        srv.wait_log(r"ip=127\.0\.2\.1 close reason=too many failed logins")
+        srv.wait_log(r"ip=127\.0\.2\.1 close "
+                     r"reason=\"too many failed logins\"")
 
     def test_ban_across_connections_421_at_connect(self):
         srv = self.server(self.CONF)
@@ -278,7 +279,7 @@ class SlowClients(ServerCase):
             self.assertLess(time.monotonic() - t0, 6, "not dropped")
         self.assertGreaterEqual(time.monotonic() - t0, 1.5)
         log = srv.log_text()
-        self.assertEqual(log.count("close reason=login timeout"), 4, log)
+        self.assertEqual(log.count("close reason=\"login timeout\""), 4, log)
         # Logged in, then a partial line: the idle timeout applies.
         rc = srv.raw_login()
         self.addCleanup(rc.close)

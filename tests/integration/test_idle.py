@@ -172,7 +172,7 @@ class OutOfDescriptors(HomesTestCase):
         log = self.srv.log_text()
         self.assertRegex(log, r"login user=bob result=fail reason=\"process "
                          r"out of file descriptors \(EMFILE\) opening home")
-        self.assertIn("close reason=out of file descriptors", log)
+        self.assertIn("close reason=\"out of file descriptors\"", log)
 
         # Under the same limit, carol logs in: she shares alice's home
         # and needs no descriptor beyond her socket.

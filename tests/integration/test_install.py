@@ -168,7 +168,7 @@ class Install(unittest.TestCase):
             os.path.dirname(os.path.abspath(__file__)), "..", ".."),
             "config", "ftpsd.conf.sample")
         with open(sample) as f:
-            keys = re.findall(r"(?m)^# ([a-z_]+) =", f.read())
+            keys = re.findall(r"(?m)^# ([a-z0-9_]+) =", f.read())
         self.assertGreater(len(keys), 20)
         for key in keys:
             self.assertIn("\\fB%s =" % key, conf5, key)

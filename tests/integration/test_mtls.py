@@ -218,7 +218,7 @@ class MtlsCase(unittest.TestCase):
         """A client refused in the handshake; the log says why."""
         self.assertNotEqual(p.returncode, 0, describe(p))
         self.assertNotIn(HELLO.decode(), p.stdout)
-        self.wait_new_log(r"close reason=tls handshake failed: .*" +
+        self.wait_new_log(r"close reason=\"tls handshake failed: .*" +
                           re.escape(why))
         self.assertNotIn("login user=", self.new_log())
 
@@ -499,7 +499,7 @@ class Revocation(unittest.TestCase):
         p = self.fetch("rev")
         self.assertNotEqual(p.returncode, 0, describe(p))
         self.assertNotIn(HELLO.decode(), p.stdout)
-        srv.wait_log(r"close reason=tls handshake failed: .*client "
+        srv.wait_log(r"close reason=\"tls handshake failed: .*client "
                      r"certificate refused: certificate revoked \(depth 0: "
                      r"CN=rev\)")
         # The others still log in.

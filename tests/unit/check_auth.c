@@ -839,6 +839,84 @@ START_TEST(free_with_pending)
 }
 END_TEST
 
+/* Completion order of flow checks: rank[i] is 1 for the first done. */
+struct ranked {
+	int		*next;
+	int		 rank;
+};
+
+static void
+rank_cb(int ok, void *arg)
+{
+	struct ranked	*r = arg;
+
+	r->rank = ++*r->next;
+}
+
+static void
+flow_key(unsigned char *key, unsigned char id)
+{
+	memset(key, 0, AUTH_FLOW_LEN);
+	key[0] = 4;
+	key[4] = id;
+}
+
+/* Queues n wrong-password checks in flow key, ranked through next. */
+static void
+queue_ranked(const unsigned char *key, struct ranked *r, int n, int *next)
+{
+	struct auth_job	*job;
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		r[i].next = next;
+		ck_assert_int_eq(auth_check_from(pool, key, NULL, h_yes, "no",
+		    rank_cb, &r[i], &job), 0);
+	}
+}
+
+/*
+ * SECURITY: login floods: checks queue per address.  FIFO ran 40 checks
+ * of one address before the 41st, another address's.
+ */
+START_TEST(flood_waits_in_its_own_flow)
+{
+	struct ranked	 a[40], b, c;
+	unsigned char	 ka[AUTH_FLOW_LEN], kb[AUTH_FLOW_LEN];
+	unsigned char	 kc[AUTH_FLOW_LEN];
+	int		 next = 0, i, a_first10 = 0;
+
+	flow_key(ka, 1);
+	flow_key(kb, 2);
+	flow_key(kc, 3);
+	queue_ranked(ka, a, 40, &next);
+	queue_ranked(kb, &b, 1, &next);
+	run_idle();
+	/* At most the two checks already running (2 workers) go first. */
+	ck_assert_int_le(b.rank, 3);
+
+	/*
+	 * Usage is remembered while a flow is idle: a new address c goes
+	 * before the flooder's next checks, queued first.
+	 */
+	next = 0;
+	queue_ranked(ka, a, 10, &next);
+	queue_ranked(kc, &c, 1, &next);
+	run_idle();
+	ck_assert_int_le(c.rank, 3);
+
+	/* Two busy flows share the workers about equally. */
+	next = 0;
+	queue_ranked(kb, a, 10, &next);
+	queue_ranked(kc, a + 10, 10, &next);
+	run_idle();
+	for (i = 0; i < 10; i++)
+		a_first10 += a[i].rank <= 10;
+	ck_assert_msg(a_first10 >= 3 && a_first10 <= 7,
+	    "%d of the first 10 checks from one of two flows", a_first10);
+}
+END_TEST
+
 static double
 now_ms(void)
 {
@@ -954,6 +1032,7 @@ unit_suite(void)
 	tcase_add_test(tc, queue_full);
 	tcase_add_test(tc, free_with_pending);
 	tcase_add_test(tc, unknown_user_timing);
+	tcase_add_test(tc, flood_waits_in_its_own_flow);
 	tcase_add_test(tc, hash_password);
 	suite_add_tcase(s, tc);
 	return s;

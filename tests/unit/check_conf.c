@@ -329,7 +329,8 @@ static const struct {
 	{ "anonymous_root", "srv/ftp",
 	    "anonymous_root: \"srv/ftp\" is not an absolute path" },
 	{ "anonymous_root", "\"/srv/ftp\"",
-	    "anonymous_root: \"\"/srv/ftp\"\" is not an absolute path" },
+	    "anonymous_root: \"\\x22/srv/ftp\\x22\" is not an absolute "
+	    "path" },
 	{ "max_clients", "0",
 	    "max_clients: \"0\" is not a number from 1 to 100000" },
 	{ "max_clients", "100001",
