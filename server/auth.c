@@ -796,31 +796,33 @@ flow_take(struct auth_pool *pool, struct auth_job *job)
 }
 
 /*
- * The next job to run (mtx held, a job queued): the oldest job of the
- * flow with the least usage, which is charged one check.
+ * The next job to run (mtx held): the oldest job of the flow with the
+ * least usage, which is charged one check; NULL when none is queued.
  */
 static struct auth_job *
 flow_next(struct auth_pool *pool)
 {
-	struct auth_flow	*f, *best = NULL;
-	struct auth_job		*job, *bestjob = NULL;
-	uint64_t		 u, bestu = 0;
+	struct auth_flow	*f, *best;
+	struct auth_job		*job;
+	uint64_t		 u, bestu;
 	int64_t			 now = pool_now_ms();
 
-	TAILQ_FOREACH(f, &pool->active, entry) {
+	if ((best = TAILQ_FIRST(&pool->active)) == NULL)
+		return NULL;
+	bestu = flow_usage(best, now);
+	for (f = TAILQ_NEXT(best, entry); f != NULL; f = TAILQ_NEXT(f, entry)) {
 		u = flow_usage(f, now);
-		job = TAILQ_FIRST(&f->jobs);
-		if (best == NULL || u < bestu ||
-		    (u == bestu && job->seq < bestjob->seq)) {
+		if (u < bestu || (u == bestu && TAILQ_FIRST(&f->jobs)->seq <
+		    TAILQ_FIRST(&best->jobs)->seq)) {
 			best = f;
 			bestu = u;
-			bestjob = job;
 		}
 	}
 	best->used = bestu + 1024;
 	best->used_ms = now;
-	flow_take(pool, bestjob);
-	return bestjob;
+	job = TAILQ_FIRST(&best->jobs);
+	flow_take(pool, job);
+	return job;
 }
 
 static void
@@ -876,7 +878,11 @@ auth_worker_main(void *arg)
 			pthread_cond_wait(&pool->cv, &pool->mtx);
 		if (pool->stopping)
 			break;
-		job = flow_next(pool);
+		if ((job = flow_next(pool)) == NULL) {
+			/* nqueued and the flows disagree: trust the flows. */
+			pool->nqueued = 0;
+			continue;
+		}
 		job->state = JOB_RUNNING;
 		pthread_mutex_unlock(&pool->mtx);
 
@@ -949,10 +955,14 @@ pool_stop(struct auth_pool *pool)
 	pthread_mutex_lock(&pool->mtx);
 	pool->stopping = 1;
 	while ((f = TAILQ_FIRST(&pool->active)) != NULL) {
-		job = TAILQ_FIRST(&f->jobs);
-		flow_take(pool, job);
-		job_free(job);
+		TAILQ_REMOVE(&pool->active, f, entry);
+		while ((job = TAILQ_FIRST(&f->jobs)) != NULL) {
+			TAILQ_REMOVE(&f->jobs, job, entry);
+			job_free(job);
+		}
+		TAILQ_INSERT_TAIL(&pool->idle, f, entry);
 	}
+	pool->nqueued = 0;
 	flow_free_all(pool);
 	pthread_cond_broadcast(&pool->cv);
 	pthread_mutex_unlock(&pool->mtx);

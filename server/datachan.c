@@ -130,7 +130,7 @@ dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 	struct datachan	*dc = s->dc;
-	char		 err[256];
+	char		 err[256], why[600], q[LOG_VALUE_MAX];
 	unsigned long	 e;
 
 	if (what & BEV_EVENT_CONNECTED) {
@@ -150,8 +150,11 @@ dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		    (what & BEV_EVENT_TIMEOUT) ? "timeout" :
 		    (what & BEV_EVENT_EOF) ? "connection closed" :
 		    strerror(errno));
-	sess_log(s, LOG_LVL_WARN, "data tls handshake failed: %s%s%s", err,
+	/* cert_err names a client certificate's subject: one value. */
+	snprintf(why, sizeof(why), "%s%s%s", err,
 	    s->cert_err[0] != '\0' ? "; " : "", s->cert_err);
+	sess_log(s, LOG_LVL_WARN, "data tls handshake failed reason=%s",
+	    log_quote(q, sizeof(q), why));
 	dc->tls = DC_TLS_FAILED;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_disable(bev, EV_READ | EV_WRITE);

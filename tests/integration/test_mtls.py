@@ -319,8 +319,8 @@ class Required(MtlsCase):
         out = data_exchange(ftp, "RETR hello.txt", session="none")
         self.assertNotEqual(out["data"], HELLO)
         self.assertEqual(harness.reply_code(out["final"]), 425, out)
-        self.wait_new_log(r"data tls handshake failed: .*peer did not "
-                          r"return a certificate")
+        self.wait_new_log(r"data tls handshake failed reason=\".*peer "
+                          r"did not return a certificate")
         self.assertEqual(ftp.pwd(), "/")
 
     def test_no_certificate_refused(self):
