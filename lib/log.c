@@ -59,24 +59,49 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	    log_ident, name[lvl], line);
 }
 
-/* Appends c to dst as itself or as \xHH; 0, or -1 when room < need. */
+/* c as itself, or as \xHH (4 bytes). */
 static int
-log_put(char *dst, size_t room, size_t *o, unsigned char c)
+log_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
+}
+
+/* The length of src escaped. */
+static size_t
+log_escaped_len(const char *src)
+{
+	size_t	 n = 0;
+
+	for (; *src != '\0'; src++)
+		n += log_plain((unsigned char)*src) ? 1 : 4;
+	return n;
+}
+
+/*
+ * Escapes src into dst from *o on while it fits below room (whole
+ * escapes only); 0 when all of src was written, else -1.
+ */
+static int
+log_escape(char *dst, size_t room, size_t *o, const char *src)
 {
 	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 c;
 
-	if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
-		if (*o + 1 >= room)
+	for (; *src != '\0'; src++) {
+		c = (unsigned char)*src;
+		if (log_plain(c)) {
+			if (*o + 1 >= room)
+				return -1;
+			dst[(*o)++] = (char)c;
+			continue;
+		}
+		if (*o + 4 >= room)
 			return -1;
-		dst[(*o)++] = (char)c;
-		return 0;
+		dst[(*o)++] = '\\';
+		dst[(*o)++] = 'x';
+		dst[(*o)++] = hex[c >> 4];
+		dst[(*o)++] = hex[c & 15];
 	}
-	if (*o + 4 >= room)
-		return -1;
-	dst[(*o)++] = '\\';
-	dst[(*o)++] = 'x';
-	dst[(*o)++] = hex[c >> 4];
-	dst[(*o)++] = hex[c & 15];
 	return 0;
 }
 
@@ -87,14 +112,12 @@ log_safe(char *dst, size_t dstsize, const char *src)
 
 	if (dstsize == 0)
 		return dst;
-	for (; *src != '\0'; src++)
-		if (log_put(dst, dstsize, &o, (unsigned char)*src) != 0)
-			goto trunc;
-	dst[o] = '\0';
-	return dst;
- trunc:
-	if (dstsize >= 4) {
-		o = o < dstsize - 4 ? o : dstsize - 4;
+	if (log_escaped_len(src) < dstsize) {
+		(void)log_escape(dst, dstsize, &o, src);
+		dst[o] = '\0';
+	} else if (dstsize >= 4) {
+		/* Cut between escapes, "..." and the NUL after. */
+		(void)log_escape(dst, dstsize - 3, &o, src);
 		memcpy(dst + o, "...", 4);
 	} else
 		dst[0] = '\0';
@@ -105,37 +128,36 @@ static int
 log_word_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || strchr("._@/+:,~-", c) != NULL;
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr("._@/+:,~-",
+	    c) != NULL);
 }
 
 char *
 log_quote(char *dst, size_t dstsize, const char *src)
 {
-	const unsigned char	*p;
-	size_t			 o = 0;
+	size_t	 n, o = 0;
 
 	if (dstsize < 8) {
 		if (dstsize > 0)
 			dst[0] = '\0';
 		return dst;
 	}
-	for (p = (const unsigned char *)src; *p != '\0' && log_word_char(*p);
-	    p++)
+	for (n = 0; src[n] != '\0' && log_word_char((unsigned char)src[n]);
+	    n++)
 		;
-	if (*p == '\0' && p != (const unsigned char *)src &&
-	    (size_t)(p - (const unsigned char *)src) < dstsize) {
-		memcpy(dst, src, (size_t)(p - (const unsigned char *)src) + 1);
+	if (src[n] == '\0' && n > 0 && n < dstsize) {
+		memcpy(dst, src, n + 1);
 		return dst;
 	}
 	dst[o++] = '"';
-	/* Room for the closing quote and the NUL stays free. */
-	for (p = (const unsigned char *)src; *p != '\0'; p++)
-		if (log_put(dst, dstsize - 1, &o, *p) != 0) {
-			o = o < dstsize - 5 ? o : dstsize - 5;
-			memcpy(dst + o, "...\"", 5);
-			return dst;
-		}
-	dst[o++] = '"';
-	dst[o] = '\0';
+	if (log_escaped_len(src) + 3 <= dstsize) {
+		(void)log_escape(dst, dstsize, &o, src);
+		dst[o++] = '"';
+		dst[o] = '\0';
+	} else {
+		/* Cut between escapes; '..."' and the NUL after. */
+		(void)log_escape(dst, dstsize - 4, &o, src);
+		memcpy(dst + o, "...\"", 5);
+	}
 	return dst;
 }

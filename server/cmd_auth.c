@@ -226,6 +226,11 @@ cmd_pass_done(int ok, void *arg)
 		sess_resume(s);
 		return;
 	}
+	/*
+	 * evtimer_add() counts from the loop's cached time, taken before
+	 * this callback ran: refreshed, the timer never fires early.
+	 */
+	event_base_update_cache_time(s->ctx->base);
 	sess_until(&s->fail_at, &tv);
 	evtimer_add(s->delay_ev, &tv);
 }

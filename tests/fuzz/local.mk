@@ -17,7 +17,7 @@ FUZZ_CFLAGS = $(AM_CFLAGS) -fno-sanitize=fuzzer-no-link
 FUZZ_LINK = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 noinst_PROGRAMS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_users \
 	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path tests/fuzz/fuzz_import \
-	tests/fuzz/fuzz_cmd
+	tests/fuzz/fuzz_cmd tests/fuzz/fuzz_log
 else
 FUZZ_CFLAGS = $(AM_CFLAGS)
 noinst_LIBRARIES += tests/fuzz/libreplay.a
@@ -28,10 +28,10 @@ FUZZ_LINK = $(AM_LDFLAGS)
 FUZZ_LIBS += tests/fuzz/libreplay.a
 check_PROGRAMS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_users \
 	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path tests/fuzz/fuzz_import \
-	tests/fuzz/fuzz_cmd
+	tests/fuzz/fuzz_cmd tests/fuzz/fuzz_log
 TESTS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_users \
 	tests/fuzz/fuzz_ftpaddr tests/fuzz/fuzz_path tests/fuzz/fuzz_import \
-	tests/fuzz/fuzz_cmd
+	tests/fuzz/fuzz_cmd tests/fuzz/fuzz_log
 endif
 
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c
@@ -74,5 +74,11 @@ tests_fuzz_fuzz_cmd_LDADD = $(FUZZ_LIBS) server/libserver.a server/libvfs.a \
 	server/libauth.a config/libconf.a certmgr/libcertstore.a \
 	lib/libftps.a $(OPENSSL_LIBS) $(LIBEVENT_LIBS) $(LIBCRYPT_LIBS) \
 	$(PTHREAD_LIBS)
+
+tests_fuzz_fuzz_log_SOURCES = tests/fuzz/fuzz_log.c
+tests_fuzz_fuzz_log_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_log_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_log_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_log_LDADD = $(FUZZ_LIBS) lib/libftps.a
 
 EXTRA_DIST += docs/fuzzing.md scripts/fuzz tests/fuzz/corpus tests/fuzz/dict

