@@ -158,7 +158,7 @@ class Deadlines(Server):
         srv = self.server({"max_login_failures": 10}, hashed=hashed)
         kinds = ["sha", "alice", "slow", "nobody"]
         times = {k: [] for k in kinds}
-        for rnd in range(5):
+        for rnd in range(7):
             socks = {}
             for k in kinds:
                 s = connect(srv)
