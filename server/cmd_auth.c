@@ -48,6 +48,21 @@ static void	cmd_pass_done(int, void *);
 static void	cmd_login_ok(struct session *, const char *, unsigned);
 
 /*
+ * A PASS (or a USER that fails at once) came: a failure is answered
+ * FTPS_LOGIN_DELAY_MS from now, on the loop's clock.
+ */
+static void
+cmd_fail_deadline(struct session *s)
+{
+	struct timeval	 delay = { FTPS_LOGIN_DELAY_MS / 1000,
+			    (FTPS_LOGIN_DELAY_MS % 1000) * 1000 };
+
+	if (event_gettime_monotonic(s->ctx->base, &s->fail_at) != 0)
+		timerclear(&s->fail_at);
+	evutil_timeradd(&s->fail_at, &delay, &s->fail_at);
+}
+
+/*
  * USER (RFC 959 4.1.1): the same 331 whether or not the name exists.
  * With a client certificate (docs/mtls.md) the name must be the one the
  * certificate names, and a "cert" account logs in here: 232 (RFC 2228).
@@ -76,7 +91,7 @@ cmd_user(struct session *s, const char *arg)
 	if (act == AUTH_CERT_MISMATCH) {
 		/* The same delayed 530 as a wrong password. */
 		s->login_why = "the client certificate names another user";
-		sess_deadline(&s->fail_at, FTPS_LOGIN_DELAY_MS);
+		cmd_fail_deadline(s);
 		cmd_pass_done(0, s);
 		return;
 	}
@@ -192,7 +207,7 @@ static void
 cmd_pass_done(int ok, void *arg)
 {
 	struct session	*s = arg;
-	struct timeval	 tv;
+	struct timeval	 tv, now;
 	char		 safe[FTPS_USER_MAX * 4 + 8];
 
 	s->auth_job = NULL;
@@ -227,11 +242,19 @@ cmd_pass_done(int ok, void *arg)
 		return;
 	}
 	/*
-	 * evtimer_add() counts from the loop's cached time, taken before
-	 * this callback ran: refreshed, the timer never fires early.
+	 * On the loop's own clock (libevent's may be the coarse one), from
+	 * a fresh reading: the 530 leaves at the first loop turn past
+	 * fail_at, a time that depends on when PASS came and on nothing
+	 * else.
 	 */
 	event_base_update_cache_time(s->ctx->base);
-	sess_until(&s->fail_at, &tv);
+	if (event_gettime_monotonic(s->ctx->base, &now) != 0) {
+		tv.tv_sec = FTPS_LOGIN_DELAY_MS / 1000;
+		tv.tv_usec = (FTPS_LOGIN_DELAY_MS % 1000) * 1000;
+	} else if (evutil_timercmp(&s->fail_at, &now, <))
+		timerclear(&tv);
+	else
+		evutil_timersub(&s->fail_at, &now, &tv);
 	evtimer_add(s->delay_ev, &tv);
 }
 
@@ -250,7 +273,7 @@ cmd_pass(struct session *s, const char *arg)
 		sess_reply(s, 503, "Login with USER first.");
 		return;
 	}
-	sess_deadline(&s->fail_at, FTPS_LOGIN_DELAY_MS);
+	cmd_fail_deadline(s);
 	/* A session opened before its address was banned ends here. */
 	if (ban_left(s->ctx, &s->peer) > 0) {
 		cmd_banned(s);

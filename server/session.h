@@ -8,6 +8,7 @@
 
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -20,7 +21,6 @@
 
 struct bufferevent;
 struct evbuffer;
-struct timeval;
 struct event;
 struct ftpsd;
 struct auth_job;
@@ -99,8 +99,9 @@ struct session {
 	struct vfs		 vfs;
 	int			 vfs_open;
 	unsigned		 failed_logins;
-	struct timespec		 fail_at;	/* PASS + FTPS_LOGIN_DELAY_MS:
-						 * when a failure is answered */
+	struct timeval		 fail_at;	/* PASS + FTPS_LOGIN_DELAY_MS on
+						 * the loop's clock: when a
+						 * failure is answered */
 
 	/* Commands. */
 	char			*rnfr;		/* owned, or NULL */
