@@ -330,6 +330,78 @@ class Bans(Server):
         self.assertRegex(srv.log_text(), r"new addresses are not tracked")
 
 
+# IPv6 in a network namespace of the test's own (loopback has only ::1).
+NETNS_BLOCK = "2001:db8:0:1::"     # 100 client addresses in one /64
+NETNS_OTHER = "2001:db8:0:2::7"    # a client in another /64
+NETNS_SERVER = "2001:db8:ffff::1"
+
+
+def netns_child():
+    """
+    Runs inside `unshare -n` (IPv6Blocks): lo up with the addresses above,
+    then max_clients_per_ip = 5 against 100 connections from one /64, in
+    one process and with two workers.  Exit status 0 when all held.
+    """
+    cmds = ["link set lo up",
+            "addr add %s/64 dev lo nodad" % NETNS_SERVER,
+            "addr add %s/64 dev lo nodad" % NETNS_OTHER]
+    cmds += ["addr add %s%x/64 dev lo nodad" % (NETNS_BLOCK, i)
+             for i in range(1, 101)]
+    p = harness.run(["ip", "-batch", "-"], input="\n".join(cmds) + "\n")
+    if p.returncode != 0:
+        raise AssertionError(harness.describe(p))
+    for workers in (1, 2):
+        srv = Ftpsd(conf=dict(PLAIN, listen_addresses=NETNS_SERVER,
+                              max_clients_per_ip=5, workers=workers),
+                    implicit=False, port_host=NETNS_SERVER)
+        try:
+            srv.start()
+            held, admitted = [], 0
+            for i in range(1, 101):
+                s = socket.create_connection(
+                    (NETNS_SERVER, srv.explicit_port), 10,
+                    source_address=("%s%x" % (NETNS_BLOCK, i), 0))
+                held.append(s)
+                line = read_reply(s, time.monotonic() + 10)
+                if line and line.startswith(b"220"):
+                    admitted += 1
+                elif not line or not line.startswith(b"421"):
+                    raise AssertionError("connection %d: %r" % (i, line))
+            figure("workers = %d: connections admitted from one /64 of 100 "
+                   "addresses, max_clients_per_ip 5" % workers, admitted)
+            if admitted != 5:
+                raise AssertionError("%d admitted from one /64" % admitted)
+            s = socket.create_connection(
+                (NETNS_SERVER, srv.explicit_port), 10,
+                source_address=(NETNS_OTHER, 0))
+            held.append(s)
+            line = read_reply(s, time.monotonic() + 10)
+            if not line or not line.startswith(b"220"):
+                raise AssertionError("another /64 refused: %r" % line)
+            for s in held:
+                s.close()
+        finally:
+            srv.stop()
+            srv.cleanup()
+    return 0
+
+
+class IPv6Blocks(unittest.TestCase):
+
+    def test_per_ip_limit_counts_the_64(self):
+        # SECURITY: max_clients_per_ip counted whole IPv6 addresses while
+        # bans counted the /64: 100 connections from one /64 got in with
+        # a limit of 5.
+        harness.need_program("unshare")
+        harness.need_program("ip")
+        p = harness.run(["unshare", "-n", sys.executable,
+                         os.path.abspath(__file__), "--in-netns"],
+                        timeout=120)
+        sys.stderr.write(p.stderr)
+        self.assertEqual(p.returncode, 0, harness.describe(p))
+        self.assertIn("admitted from one /64", p.stderr)
+
+
 class LogFields(Server):
 
     def test_client_text_cannot_forge_log_fields(self):
@@ -379,4 +451,6 @@ class LogFields(Server):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--in-netns"]:
+        sys.exit(netns_child())
     harness.main()
