@@ -5,8 +5,10 @@ one deadline that NOOPs do not push back; a failed login is answered at
 one fixed time after PASS whatever the account's hash (sha512crypt,
 yescrypt, a slow sha512crypt) or whether it exists; 300 addresses
 sending wrong passwords do not delay a good login from another address;
-a table full of bans stays banned however many new addresses fail; and
-client text (user names, paths) cannot forge log fields.  Figures are
+a table full of bans stays banned however many new addresses fail;
+max_clients_per_ip counts an IPv6 /64 as one client (in a network
+namespace of the test's own); and client text (user names, paths) cannot
+forge log fields.  Figures are
 printed as "FIGURE name: value".
 """
 
