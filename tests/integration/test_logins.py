@@ -228,8 +228,15 @@ class Flood(Server):
         answered = []
         sent_at = {}
         served = set()
+        errors = []
 
         def flood():
+            try:
+                guess_loop()
+            except Exception as e:  # reported by the test thread
+                errors.append(repr(e))
+
+        def guess_loop():
             for s in socks:
                 s.setblocking(False)
                 s.sendall(guess)
@@ -255,8 +262,11 @@ class Flood(Server):
         # Every guesser has had a wrong password answered: all 300 have
         # a history now, as in a flood that runs for a while.
         t0 = time.monotonic()
-        while len(served) < n and time.monotonic() - t0 < 60:
+        while len(served) < n and time.monotonic() - t0 < 60 and \
+                not errors:
             time.sleep(0.2)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(served), n, "not every guesser was answered")
         figure("%d guessing addresses each answered once after" % n,
                "%.1f s" % (time.monotonic() - t0))
         logins = []
@@ -276,6 +286,7 @@ class Flood(Server):
         stop.set()
         t.join(10)
         self.assertFalse(t.is_alive())
+        self.assertEqual(errors, [])
         worst = max(logins)
         figure("good login while %d addresses send wrong passwords"
                % n, ", ".join("%.3f s" % x for x in logins))
