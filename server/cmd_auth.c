@@ -251,10 +251,11 @@ cmd_pass_done(int ok, void *arg)
 	if (event_gettime_monotonic(s->ctx->base, &now) != 0) {
 		tv.tv_sec = FTPS_LOGIN_DELAY_MS / 1000;
 		tv.tv_usec = (FTPS_LOGIN_DELAY_MS % 1000) * 1000;
-	} else if (evutil_timercmp(&s->fail_at, &now, <))
-		timerclear(&tv);
-	else
+	} else {
 		evutil_timersub(&s->fail_at, &now, &tv);
+		if (tv.tv_sec < 0)	/* past it already */
+			timerclear(&tv);
+	}
 	evtimer_add(s->delay_ev, &tv);
 }
 
