@@ -81,6 +81,18 @@ def denysys_binary():
     return path
 
 
+def faultshim():
+    """The LD_PRELOAD fault injector (tests/integration/faultshim.c)."""
+    path = os.environ.get("FAULTSHIM")
+    if not path:
+        path = os.path.join(os.path.dirname(os.path.dirname(
+            ftpsd_binary())), "tests", "integration", "faultshim.so")
+    if not os.path.exists(path):
+        die("%s missing: build it with `make "
+            "tests/integration/faultshim.so` (make check does)" % path)
+    return path
+
+
 def deny_openat2():
     """FTPS_DENY_OPENAT2=1: every server runs with openat2 -> ENOSYS."""
     return os.environ.get("FTPS_DENY_OPENAT2") == "1"

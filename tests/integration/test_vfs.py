@@ -21,22 +21,10 @@ from harness import MiB, data_exchange, ftp_reply  # noqa: E402
 PREFIX = ".ftpsd-upload."
 
 
-def faultshim():
-    path = os.environ.get("FAULTSHIM")
-    if not path:
-        path = os.path.join(os.path.dirname(os.path.dirname(
-            harness.ftpsd_binary())), "tests", "integration", "faultshim.so")
-    if not os.path.exists(path):
-        harness.die("%s missing: build it with `make "
-                    "tests/integration/faultshim.so` (make check does)"
-                    % path)
-    return path
-
-
 def no_tmpfile_env():
     """ftpsd's O_TMPFILE opens fail (EOPNOTSUPP): the hidden-name way."""
     asan = os.environ.get("ASAN_OPTIONS")
-    return {"LD_PRELOAD": faultshim(), "FAULTSHIM_NOTMPFILE": "1",
+    return {"LD_PRELOAD": harness.faultshim(), "FAULTSHIM_NOTMPFILE": "1",
             "ASAN_OPTIONS": ((asan + ":") if asan else "") +
             "verify_asan_link_order=0"}
 
