@@ -265,6 +265,41 @@ class SwappedFolder(harness.ServerTestCase):
         self.assertEqual(os.listdir(outside), [])
 
 
+class OpenatEperm(harness.ServerTestCase):
+    """openat2 answering EPERM (a container's default seccomp action):
+    the walk serves, and a symlink to /etc still leads inside the home."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.Ftpsd(deny=["openat2:EPERM"])
+        try:
+            cls.srv.start()
+        except BaseException:
+            cls.srv.cleanup()
+            raise
+
+    def test_walk_chosen_and_confines(self):
+        self.srv.wait_log(r"vfs: openat2 unavailable \(Operation not "
+                          r"permitted\): confining paths with the "
+                          r"component walk")
+        home = self.srv.home()
+        os.symlink("/etc", os.path.join(home, "escape"))
+        os.makedirs(os.path.join(home, "sub"))
+        with open(os.path.join(home, "sub", "f.txt"), "wb") as f:
+            f.write(b"inside")
+        os.symlink("../sub/f.txt", os.path.join(home, "sub", "self"))
+        ftp = self.ftp()
+        r = data_exchange(ftp, "RETR escape/passwd")
+        self.assertReply(r["final"], 550)
+        self.assertEqual(r["data"], b"")
+        r = data_exchange(ftp, "RETR sub/self")
+        self.assertReply(r["final"], 226)
+        self.assertEqual(r["data"], b"inside")
+        r = data_exchange(ftp, "STOR escape/x", upload=b"x")
+        self.assertReply(r["final"], 553)
+        self.assertFalse(os.path.exists("/etc/x"))
+
+
 class SayWhy(harness.ServerTestCase):
     """A file command failing for a reason no client causes (here mkdirat
     answering EIO, through denysys) logs one warning naming the command,
