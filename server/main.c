@@ -29,6 +29,7 @@
 #include "ftpsd.h"
 #include "log.h"
 #include "ops.h"
+#include "preflight.h"
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "session.h"
@@ -379,6 +380,10 @@ main(int argc, char *argv[])
 		problems++;
 	if (test) {
 		problems += badusers;
+		/* What a reload or a login would trip on, as run_as_user. */
+		problems += pf_check(&ctx.conf, conffile, ctx.users, stderr);
+		/* A warning only: the exit status stays 0. */
+		ops_certwarn(&ctx);
 		if (problems == 0)
 			printf("ftpsd: configuration %s ok\n",
 			    conffile ? conffile : "(built-in defaults)");
