@@ -622,15 +622,17 @@ static void
 cs_txn_say_owner(const struct cs_txn *t)
 {
 	static int	 said;
-	struct passwd	*pw;
-	char		 uid[32];
-	const char	*who;
+	struct passwd	 pw, *res = NULL;
+	char		 buf[4096], uid[32];
+	const char	*who = uid;
 
 	if (!t->chown || said)
 		return;
 	said = 1;
 	snprintf(uid, sizeof(uid), "uid %u", (unsigned)t->owner);
-	who = (pw = getpwuid(t->owner)) != NULL ? pw->pw_name : uid;
+	if (getpwuid_r(t->owner, &pw, buf, sizeof(buf), &res) == 0 &&
+	    res != NULL)
+		who = pw.pw_name;
 	fprintf(stderr, "certmgr: %s belongs to %s: the files written there "
 	    "are given to %s (keys stay mode 0600) so that ftpsd running as "
 	    "%s can read them at its next reload\n", t->label, who, who, who);

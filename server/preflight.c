@@ -29,6 +29,7 @@
 
 #define PF_WHO_MAX	160
 #define PF_EXIT_MAX	100	/* problems a child reports in its status */
+#define PF_GRBUF	4096	/* getgrgid_r's buffer (one name is enough) */
 
 struct pf {
 	const struct conf	*cf;
@@ -202,6 +203,19 @@ pf_run(struct pf *pf, const char *conffile, const struct userdb *users,
 		pf_home(pf, "anonymous_root", cf->anonymous_root, 0);
 }
 
+/* The name of group gid into pf->group, else its number. */
+static void
+pf_group_name(struct pf *pf, gid_t gid)
+{
+	struct group	 gr, *res = NULL;
+	char		 buf[PF_GRBUF];
+
+	if (getgrgid_r(gid, &gr, buf, sizeof(buf), &res) == 0 && res != NULL)
+		snprintf(pf->group, sizeof(pf->group), "%s", gr.gr_name);
+	else
+		snprintf(pf->group, sizeof(pf->group), "%u", (unsigned)gid);
+}
+
 /* The child's count of problems, or 1 when it did not finish. */
 static int
 pf_wait(struct pf *pf, pid_t pid)
@@ -226,7 +240,6 @@ pf_check(const struct conf *cf, const char *conffile,
     const struct userdb *users, FILE *errf)
 {
 	struct pf	 pf;
-	struct group	*gr;
 	char		 note[256];
 	uid_t		 uid;
 	gid_t		 gid;
@@ -247,17 +260,13 @@ pf_check(const struct conf *cf, const char *conffile,
 		snprintf(pf.who, sizeof(pf.who), "uid %u (this ftpsd -t)",
 		    (unsigned)uid);
 		snprintf(pf.user, sizeof(pf.user), "%u", (unsigned)uid);
-		snprintf(pf.group, sizeof(pf.group), "%u", (unsigned)gid);
-		if ((gr = getgrgid(gid)) != NULL)
-			snprintf(pf.group, sizeof(pf.group), "%s", gr->gr_name);
+		pf_group_name(&pf, gid);
 		pf_run(&pf, conffile, users, 0);
 		return pf.problems;
 	}
 	snprintf(pf.who, sizeof(pf.who), "run_as_user %s", cf->run_as_user);
 	snprintf(pf.user, sizeof(pf.user), "%s", cf->run_as_user);
-	snprintf(pf.group, sizeof(pf.group), "%u", (unsigned)gid);
-	if ((gr = getgrgid(gid)) != NULL)
-		snprintf(pf.group, sizeof(pf.group), "%s", gr->gr_name);
+	pf_group_name(&pf, gid);
 
 	/* Nothing buffered may be written twice. */
 	fflush(stdout);
