@@ -299,9 +299,10 @@ mtls_check_cas(const struct conf *cf, STACK_OF(X509) *cas, FILE *errf)
 		if (X509_check_ca(ca) == 0) {
 			fprintf(errf, "tls_client_ca: %s: certificate %d (%s) "
 			    "is not a CA certificate (no basicConstraints "
-			    "CA:TRUE), so it cannot verify client certificates: "
-			    "list the CA that signed them instead (certmgr ca "
-			    "init makes one; its ca.crt goes here)\n",
+			    "CA:TRUE), so it cannot verify client "
+			    "certificates: list the CA that signed them "
+			    "instead (certmgr ca init makes one; its ca.crt "
+			    "goes here)\n",
 			    cf->tls_client_ca, i + 1, name);
 			errors++;
 		} else if (X509_check_purpose(ca, X509_PURPOSE_SSL_CLIENT,

@@ -35,7 +35,7 @@ struct pf {
 	const struct conf	*cf;
 	FILE			*errf;
 	const char		*users_file;
-	char			 who[PF_WHO_MAX];	/* "run_as_user ftpsd" */
+	char			 who[PF_WHO_MAX];	/* "run_as_user x" */
 	char			 user[FTPS_USER_MAX + 1];
 	char			 group[FTPS_USER_MAX + 1];
 	int			 problems;

@@ -159,7 +159,8 @@ tls_cert_name(const struct conf *cf, char *buf, size_t len)
 	n = strlen(name);
 	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
 		e = strlen(exts[i]);
-		if (n <= e || n - e >= len || strcmp(name + n - e, exts[i]) != 0)
+		if (n <= e || n - e >= len ||
+		    strcmp(name + n - e, exts[i]) != 0)
 			continue;
 		/* An admin who named ftp.crt.crt meant that NAME. */
 		if (cs_files(cf->certs_dir, name, NULL, 0) != 0)
