@@ -129,6 +129,40 @@ pf_certs(struct pf *pf)
 }
 
 /*
+ * The transfer log, opened (created when missing) as that user at start
+ * and again on every reload (xferlog.c).  Nothing is created here.
+ */
+static void
+pf_xferlog(struct pf *pf)
+{
+	const char	*path = pf->cf->xferlog_file;
+	char		 dir[PATH_MAX], *slash;
+	int		 fd;
+
+	if (path == NULL)
+		return;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY | O_NONBLOCK)) != -1) {
+		close(fd);
+		return;
+	}
+	if (errno == ENOENT &&
+	    snprintf(dir, sizeof(dir), "%s", path) < (int)sizeof(dir) &&
+	    (slash = strrchr(dir, '/')) != NULL) {
+		slash[slash == dir ? 1 : 0] = '\0';
+		/* Real and effective ids are the same here. */
+		if (access(dir, W_OK | X_OK) == 0)
+			return;
+		path = dir;
+	}
+	fprintf(pf->errf, "xferlog_file: %s: not writable by %s: %s (ftpsd "
+	    "opens the transfer log as that user at start and on every "
+	    "reload): chown %s %s\n", path, pf->who, strerror(errno),
+	    pf->user, path);
+	pf->problems++;
+}
+
+/*
  * A home as a login opens it (vfs.c: O_PATH), then listed; where names
  * the origin: "USERS_FILE:LINE: user NAME" or "anonymous_root".
  */
@@ -198,6 +232,7 @@ pf_run(struct pf *pf, const char *conffile, const struct userdb *users,
 			pf_file(pf, "tls_crl", cf->tls_crl);
 		}
 	}
+	pf_xferlog(pf);
 	(void)auth_users_each(users, pf_user_cb, pf);
 	if (cf->anonymous && cf->anonymous_root != NULL)
 		pf_home(pf, "anonymous_root", cf->anonymous_root, 0);

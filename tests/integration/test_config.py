@@ -395,6 +395,27 @@ class ReloadChecks(unittest.TestCase):
                             % (re.escape(self.srv.users_file),
                                re.escape(self.srv.home("alice"))))
 
+    def test_transfer_log_the_user_cannot_write(self):
+        logdir = os.path.join(self.srv.dir, "log")
+        os.mkdir(logdir)
+        xfer = os.path.join(logdir, "xferlog")
+        p = self.check("-o", "xferlog_file=" + xfer)
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertRegex(p.stderr, r"(?m)^xferlog_file: %s: not writable by "
+                         r"run_as_user nobody: Permission denied .*chown "
+                         r"nobody %s" % (re.escape(logdir), re.escape(logdir)),
+                         describe(p))
+        os.chown(logdir, self.pw.pw_uid, self.pw.pw_gid)
+        p = self.check("-o", "xferlog_file=" + xfer)
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertFalse(os.path.exists(xfer), "-t created the log")
+        with open(xfer, "w"):
+            pass
+        p = self.check("-o", "xferlog_file=" + xfer)
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertRegex(p.stderr, r"(?m)^xferlog_file: %s: not writable"
+                         % re.escape(xfer), describe(p))
+
     def test_missing_home_also_as_root(self):
         """run_as_user root: the homes are still checked, by -t itself."""
         missing = os.path.join(self.srv.dir, "nohome")
