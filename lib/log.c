@@ -132,6 +132,16 @@ log_word_char(unsigned char c)
 	    c) != NULL);
 }
 
+int
+log_is_word(const char *s)
+{
+	const char	*p;
+
+	for (p = s; *p != '\0' && log_word_char((unsigned char)*p); p++)
+		;
+	return *p == '\0' && p != s;
+}
+
 char *
 log_quote(char *dst, size_t dstsize, const char *src)
 {
@@ -142,10 +152,7 @@ log_quote(char *dst, size_t dstsize, const char *src)
 			dst[0] = '\0';
 		return dst;
 	}
-	for (n = 0; src[n] != '\0' && log_word_char((unsigned char)src[n]);
-	    n++)
-		;
-	if (src[n] == '\0' && n > 0 && n < dstsize) {
+	if (log_is_word(src) && (n = strlen(src)) < dstsize) {
 		memcpy(dst, src, n + 1);
 		return dst;
 	}

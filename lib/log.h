@@ -34,6 +34,8 @@ char	*log_safe(char *dst, size_t dstsize, const char *src);
 
 /* A quoted value in a log line: longer ones are cut (log lines are 2 KiB). */
 #define LOG_VALUE_MAX		1024
+/* 1 when s is a non-empty word of [A-Za-z0-9._@/+:,~-]: bare in a log. */
+int	 log_is_word(const char *s);
 /* Room log_quote() needs for a value of n bytes, quotes and NUL included. */
 #define LOG_QUOTE_SIZE(n)	((n) * 4 + 3)
 /*

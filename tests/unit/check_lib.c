@@ -152,6 +152,12 @@ START_TEST(quote_truncates_inside_quotes)
 	ck_assert_str_eq(log_quote(d, sizeof(d), "0123456789a"),
 	    "0123456789a");
 	ck_assert_str_eq(log_quote(d, 4, "x"), "");
+	/* What stays bare. */
+	ck_assert_int_eq(log_is_word("/a/b.txt"), 1);
+	ck_assert_int_eq(log_is_word(""), 0);
+	ck_assert_int_eq(log_is_word("a b"), 0);
+	ck_assert_int_eq(log_is_word("a=b"), 0);
+	ck_assert_int_eq(log_is_word("a\\x1b"), 0);
 }
 END_TEST
 
