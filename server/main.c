@@ -277,27 +277,15 @@ ftpsd_free(struct ftpsd *ctx)
 static int
 serve(struct ftpsd *ctx)
 {
-	struct event_config	*cfg = NULL;
-	char			 idx;
-	int			 r;
+	char	 idx;
+	int	 r;
 
-	/*
-	 * SECURITY: user enumeration by timing: precise timers (timerfd,
-	 * CLOCK_MONOTONIC) rather than the coarse clock's 4 ms ticks, so a
-	 * failed login is answered at its deadline (cmd_auth.c) to the
-	 * microsecond, not wherever a tick falls.
-	 */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
 	    evthread_use_pthreads() != 0 ||
-	    (cfg = event_config_new()) == NULL ||
-	    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER) != 0 ||
-	    (ctx->base = event_base_new_with_config(cfg)) == NULL) {
-		if (cfg != NULL)
-			event_config_free(cfg);
+	    (ctx->base = sess_base_new()) == NULL) {
 		log_err("cannot create the event loop");
 		return 1;
 	}
-	event_config_free(cfg);
 	if ((r = auth_pool_new(ctx->base, ctx->conf.auth_threads,
 	    &ctx->auth)) != 0 || (r = auth_pool_set_cache(ctx->auth,
 	    ctx->conf.login_cache_seconds, 0)) != 0) {

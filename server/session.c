@@ -202,6 +202,25 @@ sess_setup_bev(struct session *s)
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
+struct event_base *
+sess_base_new(void)
+{
+	struct event_config	*cfg;
+	struct event_base	*base = NULL;
+
+	/*
+	 * SECURITY: user enumeration by timing: a failed login is answered
+	 * at its deadline (cmd_auth.c) to the microsecond, not wherever a
+	 * coarse clock tick falls.
+	 */
+	if ((cfg = event_config_new()) == NULL)
+		return NULL;
+	if (event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER) == 0)
+		base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
 static void
 sess_greet(struct session *s)
 {

@@ -21,6 +21,7 @@
 
 struct bufferevent;
 struct evbuffer;
+struct event_base;
 struct event;
 struct ftpsd;
 struct auth_job;
@@ -125,6 +126,12 @@ struct session {
 	struct xfer		*xfer;
 };
 
+/*
+ * The event loop sessions run on: precise timers (timerfd and
+ * CLOCK_MONOTONIC, not the coarse clock's ticks of a few ms), which the
+ * failed-login deadline needs.  NULL on failure.
+ */
+struct event_base *sess_base_new(void);
 struct session	*sess_new(struct ftpsd *, int fd,
 		    const struct sockaddr_storage *peer, int implicit);
 /* Logs reason, stops reading, and frees once the output is flushed. */

@@ -50,7 +50,7 @@ fixture_up(void)
 	TAILQ_INIT(&ctx.sessions);
 	TAILQ_INIT(&ctx.reaps);
 	ck_assert_int_eq(conf_init(&ctx.conf), 0);
-	ck_assert_ptr_nonnull(ctx.base = event_base_new());
+	ck_assert_ptr_nonnull(ctx.base = sess_base_new());
 	ck_assert_ptr_nonnull(ctx.ssl_ctx = SSL_CTX_new(TLS_server_method()));
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
