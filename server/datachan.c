@@ -109,17 +109,17 @@ static void
 dc_tls_ready(struct session *s)
 {
 	struct datachan	*dc = s->dc;
-	const char	*why;
+	const char	*reply;
 
-	if (tls_data_check(s, dc->ssl, &why) != 0) {
+	/* tls_data_check() logs the cause. */
+	if (tls_data_check(s, dc->ssl, &reply) != 0) {
 		/*
 		 * Even a refused connection ends with close_notify, so the
 		 * client reads a clean EOF and then the 522 on the control
 		 * connection (Python's ftplib otherwise loses sync).
 		 */
 		dc->refused = 1;
-		sess_log(s, LOG_LVL_WARN, "data tls refused: %s", why);
-		dc_fail(s, 522, why);
+		dc_fail(s, 522, reply);
 		return;
 	}
 	dc->cb(s, DC_EV_READY, dc->bev, 0, NULL);

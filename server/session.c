@@ -196,6 +196,8 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	 * never send TYPE (scripts, many libraries) expect bytes unchanged,
 	 * and most servers (vsftpd does no conversion) behave that way.
 	 */
+	/* ftpsd.conf's data policy until a login adds the account's. */
+	conf_policy_of(&ctx->conf, &s->policy);
 	s->ctl_ref.role = TLS_ROLE_CTRL;
 	s->ctl_ref.s = s;
 	s->data_ref.role = TLS_ROLE_DATA;
