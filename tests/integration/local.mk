@@ -27,8 +27,14 @@ INTEGRATION_TESTS = \
 	tests/integration/test_tls_binding.py \
 	tests/integration/test_mtls.py \
 	tests/integration/test_login_perf.py \
-	tests/integration/test_idle.py
+	tests/integration/test_idle.py \
+	tests/integration/test_data_policy.py \
+	tests/integration/test_wget.py \
+	tests/integration/test_perl_ftp.py \
+	tests/integration/test_commons_net.py \
+	tests/integration/test_rclone.py
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py \
-	docs/testing.md
+	tests/integration/clients/netftp.pl \
+	tests/integration/clients/FtpsCheck.java docs/testing.md docs/clients.md
