@@ -51,6 +51,9 @@ REFUSED = {
                 "control connection",
                 "data tls refused: data connection resumed another control "
                 "connection's session"),
+    "expired": ("522 The TLS session offered for the data connection has "
+                "expired",
+                "data tls refused: the ticket offered has expired"),
     "unknown": ("522 The TLS session offered for the data connection is "
                 "not one this server holds",
                 "data tls refused: the session offered cannot be resumed"),

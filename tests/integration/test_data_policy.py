@@ -11,6 +11,7 @@ import re
 import shutil
 import ssl
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -20,6 +21,8 @@ TLS12 = ssl.TLSVersion.TLSv1_2
 NONE_REPLY, NONE_LOG = harness.REFUSED["none"]
 FOREIGN_REPLY, FOREIGN_LOG = harness.REFUSED["foreign"]
 UNKNOWN_REPLY, UNKNOWN_LOG = harness.REFUSED["unknown"]
+EXPIRED_REPLY, EXPIRED_LOG = harness.REFUSED["expired"]
+FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 
 def last_login(srv, user):
     """The server's session number of the latest login of user."""
@@ -100,6 +103,63 @@ class Causes(harness.ServerTestCase):
         a = self.ftp(ctx=ctx)
         b = self.ftp(ctx=ctx)
         self.refused(a, b.sock.session, UNKNOWN_REPLY, UNKNOWN_LOG)
+
+
+class Expired(harness.ServerTestCase):
+    """A day later (libfaketime moves ftpsd's wall clock; its monotonic
+    timers stay), the ticket sent after the control handshake has expired,
+    while the fresh one sent before each PASV keeps the session working."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(FAKETIME):
+            harness.die("%s missing (apt-get install libfaketime)"
+                        % FAKETIME)
+        fd, cls.clock = tempfile.mkstemp(prefix="ftpsd-clock-")
+        os.write(fd, b"+0\n")
+        os.close(fd)
+        asan = os.environ.get("ASAN_OPTIONS")
+        cls.ENV = {
+            "LD_PRELOAD": FAKETIME,
+            "FAKETIME_TIMESTAMP_FILE": cls.clock,
+            "FAKETIME_NO_CACHE": "1",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            # ASan wants to come first; faketime only wraps clock calls.
+            "ASAN_OPTIONS": ((asan + ":") if asan else "") +
+            "verify_asan_link_order=0",
+        }
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            os.unlink(cls.clock)
+
+    @classmethod
+    def prepare_files(cls, srv):
+        with open(srv.path("f.txt"), "wb") as f:
+            f.write(b"a day\n")
+
+    def set_clock(self, offset):
+        with open(self.clock, "w") as f:
+            f.write(offset + "\n")
+
+    def test_ticket_of_the_login_expires(self):
+        self.addCleanup(self.set_clock, "+0")
+        ftp = self.ftp()
+        login = ftp.sock.session     # the ticket after the handshake
+        r = data_exchange(ftp, "RETR f.txt", session=login)
+        self.assertEqual((r["final"][:3], r["data"]), ("226", b"a day\n"))
+        # 25 hours on: past the 1-day ticket lifetime, not yet past the
+        # 36-hour life of the key that sealed it.
+        self.set_clock("+90000")
+        r = data_exchange(ftp, "RETR f.txt", session=login)
+        self.assertTrue(r["final"].startswith(EXPIRED_REPLY), r)
+        self.srv.wait_log(re.escape(EXPIRED_LOG))
+        r = data_exchange(ftp, "RETR f.txt")
+        self.assertEqual((r["final"][:3], r["data"]), ("226", b"a day\n"))
 
 
 class PerUser(harness.ServerTestCase):
