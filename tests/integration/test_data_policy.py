@@ -285,6 +285,21 @@ class ImplicitStartsInProtP(StartsInProtP, harness.ServerTestCase):
         self.assertReply(ftp.sendcmd("PBSZ 0"), 200)
         self.assertReply(ftp.sendcmd("PROT P"), 200)
 
+    def test_clear_data_in_prot_p_says_so(self):
+        # A client that takes the data channel to be clear (Commons Net in
+        # implicit mode without execPROT("P")) learns why it failed.
+        ftp = self.ftp(implicit=True, prot_p=False)
+        reply = harness.ftp_reply(ftp.storbinary, "STOR clear.bin",
+                                  io.BytesIO(b"clear bytes\r\n" * 100))
+        if not reply.startswith("4"):
+            reply = harness.ftp_reply(ftp.getresp)
+        self.assertTrue(reply.startswith(
+            "425 TLS handshake on the data connection failed: it carried "
+            "clear data; this session is in PROT P"), reply)
+        self.srv.wait_log(r"data tls handshake failed: .*wrong version "
+                          r"number \(the client sent clear data")
+        self.assertFalse(os.path.exists(self.srv.path("clear.bin")))
+
     def test_explicit_still_starts_clear(self):
         # prot_default = C (RFC 4217 9): 521 until PROT P.
         ftp = self.ftp(prot_p=False)
