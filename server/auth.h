@@ -2,14 +2,15 @@
  * Accounts: the users file and password checks.
  *
  * users_file lines are "name:hash:home:perms[:method[:options]]" with
- * crypt(3) hashes (yescrypt, gost-yescrypt, bcrypt, sha512crypt); perms is "r" or
- * "rw"; method, when present, is "password" (the default), "cert" (hash
- * field empty, or '!'/'*' to disable) or "cert+password" (empty before
- * options: password); options are "key=value,..." of the ftpsd.conf keys
- * an account may override (data_tls, data_session_reuse).  '#' comments
- * and blank lines are skipped.  A malformed line is reported as
- * "FILE:LINE: message" and that user is not loaded; the rest load.  A hash starting with '!' or
- * '*' marks a disabled account: it is loaded but never authenticates.
+ * crypt(3) hashes (yescrypt, gost-yescrypt, bcrypt, sha512crypt); perms
+ * is "r" or "rw"; method, when present, is "password" (the default),
+ * "cert" (hash field empty, or '!'/'*' to disable) or "cert+password"
+ * (empty before options: password); options are "key=value,..." of the
+ * ftpsd.conf keys an account may override (data_tls,
+ * data_session_reuse).  '#' comments and blank lines are skipped.  A
+ * malformed line is reported as "FILE:LINE: message" and that user is
+ * not loaded; the rest load.  A hash starting with '!' or '*' marks a
+ * disabled account: it is loaded but never authenticates.
  * docs/users.md describes the format.
  *
  * Hashing takes tens of milliseconds, so checks run on a small thread pool

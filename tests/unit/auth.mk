@@ -11,6 +11,6 @@ check_PROGRAMS += tests/unit/check_authcache
 tests_unit_check_authcache_SOURCES = tests/unit/check_authcache.c \
 	tests/unit/runner.c
 tests_unit_check_authcache_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_authcache_LDADD = server/libauth.a config/libconf.a lib/libftps.a \
-	$(UNIT_LDADD)
+tests_unit_check_authcache_LDADD = server/libauth.a config/libconf.a \
+	lib/libftps.a $(UNIT_LDADD)
 TESTS += tests/unit/check_authcache
