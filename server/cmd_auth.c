@@ -109,7 +109,7 @@ cmd_user(struct session *s, const char *arg)
  * sees what each login runs under.
  */
 static void
-cmd_login_policy(struct session *s)
+cmd_login_policy(struct session *s, const char *safe)
 {
 	struct conf_policy	 none;
 	char			 eff[CONF_POLICY_STR_MAX];
@@ -122,8 +122,8 @@ cmd_login_policy(struct session *s)
 	conf_policy_str(&s->policy, eff, sizeof(eff));
 	conf_policy_str(s->user != NULL ? &s->user->policy : &none, over,
 	    sizeof(over));
-	sess_log(s, LOG_LVL_INFO, "login policy %s (users file: %s)", eff,
-	    over[0] != '\0' ? over : "none");
+	sess_log(s, LOG_LVL_INFO, "login policy user=%s %s (users file: %s)",
+	    safe, eff, over[0] != '\0' ? over : "none");
 }
 
 static void
@@ -166,13 +166,13 @@ cmd_login_ok(struct session *s, const char *home, unsigned perms)
 	s->perms = perms;
 	s->flags |= SF_LOGGED_IN;
 	s->flags &= ~SF_USER_SENT;
-	cmd_login_policy(s);
 	if (s->user != NULL && s->user->method != AUTH_METHOD_PASSWORD)
 		sess_log(s, LOG_LVL_INFO, "login user=%s result=ok method=%s",
 		    safe, auth_method_name(s->user->method));
 	else
 		sess_log(s, LOG_LVL_INFO, "login user=%s result=ok%s", safe,
 		    (s->flags & SF_ANON) ? " anonymous" : "");
+	cmd_login_policy(s, safe);
 	if (s->user != NULL && s->user->method == AUTH_METHOD_CERT)
 		sess_reply(s, 232, "User logged in, authorized by security "
 		    "data exchange.");

@@ -178,11 +178,15 @@ class PerUser(harness.ServerTestCase):
 
     def test_login_logs_the_policy(self):
         self.ftp(user="partner")
-        self.srv.wait_log(r"login policy data_tls=required "
+        self.srv.wait_log(r"login policy user=partner data_tls=required "
                           r"data_session_reuse=optional \(users file: "
                           r"data_session_reuse=optional\)")
+        self.ftp(user="clear")
+        self.srv.wait_log(r"login policy user=clear data_tls=optional "
+                          r"data_session_reuse=required \(users file: "
+                          r"data_tls=optional\)")
         self.ftp(user="alice")
-        self.srv.wait_log(r"login policy data_tls=required "
+        self.srv.wait_log(r"login policy user=alice data_tls=required "
                           r"data_session_reuse=required \(users file: "
                           r"none\)")
 
