@@ -247,6 +247,8 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	s->mlst_facts = MF_DEFAULT;
 	sess_deadline(&s->login_by, (unsigned long)ctx->conf.login_timeout *
 	    1000);
+	/* ftpsd.conf's data policy until a login adds the account's. */
+	conf_policy_of(&ctx->conf, &s->policy);
 	/*
 	 * Binary by default, though RFC 959 5.1 says ASCII: clients that
 	 * never send TYPE (scripts, many libraries) expect bytes unchanged,
