@@ -458,9 +458,10 @@ class LogFields(Server):
             for what, keys in (("mkdir", ["path"]), ("rmdir", ["path"]),
                                ("rename", ["from", "to"]),
                                ("login", ["user", "result"])):
-                if " %s " % what in line:
-                    self.assertEqual(fields(line.split(" %s " % what, 1)[1]),
-                                     keys, line)
+                mark = " %s %s=" % (what, keys[0])
+                if mark in line:
+                    rest = line.split(" %s " % what, 1)[1]
+                    self.assertEqual(fields(rest), keys, line)
 
 
 if __name__ == "__main__":
