@@ -21,6 +21,7 @@ import glob
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -384,8 +385,9 @@ class Admin:
             p = self.curl("-o /root/data/s.dl %s" % self.url("up-small.bin"),
                           check=False)
             self.expect_transfer(p, "download after the refused reload")
-            log("  systemctl reload: exit %d; journal: %s" % (
-                reload.returncode, [ln for ln in j.splitlines() if want in ln][0]))
+            log("  systemctl reload: exit %d (%s); journal: %s" % (
+                reload.returncode, reload.stderr.strip().split("\n")[0],
+                [ln for ln in j.splitlines() if want in ln][0]))
         finally:
             self.c.sh("cp -p /root/ftpsd.conf.good /etc/ftpsd/ftpsd.conf && "
                       "systemctl reload ftpsd")
@@ -623,7 +625,14 @@ def flavour_run(name, image_root, workdir, install):
     return a
 
 
+def _terminate(signum, frame):
+    # The finally clauses power the containers off.
+    raise SystemExit("check-systemd: signal %d" % signum)
+
+
 def main():
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--srcdir", required=True)
     ap.add_argument("--workdir", required=True)

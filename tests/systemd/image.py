@@ -6,6 +6,7 @@ package list, so a changed list builds a new image.  The mirror is read at
 run time from this machine's apt sources, never written down.
 """
 
+import fcntl
 import glob
 import hashlib
 import os
@@ -113,26 +114,51 @@ def _prepare(root):
 
 
 def ensure(log):
-    """Path of the cached image root, built when missing."""
+    """Path of the cached image root, built when missing (one builder at a
+    time: concurrent runs wait for it)."""
+    os.makedirs(CACHE, mode=0o755, exist_ok=True)
+    with open(os.path.join(CACHE, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure(log)
+
+
+def _unmount_below(path):
+    """debootstrap mounts /proc and /sys in the target and leaves them
+    mounted when it is interrupted: unmount them (deepest first) before
+    anything is removed."""
+    prefix = os.path.realpath(path) + "/"
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4].replace("\\040", " ")
+            if point.startswith(prefix):
+                points.append(point)
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "--lazy", point], check=False)
+
+
+def _ensure(log):
     base = os.path.join(CACHE, key())
     root = os.path.join(base, "root")
     if os.path.isfile(os.path.join(base, "complete")):
         log("image: cached %s (%s)" % (root, " ".join(PACKAGES)))
         return root
-    os.makedirs(CACHE, mode=0o755, exist_ok=True)
-    if os.path.exists(base):
-        shutil.rmtree(base)
     tmp = base + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
+    for d in (base, tmp):
+        _unmount_below(d)
+        shutil.rmtree(d, ignore_errors=True)
     os.makedirs(tmp)
     t0 = time.monotonic()
     log("image: debootstrap %s (first run: a few minutes)" % SUITE)
     argv = ["debootstrap", "--variant=minbase",
             "--include=" + ",".join(PACKAGES), SUITE,
             os.path.join(tmp, "root"), mirror()]
-    with open(os.path.join(tmp, "debootstrap.log"), "w") as out:
-        p = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
-                           timeout=900)
+    try:
+        with open(os.path.join(tmp, "debootstrap.log"), "w") as out:
+            p = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
+                               timeout=900)
+    finally:
+        _unmount_below(tmp)
     if p.returncode != 0:
         with open(os.path.join(tmp, "debootstrap.log")) as f:
             tail = f.read()[-3000:]
