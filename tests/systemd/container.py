@@ -2,8 +2,11 @@
 A Debian 12 container booted with `systemd-nspawn -b` (systemd as PID 1,
 its own private network with only a loopback), driven from the host with
 nsenter into the container's PID 1: what an admin types, run as root in
-the container.  Nothing is mounted on the host; poweroff() (also called on
-failure) stops the container, and the copy of the image is removed.
+the container.  --volatile=overlay: the cached image is the read-only
+lower layer of an overlay whose upper layer is a tmpfs, both in the
+container's own mount namespace, so every boot starts from the pristine
+image, nothing is mounted on the host, and poweroff() (also called on
+failure) discards whatever the test wrote.
 """
 
 import glob
@@ -23,25 +26,22 @@ class Failed(AssertionError):
 class Container:
 
     def __init__(self, image_root, workdir, name, log):
-        self.workdir = workdir
-        self.root = os.path.join(workdir, "root")
+        self.image = image_root
         self.name = name
         self.log = log
         self.nspawn = None
         self.pid1 = None
         self.console = os.path.join(workdir, "console.log")
         os.makedirs(workdir, exist_ok=True)
-        subprocess.run(["rm", "-rf", self.root], check=True)
-        subprocess.run(["cp", "-a", "--reflink=auto", image_root, self.root],
-                       check=True, timeout=300)
 
     # -- boot and power off ------------------------------------------------
 
     def boot(self, timeout=90):
         env = dict(os.environ, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY="1")
         argv = ["systemd-nspawn", "--quiet", "--boot", "--directory",
-                self.root, "--machine", self.name, "--register=no",
-                "--keep-unit", "--console=pipe", "--private-network"]
+                self.image, "--volatile=overlay", "--machine", self.name,
+                "--register=no", "--keep-unit", "--console=pipe",
+                "--private-network"]
         out = open(self.console, "w")
         self.nspawn = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
                                        stdout=out, stderr=subprocess.STDOUT)
@@ -135,9 +135,6 @@ class Container:
         self.log("poweroff: systemd-nspawn exited %d" % self.nspawn.returncode)
         self.nspawn = None
 
-    def remove(self):
-        subprocess.run(["rm", "-rf", self.root], check=False)
-
     # -- commands inside ---------------------------------------------------
 
     def argv(self, script):
@@ -166,6 +163,14 @@ class Container:
         return subprocess.Popen(self.argv(script), text=True,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
+
+    @property
+    def root(self):
+        """The running container's root, seen from the host (through its
+        PID 1's root: the overlay exists only in its mount namespace)."""
+        if self.pid1 is None:
+            raise Failed("the container is not running")
+        return "/proc/%d/root" % self.pid1
 
     def path(self, rel):
         """A path of the container's file system, seen from the host."""
