@@ -200,7 +200,8 @@ class Admin:
             pass
         if ENOSYS in text:
             self.enosys = True
-            raise Failed("%s: %s" % (what, ENOSYS_NOTE))
+            raise Failed("%s: answered %r (ENOSYS): see the NOTE at the end"
+                         % (what, ENOSYS))
         replies = re.findall(r"(?m)^< [45]\d\d .*$", p.stderr)
         errors = re.findall(r"(?m)^curl: .*$", p.stderr)
         raise Failed("%s: curl exit %d: %s" % (
@@ -471,8 +472,9 @@ class Admin:
                 for s in ftpsd:2121 ftpsd-implicit:9990; do
                     d=/etc/systemd/system/${s%:*}.socket.d
                     mkdir -p $d
-                    printf '[Socket]\\nListenStream=\\nListenStream=0.0.0.0:%s\\nListenStream=[::]:%s\\n' \
-                        ${s#*:} ${s#*:} > $d/port.conf
+                    printf '%s\\n' '[Socket]' 'ListenStream=' \
+                        "ListenStream=0.0.0.0:${s#*:}" \
+                        "ListenStream=[::]:${s#*:}" > $d/port.conf
                 done
                 systemctl daemon-reload
                 systemctl stop ftpsd.service
