@@ -575,6 +575,30 @@ def install_deb(c, deb):
         "manuals, certificate")
 
 
+def reinstall(a, deb):
+    """An upgrade (the same .deb again): the service restarts and keeps
+    the admin's certificate, users and configuration."""
+    c = a.c
+    fp = a.served_fp()
+    users = c.out("cat /etc/ftpsd/users")
+    c.sh("echo '# edited by the admin' >> /etc/ftpsd/ftpsd.conf")
+    pid = a.show("MainPID")
+    c.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall "
+         "-o Dpkg::Options::=--force-confold /root/%s"
+         % os.path.basename(deb), timeout=120)
+    new = a.wait_active(not_pid=pid)
+    if a.served_fp() != fp:
+        raise Failed("the upgrade replaced the certificate")
+    if c.out("cat /etc/ftpsd/users") != users:
+        raise Failed("the upgrade changed /etc/ftpsd/users")
+    if "# edited by the admin" not in c.out("cat /etc/ftpsd/ftpsd.conf"):
+        raise Failed("the upgrade replaced the edited conffile")
+    p = a.curl("-o /root/data/u.dl %s" % a.url("up-small.bin"), check=False)
+    a.expect_transfer(p, "download after the upgrade")
+    log("  reinstalled: restarted (MainPID %s -> %s), certificate, users "
+        "and the edited conffile kept" % (pid, new))
+
+
 def purge(c):
     c.sh("DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ftpsd",
          timeout=120)
@@ -593,7 +617,7 @@ def purge(c):
         "/srv/ftp kept")
 
 
-def flavour_run(name, image_root, workdir, install):
+def flavour_run(name, image_root, workdir, install, deb=None):
     c = Container(image_root, os.path.join(workdir, "ct-" + name),
                   "ftpsd-check-%s-%d" % (name, os.getpid()), log)
     a = Admin(c, name)
@@ -613,6 +637,7 @@ def flavour_run(name, image_root, workdir, install):
         a.step("socket-activation", a.socket_activation)
         if name == "deb":
             a.step("logrotate", a.logrotate)
+            a.step("reinstall", lambda: reinstall(a, deb))
             a.step("purge", lambda: purge(c))
     except Failed as e:
         a.results.append(("container", str(e)))
@@ -660,6 +685,7 @@ def main():
         if "source" in flavours:
             bdir = build_source(srcdir, workdir)
             installs["source"] = lambda c: install_source(c, bdir, srcdir)
+        deb = None
         if "deb" in flavours:
             deb = build_deb(srcdir, workdir)
             installs["deb"] = lambda c: install_deb(c, deb)
@@ -667,7 +693,8 @@ def main():
         log("FAIL setup: %s" % e)
         return 1
     for name in flavours:
-        results[name] = flavour_run(name, root, workdir, installs[name])
+        results[name] = flavour_run(name, root, workdir, installs[name],
+                                    deb)
 
     failed = [(f, n, e) for f, a in results.items() for n, e in a.results
               if e]
