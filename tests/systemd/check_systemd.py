@@ -277,6 +277,10 @@ class Admin:
             self.flavour, self.show("MainPID"), status,
             self.c.out("ps -o user= -p $(systemctl show -p MainPID --value "
                        "ftpsd)")))
+        # Which way vfs confines paths under this unit (docs/vfs.md).
+        vfs = self.c.out("journalctl -u ftpsd.service -o cat --no-pager | "
+                         "grep 'vfs: ' | tail -n 1", check=False)
+        log("  %s" % (vfs or "no 'vfs:' line in the journal"))
 
     def exposure(self):
         out = self.c.out("systemd-analyze security --no-pager "
