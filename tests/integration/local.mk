@@ -27,7 +27,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test_tls_binding.py \
 	tests/integration/test_mtls.py \
 	tests/integration/test_login_perf.py \
-	tests/integration/test_idle.py
+	tests/integration/test_idle.py \
+	tests/integration/test_loop.py
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py \

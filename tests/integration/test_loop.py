@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""One event loop no client can hog (docs/server.md "Fairness"):
+backpressure on replies a client does not read, bounded STAT and
+listings, files that would block (FIFOs) refused, and fair transfers.
+Each test measures its figure (server RSS from /proc, another session's
+NOOP latency) and prints it as "FIGURE name: value"."""
+
+import os
+import socket
+import ssl
+import statistics
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import HOST, MiB, Ftpsd  # noqa: E402
+
+
+def figure(name, value):
+    sys.stderr.write("FIGURE %s: %s\n" % (name, value))
+    sys.stderr.flush()
+
+
+def vm_kib(pid, field):
+    """VmRSS or VmHWM of pid, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError("no %s for pid %d" % (field, pid))
+
+
+def flood(sock, data, max_bytes, max_secs, stall_secs=1.5):
+    """
+    Sends data over and over, never reading, until max_bytes went, max_secs
+    passed or the peer stopped taking bytes for stall_secs.  Returns the
+    number of bytes sent.
+    """
+    sent = 0
+    chunk = data * max(1, 65536 // len(data))
+    sock.settimeout(stall_secs)
+    end = time.monotonic() + max_secs
+    while sent < max_bytes and time.monotonic() < end:
+        try:
+            sock.sendall(chunk)
+        except (socket.timeout, ssl.SSLWantWriteError):
+            break
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        sent += len(chunk)
+    return sent
+
+
+def drain(sock, want, max_secs):
+    """Reads until want bytes came, EOF or max_secs; bytes read."""
+    got = 0
+    sock.settimeout(2)
+    end = time.monotonic() + max_secs
+    while got < want and time.monotonic() < end:
+        try:
+            b = sock.recv(1 << 20)
+        except (socket.timeout, ssl.SSLError, ConnectionResetError):
+            break
+        if not b:
+            break
+        got += len(b)
+    return got
+
+
+class NoopProbe:
+    """Another session sending NOOP in a loop; records each round trip."""
+
+    def __init__(self, srv, interval=0.01):
+        self.rc = srv.raw_login(prot_p=False)
+        self.interval = interval
+        self.times = []
+        self.errors = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            while not self.stop.is_set():
+                t0 = time.monotonic()
+                code, text = self.rc.cmd("NOOP")
+                self.times.append(time.monotonic() - t0)
+                if code != 200:
+                    self.errors.append(text)
+                    return
+                time.sleep(self.interval)
+        except OSError as e:
+            self.errors.append(repr(e))
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *a):
+        self.stop.set()
+        self.thread.join(harness.SOCK_TIMEOUT)
+        self.rc.close()
+
+    def stats(self):
+        """(median, p99, max) in milliseconds."""
+        t = sorted(self.times)
+        if not t:
+            raise AssertionError("no NOOP round trip measured")
+        p99 = t[min(len(t) - 1, int(len(t) * 0.99))]
+        return (statistics.median(t) * 1000, p99 * 1000, t[-1] * 1000)
+
+
+class Backpressure(harness.ServerTestCase):
+    """Issue 12.1: a client that pipelines commands and reads no reply."""
+
+    def pipeline(self, rc, label):
+        pid = self.srv.proc.pid
+        before = vm_kib(pid, "VmRSS")
+        hwm0 = vm_kib(pid, "VmHWM")
+        sent = flood(rc.sock, b"HELP\r\n", 64 * MiB, 15)
+        time.sleep(0.3)
+        grown = vm_kib(pid, "VmRSS") - before
+        hwm = vm_kib(pid, "VmHWM") - hwm0
+        figure("%s, pipelined HELP" % label, "sent %.1f MiB, server RSS "
+               "+%d KiB, VmHWM +%d KiB" % (sent / MiB, grown, hwm))
+        self.assertLess(max(grown, hwm), 4 * 1024,
+                        "%s: server grew by %d KiB (HWM %d KiB)"
+                        % (label, grown, hwm))
+        # Reading resumes once the client reads: far more replies come
+        # than the bounded output and the socket buffers could hold.
+        got = drain(rc.sock, 16 * MiB, 20)
+        figure("%s replies read after the flood" % label,
+               "%.1f MiB" % (got / MiB))
+        self.assertGreaterEqual(got, 16 * MiB, "%s: the session did not "
+                                "read its pipelined commands again" % label)
+        rc.close()
+
+    def test_plaintext_before_login(self):
+        rc = self.srv.raw()
+        self.assertEqual(rc.resp()[0], 220)
+        self.pipeline(rc, "plaintext before login")
+
+    def test_implicit_tls_before_login(self):
+        rc = self.srv.raw(implicit=True)
+        self.assertEqual(rc.resp()[0], 220)
+        self.pipeline(rc, "implicit TLS before login")
+
+    def test_auth_tls_logged_in(self):
+        # AUTH TLS: the TLS filter over the socket bufferevent.
+        rc = self.srv.raw_login(prot_p=False)
+        self.pipeline(rc, "AUTH TLS logged in")
+
+
+if __name__ == "__main__":
+    harness.main()
