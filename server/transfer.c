@@ -32,11 +32,13 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "cmd.h"
 #include "conf.h"
 #include "datachan.h"
 #include "err.h"
 #include "ftps_limits.h"
 #include "ftpsd.h"
+#include "listing.h"
 #include "ops.h"
 #include "parse.h"
 #include "session.h"
@@ -51,8 +53,11 @@ struct xfer {
 	int			 fd;		/* the file, or -1 */
 	off_t			 size;
 	off_t			 offset;
-	struct buf		 text;		/* XFER_LIST */
-	size_t			 text_off;
+	struct ls_iter		*ls;		/* XFER_LIST: what is left */
+	struct buf		 text;		/* XFER_LIST: one slice */
+	struct buf		 ftext;		/* MLSD: the slice's facts */
+	int			 mlsd;		/* filtered by facts */
+	unsigned		 facts;
 	char			 tmpname[FTPS_NAME_MAX + 1];
 	int			 have_tmp;	/* tmpname exists on disk */
 	char			 final[FTPS_NAME_MAX + 1];	/* STOU */
@@ -80,6 +85,13 @@ struct xfer {
 	struct timeval		*tvp;		/* &tv, or NULL: none */
 	char			 why[160];	/* last TLS error */
 };
+
+/*
+ * A listing is produced this much at a time, and sent before the next
+ * slice is made: at most 2 x XFER_LS_SLICE of text per listing, and one
+ * slice of work per wake-up.
+ */
+#define XFER_LS_SLICE	(16u * 1024)
 
 /* What one non-blocking read or write on the data connection did. */
 enum xio {
@@ -113,7 +125,8 @@ xfer_new(enum xfer_kind kind, const char *verb, const struct vpath *vp)
 		return NULL;
 	}
 	x->fd = -1;
-	buf_init(&x->text, FTPS_LISTING_MAX);
+	buf_init(&x->text, 2 * XFER_LS_SLICE);
+	buf_init(&x->ftext, 2 * XFER_LS_SLICE);
 	snprintf(x->final, sizeof(x->final), "%s", vp->name);
 	return x;
 }
@@ -127,11 +140,13 @@ xfer_set_file(struct xfer *x, int fd, off_t size, off_t off)
 }
 
 void
-xfer_set_text(struct xfer *x, struct buf *b)
+xfer_set_listing(struct xfer *x, struct ls_iter *it, int mlsd,
+    unsigned facts)
 {
-	buf_free(&x->text);
-	x->text = *b;
-	buf_init(b, b->b_max);
+	ls_close(x->ls);
+	x->ls = it;
+	x->mlsd = mlsd;
+	x->facts = facts;
 }
 
 void
@@ -184,7 +199,9 @@ xfer_free(struct xfer *x)
 	if (x->have_tmp && x->vp.dirfd != -1)
 		unlinkat(x->vp.dirfd, x->tmpname, 0);
 	vpath_free(&x->vp);
+	ls_close(x->ls);
 	buf_free(&x->text);
+	buf_free(&x->ftext);
 	free(x->chunk);
 	free(x);
 }
@@ -482,9 +499,44 @@ xfer_cork(struct xfer *x, int on)
 }
 
 /*
- * The next piece of a download into x->out: the rest of a listing, or
+ * The next slice of a listing (XFER_LS_SLICE of lines, MLSD lines cut
+ * to the session's facts).  0 or an FTPS_E code with errno set.
+ */
+static int
+xfer_refill_listing(struct xfer *x)
+{
+	struct buf	*src = &x->text;
+	int		 r = 1;
+
+	buf_reset(&x->text);
+	if (x->ls != NULL &&
+	    (r = ls_next(x->ls, &x->text, XFER_LS_SLICE, SIZE_MAX)) < 0) {
+		if (r != FTPS_ESYS)
+			errno = r == FTPS_ENOMEM ? ENOMEM : EIO;
+		return r;
+	}
+	if (r == 1) {
+		ls_close(x->ls);
+		x->ls = NULL;
+	}
+	if (x->mlsd) {
+		buf_reset(&x->ftext);
+		if ((r = cmd_mlst_filter(buf_str(&x->text),
+		    buf_len(&x->text), x->facts, &x->ftext)) != 0) {
+			errno = ENOMEM;
+			return r;
+		}
+		src = &x->ftext;
+	}
+	x->out = buf_str(src);
+	x->outn = buf_len(src);
+	return 0;
+}
+
+/*
+ * The next piece of a download into x->out: a slice of a listing, or
  * one read of the file straight into the buffer that is sent.  x->outn
- * stays 0 at the end.  0 or FTPS_ESYS.
+ * stays 0 at the end.  0 or an FTPS_E code with errno set.
  */
 static int
 xfer_refill(struct xfer *x)
@@ -492,12 +544,8 @@ xfer_refill(struct xfer *x)
 	char	*in = x->chunk + FTPS_XFER_CHUNK;
 	ssize_t	 r;
 
-	if (x->kind == XFER_LIST) {
-		x->out = buf_str(&x->text) + x->text_off;
-		x->outn = buf_len(&x->text) - x->text_off;
-		x->text_off = buf_len(&x->text);
-		return 0;
-	}
+	if (x->kind == XFER_LIST)
+		return xfer_refill_listing(x);
 	/* TYPE A: half a chunk in, at most a full chunk out. */
 	do
 		r = x->ascii ? read(x->fd, in, FTPS_XFER_CHUNK / 2) :
@@ -513,17 +561,19 @@ xfer_refill(struct xfer *x)
 
 /*
  * Sends until the socket is full, the budget (FTPS_XFER_HIWAT per
- * wake-up, so one fast client does not hold the loop) is spent or the
- * source ends.  The persistent write event brings us back.
+ * wake-up, one slice of a listing, so one fast client does not hold the
+ * loop) is spent or the source ends.  The persistent write event brings
+ * us back.
  */
 static void
 xfer_pump_out(struct session *s)
 {
 	struct xfer	*x = s->xfer;
-	size_t		 n, sent = 0;
+	size_t		 n, sent = 0, budget;
 	enum xio	 r;
 
-	while (sent < FTPS_XFER_HIWAT) {
+	budget = x->kind == XFER_LIST ? XFER_LS_SLICE : FTPS_XFER_HIWAT;
+	while (sent < budget) {
 		if (x->outn == 0 && !x->srcdone) {
 			if (xfer_refill(x) != 0) {
 				sess_log(s, LOG_LVL_ERR, "%s read error: %s",
@@ -949,7 +999,7 @@ xfer_take_over(struct xfer *x, struct bufferevent *bev)
 		    SSL_MODE_RELEASE_BUFFERS);
 		SSL_set_mode(x->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	}
-	/* A listing is sent from its text: no buffer. */
+	/* A listing is sent from its slices: no buffer. */
 	if (x->kind != XFER_LIST &&
 	    (x->chunk = malloc(2 * FTPS_XFER_CHUNK)) == NULL)
 		return FTPS_ENOMEM;

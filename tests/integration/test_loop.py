@@ -153,5 +153,130 @@ class Backpressure(harness.ServerTestCase):
         self.pipeline(rc, "AUTH TLS logged in")
 
 
+BIG = 100000
+
+
+class Listings(harness.ServerTestCase):
+    CONF = {"max_clients_per_ip": 64}
+    """Issue 12.2: STAT and listings of a 100,000-entry folder."""
+
+    @classmethod
+    def prepare_files(cls, srv):
+        big = srv.path("big")
+        os.makedirs(big)
+        for i in range(BIG):
+            os.close(os.open(os.path.join(big, "entry-%06d.dat" % i),
+                             os.O_CREAT | os.O_WRONLY, 0o644))
+
+    def test_stat_capped(self):
+        rc = self.srv.raw_login(prot_p=False)
+        self.addCleanup(rc.close)
+        code, text = rc.cmd("STAT /big")
+        self.assertEqual(code, 213, text)
+        lines = text.split("\n")
+        figure("STAT of a %d-entry folder" % BIG, "%d lines, %d bytes"
+               % (len(lines), len(text)))
+        self.assertLessEqual(len(lines), 1003)
+        self.assertIn("use LIST or MLSD", lines[-2])
+        self.assertTrue(lines[-1].startswith("213 End"), lines[-1])
+        # A small folder is listed whole, with no such line.
+        code, text = rc.cmd("STAT /")
+        self.assertEqual(code, 213, text)
+        self.assertNotIn("listing cut", text)
+        self.assertIn(" big\r" if "\r" in text else " big", text)
+
+    def test_pipelined_stat(self):
+        pid = self.srv.proc.pid
+        rc = self.srv.raw_login(prot_p=False)
+        self.addCleanup(rc.close)
+        before = vm_kib(pid, "VmRSS")
+        with NoopProbe(self.srv) as probe:
+            time.sleep(0.3)
+            rc.send_raw(b"STAT /big\r\n" * 20)
+            time.sleep(3)
+        grown = vm_kib(pid, "VmRSS") - before
+        med, p99, mx = probe.stats()
+        figure("20 pipelined STAT /big (not read)", "server RSS +%d KiB; "
+               "other session's NOOP median %.1f ms, p99 %.1f ms, max "
+               "%.1f ms" % (grown, med, p99, mx))
+        self.assertEqual(probe.errors, [])
+        self.assertLess(grown, 8 * 1024)
+        self.assertLess(p99, 250)
+
+    def test_list_loops_spare_noop(self):
+        stop = threading.Event()
+        counts = []
+
+        def loader():
+            # One login, then LIST after LIST on the same connection (a
+            # login per LIST would measure the password hashing instead).
+            n = 0
+            while not stop.is_set():
+                urls = [self.srv.url("big/")] * 2
+                outs = ["-o", "/dev/null"] * len(urls)
+                p = self.srv.curl("--ssl-reqd", *outs, *urls, timeout=40)
+                if p.returncode != 0:
+                    counts.append(-1)
+                    return
+                n += len(urls)
+            counts.append(n)
+
+        threads = [threading.Thread(target=loader, daemon=True)
+                   for _ in range(4)]
+        with NoopProbe(self.srv) as probe:
+            for t in threads:
+                t.start()
+            time.sleep(8)
+            stop.set()
+            for t in threads:
+                t.join(45)
+        med, p99, mx = probe.stats()
+        figure("4 sessions looping LIST /big (%s listings)" % sum(counts),
+               "other session's NOOP median %.1f ms, p99 %.1f ms, max "
+               "%.1f ms" % (med, p99, mx))
+        self.assertEqual(probe.errors, [])
+        self.assertNotIn(-1, counts, "a LIST failed")
+        self.assertGreater(sum(counts), 0)
+        self.assertLess(p99, 100)
+
+    def test_list_complete(self):
+        # Beyond the sorted part a listing streams: every name once.
+        ftp = self.ftp()
+        names = ftp.nlst("big")
+        self.assertEqual(len(names), BIG)
+        self.assertEqual(len(set(names)), BIG)
+        facts = []
+        ftp.retrlines("MLSD big", facts.append)
+        self.assertEqual(len(facts), BIG + 1)
+
+    def test_slow_readers(self):
+        pid = self.srv.proc.pid
+        before = vm_kib(pid, "VmRSS")
+        ftps, socks = [], []
+        try:
+            for _ in range(10):
+                ftp = self.ftp()
+                ftps.append(ftp)
+                socks.append(ftp.transfercmd("LIST big"))
+            got = 0
+            end = time.monotonic() + 3
+            while time.monotonic() < end:
+                for sk in socks:
+                    got += len(sk.recv(4096))
+                time.sleep(0.05)
+            grown = vm_kib(pid, "VmRSS") - before
+        finally:
+            for sk in socks:
+                sk.close()
+            for ftp in ftps:
+                try:
+                    ftp.getresp()
+                except Exception:
+                    pass
+        figure("10 slowly read LIST big (%.1f MiB read)" % (got / MiB),
+               "server RSS +%d KiB" % grown)
+        self.assertLess(grown, 16 * 1024)
+
+
 if __name__ == "__main__":
     harness.main()
