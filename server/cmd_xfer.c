@@ -284,7 +284,9 @@ cmd_retr(struct session *s, const char *arg)
 		sess_reply_err(s, 550, r);
 		return;
 	}
-	if ((r = vfs_open(&s->vfs, &vp, O_RDONLY | O_CLOEXEC, 0, &fd)) != 0)
+	/* SECURITY: O_NONBLOCK: a FIFO or a device never blocks the loop. */
+	if ((r = vfs_open(&s->vfs, &vp, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0,
+	    &fd)) != 0)
 		sess_reply_err(s, 550, r);
 	else if (fstat(fd, &st) == -1)
 		sess_reply_err(s, 550, FTPS_ESYS);
@@ -334,6 +336,11 @@ cmd_upload(struct session *s, const char *arg, enum xfer_kind kind,
 	if ((r = vfs_stat(&s->vfs, &vp, &st)) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			sess_reply(s, 553, "Is a directory.");
+			goto out;
+		}
+		/* A FIFO, device or socket: opening it could block. */
+		if (!S_ISREG(st.st_mode)) {
+			sess_reply(s, 550, "Not a regular file.");
 			goto out;
 		}
 		if (kind == XFER_STOR && off > (unsigned long long)st.st_size) {

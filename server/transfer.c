@@ -944,6 +944,28 @@ xfer_reply_150(struct session *s, struct xfer *x)
 	}
 }
 
+/*
+ * SECURITY: O_NONBLOCK, then fstat(): what replaced the checked target
+ * since the command (a FIFO, a device) can neither block the loop nor be
+ * written (XFER_NOTREG).
+ */
+#define XFER_NOTREG	1
+
+static int
+xfer_open_existing(struct session *s, struct xfer *x, int flags, mode_t mode)
+{
+	struct stat	 st;
+	int		 r;
+
+	/* ENXIO: a FIFO without a reader (or a device without a driver). */
+	if ((r = vfs_open(&s->vfs, &x->vp, flags | O_NONBLOCK | O_CLOEXEC,
+	    mode, &x->fd)) != 0)
+		return r == FTPS_ESYS && errno == ENXIO ? XFER_NOTREG : r;
+	if (fstat(x->fd, &st) == -1)
+		return FTPS_ESYS;
+	return S_ISREG(st.st_mode) ? 0 : XFER_NOTREG;
+}
+
 static int
 xfer_open_target(struct session *s, struct xfer *x)
 {
@@ -959,15 +981,15 @@ xfer_open_target(struct session *s, struct xfer *x)
 		x->have_tmp = 1;
 		return 0;
 	case XFER_STOR_AT:
-		if ((r = vfs_open(&s->vfs, &x->vp, O_WRONLY | O_CREAT |
-		    O_CLOEXEC, mode, &x->fd)) != 0)
+		if ((r = xfer_open_existing(s, x, O_WRONLY | O_CREAT,
+		    mode)) != 0)
 			return r;
 		if (lseek(x->fd, x->offset, SEEK_SET) == -1)
 			return FTPS_ESYS;
 		return 0;
 	case XFER_APPE:
-		return vfs_open(&s->vfs, &x->vp, O_WRONLY | O_CREAT | O_APPEND |
-		    O_CLOEXEC, mode, &x->fd);
+		return xfer_open_existing(s, x, O_WRONLY | O_CREAT | O_APPEND,
+		    mode);
 	default:
 		return 0;
 	}
@@ -1051,10 +1073,13 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 		if ((r = xfer_open_target(s, x)) != 0) {
 			err = errno;
 			sess_log(s, LOG_LVL_WARN, "%s cannot open path=%s: %s",
-			    x->verb, x->vp.display, r == FTPS_ESYS ?
+			    x->verb, x->vp.display, r == XFER_NOTREG ?
+			    "not a regular file" : r == FTPS_ESYS ?
 			    strerror(err) : ftps_strerror(r));
 			if (r == FTPS_ESYS && (err == ENOSPC || err == EDQUOT))
 				xfer_fail_write(s, err);
+			else if (r == XFER_NOTREG)
+				xfer_done(s, 550, "Not a regular file.", "fail");
 			else
 				xfer_done(s, 553, "Cannot create the file.",
 				    "fail");

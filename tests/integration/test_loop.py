@@ -5,9 +5,12 @@ listings, files that would block (FIFOs) refused, and fair transfers.
 Each test measures its figure (server RSS from /proc, another session's
 NOOP latency) and prints it as "FIGURE name: value"."""
 
+import ftplib
+import io
 import os
 import socket
 import ssl
+import stat
 import statistics
 import sys
 import threading
@@ -276,6 +279,84 @@ class Listings(harness.ServerTestCase):
         figure("10 slowly read LIST big (%.1f MiB read)" % (got / MiB),
                "server RSS +%d KiB" % grown)
         self.assertLess(grown, 16 * 1024)
+
+
+class NonRegular(harness.ServerTestCase):
+    """Issue 12.3: a FIFO or a device in a home never blocks the loop."""
+
+    @classmethod
+    def prepare_files(cls, srv):
+        os.mkfifo(srv.path("fifo"))
+        # A character device (/dev/null's numbers): needs root, as the
+        # integration tests run.
+        os.mknod(srv.path("null"), 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+
+    def refused(self, verb, name):
+        ftp = self.ftp()
+        # Short: without the fix the whole server hangs in open().
+        ftp.sock.settimeout(5)
+        t0 = time.monotonic()
+        with self.assertRaises(ftplib.error_perm) as cm:
+            if verb == "RETR":
+                ftp.retrbinary("RETR " + name, lambda b: None)
+            else:
+                ftp.storbinary("%s %s" % (verb, name), io.BytesIO(b"x"))
+        ms = (time.monotonic() - t0) * 1000
+        figure("%s %s" % (verb, name), "%s in %.1f ms"
+               % (str(cm.exception)[:3], ms))
+        self.assertTrue(str(cm.exception).startswith("550"), cm.exception)
+        # The server still serves everyone, this session included.
+        other = self.srv.raw_login(prot_p=False)
+        self.addCleanup(other.close)
+        self.assertEqual(other.cmd("NOOP")[0], 200)
+        self.assertEqual(ftp.voidcmd("NOOP")[:3], "200")
+
+    def test_retr_fifo(self):
+        self.refused("RETR", "fifo")
+
+    def test_appe_fifo(self):
+        self.refused("APPE", "fifo")
+
+    def test_stor_fifo(self):
+        self.refused("STOR", "fifo")
+
+    def test_retr_device(self):
+        self.refused("RETR", "null")
+
+    def test_appe_device(self):
+        self.refused("APPE", "null")
+
+    def test_appe_swapped_for_fifo(self):
+        # The checked target becomes a FIFO before the data connection is
+        # up: the open after the TLS handshake must not block either.
+        path = self.srv.path("swapped")
+        with open(path, "wb") as f:
+            f.write(b"old")
+        ftp = self.ftp()
+        ftp.sock.settimeout(5)
+        host, port = ftplib.parse227(ftp.sendcmd("PASV"))
+        ftp.putcmd("APPE swapped")
+        time.sleep(0.3)
+        os.unlink(path)
+        os.mkfifo(path)
+        raw = socket.create_connection((host, port), 5)
+        self.assertTrue(ftp.getresp().startswith("150"))
+        conn = ftp.context.wrap_socket(raw, server_hostname=ftp.host,
+                                       session=ftp.sock.session)
+        self.addCleanup(conn.close)
+        with self.assertRaises(ftplib.error_perm) as cm:
+            ftp.getresp()
+        self.assertTrue(str(cm.exception).startswith("550"), cm.exception)
+        self.assertEqual(ftp.voidcmd("NOOP")[:3], "200")
+
+    def test_list_fifo(self):
+        # Listing it is fine: LIST shows the entry, nothing is opened.
+        ftp = self.ftp()
+        ftp.sock.settimeout(5)
+        lines = []
+        ftp.retrlines("LIST fifo", lines.append)
+        self.assertEqual(len(lines), 1)
+        self.assertTrue(lines[0].startswith("p"), lines)
 
 
 if __name__ == "__main__":
