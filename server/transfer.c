@@ -67,6 +67,7 @@ struct xfer {
 	int			 sock;		/* the data socket */
 	struct event		*rev;		/* sock readable */
 	struct event		*wev;		/* sock writable */
+	struct event		*kick;		/* upload: go on next turn */
 	const char		*out;		/* download: bytes not yet sent */
 	size_t			 outn;
 	unsigned long long	 bytes;
@@ -184,6 +185,10 @@ xfer_io_stop(struct xfer *x)
 	if (x->wev != NULL) {
 		event_free(x->wev);
 		x->wev = NULL;
+	}
+	if (x->kick != NULL) {
+		event_free(x->kick);
+		x->kick = NULL;
 	}
 }
 
@@ -829,15 +834,18 @@ xfer_store_failed(struct session *s)
  * Receives straight into the buffer that is written to the file: several
  * TLS records (or recv()s) fill it before one write().  Stops when the
  * socket is empty, at the end, or after FTPS_XFER_HIWAT in one wake-up;
- * then it schedules itself again, since SSL may hold records that the
- * socket no longer signals.
+ * then it goes on at the next turn of the loop (x->kick, a timer of 0:
+ * it fires after the loop has polled every other socket), since SSL may
+ * hold records that the socket no longer signals.  event_active() here
+ * would run it again before any other session.
  */
 static void
 xfer_pump_in(struct session *s)
 {
-	struct xfer	*x = s->xfer;
-	size_t		 fill, n, total = 0, room;
-	enum xio	 r;
+	static const struct timeval	 zero = { 0, 0 };
+	struct xfer			*x = s->xfer;
+	size_t				 fill, n, total = 0, room;
+	enum xio			 r;
 
 	/*
 	 * TYPE I: the whole buffer, so whole 16 KiB records make page-aligned
@@ -859,7 +867,9 @@ xfer_pump_in(struct session *s)
 		case XIO_OK:
 			if (total < FTPS_XFER_HIWAT)
 				continue;
-			event_active(x->rev, EV_READ, 0);
+			if (event_add(x->kick, &zero) != 0)
+				xfer_done(s, 451, "Cannot wait for the data "
+				    "connection; transfer aborted.", "fail");
 			return;
 		case XIO_WANT_READ:
 			return;
@@ -891,6 +901,16 @@ xfer_pump_in(struct session *s)
 	} else
 		xfer_done(s, 426, "Data connection lost; upload aborted.",
 		    "aborted");
+}
+
+/* The next slice of an upload that stopped at its budget. */
+static void
+xfer_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->xfer != NULL)
+		xfer_pump_in(s);
 }
 
 static void
@@ -1037,7 +1057,8 @@ xfer_events(struct session *s, struct xfer *x)
 		x->rev = event_new(base, x->sock, EV_READ | EV_PERSIST,
 		    xfer_in_cb, s);
 		x->wev = event_new(base, x->sock, EV_WRITE, xfer_in_cb, s);
-		if (x->rev == NULL || x->wev == NULL ||
+		x->kick = evtimer_new(base, xfer_kick_cb, s);
+		if (x->rev == NULL || x->wev == NULL || x->kick == NULL ||
 		    event_add(x->rev, x->tvp) != 0)
 			return FTPS_ENOMEM;
 		return 0;

@@ -359,5 +359,62 @@ class NonRegular(harness.ServerTestCase):
         self.assertTrue(lines[0].startswith("p"), lines)
 
 
+XFER_SIZE = 256 * MiB
+
+
+class FairTransfers(harness.ServerTestCase):
+    """
+    Issue 12.4: two uploads and two downloads at full speed on loopback;
+    another session's NOOP must not wait behind them.
+    """
+
+    @classmethod
+    def prepare_files(cls, srv):
+        # Sparse: no disk is read for the downloads or the upload sources.
+        for name in ("down1.bin", "down2.bin"):
+            with open(srv.path(name), "wb") as f:
+                f.truncate(XFER_SIZE)
+        cls.src = os.path.join(srv.dir, "upload-src.bin")
+        with open(cls.src, "wb") as f:
+            f.truncate(XFER_SIZE)
+
+    def test_noop_during_transfers(self):
+        results = {}
+
+        def run(label, *args):
+            t0 = time.monotonic()
+            p = self.srv.curl("--ssl-reqd", *args, timeout=90)
+            results[label] = (p.returncode, time.monotonic() - t0,
+                              p.stderr)
+
+        jobs = [("down1", "-o", "/dev/null", self.srv.url("down1.bin")),
+                ("down2", "-o", "/dev/null", self.srv.url("down2.bin")),
+                ("up1", "-T", self.src, self.srv.url("up1.bin")),
+                ("up2", "-T", self.src, self.srv.url("up2.bin"))]
+        threads = [threading.Thread(target=run, args=j, daemon=True)
+                   for j in jobs]
+        with NoopProbe(self.srv) as probe:
+            time.sleep(0.2)
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(100)
+        med, p99, mx = probe.stats()
+        speeds = ", ".join("%s %.0f MiB/s" % (k, XFER_SIZE / MiB / v[1])
+                           for k, v in sorted(results.items()))
+        figure("2 uploads + 2 downloads of %d MiB (%s)"
+               % (XFER_SIZE // MiB, speeds),
+               "other session's NOOP median %.1f ms, p99 %.1f ms, max "
+               "%.1f ms (%d samples)" % (med, p99, mx, len(probe.times)))
+        for label, (rc, secs, err) in results.items():
+            self.assertEqual(rc, 0, "%s: %s" % (label, err))
+        self.assertEqual(len(results), 4)
+        for name in ("up1.bin", "up2.bin"):
+            self.assertEqual(os.path.getsize(self.srv.path(name)), XFER_SIZE)
+        self.assertEqual(probe.errors, [])
+        self.assertLess(p99, 150)
+        self.assertLess(mx, 1000)
+
+
 if __name__ == "__main__":
     harness.main()
