@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -38,6 +39,7 @@
 #include "err.h"
 #include "ftps_limits.h"
 #include "ftpsd.h"
+#include "iopool.h"
 #include "listing.h"
 #include "ops.h"
 #include "parse.h"
@@ -45,6 +47,15 @@
 #include "transfer.h"
 #include "vfs.h"
 #include "xferlog.h"
+
+/* What an upload does once a write job is done. */
+enum xio_next {
+	XN_READ,	/* read on (the socket, or what SSL holds) */
+	XN_FINISH,	/* the client's end came: fsync, rename */
+};
+
+enum { XOP_READ, XOP_WRITE, XOP_FINISH };
+enum { FIN_OK, FIN_WRITE, FIN_SYNC, FIN_CLOSE, FIN_RENAME };
 
 struct xfer {
 	enum xfer_kind		 kind;
@@ -67,7 +78,26 @@ struct xfer {
 	int			 sock;		/* the data socket */
 	struct event		*rev;		/* sock readable */
 	struct event		*wev;		/* sock writable */
-	struct event		*kick;		/* upload: go on next turn */
+	struct session		*s;
+	/*
+	 * File I/O runs on the pool (iopool.h), one job at a time: while
+	 * io_busy, the job owns fd, chunk and (FINISH) the names; the loop
+	 * does not touch them, and xfer_free() leaves the rest to the job's
+	 * end (io_orphan).
+	 */
+	struct io_job		 job;
+	int			 io_busy;
+	int			 io_orphan;
+	atomic_int		 io_abandon;	/* no rename any more */
+	int			 io_op;		/* XOP_* */
+	char			*io_ptr;	/* READ into, WRITE from */
+	size_t			 io_len;
+	ssize_t			 io_res;	/* -1: io_err */
+	int			 io_err;
+	size_t			 io_raw;	/* WRITE: bytes received */
+	enum xio_next		 in_next;	/* WRITE: then what */
+	int			 fin_stage;	/* FINISH: FIN_* */
+	int			 fin_dir_err;	/* FINISH: directory fsync */
 	const char		*out;		/* download: bytes not yet sent */
 	size_t			 outn;
 	unsigned long long	 bytes;
@@ -186,10 +216,6 @@ xfer_io_stop(struct xfer *x)
 		event_free(x->wev);
 		x->wev = NULL;
 	}
-	if (x->kick != NULL) {
-		event_free(x->kick);
-		x->kick = NULL;
-	}
 }
 
 void
@@ -198,6 +224,12 @@ xfer_free(struct xfer *x)
 	if (x == NULL)
 		return;
 	xfer_io_stop(x);
+	if (x->io_busy) {
+		/* The job holds fd and chunk: the rest goes when it ends. */
+		atomic_store(&x->io_abandon, 1);
+		x->io_orphan = 1;
+		return;
+	}
 	if (x->fd != -1)
 		close(x->fd);
 	/* An unfinished upload never replaces the old file. */
@@ -538,37 +570,36 @@ xfer_refill_listing(struct xfer *x)
 	return 0;
 }
 
-/*
- * The next piece of a download into x->out: a slice of a listing, or
- * one read of the file straight into the buffer that is sent.  x->outn
- * stays 0 at the end.  0 or an FTPS_E code with errno set.
- */
-static int
-xfer_refill(struct xfer *x)
+/* Hands x's next file operation (XOP_*) to the I/O pool. */
+static void
+xfer_submit(struct xfer *x, int op)
 {
-	char	*in = x->chunk + FTPS_XFER_CHUNK;
-	ssize_t	 r;
+	x->io_op = op;
+	x->io_busy = 1;
+	iopool_submit(x->s->ctx->io, &x->job);
+}
 
-	if (x->kind == XFER_LIST)
-		return xfer_refill_listing(x);
-	/* TYPE A: half a chunk in, at most a full chunk out. */
-	do
-		r = x->ascii ? read(x->fd, in, FTPS_XFER_CHUNK / 2) :
-		    read(x->fd, x->chunk, FTPS_XFER_CHUNK);
-	while (r == -1 && errno == EINTR);
-	if (r == -1)
-		return FTPS_ESYS;
-	x->out = x->chunk;
-	x->outn = x->ascii ? xfer_add_crlf(x, in, (size_t)r, x->chunk) :
-	    (size_t)r;
-	return 0;
+/*
+ * A download's next file read, on the pool, straight into the buffer
+ * that is sent: 2 x FTPS_XFER_CHUNK in TYPE I; in TYPE A half a chunk
+ * into the second half, at most a full chunk once converted.
+ */
+static void
+xfer_read_submit(struct xfer *x)
+{
+	x->io_ptr = x->ascii ? x->chunk + FTPS_XFER_CHUNK : x->chunk;
+	x->io_len = x->ascii ? FTPS_XFER_CHUNK / 2 : 2 * FTPS_XFER_CHUNK;
+	xfer_submit(x, XOP_READ);
 }
 
 /*
  * Sends until the socket is full, the budget (FTPS_XFER_HIWAT per
  * wake-up, one slice of a listing, so one fast client does not hold the
  * loop) is spent or the source ends.  The persistent write event brings
- * us back.
+ * us back; while the file is read on the pool with nothing left to send,
+ * the write event waits (xfer_read_done() turns it on again).  The next
+ * read starts as soon as SSL has taken the buffer, while the records it
+ * gathered are still being sent.
  */
 static void
 xfer_pump_out(struct session *s)
@@ -579,15 +610,17 @@ xfer_pump_out(struct session *s)
 
 	budget = x->kind == XFER_LIST ? XFER_LS_SLICE : FTPS_XFER_HIWAT;
 	while (sent < budget) {
-		if (x->outn == 0 && !x->srcdone) {
-			if (xfer_refill(x) != 0) {
+		if (x->outn == 0 && !x->srcdone && !x->io_busy) {
+			if (x->kind != XFER_LIST)
+				xfer_read_submit(x);
+			else if (xfer_refill_listing(x) != 0) {
 				sess_log(s, LOG_LVL_ERR, "%s read error: %s",
 				    x->verb, strerror(errno));
 				xfer_done(s, 451, "Local read error; transfer "
 				    "aborted.", "fail");
 				return;
-			}
-			x->srcdone = x->outn == 0;
+			} else
+				x->srcdone = x->outn == 0;
 		}
 		r = XIO_OK;
 		if (x->outn > 0) {
@@ -628,7 +661,34 @@ xfer_pump_out(struct session *s)
 			xfer_done(s, 226, "Transfer complete.", "ok");
 			return;
 		}
+		if (x->io_busy) {
+			/* All sent: the file's next bytes are on their way. */
+			event_del(x->wev);
+			return;
+		}
 	}
+}
+
+static void
+xfer_read_done(struct session *s, struct xfer *x)
+{
+	if (x->io_res < 0) {
+		sess_log(s, LOG_LVL_ERR, "%s read error: %s", x->verb,
+		    strerror(x->io_err));
+		xfer_done(s, 451, "Local read error; transfer aborted.",
+		    "fail");
+		return;
+	}
+	x->out = x->chunk;
+	x->outn = x->ascii ? xfer_add_crlf(x, x->io_ptr, (size_t)x->io_res,
+	    x->chunk) : (size_t)x->io_res;
+	x->srcdone = x->io_res == 0;
+	if (!x->wblocked && event_add(x->wev, x->tvp) != 0) {
+		xfer_done(s, 451, "Cannot wait for the data connection; "
+		    "transfer aborted.", "fail");
+		return;
+	}
+	xfer_pump_out(s);
 }
 
 static void
@@ -743,174 +803,250 @@ xfer_fail_write(struct session *s, int err)
 		    "fail");
 }
 
+/*
+ * The end of an upload, on the pool: a CR held back (TYPE A), fsync
+ * (delayed allocation: a full disk may only show here), close, and for
+ * STOR/STOU the atomic rename and the directory's fsync.
+ */
 static void
-xfer_finish_upload(struct session *s)
+xfer_finish_run(struct xfer *x)
 {
-	struct xfer	*x = s->xfer;
-	int		 r, fd, err;
+	int	 fd = x->fd, dfd, r;
 
-	if (x->cr && xfer_write_all(x->fd, "\r", 1) != 0) {
-		xfer_fail_write(s, errno);
+	x->fin_stage = FIN_OK;
+	x->fin_dir_err = 0;
+	x->io_err = 0;
+	if (x->cr && xfer_write_all(fd, "\r", 1) != 0) {
+		x->fin_stage = FIN_WRITE;
+		x->io_err = errno;
 		return;
 	}
 	x->cr = 0;
-	/* Delayed allocation: a full disk may only show here. */
-	fd = x->fd;
-	x->fd = -1;
 	if (fsync(fd) == -1) {
-		err = errno;
-		close(fd);
-		sess_log(s, LOG_LVL_ERR, "%s sync error: %s", x->verb,
-		    strerror(err));
-		xfer_fail_write(s, err);
+		x->fin_stage = FIN_SYNC;
+		x->io_err = errno;
 		return;
 	}
+	x->fd = -1;
 	if (close(fd) == -1) {
-		err = errno;
-		sess_log(s, LOG_LVL_ERR, "%s close error: %s", x->verb,
-		    strerror(err));
-		xfer_fail_write(s, err);
+		x->fin_stage = FIN_CLOSE;
+		x->io_err = errno;
 		return;
 	}
-	if (x->kind == XFER_STOR || x->kind == XFER_STOU) {
-		/* Atomic: readers see the old file or the complete new one. */
-		if (x->kind == XFER_STOU)
-			r = renameat2(x->vp.dirfd, x->tmpname, x->vp.dirfd,
-			    x->final, RENAME_NOREPLACE);
-		else
-			r = renameat(x->vp.dirfd, x->tmpname, x->vp.dirfd,
-			    x->vp.name);
-		if (r == -1) {
-			sess_log(s, LOG_LVL_ERR, "%s rename error: %s",
-			    x->verb, strerror(errno));
-			xfer_done(s, 553, "Cannot store the file; transfer "
-			    "aborted.", "fail");
-			return;
-		}
-		x->have_tmp = 0;
-		/*
-		 * The rename itself reaches the disk: after a power loss
-		 * the name holds the old or the new file, never an empty
-		 * one.  Failing here changes nothing already visible.
-		 */
-		if ((fd = openat(x->vp.dirfd, ".", O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) == -1 || fsync(fd) == -1)
-			sess_log(s, LOG_LVL_WARN, "%s directory sync: %s",
-			    x->verb, strerror(errno));
-		if (fd != -1)
-			close(fd);
+	if (x->kind != XFER_STOR && x->kind != XFER_STOU)
+		return;
+	/* Aborted meanwhile (ABOR, the session closed): nothing replaced. */
+	if (atomic_load(&x->io_abandon))
+		return;
+	/* Atomic: readers see the old file or the complete new one. */
+	if (x->kind == XFER_STOU)
+		r = renameat2(x->vp.dirfd, x->tmpname, x->vp.dirfd, x->final,
+		    RENAME_NOREPLACE);
+	else
+		r = renameat(x->vp.dirfd, x->tmpname, x->vp.dirfd, x->vp.name);
+	if (r == -1) {
+		x->fin_stage = FIN_RENAME;
+		x->io_err = errno;
+		return;
 	}
-	xfer_done(s, 226, "Transfer complete.", "ok");
-}
-
-/* n received bytes (TYPE A: CRLF -> LF first) to the file.  0 or -1. */
-static int
-xfer_store(struct xfer *x, const char *p, size_t n)
-{
-	size_t	 on = n;
-
-	if (x->ascii) {
-		/* Output fits: at most n + 1 (a held CR) bytes. */
-		xfer_strip_cr(x, p, n, x->chunk + FTPS_XFER_CHUNK, &on);
-		p = x->chunk + FTPS_XFER_CHUNK;
-	}
-	if (xfer_write_all(x->fd, p, on) != 0)
-		return -1;
-	x->bytes += (unsigned long long)n;
-	return 0;
+	x->have_tmp = 0;
+	/*
+	 * The rename itself reaches the disk: after a power loss the name
+	 * holds the old or the new file, never an empty one.  Failing here
+	 * changes nothing already visible.
+	 */
+	if ((dfd = openat(x->vp.dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || fsync(dfd) == -1)
+		x->fin_dir_err = errno;
+	if (dfd != -1)
+		close(dfd);
 }
 
 static void
-xfer_store_failed(struct session *s)
+xfer_finish_done(struct session *s, struct xfer *x)
 {
-	int	 err = errno;	/* logging may change errno */
+	static const char *const what[] = { "", "write", "sync", "close",
+	    "rename" };
 
-	sess_log(s, LOG_LVL_ERR, "%s write error: %s", s->xfer->verb,
-	    strerror(err));
-	xfer_fail_write(s, err);
+	if (x->fin_stage != FIN_OK)
+		sess_log(s, LOG_LVL_ERR, "%s %s error: %s", x->verb,
+		    what[x->fin_stage], strerror(x->io_err));
+	switch (x->fin_stage) {
+	case FIN_OK:
+		if (x->fin_dir_err != 0)
+			sess_log(s, LOG_LVL_WARN, "%s directory sync: %s",
+			    x->verb, strerror(x->fin_dir_err));
+		xfer_done(s, 226, "Transfer complete.", "ok");
+		break;
+	case FIN_RENAME:
+		xfer_done(s, 553, "Cannot store the file; transfer aborted.",
+		    "fail");
+		break;
+	default:
+		xfer_fail_write(s, x->io_err);
+		break;
+	}
+}
+
+static void
+xfer_job_run(struct io_job *job)
+{
+	struct xfer	*x = job->arg;
+	ssize_t		 r;
+
+	x->io_err = 0;
+	switch (x->io_op) {
+	case XOP_READ:
+		do
+			r = read(x->fd, x->io_ptr, x->io_len);
+		while (r == -1 && errno == EINTR);
+		x->io_res = r;
+		if (r == -1)
+			x->io_err = errno;
+		break;
+	case XOP_WRITE:
+		x->io_res = (ssize_t)x->io_len;
+		if (xfer_write_all(x->fd, x->io_ptr, x->io_len) != 0) {
+			x->io_res = -1;
+			x->io_err = errno;
+		}
+		break;
+	default:
+		xfer_finish_run(x);
+		break;
+	}
+}
+
+static void	xfer_pump_in(struct session *);
+
+static void
+xfer_write_done(struct session *s, struct xfer *x)
+{
+	if (x->io_res < 0) {
+		sess_log(s, LOG_LVL_ERR, "%s write error: %s", x->verb,
+		    strerror(x->io_err));
+		xfer_fail_write(s, x->io_err);
+		return;
+	}
+	x->bytes += (unsigned long long)x->io_raw;
+	if (x->in_next == XN_FINISH) {
+		xfer_submit(x, XOP_FINISH);
+		return;
+	}
+	if (event_add(x->rev, x->tvp) != 0) {
+		xfer_done(s, 451, "Cannot wait for the data connection; "
+		    "transfer aborted.", "fail");
+		return;
+	}
+	/* SSL may hold records that the socket no longer signals. */
+	xfer_pump_in(s);
+}
+
+/* A job is back on the loop; an orphan (transfer gone) is freed now. */
+static void
+xfer_job_done(struct io_job *job)
+{
+	struct xfer	*x = job->arg;
+	struct session	*s = x->s;
+
+	x->io_busy = 0;
+	if (x->io_orphan) {
+		xfer_free(x);
+		return;
+	}
+	if (job->cancelled) {
+		xfer_done(s, 451, "Server stopping; transfer aborted.", "fail");
+		return;
+	}
+	switch (x->io_op) {
+	case XOP_READ:
+		xfer_read_done(s, x);
+		break;
+	case XOP_WRITE:
+		xfer_write_done(s, x);
+		break;
+	default:
+		xfer_finish_done(s, x);
+		break;
+	}
 }
 
 /*
- * Receives straight into the buffer that is written to the file: several
- * TLS records (or recv()s) fill it before one write().  Stops when the
- * socket is empty, at the end, or after FTPS_XFER_HIWAT in one wake-up;
- * then it goes on at the next turn of the loop (x->kick, a timer of 0:
- * it fires after the loop has polled every other socket), since SSL may
- * hold records that the socket no longer signals.  event_active() here
- * would run it again before any other session.
+ * Receives straight into the buffer that is written to the file: first
+ * what came with the handshake, then several TLS records (or recv()s)
+ * fill it, and one write on the pool takes it.  Reading stops until that
+ * write is done (xfer_write_done() reads on), so each turn of the loop
+ * moves at most one buffer per upload, and a slow disk holds only its
+ * own upload.
  */
 static void
 xfer_pump_in(struct session *s)
 {
-	static const struct timeval	 zero = { 0, 0 };
-	struct xfer			*x = s->xfer;
-	size_t				 fill, n, total = 0, room;
-	enum xio			 r;
+	struct xfer	*x = s->xfer;
+	struct evbuffer	*hs = bufferevent_get_input(x->bev);
+	size_t		 fill = 0, n, room, on;
+	enum xio	 r = XIO_OK;
+	int		 got;
 
+	if (x->io_busy)
+		return;
 	/*
 	 * TYPE I: the whole buffer, so whole 16 KiB records make page-aligned
 	 * 256 KiB writes.  TYPE A: the second half takes the CRLF -> LF copy.
 	 */
 	room = x->ascii ? FTPS_XFER_CHUNK - 1 : 2 * FTPS_XFER_CHUNK;
-	for (;;) {
-		fill = 0;
-		do {
-			r = xfer_io_read(x, x->chunk + fill, room - fill, &n);
-			fill += n;
-		} while (r == XIO_OK && fill < room);
-		if (fill > 0 && xfer_store(x, x->chunk, fill) != 0) {
-			xfer_store_failed(s);
-			return;
-		}
-		total += fill;
-		switch (r) {
-		case XIO_OK:
-			if (total < FTPS_XFER_HIWAT)
-				continue;
-			if (event_add(x->kick, &zero) != 0)
-				xfer_done(s, 451, "Cannot wait for the data "
-				    "connection; transfer aborted.", "fail");
-			return;
-		case XIO_WANT_READ:
-			return;
-		case XIO_WANT_WRITE:
-			/* Readable but waiting for a write: do not spin. */
-			event_del(x->rev);
-			if (event_add(x->wev, x->tvp) != 0)
-				xfer_done(s, 451, "Cannot wait for the data "
-				    "connection; transfer aborted.", "fail");
-			return;
-		case XIO_EOF:
-			xfer_finish_upload(s);
-			return;
-		case XIO_ERR:
-			break;
-		}
-		break;
+	if ((got = evbuffer_remove(hs, x->chunk, room)) > 0)
+		fill = (size_t)got;
+	while (r == XIO_OK && fill < room) {
+		r = xfer_io_read(x, x->chunk + fill, room - fill, &n);
+		fill += n;
 	}
-	/*
-	 * SECURITY: truncation attack: a TLS upload that ends without
-	 * close_notify may have been cut by a third party; it is not kept.
-	 */
-	if (x->tls) {
-		sess_log(s, LOG_LVL_WARN, "%s data tls: %s", x->verb,
-		    xfer_tls_why(x));
-		xfer_done(s, 426, "TLS data connection ended without "
-		    "close_notify; upload aborted, old file kept.",
-		    "aborted-no-close-notify");
-	} else
-		xfer_done(s, 426, "Data connection lost; upload aborted.",
-		    "aborted");
-}
-
-/* The next slice of an upload that stopped at its budget. */
-static void
-xfer_kick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct session	*s = arg;
-
-	if (s->xfer != NULL)
-		xfer_pump_in(s);
+	if (r == XIO_ERR) {
+		/*
+		 * SECURITY: truncation attack: a TLS upload that ends
+		 * without close_notify may have been cut by a third party;
+		 * it is not kept.
+		 */
+		if (x->tls) {
+			sess_log(s, LOG_LVL_WARN, "%s data tls: %s", x->verb,
+			    xfer_tls_why(x));
+			xfer_done(s, 426, "TLS data connection ended without "
+			    "close_notify; upload aborted, old file kept.",
+			    "aborted-no-close-notify");
+		} else
+			xfer_done(s, 426, "Data connection lost; upload "
+			    "aborted.", "aborted");
+		return;
+	}
+	if (r == XIO_WANT_WRITE) {
+		/* Readable but waiting for a write: do not spin. */
+		event_del(x->rev);
+		if (event_add(x->wev, x->tvp) != 0) {
+			xfer_done(s, 451, "Cannot wait for the data "
+			    "connection; transfer aborted.", "fail");
+			return;
+		}
+	}
+	x->in_next = r == XIO_EOF ? XN_FINISH : XN_READ;
+	if (fill == 0) {
+		if (r == XIO_EOF) {
+			event_del(x->rev);
+			xfer_submit(x, XOP_FINISH);
+		}
+		return;
+	}
+	x->io_ptr = x->chunk;
+	on = fill;
+	if (x->ascii) {
+		/* Output fits: at most fill + 1 (a held CR) bytes. */
+		xfer_strip_cr(x, x->chunk, fill, x->chunk + FTPS_XFER_CHUNK,
+		    &on);
+		x->io_ptr = x->chunk + FTPS_XFER_CHUNK;
+	}
+	x->io_len = on;
+	x->io_raw = fill;
+	event_del(x->rev);
+	xfer_submit(x, XOP_WRITE);
 }
 
 static void
@@ -927,7 +1063,8 @@ xfer_in_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* The write a read waited for can go: reading resumes. */
-	if ((what & EV_WRITE) && event_add(x->rev, x->tvp) != 0) {
+	if ((what & EV_WRITE) && !x->io_busy &&
+	    event_add(x->rev, x->tvp) != 0) {
 		xfer_done(s, 451, "Cannot wait for the data connection; "
 		    "transfer aborted.", "fail");
 		return;
@@ -1057,8 +1194,7 @@ xfer_events(struct session *s, struct xfer *x)
 		x->rev = event_new(base, x->sock, EV_READ | EV_PERSIST,
 		    xfer_in_cb, s);
 		x->wev = event_new(base, x->sock, EV_WRITE, xfer_in_cb, s);
-		x->kick = evtimer_new(base, xfer_kick_cb, s);
-		if (x->rev == NULL || x->wev == NULL || x->kick == NULL ||
+		if (x->rev == NULL || x->wev == NULL ||
 		    event_add(x->rev, x->tvp) != 0)
 			return FTPS_ENOMEM;
 		return 0;
@@ -1078,9 +1214,9 @@ static void
 xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 {
 	struct evbuffer	*in = bufferevent_get_input(bev);
-	int		 r, err, n;
+	int		 r, err;
 
-	if (xfer_take_over(x, bev) != 0) {
+	if (s->ctx->io == NULL || xfer_take_over(x, bev) != 0) {
 		xfer_done(s, 451, "Cannot set up the transfer.", "fail");
 		return;
 	}
@@ -1110,14 +1246,7 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 			xfer_done(s, 451, "Out of memory.", "fail");
 			return;
 		}
-		/* Bytes that came with the handshake belong to the file. */
-		while ((n = evbuffer_remove(in, x->chunk,
-		    FTPS_XFER_CHUNK - 1)) > 0) {
-			if (xfer_store(x, x->chunk, (size_t)n) != 0) {
-				xfer_store_failed(s);
-				return;
-			}
-		}
+		/* Bytes that came with the handshake go first. */
 		xfer_pump_in(s);
 		return;
 	}
@@ -1169,6 +1298,10 @@ void
 xfer_start(struct session *s, struct xfer *x)
 {
 	s->xfer = x;
+	x->s = s;
+	x->job.run = xfer_job_run;
+	x->job.done = xfer_job_done;
+	x->job.arg = x;
 	x->ascii = x->kind != XFER_LIST && (s->flags & SF_TYPE_A);
 	clock_gettime(CLOCK_MONOTONIC, &x->t0);
 	sess_arm_timer(s);

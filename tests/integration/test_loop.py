@@ -359,6 +359,73 @@ class NonRegular(harness.ServerTestCase):
         self.assertTrue(lines[0].startswith("p"), lines)
 
 
+class SlowDisk(harness.ServerTestCase):
+    """
+    Issue 12.3: file I/O runs off the loop.  faultshim.so adds 200 ms to
+    every read, write and fsync of carol's files; alice's NOOP must not
+    wait behind carol's transfers.
+    """
+    USERS = dict(harness.USERS, carol=("carol-Pw-51d0", "rw"))
+    SIZE = 3 * MiB
+
+    @classmethod
+    def setUpClass(cls):
+        from test_hardening import start_with_shim
+        cls.srv = Ftpsd(users=cls.USERS)
+        try:
+            with open(cls.srv.path("down.bin", "carol"), "wb") as f:
+                f.write(os.urandom(cls.SIZE))
+            cls.src = os.path.join(cls.srv.dir, "up-src.bin")
+            with open(cls.src, "wb") as f:
+                f.write(os.urandom(cls.SIZE))
+            cls.srv.env.update({
+                "FAULTSHIM_SLOW_MATCH": "/home/carol/",
+                "FAULTSHIM_SLOW_MS": "200",
+            })
+            start_with_shim(cls.srv, os.path.join(cls.srv.dir, "no-fault"))
+        except BaseException:
+            cls.srv.cleanup()
+            raise
+
+    def test_noop_while_disk_is_slow(self):
+        results = {}
+
+        def run(label, *args):
+            t0 = time.monotonic()
+            p = self.srv.curl("--ssl-reqd", *args, timeout=60)
+            results[label] = (p.returncode, time.monotonic() - t0, p.stderr)
+
+        got = os.path.join(self.srv.dir, "got.bin")
+        jobs = [("down", "-o", got, self.srv.url("down.bin", user="carol")),
+                ("up", "-T", self.src, self.srv.url("up.bin", user="carol"))]
+        threads = [threading.Thread(target=run, args=j, daemon=True)
+                   for j in jobs]
+        with NoopProbe(self.srv) as probe:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(70)
+        med, p99, mx = probe.stats()
+        secs = ", ".join("%s %.1f s" % (k, v[1])
+                         for k, v in sorted(results.items()))
+        figure("carol's disk +200 ms per read/write/fsync (%s)" % secs,
+               "alice's NOOP median %.1f ms, p99 %.1f ms, max %.1f ms "
+               "(%d samples)" % (med, p99, mx, len(probe.times)))
+        for label, (rc, _, err) in results.items():
+            self.assertEqual(rc, 0, "%s: %s" % (label, err))
+        self.assertEqual(len(results), 2)
+        # The slowness is real: carol's transfers took seconds.
+        self.assertGreater(min(v[1] for v in results.values()), 1.0)
+        self.assertEqual(harness.sha256_file(got),
+                         harness.sha256_file(self.srv.path("down.bin",
+                                                           "carol")))
+        self.assertEqual(harness.sha256_file(self.src),
+                         harness.sha256_file(self.srv.path("up.bin",
+                                                           "carol")))
+        self.assertEqual(probe.errors, [])
+        self.assertLess(p99, 150)
+
+
 XFER_SIZE = 256 * MiB
 
 
@@ -412,8 +479,10 @@ class FairTransfers(harness.ServerTestCase):
         for name in ("up1.bin", "up2.bin"):
             self.assertEqual(os.path.getsize(self.srv.path(name)), XFER_SIZE)
         self.assertEqual(probe.errors, [])
-        self.assertLess(p99, 150)
-        self.assertLess(mx, 1000)
+        # Generous: the machine may be shared (before the fix, on a
+        # loaded 2-core VM: p99 716 ms; the issue saw 6.2 s at 1 GiB).
+        self.assertLess(p99, 300)
+        self.assertLess(mx, 2000)
 
 
 if __name__ == "__main__":
