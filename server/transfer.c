@@ -5,7 +5,8 @@
  * kept for the whole transfer and hands that buffer to SSL_write (or
  * send); an upload SSL_reads (or recvs) straight into the buffer that is
  * written to the file.  No evbuffer copy, no per-chunk allocation, and
- * memory stays bounded (2 x FTPS_XFER_CHUNK) whatever the file size.
+ * memory stays bounded (2 x FTPS_XFER_CHUNK, twice that for an upload:
+ * one buffer fills while the other is written) whatever the file size.
  */
 #define _GNU_SOURCE	/* renameat2 */
 #include <sys/types.h>
@@ -72,7 +73,7 @@ struct xfer {
 	char			 tmpname[FTPS_NAME_MAX + 1];
 	int			 have_tmp;	/* tmpname exists on disk */
 	char			 final[FTPS_NAME_MAX + 1];	/* STOU */
-	char			*chunk;		/* 2 x FTPS_XFER_CHUNK */
+	char			*chunk;		/* 2 (upload: 4) x FTPS_XFER_CHUNK */
 	struct bufferevent	*bev;		/* the datachan's, disabled */
 	SSL			*ssl;		/* PROT P, or NULL */
 	int			 sock;		/* the data socket */
@@ -85,7 +86,7 @@ struct xfer {
 	 * does not touch them, and xfer_free() leaves the rest to the job's
 	 * end (io_orphan).
 	 */
-	struct io_job		 job;
+	struct io_job		 job;		/* one at a time */
 	int			 io_busy;
 	int			 io_orphan;
 	atomic_int		 io_abandon;	/* no rename any more */
@@ -95,6 +96,8 @@ struct xfer {
 	ssize_t			 io_res;	/* -1: io_err */
 	int			 io_err;
 	size_t			 io_raw;	/* WRITE: bytes received */
+	char			*rbuf;		/* upload: the buffer filling */
+	size_t			 rfill;
 	enum xio_next		 in_next;	/* WRITE: then what */
 	int			 fin_stage;	/* FINISH: FIN_* */
 	int			 fin_dir_err;	/* FINISH: directory fsync */
@@ -971,82 +974,104 @@ xfer_job_done(struct io_job *job)
 	}
 }
 
+/* Hands the upload buffer just filled to the pool; reading goes on in
+ * the other one. */
+static void
+xfer_write_submit(struct xfer *x, enum xio_next next)
+{
+	size_t	 on = x->rfill;
+
+	x->io_ptr = x->rbuf;
+	if (x->ascii) {
+		/* Output fits: at most rfill + 1 (a held CR) bytes. */
+		xfer_strip_cr(x, x->rbuf, x->rfill, x->rbuf + FTPS_XFER_CHUNK,
+		    &on);
+		x->io_ptr = x->rbuf + FTPS_XFER_CHUNK;
+	}
+	x->io_len = on;
+	x->io_raw = x->rfill;
+	x->in_next = next;
+	x->rbuf = x->rbuf == x->chunk ? x->chunk + 2 * FTPS_XFER_CHUNK :
+	    x->chunk;
+	x->rfill = 0;
+	xfer_submit(x, XOP_WRITE);
+}
+
 /*
- * Receives straight into the buffer that is written to the file: first
+ * Receives straight into a buffer that is written to the file: first
  * what came with the handshake, then several TLS records (or recv()s)
- * fill it, and one write on the pool takes it.  Reading stops until that
- * write is done (xfer_write_done() reads on), so each turn of the loop
- * moves at most one buffer per upload, and a slow disk holds only its
- * own upload.
+ * fill it, and one write on the pool takes it while the next buffer
+ * fills.  With both buffers taken, reading stops until the write is back
+ * (xfer_write_done() reads on): each turn of the loop moves at most two
+ * buffers per upload, and a slow disk holds only its own upload.
  */
 static void
 xfer_pump_in(struct session *s)
 {
 	struct xfer	*x = s->xfer;
 	struct evbuffer	*hs = bufferevent_get_input(x->bev);
-	size_t		 fill = 0, n, room, on;
-	enum xio	 r = XIO_OK;
+	size_t		 n, room;
+	enum xio	 r;
 	int		 got;
 
-	if (x->io_busy)
-		return;
 	/*
 	 * TYPE I: the whole buffer, so whole 16 KiB records make page-aligned
 	 * 256 KiB writes.  TYPE A: the second half takes the CRLF -> LF copy.
 	 */
 	room = x->ascii ? FTPS_XFER_CHUNK - 1 : 2 * FTPS_XFER_CHUNK;
-	if ((got = evbuffer_remove(hs, x->chunk, room)) > 0)
-		fill = (size_t)got;
-	while (r == XIO_OK && fill < room) {
-		r = xfer_io_read(x, x->chunk + fill, room - fill, &n);
-		fill += n;
-	}
-	if (r == XIO_ERR) {
-		/*
-		 * SECURITY: truncation attack: a TLS upload that ends
-		 * without close_notify may have been cut by a third party;
-		 * it is not kept.
-		 */
-		if (x->tls) {
-			sess_log(s, LOG_LVL_WARN, "%s data tls: %s", x->verb,
-			    xfer_tls_why(x));
-			xfer_done(s, 426, "TLS data connection ended without "
-			    "close_notify; upload aborted, old file kept.",
-			    "aborted-no-close-notify");
-		} else
-			xfer_done(s, 426, "Data connection lost; upload "
-			    "aborted.", "aborted");
-		return;
-	}
-	if (r == XIO_WANT_WRITE) {
-		/* Readable but waiting for a write: do not spin. */
-		event_del(x->rev);
-		if (event_add(x->wev, x->tvp) != 0) {
-			xfer_done(s, 451, "Cannot wait for the data "
-			    "connection; transfer aborted.", "fail");
+	for (;;) {
+		r = XIO_OK;
+		if (x->rfill < room && (got = evbuffer_remove(hs,
+		    x->rbuf + x->rfill, room - x->rfill)) > 0)
+			x->rfill += (size_t)got;
+		while (r == XIO_OK && x->rfill < room) {
+			r = xfer_io_read(x, x->rbuf + x->rfill,
+			    room - x->rfill, &n);
+			x->rfill += n;
+		}
+		if (r == XIO_ERR)
+			break;
+		if (r == XIO_WANT_WRITE) {
+			/* Readable but waiting for a write: do not spin. */
+			event_del(x->rev);
+			if (event_add(x->wev, x->tvp) != 0) {
+				xfer_done(s, 451, "Cannot wait for the data "
+				    "connection; transfer aborted.", "fail");
+				return;
+			}
+		}
+		if (x->io_busy) {
+			/* This buffer is full, or the end came: wait. */
+			if (r == XIO_OK || r == XIO_EOF)
+				event_del(x->rev);
 			return;
 		}
-	}
-	x->in_next = r == XIO_EOF ? XN_FINISH : XN_READ;
-	if (fill == 0) {
-		if (r == XIO_EOF) {
-			event_del(x->rev);
-			xfer_submit(x, XOP_FINISH);
+		if (x->rfill == 0) {
+			if (r == XIO_EOF) {
+				event_del(x->rev);
+				xfer_submit(x, XOP_FINISH);
+			}
+			return;
 		}
-		return;
+		xfer_write_submit(x, r == XIO_EOF ? XN_FINISH : XN_READ);
+		if (r == XIO_EOF)
+			event_del(x->rev);
+		if (r != XIO_OK)
+			return;
 	}
-	x->io_ptr = x->chunk;
-	on = fill;
-	if (x->ascii) {
-		/* Output fits: at most fill + 1 (a held CR) bytes. */
-		xfer_strip_cr(x, x->chunk, fill, x->chunk + FTPS_XFER_CHUNK,
-		    &on);
-		x->io_ptr = x->chunk + FTPS_XFER_CHUNK;
-	}
-	x->io_len = on;
-	x->io_raw = fill;
-	event_del(x->rev);
-	xfer_submit(x, XOP_WRITE);
+	/*
+	 * SECURITY: truncation attack: a TLS upload that ends without
+	 * close_notify may have been cut by a third party; it is not kept.
+	 */
+	if (x->tls) {
+		sess_log(s, LOG_LVL_WARN, "%s data tls: %s", x->verb,
+		    xfer_tls_why(x));
+		xfer_done(s, 426, "TLS data connection ended without "
+		    "close_notify; upload aborted, old file kept.",
+		    "aborted-no-close-notify");
+	} else
+		xfer_done(s, 426, "Data connection lost; upload aborted.",
+		    "aborted");
 }
 
 static void
@@ -1063,8 +1088,7 @@ xfer_in_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* The write a read waited for can go: reading resumes. */
-	if ((what & EV_WRITE) && !x->io_busy &&
-	    event_add(x->rev, x->tvp) != 0) {
+	if ((what & EV_WRITE) && event_add(x->rev, x->tvp) != 0) {
 		xfer_done(s, 451, "Cannot wait for the data connection; "
 		    "transfer aborted.", "fail");
 		return;
@@ -1178,10 +1202,11 @@ xfer_take_over(struct xfer *x, struct bufferevent *bev)
 		    SSL_MODE_RELEASE_BUFFERS);
 		SSL_set_mode(x->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	}
-	/* A listing is sent from its slices: no buffer. */
-	if (x->kind != XFER_LIST &&
-	    (x->chunk = malloc(2 * FTPS_XFER_CHUNK)) == NULL)
+	/* A listing is sent from its slices: no buffer.  An upload: two. */
+	if (x->kind != XFER_LIST && (x->chunk = malloc((xfer_is_upload(x) ?
+	    4 : 2) * FTPS_XFER_CHUNK)) == NULL)
 		return FTPS_ENOMEM;
+	x->rbuf = x->chunk;
 	return 0;
 }
 
