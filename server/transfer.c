@@ -573,6 +573,20 @@ xfer_refill_listing(struct xfer *x)
 	return 0;
 }
 
+/*
+ * Waits for ev (the data socket) with data_timeout: 0, or -1 when it
+ * cannot and the transfer ended (451).
+ */
+static int
+xfer_wait(struct session *s, struct event *ev)
+{
+	if (event_add(ev, s->xfer->tvp) == 0)
+		return 0;
+	xfer_done(s, 451, "Cannot wait for the data connection; transfer "
+	    "aborted.", "fail");
+	return -1;
+}
+
 /* Hands x's next file operation (XOP_*) to the I/O pool. */
 static void
 xfer_submit(struct xfer *x, int op)
@@ -686,11 +700,8 @@ xfer_read_done(struct session *s, struct xfer *x)
 	x->outn = x->ascii ? xfer_add_crlf(x, x->io_ptr, (size_t)x->io_res,
 	    x->chunk) : (size_t)x->io_res;
 	x->srcdone = x->io_res == 0;
-	if (!x->wblocked && event_add(x->wev, x->tvp) != 0) {
-		xfer_done(s, 451, "Cannot wait for the data connection; "
-		    "transfer aborted.", "fail");
+	if (!x->wblocked && xfer_wait(s, x->wev) != 0)
 		return;
-	}
 	xfer_pump_out(s);
 }
 
@@ -735,11 +746,8 @@ xfer_discard_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (x->wblocked) {
 		x->wblocked = 0;
-		if (event_add(x->wev, x->tvp) != 0) {
-			xfer_done(s, 451, "Cannot wait for the data "
-			    "connection; transfer aborted.", "fail");
+		if (xfer_wait(s, x->wev) != 0)
 			return;
-		}
 		xfer_pump_out(s);
 	}
 }
@@ -936,11 +944,8 @@ xfer_write_done(struct session *s, struct xfer *x)
 		xfer_submit(x, XOP_FINISH);
 		return;
 	}
-	if (event_add(x->rev, x->tvp) != 0) {
-		xfer_done(s, 451, "Cannot wait for the data connection; "
-		    "transfer aborted.", "fail");
+	if (xfer_wait(s, x->rev) != 0)
 		return;
-	}
 	/* SSL may hold records that the socket no longer signals. */
 	xfer_pump_in(s);
 }
@@ -1034,11 +1039,8 @@ xfer_pump_in(struct session *s)
 		if (r == XIO_WANT_WRITE) {
 			/* Readable but waiting for a write: do not spin. */
 			event_del(x->rev);
-			if (event_add(x->wev, x->tvp) != 0) {
-				xfer_done(s, 451, "Cannot wait for the data "
-				    "connection; transfer aborted.", "fail");
+			if (xfer_wait(s, x->wev) != 0)
 				return;
-			}
 		}
 		if (x->io_busy) {
 			/* This buffer is full, or the end came: wait. */
@@ -1088,11 +1090,8 @@ xfer_in_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* The write a read waited for can go: reading resumes. */
-	if ((what & EV_WRITE) && event_add(x->rev, x->tvp) != 0) {
-		xfer_done(s, 451, "Cannot wait for the data connection; "
-		    "transfer aborted.", "fail");
+	if ((what & EV_WRITE) && xfer_wait(s, x->rev) != 0)
 		return;
-	}
 	xfer_pump_in(s);
 }
 
