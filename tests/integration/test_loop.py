@@ -117,6 +117,7 @@ class NoopProbe:
 
 class Backpressure(harness.ServerTestCase):
     """Issue 12.1: a client that pipelines commands and reads no reply."""
+    ENV = harness.small_asan_quarantine()
 
     def pipeline(self, rc, label):
         pid = self.srv.proc.pid
@@ -161,6 +162,7 @@ BIG = 100000
 
 class Listings(harness.ServerTestCase):
     CONF = {"max_clients_per_ip": 64}
+    ENV = harness.small_asan_quarantine()
     """Issue 12.2: STAT and listings of a 100,000-entry folder."""
 
     @classmethod
