@@ -197,7 +197,8 @@ iopool_free(struct iopool *pool)
 	for (i = 0; i < pool->nthreads; i++)
 		pthread_join(pool->tids[i], NULL);
 	/* No thread left: the lists are the loop's alone now. */
-	TAILQ_FOREACH(job, &pool->queue, entry)
+	for (job = TAILQ_FIRST(&pool->queue); job != NULL;
+	    job = TAILQ_NEXT(job, entry))
 		job->cancelled = 1;
 	io_deliver(&pool->done);
 	io_deliver(&pool->queue);
