@@ -11,11 +11,14 @@
 #define _GNU_SOURCE	/* renameat2 */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <linux/magic.h>
 #include <stdatomic.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -101,6 +104,9 @@ struct xfer {
 	enum xio_next		 in_next;	/* WRITE: then what */
 	int			 fin_stage;	/* FINISH: FIN_* */
 	int			 fin_dir_err;	/* FINISH: directory fsync */
+	int			 no_nowait;	/* RWF_NOWAIT unsupported */
+	int			 memfs;		/* tmpfs: I/O never waits */
+	struct event		*kick;		/* upload: go on next turn */
 	const char		*out;		/* download: bytes not yet sent */
 	size_t			 outn;
 	unsigned long long	 bytes;
@@ -218,6 +224,10 @@ xfer_io_stop(struct xfer *x)
 	if (x->wev != NULL) {
 		event_free(x->wev);
 		x->wev = NULL;
+	}
+	if (x->kick != NULL) {
+		event_free(x->kick);
+		x->kick = NULL;
 	}
 }
 
@@ -601,12 +611,69 @@ xfer_submit(struct xfer *x, int op)
  * that is sent: 2 x FTPS_XFER_CHUNK in TYPE I; in TYPE A half a chunk
  * into the second half, at most a full chunk once converted.
  */
-static void
-xfer_read_submit(struct xfer *x)
+/*
+ * One read or write at the file position that never blocks: RWF_NOWAIT
+ * takes what the page cache holds (-1 with EAGAIN when it would have to
+ * wait for the disk).  Once the file system says it cannot, x->no_nowait
+ * and every call is -1 with EAGAIN.  On tmpfs and ramfs, which have no
+ * disk to wait for (and take no RWF_NOWAIT), a plain read or write.
+ */
+static ssize_t
+xfer_nowait(struct xfer *x, char *p, size_t n, int out)
 {
+	struct iovec	 iov;
+	ssize_t		 r;
+
+	if (x->no_nowait) {
+		errno = EAGAIN;
+		return -1;
+	}
+	iov.iov_base = p;
+	iov.iov_len = n;
+	do
+		r = out ? pwritev2(x->fd, &iov, 1, -1, x->memfs ? 0 :
+		    RWF_NOWAIT) : preadv2(x->fd, &iov, 1, -1, x->memfs ? 0 :
+		    RWF_NOWAIT);
+	while (r == -1 && errno == EINTR);
+	if (r == -1 && (errno == EOPNOTSUPP || errno == EINVAL ||
+	    errno == ENOSYS)) {
+		x->no_nowait = 1;
+		errno = EAGAIN;
+	}
+	return r;
+}
+
+/* r bytes read into x->io_ptr become the next piece to send. */
+static void
+xfer_read_got(struct xfer *x, size_t r)
+{
+	x->out = x->chunk;
+	x->outn = x->ascii ? xfer_add_crlf(x, x->io_ptr, r, x->chunk) : r;
+	x->srcdone = r == 0;
+}
+
+/*
+ * A download's next file read, straight into the buffer that is sent:
+ * 2 x FTPS_XFER_CHUNK in TYPE I; in TYPE A half a chunk into the second
+ * half, at most a full chunk once converted.  What the page cache holds
+ * is read at once (1); else the read goes to the pool (0); -1: a read
+ * error (errno).
+ */
+static int
+xfer_read_start(struct xfer *x)
+{
+	ssize_t	 r;
+
 	x->io_ptr = x->ascii ? x->chunk + FTPS_XFER_CHUNK : x->chunk;
 	x->io_len = x->ascii ? FTPS_XFER_CHUNK / 2 : 2 * FTPS_XFER_CHUNK;
+	if ((r = xfer_nowait(x, x->io_ptr, x->io_len, 0)) >= 0) {
+		xfer_read_got(x, (size_t)r);
+		return 1;
+	}
+	if (errno != EAGAIN)
+		return -1;
 	xfer_submit(x, XOP_READ);
+	return 0;
 }
 
 /*
@@ -628,9 +695,16 @@ xfer_pump_out(struct session *s)
 	budget = x->kind == XFER_LIST ? XFER_LS_SLICE : FTPS_XFER_HIWAT;
 	while (sent < budget) {
 		if (x->outn == 0 && !x->srcdone && !x->io_busy) {
-			if (x->kind != XFER_LIST)
-				xfer_read_submit(x);
-			else if (xfer_refill_listing(x) != 0) {
+			if (x->kind != XFER_LIST) {
+				if (xfer_read_start(x) < 0) {
+					sess_log(s, LOG_LVL_ERR, "%s read "
+					    "error: %s", x->verb,
+					    strerror(errno));
+					xfer_done(s, 451, "Local read error; "
+					    "transfer aborted.", "fail");
+					return;
+				}
+			} else if (xfer_refill_listing(x) != 0) {
 				sess_log(s, LOG_LVL_ERR, "%s read error: %s",
 				    x->verb, strerror(errno));
 				xfer_done(s, 451, "Local read error; transfer "
@@ -696,10 +770,7 @@ xfer_read_done(struct session *s, struct xfer *x)
 		    "fail");
 		return;
 	}
-	x->out = x->chunk;
-	x->outn = x->ascii ? xfer_add_crlf(x, x->io_ptr, (size_t)x->io_res,
-	    x->chunk) : (size_t)x->io_res;
-	x->srcdone = x->io_res == 0;
+	xfer_read_got(x, (size_t)x->io_res);
 	if (!x->wblocked && xfer_wait(s, x->wev) != 0)
 		return;
 	xfer_pump_out(s);
@@ -979,11 +1050,16 @@ xfer_job_done(struct io_job *job)
 	}
 }
 
-/* Hands the upload buffer just filled to the pool; reading goes on in
- * the other one. */
-static void
-xfer_write_submit(struct xfer *x, enum xio_next next)
+/*
+ * Writes the upload buffer just filled: what the page cache takes at
+ * once (RWF_NOWAIT) now (1), the rest on the pool (0); -1: a write error
+ * (errno).  Reading goes on in the other buffer.
+ */
+static int
+xfer_write_start(struct xfer *x)
 {
+	ssize_t	 w;
+
 	size_t	 on = x->rfill;
 
 	x->io_ptr = x->rbuf;
@@ -995,11 +1071,23 @@ xfer_write_submit(struct xfer *x, enum xio_next next)
 	}
 	x->io_len = on;
 	x->io_raw = x->rfill;
-	x->in_next = next;
+	x->in_next = XN_READ;
 	x->rbuf = x->rbuf == x->chunk ? x->chunk + 2 * FTPS_XFER_CHUNK :
 	    x->chunk;
 	x->rfill = 0;
+	while (x->io_len > 0 &&
+	    (w = xfer_nowait(x, x->io_ptr, x->io_len, 1)) > 0) {
+		x->io_ptr += w;
+		x->io_len -= (size_t)w;
+	}
+	if (x->io_len == 0) {
+		x->bytes += (unsigned long long)x->io_raw;
+		return 1;
+	}
+	if (errno != EAGAIN)
+		return -1;
 	xfer_submit(x, XOP_WRITE);
+	return 0;
 }
 
 /*
@@ -1015,9 +1103,10 @@ xfer_pump_in(struct session *s)
 {
 	struct xfer	*x = s->xfer;
 	struct evbuffer	*hs = bufferevent_get_input(x->bev);
-	size_t		 n, room;
-	enum xio	 r;
-	int		 got;
+	static const struct timeval	 zero = { 0, 0 };
+	size_t				 n, room, total = 0;
+	enum xio			 r;
+	int				 got, w;
 
 	/*
 	 * TYPE I: the whole buffer, so whole 16 KiB records make page-aligned
@@ -1055,11 +1144,34 @@ xfer_pump_in(struct session *s)
 			}
 			return;
 		}
-		xfer_write_submit(x, r == XIO_EOF ? XN_FINISH : XN_READ);
-		if (r == XIO_EOF)
+		total += x->rfill;
+		if ((w = xfer_write_start(x)) < 0) {
+			sess_log(s, LOG_LVL_ERR, "%s write error: %s",
+			    x->verb, strerror(errno));
+			xfer_fail_write(s, errno);
+			return;
+		}
+		if (r == XIO_EOF) {
 			event_del(x->rev);
+			if (w == 1)
+				xfer_submit(x, XOP_FINISH);
+			else
+				x->in_next = XN_FINISH;
+			return;
+		}
 		if (r != XIO_OK)
 			return;
+		/*
+		 * Written at once: the budget (FTPS_XFER_HIWAT) spent, the
+		 * rest waits for the next turn of the loop (a timer of 0
+		 * fires after every other socket was polled; SSL may hold
+		 * records that the socket no longer signals).
+		 */
+		if (w == 1 && total >= FTPS_XFER_HIWAT) {
+			if (event_add(x->kick, &zero) != 0)
+				xfer_done(s, 451, "Out of memory.", "fail");
+			return;
+		}
 	}
 	/*
 	 * SECURITY: truncation attack: a TLS upload that ends without
@@ -1074,6 +1186,16 @@ xfer_pump_in(struct session *s)
 	} else
 		xfer_done(s, 426, "Data connection lost; upload aborted.",
 		    "aborted");
+}
+
+/* The next slice of an upload that spent its budget. */
+static void
+xfer_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->xfer != NULL)
+		xfer_pump_in(s);
 }
 
 static void
@@ -1218,7 +1340,8 @@ xfer_events(struct session *s, struct xfer *x)
 		x->rev = event_new(base, x->sock, EV_READ | EV_PERSIST,
 		    xfer_in_cb, s);
 		x->wev = event_new(base, x->sock, EV_WRITE, xfer_in_cb, s);
-		if (x->rev == NULL || x->wev == NULL ||
+		x->kick = evtimer_new(base, xfer_kick_cb, s);
+		if (x->rev == NULL || x->wev == NULL || x->kick == NULL ||
 		    event_add(x->rev, x->tvp) != 0)
 			return FTPS_ENOMEM;
 		return 0;
@@ -1232,6 +1355,16 @@ xfer_events(struct session *s, struct xfer *x)
 	    event_add(x->rev, NULL) != 0 || event_add(x->wev, x->tvp) != 0)
 		return FTPS_ENOMEM;
 	return 0;
+}
+
+/* Whether x->fd lives in memory (tmpfs, ramfs): its I/O never waits. */
+static void
+xfer_check_memfs(struct xfer *x)
+{
+	struct statfs	 sf;
+
+	x->memfs = fstatfs(x->fd, &sf) == 0 &&
+	    (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC);
 }
 
 static void
@@ -1266,6 +1399,7 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 				    "fail");
 			return;
 		}
+		xfer_check_memfs(x);
 		if (xfer_events(s, x) != 0) {
 			xfer_done(s, 451, "Out of memory.", "fail");
 			return;
@@ -1280,8 +1414,10 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 		xfer_done(s, 451, "Cannot seek to the REST offset.", "fail");
 		return;
 	}
-	if (x->kind == XFER_RETR)
+	if (x->kind == XFER_RETR) {
 		(void)posix_fadvise(x->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		xfer_check_memfs(x);
+	}
 	/* Worth it from a few records on; a small file goes straight. */
 	if (x->ssl != NULL && x->kind == XFER_RETR &&
 	    x->size - x->offset >= (off_t)FTPS_XFER_CHUNK &&
