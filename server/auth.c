@@ -525,6 +525,19 @@ auth_users_errors(const struct userdb *db)
 }
 
 void
+auth_users_each(const struct userdb *db,
+    void (*fn)(const struct user *, void *), void *arg)
+{
+	size_t	 i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < db->nslots; i++)
+		if (db->slots[i] != NULL)
+			fn(&db->slots[i]->u, arg);
+}
+
+void
 auth_users_free(struct userdb *db)
 {
 	size_t	 i;

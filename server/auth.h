@@ -63,6 +63,9 @@ const struct user *auth_user_find(const struct userdb *, const char *name);
 size_t		 auth_users_count(const struct userdb *);
 /* Lines reported as bad by auth_users_load() (ftpsd -t exits 2 on any). */
 size_t		 auth_users_errors(const struct userdb *);
+/* Calls fn once for every loaded user, in no particular order. */
+void		 auth_users_each(const struct userdb *,
+		    void (*fn)(const struct user *, void *), void *);
 void		 auth_users_free(struct userdb *);
 /* A deep copy a session can keep across a reload; NULL on ENOMEM. */
 struct user	*auth_user_dup(const struct user *);

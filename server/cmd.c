@@ -420,7 +420,7 @@ cmd_stat(struct session *s, const char *arg)
 	}
 	path = ls_skip_options(arg);
 	if ((r = vfs_resolve(&s->vfs, *path ? path : ".", &vp)) != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "STAT", vp.display, 550, r);
 		goto out;
 	}
 	buf_init(&ls, CMD_STAT_BYTES + FTPS_REPLY_MAX);
@@ -430,7 +430,7 @@ cmd_stat(struct session *s, const char *arg)
 		ls_close(it);
 	}
 	if (r < 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "STAT", vp.display, 550, r);
 		buf_free(&ls);
 		vpath_free(&vp);
 		goto out;

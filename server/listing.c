@@ -2,7 +2,8 @@
  * LIST, NLST, MLSD and MLST output, produced a slice at a time
  * (ls_next()) so that a transfer or STAT holds a bounded part of it.  A
  * directory's names are sorted bytewise when they fit in LS_SORT_MAX, then
- * each entry is formatted from fstatat() on the directory fd.
+ * each entry is formatted from its lstat (vfs_entry_lstat) on the
+ * directory fd.
  * Choices clients can see are documented in docs/vfs.md.
  */
 #include "config.h"
@@ -69,6 +70,17 @@ static int
 ls_unsafe(const char *s)
 {
 	return strpbrk(s, "\r\n") != NULL;
+}
+
+/*
+ * Not listed: ".", "..", names with CR or LF and uploads in progress
+ * (vfs_hidden).
+ */
+static int
+ls_skip(const char *name)
+{
+	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    ls_unsafe(name) || vfs_hidden(name);
 }
 
 static void
@@ -176,7 +188,7 @@ ls_line_list(struct buf *out, int dfd, const char *name,
 		snprintf(date, sizeof(date), "%s %02d  %d",
 		    mon[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
 	if (S_ISLNK(st->st_mode)) {
-		tn = readlinkat(dfd, name, target, sizeof(target));
+		tn = vfs_entry_readlink(dfd, name, target, sizeof(target));
 		if (tn < 0 || (size_t)tn >= sizeof(target))
 			tn = -1;
 		else {
@@ -328,8 +340,7 @@ ls_iter_collect(struct ls_iter *it)
 		errno = 0;
 		if ((de = readdir(it->dir)) == NULL)
 			break;
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 || ls_unsafe(de->d_name))
+		if (ls_skip(de->d_name))
 			continue;
 		r = ls_names_add(&it->ln, de->d_name);
 		if (r == FTPS_ETOOBIG &&
@@ -392,8 +403,7 @@ ls_iter_name(struct ls_iter *it)
 		errno = 0;
 		if ((de = readdir(it->dir)) == NULL)
 			return NULL;
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0 && !ls_unsafe(de->d_name))
+		if (!ls_skip(de->d_name))
 			return de->d_name;
 	}
 }
@@ -406,7 +416,7 @@ ls_iter_entry(struct ls_iter *it, const char *name, struct buf *out)
 	int		 dfd = dirfd(it->dir);
 
 	/* Gone since readdir, or not ours to see: not listed. */
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+	if (vfs_entry_lstat(dfd, name, &st) != 0)
 		return 1;
 	switch (it->style) {
 	case LS_LIST:

@@ -117,6 +117,40 @@ load_users(struct ftpsd *ctx, int *bad)
 }
 
 static void
+sweep_user(const struct user *u, void *arg)
+{
+	struct vfs_sweep	*sw = arg;
+
+	/* Read-only accounts cannot upload: nothing of theirs to sweep. */
+	if (u->perms & PERM_WRITE)
+		(void)vfs_sweep_home(sw, u->home);
+}
+
+/*
+ * Before the first session: which back end confines paths (logged), and
+ * the hidden temporary uploads a killed server left in the homes
+ * (docs/vfs.md, "Uploads").
+ */
+static void
+vfs_start(struct ftpsd *ctx)
+{
+	struct vfs_sweep	*sw;
+
+	vfs_probe();
+	if ((sw = calloc(1, sizeof(*sw))) == NULL)
+		return;
+	auth_users_each(ctx->users, sweep_user, sw);
+	if (sw->removed > 0 || sw->truncated)
+		log_infox("vfs: swept %zu stale temporary upload%s in %zu "
+		    "folder%s of %zu home%s%s", sw->removed,
+		    sw->removed == 1 ? "" : "s", sw->dirs,
+		    sw->dirs == 1 ? "" : "s", sw->homes,
+		    sw->homes == 1 ? "" : "s", sw->truncated ?
+		    " (stopped at the bound: docs/vfs.md)" : "");
+	free(sw);
+}
+
+static void
 daemonize(void)
 {
 	pid_t	 pid;
@@ -452,6 +486,7 @@ main(int argc, char *argv[])
 
 	/* Every file and directory a client creates gets this umask. */
 	umask((mode_t)ctx.conf.file_umask);
+	vfs_start(&ctx);
 	/* The master returns here only when it is done (worker.c). */
 	if (nworkers > 1 && wk_run(&ctx, &rc) != 0)
 		goto out;

@@ -59,7 +59,7 @@ enum xio_next {
 };
 
 enum { XOP_READ, XOP_WRITE, XOP_FINISH };
-enum { FIN_OK, FIN_WRITE, FIN_SYNC, FIN_CLOSE, FIN_RENAME };
+enum { FIN_OK, FIN_WRITE, FIN_SYNC, FIN_CLOSE, FIN_COMMIT };
 
 struct xfer {
 	enum xfer_kind		 kind;
@@ -73,8 +73,7 @@ struct xfer {
 	struct buf		 ftext;		/* MLSD: the slice's facts */
 	int			 mlsd;		/* filtered by facts */
 	unsigned		 facts;
-	char			 tmpname[FTPS_NAME_MAX + 1];
-	int			 have_tmp;	/* tmpname exists on disk */
+	struct vfs_upload	 up;		/* STOR, STOU */
 	char			 final[FTPS_NAME_MAX + 1];	/* STOU */
 	char			*chunk;		/* 2 (upload: 4) x FTPS_XFER_CHUNK */
 	struct bufferevent	*bev;		/* the datachan's, disabled */
@@ -103,7 +102,6 @@ struct xfer {
 	size_t			 rfill;
 	enum xio_next		 in_next;	/* WRITE: then what */
 	int			 fin_stage;	/* FINISH: FIN_* */
-	int			 fin_dir_err;	/* FINISH: directory fsync */
 	int			 no_nowait;	/* RWF_NOWAIT unsupported */
 	int			 memfs;		/* tmpfs: I/O never waits */
 	struct event		*kick;		/* upload: go on next turn */
@@ -246,8 +244,7 @@ xfer_free(struct xfer *x)
 	if (x->fd != -1)
 		close(x->fd);
 	/* An unfinished upload never replaces the old file. */
-	if (x->have_tmp && x->vp.dirfd != -1)
-		unlinkat(x->vp.dirfd, x->tmpname, 0);
+	vfs_upload_discard(&x->vp, &x->up);
 	vpath_free(&x->vp);
 	ls_close(x->ls);
 	buf_free(&x->text);
@@ -893,10 +890,9 @@ xfer_fail_write(struct session *s, int err)
 static void
 xfer_finish_run(struct xfer *x)
 {
-	int	 fd = x->fd, dfd, r;
+	int	 fd = x->fd;
 
 	x->fin_stage = FIN_OK;
-	x->fin_dir_err = 0;
 	x->io_err = 0;
 	if (x->cr && xfer_write_all(fd, "\r", 1) != 0) {
 		x->fin_stage = FIN_WRITE;
@@ -909,63 +905,53 @@ xfer_finish_run(struct xfer *x)
 		x->io_err = errno;
 		return;
 	}
+	if (x->kind == XFER_STOR || x->kind == XFER_STOU) {
+		/* Aborted meanwhile (ABOR, the session closed): nothing
+		 * replaced; xfer_free() discards the upload. */
+		if (atomic_load(&x->io_abandon))
+			return;
+		/* Atomic: readers see the old file or the complete new one. */
+		if (vfs_upload_commit(&x->vp, &x->up, &x->fd, x->kind ==
+		    XFER_STOU ? x->final : x->vp.name,
+		    x->kind == XFER_STOU) != 0) {
+			x->fin_stage = FIN_COMMIT;
+			x->io_err = errno;
+		}
+		return;
+	}
 	x->fd = -1;
 	if (close(fd) == -1) {
 		x->fin_stage = FIN_CLOSE;
 		x->io_err = errno;
-		return;
 	}
-	if (x->kind != XFER_STOR && x->kind != XFER_STOU)
-		return;
-	/* Aborted meanwhile (ABOR, the session closed): nothing replaced. */
-	if (atomic_load(&x->io_abandon))
-		return;
-	/* Atomic: readers see the old file or the complete new one. */
-	if (x->kind == XFER_STOU)
-		r = renameat2(x->vp.dirfd, x->tmpname, x->vp.dirfd, x->final,
-		    RENAME_NOREPLACE);
-	else
-		r = renameat(x->vp.dirfd, x->tmpname, x->vp.dirfd, x->vp.name);
-	if (r == -1) {
-		x->fin_stage = FIN_RENAME;
-		x->io_err = errno;
-		return;
-	}
-	x->have_tmp = 0;
-	/*
-	 * The rename itself reaches the disk: after a power loss the name
-	 * holds the old or the new file, never an empty one.  Failing here
-	 * changes nothing already visible.
-	 */
-	if ((dfd = openat(x->vp.dirfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || fsync(dfd) == -1)
-		x->fin_dir_err = errno;
-	if (dfd != -1)
-		close(dfd);
 }
 
 static void
 xfer_finish_done(struct session *s, struct xfer *x)
 {
 	static const char *const what[] = { "", "write", "sync", "close",
-	    "rename" };
+	    "commit" };
+	int		 err = x->io_err;
 
 	if (x->fin_stage != FIN_OK)
 		sess_log(s, LOG_LVL_ERR, "%s %s error: %s", x->verb,
-		    what[x->fin_stage], strerror(x->io_err));
+		    what[x->fin_stage], strerror(err));
 	switch (x->fin_stage) {
 	case FIN_OK:
-		if (x->fin_dir_err != 0)
+		if (x->up.sync_err != 0)
 			sess_log(s, LOG_LVL_WARN, "%s directory sync: %s",
-			    x->verb, strerror(x->fin_dir_err));
+			    x->verb, strerror(x->up.sync_err));
 		xfer_done(s, 226, "Transfer complete.", "ok");
 		break;
-	case FIN_RENAME:
-		xfer_done(s, 553, "Cannot store the file; transfer aborted.",
-		    "fail");
+	case FIN_COMMIT:
+		if (err == ENOSPC || err == EDQUOT || err == EIO)
+			xfer_fail_write(s, err);
+		else
+			xfer_done(s, 553, "Cannot store the file; transfer "
+			    "aborted.", "fail");
 		break;
 	default:
-		xfer_fail_write(s, x->io_err);
+		xfer_fail_write(s, err);
 		break;
 	}
 }
@@ -1277,11 +1263,7 @@ xfer_open_target(struct session *s, struct xfer *x)
 	switch (x->kind) {
 	case XFER_STOR:
 	case XFER_STOU:
-		if ((r = vfs_mktemp(&x->vp, x->tmpname, sizeof(x->tmpname),
-		    &x->fd)) != 0)
-			return r;
-		x->have_tmp = 1;
-		return 0;
+		return vfs_upload_open(&x->vp, &x->up, &x->fd);
 	case XFER_STOR_AT:
 		if ((r = xfer_open_existing(s, x, O_WRONLY | O_CREAT,
 		    mode)) != 0)

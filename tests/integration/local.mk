@@ -28,8 +28,27 @@ INTEGRATION_TESTS = \
 	tests/integration/test_mtls.py \
 	tests/integration/test_login_perf.py \
 	tests/integration/test_idle.py \
+	tests/integration/test_vfs.py \
 	tests/integration/test_loop.py
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py \
 	docs/testing.md
+
+# denysys: the seccomp wrapper that answers chosen system calls with an
+# errno (openat2 with ENOSYS, as systemd's RestrictSUIDSGID= and old
+# kernels do).  harness.py starts ftpsd under it when FTPS_DENY_OPENAT2=1
+# or a test asks (deny=...).  Never installed.
+check_PROGRAMS += tests/integration/denysys
+tests_integration_denysys_SOURCES = tests/integration/denysys.c \
+	tests/integration/denysys.h
+AM_TESTS_ENVIRONMENT += \
+	DENYSYS='$(abs_top_builddir)/tests/integration/denysys'; \
+	export DENYSYS;
+
+# The integration tests again with openat2 answering ENOSYS: the vfs's
+# component walk then confines every path (scripts/test runs it in CI).
+check-no-openat2:
+	FTPS_DENY_OPENAT2=1 $(MAKE) $(AM_MAKEFLAGS) check \
+	    TESTS="$(filter %.py,$(TESTS))"
+.PHONY: check-no-openat2
