@@ -30,6 +30,7 @@
 #include "iopool.h"
 #include "log.h"
 #include "ops.h"
+#include "preflight.h"
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "session.h"
@@ -116,14 +117,16 @@ load_users(struct ftpsd *ctx, int *bad)
 	return r;
 }
 
-static void
-sweep_user(const struct user *u, void *arg)
+static int
+sweep_user(const struct user *u, unsigned long line, void *arg)
 {
 	struct vfs_sweep	*sw = arg;
 
+	(void)line;
 	/* Read-only accounts cannot upload: nothing of theirs to sweep. */
 	if (u->perms & PERM_WRITE)
 		(void)vfs_sweep_home(sw, u->home);
+	return 0;
 }
 
 /*
@@ -139,7 +142,7 @@ vfs_start(struct ftpsd *ctx)
 	vfs_probe();
 	if ((sw = calloc(1, sizeof(*sw))) == NULL)
 		return;
-	auth_users_each(ctx->users, sweep_user, sw);
+	(void)auth_users_each(ctx->users, sweep_user, sw);
 	if (sw->removed > 0 || sw->truncated)
 		log_infox("vfs: swept %zu stale temporary upload%s in %zu "
 		    "folder%s of %zu home%s%s", sw->removed,
@@ -421,6 +424,10 @@ main(int argc, char *argv[])
 		problems++;
 	if (test) {
 		problems += badusers;
+		/* What a reload or a login would trip on, as run_as_user. */
+		problems += pf_check(&ctx.conf, conffile, ctx.users, stderr);
+		/* A warning only: the exit status stays 0. */
+		ops_certwarn(&ctx);
 		if (problems == 0)
 			printf("ftpsd: configuration %s ok\n",
 			    conffile ? conffile : "(built-in defaults)");

@@ -52,3 +52,15 @@ check-no-openat2:
 	FTPS_DENY_OPENAT2=1 $(MAKE) $(AM_MAKEFLAGS) check \
 	    TESTS="$(filter %.py,$(TESTS))"
 .PHONY: check-no-openat2
+
+# The install walk-throughs of README.md ("Run as a service") and
+# docs/operations.md, run as written in a throwaway root (overlay, mount,
+# network and PID namespaces; needs root): test_docs.py, about a minute
+# per walk-through (each builds and installs).  Not in TESTS: scripts/test
+# runs it once (FTPS_DOCS=1, the default in CI).
+check-docs:
+	FTPSD='$(abs_top_builddir)/server/ftpsd' \
+	top_srcdir='$(abs_top_srcdir)' PYTHONDONTWRITEBYTECODE=1 \
+	    $(PYTHON3) -B $(abs_top_srcdir)/tests/integration/test_docs.py
+.PHONY: check-docs
+EXTRA_DIST += tests/integration/test_docs.py
