@@ -14,7 +14,7 @@
 #define FTPS_LISTEN_MAX		16	/* listen_addresses entries */
 #define FTPS_CONF_LINE_MAX	4096	/* one ftpsd.conf line */
 #define FTPS_USERS_MAX		100000	/* users_file entries */
-#define FTPS_LISTING_MAX	(64u * 1024 * 1024)	/* one LIST/MLSD reply */
+#define FTPS_LISTING_MAX	(64u * 1024 * 1024)	/* ls_format(): a whole listing */
 #define FTPS_XFER_CHUNK		(128u * 1024)	/* bytes read from a file at once */
 #define FTPS_XFER_HIWAT		(512u * 1024)	/* output queued before pausing */
 #define FTPS_AUTH_THREADS	2	/* password hashing workers */

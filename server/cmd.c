@@ -377,19 +377,24 @@ cmd_help(struct session *s, const char *arg)
 
 /*
  * STAT (RFC 959 4.1.3): without an argument the status of the session
- * (211); with a path its LIST output over the control connection (213).
+ * (211); with a path its LIST output over the control connection (213),
+ * at most CMD_STAT_ENTRIES entries or CMD_STAT_BYTES (then a line says
+ * the listing was cut): the control connection is no bulk channel.
  * Every listing line is indented so none can look like a reply code.
  */
+#define CMD_STAT_ENTRIES	1000
+#define CMD_STAT_BYTES		(128u * 1024)
 void
 cmd_stat(struct session *s, const char *arg)
 {
 	struct buf	 b, ls;
 	struct vpath	 vp;
+	struct ls_iter	*it;
 	const char	*path, *p, *nl;
 	SSL		*ssl;
 	int		 r;
 
-	buf_init(&b, FTPS_LISTING_MAX + FTPS_REPLY_MAX);
+	buf_init(&b, 2 * (CMD_STAT_BYTES + FTPS_REPLY_MAX));
 	if (*arg == '\0') {
 		ssl = sess_ssl(s);
 		buf_addf(&b, "211-ftpsd status:\r\n");
@@ -420,10 +425,13 @@ cmd_stat(struct session *s, const char *arg)
 		cmd_fs_fail(s, "STAT", vp.display, 550, r);
 		goto out;
 	}
-	buf_init(&ls, FTPS_LISTING_MAX);
-	r = ls_format(&s->vfs, &vp, LS_LIST, (s->perms & PERM_WRITE) != 0,
-	    &ls);
-	if (r != 0) {
+	buf_init(&ls, CMD_STAT_BYTES + FTPS_REPLY_MAX);
+	if ((r = ls_open(&s->vfs, &vp, LS_LIST, (s->perms & PERM_WRITE) != 0,
+	    &it)) == 0) {
+		r = ls_next(it, &ls, CMD_STAT_BYTES, CMD_STAT_ENTRIES);
+		ls_close(it);
+	}
+	if (r < 0) {
 		cmd_fs_fail(s, "STAT", vp.display, 550, r);
 		buf_free(&ls);
 		vpath_free(&vp);
@@ -436,6 +444,10 @@ cmd_stat(struct session *s, const char *arg)
 		buf_add(&b, " ", 1);
 		buf_add(&b, p, (size_t)(nl - p + 1));
 	}
+	if (r == 0)
+		buf_addf(&b, " (listing cut after %zu entries or %u KiB: use "
+		    "LIST or MLSD for the whole directory)\r\n",
+		    (size_t)CMD_STAT_ENTRIES, CMD_STAT_BYTES / 1024);
 	buf_addf(&b, "213 End of status\r\n");
 	buf_free(&ls);
 	vpath_free(&vp);

@@ -218,7 +218,7 @@ cmd_listing(struct session *s, const char *arg, enum ls_style style,
     const char *verb)
 {
 	struct vpath	 vp;
-	struct buf	 ls, out;
+	struct ls_iter	*it;
 	struct xfer	*x;
 	const char	*path;
 	int		 r;
@@ -231,25 +231,18 @@ cmd_listing(struct session *s, const char *arg, enum ls_style style,
 		cmd_fs_fail(s, verb, vp.display, 550, r);
 		return;
 	}
-	buf_init(&ls, FTPS_LISTING_MAX);
-	buf_init(&out, FTPS_LISTING_MAX);
-	r = ls_format(&s->vfs, &vp, style, (s->perms & PERM_WRITE) != 0, &ls);
+	r = ls_open(&s->vfs, &vp, style, (s->perms & PERM_WRITE) != 0, &it);
 	if (r == FTPS_EPARSE && style == LS_MLSD)
 		sess_reply(s, 501, "MLSD needs a directory.");
-	else if (r == FTPS_ETOOBIG || (r == 0 && style == LS_MLSD &&
-	    cmd_mlst_filter(buf_str(&ls), buf_len(&ls), s->mlst_facts,
-	    &out) != 0))
-		sess_reply(s, 550, "Listing too long.");
 	else if (r != 0)
 		cmd_fs_fail(s, verb, vp.display, 550, r);
-	else if ((x = xfer_new(XFER_LIST, verb, &vp)) == NULL)
+	else if ((x = xfer_new(XFER_LIST, verb, &vp)) == NULL) {
+		ls_close(it);
 		sess_reply(s, 451, "Out of memory.");
-	else {
-		xfer_set_text(x, style == LS_MLSD ? &out : &ls);
+	} else {
+		xfer_set_listing(x, it, style == LS_MLSD, s->mlst_facts);
 		xfer_start(s, x);
 	}
-	buf_free(&ls);
-	buf_free(&out);
 	vpath_free(&vp);
 }
 
@@ -291,7 +284,9 @@ cmd_retr(struct session *s, const char *arg)
 		cmd_fs_fail(s, "RETR", vp.display, 550, r);
 		return;
 	}
-	if ((r = vfs_open(&s->vfs, &vp, O_RDONLY | O_CLOEXEC, 0, &fd)) != 0)
+	/* SECURITY: O_NONBLOCK: a FIFO or a device never blocks the loop. */
+	if ((r = vfs_open(&s->vfs, &vp, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0,
+	    &fd)) != 0)
 		cmd_fs_fail(s, "RETR", vp.display, 550, r);
 	else if (fstat(fd, &st) == -1)
 		cmd_fs_fail(s, "RETR", vp.display, 550, FTPS_ESYS);
@@ -341,6 +336,11 @@ cmd_upload(struct session *s, const char *arg, enum xfer_kind kind,
 	if ((r = vfs_stat(&s->vfs, &vp, &st)) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			sess_reply(s, 553, "Is a directory.");
+			goto out;
+		}
+		/* A FIFO, device or socket: opening it could block. */
+		if (!S_ISREG(st.st_mode)) {
+			sess_reply(s, 550, "Not a regular file.");
 			goto out;
 		}
 		if (kind == XFER_STOR && off > (unsigned long long)st.st_size) {

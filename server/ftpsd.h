@@ -23,6 +23,7 @@ struct event_base;
 struct evconnlistener;
 struct userdb;
 struct auth_pool;
+struct iopool;
 struct ban_table;
 struct session;
 struct shm_counts;
@@ -41,6 +42,7 @@ struct wk_master;
 #define FTPS_IPTAB_SIZE		256	/* per-IP count hash buckets */
 #define FTPS_ACCEPT_PAUSE_MS	1000	/* after EMFILE/ENFILE on accept */
 #define FTPS_CERTWARN_SECS	86400	/* cert_warn_days is checked daily */
+#define FTPS_IO_THREADS		4	/* file I/O workers (iopool.c) */
 
 struct listener {
 	struct ftpsd		*ctx;
@@ -83,6 +85,7 @@ struct ftpsd {
 	SSL_CTX			*ssl_ctx;	/* NULL when tls = off */
 	struct userdb		*users;		/* NULL: anonymous only */
 	struct auth_pool	*auth;
+	struct iopool		*io;		/* transfers' file I/O */
 	struct listenerq	 listeners;
 	struct sessionq		 sessions;
 	struct dc_reapq		 reaps;

@@ -1,8 +1,9 @@
 /*
- * LIST, NLST, MLSD and MLST output.  A directory is read whole, its names
- * bounded by FTPS_LISTING_MAX and sorted bytewise so that the output is
- * stable, then each entry is formatted from its lstat (vfs_entry_lstat) on
- * the directory fd.
+ * LIST, NLST, MLSD and MLST output, produced a slice at a time
+ * (ls_next()) so that a transfer or STAT holds a bounded part of it.  A
+ * directory's names are sorted bytewise when they fit in LS_SORT_MAX, then
+ * each entry is formatted from its lstat (vfs_entry_lstat) on the
+ * directory fd.
  * Choices clients can see are documented in docs/vfs.md.
  */
 #include "config.h"
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,11 @@
 
 /* What `ls -l` calls recent: the last half of a Gregorian year. */
 #define LS_RECENT	(31556952 / 2)
+/*
+ * The names of a directory read and sorted before any is listed; beyond
+ * this (about 10,000 names) a listing goes in directory order instead.
+ */
+#define LS_SORT_MAX	(256u * 1024)
 /* One formatted line: an MLST path, or a LIST name and link target. */
 #define LS_LINE_MAX	(2 * FTPS_PATH_MAX + 256)
 
@@ -35,8 +42,8 @@
  * The names of one directory, read before anything is formatted: one
  * buffer of NUL-terminated names, then an array of pointers into it for
  * sorting.  Its cost (names, NULs and pointers) is bounded by
- * FTPS_LISTING_MAX, so a directory of millions of tiny names costs no more
- * memory than the largest listing could.
+ * LS_SORT_MAX: a directory of millions of names is listed as readdir()
+ * returns them, at no more memory than that.
  */
 struct ls_names {
 	struct buf	  n_buf;
@@ -65,6 +72,17 @@ ls_unsafe(const char *s)
 	return strpbrk(s, "\r\n") != NULL;
 }
 
+/*
+ * Not listed: ".", "..", names with CR or LF and uploads in progress
+ * (vfs_hidden).
+ */
+static int
+ls_skip(const char *name)
+{
+	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    ls_unsafe(name) || vfs_hidden(name);
+}
+
 static void
 ls_names_free(struct ls_names *ln)
 {
@@ -80,7 +98,7 @@ ls_names_add(struct ls_names *ln, const char *name)
 	size_t	 n = strlen(name) + 1;
 	int	 r;
 
-	if (n + sizeof(char *) > FTPS_LISTING_MAX - ln->n_cost)
+	if (n + sizeof(char *) > LS_SORT_MAX - ln->n_cost)
 		return FTPS_ETOOBIG;
 	if ((r = buf_add(&ln->n_buf, name, n)) != 0)
 		return r;
@@ -93,46 +111,6 @@ static int
 ls_namecmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/*
- * Reads the names of dir except ".", "..", those with CR or LF and
- * uploads in progress (vfs_hidden) into ln (its buffer initialised by
- * the caller), sorted bytewise.
- */
-static int
-ls_names_read(DIR *dir, struct ls_names *ln)
-{
-	struct dirent	*de;
-	const char	*p;
-	size_t		 i;
-	int		 r;
-
-	for (;;) {
-		errno = 0;
-		if ((de = readdir(dir)) == NULL)
-			break;
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 || ls_unsafe(de->d_name) ||
-		    vfs_hidden(de->d_name))
-			continue;
-		if ((r = ls_names_add(ln, de->d_name)) != 0)
-			return r;
-	}
-	if (errno != 0)
-		return FTPS_ESYS;
-	if (ln->n_len == 0)
-		return 0;
-	if ((ln->n_v = calloc(ln->n_len, sizeof(*ln->n_v))) == NULL)
-		return FTPS_ENOMEM;
-	/* The buffer holds "name\0name\0...": its data stays put now. */
-	p = buf_str(&ln->n_buf);
-	for (i = 0; i < ln->n_len; i++) {
-		ln->n_v[i] = p;
-		p += strlen(p) + 1;
-	}
-	qsort(ln->n_v, ln->n_len, sizeof(*ln->n_v), ls_namecmp);
-	return 0;
 }
 
 /* "drwxr-xr-x" from st_mode, with setuid, setgid and sticky as ls shows. */
@@ -324,105 +302,279 @@ ls_entry_mlsd(struct vfs *v, const struct vpath *dir, const char *name,
 	return ls_line_mlsx(out, lst, ls_type(lst), writable, name, 0);
 }
 
-static int
-ls_dir(struct vfs *v, const struct vpath *vp, const struct stat *dst,
-    enum ls_style style, int writable, struct buf *out)
-{
+/*
+ * One listing being produced.  A directory's names are read first, up to
+ * LS_SORT_MAX of them, and sorted; a bigger directory is listed in the
+ * order readdir() gives (what was read, then the rest of the stream), so
+ * that no listing holds more than LS_SORT_MAX of names whatever the
+ * directory's size.  Not a directory: the one entry.
+ */
+struct ls_iter {
+	struct vfs	*v;
+	struct vpath	 vp;		/* dirfd not owned (-1) */
+	enum ls_style	 style;
+	int		 writable;
+	time_t		 now;
+	struct stat	 st;		/* what vp names */
+	DIR		*dir;		/* a directory, or NULL */
 	struct ls_names	 ln;
-	struct stat	 st;
-	DIR		*dir = NULL;
-	time_t		 now = time(NULL);
-	size_t		 i;
-	int		 fd = -1, dfd, r;
+	size_t		 next;		/* sorted: next index into ln.n_v */
+	const char	*pos;		/* streaming: next name in ln.n_buf */
+	int		 streaming;	/* more names than LS_SORT_MAX */
+	char		 held[FTPS_NAME_MAX + 1];	/* streaming: the name */
+	int		 have_held;	/* that did not fit in ln */
+	int		 started;	/* MLSD cdir line, single entry */
+	int		 done;
+};
 
-	memset(&ln, 0, sizeof(ln));
-	buf_init(&ln.n_buf, FTPS_LISTING_MAX);
-	if ((r = vfs_open(v, vp, O_RDONLY | O_DIRECTORY, 0, &fd)) != 0)
-		goto out;
-	if ((dir = fdopendir(fd)) == NULL) {
-		r = FTPS_ESYS;
-		goto out;
-	}
-	fd = -1;	/* owned by dir now */
-	dfd = dirfd(dir);
-	if ((r = ls_names_read(dir, &ln)) != 0)
-		goto out;
-	/* RFC 3659 7.5.1: the listed directory itself, as "cdir". */
-	if (style == LS_MLSD &&
-	    (r = ls_line_mlsx(out, dst, "cdir", writable, ".", 0)) != 0)
-		goto out;
-	for (i = 0; i < ln.n_len; i++) {
-		/* Gone since readdir, or not ours to see: not listed. */
-		if (vfs_entry_lstat(dfd, ln.n_v[i], &st) != 0)
+/* Reads names until LS_SORT_MAX: sorted when all fit, else streaming. */
+static int
+ls_iter_collect(struct ls_iter *it)
+{
+	struct dirent	*de;
+	const char	*p;
+	size_t		 i;
+	int		 r;
+
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(it->dir)) == NULL)
+			break;
+		if (ls_skip(de->d_name))
 			continue;
-		switch (style) {
-		case LS_LIST:
-			r = ls_line_list(out, dfd, ln.n_v[i], &st, now);
-			break;
-		case LS_NLST:
-			r = ls_line_nlst(out, ln.n_v[i]);
-			break;
-		default:
-			r = ls_entry_mlsd(v, vp, ln.n_v[i], &st, writable,
-			    out);
-			break;
+		r = ls_names_add(&it->ln, de->d_name);
+		if (r == FTPS_ETOOBIG &&
+		    strlen(de->d_name) < sizeof(it->held)) {
+			/* The names read go out first, this one, the rest. */
+			memcpy(it->held, de->d_name, strlen(de->d_name) + 1);
+			it->have_held = 1;
+			it->streaming = 1;
+			it->pos = buf_str(&it->ln.n_buf);
+			return 0;
 		}
-		if (r < 0)
-			goto out;
+		if (r != 0)
+			return r;
 	}
-	r = 0;
- out:
-	if (dir != NULL)
-		closedir(dir);
-	if (fd != -1)
+	if (errno != 0)
+		return FTPS_ESYS;
+	if (it->ln.n_len == 0)
+		return 0;
+	if ((it->ln.n_v = calloc(it->ln.n_len, sizeof(*it->ln.n_v))) == NULL)
+		return FTPS_ENOMEM;
+	/* The buffer holds "name\0name\0...": its data stays put now. */
+	p = buf_str(&it->ln.n_buf);
+	for (i = 0; i < it->ln.n_len; i++) {
+		it->ln.n_v[i] = p;
+		p += strlen(p) + 1;
+	}
+	qsort(it->ln.n_v, it->ln.n_len, sizeof(*it->ln.n_v), ls_namecmp);
+	return 0;
+}
+
+/*
+ * The next name to list, or NULL at the end (errno != 0: readdir failed).
+ * Streaming, the name readdir just returned is kept in ln.n_buf, which is
+ * emptied once everything collected has gone out.
+ */
+static const char *
+ls_iter_name(struct ls_iter *it)
+{
+	struct dirent	*de;
+	const char	*name;
+
+	errno = 0;
+	if (!it->streaming)
+		return it->next < it->ln.n_len ? it->ln.n_v[it->next++] : NULL;
+	if (it->pos != NULL &&
+	    it->pos < buf_str(&it->ln.n_buf) + buf_len(&it->ln.n_buf)) {
+		name = it->pos;
+		it->pos += strlen(name) + 1;
+		return name;
+	}
+	if (it->pos != NULL) {
+		ls_names_free(&it->ln);
+		it->pos = NULL;
+	}
+	if (it->have_held) {
+		it->have_held = 0;
+		return it->held;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(it->dir)) == NULL)
+			return NULL;
+		if (!ls_skip(de->d_name))
+			return de->d_name;
+	}
+}
+
+/* One directory entry: > 0 when it was skipped. */
+static int
+ls_iter_entry(struct ls_iter *it, const char *name, struct buf *out)
+{
+	struct stat	 st;
+	int		 dfd = dirfd(it->dir);
+
+	/* Gone since readdir, or not ours to see: not listed. */
+	if (vfs_entry_lstat(dfd, name, &st) != 0)
+		return 1;
+	switch (it->style) {
+	case LS_LIST:
+		return ls_line_list(out, dfd, name, &st, it->now);
+	case LS_NLST:
+		return ls_line_nlst(out, name);
+	default:
+		return ls_entry_mlsd(it->v, &it->vp, name, &st, it->writable,
+		    out);
+	}
+}
+
+/* Not a directory: the one line (MLSD: 501). */
+static int
+ls_iter_single(struct ls_iter *it, struct buf *out)
+{
+	struct stat	 lst;
+	int		 r;
+
+	switch (it->style) {
+	case LS_LIST:
+		/* Like `ls -l file`: a symlink shows as itself. */
+		if ((r = vfs_lstat(&it->vp, &lst)) == 0)
+			r = ls_line_list(out, it->vp.dirfd, it->vp.name, &lst,
+			    it->now);
+		return r == 1 ? FTPS_EPARSE : r;
+	case LS_NLST:
+		return ls_line_nlst(out, it->vp.name);
+	case LS_MLST:
+		return ls_line_mlsx(out, &it->st, ls_type(&it->st),
+		    it->writable, it->vp.path, 1);
+	default:
+		/* RFC 3659 7.2: MLSD names a directory, else 501. */
+		return FTPS_EPARSE;
+	}
+}
+
+void
+ls_close(struct ls_iter *it)
+{
+	if (it == NULL)
+		return;
+	if (it->dir != NULL)
+		closedir(it->dir);
+	ls_names_free(&it->ln);
+	vpath_free(&it->vp);
+	free(it);
+}
+
+int
+ls_open(struct vfs *v, const struct vpath *vp, enum ls_style style,
+    int writable, struct ls_iter **itp)
+{
+	struct ls_iter	*it;
+	struct stat	 lst;
+	int		 fd = -1, r;
+
+	*itp = NULL;
+	if (vp->dirfd == -1 || ls_unsafe(vp->name))
+		return FTPS_EPARSE;
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return FTPS_ENOMEM;
+	it->v = v;
+	it->vp = *vp;
+	it->style = style;
+	it->writable = writable;
+	it->now = time(NULL);
+	buf_init(&it->ln.n_buf, LS_SORT_MAX);
+	/* The single-entry forms read the parent: keep it open. */
+	if ((it->vp.dirfd = fcntl(vp->dirfd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		r = FTPS_ESYS;
+		goto fail;
+	}
+	if ((r = vfs_stat(v, vp, &it->st)) != 0) {
+		/* LIST and NLST still show a link that leads nowhere. */
+		if ((r != FTPS_ENOENT && r != FTPS_EDENIED) ||
+		    (style != LS_LIST && style != LS_NLST) ||
+		    vfs_lstat(vp, &lst) != 0 || !S_ISLNK(lst.st_mode))
+			goto fail;
+		memcpy(&it->st, &lst, sizeof(it->st));
+	}
+	if (!S_ISDIR(it->st.st_mode) || style == LS_MLST) {
+		if (style == LS_MLSD) {
+			r = FTPS_EPARSE;
+			goto fail;
+		}
+		*itp = it;
+		return 0;
+	}
+	/* SECURITY: O_NONBLOCK: nothing that is not a directory blocks. */
+	if ((r = vfs_open(v, vp, O_RDONLY | O_DIRECTORY | O_NONBLOCK |
+	    O_CLOEXEC, 0, &fd)) != 0)
+		goto fail;
+	if ((it->dir = fdopendir(fd)) == NULL) {
+		r = FTPS_ESYS;
 		close(fd);
-	ls_names_free(&ln);
+		goto fail;
+	}
+	if ((r = ls_iter_collect(it)) != 0)
+		goto fail;
+	*itp = it;
+	return 0;
+ fail:
+	ls_close(it);
 	return r;
+}
+
+int
+ls_next(struct ls_iter *it, struct buf *out, size_t want,
+    size_t max_entries)
+{
+	const char	*name;
+	size_t		 n = 0;
+	int		 r;
+
+	if (it->done)
+		return 1;
+	if (it->dir == NULL) {
+		if ((r = ls_iter_single(it, out)) != 0)
+			return r;
+		it->done = 1;
+		return 1;
+	}
+	/* RFC 3659 7.5.1: the listed directory itself, as "cdir". */
+	if (!it->started && it->style == LS_MLSD &&
+	    (r = ls_line_mlsx(out, &it->st, "cdir", it->writable, ".",
+	    0)) != 0)
+		return r;
+	it->started = 1;
+	while (buf_len(out) < want && n < max_entries) {
+		if ((name = ls_iter_name(it)) == NULL) {
+			if (errno != 0)
+				return FTPS_ESYS;
+			it->done = 1;
+			return 1;
+		}
+		if ((r = ls_iter_entry(it, name, out)) < 0)
+			return r;
+		n += r == 0;
+	}
+	return 0;
 }
 
 int
 ls_format(struct vfs *v, const struct vpath *vp, enum ls_style style,
     int writable, struct buf *out)
 {
-	struct stat	 st, lst;
+	struct ls_iter	*it;
 	int		 r;
 
-	if (vp->dirfd == -1 || ls_unsafe(vp->name))
-		return FTPS_EPARSE;
-	if ((r = vfs_stat(v, vp, &st)) != 0) {
-		/* LIST and NLST still show a link that leads nowhere. */
-		if ((r != FTPS_ENOENT && r != FTPS_EDENIED) ||
-		    (style != LS_LIST && style != LS_NLST) ||
-		    vfs_lstat(vp, &lst) != 0 || !S_ISLNK(lst.st_mode))
-			return r;
-		memcpy(&st, &lst, sizeof(st));
-	}
-	if (S_ISDIR(st.st_mode) && style != LS_MLST)
-		r = ls_dir(v, vp, &st, style, writable, out);
-	else {
-		switch (style) {
-		case LS_LIST:
-			/* Like `ls -l file`: a symlink shows as itself. */
-			if ((r = vfs_lstat(vp, &lst)) == 0)
-				r = ls_line_list(out, vp->dirfd, vp->name,
-				    &lst, time(NULL));
-			if (r == 1)
-				r = FTPS_EPARSE;
-			break;
-		case LS_NLST:
-			r = ls_line_nlst(out, vp->name);
-			break;
-		case LS_MLST:
-			r = ls_line_mlsx(out, &st, ls_type(&st), writable,
-			    vp->path, 1);
-			break;
-		default:
-			/* RFC 3659 7.2: MLSD names a directory, else 501. */
-			r = FTPS_EPARSE;
-			break;
-		}
-	}
-	if (r != 0)
+	if ((r = ls_open(v, vp, style, writable, &it)) != 0)
+		return r;
+	while ((r = ls_next(it, out, SIZE_MAX, SIZE_MAX)) == 0)
+		;
+	ls_close(it);
+	if (r < 0) {
 		buf_reset(out);
-	return r;
+		return r;
+	}
+	return 0;
 }

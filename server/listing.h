@@ -1,8 +1,8 @@
 /*
  * Directory listings in the forms clients parse: LIST as `ls -l` (what
  * FileZilla, WinSCP and curl expect), NLST as bare names, MLSD/MLST facts
- * per RFC 3659 7.  Output is CRLF-terminated lines in a bounded buffer
- * (FTPS_LISTING_MAX).
+ * per RFC 3659 7.  Output is CRLF-terminated lines in a bounded buffer,
+ * whole (ls_format) or a slice at a time (ls_open, ls_next).
  */
 #ifndef FTPS_LISTING_H
 #define FTPS_LISTING_H
@@ -29,11 +29,29 @@ const char	*ls_skip_options(const char *arg);
  * FTPS_EPARSE (RFC 3659 7.2: 501).  writable selects the "perm" fact.
  * Lines are appended to out, each ending in CRLF; the MLST line starts
  * with the space of RFC 3659 7.2, the caller adds "250-" and "250 End".
- * Entries are sorted bytewise; dot-files are listed (not "." and "..");
+ * Entries are sorted bytewise (up to LS_SORT_MAX of names, then in
+ * directory order); dot-files are listed (not "." and "..");
  * names holding CR or LF are left out.  0 or an FTPS_E code: FTPS_ETOOBIG
  * when out's bound is hit; on any error out is emptied.
  */
 int		 ls_format(struct vfs *, const struct vpath *, enum ls_style,
 		    int writable, struct buf *out);
+
+/*
+ * The same listing a slice at a time, for output of any size in bounded
+ * memory.  ls_open() checks vp (the errors of ls_format()) and reads up to
+ * LS_SORT_MAX of a directory's names: a directory whose names fit is
+ * listed sorted, a bigger one in directory order.  ls_next() appends whole
+ * lines to out until it holds want bytes or max_entries more entries were
+ * listed: 1 when the listing is complete, 0 when more follows, or an
+ * FTPS_E code (FTPS_ETOOBIG: out's bound).  The iterator keeps its own
+ * descriptors; vp may be freed after ls_open().
+ */
+struct ls_iter;
+int		 ls_open(struct vfs *, const struct vpath *, enum ls_style,
+		    int writable, struct ls_iter **);
+int		 ls_next(struct ls_iter *, struct buf *out, size_t want,
+		    size_t max_entries);
+void		 ls_close(struct ls_iter *);
 
 #endif

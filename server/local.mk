@@ -7,6 +7,7 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/cmd_xfer.c \
 	server/datachan.c server/datachan.h \
 	server/transfer.c server/transfer.h \
+	server/iopool.c server/iopool.h \
 	server/tls.c server/tls.h server/mtls.c server/mtls.h \
 	server/listener.c \
 	server/ops.c server/ops.h \

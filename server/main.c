@@ -27,6 +27,7 @@
 #include "err.h"
 #include "ftps_limits.h"
 #include "ftpsd.h"
+#include "iopool.h"
 #include "log.h"
 #include "ops.h"
 #include "preflight.h"
@@ -244,6 +245,8 @@ ftpsd_free(struct ftpsd *ctx)
 {
 	while (!TAILQ_EMPTY(&ctx->sessions))
 		sess_free(TAILQ_FIRST(&ctx->sessions));
+	/* After the sessions: frees the transfers that waited for a job. */
+	iopool_free(ctx->io);
 	lst_free_all(ctx);
 	dc_linger_free_all(ctx);
 	if (ctx->auth != NULL)
@@ -290,6 +293,11 @@ serve(struct ftpsd *ctx)
 	    &ctx->auth)) != 0 || (r = auth_pool_set_cache(ctx->auth,
 	    ctx->conf.login_cache_seconds, 0)) != 0) {
 		log_err("cannot start the password pool: %s",
+		    ftps_strerror(r));
+		return 1;
+	}
+	if ((r = iopool_new(ctx->base, 0, &ctx->io)) != 0) {
+		log_err("cannot start the file I/O pool: %s",
 		    ftps_strerror(r));
 		return 1;
 	}

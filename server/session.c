@@ -43,6 +43,15 @@
  * command lines are short, a long one takes a few reads.
  */
 #define SESS_READ_CHUNK		512
+/*
+ * Backpressure: with more replies than this waiting to be read by the
+ * client, no further command is read (pipelined commands wait in the
+ * socket); reading resumes once the output has drained.  Under a TLS
+ * filter (AUTH TLS) the socket below holds at most SESS_OUT_UNDER of
+ * records; the rest waits in the filter's own output.
+ */
+#define SESS_OUT_HIWAT		(64 * 1024)
+#define SESS_OUT_UNDER		(16 * 1024)
 #define SESS_CLOSE_POLL_MS	20
 
 static const char *const state_names[] = {
@@ -194,9 +203,14 @@ sess_resume(struct session *s)
 static void
 sess_setup_bev(struct session *s)
 {
+	struct bufferevent	*under;
+
 	bufferevent_setcb(s->bev, sess_read_cb, sess_write_cb, sess_event_cb,
 	    s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, SESS_READ_HIWAT);
+	/* The filter moves records down only while this is not exceeded. */
+	if ((under = bufferevent_get_underlying(s->bev)) != NULL)
+		bufferevent_setwatermark(under, EV_WRITE, 0, SESS_OUT_UNDER);
 	if (bufferevent_openssl_get_ssl(s->bev) != NULL)
 		bufferevent_set_max_single_read(s->bev, SESS_READ_CHUNK);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
@@ -583,12 +597,22 @@ sess_readline(struct evbuffer *in, struct linereader *lr, char *line,
 	}
 }
 
+/* Replies beyond SESS_OUT_HIWAT wait to be read: stop reading commands. */
+static int
+sess_out_full(struct session *s)
+{
+	if (sess_pending_output(s) <= SESS_OUT_HIWAT)
+		return 0;
+	s->flags |= SF_OUT_FULL;
+	return 1;
+}
+
 static int
 sess_paused(struct session *s)
 {
 	return s->state != SESS_READY || s->auth_job != NULL ||
 	    (s->delay_ev != NULL && evtimer_pending(s->delay_ev, NULL)) ||
-	    s->deferred != NULL;
+	    s->deferred != NULL || sess_out_full(s);
 }
 
 void
@@ -625,7 +649,8 @@ sess_input(struct session *s)
 	OPENSSL_cleanse(line, sizeof(line));
 	/*
 	 * SECURITY: a paused session (password check, failed-login delay, a
-	 * command waiting for a transfer) stops reading.  With its input at
+	 * command waiting for a transfer, replies the client does not read)
+	 * stops reading.  With its input at
 	 * the high watermark libevent would otherwise run this callback again
 	 * and again: one client could keep the loop at 100% CPU.
 	 * sess_resume_cb() turns reading back on.
@@ -692,6 +717,11 @@ sess_write_cb(struct bufferevent *bev, void *arg)
 	if (s->state == SESS_TLS_PENDING && !(s->flags & SF_TLS) &&
 	    bufferevent_get_underlying(s->bev) == NULL)
 		sess_upgrade(s);
+	/* The replies drained (output empty): commands are read again. */
+	if ((s->flags & SF_OUT_FULL) && !sess_out_full(s)) {
+		s->flags &= ~SF_OUT_FULL;
+		sess_resume(s);
+	}
 }
 
 static void

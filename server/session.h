@@ -46,6 +46,7 @@ enum sess_state { SESS_GREETING, SESS_READY, SESS_TLS_PENDING, SESS_CLOSING };
 #define SF_QUIT		0x0400	/* QUIT came during a transfer */
 #define SF_DEAD		0x0800	/* peer gone: do not wait to flush */
 #define SF_CERT		0x1000	/* control TLS has a verified client cert */
+#define SF_OUT_FULL	0x2000	/* reading paused: replies wait to be read */
 
 #define SESS_TOKEN_LEN	16
 

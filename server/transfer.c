@@ -5,16 +5,21 @@
  * kept for the whole transfer and hands that buffer to SSL_write (or
  * send); an upload SSL_reads (or recvs) straight into the buffer that is
  * written to the file.  No evbuffer copy, no per-chunk allocation, and
- * memory stays bounded (2 x FTPS_XFER_CHUNK) whatever the file size.
+ * memory stays bounded (2 x FTPS_XFER_CHUNK, twice that for an upload:
+ * one buffer fills while the other is written) whatever the file size.
  */
 #define _GNU_SOURCE	/* renameat2 */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <linux/magic.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -32,17 +37,29 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "cmd.h"
 #include "conf.h"
 #include "datachan.h"
 #include "err.h"
 #include "ftps_limits.h"
 #include "ftpsd.h"
+#include "iopool.h"
+#include "listing.h"
 #include "ops.h"
 #include "parse.h"
 #include "session.h"
 #include "transfer.h"
 #include "vfs.h"
 #include "xferlog.h"
+
+/* What an upload does once a write job is done. */
+enum xio_next {
+	XN_READ,	/* read on (the socket, or what SSL holds) */
+	XN_FINISH,	/* the client's end came: fsync, rename */
+};
+
+enum { XOP_READ, XOP_WRITE, XOP_FINISH };
+enum { FIN_OK, FIN_WRITE, FIN_SYNC, FIN_CLOSE, FIN_COMMIT };
 
 struct xfer {
 	enum xfer_kind		 kind;
@@ -51,16 +68,43 @@ struct xfer {
 	int			 fd;		/* the file, or -1 */
 	off_t			 size;
 	off_t			 offset;
-	struct buf		 text;		/* XFER_LIST */
-	size_t			 text_off;
+	struct ls_iter		*ls;		/* XFER_LIST: what is left */
+	struct buf		 text;		/* XFER_LIST: one slice */
+	struct buf		 ftext;		/* MLSD: the slice's facts */
+	int			 mlsd;		/* filtered by facts */
+	unsigned		 facts;
 	struct vfs_upload	 up;		/* STOR, STOU */
 	char			 final[FTPS_NAME_MAX + 1];	/* STOU */
-	char			*chunk;		/* 2 x FTPS_XFER_CHUNK */
+	char			*chunk;		/* 2 (upload: 4) x FTPS_XFER_CHUNK */
 	struct bufferevent	*bev;		/* the datachan's, disabled */
 	SSL			*ssl;		/* PROT P, or NULL */
 	int			 sock;		/* the data socket */
 	struct event		*rev;		/* sock readable */
 	struct event		*wev;		/* sock writable */
+	struct session		*s;
+	/*
+	 * File I/O runs on the pool (iopool.h), one job at a time: while
+	 * io_busy, the job owns fd, chunk and (FINISH) the names; the loop
+	 * does not touch them, and xfer_free() leaves the rest to the job's
+	 * end (io_orphan).
+	 */
+	struct io_job		 job;		/* one at a time */
+	int			 io_busy;
+	int			 io_orphan;
+	atomic_int		 io_abandon;	/* no rename any more */
+	int			 io_op;		/* XOP_* */
+	char			*io_ptr;	/* READ into, WRITE from */
+	size_t			 io_len;
+	ssize_t			 io_res;	/* -1: io_err */
+	int			 io_err;
+	size_t			 io_raw;	/* WRITE: bytes received */
+	char			*rbuf;		/* upload: the buffer filling */
+	size_t			 rfill;
+	enum xio_next		 in_next;	/* WRITE: then what */
+	int			 fin_stage;	/* FINISH: FIN_* */
+	int			 no_nowait;	/* RWF_NOWAIT unsupported */
+	int			 memfs;		/* tmpfs: I/O never waits */
+	struct event		*kick;		/* upload: go on next turn */
 	const char		*out;		/* download: bytes not yet sent */
 	size_t			 outn;
 	unsigned long long	 bytes;
@@ -79,6 +123,13 @@ struct xfer {
 	struct timeval		*tvp;		/* &tv, or NULL: none */
 	char			 why[160];	/* last TLS error */
 };
+
+/*
+ * A listing is produced this much at a time, and sent before the next
+ * slice is made: at most 2 x XFER_LS_SLICE of text per listing, and one
+ * slice of work per wake-up.
+ */
+#define XFER_LS_SLICE	(16u * 1024)
 
 /* What one non-blocking read or write on the data connection did. */
 enum xio {
@@ -112,7 +163,8 @@ xfer_new(enum xfer_kind kind, const char *verb, const struct vpath *vp)
 		return NULL;
 	}
 	x->fd = -1;
-	buf_init(&x->text, FTPS_LISTING_MAX);
+	buf_init(&x->text, 2 * XFER_LS_SLICE);
+	buf_init(&x->ftext, 2 * XFER_LS_SLICE);
 	snprintf(x->final, sizeof(x->final), "%s", vp->name);
 	return x;
 }
@@ -126,11 +178,13 @@ xfer_set_file(struct xfer *x, int fd, off_t size, off_t off)
 }
 
 void
-xfer_set_text(struct xfer *x, struct buf *b)
+xfer_set_listing(struct xfer *x, struct ls_iter *it, int mlsd,
+    unsigned facts)
 {
-	buf_free(&x->text);
-	x->text = *b;
-	buf_init(b, b->b_max);
+	ls_close(x->ls);
+	x->ls = it;
+	x->mlsd = mlsd;
+	x->facts = facts;
 }
 
 void
@@ -169,6 +223,10 @@ xfer_io_stop(struct xfer *x)
 		event_free(x->wev);
 		x->wev = NULL;
 	}
+	if (x->kick != NULL) {
+		event_free(x->kick);
+		x->kick = NULL;
+	}
 }
 
 void
@@ -177,12 +235,20 @@ xfer_free(struct xfer *x)
 	if (x == NULL)
 		return;
 	xfer_io_stop(x);
+	if (x->io_busy) {
+		/* The job holds fd and chunk: the rest goes when it ends. */
+		atomic_store(&x->io_abandon, 1);
+		x->io_orphan = 1;
+		return;
+	}
 	if (x->fd != -1)
 		close(x->fd);
 	/* An unfinished upload never replaces the old file. */
 	vfs_upload_discard(&x->vp, &x->up);
 	vpath_free(&x->vp);
+	ls_close(x->ls);
 	buf_free(&x->text);
+	buf_free(&x->ftext);
 	free(x->chunk);
 	free(x);
 }
@@ -483,57 +549,169 @@ xfer_cork(struct xfer *x, int on)
 }
 
 /*
- * The next piece of a download into x->out: the rest of a listing, or
- * one read of the file straight into the buffer that is sent.  x->outn
- * stays 0 at the end.  0 or FTPS_ESYS.
+ * The next slice of a listing (XFER_LS_SLICE of lines, MLSD lines cut
+ * to the session's facts).  0 or an FTPS_E code with errno set.
  */
 static int
-xfer_refill(struct xfer *x)
+xfer_refill_listing(struct xfer *x)
 {
-	char	*in = x->chunk + FTPS_XFER_CHUNK;
+	struct buf	*src = &x->text;
+	int		 r = 1;
+
+	buf_reset(&x->text);
+	if (x->ls != NULL &&
+	    (r = ls_next(x->ls, &x->text, XFER_LS_SLICE, SIZE_MAX)) < 0) {
+		if (r != FTPS_ESYS)
+			errno = r == FTPS_ENOMEM ? ENOMEM : EIO;
+		return r;
+	}
+	if (r == 1) {
+		ls_close(x->ls);
+		x->ls = NULL;
+	}
+	if (x->mlsd) {
+		buf_reset(&x->ftext);
+		if ((r = cmd_mlst_filter(buf_str(&x->text),
+		    buf_len(&x->text), x->facts, &x->ftext)) != 0) {
+			errno = ENOMEM;
+			return r;
+		}
+		src = &x->ftext;
+	}
+	x->out = buf_str(src);
+	x->outn = buf_len(src);
+	return 0;
+}
+
+/*
+ * Waits for ev (the data socket) with data_timeout: 0, or -1 when it
+ * cannot and the transfer ended (451).
+ */
+static int
+xfer_wait(struct session *s, struct event *ev)
+{
+	if (event_add(ev, s->xfer->tvp) == 0)
+		return 0;
+	xfer_done(s, 451, "Cannot wait for the data connection; transfer "
+	    "aborted.", "fail");
+	return -1;
+}
+
+/* Hands x's next file operation (XOP_*) to the I/O pool. */
+static void
+xfer_submit(struct xfer *x, int op)
+{
+	x->io_op = op;
+	x->io_busy = 1;
+	iopool_submit(x->s->ctx->io, &x->job);
+}
+
+/*
+ * A download's next file read, on the pool, straight into the buffer
+ * that is sent: 2 x FTPS_XFER_CHUNK in TYPE I; in TYPE A half a chunk
+ * into the second half, at most a full chunk once converted.
+ */
+/*
+ * One read or write at the file position that never blocks: RWF_NOWAIT
+ * takes what the page cache holds (-1 with EAGAIN when it would have to
+ * wait for the disk).  Once the file system says it cannot, x->no_nowait
+ * and every call is -1 with EAGAIN.  On tmpfs and ramfs, which have no
+ * disk to wait for (and take no RWF_NOWAIT), a plain read or write.
+ */
+static ssize_t
+xfer_nowait(struct xfer *x, char *p, size_t n, int out)
+{
+	struct iovec	 iov;
+	ssize_t		 r;
+
+	if (x->no_nowait) {
+		errno = EAGAIN;
+		return -1;
+	}
+	iov.iov_base = p;
+	iov.iov_len = n;
+	do
+		r = out ? pwritev2(x->fd, &iov, 1, -1, x->memfs ? 0 :
+		    RWF_NOWAIT) : preadv2(x->fd, &iov, 1, -1, x->memfs ? 0 :
+		    RWF_NOWAIT);
+	while (r == -1 && errno == EINTR);
+	if (r == -1 && (errno == EOPNOTSUPP || errno == EINVAL ||
+	    errno == ENOSYS)) {
+		x->no_nowait = 1;
+		errno = EAGAIN;
+	}
+	return r;
+}
+
+/* r bytes read into x->io_ptr become the next piece to send. */
+static void
+xfer_read_got(struct xfer *x, size_t r)
+{
+	x->out = x->chunk;
+	x->outn = x->ascii ? xfer_add_crlf(x, x->io_ptr, r, x->chunk) : r;
+	x->srcdone = r == 0;
+}
+
+/*
+ * A download's next file read, straight into the buffer that is sent:
+ * 2 x FTPS_XFER_CHUNK in TYPE I; in TYPE A half a chunk into the second
+ * half, at most a full chunk once converted.  What the page cache holds
+ * is read at once (1); else the read goes to the pool (0); -1: a read
+ * error (errno).
+ */
+static int
+xfer_read_start(struct xfer *x)
+{
 	ssize_t	 r;
 
-	if (x->kind == XFER_LIST) {
-		x->out = buf_str(&x->text) + x->text_off;
-		x->outn = buf_len(&x->text) - x->text_off;
-		x->text_off = buf_len(&x->text);
-		return 0;
+	x->io_ptr = x->ascii ? x->chunk + FTPS_XFER_CHUNK : x->chunk;
+	x->io_len = x->ascii ? FTPS_XFER_CHUNK / 2 : 2 * FTPS_XFER_CHUNK;
+	if ((r = xfer_nowait(x, x->io_ptr, x->io_len, 0)) >= 0) {
+		xfer_read_got(x, (size_t)r);
+		return 1;
 	}
-	/* TYPE A: half a chunk in, at most a full chunk out. */
-	do
-		r = x->ascii ? read(x->fd, in, FTPS_XFER_CHUNK / 2) :
-		    read(x->fd, x->chunk, FTPS_XFER_CHUNK);
-	while (r == -1 && errno == EINTR);
-	if (r == -1)
-		return FTPS_ESYS;
-	x->out = x->chunk;
-	x->outn = x->ascii ? xfer_add_crlf(x, in, (size_t)r, x->chunk) :
-	    (size_t)r;
+	if (errno != EAGAIN)
+		return -1;
+	xfer_submit(x, XOP_READ);
 	return 0;
 }
 
 /*
  * Sends until the socket is full, the budget (FTPS_XFER_HIWAT per
- * wake-up, so one fast client does not hold the loop) is spent or the
- * source ends.  The persistent write event brings us back.
+ * wake-up, one slice of a listing, so one fast client does not hold the
+ * loop) is spent or the source ends.  The persistent write event brings
+ * us back; while the file is read on the pool with nothing left to send,
+ * the write event waits (xfer_read_done() turns it on again).  The next
+ * read starts as soon as SSL has taken the buffer, while the records it
+ * gathered are still being sent.
  */
 static void
 xfer_pump_out(struct session *s)
 {
 	struct xfer	*x = s->xfer;
-	size_t		 n, sent = 0;
+	size_t		 n, sent = 0, budget;
 	enum xio	 r;
 
-	while (sent < FTPS_XFER_HIWAT) {
-		if (x->outn == 0 && !x->srcdone) {
-			if (xfer_refill(x) != 0) {
+	budget = x->kind == XFER_LIST ? XFER_LS_SLICE : FTPS_XFER_HIWAT;
+	while (sent < budget) {
+		if (x->outn == 0 && !x->srcdone && !x->io_busy) {
+			if (x->kind != XFER_LIST) {
+				if (xfer_read_start(x) < 0) {
+					sess_log(s, LOG_LVL_ERR, "%s read "
+					    "error: %s", x->verb,
+					    strerror(errno));
+					xfer_done(s, 451, "Local read error; "
+					    "transfer aborted.", "fail");
+					return;
+				}
+			} else if (xfer_refill_listing(x) != 0) {
 				sess_log(s, LOG_LVL_ERR, "%s read error: %s",
 				    x->verb, strerror(errno));
 				xfer_done(s, 451, "Local read error; transfer "
 				    "aborted.", "fail");
 				return;
-			}
-			x->srcdone = x->outn == 0;
+			} else
+				x->srcdone = x->outn == 0;
 		}
 		r = XIO_OK;
 		if (x->outn > 0) {
@@ -574,7 +752,28 @@ xfer_pump_out(struct session *s)
 			xfer_done(s, 226, "Transfer complete.", "ok");
 			return;
 		}
+		if (x->io_busy) {
+			/* All sent: the file's next bytes are on their way. */
+			event_del(x->wev);
+			return;
+		}
 	}
+}
+
+static void
+xfer_read_done(struct session *s, struct xfer *x)
+{
+	if (x->io_res < 0) {
+		sess_log(s, LOG_LVL_ERR, "%s read error: %s", x->verb,
+		    strerror(x->io_err));
+		xfer_done(s, 451, "Local read error; transfer aborted.",
+		    "fail");
+		return;
+	}
+	xfer_read_got(x, (size_t)x->io_res);
+	if (!x->wblocked && xfer_wait(s, x->wev) != 0)
+		return;
+	xfer_pump_out(s);
 }
 
 static void
@@ -618,11 +817,8 @@ xfer_discard_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (x->wblocked) {
 		x->wblocked = 0;
-		if (event_add(x->wev, x->tvp) != 0) {
-			xfer_done(s, 451, "Cannot wait for the data "
-			    "connection; transfer aborted.", "fail");
+		if (xfer_wait(s, x->wev) != 0)
 			return;
-		}
 		xfer_pump_out(s);
 	}
 }
@@ -689,101 +885,217 @@ xfer_fail_write(struct session *s, int err)
 		    "fail");
 }
 
+/*
+ * The end of an upload, on the pool: a CR held back (TYPE A), fsync
+ * (delayed allocation: a full disk may only show here), close, and for
+ * STOR/STOU the atomic rename and the directory's fsync.
+ */
 static void
-xfer_finish_upload(struct session *s)
+xfer_finish_run(struct xfer *x)
 {
-	struct xfer	*x = s->xfer;
-	int		 fd, err;
+	int	 fd = x->fd;
 
-	if (x->cr && xfer_write_all(x->fd, "\r", 1) != 0) {
-		xfer_fail_write(s, errno);
+	x->fin_stage = FIN_OK;
+	x->io_err = 0;
+	if (x->cr && xfer_write_all(fd, "\r", 1) != 0) {
+		x->fin_stage = FIN_WRITE;
+		x->io_err = errno;
 		return;
 	}
 	x->cr = 0;
-	/* Delayed allocation: a full disk may only show here. */
-	fd = x->fd;
-	x->fd = -1;
 	if (fsync(fd) == -1) {
-		err = errno;
-		close(fd);
-		sess_log(s, LOG_LVL_ERR, "%s sync error: %s", x->verb,
-		    strerror(err));
-		xfer_fail_write(s, err);
+		x->fin_stage = FIN_SYNC;
+		x->io_err = errno;
 		return;
 	}
 	if (x->kind == XFER_STOR || x->kind == XFER_STOU) {
+		/* Aborted meanwhile (ABOR, the session closed): nothing
+		 * replaced; xfer_free() discards the upload. */
+		if (atomic_load(&x->io_abandon))
+			return;
 		/* Atomic: readers see the old file or the complete new one. */
-		if (vfs_upload_commit(&x->vp, &x->up, &fd, x->kind ==
+		if (vfs_upload_commit(&x->vp, &x->up, &x->fd, x->kind ==
 		    XFER_STOU ? x->final : x->vp.name,
 		    x->kind == XFER_STOU) != 0) {
-			err = errno;
-			if (fd != -1)
-				close(fd);
-			sess_log(s, LOG_LVL_ERR, "%s commit error: %s",
-			    x->verb, strerror(err));
-			if (err == ENOSPC || err == EDQUOT || err == EIO)
-				xfer_fail_write(s, err);
-			else
-				xfer_done(s, 553, "Cannot store the file; "
-				    "transfer aborted.", "fail");
-			return;
+			x->fin_stage = FIN_COMMIT;
+			x->io_err = errno;
 		}
+		return;
+	}
+	x->fd = -1;
+	if (close(fd) == -1) {
+		x->fin_stage = FIN_CLOSE;
+		x->io_err = errno;
+	}
+}
+
+static void
+xfer_finish_done(struct session *s, struct xfer *x)
+{
+	static const char *const what[] = { "", "write", "sync", "close",
+	    "commit" };
+	int		 err = x->io_err;
+
+	if (x->fin_stage != FIN_OK)
+		sess_log(s, LOG_LVL_ERR, "%s %s error: %s", x->verb,
+		    what[x->fin_stage], strerror(err));
+	switch (x->fin_stage) {
+	case FIN_OK:
 		if (x->up.sync_err != 0)
 			sess_log(s, LOG_LVL_WARN, "%s directory sync: %s",
 			    x->verb, strerror(x->up.sync_err));
 		xfer_done(s, 226, "Transfer complete.", "ok");
-		return;
-	}
-	if (close(fd) == -1) {
-		err = errno;
-		sess_log(s, LOG_LVL_ERR, "%s close error: %s", x->verb,
-		    strerror(err));
+		break;
+	case FIN_COMMIT:
+		if (err == ENOSPC || err == EDQUOT || err == EIO)
+			xfer_fail_write(s, err);
+		else
+			xfer_done(s, 553, "Cannot store the file; transfer "
+			    "aborted.", "fail");
+		break;
+	default:
 		xfer_fail_write(s, err);
-		return;
+		break;
 	}
-	xfer_done(s, 226, "Transfer complete.", "ok");
-}
-
-/* n received bytes (TYPE A: CRLF -> LF first) to the file.  0 or -1. */
-static int
-xfer_store(struct xfer *x, const char *p, size_t n)
-{
-	size_t	 on = n;
-
-	if (x->ascii) {
-		/* Output fits: at most n + 1 (a held CR) bytes. */
-		xfer_strip_cr(x, p, n, x->chunk + FTPS_XFER_CHUNK, &on);
-		p = x->chunk + FTPS_XFER_CHUNK;
-	}
-	if (xfer_write_all(x->fd, p, on) != 0)
-		return -1;
-	x->bytes += (unsigned long long)n;
-	return 0;
 }
 
 static void
-xfer_store_failed(struct session *s)
+xfer_job_run(struct io_job *job)
 {
-	int	 err = errno;	/* logging may change errno */
+	struct xfer	*x = job->arg;
+	ssize_t		 r;
 
-	sess_log(s, LOG_LVL_ERR, "%s write error: %s", s->xfer->verb,
-	    strerror(err));
-	xfer_fail_write(s, err);
+	x->io_err = 0;
+	switch (x->io_op) {
+	case XOP_READ:
+		do
+			r = read(x->fd, x->io_ptr, x->io_len);
+		while (r == -1 && errno == EINTR);
+		x->io_res = r;
+		if (r == -1)
+			x->io_err = errno;
+		break;
+	case XOP_WRITE:
+		x->io_res = (ssize_t)x->io_len;
+		if (xfer_write_all(x->fd, x->io_ptr, x->io_len) != 0) {
+			x->io_res = -1;
+			x->io_err = errno;
+		}
+		break;
+	default:
+		xfer_finish_run(x);
+		break;
+	}
+}
+
+static void	xfer_pump_in(struct session *);
+
+static void
+xfer_write_done(struct session *s, struct xfer *x)
+{
+	if (x->io_res < 0) {
+		sess_log(s, LOG_LVL_ERR, "%s write error: %s", x->verb,
+		    strerror(x->io_err));
+		xfer_fail_write(s, x->io_err);
+		return;
+	}
+	x->bytes += (unsigned long long)x->io_raw;
+	if (x->in_next == XN_FINISH) {
+		xfer_submit(x, XOP_FINISH);
+		return;
+	}
+	if (xfer_wait(s, x->rev) != 0)
+		return;
+	/* SSL may hold records that the socket no longer signals. */
+	xfer_pump_in(s);
+}
+
+/* A job is back on the loop; an orphan (transfer gone) is freed now. */
+static void
+xfer_job_done(struct io_job *job)
+{
+	struct xfer	*x = job->arg;
+	struct session	*s = x->s;
+
+	x->io_busy = 0;
+	if (x->io_orphan) {
+		xfer_free(x);
+		return;
+	}
+	if (job->cancelled) {
+		xfer_done(s, 451, "Server stopping; transfer aborted.", "fail");
+		return;
+	}
+	switch (x->io_op) {
+	case XOP_READ:
+		xfer_read_done(s, x);
+		break;
+	case XOP_WRITE:
+		xfer_write_done(s, x);
+		break;
+	default:
+		xfer_finish_done(s, x);
+		break;
+	}
 }
 
 /*
- * Receives straight into the buffer that is written to the file: several
- * TLS records (or recv()s) fill it before one write().  Stops when the
- * socket is empty, at the end, or after FTPS_XFER_HIWAT in one wake-up;
- * then it schedules itself again, since SSL may hold records that the
- * socket no longer signals.
+ * Writes the upload buffer just filled: what the page cache takes at
+ * once (RWF_NOWAIT) now (1), the rest on the pool (0); -1: a write error
+ * (errno).  Reading goes on in the other buffer.
+ */
+static int
+xfer_write_start(struct xfer *x)
+{
+	ssize_t	 w;
+
+	size_t	 on = x->rfill;
+
+	x->io_ptr = x->rbuf;
+	if (x->ascii) {
+		/* Output fits: at most rfill + 1 (a held CR) bytes. */
+		xfer_strip_cr(x, x->rbuf, x->rfill, x->rbuf + FTPS_XFER_CHUNK,
+		    &on);
+		x->io_ptr = x->rbuf + FTPS_XFER_CHUNK;
+	}
+	x->io_len = on;
+	x->io_raw = x->rfill;
+	x->in_next = XN_READ;
+	x->rbuf = x->rbuf == x->chunk ? x->chunk + 2 * FTPS_XFER_CHUNK :
+	    x->chunk;
+	x->rfill = 0;
+	while (x->io_len > 0 &&
+	    (w = xfer_nowait(x, x->io_ptr, x->io_len, 1)) > 0) {
+		x->io_ptr += w;
+		x->io_len -= (size_t)w;
+	}
+	if (x->io_len == 0) {
+		x->bytes += (unsigned long long)x->io_raw;
+		return 1;
+	}
+	if (errno != EAGAIN)
+		return -1;
+	xfer_submit(x, XOP_WRITE);
+	return 0;
+}
+
+/*
+ * Receives straight into a buffer that is written to the file: first
+ * what came with the handshake, then several TLS records (or recv()s)
+ * fill it, and one write on the pool takes it while the next buffer
+ * fills.  With both buffers taken, reading stops until the write is back
+ * (xfer_write_done() reads on): each turn of the loop moves at most two
+ * buffers per upload, and a slow disk holds only its own upload.
  */
 static void
 xfer_pump_in(struct session *s)
 {
 	struct xfer	*x = s->xfer;
-	size_t		 fill, n, total = 0, room;
-	enum xio	 r;
+	struct evbuffer	*hs = bufferevent_get_input(x->bev);
+	static const struct timeval	 zero = { 0, 0 };
+	size_t				 n, room, total = 0;
+	enum xio			 r;
+	int				 got, w;
 
 	/*
 	 * TYPE I: the whole buffer, so whole 16 KiB records make page-aligned
@@ -791,38 +1103,64 @@ xfer_pump_in(struct session *s)
 	 */
 	room = x->ascii ? FTPS_XFER_CHUNK - 1 : 2 * FTPS_XFER_CHUNK;
 	for (;;) {
-		fill = 0;
-		do {
-			r = xfer_io_read(x, x->chunk + fill, room - fill, &n);
-			fill += n;
-		} while (r == XIO_OK && fill < room);
-		if (fill > 0 && xfer_store(x, x->chunk, fill) != 0) {
-			xfer_store_failed(s);
-			return;
+		r = XIO_OK;
+		if (x->rfill < room && (got = evbuffer_remove(hs,
+		    x->rbuf + x->rfill, room - x->rfill)) > 0)
+			x->rfill += (size_t)got;
+		while (r == XIO_OK && x->rfill < room) {
+			r = xfer_io_read(x, x->rbuf + x->rfill,
+			    room - x->rfill, &n);
+			x->rfill += n;
 		}
-		total += fill;
-		switch (r) {
-		case XIO_OK:
-			if (total < FTPS_XFER_HIWAT)
-				continue;
-			event_active(x->rev, EV_READ, 0);
-			return;
-		case XIO_WANT_READ:
-			return;
-		case XIO_WANT_WRITE:
+		if (r == XIO_ERR)
+			break;
+		if (r == XIO_WANT_WRITE) {
 			/* Readable but waiting for a write: do not spin. */
 			event_del(x->rev);
-			if (event_add(x->wev, x->tvp) != 0)
-				xfer_done(s, 451, "Cannot wait for the data "
-				    "connection; transfer aborted.", "fail");
-			return;
-		case XIO_EOF:
-			xfer_finish_upload(s);
-			return;
-		case XIO_ERR:
-			break;
+			if (xfer_wait(s, x->wev) != 0)
+				return;
 		}
-		break;
+		if (x->io_busy) {
+			/* This buffer is full, or the end came: wait. */
+			if (r == XIO_OK || r == XIO_EOF)
+				event_del(x->rev);
+			return;
+		}
+		if (x->rfill == 0) {
+			if (r == XIO_EOF) {
+				event_del(x->rev);
+				xfer_submit(x, XOP_FINISH);
+			}
+			return;
+		}
+		total += x->rfill;
+		if ((w = xfer_write_start(x)) < 0) {
+			sess_log(s, LOG_LVL_ERR, "%s write error: %s",
+			    x->verb, strerror(errno));
+			xfer_fail_write(s, errno);
+			return;
+		}
+		if (r == XIO_EOF) {
+			event_del(x->rev);
+			if (w == 1)
+				xfer_submit(x, XOP_FINISH);
+			else
+				x->in_next = XN_FINISH;
+			return;
+		}
+		if (r != XIO_OK)
+			return;
+		/*
+		 * Written at once: the budget (FTPS_XFER_HIWAT) spent, the
+		 * rest waits for the next turn of the loop (a timer of 0
+		 * fires after every other socket was polled; SSL may hold
+		 * records that the socket no longer signals).
+		 */
+		if (w == 1 && total >= FTPS_XFER_HIWAT) {
+			if (event_add(x->kick, &zero) != 0)
+				xfer_done(s, 451, "Out of memory.", "fail");
+			return;
+		}
 	}
 	/*
 	 * SECURITY: truncation attack: a TLS upload that ends without
@@ -839,6 +1177,16 @@ xfer_pump_in(struct session *s)
 		    "aborted");
 }
 
+/* The next slice of an upload that spent its budget. */
+static void
+xfer_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->xfer != NULL)
+		xfer_pump_in(s);
+}
+
 static void
 xfer_in_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -853,11 +1201,8 @@ xfer_in_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* The write a read waited for can go: reading resumes. */
-	if ((what & EV_WRITE) && event_add(x->rev, x->tvp) != 0) {
-		xfer_done(s, 451, "Cannot wait for the data connection; "
-		    "transfer aborted.", "fail");
+	if ((what & EV_WRITE) && xfer_wait(s, x->rev) != 0)
 		return;
-	}
 	xfer_pump_in(s);
 }
 
@@ -890,6 +1235,28 @@ xfer_reply_150(struct session *s, struct xfer *x)
 	}
 }
 
+/*
+ * SECURITY: O_NONBLOCK, then fstat(): what replaced the checked target
+ * since the command (a FIFO, a device) can neither block the loop nor be
+ * written (XFER_NOTREG).
+ */
+#define XFER_NOTREG	1
+
+static int
+xfer_open_existing(struct session *s, struct xfer *x, int flags, mode_t mode)
+{
+	struct stat	 st;
+	int		 r;
+
+	/* ENXIO: a FIFO without a reader (or a device without a driver). */
+	if ((r = vfs_open(&s->vfs, &x->vp, flags | O_NONBLOCK | O_CLOEXEC,
+	    mode, &x->fd)) != 0)
+		return r == FTPS_ESYS && errno == ENXIO ? XFER_NOTREG : r;
+	if (fstat(x->fd, &st) == -1)
+		return FTPS_ESYS;
+	return S_ISREG(st.st_mode) ? 0 : XFER_NOTREG;
+}
+
 static int
 xfer_open_target(struct session *s, struct xfer *x)
 {
@@ -901,15 +1268,15 @@ xfer_open_target(struct session *s, struct xfer *x)
 	case XFER_STOU:
 		return vfs_upload_open(&x->vp, &x->up, &x->fd);
 	case XFER_STOR_AT:
-		if ((r = vfs_open(&s->vfs, &x->vp, O_WRONLY | O_CREAT |
-		    O_CLOEXEC, mode, &x->fd)) != 0)
+		if ((r = xfer_open_existing(s, x, O_WRONLY | O_CREAT,
+		    mode)) != 0)
 			return r;
 		if (lseek(x->fd, x->offset, SEEK_SET) == -1)
 			return FTPS_ESYS;
 		return 0;
 	case XFER_APPE:
-		return vfs_open(&s->vfs, &x->vp, O_WRONLY | O_CREAT | O_APPEND |
-		    O_CLOEXEC, mode, &x->fd);
+		return xfer_open_existing(s, x, O_WRONLY | O_CREAT | O_APPEND,
+		    mode);
 	default:
 		return 0;
 	}
@@ -941,10 +1308,11 @@ xfer_take_over(struct xfer *x, struct bufferevent *bev)
 		    SSL_MODE_RELEASE_BUFFERS);
 		SSL_set_mode(x->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	}
-	/* A listing is sent from its text: no buffer. */
-	if (x->kind != XFER_LIST &&
-	    (x->chunk = malloc(2 * FTPS_XFER_CHUNK)) == NULL)
+	/* A listing is sent from its slices: no buffer.  An upload: two. */
+	if (x->kind != XFER_LIST && (x->chunk = malloc((xfer_is_upload(x) ?
+	    4 : 2) * FTPS_XFER_CHUNK)) == NULL)
 		return FTPS_ENOMEM;
+	x->rbuf = x->chunk;
 	return 0;
 }
 
@@ -957,7 +1325,8 @@ xfer_events(struct session *s, struct xfer *x)
 		x->rev = event_new(base, x->sock, EV_READ | EV_PERSIST,
 		    xfer_in_cb, s);
 		x->wev = event_new(base, x->sock, EV_WRITE, xfer_in_cb, s);
-		if (x->rev == NULL || x->wev == NULL ||
+		x->kick = evtimer_new(base, xfer_kick_cb, s);
+		if (x->rev == NULL || x->wev == NULL || x->kick == NULL ||
 		    event_add(x->rev, x->tvp) != 0)
 			return FTPS_ENOMEM;
 		return 0;
@@ -973,14 +1342,24 @@ xfer_events(struct session *s, struct xfer *x)
 	return 0;
 }
 
+/* Whether x->fd lives in memory (tmpfs, ramfs): its I/O never waits. */
+static void
+xfer_check_memfs(struct xfer *x)
+{
+	struct statfs	 sf;
+
+	x->memfs = fstatfs(x->fd, &sf) == 0 &&
+	    (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC);
+}
+
 static void
 xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 {
 	struct evbuffer	*in = bufferevent_get_input(bev);
 	char		 q[LOG_VALUE_MAX];
-	int		 r, err, n;
+	int		 r, err;
 
-	if (xfer_take_over(x, bev) != 0) {
+	if (s->ctx->io == NULL || xfer_take_over(x, bev) != 0) {
 		xfer_done(s, 451, "Cannot set up the transfer.", "fail");
 		return;
 	}
@@ -995,27 +1374,24 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 			err = errno;
 			sess_log(s, LOG_LVL_WARN, "%s cannot open path=%s: %s",
 			    x->verb, log_quote(q, sizeof(q), x->vp.path),
+			    r == XFER_NOTREG ? "not a regular file" :
 			    r == FTPS_ESYS ?
 			    strerror(err) : ftps_strerror(r));
 			if (r == FTPS_ESYS && (err == ENOSPC || err == EDQUOT))
 				xfer_fail_write(s, err);
+			else if (r == XFER_NOTREG)
+				xfer_done(s, 550, "Not a regular file.", "fail");
 			else
 				xfer_done(s, 553, "Cannot create the file.",
 				    "fail");
 			return;
 		}
+		xfer_check_memfs(x);
 		if (xfer_events(s, x) != 0) {
 			xfer_done(s, 451, "Out of memory.", "fail");
 			return;
 		}
-		/* Bytes that came with the handshake belong to the file. */
-		while ((n = evbuffer_remove(in, x->chunk,
-		    FTPS_XFER_CHUNK - 1)) > 0) {
-			if (xfer_store(x, x->chunk, (size_t)n) != 0) {
-				xfer_store_failed(s);
-				return;
-			}
-		}
+		/* Bytes that came with the handshake go first. */
 		xfer_pump_in(s);
 		return;
 	}
@@ -1025,8 +1401,10 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 		xfer_done(s, 451, "Cannot seek to the REST offset.", "fail");
 		return;
 	}
-	if (x->kind == XFER_RETR)
+	if (x->kind == XFER_RETR) {
 		(void)posix_fadvise(x->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		xfer_check_memfs(x);
+	}
 	/* Worth it from a few records on; a small file goes straight. */
 	if (x->ssl != NULL && x->kind == XFER_RETR &&
 	    x->size - x->offset >= (off_t)FTPS_XFER_CHUNK &&
@@ -1067,6 +1445,10 @@ void
 xfer_start(struct session *s, struct xfer *x)
 {
 	s->xfer = x;
+	x->s = s;
+	x->job.run = xfer_job_run;
+	x->job.done = xfer_job_done;
+	x->job.arg = x;
 	x->ascii = x->kind != XFER_LIST && (s->flags & SF_TYPE_A);
 	clock_gettime(CLOCK_MONOTONIC, &x->t0);
 	sess_arm_timer(s);

@@ -34,8 +34,13 @@ struct xfer	*xfer_new(enum xfer_kind, const char *verb,
 		    const struct vpath *vp);
 /* RETR: the opened file, its size and the start offset (REST). */
 void		 xfer_set_file(struct xfer *, int fd, off_t size, off_t off);
-/* LIST/NLST/MLSD: the listing text (moved out of b). */
-void		 xfer_set_text(struct xfer *, struct buf *b);
+/*
+ * LIST/NLST/MLSD: the listing (owned from here), produced a slice at a
+ * time as the data connection drains; mlsd: lines cut to facts (MF_*).
+ */
+struct ls_iter;
+void		 xfer_set_listing(struct xfer *, struct ls_iter *, int mlsd,
+		    unsigned facts);
 /* STOR_AT/APPE: start offset; STOU: the final name. */
 void		 xfer_set_offset(struct xfer *, off_t off);
 int		 xfer_set_final(struct xfer *, const char *name);

@@ -19,11 +19,23 @@
  *                                       EOPNOTSUPP, as on a file system
  *                                       without it.
  *
+ * A slow disk instead (tests/integration/test_loop.py):
+ *
+ *   FAULTSHIM_SLOW_MATCH=/home/carol/   files whose path (as
+ *                                       /proc/self/fd shows it) holds
+ *                                       this: every read(), write() and
+ *   FAULTSHIM_SLOW_MS=200               fsync() first sleeps that long;
+ *                                       preadv2()/pwritev2() with
+ *                                       RWF_NOWAIT fail with EAGAIN (not
+ *                                       in the page cache), without it
+ *                                       they sleep too
+ *
  * Nothing else changes.  Only for tests: never install it.
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -32,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FS_MAXFD	65536
@@ -44,6 +57,8 @@ struct fs_fault {
 };
 
 static struct fs_fault	 fs_fd[FS_MAXFD];
+/* FAULTSHIM_SLOW_MATCH per descriptor: 0 not known yet, 1 slow, 2 not. */
+static volatile unsigned char	 fs_slow[FS_MAXFD];
 
 #define FS_REAL(type, name, args)					\
 	static type (*real) args;					\
@@ -136,9 +151,96 @@ openat(int dirfd, const char *path, int flags, ...)
 int
 close(int fd)
 {
-	if (fd >= 0 && fd < FS_MAXFD)
+	if (fd >= 0 && fd < FS_MAXFD) {
 		memset(&fs_fd[fd], 0, sizeof(fs_fd[fd]));
+		fs_slow[fd] = 0;
+	}
 	return fs_real_close(fd);
+}
+
+/* Whether fd's path holds FAULTSHIM_SLOW_MATCH, into fs_slow[fd]. */
+static void
+fs_slow_check(int fd)
+{
+	const char	*m = getenv("FAULTSHIM_SLOW_MATCH");
+	char		 link[64], path[4096];
+	ssize_t		 n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n > 0)
+		path[n] = '\0';
+	fs_slow[fd] = m != NULL && *m != '\0' && n > 0 &&
+	    strstr(path, m) != NULL ? 1 : 2;
+}
+
+/* Sleeps FAULTSHIM_SLOW_MS when fd is a file FAULTSHIM_SLOW_MATCH names. */
+static void
+fs_maybe_slow(int fd)
+{
+	const char	*m = getenv("FAULTSHIM_SLOW_MATCH");
+	const char	*ms = getenv("FAULTSHIM_SLOW_MS");
+	struct timespec	 ts;
+	long		 v;
+
+	if (fd < 0 || fd >= FS_MAXFD || m == NULL || *m == '\0' ||
+	    ms == NULL)
+		return;
+	if (fs_slow[fd] == 0)
+		fs_slow_check(fd);
+	if (fs_slow[fd] != 1 || (v = strtol(ms, NULL, 10)) <= 0)
+		return;
+	ts.tv_sec = v / 1000;
+	ts.tv_nsec = (v % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* 1 when fd is slow and a RWF_NOWAIT call must say EAGAIN; else sleeps. */
+static int
+fs_nowait_fails(int fd, int flags)
+{
+	if (!(flags & RWF_NOWAIT)) {
+		fs_maybe_slow(fd);
+		return 0;
+	}
+	if (fd < 0 || fd >= FS_MAXFD)
+		return 0;
+	if (fs_slow[fd] == 0)
+		fs_slow_check(fd);
+	if (fs_slow[fd] != 1)
+		return 0;
+	errno = EAGAIN;
+	return 1;
+}
+
+ssize_t
+preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	FS_REAL(ssize_t, "preadv2", (int, const struct iovec *, int, off_t,
+	    int));
+
+	return fs_nowait_fails(fd, flags) ? -1 : real(fd, iov, cnt, off,
+	    flags);
+}
+
+ssize_t
+pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	FS_REAL(ssize_t, "pwritev2", (int, const struct iovec *, int, off_t,
+	    int));
+
+	return fs_nowait_fails(fd, flags) ? -1 : real(fd, iov, cnt, off,
+	    flags);
+}
+
+ssize_t
+read(int fd, void *p, size_t n)
+{
+	FS_REAL(ssize_t, "read", (int, void *, size_t));
+
+	fs_maybe_slow(fd);
+	return real(fd, p, n);
 }
 
 ssize_t
@@ -148,6 +250,7 @@ write(int fd, const void *p, size_t n)
 	struct fs_fault	*f;
 	ssize_t		 w;
 
+	fs_maybe_slow(fd);
 	if (fd < 0 || fd >= FS_MAXFD || fs_fd[fd].err == 0 ||
 	    fs_fd[fd].at_fsync)
 		return real(fd, p, n);
@@ -180,6 +283,7 @@ fsync(int fd)
 {
 	FS_REAL(int, "fsync", (int));
 
+	fs_maybe_slow(fd);
 	return fs_sync_fails(fd) ? -1 : real(fd);
 }
 

@@ -34,7 +34,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test_perl_ftp.py \
 	tests/integration/test_commons_net.py \
 	tests/integration/test_rclone.py \
-	tests/integration/test_vfs.py
+	tests/integration/test_vfs.py \
+	tests/integration/test_loop.py
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py \

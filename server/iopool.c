@@ -1,0 +1,213 @@
+/*
+ * The file I/O pool (iopool.h).  Jobs move queue -> a worker -> done
+ * under pool->mtx; the loop takes the done list whole when the eventfd
+ * says so and calls each done() in order.  Workers wait on a semaphore,
+ * not a condition variable: glibc's pthread_cond_signal() may wait for
+ * descheduled waiters, and the loop must never wait for a worker.
+ */
+#include <sys/eventfd.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "err.h"
+#include "ftpsd.h"
+#include "iopool.h"
+#include "log.h"
+
+TAILQ_HEAD(io_list, io_job);
+
+struct iopool {
+	struct event	*ev;
+	int		 efd;
+	pthread_mutex_t	 mtx;
+	sem_t		 sem;		/* one post per job, or to stop */
+	struct io_list	 queue;		/* mtx */
+	struct io_list	 done;		/* mtx */
+	int		 stopping;	/* mtx */
+	pthread_t	*tids;
+	unsigned	 nthreads;	/* started */
+};
+
+static void
+io_wake(struct iopool *pool)
+{
+	uint64_t	 one = 1;
+
+	/* Only fails when the counter is saturated: a wake is pending. */
+	while (write(pool->efd, &one, sizeof(one)) == -1 && errno == EINTR)
+		;
+}
+
+static void *
+io_worker_main(void *arg)
+{
+	struct iopool	*pool = arg;
+	struct io_job	*job;
+
+	for (;;) {
+		while (sem_wait(&pool->sem) == -1 && errno == EINTR)
+			;
+		pthread_mutex_lock(&pool->mtx);
+		if (pool->stopping) {
+			pthread_mutex_unlock(&pool->mtx);
+			break;
+		}
+		if ((job = TAILQ_FIRST(&pool->queue)) != NULL)
+			TAILQ_REMOVE(&pool->queue, job, entry);
+		pthread_mutex_unlock(&pool->mtx);
+		if (job == NULL)
+			continue;
+		job->run(job);
+		pthread_mutex_lock(&pool->mtx);
+		TAILQ_INSERT_TAIL(&pool->done, job, entry);
+		pthread_mutex_unlock(&pool->mtx);
+		io_wake(pool);
+	}
+	return NULL;
+}
+
+/* Calls done() of every job on list, in order; each may free itself. */
+static void
+io_deliver(struct io_list *list)
+{
+	struct io_job	*job;
+
+	while ((job = TAILQ_FIRST(list)) != NULL) {
+		TAILQ_REMOVE(list, job, entry);
+		job->done(job);
+	}
+}
+
+static void
+io_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct iopool	*pool = arg;
+	struct io_list	 list;
+	uint64_t	 v;
+
+	if (read(fd, &v, sizeof(v)) == -1 && errno != EAGAIN &&
+	    errno != EINTR)
+		log_warnx("iopool: eventfd read: %s", strerror(errno));
+	TAILQ_INIT(&list);
+	pthread_mutex_lock(&pool->mtx);
+	TAILQ_CONCAT(&list, &pool->done, entry);
+	pthread_mutex_unlock(&pool->mtx);
+	io_deliver(&list);
+}
+
+void
+iopool_submit(struct iopool *pool, struct io_job *job)
+{
+	pthread_mutex_lock(&pool->mtx);
+	/* Stopping: it will never run; iopool_free() delivers it. */
+	job->cancelled = pool->stopping;
+	TAILQ_INSERT_TAIL(&pool->queue, job, entry);
+	pthread_mutex_unlock(&pool->mtx);
+	sem_post(&pool->sem);
+}
+
+int
+iopool_new(struct event_base *base, unsigned nthreads, struct iopool **poolp)
+{
+	struct iopool	*pool;
+	sigset_t	 all, old;
+	unsigned	 i;
+	int		 e, r = 0;
+
+	*poolp = NULL;
+	if (nthreads == 0)
+		nthreads = FTPS_IO_THREADS;
+	if ((pool = calloc(1, sizeof(*pool))) == NULL)
+		return FTPS_ENOMEM;
+	pool->efd = -1;
+	TAILQ_INIT(&pool->queue);
+	TAILQ_INIT(&pool->done);
+	if ((e = pthread_mutex_init(&pool->mtx, NULL)) != 0) {
+		free(pool);
+		errno = e;
+		return FTPS_ESYS;
+	}
+	if (sem_init(&pool->sem, 0, 0) == -1) {
+		e = errno;
+		pthread_mutex_destroy(&pool->mtx);
+		free(pool);
+		errno = e;
+		return FTPS_ESYS;
+	}
+	if ((pool->tids = calloc(nthreads, sizeof(*pool->tids))) == NULL) {
+		r = FTPS_ENOMEM;
+		goto out;
+	}
+	if ((pool->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		r = FTPS_ESYS;
+		goto out;
+	}
+	if ((pool->ev = event_new(base, pool->efd, EV_READ | EV_PERSIST,
+	    io_wake_cb, pool)) == NULL || event_add(pool->ev, NULL) != 0) {
+		r = FTPS_ENOMEM;
+		goto out;
+	}
+	/* Signals stay with the loop thread, never a worker. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < nthreads; i++) {
+		if ((e = pthread_create(&pool->tids[i], NULL, io_worker_main,
+		    pool)) != 0) {
+			errno = e;
+			r = FTPS_ESYS;
+			break;
+		}
+		pool->nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+ out:
+	if (r != 0) {
+		e = errno;
+		iopool_free(pool);
+		errno = e;
+		return r;
+	}
+	*poolp = pool;
+	return 0;
+}
+
+void
+iopool_free(struct iopool *pool)
+{
+	struct io_job	*job;
+	unsigned	 i;
+
+	if (pool == NULL)
+		return;
+	pthread_mutex_lock(&pool->mtx);
+	pool->stopping = 1;
+	pthread_mutex_unlock(&pool->mtx);
+	for (i = 0; i < pool->nthreads; i++)
+		sem_post(&pool->sem);
+	for (i = 0; i < pool->nthreads; i++)
+		pthread_join(pool->tids[i], NULL);
+	/* No thread left: the lists are the loop's alone now. */
+	for (job = TAILQ_FIRST(&pool->queue); job != NULL;
+	    job = TAILQ_NEXT(job, entry))
+		job->cancelled = 1;
+	io_deliver(&pool->done);
+	io_deliver(&pool->queue);
+	if (pool->ev != NULL)
+		event_free(pool->ev);
+	if (pool->efd != -1)
+		close(pool->efd);
+	sem_destroy(&pool->sem);
+	pthread_mutex_destroy(&pool->mtx);
+	free(pool->tids);
+	free(pool);
+}

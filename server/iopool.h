@@ -1,0 +1,40 @@
+/*
+ * File I/O off the loop: a small pool of threads runs jobs that may block
+ * on a slow file system (a transfer's read, write, fsync, rename) and
+ * hands each one back to the loop through an eventfd, as the password
+ * pool does (auth.c).  A job is embedded in its owner: no allocation per
+ * job, and iopool_submit() cannot fail.
+ */
+#ifndef FTPS_IOPOOL_H
+#define FTPS_IOPOOL_H
+
+#include <sys/queue.h>
+
+struct event_base;
+struct iopool;
+
+struct io_job {
+	TAILQ_ENTRY(io_job)	 entry;
+	/* On a worker thread: touches only what the owner set aside. */
+	void			(*run)(struct io_job *);
+	/*
+	 * On the loop, once run() returned, or at iopool_free() for a job
+	 * that never ran (cancelled = 1).  May free the owner and the job.
+	 */
+	void			(*done)(struct io_job *);
+	void			*arg;
+	int			 cancelled;
+};
+
+/* nthreads threads (0: FTPS_IO_THREADS).  0 or an FTPS_E code. */
+int		 iopool_new(struct event_base *, unsigned nthreads,
+		    struct iopool **);
+/* Queues job; its done() runs on the loop later, never from here. */
+void		 iopool_submit(struct iopool *, struct io_job *);
+/*
+ * Stops the threads (a running job finishes first), then calls done() of
+ * every job not yet delivered, queued ones with cancelled = 1.
+ */
+void		 iopool_free(struct iopool *);
+
+#endif
