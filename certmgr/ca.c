@@ -268,33 +268,44 @@ ca_may_replace(const struct cli *cli, const char *name, int force)
 	return ok;
 }
 
-/* Writes NAME.crt (+ key, request) after the CA signed it. */
-static int
-ca_write(const struct cli *cli, const char *name, X509 *x, EVP_PKEY *key,
-    X509_REQ *csr, int replace)
+int
+cm_ca_sign_write(const struct cli *cli, struct cs_ca *ca,
+    struct cs_signreq *req, const char *name, EVP_PKEY *key, X509_REQ *csr,
+    int replace, X509 **out)
 {
 	struct cs_txn	 t;
-	char		 err[CS_ERR_MAX], f[3][FTPS_NAME_MAX + 1];
+	char		 err[CS_ERR_MAX], f[4][FTPS_NAME_MAX + 1];
 	int		 r;
 
+	*out = NULL;
 	snprintf(f[0], sizeof(f[0]), "%s.key", name);
 	snprintf(f[1], sizeof(f[1]), "%s.csr", name);
 	snprintf(f[2], sizeof(f[2]), "%s.crt", name);
+	snprintf(f[3], sizeof(f[3]), "%s.chain", name);
 	if (cs_txn_begin(&t, cli->dir, err, sizeof(err)) != 0) {
 		cm_error("%s", err);
 		return -1;
 	}
+	/* An intermediate CA's leaves carry it (and what is above it). */
 	if ((key == NULL || (r = cs_txn_put_key(&t, f[0], key, NULL, 0, err,
 	    sizeof(err))) == 0) &&
 	    (csr == NULL || (r = cs_txn_put_csr(&t, f[1], csr, err,
 	    sizeof(err))) == 0) &&
-	    (r = cs_txn_put_certs(&t, f[2], x, NULL, err, sizeof(err))) == 0)
-		r = cs_txn_commit(&t, replace, err, sizeof(err));
+	    (r = cs_ca_is_root(ca) ? cs_txn_unlink(&t, f[3]) :
+	    cs_txn_put_certs(&t, f[3], ca->cert, ca->chain, err,
+	    sizeof(err))) == 0) {
+		req->file = f[2];
+		req->txn = &t;
+		req->replace = replace;
+		r = cs_ca_sign(ca, req, out, err, sizeof(err));
+	}
 	cs_txn_end(&t);
 	if (r != 0) {
 		cm_error("%s", err);
 		return -1;
 	}
+	if (req->clamped)
+		cm_warn("%s: validity cut to the CA's own expiry", name);
 	return 0;
 }
 
@@ -452,14 +463,8 @@ ca_sign(struct cli *cli, int argc, char **argv)
 	req.purpose = purpose;
 	req.days = ndays;
 	snprintf(fname, sizeof(fname), "%s.crt", name);
-	req.file = fname;
-	if (cs_ca_sign(&ca, &req, &x, err, sizeof(err)) != 0) {
-		cm_error("%s", err);
-		goto out;
-	}
-	if (req.clamped)
-		cm_warn("%s: validity cut to the CA's own expiry", name);
-	if (ca_write(cli, name, x, NULL, copycsr ? b.csr : NULL, 1) != 0)
+	if (cm_ca_sign_write(cli, &ca, &req, name, NULL, copycsr ? b.csr :
+	    NULL, 1, &x) != 0)
 		goto out;
 	cm_print_written(cli, purpose == CS_CLIENT ? "signed client" :
 	    "signed server", name, x, X509_REQ_get0_pubkey(b.csr), fname);
@@ -498,7 +503,7 @@ ca_issue(struct cli *cli, int argc, char **argv)
 	X509_REQ		*csr = NULL;
 	X509			*x = NULL;
 	const char		*name, *passin = NULL, *cadir = NULL;
-	char			 err[CS_ERR_MAX], fname[FTPS_NAME_MAX + 1];
+	char			 err[CS_ERR_MAX];
 	char			 files[3 * FTPS_NAME_MAX + 8];
 	enum cs_purpose		 purpose = CS_SERVER;
 	unsigned		 days;
@@ -564,15 +569,7 @@ ca_issue(struct cli *cli, int argc, char **argv)
 	req.san = san;
 	req.purpose = purpose;
 	req.days = days;
-	snprintf(fname, sizeof(fname), "%s.crt", name);
-	req.file = fname;
-	if (cs_ca_sign(&ca, &req, &x, err, sizeof(err)) != 0) {
-		cm_error("%s", err);
-		goto out;
-	}
-	if (req.clamped)
-		cm_warn("%s: validity cut to the CA's own expiry", name);
-	if (ca_write(cli, name, x, key, csr, force) != 0)
+	if (cm_ca_sign_write(cli, &ca, &req, name, key, csr, force, &x) != 0)
 		goto out;
 	snprintf(files, sizeof(files), "%s.key, %s.csr, %s.crt", name, name,
 	    name);

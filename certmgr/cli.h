@@ -188,6 +188,18 @@ struct cs_ca;
 int	 cm_ca_for(const struct cli *, X509 *x, struct cs_ca *ca,
 	    struct cm_pass *pass);
 
+/*
+ * The shared end of ca sign, ca issue and renew: signs req with ca and,
+ * in the step that records it in the CA, writes NAME.crt (+ NAME.key
+ * and NAME.csr when given; NAME.chain when ca is an intermediate, else
+ * an old NAME.chain is removed).  A refusal or failure is printed and
+ * leaves neither the folder nor the CA changed; -1.
+ */
+struct cs_signreq;
+int	 cm_ca_sign_write(const struct cli *, struct cs_ca *,
+	    struct cs_signreq *, const char *name, EVP_PKEY *key,
+	    X509_REQ *csr, int replace, X509 **out);
+
 /* base name of a path without a known extension, as a NAME candidate. */
 int	 cm_basename(const char *path, char *out, size_t size);
 

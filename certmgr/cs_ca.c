@@ -31,6 +31,7 @@
 
 #define CA_CERT		"ca.crt"
 #define CA_KEY		"ca.key"
+#define CA_CHAIN	"chain.pem"
 #define CA_INDEX	"index.txt"
 #define CA_ATTR		"index.txt.attr"
 #define CA_SERIAL	"serial"
@@ -160,6 +161,47 @@ cs_field(char *dst, size_t size, const char *src, size_t len)
 	return 0;
 }
 
+static int
+cs_row_cmp(const void *a, const void *b)
+{
+	const struct cs_dbrow	*const *x = a, *const *y = b;
+
+	return strcmp((*x)->serial, (*y)->serial);
+}
+
+/*
+ * A serial twice would make revocation ambiguous.  Sorted, not compared
+ * pairwise: a database at CS_CA_ROWS_MAX is read in well under a second.
+ */
+static int
+cs_db_dups(const char *label, const struct cs_db *db, char *err,
+    size_t errlen)
+{
+	const struct cs_dbrow	**v;
+	size_t			 i, a, b;
+	int			 r = 0;
+
+	if (db->n < 2)
+		return 0;
+	if ((v = reallocarray(NULL, db->n, sizeof(*v))) == NULL)
+		return cs_err(err, errlen, FTPS_ENOMEM, "%s: out of memory",
+		    label);
+	for (i = 0; i < db->n; i++)
+		v[i] = &db->rows[i];
+	qsort(v, db->n, sizeof(*v), cs_row_cmp);
+	for (i = 1; i < db->n && r == 0; i++) {
+		if (strcmp(v[i - 1]->serial, v[i]->serial) != 0)
+			continue;
+		a = (size_t)(v[i - 1] - db->rows) + 1;
+		b = (size_t)(v[i] - db->rows) + 1;
+		r = cs_err(err, errlen, FTPS_EPARSE, "%s:%zu: serial %s appears "
+		    "twice (also line %zu)", label, a > b ? a : b,
+		    v[i]->serial, a > b ? b : a);
+	}
+	free(v);
+	return r;
+}
+
 int
 cs_db_parse(const char *label, const char *text, size_t len, struct cs_db *db,
     char *err, size_t errlen)
@@ -241,18 +283,15 @@ cs_db_parse(const char *label, const char *text, size_t len, struct cs_db *db,
 			    "long", label, line);
 			goto fail;
 		}
-		if (cs_db_find(db, row.serial) != NULL) {
-			r = cs_err(err, errlen, FTPS_EPARSE, "%s:%u: serial %s "
-			    "appears twice", label, line, row.serial);
-			goto fail;
-		}
 		if ((r = cs_db_push(db, &row)) != 0) {
-			r = cs_err(err, errlen, r, "%s:%u: %s", label, line,
-			    ftps_strerror(r));
+			r = cs_err(err, errlen, r, "%s:%u: %s (at most %d rows)",
+			    label, line, ftps_strerror(r), CS_CA_ROWS_MAX);
 			goto fail;
 		}
 		p = nl + 1;
 	}
+	if ((r = cs_db_dups(label, db, err, errlen)) != 0)
+		goto fail;
 	return 0;
  fail:
 	cs_db_free(db);
@@ -268,7 +307,7 @@ cs_db_format(const struct cs_db *db, char **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
-	buf_init(&b, (size_t)CS_CA_ROWS_MAX * 1200);
+	buf_init(&b, CS_CA_DB_MAX);
 	for (i = 0; i < db->n && r == 0; i++)
 		r = buf_addf(&b, "%c\t%s\t%s\t%s\t%s\t%s\n", db->rows[i].status,
 		    db->rows[i].expiry, db->rows[i].revoked, db->rows[i].serial,
@@ -539,6 +578,19 @@ cs_ca_open(struct cs_ca *ca, const char *dir, char *err, size_t errlen)
 		    "certificate (no basicConstraints CA:TRUE)", lab);
 		goto fail;
 	}
+	/* An intermediate's issuers, sent along with every leaf it signs. */
+	r = cs_read_at(ca->dirfd, dir, CA_CHAIN, &data, &len, err, errlen);
+	if (r == 0) {
+		snprintf(lab, sizeof(lab), "%s/%s", dir, CA_CHAIN);
+		r = cs_decode(lab, data, len, NULL, &b, err, errlen);
+		cs_data_free(data, len);
+		if (r != 0)
+			goto fail;
+		ca->chain = b.certs;
+		b.certs = NULL;
+		cs_bundle_free(&b);
+	} else if (r != FTPS_ENOENT)
+		goto fail;
 	if ((r = cs_ca_read_conf(ca, err, errlen)) != 0)
 		goto fail;
 	return 0;
@@ -601,10 +653,18 @@ cs_ca_usable(struct cs_ca *ca, char *err, size_t errlen)
 	return 0;
 }
 
+int
+cs_ca_is_root(const struct cs_ca *ca)
+{
+	return X509_self_signed(ca->cert, 0) == 1;
+}
+
 void
 cs_ca_close(struct cs_ca *ca)
 {
 	cs_ca_unlock(ca);
+	sk_X509_pop_free(ca->chain, X509_free);
+	ca->chain = NULL;
 	X509_free(ca->cert);
 	EVP_PKEY_free(ca->key);
 	if (ca->dirfd >= 0)
@@ -724,8 +784,8 @@ cs_ca_db_read(struct cs_ca *ca, struct cs_db *db, char *err, size_t errlen)
 	int		 r;
 
 	memset(db, 0, sizeof(*db));
-	if ((r = cs_read_at(ca->dirfd, ca->dir, CA_INDEX, &data, &len, err,
-	    errlen)) != 0)
+	if ((r = cs_read_at_max(ca->dirfd, ca->dir, CA_INDEX, CS_CA_DB_MAX,
+	    &data, &len, err, errlen)) != 0)
 		return r;
 	snprintf(lab, sizeof(lab), "%s/%s", ca->dir, CA_INDEX);
 	if (memchr(data, '\0', len) != NULL)
@@ -808,13 +868,48 @@ cs_revoke_row(struct cs_dbrow *row, const char *reason)
 	return 0;
 }
 
+/* The bytes cs_db_format() writes for row. */
+static size_t
+cs_row_size(const struct cs_dbrow *row)
+{
+	return 6 + 1 + strlen(row->expiry) + strlen(row->revoked) +
+	    strlen(row->serial) + strlen(row->file) + strlen(row->subject);
+}
+
+/*
+ * The row of a certificate about to be signed, and whether the database
+ * has room for it: refused before signing, never after.
+ */
+static int
+cs_sign_room(struct cs_ca *ca, const struct cs_db *db,
+    const struct cs_dbrow *row, char *err, size_t errlen)
+{
+	size_t	 i, total;
+
+	if (db->n >= CS_CA_ROWS_MAX)
+		return cs_err(err, errlen, FTPS_ETOOBIG, "%s/%s: holds %zu "
+		    "certificates, the most certmgr keeps in one CA: make a "
+		    "new CA for new certificates (certmgr ca init --ca-dir "
+		    "DIR)", ca->dir, CA_INDEX, db->n);
+	/* The row, plus a superseded row's revocation date and reason. */
+	total = cs_row_size(row) + sizeof(row->revoked);
+	for (i = 0; i < db->n; i++)
+		total += cs_row_size(&db->rows[i]);
+	if (total > CS_CA_DB_MAX)
+		return cs_err(err, errlen, FTPS_ETOOBIG, "%s/%s: would grow "
+		    "past %d bytes, the most certmgr reads: make a new CA "
+		    "for new certificates (certmgr ca init --ca-dir DIR)",
+		    ca->dir, CA_INDEX, CS_CA_DB_MAX);
+	return 0;
+}
+
 int
 cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
     size_t errlen)
 {
 	struct cs_certspec	 spec;
 	struct cs_db		 db;
-	struct cs_dbrow		 row, *old;
+	struct cs_dbrow		 row, saved, *old = NULL;
 	struct stat		 st;
 	X509			*x = NULL;
 	BIGNUM			*serial = NULL, *next = NULL;
@@ -823,25 +918,44 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 	char			*p;
 	const ASN1_TIME		*na;
 	long			 plen;
-	int			 r, tries;
+	int			 r, tries, pemdone = 0;
 
 	*out = NULL;
 	memset(&db, 0, sizeof(db));
+	memset(&row, 0, sizeof(row));
 	req->clamped = 0;
 	if (ca->key == NULL)
 		return cs_err(err, errlen, FTPS_EDENIED, "%s: CA key not "
 		    "loaded", ca->dir);
 	if ((r = cs_ca_usable(ca, err, errlen)) != 0)
 		return r;
+
+	/* 1. Every check that can refuse, before anything is signed. */
 	if (req->file != NULL && (strchr(req->file, '\t') != NULL ||
-	    strchr(req->file, '\n') != NULL))
-		return cs_err(err, errlen, FTPS_EPARSE, "bad file name");
+	    strchr(req->file, '\n') != NULL ||
+	    strlen(req->file) >= sizeof(row.file)))
+		return cs_err(err, errlen, FTPS_EPARSE, "%s: not a file name "
+		    "index.txt can record", req->file);
+	snprintf(row.file, sizeof(row.file), "%s", req->file != NULL ?
+	    req->file : "unknown");
+	if ((subj = X509_NAME_oneline(req->subject, NULL, 0)) == NULL)
+		return cs_err(err, errlen, FTPS_ENOMEM, "out of memory");
+	if (cs_field(row.subject, sizeof(row.subject), subj,
+	    strlen(subj)) != 0) {
+		r = cs_err(err, errlen, FTPS_ETOOBIG, "the subject is %zu "
+		    "characters long as %s/%s records it, more than %zu: "
+		    "shorten it", strlen(subj), ca->dir, CA_INDEX,
+		    sizeof(row.subject) - 1);
+		OPENSSL_free(subj);
+		return r;
+	}
+	OPENSSL_free(subj);
 	if ((r = cs_ca_lock(ca, err, errlen)) != 0)
 		return r;
 	if ((r = cs_ca_db_read(ca, &db, err, errlen)) != 0)
 		goto out;
 
-	/* 1. A random serial no row and no newcerts file has yet. */
+	/* 2. A random serial no row and no newcerts file has yet. */
 	for (tries = 0; ; tries++) {
 		BN_free(serial);
 		serial = NULL;
@@ -856,8 +970,14 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 		    fstatat(ca->dirfd, fname, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			break;
 	}
+	row.status = 'V';
+	snprintf(row.serial, sizeof(row.serial), "%s", hex);
+	/* The longest expiry (GeneralizedTime) stands in until signed. */
+	snprintf(row.expiry, sizeof(row.expiry), "YYYYMMDDHHMMSSZ");
+	if ((r = cs_sign_room(ca, &db, &row, err, errlen)) != 0)
+		goto out;
 
-	/* 2. The certificate. */
+	/* 3. The certificate. */
 	memset(&spec, 0, sizeof(spec));
 	spec.subject = req->subject;
 	spec.pubkey = req->pubkey;
@@ -870,8 +990,19 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 	    errlen)) != 0)
 		goto out;
 	req->clamped = spec.clamped;
+	na = X509_get0_notAfter(x);
+	if (cs_field(row.expiry, sizeof(row.expiry),
+	    (const char *)ASN1_STRING_get0_data(na),
+	    (size_t)ASN1_STRING_length(na)) != 0) {
+		r = cs_err(err, errlen, FTPS_ETLS, "notAfter");
+		goto out;
+	}
+	if (req->txn != NULL && req->file != NULL &&
+	    (r = cs_txn_put_certs(req->txn, req->file, x, NULL, err,
+	    errlen)) != 0)
+		goto out;
 
-	/* 3. newcerts/SERIAL.pem first: a row never names a missing file. */
+	/* 4. newcerts/SERIAL.pem first: a row never names a missing file. */
 	if ((pem = BIO_new(BIO_s_mem())) == NULL ||
 	    PEM_write_bio_X509(pem, x) != 1 ||
 	    (plen = BIO_get_mem_data(pem, &p)) <= 0) {
@@ -882,32 +1013,18 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 	if ((r = cs_ca_put(ca, CA_NEWCERTS, fname, p, (size_t)plen, 0, err,
 	    errlen)) != 0)
 		goto out;
+	pemdone = 1;
 
-	/* 4. The row (and the superseded one) in one atomic replace. */
-	memset(&row, 0, sizeof(row));
-	row.status = 'V';
-	na = X509_get0_notAfter(x);
-	if (cs_field(row.expiry, sizeof(row.expiry),
-	    (const char *)ASN1_STRING_get0_data(na),
-	    (size_t)ASN1_STRING_length(na)) != 0 ||
-	    (subj = X509_NAME_oneline(X509_get_subject_name(x), NULL,
-	    0)) == NULL) {
-		r = cs_err(err, errlen, FTPS_ENOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(row.serial, sizeof(row.serial), "%s", hex);
-	snprintf(row.file, sizeof(row.file), "%s", req->file != NULL ?
-	    req->file : "unknown");
-	if (cs_field(row.subject, sizeof(row.subject), subj,
-	    strlen(subj)) != 0) {
-		r = cs_err(err, errlen, FTPS_ETOOBIG, "subject too long");
-		goto out;
-	}
+	/* 5. The row (and the superseded one) in one atomic replace. */
 	if (req->supersedes != NULL &&
-	    (old = cs_db_find(&db, req->supersedes)) != NULL &&
-	    old->status == 'V' && cs_revoke_row(old, "superseded") != 0) {
-		r = cs_err(err, errlen, FTPS_ENOMEM, "out of memory");
-		goto out;
+	    (old = cs_db_find(&db, req->supersedes)) != NULL) {
+		saved = *old;
+		if (old->status != 'V')
+			old = NULL;
+		else if (cs_revoke_row(old, "superseded") != 0) {
+			r = cs_err(err, errlen, FTPS_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	if ((r = cs_db_push(&db, &row)) != 0) {
 		r = cs_err(err, errlen, r, "%s/%s: %s", ca->dir, CA_INDEX,
@@ -917,7 +1034,17 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 	if ((r = cs_ca_db_write(ca, &db, err, errlen)) != 0)
 		goto out;
 
-	/* 5. A fresh serial for openssl ca; ours are drawn each time. */
+	/* 6. The caller's files; if they cannot be written, take it back. */
+	if (req->txn != NULL &&
+	    (r = cs_txn_commit(req->txn, req->replace, err, errlen)) != 0) {
+		db.n--;
+		if (old != NULL)
+			*old = saved;
+		(void)cs_ca_db_write(ca, &db, NULL, 0);
+		goto out;
+	}
+
+	/* 7. A fresh serial for openssl ca; ours are drawn each time. */
 	if (cs_serial_random(&next) == 0 &&
 	    cs_bn_hex(next, fname, sizeof(fname)) == 0) {
 		snprintf(line, sizeof(line), "%s\n", fname);
@@ -926,9 +1053,13 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 	}
 	*out = x;
 	x = NULL;
+	pemdone = 0;
  out:
+	if (pemdone) {
+		snprintf(fname, sizeof(fname), "%s/%s.pem", CA_NEWCERTS, hex);
+		(void)unlinkat(ca->dirfd, fname, 0);
+	}
 	cs_ca_unlock(ca);
-	OPENSSL_free(subj);
 	BIO_free(pem);
 	BN_free(serial);
 	BN_free(next);

@@ -111,11 +111,10 @@ renew_ca(const struct cli *cli, const char *name, struct cm_state *st,
 {
 	struct cs_signreq	 req;
 	struct cs_certinfo	 ci;
-	struct cs_txn		 t;
 	GENERAL_NAMES		*sans = NULL;
 	X509_REQ		*q;
 	X509			*x = NULL;
-	char			 err[CS_ERR_MAX], f[2][FTPS_NAME_MAX + 1];
+	char			 err[CS_ERR_MAX], f[FTPS_NAME_MAX + 1];
 	int			 made, r = -1;
 
 	if ((q = renew_request(cli, name, st->has, st->cert, st->key,
@@ -129,33 +128,17 @@ renew_ca(const struct cli *cli, const char *name, struct cm_state *st,
 		goto out;
 	}
 	cs_cert_info(st->cert, &ci);
-	snprintf(f[0], sizeof(f[0]), "%s.crt", name);
-	snprintf(f[1], sizeof(f[1]), "%s.csr", name);
+	snprintf(f, sizeof(f), "%s.crt", name);
 	req.subject = X509_REQ_get_subject_name(q);
 	req.pubkey = st->key;
 	req.san = sans;
 	req.days = days;
-	req.file = f[0];
 	req.supersedes = ci.serial;
-	if (cs_ca_sign(ca, &req, &x, err, sizeof(err)) != 0) {
-		cm_error("%s", err);
+	if (cm_ca_sign_write(cli, ca, &req, name, NULL, made ? q : NULL, 1,
+	    &x) != 0)
 		goto out;
-	}
-	if (req.clamped)
-		cm_warn("%s: validity cut to the CA's own expiry", name);
-	if ((r = cs_txn_begin(&t, cli->dir, err, sizeof(err))) == 0) {
-		if ((r = cs_txn_put_certs(&t, f[0], x, NULL, err,
-		    sizeof(err))) == 0 && (!made ||
-		    (r = cs_txn_put_csr(&t, f[1], q, err, sizeof(err))) == 0))
-			r = cs_txn_commit(&t, 1, err, sizeof(err));
-		cs_txn_end(&t);
-	}
-	if (r != 0) {
-		cm_error("%s", err);
-		r = -1;
-		goto out;
-	}
-	cm_print_written(cli, "renewed", name, x, st->key, f[0]);
+	r = 0;
+	cm_print_written(cli, "renewed", name, x, st->key, f);
 	cm_info(cli, "old serial %s revoked (superseded); publish it with: "
 	    "certmgr ca crl", ci.serial);
  out:
