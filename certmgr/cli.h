@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "certstore.h"
+#include "csca.h"
 #include "csx509.h"
 
 #define CM_OK		0
@@ -165,9 +166,15 @@ void	 cm_print_written(const struct cli *, const char *what,
  * What list and show find for one NAME (list.c).  status: "ok",
  * "expiring" (< 30 days), "expired", "key-mismatch", "missing-key",
  * "self-signed", "pending" (key and request, no certificate yet),
- * "missing-cert", "key-encrypted", "unreadable".
+ * "missing-cert", "key-encrypted", "unreadable"; cm_state_check() adds
+ * "revoked" and "incomplete-chain".
  */
 #define CM_EXPIRING_DAYS	30
+#define CM_STATUSES \
+	"ok, expiring (fewer than 30 days left), expired, revoked (by the " \
+	"folder's CA),\nincomplete-chain (an issuer is missing), " \
+	"key-mismatch, missing-key,\nself-signed, pending (key and request, " \
+	"no certificate yet), missing-cert,\nkey-encrypted, unreadable"
 struct cm_state {
 	X509		*cert;		/* NULL: none or unreadable */
 	STACK_OF(X509)	*chain;		/* after the leaf, then NAME.chain */
@@ -175,16 +182,34 @@ struct cm_state {
 	unsigned	 has;		/* CS_HAS_* */
 	const char	*status;
 	char		 why[CS_ERR_MAX];	/* for unreadable */
+	/* cm_state_check(): */
+	int		 rev_db;	/* revoked in the CA's index.txt */
+	int		 rev_crl;	/* listed in its crl.pem */
+	char		 rev_date[48], rev_reason[32];
+	char		 missing[512];	/* incomplete-chain: the issuer */
 };
 void	 cm_state_load(const char *dir, const char *name, unsigned has,
 	    struct cm_state *);
 void	 cm_state_free(struct cm_state *);
 
+/* The folder's CA, database and CRL, read once for many names. */
+struct cm_ctx {
+	int		 loaded, have_ca, have_db;
+	struct cs_ca	 ca;
+	struct cs_db	 db;
+	X509_CRL	*crl;
+	X509_STORE	*roots;		/* the system's, for chain checks */
+};
+/* Adds "revoked" and "incomplete-chain" to a loaded state (state.c). */
+void	 cm_state_check(struct cm_ctx *, const char *dir, struct cm_state *);
+/* 1 when the folder's CA signed x. */
+int	 cm_ctx_issued(struct cm_ctx *, const char *dir, X509 *x);
+void	 cm_ctx_free(struct cm_ctx *);
+
 /*
  * renew's link to ca.c: 1 when the folder's CA issued x (then ca is
  * open with its key loaded), 0 when not, -1 after an error message.
  */
-struct cs_ca;
 int	 cm_ca_for(const struct cli *, X509 *x, struct cs_ca *ca,
 	    struct cm_pass *pass);
 

@@ -79,6 +79,17 @@ cs_reason_name(const char *name)
 }
 
 const char *
+cs_reason_by_code(int code)
+{
+	size_t	 i;
+
+	for (i = 0; i < NREASONS; i++)
+		if (cs_reasons[i].code == code)
+			return cs_reasons[i].name;
+	return "unspecified";
+}
+
+const char *
 cs_reason_list(void)
 {
 	return "unspecified, keyCompromise, CACompromise, affiliationChanged, "

@@ -68,6 +68,8 @@ int	 cs_serial_norm(const char *in, char *out, size_t size);
 
 /* RFC 5280 5.3.1 reason names as openssl ca writes them; -1 if unknown. */
 int	 cs_reason_code(const char *name);
+/* The name of an RFC 5280 reason code ("unspecified" when unknown). */
+const char	*cs_reason_by_code(int code);
 /* "unspecified, keyCompromise, ..." for messages. */
 const char	*cs_reason_list(void);
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/x509v3.h>
+
 #include "cli.h"
 #include "err.h"
 
@@ -112,6 +114,83 @@ cm_state_free(struct cm_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
+/*
+ * The certificate's facts; the key's type is the .key's own (a
+ * key-mismatch shows what the key file holds, not the certificate).
+ */
+static void
+state_info(const struct cm_state *st, struct cs_certinfo *ci)
+{
+	memset(ci, 0, sizeof(*ci));
+	if (st->cert != NULL)
+		cs_cert_info(st->cert, ci);
+	if (st->key != NULL)
+		cs_key_describe(st->key, ci->key, sizeof(ci->key));
+}
+
+/* The line under a NAME that says what its status means. */
+static void
+state_note(const struct cm_state *st, const char *name, const char *indent)
+{
+	if (strcmp(st->status, "unreadable") == 0)
+		printf("%s%s\n", indent, st->why);
+	else if (strcmp(st->status, "revoked") == 0)
+		printf("%srevoked %s (%s)%s\n", indent, st->rev_date,
+		    st->rev_reason, st->rev_crl ? ", in ca/crl.pem" :
+		    ", not yet published: certmgr ca crl");
+	else if (strcmp(st->status, "incomplete-chain") == 0)
+		printf("%smissing issuer \"%s\": add it with certmgr import "
+		    "BUNDLE.pem --name %s\n", indent, st->missing, name);
+}
+
+/* A pending request's subject and names, for show. */
+struct cm_reqinfo {
+	char	 subject[512], sans[1024];
+};
+
+static void
+state_request(const char *dir, const char *name, unsigned has,
+    struct cm_reqinfo *r)
+{
+	struct cs_bundle	 b;
+	STACK_OF(X509_EXTENSION)	*exts;
+	GENERAL_NAMES		*gens = NULL;
+	char			 path[FTPS_PATH_MAX];
+
+	memset(r, 0, sizeof(*r));
+	if (!(has & CS_HAS_CSR))
+		return;
+	state_path(path, sizeof(path), dir, name, ".csr");
+	if (cs_decode_file(path, NULL, &b, NULL, 0) != 0)
+		return;
+	if (b.csr != NULL) {
+		cs_name_format(X509_REQ_get_subject_name(b.csr), r->subject,
+		    sizeof(r->subject));
+		if ((exts = X509_REQ_get_extensions(b.csr)) != NULL) {
+			gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL,
+			    NULL);
+			sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+		}
+		cs_san_format(gens, r->sans, sizeof(r->sans));
+		GENERAL_NAMES_free(gens);
+	}
+	cs_bundle_free(&b);
+}
+
+static void
+state_json(struct jw *w, const struct cm_state *st)
+{
+	if (st->rev_db || st->rev_crl) {
+		jw_open(w, "revoked", '{');
+		jw_str(w, "date", st->rev_date);
+		jw_str(w, "reason", st->rev_reason);
+		jw_bool(w, "in_crl", st->rev_crl);
+		jw_close(w, '}');
+	}
+	if (st->missing[0] != '\0')
+		jw_str(w, "missing_issuer", st->missing);
+}
+
 int
 cm_list(struct cli *cli, int argc, char **argv)
 {
@@ -121,6 +200,7 @@ cm_list(struct cli *cli, int argc, char **argv)
 	};
 	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
 	struct cs_entry		*ents = NULL;
+	struct cm_ctx		 cx;
 	struct cm_state		 st;
 	struct cs_certinfo	 ci;
 	struct jw		 w;
@@ -143,6 +223,7 @@ cm_list(struct cli *cli, int argc, char **argv)
 	if (cs_default_name(cli->dir, def, sizeof(def), NULL, 0) != 0)
 		def[0] = '\0';
 	memset(&w, 0, sizeof(w));
+	memset(&cx, 0, sizeof(cx));
 	if (cli->json)
 		jw_open(&w, NULL, '[');
 	else if (n == 0)
@@ -153,11 +234,8 @@ cm_list(struct cli *cli, int argc, char **argv)
 		    "ISSUER", "SANS");
 	for (i = 0; i < n; i++) {
 		cm_state_load(cli->dir, ents[i].name, ents[i].has, &st);
-		memset(&ci, 0, sizeof(ci));
-		if (st.cert != NULL)
-			cs_cert_info(st.cert, &ci);
-		else if (st.key != NULL)
-			cs_key_describe(st.key, ci.key, sizeof(ci.key));
+		cm_state_check(&cx, cli->dir, &st);
+		state_info(&st, &ci);
 		isdef = strcmp(def, ents[i].name) == 0;
 		if (cli->json) {
 			jw_open(&w, NULL, '{');
@@ -177,6 +255,7 @@ cm_list(struct cli *cli, int argc, char **argv)
 			jw_bool(&w, "chain", (ents[i].has & CS_HAS_CHAIN) ||
 			    sk_X509_num(st.chain) > 0);
 			jw_bool(&w, "csr", (ents[i].has & CS_HAS_CSR) != 0);
+			state_json(&w, &st);
 			jw_close(&w, '}');
 		} else if (!cli->quiet) {
 			snprintf(na, sizeof(na), "%.10s", ci.not_after);
@@ -188,13 +267,13 @@ cm_list(struct cli *cli, int argc, char **argv)
 			    st.status, st.cert ? (ci.issuer_cn[0] ?
 			    ci.issuer_cn : ci.issuer) : "-",
 			    st.cert ? ci.sans : "-");
-			if (strcmp(st.status, "unreadable") == 0)
-				printf("    %s\n", st.why);
+			state_note(&st, ents[i].name, "    ");
 		}
 		cm_state_free(&st);
 	}
 	if (cli->json)
 		jw_close(&w, ']');
+	cm_ctx_free(&cx);
 	free(ents);
 	return CM_OK;
 }
@@ -207,7 +286,9 @@ cm_show(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
+	struct cm_ctx		 cx;
 	struct cm_state		 st;
+	struct cm_reqinfo	 req;
 	struct cs_certinfo	 ci, cc;
 	struct jw		 w;
 	const char		*name;
@@ -234,11 +315,11 @@ cm_show(struct cli *cli, int argc, char **argv)
 		def[0] = '\0';
 	isdef = strcmp(def, name) == 0;
 	cm_state_load(cli->dir, name, (unsigned)has, &st);
-	memset(&ci, 0, sizeof(ci));
-	if (st.cert != NULL)
-		cs_cert_info(st.cert, &ci);
-	else if (st.key != NULL)
-		cs_key_describe(st.key, ci.key, sizeof(ci.key));
+	memset(&cx, 0, sizeof(cx));
+	cm_state_check(&cx, cli->dir, &st);
+	cm_ctx_free(&cx);
+	state_info(&st, &ci);
+	state_request(cli->dir, name, (unsigned)has, &req);
 	if (strcmp(st.status, "unreadable") == 0) {
 		cm_error("%s", st.why);
 		rc = CM_FAIL;
@@ -251,6 +332,11 @@ cm_show(struct cli *cli, int argc, char **argv)
 		jw_str(&w, "status", st.status);
 		jw_str(&w, "key", ci.key[0] ? ci.key : NULL);
 		jw_bool(&w, "csr", (has & CS_HAS_CSR) != 0);
+		state_json(&w, &st);
+		if (st.cert == NULL && req.subject[0] != '\0') {
+			jw_str(&w, "request_subject", req.subject);
+			jw_str(&w, "request_sans", req.sans);
+		}
 		if (st.cert != NULL) {
 			jw_str(&w, "subject", ci.subject);
 			jw_str(&w, "cn", ci.cn);
@@ -291,6 +377,11 @@ cm_show(struct cli *cli, int argc, char **argv)
 	    (has & CS_HAS_CHAIN) ? " .chain" : "",
 	    (has & CS_HAS_CSR) ? " .csr" : "");
 	printf("key:           %s\n", ci.key[0] ? ci.key : "-");
+	state_note(&st, name, "               ");
+	if (st.cert == NULL && req.subject[0] != '\0') {
+		printf("request:       %s\n", req.subject);
+		printf("alt names:     %s\n", req.sans[0] ? req.sans : "-");
+	}
 	if (st.cert != NULL) {
 		printf("subject:       %s\n", ci.subject);
 		printf("issuer:        %s%s\n", ci.issuer,
@@ -301,7 +392,7 @@ cm_show(struct cli *cli, int argc, char **argv)
 		printf("not after:     %s (%ld days left)\n", ci.not_after,
 		    ci.days_left);
 		printf("signature:     %s\n", ci.sigalg);
-		printf("key usage:     %s\n", ci.eku[0] ? ci.eku : "-");
+		printf("ext key usage: %s\n", ci.eku[0] ? ci.eku : "-");
 		printf("sha256:        %s\n", ci.sha256);
 		if (sk_X509_num(st.chain) == 0)
 			printf("chain:         -\n");

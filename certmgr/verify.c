@@ -87,6 +87,26 @@ load_cas(X509_STORE *store, const char *path)
 	return 0;
 }
 
+/* A name mismatch says which names the certificate does have. */
+static void
+err_names(X509_STORE_CTX *ctx, X509 *x, char *reason, size_t size)
+{
+	GENERAL_NAMES	*gens;
+	char		 names[1024];
+	size_t		 n;
+	int		 e = X509_STORE_CTX_get_error(ctx);
+
+	if (e != X509_V_ERR_HOSTNAME_MISMATCH &&
+	    e != X509_V_ERR_IP_ADDRESS_MISMATCH)
+		return;
+	gens = cs_cert_sans(x);
+	cs_san_format(gens, names, sizeof(names));
+	GENERAL_NAMES_free(gens);
+	n = strlen(reason);
+	snprintf(reason + n, size - n, "; the certificate names %.400s",
+	    names[0] ? names : "no host (no subjectAltName)");
+}
+
 int
 cm_verify(struct cli *cli, int argc, char **argv)
 {
@@ -99,6 +119,7 @@ cm_verify(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
+	struct cm_ctx		 cx;
 	struct cm_state		 st;
 	struct cs_certinfo	 ci;
 	struct stat		 sb;
@@ -116,6 +137,7 @@ cm_verify(struct cli *cli, int argc, char **argv)
 	int			 loaded = 0;
 
 	reason[0] = '\0';
+	memset(&cx, 0, sizeof(cx));
 	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -179,6 +201,11 @@ cm_verify(struct cli *cli, int argc, char **argv)
 		if (load_crls(store, crlfile) != 0)
 			goto out;
 		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	} else if (cafile == NULL && cm_ctx_issued(&cx, cli->dir, st.cert) &&
+	    cx.crl != NULL) {
+		/* The folder's CA published a CRL: judge by it, as ftpsd. */
+		X509_STORE_add_crl(store, cx.crl);
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
 	}
 	if (!X509_STORE_CTX_init(ctx, store, st.cert, st.chain)) {
 		cm_error("out of memory");
@@ -210,6 +237,14 @@ cm_verify(struct cli *cli, int argc, char **argv)
 		    X509_STORE_CTX_get_error(ctx) ==
 		    X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ?
 		    "; trust it with --ca on its own .crt" : "");
+		err_names(ctx, st.cert, reason, sizeof(reason));
+	} else if ((cm_state_check(&cx, cli->dir, &st),
+	    strcmp(st.status, "revoked") == 0)) {
+		ok = 0;
+		snprintf(reason, sizeof(reason), "certificate revoked by the "
+		    "folder's CA on %s (%s)%s", st.rev_date, st.rev_reason,
+		    st.rev_crl ? "" : "; not yet in its CRL: publish it with "
+		    "certmgr ca crl");
 	} else if (st.key == NULL) {
 		ok = 0;
 		snprintf(reason, sizeof(reason), "the chain verifies but %s "
@@ -261,5 +296,6 @@ cm_verify(struct cli *cli, int argc, char **argv)
 	X509_STORE_free(store);
 	if (loaded)
 		cm_state_free(&st);
+	cm_ctx_free(&cx);
 	return rc;
 }
