@@ -179,7 +179,8 @@ ca_init(struct cli *cli, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
 	    NULL)) != -1) {
-		if (c != OPT_SAN && cm_subject_opt(&o, c, optarg))
+		if (c != OPT_SAN && c != OPT_UPN &&
+		    cm_subject_opt(&o, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_PASSOUT:

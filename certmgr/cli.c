@@ -141,6 +141,9 @@ cm_subject_opt(struct cm_subjopts *o, int c, const char *arg)
 	case OPT_EMAIL:
 		o->subj.email = arg;
 		return 1;
+	case OPT_UPN:
+		o->upn = arg;
+		return 1;
 	default:
 		return 0;
 	}

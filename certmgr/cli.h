@@ -59,7 +59,7 @@ enum {
 	OPT_COUNTRY, OPT_STATE, OPT_LOCALITY, OPT_ORG, OPT_OU, OPT_EMAIL,
 	OPT_FORCE, OPT_NAME, OPT_PASSIN, OPT_PASSOUT, OPT_YES, OPT_CA,
 	OPT_CRL, OPT_HOST, OPT_PURPOSE, OPT_CADIR, OPT_CRLURL, OPT_SERVER,
-	OPT_CLIENT, OPT_REASON, OPT_PKCS12,
+	OPT_CLIENT, OPT_REASON, OPT_PKCS12, OPT_UPN, OPT_INTERMEDIATE,
 };
 #define CM_COMMON_LONGOPTS \
 	{ "json", no_argument, NULL, OPT_JSON }, \
@@ -76,7 +76,8 @@ enum {
 	{ "locality", required_argument, NULL, OPT_LOCALITY }, \
 	{ "org", required_argument, NULL, OPT_ORG }, \
 	{ "ou", required_argument, NULL, OPT_OU }, \
-	{ "email", required_argument, NULL, OPT_EMAIL }
+	{ "email", required_argument, NULL, OPT_EMAIL }, \
+	{ "upn", required_argument, NULL, OPT_UPN }
 #define CM_SHORTOPTS	"qd:"
 
 int	 cm_common_opt(struct cli *, const struct cm_cmd *, int c,
@@ -90,6 +91,7 @@ void	 cm_help(const struct cm_cmd *);
 struct cm_subjopts {
 	struct cs_subject	 subj;
 	const char		*san;
+	const char		*upn;		/* client: UPN SAN */
 	const char		*key;
 	const char		*days;
 };

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "parse.h"
 
 int
 cm_build_request(const struct cm_subjopts *o, enum cs_purpose purpose,
@@ -27,7 +28,8 @@ cm_build_request(const struct cm_subjopts *o, enum cs_purpose purpose,
 	}
 	/*
 	 * A server's CN comes first: it is the name people read.  A
-	 * client's is a user name, a host name only when nothing else is.
+	 * client's CN is the user name ftpsd logs it in as: no DNS name is
+	 * made of it, and e-mail or UPN names only when asked for.
 	 */
 	if (cs_subject_build(&o->subj, subj, err, sizeof(err)) != 0 ||
 	    (purpose == CS_SERVER && cs_san_add_cn(*san, o->subj.cn,
@@ -35,10 +37,17 @@ cm_build_request(const struct cm_subjopts *o, enum cs_purpose purpose,
 	    cs_san_parse(o->san, *san, err, sizeof(err)) != 0 ||
 	    (purpose == CS_CLIENT && cs_san_add_email(*san,
 	    o->subj.email, err, sizeof(err)) != 0) ||
-	    (purpose == CS_CLIENT && sk_GENERAL_NAME_num(*san) == 0 &&
-	    cs_san_add_cn(*san, o->subj.cn, err, sizeof(err)) != 0))
+	    cs_san_add_upn(*san, o->upn, err, sizeof(err)) != 0)
 		goto fail;
-	if (sk_GENERAL_NAME_num(*san) == 0) {
+	if (purpose == CS_CLIENT && sk_GENERAL_NAME_num(*san) == 0 &&
+	    !parse_user_name(o->subj.cn)) {
+		snprintf(err, sizeof(err), "--cn \"%.64s\": a client "
+		    "certificate's CN is the user name it logs in as (%s); "
+		    "for one that names no account give --san, --email or "
+		    "--upn", o->subj.cn, PARSE_USER_RULE);
+		goto fail;
+	}
+	if (purpose == CS_SERVER && sk_GENERAL_NAME_num(*san) == 0) {
 		snprintf(err, sizeof(err), "--cn \"%.64s\" is not a host name "
 		    "or IP address, and no --san was given: a certificate "
 		    "needs at least one subject alternative name", o->subj.cn);
@@ -124,6 +133,8 @@ create_common(struct cli *cli, int argc, char **argv, int selfsign)
 		CM_COMMON_LONGOPTS,
 		CM_SUBJECT_LONGOPTS,
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "server", no_argument, NULL, OPT_SERVER },
+		{ "client", no_argument, NULL, OPT_CLIENT },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
@@ -138,6 +149,7 @@ create_common(struct cli *cli, int argc, char **argv, int selfsign)
 	const char		*name;
 	char			 err[CS_ERR_MAX], f[3][FTPS_NAME_MAX + 1];
 	char			 files[3 * FTPS_NAME_MAX + 8];
+	enum cs_purpose		 purpose = CS_SERVER;
 	unsigned		 days;
 	int			 c, h, force = 0, rc = CM_FAIL, txn = 0;
 
@@ -146,8 +158,11 @@ create_common(struct cli *cli, int argc, char **argv, int selfsign)
 	    NULL)) != -1) {
 		if (cm_subject_opt(&o, c, optarg))
 			continue;
-		if (c == OPT_FORCE) {
-			force = 1;
+		if (c == OPT_FORCE || c == OPT_SERVER || c == OPT_CLIENT) {
+			force |= c == OPT_FORCE;
+			if (c != OPT_FORCE)
+				purpose = c == OPT_CLIENT ? CS_CLIENT :
+				    CS_SERVER;
 			continue;
 		}
 		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
@@ -171,17 +186,18 @@ create_common(struct cli *cli, int argc, char **argv, int selfsign)
 	if (cm_days(o.days, CS_DAYS_DEFAULT, CS_DAYS_MAX, "leaf certificates",
 	    &days) != 0)
 		return CM_FAIL;
+	/* A refused key or name creates no folder either. */
+	if (cm_build_request(&o, purpose, &key, &subj, &san, &csr) != 0)
+		return CM_FAIL;
 	if (cm_ensure_dir(cli, cli->dir) != 0 ||
 	    cm_refuse_existing(cli, name, force) != 0)
-		return CM_FAIL;
-	if (cm_build_request(&o, CS_SERVER, &key, &subj, &san, &csr) != 0)
-		return CM_FAIL;
+		goto out;
 	if (selfsign) {
 		memset(&spec, 0, sizeof(spec));
 		spec.subject = subj;
 		spec.pubkey = key;
 		spec.san = san;
-		spec.purpose = CS_SERVER;
+		spec.purpose = purpose;
 		spec.days = days;
 		if (cs_cert_sign(&spec, NULL, key, &x, err, sizeof(err)) != 0) {
 			cm_error("%s: %s", name, err);
@@ -216,8 +232,12 @@ create_common(struct cli *cli, int argc, char **argv, int selfsign)
 	}
 	snprintf(files, sizeof(files), "%s, %s%s%s", f[0], f[1],
 	    x != NULL ? ", " : "", x != NULL ? f[2] : "");
-	cm_print_written(cli, selfsign ? "created" : "created request", name,
-	    x, key, files);
+	cm_print_written(cli, selfsign ? (purpose == CS_CLIENT ? "created "
+	    "client" : "created") : "created request", name, x, key, files);
+	if (selfsign && purpose == CS_CLIENT)
+		cm_info(cli, "a server trusts it when %s/%s is listed in its "
+		    "tls_client_ca (or with certmgr export %s --pkcs12 FILE "
+		    "for the client)", cli->dir, f[2], name);
 	if (!selfsign)
 		cm_info(cli, "send %s/%s to your CA, then: certmgr import "
 		    "ANSWER.crt --name %s", cli->dir, f[1], name);

@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""certmgr and ftpsd together (issue 3, end to end): a certificate made by
-`certmgr create` and one signed by `certmgr ca` are served by ftpsd and
-accepted by curl with --cacert; the folder's default (`certmgr default`)
-is what ftpsd loads when its config names no certificate; a pair that
-certmgr would refuse is refused by ftpsd at start, naming the file."""
+"""certmgr and ftpsd together (issues 3 and 13, end to end): a certificate
+made by `certmgr create` and one signed by `certmgr ca` are served by ftpsd
+and accepted by curl with --cacert; the folder's default (`certmgr
+default`) is what ftpsd loads when its config names no certificate; a pair
+that certmgr would refuse is refused by ftpsd at start, naming the file.
+Client certificates: a self-signed one from `certmgr create NAME --client`
+listed in tls_client_ca logs in as its CN (the mutual-authentication
+recipe of docs/certmgr.md: each side trusts the other's certificate), also
+beside a CA whose CRL is checked; an intermediate CA's chain is served and
+verified by curl against the root alone."""
 
 import os
 import shutil
@@ -101,6 +106,108 @@ class CertmgrServed(unittest.TestCase):
         self.assertNotEqual(rc, 0, log)
         self.assertIn("a.key", log)
         self.assertIn("does not match", log)
+
+
+class ClientCertificates(unittest.TestCase):
+    """Client certificates for real user names, made by certmgr."""
+
+    def setUp(self):
+        self.cm = certmgr_binary()
+        self.srv = harness.Ftpsd(cert=False, users={},
+                                 conf={"certificate": "server"})
+        self.addCleanup(self.srv.cleanup)
+        # The partner's own folder: what the client side keeps.
+        self.partner = os.path.join(self.srv.dir, "partner")
+        self.certmgr(self.srv.certs_dir, "create", "server", "--cn",
+                     "localhost", "--san", "IP:127.0.0.1")
+
+    def certmgr(self, folder, *args):
+        p = harness.run([self.cm, "-q", "-d", folder] + list(args))
+        self.assertEqual(p.returncode, 0, describe(p))
+        return p
+
+    def users(self, *names):
+        lines = []
+        for name in names:
+            os.makedirs(self.srv.home(name), exist_ok=True)
+            with open(self.srv.path("hello.txt", name), "w") as f:
+                f.write("hello %s\n" % name)
+            lines.append("%s::%s:r:cert" % (name, self.srv.home(name)))
+        self.srv.write_users(lines)
+
+    def login(self, folder, name, user=None):
+        url = "ftp://localhost:%d/hello.txt" % self.srv.explicit_port
+        return harness.run([
+            "curl", "--silent", "--show-error", "--ssl-reqd",
+            "--cacert", os.path.join(self.srv.certs_dir, "server.crt"),
+            "--resolve", "localhost:%d:127.0.0.1" % self.srv.explicit_port,
+            "--connect-timeout", "10", "--max-time", "30",
+            "--cert", os.path.join(folder, name + ".crt"),
+            "--key", os.path.join(folder, name + ".key"),
+            "--user", (user or name) + ":", url])
+
+    def test_self_signed_client_certificate_logs_in(self):
+        """The mutual-authentication recipe: a pinned client certificate."""
+        # CNs that are user names but no host names get no DNS name.
+        for cn in ("alice_1", "bob@example.com"):
+            self.certmgr(self.partner, "create", cn.split("@")[0], "--cn",
+                         cn, "--client")
+        p = harness.run(["openssl", "x509", "-in",
+                         os.path.join(self.partner, "alice_1.crt"),
+                         "-noout", "-text"])
+        self.assertIn("TLS Web Client Authentication", p.stdout)
+        self.assertNotIn("Subject Alternative Name", p.stdout)
+        bundle = os.path.join(self.srv.dir, "partners.pem")
+        with open(bundle, "w") as out:
+            for n in ("alice_1", "bob"):
+                with open(os.path.join(self.partner, n + ".crt")) as f:
+                    out.write(f.read())
+        self.srv.extra_conf.update({"tls_client_cert": "required",
+                                    "tls_client_ca": bundle})
+        self.users("alice_1", "bob@example.com")
+        with self.srv:
+            p = self.login(self.partner, "alice_1")
+            self.assertEqual(p.returncode, 0, describe(p))
+            self.assertEqual(p.stdout, "hello alice_1\n")
+            p = self.login(self.partner, "bob", "bob@example.com")
+            self.assertEqual(p.returncode, 0, describe(p))
+            self.assertEqual(p.stdout, "hello bob@example.com\n")
+            # A client certificate not in the list is refused.
+            self.certmgr(self.partner, "create", "eve", "--cn", "alice_1",
+                         "--client")
+            p = self.login(self.partner, "eve", "alice_1")
+            self.assertNotEqual(p.returncode, 0, describe(p))
+            self.srv.wait_log(r"client certificate refused")
+
+    def test_pinned_beside_a_ca_with_crl(self):
+        """tls_crl covers the CA's clients; a pinned one needs no CRL."""
+        d = self.srv.certs_dir
+        self.certmgr(d, "ca", "init", "--cn", "Users CA")
+        self.certmgr(d, "ca", "issue", "carol", "--client", "--cn", "carol")
+        self.certmgr(d, "ca", "issue", "dan", "--client", "--cn", "dan")
+        self.certmgr(d, "ca", "revoke", "dan")
+        self.certmgr(d, "ca", "crl")
+        self.certmgr(self.partner, "create", "bob", "--cn", "bob",
+                     "--client")
+        bundle = os.path.join(self.srv.dir, "clients.pem")
+        with open(bundle, "w") as out:
+            for f in (os.path.join(d, "ca", "ca.crt"),
+                      os.path.join(self.partner, "bob.crt")):
+                with open(f) as src:
+                    out.write(src.read())
+        self.srv.extra_conf.update({
+            "tls_client_cert": "required", "tls_client_ca": bundle,
+            "tls_crl": os.path.join(d, "ca", "crl.pem")})
+        self.users("bob", "carol", "dan")
+        with self.srv:
+            for folder, name in ((self.partner, "bob"), (d, "carol")):
+                p = self.login(folder, name)
+                self.assertEqual(p.returncode, 0, describe(p))
+                self.assertEqual(p.stdout, "hello %s\n" % name)
+            p = self.login(d, "dan")
+            self.assertNotEqual(p.returncode, 0, describe(p))
+            self.srv.wait_log(r"client certificate refused: certificate "
+                              r"revoked \(depth 0: CN=dan\)")
 
 
 if __name__ == "__main__":
