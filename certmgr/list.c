@@ -229,7 +229,7 @@ cm_list(struct cli *cli, int argc, char **argv)
 	else if (n == 0)
 		cm_info(cli, "no certificates in %s", cli->dir);
 	else if (!cli->quiet)
-		printf("  %-20s %-24s %-10s %-10s %5s %-13s %-20s %s\n",
+		printf("  %-20s %-24s %-10s %-10s %5s %-16s %-20s %s\n",
 		    "NAME", "CN", "KEY", "NOT-AFTER", "DAYS", "STATUS",
 		    "ISSUER", "SANS");
 	for (i = 0; i < n; i++) {
@@ -260,7 +260,7 @@ cm_list(struct cli *cli, int argc, char **argv)
 		} else if (!cli->quiet) {
 			snprintf(na, sizeof(na), "%.10s", ci.not_after);
 			snprintf(days, sizeof(days), "%ld", ci.days_left);
-			printf("%c %-20s %-24s %-10s %-10s %5s %-13s %-20s %s\n",
+			printf("%c %-20s %-24s %-10s %-10s %5s %-16s %-20s %s\n",
 			    isdef ? '*' : ' ', ents[i].name,
 			    st.cert ? ci.cn : "-", ci.key[0] ? ci.key : "-",
 			    st.cert ? na : "-", st.cert ? days : "-",

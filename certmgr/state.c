@@ -116,9 +116,10 @@ rev_from_crl(X509_REVOKED *rv, struct cm_state *st)
 }
 
 /*
- * The first issuer missing from x's chain, or NULL when the chain ends
- * at a self-signed certificate or at one the folder's CA or the system
- * trusts.
+ * The leaf's issuer when it is missing: not in the chain, not the
+ * folder's CA, not one of the system's roots.  NULL when the chain goes
+ * on from the leaf (to a root, or to an intermediate whose own root is
+ * the clients' to trust).
  */
 static const X509_NAME *
 chain_gap(struct cm_ctx *c, X509 *x, STACK_OF(X509) *chain)
@@ -160,7 +161,11 @@ chain_gap(struct cm_ctx *c, X509 *x, STACK_OF(X509) *chain)
 			X509_STORE_CTX_free(sc);
 		}
 		ERR_clear_error();
-		return found ? NULL : X509_get_issuer_name(cur);
+		/*
+		 * Past the leaf, the gap is the root: clients bring their
+		 * own (curl --cacert ROOT), servers do not send it.
+		 */
+		return found || cur != x ? NULL : X509_get_issuer_name(cur);
 	}
 	return NULL;
 }
