@@ -19,6 +19,7 @@
 #include "err.h"
 
 static int	ca_init(struct cli *, int, char **);
+static int	ca_renew(struct cli *, int, char **);
 static int	ca_sign(struct cli *, int, char **);
 static int	ca_issue(struct cli *, int, char **);
 static int	ca_revoke(struct cli *, int, char **);
@@ -35,11 +36,17 @@ static int	ca_list(struct cli *, int, char **);
 static const struct cm_cmd cacmds[] = {
 	{ "ca init", ca_init,
 	  "--cn CN [--key TYPE] [--days N] [--passout SRC] [--crl-url URL] "
-	  "[subject...]",
+	  "[--intermediate ROOTDIR [--passin SRC]] [--country CC] [--state S] "
+	  "[--locality L] [--org O] [--ou U] [--email E]",
 	  "Creates the CA: ca.key (0600; PKCS#8 AES-256 with --passout),\n"
 	  "ca.crt (CA:TRUE critical, keyCertSign+cRLSign, SKI/AKI) and a\n"
 	  "database openssl ca can read (index.txt, serial, newcerts/,\n"
-	  "openssl.cnf).\n\n"
+	  "openssl.cnf).  A root may sign intermediates (pathlen 1).\n\n"
+	  "  --intermediate ROOTDIR\n"
+	  "                     an intermediate CA signed by the CA in\n"
+	  "                     ROOTDIR (pathlen 0; chain.pem holds the root,\n"
+	  "                     and every leaf it signs gets NAME.chain)\n"
+	  "  --passin SRC       the ROOTDIR CA's key passphrase\n"
 	  "  --cn CN            the CA's name (required)\n"
 	  "  --key TYPE         rsa:2048 rsa:3072 rsa:4096 ec:P-256 ec:P-384\n"
 	  "                     ed25519 (default ec:P-256)\n"
@@ -51,7 +58,8 @@ static const struct cm_cmd cacmds[] = {
 	  "  --country CC --state S --locality L --org O --ou U --email E\n"
 	  CADIR_HELP },
 	{ "ca sign", ca_sign,
-	  "CSR|NAME [--days N] [--server|--client] [--name NEW] [--force]",
+	  "CSR|NAME [--days N] [--server|--client] [--name NEW] [--force] "
+	  "[--passin SRC]",
 	  "Signs a request (a file, or NAME.csr of the certs folder) and\n"
 	  "writes NAME.crt.  Only the request's subject and validated\n"
 	  "subjectAltNames are used; the certificate gets critical CA:FALSE\n"
@@ -62,17 +70,32 @@ static const struct cm_cmd cacmds[] = {
 	  "  --force            replace a NAME.crt this CA signed before\n"
 	  PASSIN_HELP CADIR_HELP },
 	{ "ca issue", ca_issue,
-	  "NAME --cn CN [--server|--client] [--san LIST] [--key TYPE] "
-	  "[--days N] [subject...] [--force]",
+	  "NAME --cn CN [--server|--client] [--san LIST] [--upn U] "
+	  "[--key TYPE] [--days N] [--country CC] [--state S] [--locality L] "
+	  "[--org O] [--ou U] [--email E] [--force] [--passin SRC]",
 	  "Key, request and CA signature in one: writes NAME.key, NAME.csr\n"
-	  "and NAME.crt.  A client certificate's --email is put in its SAN.\n\n"
+	  "and NAME.crt.  A client certificate's CN is the user name it logs\n"
+	  "in as (no DNS name is made of it); its --email and --upn go into\n"
+	  "its SAN.\n\n"
 	  "  --cn CN            common name (required)\n"
-	  "  --san LIST         DNS:x,IP:y,email:z,URI:u\n"
+	  "  --server, --client what the certificate is for (default server)\n"
+	  "  --san LIST         DNS:x,IP:y,email:z,URI:u,UPN:u@d\n"
+	  "  --upn U@DOMAIN     a user principal name SAN (Windows logon)\n"
 	  "  --key TYPE         as for create (default ec:P-256)\n"
 	  "  --days N           validity, 1 to 825 days (default 365)\n"
 	  "  --country CC --state S --locality L --org O --ou U --email E\n"
 	  "  --force            replace an existing NAME\n"
 	  PASSIN_HELP CADIR_HELP },
+	{ "ca renew", ca_renew,
+	  "[--days N] [--intermediate ROOTDIR] [--passin SRC]",
+	  "A new ca.crt for the same key and name, so that every certificate\n"
+	  "the CA signed keeps verifying: a root signs its own, an\n"
+	  "intermediate is signed by ROOTDIR's CA.\n\n"
+	  "  --days N           validity, 1 to 10950 days (default 3650)\n"
+	  "  --intermediate ROOTDIR\n"
+	  "                     the root that signs an intermediate CA\n"
+	  "  --passin SRC       the passphrase of the key that signs\n"
+	  CADIR_HELP },
 	{ "ca revoke", ca_revoke, "NAME|SERIAL [--reason R]",
 	  "Marks a certificate revoked in the database; publish with\n"
 	  "certmgr ca crl.\n\n"
@@ -81,7 +104,7 @@ static const struct cm_cmd cacmds[] = {
 	  "                     cessationOfOperation certificateHold\n"
 	  "                     removeFromCRL\n"
 	  CADIR_HELP },
-	{ "ca crl", ca_crl, "[--days N]",
+	{ "ca crl", ca_crl, "[--days N] [--passin SRC]",
 	  "Writes ca/crl.pem listing every revoked serial.\n\n"
 	  "  --days N           next update in N days (default 30)\n"
 	  PASSIN_HELP CADIR_HELP },
@@ -112,6 +135,10 @@ cm_ca(struct cli *cli, int argc, char **argv)
 		if (argc < 2)
 			return cm_usage(cmd);
 		cm_help(cmd);
+		printf("\nSubcommands:\n");
+		for (i = 0; i < sizeof(cacmds) / sizeof(cacmds[0]); i++)
+			printf("  certmgr %s %s\n", cacmds[i].name,
+			    cacmds[i].usage);
 		return CM_OK;
 	}
 	if ((sub = ca_lookup(argv[1])) == NULL) {
@@ -165,16 +192,20 @@ ca_init(struct cli *cli, int argc, char **argv)
 		{ "passout", required_argument, NULL, OPT_PASSOUT },
 		{ "crl-url", required_argument, NULL, OPT_CRLURL },
 		{ "ca-dir", required_argument, NULL, OPT_CADIR },
+		{ "intermediate", required_argument, NULL, OPT_INTERMEDIATE },
+		{ "passin", required_argument, NULL, OPT_PASSIN },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cm_cmd	*cmd = ca_lookup("init");
 	struct cm_subjopts	 o;
-	struct cm_pass		 pass;
+	struct cm_pass		 pass, rootpass;
+	struct cs_ca		 root;
 	X509			*x = NULL;
 	const char		*passout = NULL, *crlurl = NULL, *cadir = NULL;
+	const char		*rootdir = NULL, *passin = NULL;
 	char			 path[FTPS_PATH_MAX], err[CS_ERR_MAX];
 	unsigned		 days;
-	int			 c, h, rc = CM_FAIL;
+	int			 c, h, r, rc = CM_FAIL, opened = 0;
 
 	memset(&o, 0, sizeof(o));
 	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
@@ -192,6 +223,12 @@ ca_init(struct cli *cli, int argc, char **argv)
 		case OPT_CADIR:
 			cadir = optarg;
 			continue;
+		case OPT_INTERMEDIATE:
+			rootdir = optarg;
+			continue;
+		case OPT_PASSIN:
+			passin = optarg;
+			continue;
 		}
 		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
 			return h < 0 ? CM_OK : CM_USAGE;
@@ -202,7 +239,13 @@ ca_init(struct cli *cli, int argc, char **argv)
 		cm_error("ca init: --cn CN is required");
 		return CM_USAGE;
 	}
-	if (cm_pass_init(&pass, passout, "--passout", 1) != 0)
+	if (passin != NULL && rootdir == NULL) {
+		cm_error("ca init: --passin is the key of the CA named by "
+		    "--intermediate ROOTDIR");
+		return CM_USAGE;
+	}
+	if (cm_pass_init(&pass, passout, "--passout", 1) != 0 ||
+	    cm_pass_init(&rootpass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (cm_days(o.days, CS_CA_DAYS_DEFAULT, CS_CA_DAYS_MAX,
 	    "CA certificates", &days) != 0)
@@ -214,12 +257,25 @@ ca_init(struct cli *cli, int argc, char **argv)
 	ca_path(cli, cadir, path, sizeof(path));
 	if (cadir == NULL && cm_ensure_dir(cli, cli->dir) != 0)
 		return CM_FAIL;
+	/* The signing root first: no key is made for a root that cannot. */
+	if (rootdir != NULL) {
+		if (ca_open(cli, rootdir, &root, &rootpass, 1) != 0)
+			goto out;
+		opened = 1;
+	}
 	if (passout != NULL && cm_pass_read(&pass, "the CA key") != 0)
 		goto out;
-	if (cs_ca_init(path, &o.subj, o.key, days, crlurl,
-	    passout != NULL ? pass.buf : NULL,
-	    passout != NULL ? (size_t)pass.len : 0, &x, err,
-	    sizeof(err)) != 0) {
+	if (rootdir != NULL)
+		r = cs_ca_init_sub(path, &o.subj, o.key, days, crlurl,
+		    passout != NULL ? pass.buf : NULL,
+		    passout != NULL ? (size_t)pass.len : 0, &root, &x, err,
+		    sizeof(err));
+	else
+		r = cs_ca_init(path, &o.subj, o.key, days, crlurl,
+		    passout != NULL ? pass.buf : NULL,
+		    passout != NULL ? (size_t)pass.len : 0, &x, err,
+		    sizeof(err));
+	if (r != 0) {
 		cm_error("%s", err);
 		goto out;
 	}
@@ -227,15 +283,117 @@ ca_init(struct cli *cli, int argc, char **argv)
 		struct cli	 cacli = *cli;
 
 		cacli.dir = path;
-		cm_print_written(&cacli, "created", "CA", x,
-		    X509_get0_pubkey(x), "ca.key, ca.crt, index.txt, serial, "
-		    "crlnumber, newcerts/, openssl.cnf");
+		cm_print_written(&cacli, rootdir != NULL ? "created "
+		    "intermediate" : "created", "CA", x, X509_get0_pubkey(x),
+		    rootdir != NULL ? "ca.key, ca.crt, chain.pem, index.txt, "
+		    "serial, crlnumber, newcerts/, openssl.cnf" : "ca.key, "
+		    "ca.crt, index.txt, serial, crlnumber, newcerts/, "
+		    "openssl.cnf");
 	}
 	if (passout == NULL)
 		cm_info(cli, "note: %s/ca.key is not encrypted (give --passout "
 		    "to encrypt it)", path);
 	rc = CM_OK;
  out:
+	if (opened)
+		cs_ca_close(&root);
+	cm_pass_clear(&pass);
+	cm_pass_clear(&rootpass);
+	X509_free(x);
+	return rc;
+}
+
+static int
+ca_renew(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CM_COMMON_LONGOPTS,
+		{ "days", required_argument, NULL, OPT_DAYS },
+		{ "ca-dir", required_argument, NULL, OPT_CADIR },
+		{ "intermediate", required_argument, NULL, OPT_INTERMEDIATE },
+		{ "passin", required_argument, NULL, OPT_PASSIN },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cm_cmd	*cmd = ca_lookup("renew");
+	struct cm_pass		 pass;
+	struct cs_ca		 ca, root;
+	X509			*x = NULL;
+	const char		*days = NULL, *cadir = NULL, *rootdir = NULL;
+	const char		*passin = NULL;
+	char			 err[CS_ERR_MAX];
+	unsigned		 ndays;
+	int			 c, h, rc = CM_FAIL, opened = 0, ropened = 0;
+
+	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case OPT_DAYS:
+			days = optarg;
+			continue;
+		case OPT_CADIR:
+			cadir = optarg;
+			continue;
+		case OPT_INTERMEDIATE:
+			rootdir = optarg;
+			continue;
+		case OPT_PASSIN:
+			passin = optarg;
+			continue;
+		}
+		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
+			return h < 0 ? CM_OK : CM_USAGE;
+	}
+	if (argc != optind)
+		return cm_usage(cmd);
+	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
+		return CM_USAGE;
+	if (cm_days(days, CS_CA_DAYS_DEFAULT, CS_CA_DAYS_MAX,
+	    "CA certificates", &ndays) != 0)
+		return CM_FAIL;
+	if (ca_open(cli, cadir, &ca, &pass, 0) != 0)
+		goto out;
+	opened = 1;
+	if (!cs_ca_is_root(&ca) && rootdir == NULL) {
+		cm_error("%s/ca.crt: an intermediate CA is renewed by its "
+		    "root: give --intermediate ROOTDIR", ca.dir);
+		goto out;
+	}
+	if (cs_ca_is_root(&ca) && rootdir != NULL) {
+		cm_error("%s/ca.crt: a root CA renews itself: leave out "
+		    "--intermediate", ca.dir);
+		goto out;
+	}
+	/* The key that signs: the root's, or a root's own. */
+	if (rootdir != NULL) {
+		if (ca_open(cli, rootdir, &root, &pass, 1) != 0)
+			goto out;
+		ropened = 1;
+	} else if (cs_ca_load_key(&ca, &pass.cs, err, sizeof(err)) != 0) {
+		cm_error("%s", cm_pass_err(&pass, err));
+		goto out;
+	}
+	if (cs_ca_renew(&ca, ropened ? &root : NULL, ndays, &x, err,
+	    sizeof(err)) != 0) {
+		cm_error("%s", cm_pass_err(&pass, err));
+		goto out;
+	}
+	{
+		struct cli	 cacli = *cli;
+
+		cacli.dir = ca.dir;
+		cm_print_written(&cacli, "renewed", "CA", x,
+		    X509_get0_pubkey(x), ropened ? "ca.crt, chain.pem" :
+		    "ca.crt");
+	}
+	cm_info(cli, "same key and name: certificates it signed keep "
+	    "verifying; give clients and servers the new %s/ca.crt "
+	    "(tls_client_ca, curl --cacert)", ca.dir);
+	rc = CM_OK;
+ out:
+	if (ropened)
+		cs_ca_close(&root);
+	if (opened)
+		cs_ca_close(&ca);
 	cm_pass_clear(&pass);
 	X509_free(x);
 	return rc;

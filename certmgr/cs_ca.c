@@ -41,6 +41,10 @@
 #define CA_CONF		"openssl.cnf"
 #define CA_LOCK		".lock"
 
+static int	cs_ca_create(const char *, const struct cs_subject *,
+		    const char *, unsigned, const char *, const char *, size_t,
+		    struct cs_ca *, X509 **, char *, size_t);
+
 static const struct {
 	const char	*name;
 	int		 code;
@@ -427,7 +431,71 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
     unsigned days, const char *crl_url, const char *pass, size_t passlen,
     X509 **out, char *err, size_t errlen)
 {
+	return cs_ca_create(dir, subj, keyspec, days, crl_url, pass, passlen,
+	    NULL, out, err, errlen);
+}
+
+int
+cs_ca_init_sub(const char *dir, const struct cs_subject *subj,
+    const char *keyspec, unsigned days, const char *crl_url, const char *pass,
+    size_t passlen, struct cs_ca *parent, X509 **out, char *err,
+    size_t errlen)
+{
+	return cs_ca_create(dir, subj, keyspec, days, crl_url, pass, passlen,
+	    parent, out, err, errlen);
+}
+
+/*
+ * The CA certificate for key and subject, put into t as ca.crt and t
+ * committed: self-signed (key private) when parent is NULL, else signed
+ * by parent, recorded in its database, with parent's certificate and
+ * chain as chain.pem (t committed once the parent holds the row).
+ */
+static int
+cs_ca_cert(struct cs_ca *parent, X509_NAME *subject, EVP_PKEY *key,
+    unsigned days, struct cs_txn *t, int replace, X509 **out, char *err,
+    size_t errlen)
+{
 	struct cs_certspec	 spec;
+	struct cs_signreq	 req;
+	int			 r;
+
+	*out = NULL;
+	if (parent == NULL) {
+		memset(&spec, 0, sizeof(spec));
+		spec.subject = subject;
+		spec.pubkey = key;
+		spec.ca = 1;
+		spec.days = days;
+		if ((r = cs_cert_sign(&spec, NULL, key, out, err,
+		    errlen)) == 0 &&
+		    (r = cs_txn_put_certs(t, CA_CERT, *out, NULL, err,
+		    errlen)) == 0)
+			r = cs_txn_commit(t, replace, err, errlen);
+	} else if ((r = cs_txn_put_certs(t, CA_CHAIN, parent->cert,
+	    parent->chain, err, errlen)) == 0) {
+		memset(&req, 0, sizeof(req));
+		req.subject = subject;
+		req.pubkey = key;
+		req.ca = 1;
+		req.days = days;
+		req.file = CA_CERT;
+		req.txn = t;
+		req.replace = replace;
+		r = cs_ca_sign(parent, &req, out, err, errlen);
+	}
+	if (r != 0) {
+		X509_free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+static int
+cs_ca_create(const char *dir, const struct cs_subject *subj,
+    const char *keyspec, unsigned days, const char *crl_url, const char *pass,
+    size_t passlen, struct cs_ca *parent, X509 **out, char *err, size_t errlen)
+{
 	struct cs_txn		 t;
 	struct stat		 st;
 	struct buf		 conf;
@@ -435,7 +503,6 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 	X509_NAME		*name = NULL;
 	X509			*x = NULL;
 	BIGNUM			*serial = NULL;
-	GENERAL_NAMES		*none = NULL;
 	char			 hex[64], line[80], p[FTPS_PATH_MAX + 64];
 	const char		*const exist[] = { CA_CERT, CA_KEY, CA_INDEX };
 	size_t			 i;
@@ -452,7 +519,9 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 		snprintf(p, sizeof(p), "%s/%s", dir, exist[i]);
 		if (lstat(p, &st) == 0)
 			return cs_err(err, errlen, FTPS_EEXIST, "%s: already "
-			    "exists: %s holds a CA already", p, dir);
+			    "exists: %s holds a CA already (certmgr ca renew "
+			    "renews its certificate with the same key; for a "
+			    "new CA give --ca-dir NEWDIR)", p, dir);
 	}
 	snprintf(p, sizeof(p), "%s/%s", dir, CA_NEWCERTS);
 	if (mkdir(p, 0700) == -1 && errno != EEXIST)
@@ -461,14 +530,6 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 
 	if ((r = cs_subject_build(subj, &name, err, errlen)) != 0 ||
 	    (r = cs_keygen(keyspec, &key, err, errlen)) != 0)
-		goto out;
-	memset(&spec, 0, sizeof(spec));
-	spec.subject = name;
-	spec.pubkey = key;
-	spec.ca = 1;
-	spec.days = days;
-	spec.san = none;
-	if ((r = cs_cert_sign(&spec, NULL, key, &x, err, errlen)) != 0)
 		goto out;
 	if (cs_serial_random(&serial) != 0 ||
 	    cs_bn_hex(serial, hex, sizeof(hex)) != 0) {
@@ -486,7 +547,6 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 	txn = 1;
 	if ((r = cs_txn_put_key(&t, CA_KEY, key, pass, passlen, err,
 	    errlen)) != 0 ||
-	    (r = cs_txn_put_certs(&t, CA_CERT, x, NULL, err, errlen)) != 0 ||
 	    (r = cs_txn_put(&t, CA_INDEX, "", 0, 0, err, errlen)) != 0 ||
 	    (r = cs_txn_put(&t, CA_ATTR, "unique_subject = no\n", 20, 0, err,
 	    errlen)) != 0 ||
@@ -496,7 +556,8 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 	    errlen)) != 0 ||
 	    (r = cs_txn_put(&t, CA_CONF, buf_str(&conf), buf_len(&conf), 0,
 	    err, errlen)) != 0 ||
-	    (r = cs_txn_commit(&t, 0, err, errlen)) != 0)
+	    (r = cs_ca_cert(parent, name, key, days, &t, 0, &x, err,
+	    errlen)) != 0)
 		goto out;
 	*out = x;
 	x = NULL;
@@ -508,6 +569,30 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 	X509_free(x);
 	X509_NAME_free(name);
 	EVP_PKEY_free(key);
+	return r;
+}
+
+int
+cs_ca_renew(struct cs_ca *ca, struct cs_ca *parent, unsigned days, X509 **out,
+    char *err, size_t errlen)
+{
+	struct cs_txn	 t;
+	int		 r;
+
+	*out = NULL;
+	if (parent == NULL && ca->key == NULL)
+		return cs_err(err, errlen, FTPS_EDENIED, "%s: CA key not "
+		    "loaded", ca->dir);
+	if (parent != NULL &&
+	    X509_check_issued(parent->cert, ca->cert) != X509_V_OK)
+		return cs_err(err, errlen, FTPS_EDENIED, "%s/%s: was not "
+		    "issued by the CA in %s", ca->dir, CA_CERT, parent->dir);
+	if ((r = cs_txn_begin(&t, ca->dir, err, errlen)) != 0)
+		return r;
+	r = cs_ca_cert(parent, X509_get_subject_name(ca->cert),
+	    parent == NULL ? ca->key : X509_get0_pubkey(ca->cert), days, &t, 1,
+	    out, err, errlen);
+	cs_txn_end(&t);
 	return r;
 }
 
@@ -942,6 +1027,12 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 		return r;
 
 	/* 1. Every check that can refuse, before anything is signed. */
+	if (req->ca && X509_get_pathlen(ca->cert) == 0)
+		return cs_err(err, errlen, FTPS_EDENIED, "%s/%s: this CA may "
+		    "sign no other CA (pathlen 0)%s", ca->dir, CA_CERT,
+		    cs_ca_is_root(ca) ? ": renew it first (certmgr ca renew "
+		    "--ca-dir DIR), same key, pathlen 1" : ": sign with its "
+		    "root");
 	if (req->file != NULL && (strchr(req->file, '\t') != NULL ||
 	    strchr(req->file, '\n') != NULL ||
 	    strlen(req->file) >= sizeof(row.file)))
@@ -994,6 +1085,7 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 	spec.pubkey = req->pubkey;
 	spec.san = req->san;
 	spec.purpose = req->purpose;
+	spec.ca = req->ca;
 	spec.days = req->days;
 	spec.serial = serial;
 	spec.crl_url = ca->crl_url[0] != '\0' ? ca->crl_url : NULL;

@@ -1,7 +1,8 @@
 /*
  * libcertstore: a small private CA kept in a folder that `openssl ca`
  * can also use (run it inside the folder with -config openssl.cnf):
- *	ca.crt		the CA certificate (CA:TRUE critical, pathlen 0)
+ *	ca.crt		the CA certificate (CA:TRUE critical; pathlen 1 for a
+ *			root, which may sign intermediates, 0 for those)
  *	ca.key		its key, PKCS#8, mode 0600, AES-256 when encrypted
  *	chain.pem	an intermediate CA's issuers, its own issuer first
  *	index.txt	the database, one tab-separated row per certificate:
@@ -92,6 +93,23 @@ int	 cs_ca_init(const char *dir, const struct cs_subject *,
 	    const char *keyspec, unsigned days, const char *crl_url,
 	    const char *pass, size_t passlen, X509 **out, char *err,
 	    size_t errlen);
+/*
+ * The same for an intermediate CA: its certificate is signed by parent
+ * (open, key loaded), recorded in parent's database, and parent's
+ * certificate and chain become chain.pem.
+ */
+int	 cs_ca_init_sub(const char *dir, const struct cs_subject *,
+	    const char *keyspec, unsigned days, const char *crl_url,
+	    const char *pass, size_t passlen, struct cs_ca *parent, X509 **out,
+	    char *err, size_t errlen);
+/*
+ * A new certificate for the CA's own key, subject and extensions:
+ * self-signed for a root (parent NULL; ca's key loaded), else signed by
+ * parent (its key loaded) and recorded there.  Certificates the CA signed before keep
+ * verifying: same name, same key.  Replaces ca.crt (and chain.pem).
+ */
+int	 cs_ca_renew(struct cs_ca *, struct cs_ca *parent, unsigned days,
+	    X509 **out, char *err, size_t errlen);
 /* Opens dir and reads ca.crt and openssl.cnf (no key, no lock). */
 int	 cs_ca_open(struct cs_ca *, const char *dir, char *err, size_t errlen);
 /* 1 for a self-signed (root) CA, 0 for an intermediate. */
@@ -121,6 +139,7 @@ struct cs_signreq {
 	unsigned	 days;
 	const char	*file;		/* NAME.crt, recorded in index.txt */
 	const char	*supersedes;	/* serial revoked in the same update */
+	int		 ca;		/* an intermediate CA, not a leaf */
 	struct cs_txn	*txn;		/* NULL, or the certs folder's write */
 	int		 replace;	/* cs_txn_commit()'s replace */
 	int		 clamped;	/* out: cut to the CA's notAfter */

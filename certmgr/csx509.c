@@ -850,8 +850,13 @@ cs_cert_sign(struct cs_certspec *spec, X509 *issuer, EVP_PKEY *signkey,
 	else
 		snprintf(ku, sizeof(ku), "critical,digitalSignature%s",
 		    rsa ? ",keyEncipherment" : "");
-	if ((r = cs_ext_conf(x, &ctx, NID_basic_constraints, spec->ca ?
-	    "critical,CA:TRUE,pathlen:0" : "critical,CA:FALSE", err,
+	/*
+	 * A root may sign one level of intermediate CAs, an intermediate
+	 * only leaves: a stolen intermediate key cannot mint further CAs.
+	 */
+	if ((r = cs_ext_conf(x, &ctx, NID_basic_constraints, !spec->ca ?
+	    "critical,CA:FALSE" : issuer == NULL ?
+	    "critical,CA:TRUE,pathlen:1" : "critical,CA:TRUE,pathlen:0", err,
 	    errlen)) != 0 ||
 	    (r = cs_ext_conf(x, &ctx, NID_key_usage, ku, err, errlen)) != 0 ||
 	    (r = cs_ext_conf(x, &ctx, NID_subject_key_identifier, "hash", err,

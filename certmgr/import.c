@@ -180,9 +180,9 @@ import_chain(const struct cli *cli, const char *certf, STACK_OF(X509) *certs,
 		return -1;
 	}
 	if (!(has & CS_HAS_CRT)) {
-		cm_error("%s: holds only CA certificates, and %s/%s.crt does "
-		    "not exist to take them as its chain", certf, cli->dir,
-		    name);
+		cm_error("%s: no private key given, and %s/%s.crt does not "
+		    "exist to take its CA certificates as chain", certf,
+		    cli->dir, name);
 		return -1;
 	}
 	cm_state_load(cli->dir, name, (unsigned)has, &st);

@@ -20,9 +20,11 @@
 #define CM_DEFAULT_CONF	FTPS_SYSCONFDIR "/ftpsd/ftpsd.conf"
 
 #define SUBJECT_HELP \
-	"  --cn CN            common name (required); a host name or address\n" \
-	"                     is also put in the subjectAltName\n" \
-	"  --san LIST         more names: DNS:x,IP:y,email:z,URI:u\n" \
+	"  --cn CN            common name (required); a server's host name or\n" \
+	"                     address is also put in the subjectAltName; a\n" \
+	"                     client's is the user name it logs in as\n" \
+	"  --san LIST         more names: DNS:x,IP:y,email:z,URI:u,UPN:u@d\n" \
+	"  --upn U@DOMAIN     a user principal name (Windows logon) SAN\n" \
 	"  --key TYPE         rsa:2048 rsa:3072 rsa:4096 ec:P-256 ec:P-384\n" \
 	"                     ed25519 (default ec:P-256)\n" \
 	"  --country CC       ISO 3166-1 two-letter code (e.g. DE, GB)\n" \
@@ -30,18 +32,25 @@
 
 static const struct cm_cmd cmds[] = {
 	{ "create", cm_create,
-	  "NAME --cn CN [--san LIST] [--key TYPE] [--days N] [subject...] "
-	  "[--force]",
+	  "NAME --cn CN [--server|--client] [--san LIST] [--upn U] "
+	  "[--key TYPE] [--days N] [--country CC] [--state S] "
+	  "[--locality L] [--org O] [--ou U] [--email E] [--force]",
 	  "Creates NAME.key (0600), NAME.csr and a self-signed NAME.crt\n"
-	  "(SHA-256, serverAuth, critical CA:FALSE, subjectAltName).\n\n"
+	  "(SHA-256, critical CA:FALSE, serverAuth or with --client\n"
+	  "clientAuth).  A client certificate's CN is the user name it logs\n"
+	  "in as; a server lists it in tls_client_ca to trust it.\n\n"
 	  SUBJECT_HELP
+	  "  --server, --client what the certificate is for (default server)\n"
 	  "  --days N           validity, 1 to 825 days (default 365)\n"
 	  "  --force            replace an existing NAME\n" },
 	{ "csr", cm_csr,
-	  "NAME --cn CN [--san LIST] [--key TYPE] [subject...] [--force]",
+	  "NAME --cn CN [--server|--client] [--san LIST] [--upn U] "
+	  "[--key TYPE] [--country CC] [--state S] [--locality L] [--org O] "
+	  "[--ou U] [--email E] [--force]",
 	  "Creates NAME.key (0600) and NAME.csr to send to a CA; import the\n"
-	  "CA's answer with: certmgr import ANSWER.crt --name NAME\n\n"
+	  "CA's answer with: certmgr import ANSWER.crt\n\n"
 	  SUBJECT_HELP
+	  "  --server, --client what the request is for (default server)\n"
 	  "  --force            replace an existing NAME\n" },
 	{ "import", cm_import,
 	  "CERT [KEY] [--name NEW] [--passin SRC] [--force]",
@@ -50,18 +59,23 @@ static const struct cm_cmd cmds[] = {
 	  "PEM or DER, keys PKCS#8 (encrypted or not) or traditional, CERT a\n"
 	  "combined key+certificate PEM or a PKCS#12 (.p12/.pfx) file.  With\n"
 	  "no key given, a key already in the folder that matches is used.\n"
-	  "NAME is --name, else that key's name, else CERT's base name.\n\n"
+	  "NAME is --name, else that key's name, else CERT's base name.  The\n"
+	  "CA's answer for a key made by create replaces its self-signed\n"
+	  "certificate.  A file of CA certificates only, with --name NAME,\n"
+	  "becomes NAME.chain (the issuers a leaf was imported without).\n\n"
 	  "  --name NEW         the NAME to import as\n"
 	  "  --passin SRC       passphrase: file:PATH, fd:N, stdin or prompt\n"
 	  "                     (default: asked on the terminal when needed)\n"
 	  "  --force            replace an existing NAME\n" },
 	{ "list", cm_list, "",
-	  "Lists every NAME: subject CN, SANs, issuer, key, not-after, days\n"
-	  "left, status (ok, expiring, expired, key-mismatch, missing-key,\n"
-	  "self-signed, pending, unreadable) and the default (*).\n" },
+	  "Lists every NAME: subject CN, SANs, issuer, key (the .key's own),\n"
+	  "not-after, days left, status and the default (*).  Statuses:\n"
+	  CM_STATUSES ".\n" },
 	{ "show", cm_show, "NAME",
-	  "Shows NAME in full: subject, issuer, SANs, key, serial, validity,\n"
-	  "SHA-256 fingerprint, extended key usage and chain.\n" },
+	  "Shows NAME in full: status (with a revocation's date and reason,\n"
+	  "or the missing issuer), subject, issuer, SANs, key, serial,\n"
+	  "validity, SHA-256 fingerprint, extended key usage and chain; for\n"
+	  "a pending request its subject and names.\n" },
 	{ "default", cm_default, "[NAME]",
 	  "Marks NAME as the folder's default certificate (what ftpsd loads\n"
 	  "when its configuration names none); without NAME, prints it.\n" },
@@ -75,21 +89,15 @@ static const struct cm_cmd cmds[] = {
 	  "server|client]",
 	  "Verifies NAME's chain (NAME.chain as intermediates) against --ca,\n"
 	  "else the folder's CA and the system's trusted roots, and its key.\n"
-	  "Prints OpenSSL's reason on failure.\n\n"
-	  "  --ca FILE          trusted CA certificate(s), PEM\n"
-	  "  --crl FILE         check revocation against this CRL (PEM)\n"
+	  "A certificate of the folder's CA is checked against its database\n"
+	  "and its CRL.  Prints OpenSSL's reason on failure.\n\n"
+	  "  --ca FILE          trusted CA certificate(s) of an outside CA\n"
+	  "  --crl FILE         check revocation against this CRL (PEM/DER)\n"
 	  "  --host HOST        the certificate must match this name or IP\n"
 	  "  --purpose P        server (default) or client\n" },
-	{ "ca", cm_ca, "init|sign|issue|revoke|crl|list ...",
+	{ "ca", cm_ca, "init|renew|sign|issue|revoke|crl|list ...",
 	  "The folder's private CA (ca/ in the certs folder, or --ca-dir).\n"
-	  "Run certmgr ca SUBCOMMAND --help for each.\n\n"
-	  "  ca init --cn CN [--key TYPE] [--days N] [--passout SRC]\n"
-	  "          [--crl-url URL]\n"
-	  "  ca sign CSR|NAME [--days N] [--server|--client] [--name NEW]\n"
-	  "  ca issue NAME --cn CN [--server|--client] [--san LIST]\n"
-	  "  ca revoke NAME|SERIAL [--reason R]\n"
-	  "  ca crl [--days N]\n"
-	  "  ca list\n" },
+	  "Run certmgr ca SUBCOMMAND --help for each.\n\n" },
 	{ "renew", cm_renew, "NAME [--days N] [--passin SRC]",
 	  "Renews NAME with the same key: re-signs its CSR with the folder's\n"
 	  "CA (revoking the old serial as superseded), or re-creates a\n"
