@@ -18,139 +18,97 @@
 #include "csca.h"
 #include "err.h"
 
-static int	ca_init(struct cli *, int, char **);
-static int	ca_renew(struct cli *, int, char **);
-static int	ca_sign(struct cli *, int, char **);
-static int	ca_issue(struct cli *, int, char **);
-static int	ca_revoke(struct cli *, int, char **);
-static int	ca_crl(struct cli *, int, char **);
-static int	ca_list(struct cli *, int, char **);
+static int	ca_init(struct cli *, const struct cm_args *);
+static int	ca_renew(struct cli *, const struct cm_args *);
+static int	ca_sign(struct cli *, const struct cm_args *);
+static int	ca_issue(struct cli *, const struct cm_args *);
+static int	ca_revoke(struct cli *, const struct cm_args *);
+static int	ca_crl(struct cli *, const struct cm_args *);
+static int	ca_list(struct cli *, const struct cm_args *);
 
-#define CADIR_HELP \
-	"  --ca-dir DIR       the CA folder (default: ca/ in the certs " \
-	"folder)\n"
-#define PASSIN_HELP \
-	"  --passin SRC       CA key passphrase: file:PATH, fd:N, stdin or\n" \
-	"                     prompt (asked on the terminal when needed)\n"
+#define CADAYS_HELP	"validity, 1 to 10950 days (default 3650)"
+#define PASSIN_HELP	"the CA key's passphrase: file:PATH, fd:N, stdin " \
+	"or prompt\n(asked on the terminal when needed)"
 
-static const struct cm_cmd cacmds[] = {
-	{ "ca init", ca_init,
-	  "--cn CN [--key TYPE] [--days N] [--passout SRC] [--crl-url URL] "
-	  "[--intermediate ROOTDIR [--passin SRC]] [--country CC] [--state S] "
-	  "[--locality L] [--org O] [--ou U] [--email E]",
-	  "Creates the CA: ca.key (0600; PKCS#8 AES-256 with --passout),\n"
-	  "ca.crt (CA:TRUE critical, keyCertSign+cRLSign, SKI/AKI) and a\n"
-	  "database openssl ca can read (index.txt, serial, newcerts/,\n"
-	  "openssl.cnf).  A root may sign intermediates (pathlen 1).\n\n"
-	  "  --intermediate ROOTDIR\n"
-	  "                     an intermediate CA signed by the CA in\n"
-	  "                     ROOTDIR (pathlen 0; chain.pem holds the root,\n"
-	  "                     and every leaf it signs gets NAME.chain)\n"
-	  "  --passin SRC       the ROOTDIR CA's key passphrase\n"
-	  "  --cn CN            the CA's name (required)\n"
-	  "  --key TYPE         rsa:2048 rsa:3072 rsa:4096 ec:P-256 ec:P-384\n"
-	  "                     ed25519 (default ec:P-256)\n"
-	  "  --days N           validity, 1 to 10950 days (default 3650)\n"
-	  "  --passout SRC      encrypt ca.key: file:PATH, fd:N, stdin or\n"
-	  "                     prompt\n"
-	  "  --crl-url URL      every certificate signed carries this CRL\n"
-	  "                     distribution point (http:// or https://)\n"
-	  "  --country CC --state S --locality L --org O --ou U --email E\n"
-	  CADIR_HELP },
-	{ "ca sign", ca_sign,
-	  "CSR|NAME [--days N] [--server|--client] [--name NEW] [--force] "
-	  "[--passin SRC]",
+static const struct cm_optuse init_opts[] = {
+	{ OPT_CN, 1, "the CA's name" }, { OPT_KEY, 0, NULL },
+	{ OPT_DAYS, 0, CADAYS_HELP },
+	{ OPT_PASSOUT, 0, "encrypt ca.key (PKCS#8 AES-256): file:PATH, "
+	    "fd:N, stdin or\nprompt" },
+	{ OPT_CRLURL, 0, NULL },
+	{ OPT_INTERMEDIATE, 0, "make an intermediate CA signed by the CA "
+	    "in ROOTDIR\n(pathlen 0; chain.pem holds the root's "
+	    "certificate, and\nevery leaf it signs gets NAME.chain)" },
+	{ OPT_PASSIN, 0, "the ROOTDIR CA's key passphrase" },
+	{ OPT_COUNTRY, 0, NULL }, { OPT_STATE, 0, NULL },
+	{ OPT_LOCALITY, 0, NULL }, { OPT_ORG, 0, NULL }, { OPT_OU, 0, NULL },
+	{ OPT_EMAIL, 0, NULL }, { OPT_CADIR, 0, NULL }, { 0, 0, NULL },
+};
+static const struct cm_optuse renew_opts[] = {
+	{ OPT_DAYS, 0, CADAYS_HELP },
+	{ OPT_INTERMEDIATE, 0, "the root CA folder that signs an "
+	    "intermediate CA" },
+	{ OPT_PASSIN, 0, "the passphrase of the key that signs" },
+	{ OPT_CADIR, 0, NULL }, { 0, 0, NULL },
+};
+static const struct cm_optuse sign_opts[] = {
+	{ OPT_DAYS, 0, NULL }, { OPT_SERVER, 0, NULL },
+	{ OPT_CLIENT, 0, NULL },
+	{ OPT_NAME, 0, "the NAME to write (default: NAME, or the request "
+	    "file's\nbase name)" },
+	{ OPT_FORCE, 0, "replace a NAME.crt this CA signed before" },
+	{ OPT_PASSIN, 0, PASSIN_HELP }, { OPT_CADIR, 0, NULL },
+	{ 0, 0, NULL },
+};
+static const struct cm_optuse issue_opts[] = {
+	{ OPT_CN, 1, NULL }, { OPT_SERVER, 0, NULL }, { OPT_CLIENT, 0, NULL },
+	CM_SUBJECT_OPTS, { OPT_DAYS, 0, NULL },
+	{ OPT_FORCE, 0, "replace an existing NAME" },
+	{ OPT_PASSIN, 0, PASSIN_HELP }, { OPT_CADIR, 0, NULL },
+	{ 0, 0, NULL },
+};
+static const struct cm_optuse revoke_opts[] = {
+	{ OPT_REASON, 0, NULL }, { OPT_CADIR, 0, NULL }, { 0, 0, NULL },
+};
+static const struct cm_optuse crl_opts[] = {
+	{ OPT_DAYS, 0, "next update in N days, 1 to 366 (default 30)" },
+	{ OPT_PASSIN, 0, PASSIN_HELP }, { OPT_CADIR, 0, NULL },
+	{ 0, 0, NULL },
+};
+static const struct cm_optuse list_opts[] = {
+	{ OPT_CADIR, 0, NULL }, { 0, 0, NULL },
+};
+
+const struct cm_cmd cm_ca_cmds[] = {
+	{ "ca init", ca_init, "", 0, 0, init_opts,
+	  "Creates the CA: ca.key (0600), ca.crt (CA:TRUE critical,\n"
+	  "keyCertSign+cRLSign, SKI/AKI) and a database openssl ca can read\n"
+	  "(index.txt, serial, newcerts/, openssl.cnf).  A root may sign\n"
+	  "intermediate CAs (pathlen 1).\n" },
+	{ "ca renew", ca_renew, "", 0, 0, renew_opts,
+	  "A new ca.crt for the same key and name, so that every certificate\n"
+	  "the CA signed keeps verifying: a root signs its own, an\n"
+	  "intermediate is signed by ROOTDIR's CA.\n" },
+	{ "ca sign", ca_sign, "CSR|NAME", 1, 1, sign_opts,
 	  "Signs a request (a file, or NAME.csr of the certs folder) and\n"
 	  "writes NAME.crt.  Only the request's subject and validated\n"
 	  "subjectAltNames are used; the certificate gets critical CA:FALSE\n"
-	  "and serverAuth (--server, default) or clientAuth (--client).\n\n"
-	  "  --days N           validity, 1 to 825 days (default 365)\n"
-	  "  --name NEW         the NAME to write (default: NAME, or the\n"
-	  "                     request file's base name)\n"
-	  "  --force            replace a NAME.crt this CA signed before\n"
-	  PASSIN_HELP CADIR_HELP },
-	{ "ca issue", ca_issue,
-	  "NAME --cn CN [--server|--client] [--san LIST] [--upn U] "
-	  "[--key TYPE] [--days N] [--country CC] [--state S] [--locality L] "
-	  "[--org O] [--ou U] [--email E] [--force] [--passin SRC]",
+	  "and serverAuth (--server, default) or clientAuth (--client).\n" },
+	{ "ca issue", ca_issue, "NAME", 1, 1, issue_opts,
 	  "Key, request and CA signature in one: writes NAME.key, NAME.csr\n"
 	  "and NAME.crt.  A client certificate's CN is the user name it logs\n"
 	  "in as (no DNS name is made of it); its --email and --upn go into\n"
-	  "its SAN.\n\n"
-	  "  --cn CN            common name (required)\n"
-	  "  --server, --client what the certificate is for (default server)\n"
-	  "  --san LIST         DNS:x,IP:y,email:z,URI:u,UPN:u@d\n"
-	  "  --upn U@DOMAIN     a user principal name SAN (Windows logon)\n"
-	  "  --key TYPE         as for create (default ec:P-256)\n"
-	  "  --days N           validity, 1 to 825 days (default 365)\n"
-	  "  --country CC --state S --locality L --org O --ou U --email E\n"
-	  "  --force            replace an existing NAME\n"
-	  PASSIN_HELP CADIR_HELP },
-	{ "ca renew", ca_renew,
-	  "[--days N] [--intermediate ROOTDIR] [--passin SRC]",
-	  "A new ca.crt for the same key and name, so that every certificate\n"
-	  "the CA signed keeps verifying: a root signs its own, an\n"
-	  "intermediate is signed by ROOTDIR's CA.\n\n"
-	  "  --days N           validity, 1 to 10950 days (default 3650)\n"
-	  "  --intermediate ROOTDIR\n"
-	  "                     the root that signs an intermediate CA\n"
-	  "  --passin SRC       the passphrase of the key that signs\n"
-	  CADIR_HELP },
-	{ "ca revoke", ca_revoke, "NAME|SERIAL [--reason R]",
+	  "its SAN.\n" },
+	{ "ca revoke", ca_revoke, "NAME|SERIAL", 1, 1, revoke_opts,
 	  "Marks a certificate revoked in the database; publish with\n"
-	  "certmgr ca crl.\n\n"
-	  "  --reason R         unspecified keyCompromise CACompromise\n"
-	  "                     affiliationChanged superseded\n"
-	  "                     cessationOfOperation certificateHold\n"
-	  "                     removeFromCRL\n"
-	  CADIR_HELP },
-	{ "ca crl", ca_crl, "[--days N] [--passin SRC]",
-	  "Writes ca/crl.pem listing every revoked serial.\n\n"
-	  "  --days N           next update in N days (default 30)\n"
-	  PASSIN_HELP CADIR_HELP },
-	{ "ca list", ca_list, "",
+	  "certmgr ca crl.\n" },
+	{ "ca crl", ca_crl, "", 0, 0, crl_opts,
+	  "Writes ca/crl.pem listing every revoked serial.\n" },
+	{ "ca list", ca_list, "", 0, 0, list_opts,
 	  "Lists every certificate the CA signed: status, serial, expiry,\n"
-	  "revocation, file and subject.\n\n" CADIR_HELP },
+	  "revocation, file and subject.\n" },
 };
-
-static const struct cm_cmd *
-ca_lookup(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(cacmds) / sizeof(cacmds[0]); i++)
-		if (strcmp(cacmds[i].name + 3, name) == 0)
-			return &cacmds[i];
-	return NULL;
-}
-
-int
-cm_ca(struct cli *cli, int argc, char **argv)
-{
-	const struct cm_cmd	*cmd = cm_lookup("ca"), *sub;
-	size_t			 i;
-
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		if (argc < 2)
-			return cm_usage(cmd);
-		cm_help(cmd);
-		printf("\nSubcommands:\n");
-		for (i = 0; i < sizeof(cacmds) / sizeof(cacmds[0]); i++)
-			printf("  certmgr %s %s\n", cacmds[i].name,
-			    cacmds[i].usage);
-		return CM_OK;
-	}
-	if ((sub = ca_lookup(argv[1])) == NULL) {
-		cm_error("ca: unknown subcommand \"%.40s\"", argv[1]);
-		for (i = 0; i < sizeof(cacmds) / sizeof(cacmds[0]); i++)
-			fprintf(stderr, "usage: certmgr %s %s\n",
-			    cacmds[i].name, cacmds[i].usage);
-		return CM_USAGE;
-	}
-	optind = 0;
-	return sub->fn(cli, argc - 1, argv + 1);
-}
+const size_t	cm_ca_ncmds = sizeof(cm_ca_cmds) / sizeof(cm_ca_cmds[0]);
 
 /* The CA folder: --ca-dir, else DIR/ca. */
 static void
@@ -184,61 +142,22 @@ ca_open(const struct cli *cli, const char *cadir, struct cs_ca *ca,
 }
 
 static int
-ca_init(struct cli *cli, int argc, char **argv)
+ca_init(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		CM_SUBJECT_LONGOPTS,
-		{ "passout", required_argument, NULL, OPT_PASSOUT },
-		{ "crl-url", required_argument, NULL, OPT_CRLURL },
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ "intermediate", required_argument, NULL, OPT_INTERMEDIATE },
-		{ "passin", required_argument, NULL, OPT_PASSIN },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("init");
 	struct cm_subjopts	 o;
 	struct cm_pass		 pass, rootpass;
 	struct cs_ca		 root;
 	X509			*x = NULL;
-	const char		*passout = NULL, *crlurl = NULL, *cadir = NULL;
-	const char		*rootdir = NULL, *passin = NULL;
+	const char		*passout = CM_ARG(a, OPT_PASSOUT);
+	const char		*crlurl = CM_ARG(a, OPT_CRLURL);
+	const char		*cadir = CM_ARG(a, OPT_CADIR);
+	const char		*rootdir = CM_ARG(a, OPT_INTERMEDIATE);
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
 	char			 path[FTPS_PATH_MAX], err[CS_ERR_MAX];
 	unsigned		 days;
-	int			 c, h, r, rc = CM_FAIL, opened = 0;
+	int			 r, rc = CM_FAIL, opened = 0;
 
-	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (c != OPT_SAN && c != OPT_UPN &&
-		    cm_subject_opt(&o, c, optarg))
-			continue;
-		switch (c) {
-		case OPT_PASSOUT:
-			passout = optarg;
-			continue;
-		case OPT_CRLURL:
-			crlurl = optarg;
-			continue;
-		case OPT_CADIR:
-			cadir = optarg;
-			continue;
-		case OPT_INTERMEDIATE:
-			rootdir = optarg;
-			continue;
-		case OPT_PASSIN:
-			passin = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc != optind)
-		return cm_usage(cmd);
-	if (o.subj.cn == NULL) {
-		cm_error("ca init: --cn CN is required");
-		return CM_USAGE;
-	}
+	cm_subjopts_get(a, &o);
 	if (passin != NULL && rootdir == NULL) {
 		cm_error("ca init: --passin is the key of the CA named by "
 		    "--intermediate ROOTDIR");
@@ -304,47 +223,19 @@ ca_init(struct cli *cli, int argc, char **argv)
 }
 
 static int
-ca_renew(struct cli *cli, int argc, char **argv)
+ca_renew(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "days", required_argument, NULL, OPT_DAYS },
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ "intermediate", required_argument, NULL, OPT_INTERMEDIATE },
-		{ "passin", required_argument, NULL, OPT_PASSIN },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("renew");
 	struct cm_pass		 pass;
 	struct cs_ca		 ca, root;
 	X509			*x = NULL;
-	const char		*days = NULL, *cadir = NULL, *rootdir = NULL;
-	const char		*passin = NULL;
+	const char		*days = CM_ARG(a, OPT_DAYS);
+	const char		*cadir = CM_ARG(a, OPT_CADIR);
+	const char		*rootdir = CM_ARG(a, OPT_INTERMEDIATE);
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
 	char			 err[CS_ERR_MAX];
 	unsigned		 ndays;
-	int			 c, h, rc = CM_FAIL, opened = 0, ropened = 0;
+	int			 rc = CM_FAIL, opened = 0, ropened = 0;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case OPT_DAYS:
-			days = optarg;
-			continue;
-		case OPT_CADIR:
-			cadir = optarg;
-			continue;
-		case OPT_INTERMEDIATE:
-			rootdir = optarg;
-			continue;
-		case OPT_PASSIN:
-			passin = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc != optind)
-		return cm_usage(cmd);
 	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (cm_days(days, CS_CA_DAYS_DEFAULT, CS_CA_DAYS_MAX,
@@ -469,20 +360,8 @@ cm_ca_sign_write(const struct cli *cli, struct cs_ca *ca,
 }
 
 static int
-ca_sign(struct cli *cli, int argc, char **argv)
+ca_sign(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "days", required_argument, NULL, OPT_DAYS },
-		{ "server", no_argument, NULL, OPT_SERVER },
-		{ "client", no_argument, NULL, OPT_CLIENT },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "passin", required_argument, NULL, OPT_PASSIN },
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("sign");
 	struct cm_pass		 pass;
 	struct cs_ca		 ca;
 	struct cs_bundle	 b;
@@ -490,48 +369,21 @@ ca_sign(struct cli *cli, int argc, char **argv)
 	struct stat		 st;
 	GENERAL_NAMES		*sans = NULL;
 	X509			*x = NULL;
-	const char		*arg, *newname = NULL, *passin = NULL;
-	const char		*cadir = NULL, *days = NULL;
+	const char		*arg = a->argv[0];
+	const char		*newname = CM_ARG(a, OPT_NAME);
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
+	const char		*cadir = CM_ARG(a, OPT_CADIR);
+	const char		*days = CM_ARG(a, OPT_DAYS);
 	char			 err[CS_ERR_MAX], path[FTPS_PATH_MAX];
 	char			 name[FTPS_CERTNAME_MAX + 1];
 	char			 fname[FTPS_NAME_MAX + 1];
-	enum cs_purpose		 purpose = CS_SERVER;
+	enum cs_purpose		 purpose;
 	unsigned		 ndays;
-	int			 c, h, force = 0, rc = CM_FAIL, innamed = 0;
-	int			 has, opened = 0, copycsr;
+	int			 force = CM_FLAG(a, OPT_FORCE), rc = CM_FAIL;
+	int			 has, opened = 0, copycsr, innamed = 0;
 
 	memset(&b, 0, sizeof(b));
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case OPT_DAYS:
-			days = optarg;
-			continue;
-		case OPT_SERVER:
-			purpose = CS_SERVER;
-			continue;
-		case OPT_CLIENT:
-			purpose = CS_CLIENT;
-			continue;
-		case OPT_NAME:
-			newname = optarg;
-			continue;
-		case OPT_FORCE:
-			force = 1;
-			continue;
-		case OPT_PASSIN:
-			passin = optarg;
-			continue;
-		case OPT_CADIR:
-			cadir = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1)
-		return cm_usage(cmd);
-	arg = argv[optind];
+	purpose = CM_FLAG(a, OPT_CLIENT) ? CS_CLIENT : CS_SERVER;
 	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (newname != NULL && cs_name_check(newname, err, sizeof(err)) != 0) {
@@ -639,19 +491,8 @@ ca_sign(struct cli *cli, int argc, char **argv)
 }
 
 static int
-ca_issue(struct cli *cli, int argc, char **argv)
+ca_issue(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		CM_SUBJECT_LONGOPTS,
-		{ "server", no_argument, NULL, OPT_SERVER },
-		{ "client", no_argument, NULL, OPT_CLIENT },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "passin", required_argument, NULL, OPT_PASSIN },
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("issue");
 	struct cm_subjopts	 o;
 	struct cm_pass		 pass;
 	struct cs_ca		 ca;
@@ -661,45 +502,18 @@ ca_issue(struct cli *cli, int argc, char **argv)
 	GENERAL_NAMES		*san = NULL, *checked = NULL;
 	X509_REQ		*csr = NULL;
 	X509			*x = NULL;
-	const char		*name, *passin = NULL, *cadir = NULL;
+	const char		*name = a->argv[0];
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
+	const char		*cadir = CM_ARG(a, OPT_CADIR);
 	char			 err[CS_ERR_MAX];
 	char			 files[3 * FTPS_NAME_MAX + 8];
-	enum cs_purpose		 purpose = CS_SERVER;
+	enum cs_purpose		 purpose;
 	unsigned		 days;
-	int			 c, h, force = 0, rc = CM_FAIL, opened = 0;
+	int			 force = CM_FLAG(a, OPT_FORCE), rc = CM_FAIL;
+	int			 opened = 0;
 
-	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (cm_subject_opt(&o, c, optarg))
-			continue;
-		switch (c) {
-		case OPT_SERVER:
-			purpose = CS_SERVER;
-			continue;
-		case OPT_CLIENT:
-			purpose = CS_CLIENT;
-			continue;
-		case OPT_FORCE:
-			force = 1;
-			continue;
-		case OPT_PASSIN:
-			passin = optarg;
-			continue;
-		case OPT_CADIR:
-			cadir = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1)
-		return cm_usage(cmd);
-	name = argv[optind];
-	if (o.subj.cn == NULL) {
-		cm_error("ca issue: --cn CN is required");
-		return CM_USAGE;
-	}
+	cm_subjopts_get(a, &o);
+	purpose = CM_FLAG(a, OPT_CLIENT) ? CS_CLIENT : CS_SERVER;
 	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (cs_name_check(name, err, sizeof(err)) != 0) {
@@ -787,35 +601,14 @@ ca_resolve(const struct cli *cli, struct cs_ca *ca, const char *arg,
 }
 
 static int
-ca_revoke(struct cli *cli, int argc, char **argv)
+ca_revoke(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "reason", required_argument, NULL, OPT_REASON },
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("revoke");
 	struct cs_ca		 ca;
-	const char		*reason = NULL, *cadir = NULL;
+	const char		*reason = CM_ARG(a, OPT_REASON);
+	const char		*cadir = CM_ARG(a, OPT_CADIR);
 	char			 err[CS_ERR_MAX], serial[80];
-	int			 c, h, rc = CM_FAIL;
+	int			 rc = CM_FAIL;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (c == OPT_REASON) {
-			reason = optarg;
-			continue;
-		}
-		if (c == OPT_CADIR) {
-			cadir = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1)
-		return cm_usage(cmd);
 	if (reason != NULL && cs_reason_code(reason) < 0) {
 		cm_error("--reason %.40s: use one of %s", reason,
 		    cs_reason_list());
@@ -823,7 +616,7 @@ ca_revoke(struct cli *cli, int argc, char **argv)
 	}
 	if (ca_open(cli, cadir, &ca, NULL, 0) != 0)
 		return CM_FAIL;
-	if (ca_resolve(cli, &ca, argv[optind], serial, sizeof(serial)) != 0)
+	if (ca_resolve(cli, &ca, a->argv[0], serial, sizeof(serial)) != 0)
 		goto out;
 	if (cs_ca_revoke(&ca, serial, reason, err, sizeof(err)) != 0) {
 		cm_error("%s", err);
@@ -838,42 +631,18 @@ ca_revoke(struct cli *cli, int argc, char **argv)
 }
 
 static int
-ca_crl(struct cli *cli, int argc, char **argv)
+ca_crl(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "days", required_argument, NULL, OPT_DAYS },
-		{ "passin", required_argument, NULL, OPT_PASSIN },
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("crl");
 	struct cm_pass		 pass;
 	struct cs_ca		 ca;
 	X509_CRL		*crl = NULL;
-	const char		*days = NULL, *passin = NULL, *cadir = NULL;
+	const char		*days = CM_ARG(a, OPT_DAYS);
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
+	const char		*cadir = CM_ARG(a, OPT_CADIR);
 	char			 err[CS_ERR_MAX], when[40];
 	unsigned		 ndays;
-	int			 c, h, nrev, rc = CM_FAIL;
+	int			 nrev, rc = CM_FAIL;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case OPT_DAYS:
-			days = optarg;
-			continue;
-		case OPT_PASSIN:
-			passin = optarg;
-			continue;
-		case OPT_CADIR:
-			cadir = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc != optind)
-		return cm_usage(cmd);
 	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (cm_days(days, CS_CRL_DAYS_DEFAULT, CS_CRL_DAYS_MAX, "CRLs",
@@ -926,35 +695,17 @@ ca_past(const char *asn1)
 }
 
 static int
-ca_list(struct cli *cli, int argc, char **argv)
+ca_list(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("list");
 	struct cs_ca		 ca;
 	struct cs_db		 db;
 	struct cs_dbrow		*row;
 	struct jw		 w;
-	const char		*cadir = NULL, *st;
+	const char		*cadir = CM_ARG(a, OPT_CADIR), *st;
 	char			 err[CS_ERR_MAX], exp[40], rev[40], rt[48];
 	char			*reason;
 	size_t			 i;
-	int			 c, h;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (c == OPT_CADIR) {
-			cadir = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc != optind)
-		return cm_usage(cmd);
 	if (ca_open(cli, cadir, &ca, NULL, 0) != 0)
 		return CM_FAIL;
 	if (cs_ca_db_read(&ca, &db, err, sizeof(err)) != 0) {

@@ -127,17 +127,8 @@ cm_print_written(const struct cli *cli, const char *what, const char *name,
 }
 
 static int
-create_common(struct cli *cli, int argc, char **argv, int selfsign)
+create_common(struct cli *cli, const struct cm_args *a, int selfsign)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		CM_SUBJECT_LONGOPTS,
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "server", no_argument, NULL, OPT_SERVER },
-		{ "client", no_argument, NULL, OPT_CLIENT },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
 	struct cm_subjopts	 o;
 	struct cs_certspec	 spec;
 	struct cs_txn		 t;
@@ -146,37 +137,19 @@ create_common(struct cli *cli, int argc, char **argv, int selfsign)
 	GENERAL_NAMES		*san = NULL;
 	X509_REQ		*csr = NULL;
 	X509			*x = NULL;
-	const char		*name;
+	const char		*name = a->argv[0];
 	char			 err[CS_ERR_MAX], f[3][FTPS_NAME_MAX + 1];
 	char			 files[3 * FTPS_NAME_MAX + 8];
-	enum cs_purpose		 purpose = CS_SERVER;
+	enum cs_purpose		 purpose;
 	unsigned		 days;
-	int			 c, h, force = 0, rc = CM_FAIL, txn = 0;
+	int			 force, rc = CM_FAIL, txn = 0;
 
-	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (cm_subject_opt(&o, c, optarg))
-			continue;
-		if (c == OPT_FORCE || c == OPT_SERVER || c == OPT_CLIENT) {
-			force |= c == OPT_FORCE;
-			if (c != OPT_FORCE)
-				purpose = c == OPT_CLIENT ? CS_CLIENT :
-				    CS_SERVER;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1)
-		return cm_usage(cmd);
-	name = argv[optind];
-	if (o.subj.cn == NULL) {
-		cm_error("%s: --cn CN is required", cmd->name);
-		return CM_USAGE;
-	}
-	if (!selfsign && o.days != NULL) {
-		cm_error("csr: --days is the CA's choice, not the request's");
+	cm_subjopts_get(a, &o);
+	force = CM_FLAG(a, OPT_FORCE);
+	purpose = CM_FLAG(a, OPT_CLIENT) ? CS_CLIENT : CS_SERVER;
+	if (CM_FLAG(a, OPT_SERVER) && CM_FLAG(a, OPT_CLIENT)) {
+		cm_error("%s: --server or --client, not both", selfsign ?
+		    "create" : "csr");
 		return CM_USAGE;
 	}
 	if (cs_name_check(name, err, sizeof(err)) != 0) {
@@ -254,13 +227,13 @@ create_common(struct cli *cli, int argc, char **argv, int selfsign)
 }
 
 int
-cm_create(struct cli *cli, int argc, char **argv)
+cm_create(struct cli *cli, const struct cm_args *a)
 {
-	return create_common(cli, argc, argv, 1);
+	return create_common(cli, a, 1);
 }
 
 int
-cm_csr(struct cli *cli, int argc, char **argv)
+cm_csr(struct cli *cli, const struct cm_args *a)
 {
-	return create_common(cli, argc, argv, 0);
+	return create_common(cli, a, 0);
 }

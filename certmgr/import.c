@@ -237,54 +237,28 @@ self_signed_crt(const struct cli *cli, const char *name, unsigned has)
 }
 
 int
-cm_import(struct cli *cli, int argc, char **argv)
+cm_import(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "passin", required_argument, NULL, OPT_PASSIN },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
 	struct cm_pass		 pass;
 	struct cs_bundle	 cb, kb;
 	struct cs_txn		 t;
 	STACK_OF(X509)		*chain = NULL;
 	EVP_PKEY		*key = NULL, *fkey = NULL;
 	X509			*leaf = NULL;
-	const char		*certf, *keyf = NULL, *newname = NULL;
-	const char		*passin = NULL, *keylabel;
+	const char		*certf = a->argv[0], *keylabel;
+	const char		*keyf = a->argc > 1 ? a->argv[1] : NULL;
+	const char		*newname = CM_ARG(a, OPT_NAME);
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
 	char			 err[CS_ERR_MAX], name[FTPS_CERTNAME_MAX + 1];
 	char			 from[FTPS_CERTNAME_MAX + 1];
 	char			 f[4][FTPS_NAME_MAX + 1], path[FTPS_PATH_MAX];
 	char			 files[4 * FTPS_NAME_MAX + 16];
-	int			 c, h, i, has, force = 0, rc = CM_FAIL, txn = 0;
+	int			 i, has, force = CM_FLAG(a, OPT_FORCE);
+	int			 rc = CM_FAIL, txn = 0;
 	int			 keep_key = 0;
 
 	memset(&cb, 0, sizeof(cb));
 	memset(&kb, 0, sizeof(kb));
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case OPT_NAME:
-			newname = optarg;
-			continue;
-		case OPT_PASSIN:
-			passin = optarg;
-			continue;
-		case OPT_FORCE:
-			force = 1;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind < 1 || argc - optind > 2)
-		return cm_usage(cmd);
-	certf = argv[optind];
-	if (argc - optind == 2)
-		keyf = argv[optind + 1];
 	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (newname != NULL && cs_name_check(newname, err, sizeof(err)) != 0) {

@@ -192,13 +192,8 @@ state_json(struct jw *w, const struct cm_state *st)
 }
 
 int
-cm_list(struct cli *cli, int argc, char **argv)
+cm_list(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
 	struct cs_entry		*ents = NULL;
 	struct cm_ctx		 cx;
 	struct cm_state		 st;
@@ -208,14 +203,9 @@ cm_list(struct cli *cli, int argc, char **argv)
 	char			 def[FTPS_CERTNAME_MAX + 1], na[32];
 	char			 days[24];
 	size_t			 n, i;
-	int			 c, h, isdef;
+	int			 isdef;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1)
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	if (argc != optind)
-		return cm_usage(cmd);
+	(void)a;
 	if (cs_list(cli->dir, &ents, &n, err, sizeof(err)) != 0) {
 		cm_error("%s", err);
 		return CM_FAIL;
@@ -279,29 +269,17 @@ cm_list(struct cli *cli, int argc, char **argv)
 }
 
 int
-cm_show(struct cli *cli, int argc, char **argv)
+cm_show(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
 	struct cm_ctx		 cx;
 	struct cm_state		 st;
 	struct cm_reqinfo	 req;
 	struct cs_certinfo	 ci, cc;
 	struct jw		 w;
-	const char		*name;
+	const char		*name = a->argv[0];
 	char			 err[CS_ERR_MAX], def[FTPS_CERTNAME_MAX + 1];
-	int			 c, h, has, i, isdef, rc = CM_OK;
+	int			 has, i, isdef, rc = CM_OK;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1)
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	if (argc - optind != 1)
-		return cm_usage(cmd);
-	name = argv[optind];
 	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
 		cm_error("%s", err);
 		return CM_FAIL;

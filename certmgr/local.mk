@@ -9,7 +9,7 @@ bin_PROGRAMS += certmgr/certmgr
 certmgr_certmgr_SOURCES = certmgr/main.c certmgr/cli.h certmgr/cli.c \
 	certmgr/create.c certmgr/list.c certmgr/rename.c \
 	certmgr/import.c certmgr/ca.c certmgr/verify.c certmgr/renew.c \
-	certmgr/export.c certmgr/state.c
+	certmgr/export.c certmgr/state.c certmgr/opts.c
 certmgr_certmgr_LDADD = certmgr/libcertstore.a config/libconf.a lib/libftps.a \
 	$(OPENSSL_LIBS)
 

@@ -149,39 +149,17 @@ renew_ca(const struct cli *cli, const char *name, struct cm_state *st,
 }
 
 int
-cm_renew(struct cli *cli, int argc, char **argv)
+cm_renew(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "days", required_argument, NULL, OPT_DAYS },
-		{ "passin", required_argument, NULL, OPT_PASSIN },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
 	struct cm_state		 st;
 	struct cm_pass		 pass;
 	struct cs_ca		 ca;
-	const char		*name, *days = NULL, *passin = NULL;
+	const char		*name = a->argv[0], *days = CM_ARG(a, OPT_DAYS);
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
 	char			 err[CS_ERR_MAX], issuer[512];
 	unsigned		 ndays;
-	int			 c, h, has, rc = CM_FAIL, isca;
+	int			 has, rc = CM_FAIL, isca;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case OPT_DAYS:
-			days = optarg;
-			continue;
-		case OPT_PASSIN:
-			passin = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1)
-		return cm_usage(cmd);
-	name = argv[optind];
 	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (cm_days(days, CS_DAYS_DEFAULT, CS_DAYS_MAX, "leaf certificates",

@@ -108,17 +108,8 @@ err_names(X509_STORE_CTX *ctx, X509 *x, char *reason, size_t size)
 }
 
 int
-cm_verify(struct cli *cli, int argc, char **argv)
+cm_verify(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "ca", required_argument, NULL, OPT_CA },
-		{ "crl", required_argument, NULL, OPT_CRL },
-		{ "host", required_argument, NULL, OPT_HOST },
-		{ "purpose", required_argument, NULL, OPT_PURPOSE },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
 	struct cm_ctx		 cx;
 	struct cm_state		 st;
 	struct cs_certinfo	 ci;
@@ -128,42 +119,25 @@ cm_verify(struct cli *cli, int argc, char **argv)
 	X509_STORE_CTX		*ctx = NULL;
 	X509_VERIFY_PARAM	*vp;
 	STACK_OF(X509)		*path;
-	const char		*name, *cafile = NULL, *crlfile = NULL;
-	const char		*host = NULL, *purpose = "server";
+	const char		*name = a->argv[0];
+	const char		*cafile = CM_ARG(a, OPT_CA);
+	const char		*crlfile = CM_ARG(a, OPT_CRL);
+	const char		*host = CM_ARG(a, OPT_HOST);
+	const char		*purpose = CM_ARG(a, OPT_PURPOSE);
 	char			 reason[CS_ERR_MAX], err[CS_ERR_MAX];
 	char			 folderca[FTPS_PATH_MAX + 16], subj[512];
 	unsigned char		 ip[16];
-	int			 c, h, has, ok = 0, rc = CM_FAIL, i, depth;
+	int			 has, ok = 0, rc = CM_FAIL, i, depth;
 	int			 loaded = 0;
 
 	reason[0] = '\0';
 	memset(&cx, 0, sizeof(cx));
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case OPT_CA:
-			cafile = optarg;
-			continue;
-		case OPT_CRL:
-			crlfile = optarg;
-			continue;
-		case OPT_HOST:
-			host = optarg;
-			continue;
-		case OPT_PURPOSE:
-			purpose = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1)
-		return cm_usage(cmd);
+	if (purpose == NULL)
+		purpose = "server";
 	if (strcmp(purpose, "server") != 0 && strcmp(purpose, "client") != 0) {
 		cm_error("--purpose %.20s: use server or client", purpose);
 		return CM_USAGE;
 	}
-	name = argv[optind];
 	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
 		cm_error("%s", err);
 		return CM_FAIL;
