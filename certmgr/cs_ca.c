@@ -41,6 +41,7 @@
 #define CA_CONF		"openssl.cnf"
 #define CA_LOCK		".lock"
 
+static int	cs_ca_may_sign_ca(struct cs_ca *, char *, size_t);
 static int	cs_ca_create(const char *, const struct cs_subject *,
 		    const char *, unsigned, const char *, const char *, size_t,
 		    struct cs_ca *, X509 **, char *, size_t);
@@ -512,6 +513,10 @@ cs_ca_create(const char *dir, const struct cs_subject *subj,
 	buf_init(&conf, 16384);
 	if (crl_url != NULL && (r = cs_url_check(crl_url, err, errlen)) != 0)
 		return r;
+	/* Refused before anything of the new CA exists. */
+	if (parent != NULL && ((r = cs_ca_usable(parent, err, errlen)) != 0 ||
+	    (r = cs_ca_may_sign_ca(parent, err, errlen)) != 0))
+		return r;
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return cs_err(err, errlen, FTPS_ESYS, "%s: %s", dir,
 		    strerror(errno));
@@ -964,6 +969,22 @@ cs_revoke_row(struct cs_dbrow *row, const char *reason)
 	return 0;
 }
 
+/*
+ * SECURITY: basicConstraints pathlen bounds how deep a chain may go;
+ * signing a CA below a CA whose pathlen is 0 would make a certificate
+ * every verifier refuses.
+ */
+static int
+cs_ca_may_sign_ca(struct cs_ca *ca, char *err, size_t errlen)
+{
+	if (X509_get_pathlen(ca->cert) != 0)
+		return 0;
+	return cs_err(err, errlen, FTPS_EDENIED, "%s/%s: this CA may sign no "
+	    "other CA (pathlen 0)%s", ca->dir, CA_CERT, cs_ca_is_root(ca) ?
+	    ": renew it first (certmgr ca renew --ca-dir DIR: same key, "
+	    "pathlen 1)" : ": sign with its root");
+}
+
 /* The bytes cs_db_format() writes for row. */
 static size_t
 cs_row_size(const struct cs_dbrow *row)
@@ -1027,12 +1048,8 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 		return r;
 
 	/* 1. Every check that can refuse, before anything is signed. */
-	if (req->ca && X509_get_pathlen(ca->cert) == 0)
-		return cs_err(err, errlen, FTPS_EDENIED, "%s/%s: this CA may "
-		    "sign no other CA (pathlen 0)%s", ca->dir, CA_CERT,
-		    cs_ca_is_root(ca) ? ": renew it first (certmgr ca renew "
-		    "--ca-dir DIR), same key, pathlen 1" : ": sign with its "
-		    "root");
+	if (req->ca && (r = cs_ca_may_sign_ca(ca, err, errlen)) != 0)
+		return r;
 	if (req->file != NULL && (strchr(req->file, '\t') != NULL ||
 	    strchr(req->file, '\n') != NULL ||
 	    strlen(req->file) >= sizeof(row.file)))

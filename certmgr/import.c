@@ -173,7 +173,7 @@ import_chain(const struct cli *cli, const char *certf, STACK_OF(X509) *certs,
 	struct cs_txn	 t;
 	STACK_OF(X509)	*chain = NULL;
 	char		 err[CS_ERR_MAX], f[FTPS_NAME_MAX + 1], iss[512];
-	int		 has, r = -1;
+	int		 has, i, r = -1;
 
 	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
 		cm_error("%s", err);
@@ -190,14 +190,18 @@ import_chain(const struct cli *cli, const char *certf, STACK_OF(X509) *certs,
 		cm_error("%s", st.why);
 		goto out;
 	}
-	if ((chain = order_chain(st.cert, certs, certf)) == NULL) {
-		cm_error("out of memory");
-		goto out;
-	}
-	if (sk_X509_num(chain) == 0) {
+	for (i = 0; i < sk_X509_num(certs); i++)
+		if (X509_check_issued(sk_X509_value(certs, i), st.cert) ==
+		    X509_V_OK)
+			break;
+	if (i == sk_X509_num(certs)) {
 		cs_name_format(X509_get_issuer_name(st.cert), iss, sizeof(iss));
 		cm_error("%s: none of its certificates issued %s/%s.crt (its "
 		    "issuer is \"%s\")", certf, cli->dir, name, iss);
+		goto out;
+	}
+	if ((chain = order_chain(st.cert, certs, certf)) == NULL) {
+		cm_error("out of memory");
 		goto out;
 	}
 	snprintf(f, sizeof(f), "%s.chain", name);

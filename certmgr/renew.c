@@ -98,9 +98,13 @@ renew_self(const struct cli *cli, const char *name, struct cm_state *st,
 	}
 	if (r != 0)
 		cm_error("%s", err);
-	else
+	else {
 		cm_print_written(cli, "renewed self-signed", name, x, st->key,
 		    f);
+		cm_info(cli, "note: whoever trusts the old %s.crt directly "
+		    "(curl --cacert, a server's tls_client_ca) must be given "
+		    "the new %s/%s", name, cli->dir, f);
+	}
 	X509_free(x);
 	return r != 0 ? -1 : 0;
 }
