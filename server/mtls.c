@@ -335,17 +335,17 @@ mtls_ctx_setup(SSL_CTX *ctx, const struct conf *cf, FILE *errf)
 	    errf)) != 0)
 		goto out;
 	/*
-	 * Each certificate of tls_client_ca is a trust anchor as listed:
-	 * an intermediate CA without its root, or a client's own
-	 * (self-signed or not) certificate.
+	 * SECURITY: no X509_V_FLAG_PARTIAL_CHAIN.  Chains go up to a
+	 * self-signed certificate of the list, so that a root's CRL
+	 * revoking an intermediate is heard; a client's self-signed
+	 * certificate is such an end of its own chain.
 	 */
-	flags = X509_V_FLAG_PARTIAL_CHAIN;
 	if (cf->tls_crl != NULL) {
 		if ((r = mtls_read_pem(cf->tls_crl, "tls_crl", NULL, crls,
 		    errf)) != 0 ||
 		    (r = mtls_check_crls(cf, cas, crls, errf)) != 0)
 			goto out;
-		flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+		flags = X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
 	}
 
 	/*
