@@ -8,13 +8,16 @@ Client certificates: a self-signed one from `certmgr create NAME --client`
 listed in tls_client_ca logs in as its CN (the mutual-authentication
 recipe of docs/certmgr.md: each side trusts the other's certificate), also
 beside a CA whose CRL is checked; an intermediate CA's chain is served and
-verified by curl against the root alone."""
+verified by curl against the root alone.  Every recipe of docs/certmgr.md
+runs as written (DocRecipes)."""
 
 import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -318,6 +321,99 @@ class ClientCertificates(unittest.TestCase):
             self.assertNotEqual(p.returncode, 0, describe(p))
             self.srv.wait_log(r"client certificate refused: certificate "
                               r"revoked \(depth 0: CN=dan\)")
+
+
+def doc_recipes():
+    """(name, script) of every recipe block of docs/certmgr.md, in order."""
+    top = os.environ.get("top_srcdir") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(top, "docs", "certmgr.md")) as f:
+        text = f.read()
+    blocks = re.findall(r"^```sh\n", text, re.M)
+    found = re.findall(r"^<!-- recipe: (\S+) -->\n```sh\n(.*?)^```$",
+                       text, re.M | re.S)
+    return blocks, found
+
+
+class DocRecipes(unittest.TestCase):
+    """
+    docs/certmgr.md's recipes, run verbatim by sh -e with certmgr on PATH,
+    FTPSD_CERTS_DIR set and an empty working directory.  Recipes "x-1",
+    "x-2" share one; an outside CA answers between them where one is
+    needed.
+    """
+
+    def setUp(self):
+        self.cm = certmgr_binary()
+        self.dirs = {}
+
+    def tearDown(self):
+        for d in self.dirs.values():
+            shutil.rmtree(d, ignore_errors=True)
+
+    def run_recipe(self, name, script):
+        group = name.rsplit("-", 1)[0] if name[-1].isdigit() else name
+        if group not in self.dirs:
+            self.dirs[group] = tempfile.mkdtemp(prefix="certmgr-recipe-")
+        work = self.dirs[group]
+        hook = getattr(self, "before_" + name.replace("-", "_"), None)
+        if hook is not None:
+            hook(work)
+        env = dict(os.environ)
+        env["PATH"] = os.path.dirname(self.cm) + os.pathsep + env["PATH"]
+        env["FTPSD_CERTS_DIR"] = os.path.join(work, "certs")
+        p = subprocess.run(["sh", "-e", "-x", "-c", script], cwd=work,
+                           env=env, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, "recipe %s failed\n%s" %
+                         (name, describe(p)))
+        return p
+
+    def openssl(self, *args, cwd):
+        p = harness.run(["openssl"] + list(args), cwd=cwd)
+        self.assertEqual(p.returncode, 0, describe(p))
+
+    def before_commercial_2(self, work):
+        """An outside CA (root, intermediate) answers the request."""
+        o = self.openssl
+        o("req", "-x509", "-newkey", "ec", "-pkeyopt",
+          "ec_paramgen_curve:P-256", "-nodes", "-keyout", "root.key",
+          "-out", "root.crt", "-subj", "/O=Ocean/CN=Ocean Root", "-days",
+          "30", "-addext", "basicConstraints=critical,CA:TRUE", cwd=work)
+        o("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+          "-nodes", "-keyout", "int.key", "-out", "int.csr", "-subj",
+          "/O=Ocean/CN=Ocean Issuing CA", cwd=work)
+        with open(os.path.join(work, "ca.ext"), "w") as f:
+            f.write("basicConstraints=critical,CA:TRUE,pathlen:0\n"
+                    "keyUsage=critical,keyCertSign,cRLSign\n")
+        o("x509", "-req", "-in", "int.csr", "-CA", "root.crt", "-CAkey",
+          "root.key", "-CAcreateserial", "-out", "ca-bundle.pem", "-days",
+          "30", "-extfile", "ca.ext", cwd=work)
+        with open(os.path.join(work, "leaf.ext"), "w") as f:
+            f.write("extendedKeyUsage=serverAuth\n")
+        o("x509", "-req", "-in", "request-for-the-ca.csr", "-CA",
+          "ca-bundle.pem", "-CAkey", "int.key", "-CAcreateserial",
+          "-copy_extensions", "copy", "-extfile", "leaf.ext",
+          "-out", "answer-from-ca.crt", "-days", "20", cwd=work)
+
+    def test_every_recipe_runs_as_written(self):
+        blocks, recipes = doc_recipes()
+        self.assertEqual(len(blocks), len(recipes),
+                         "a ```sh block of docs/certmgr.md is no recipe")
+        self.assertGreaterEqual(len(recipes), 9)
+        for name, script in recipes:
+            with self.subTest(recipe=name):
+                self.run_recipe(name, script)
+        # What the recipes claim, seen from outside.
+        certs = os.path.join(self.dirs["commercial"], "certs")
+        with open(os.path.join(certs, "www.crt")) as f, \
+                open(os.path.join(self.dirs["commercial"],
+                                  "answer-from-ca.crt")) as g:
+            self.assertEqual(f.read().split("-----END")[0],
+                             g.read().split("-----END")[0])
+        p = harness.run([self.cm, "-d", os.path.join(
+            self.dirs["private-ca"], "certs"), "list"])
+        self.assertRegex(p.stdout, r"alice .* revoked ")
 
 
 if __name__ == "__main__":
