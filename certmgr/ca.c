@@ -323,9 +323,10 @@ cm_ca_sign_write(const struct cli *cli, struct cs_ca *ca,
     struct cs_signreq *req, const char *name, EVP_PKEY *key, X509_REQ *csr,
     int replace, X509 **out)
 {
-	struct cs_txn	 t;
-	char		 err[CS_ERR_MAX], f[4][FTPS_NAME_MAX + 1];
-	int		 r;
+	struct cs_signreq	 rq = *req;
+	struct cs_txn		 t;
+	char			 err[CS_ERR_MAX], f[4][FTPS_NAME_MAX + 1];
+	int			 r;
 
 	*out = NULL;
 	snprintf(f[0], sizeof(f[0]), "%s.key", name);
@@ -344,16 +345,17 @@ cm_ca_sign_write(const struct cli *cli, struct cs_ca *ca,
 	    (r = cs_ca_is_root(ca) ? cs_txn_unlink(&t, f[3]) :
 	    cs_txn_put_certs(&t, f[3], ca->cert, ca->chain, err,
 	    sizeof(err))) == 0) {
-		req->file = f[2];
-		req->txn = &t;
-		req->replace = replace;
-		r = cs_ca_sign(ca, req, out, err, sizeof(err));
+		rq.file = f[2];
+		rq.txn = &t;
+		rq.replace = replace;
+		r = cs_ca_sign(ca, &rq, out, err, sizeof(err));
 	}
 	cs_txn_end(&t);
 	if (r != 0) {
 		cm_error("%s", err);
 		return -1;
 	}
+	req->clamped = rq.clamped;
 	if (req->clamped)
 		cm_warn("%s: validity cut to the CA's own expiry", name);
 	return 0;

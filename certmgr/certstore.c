@@ -199,6 +199,12 @@ cs_read_at_max(int dirfd, const char *label, const char *fname, size_t max,
 	return r;
 }
 
+/*
+ * SECURITY: the whole public key is compared (EVP_PKEY_eq), not a
+ * fingerprint or a name: a certificate paired with another key would
+ * fail every handshake, or serve a key the certificate does not vouch
+ * for.
+ */
 int
 cs_pair_matches(X509 *cert, EVP_PKEY *key)
 {

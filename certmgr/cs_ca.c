@@ -177,12 +177,18 @@ cs_field(char *dst, size_t size, const char *src, size_t len)
 	return 0;
 }
 
-static int
-cs_row_cmp(const void *a, const void *b)
-{
-	const struct cs_dbrow	*const *x = a, *const *y = b;
+/* One serial of index.txt and the line it is on, for sorting. */
+struct cs_serline {
+	const char	*serial;
+	size_t		 line;
+};
 
-	return strcmp((*x)->serial, (*y)->serial);
+static int
+cs_serline_cmp(const void *a, const void *b)
+{
+	const struct cs_serline	*x = a, *y = b;
+
+	return strcmp(x->serial, y->serial);
 }
 
 /*
@@ -193,26 +199,29 @@ static int
 cs_db_dups(const char *label, const struct cs_db *db, char *err,
     size_t errlen)
 {
-	const struct cs_dbrow	**v;
+	struct cs_serline	*v;
 	size_t			 i, a, b;
 	int			 r = 0;
 
 	if (db->n < 2)
 		return 0;
-	if ((v = reallocarray(NULL, db->n, sizeof(*v))) == NULL)
+	if ((v = reallocarray(NULL, db->n, sizeof(struct cs_serline))) ==
+	    NULL)
 		return cs_err(err, errlen, FTPS_ENOMEM, "%s: out of memory",
 		    label);
-	for (i = 0; i < db->n; i++)
-		v[i] = &db->rows[i];
-	qsort(v, db->n, sizeof(*v), cs_row_cmp);
+	for (i = 0; i < db->n; i++) {
+		v[i].serial = db->rows[i].serial;
+		v[i].line = i + 1;
+	}
+	qsort(v, db->n, sizeof(struct cs_serline), cs_serline_cmp);
 	for (i = 1; i < db->n && r == 0; i++) {
-		if (strcmp(v[i - 1]->serial, v[i]->serial) != 0)
+		if (strcmp(v[i - 1].serial, v[i].serial) != 0)
 			continue;
-		a = (size_t)(v[i - 1] - db->rows) + 1;
-		b = (size_t)(v[i] - db->rows) + 1;
+		a = v[i - 1].line;
+		b = v[i].line;
 		r = cs_err(err, errlen, FTPS_EPARSE, "%s:%zu: serial %s appears "
 		    "twice (also line %zu)", label, a > b ? a : b,
-		    v[i]->serial, a > b ? b : a);
+		    v[i].serial, a > b ? b : a);
 	}
 	free(v);
 	return r;

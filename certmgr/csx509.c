@@ -130,6 +130,12 @@ cs_key_describe(EVP_PKEY *key, char *out, size_t size)
 	}
 }
 
+/*
+ * SECURITY: a key below these sizes can be factored or its discrete log
+ * found by a well-funded attacker within a certificate's life, and an
+ * unexpected curve may be one no client verifies correctly (or at all):
+ * either way the certificate would protect nothing.
+ */
 int
 cs_key_check(EVP_PKEY *key, const char *label, char *err, size_t errlen)
 {
@@ -166,6 +172,11 @@ cs_key_check(EVP_PKEY *key, const char *label, char *err, size_t errlen)
 	}
 }
 
+/*
+ * SECURITY: with MD5 or SHA-1, chosen-prefix collisions let an attacker
+ * get a signature over one certificate that is valid for another (a CA
+ * certificate, or someone else's name).
+ */
 static int
 cs_md_refused(int mdnid, const char *label, char *err, size_t errlen)
 {
@@ -727,6 +738,11 @@ cs_cert_sans(X509 *x)
 	return X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 }
 
+/*
+ * SECURITY: unpredictable serials (128 random bits) keep a requester
+ * from knowing in advance the exact bytes the CA will sign, the
+ * precondition of the collision attacks above.
+ */
 int
 cs_serial_random(BIGNUM **out)
 {
@@ -833,7 +849,11 @@ cs_cert_sign(struct cs_certspec *spec, X509 *issuer, EVP_PKEY *signkey,
 		r = cs_err_ssl(err, errlen, FTPS_ETLS, "certificate fields");
 		goto out;
 	}
-	/* A certificate never outlives the one that vouches for it. */
+	/*
+	 * A certificate never outlives the one that vouches for it: past
+	 * the issuer's notAfter the chain fails anyway, and clients would
+	 * blame the leaf.
+	 */
 	if (issuer != NULL && ASN1_TIME_compare(X509_get0_notAfter(x),
 	    X509_get0_notAfter(issuer)) > 0) {
 		if (!X509_set1_notAfter(x, X509_get0_notAfter(issuer))) {
