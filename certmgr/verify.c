@@ -164,10 +164,14 @@ cm_verify(struct cli *cli, const struct cm_args *a)
 		if (load_cas(store, cafile) != 0)
 			goto out;
 	} else {
-		snprintf(folderca, sizeof(folderca), "%s/%s/ca.crt", cli->dir,
-		    "ca");
-		if (stat(folderca, &sb) == 0 && load_cas(store, folderca) != 0)
-			goto out;
+		/* An intermediate CA's root (chain.pem) is trusted too. */
+		for (i = 0; i < 2; i++) {
+			snprintf(folderca, sizeof(folderca), "%s/ca/%s",
+			    cli->dir, i == 0 ? "ca.crt" : "chain.pem");
+			if (stat(folderca, &sb) == 0 &&
+			    load_cas(store, folderca) != 0)
+				goto out;
+		}
 		X509_STORE_set_default_paths(store);
 		ERR_clear_error();
 	}

@@ -514,6 +514,9 @@ check "leaf of the intermediate" WW ca issue web --cn web.example.com
 [ -f "$W/web.chain" ] && ok || bad "web.chain written"
 check "openssl: leaf, chain, root" openssl verify -CAfile "$R/ca.crt" -untrusted "$W/web.chain" "$W/web.crt"
 check "certmgr verify against the root" WW verify web --ca "$R/ca.crt" --host web.example.com
+run "certmgr verify by the folder's CA and its root" 0 \
+    "web: OK (server), chain: CN=web.example.com <- CN=W Issuing <- CN=R13 Root" "$CM" -d "$W" verify web
+run "list: ok" 0 "web .* ok " "$CM" -d "$W" list
 run "ca init on a CA says what to do" 1 "certmgr ca renew renews its certificate with the same key" \
     WW ca init --cn Again
 key0=$(openssl x509 -in "$R/ca.crt" -noout -pubkey)
