@@ -128,19 +128,23 @@ state_info(const struct cm_state *st, struct cs_certinfo *ci)
 		cs_key_describe(st->key, ci->key, sizeof(ci->key));
 }
 
-/* The line under a NAME that says what its status means. */
+/*
+ * What a status means: a line under the NAME in list, labelled lines
+ * in show (which reports an unreadable file as its error).
+ */
 static void
-state_note(const struct cm_state *st, const char *name, const char *indent)
+state_note(const struct cm_state *st, const char *name, int show)
 {
-	if (strcmp(st->status, "unreadable") == 0)
-		printf("%s%s\n", indent, st->why);
+	if (strcmp(st->status, "unreadable") == 0 && !show)
+		printf("    %s\n", st->why);
 	else if (strcmp(st->status, "revoked") == 0)
-		printf("%srevoked %s (%s)%s\n", indent, st->rev_date,
-		    st->rev_reason, st->rev_crl ? ", in ca/crl.pem" :
-		    ", not yet published: certmgr ca crl");
+		printf("%s%s (%s)%s\n", show ? "revoked:       " :
+		    "    revoked ", st->rev_date, st->rev_reason, st->rev_crl ?
+		    ", in ca/crl.pem" : ", not yet published: certmgr ca crl");
 	else if (strcmp(st->status, "incomplete-chain") == 0)
-		printf("%smissing issuer \"%s\": add it with certmgr import "
-		    "BUNDLE.pem --name %s\n", indent, st->missing, name);
+		printf("%s\"%s\": add it with certmgr import BUNDLE.pem "
+		    "--name %s\n", show ? "missing:       issuer " :
+		    "    missing issuer ", st->missing, name);
 }
 
 /* A pending request's subject and names, for show. */
@@ -257,7 +261,7 @@ cm_list(struct cli *cli, const struct cm_args *a)
 			    st.status, st.cert ? (ci.issuer_cn[0] ?
 			    ci.issuer_cn : ci.issuer) : "-",
 			    st.cert ? ci.sans : "-");
-			state_note(&st, ents[i].name, "    ");
+			state_note(&st, ents[i].name, 0);
 		}
 		cm_state_free(&st);
 	}
@@ -355,7 +359,7 @@ cm_show(struct cli *cli, const struct cm_args *a)
 	    (has & CS_HAS_CHAIN) ? " .chain" : "",
 	    (has & CS_HAS_CSR) ? " .csr" : "");
 	printf("key:           %s\n", ci.key[0] ? ci.key : "-");
-	state_note(&st, name, "               ");
+	state_note(&st, name, 1);
 	if (st.cert == NULL && req.subject[0] != '\0') {
 		printf("request:       %s\n", req.subject);
 		printf("alt names:     %s\n", req.sans[0] ? req.sans : "-");
