@@ -479,6 +479,23 @@ run "ca list reads it back" 0 "last.crt" "$CM" -d "$L" ca list
 check "ca revoke reads it back" "$CM" -q -d "$L" ca revoke 0000002A
 check "ca crl reads it back" "$CM" -q -d "$L" ca crl
 openssl crl -in "$L/ca/crl.pem" -noout -text | grep -q "Serial Number: 2A" && ok || bad "CRL lists 2A"
+# The byte limit: 60 bytes short of 32 MiB, read back whole, and no room
+# for one more row (serials as certmgr writes them: no leading zeros).
+awk 'BEGIN { t = 32 * 1024 * 1024 - 60; pad = sprintf("%1000s", "")
+	for (i = 1; n + 1037 <= t; i++) {
+		printf "V\t301231235959Z\t\t%08X\tf.crt\t/CN=%s\n",
+		    i + 268435456, pad
+		n += 1037
+	}
+	printf "V\t301231235959Z\t\t%08X\tf.crt\t/CN=%s\n", i + 268435456,
+	    substr(pad, 1, t - n - 37) }' >"$L/ca/index.txt"
+[ "$(wc -c <"$L/ca/index.txt")" = $((32 * 1024 * 1024 - 60)) ] && ok || bad "index.txt of 32 MiB - 60"
+pems=$(ls "$L/ca/newcerts" | wc -l)
+run "a row past 32 MiB is refused before signing" 1 "would grow past 33554432 bytes, the most certmgr reads" \
+    "$CM" -q -d "$L" ca issue over --cn over.example.com
+[ "$(ls "$L/ca/newcerts" | wc -l)" = "$pems" ] && ok || bad "newcerts grew at the byte limit"
+check "ca list reads 32 MiB back" "$CM" -q -d "$L" ca list
+rm -f "$L/ca/index.txt"
 # A subject index.txt could not record: refused before signing.
 ou=$(printf '%060d' 0 | tr 0 o)
 subj="/CN=long.example.com"
