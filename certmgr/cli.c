@@ -83,6 +83,28 @@ cm_days(const char *arg, unsigned def, unsigned max, const char *what,
 }
 
 int
+cm_name_files(const struct cli *cli, const char *name, unsigned need)
+{
+	char	 err[CS_ERR_MAX];
+	int	 has;
+
+	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
+		cm_error("%s", err);
+		return -1;
+	}
+	if (has == 0 || ((unsigned)has & need) != need) {
+		if (need & CS_HAS_CRT)
+			cm_error("%s/%s.crt: no such certificate (certmgr list "
+			    "shows them)", cli->dir, name);
+		else
+			cm_error("%s/%s: no such certificate name (certmgr "
+			    "list shows them)", cli->dir, name);
+		return -1;
+	}
+	return has;
+}
+
+int
 cm_ensure_dir(const struct cli *cli, const char *dir)
 {
 	struct stat	 st;

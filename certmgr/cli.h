@@ -124,6 +124,13 @@ void	 cm_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 cm_info(const struct cli *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/*
+ * The files NAME has (CS_HAS_*), which must include need (0: any file;
+ * CS_HAS_CRT: a certificate); -1 after a message saying what is
+ * missing.
+ */
+int	 cm_name_files(const struct cli *, const char *name, unsigned need);
+
 /* The folder, created 0700 when missing (for commands that write). */
 int	 cm_ensure_dir(const struct cli *, const char *dir);
 

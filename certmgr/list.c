@@ -281,18 +281,11 @@ cm_show(struct cli *cli, const struct cm_args *a)
 	struct cs_certinfo	 ci, cc;
 	struct jw		 w;
 	const char		*name = a->argv[0];
-	char			 err[CS_ERR_MAX], def[FTPS_CERTNAME_MAX + 1];
+	char			 def[FTPS_CERTNAME_MAX + 1];
 	int			 has, i, isdef, rc = CM_OK;
 
-	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
-		cm_error("%s", err);
+	if ((has = cm_name_files(cli, name, 0)) < 0)
 		return CM_FAIL;
-	}
-	if (has == 0) {
-		cm_error("%s/%s: no such certificate name (certmgr list shows "
-		    "them)", cli->dir, name);
-		return CM_FAIL;
-	}
 	if (cs_default_name(cli->dir, def, sizeof(def), NULL, 0) != 0)
 		def[0] = '\0';
 	isdef = strcmp(def, name) == 0;

@@ -69,15 +69,8 @@ cm_delete(struct cli *cli, const struct cm_args *a)
 	const char		*name = a->argv[0];
 	int			 has, yes = CM_FLAG(a, OPT_YES);
 
-	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
-		cm_error("%s", err);
+	if ((has = cm_name_files(cli, name, 0)) < 0)
 		return CM_FAIL;
-	}
-	if (has == 0) {
-		cm_error("%s/%s: no such certificate name (certmgr list shows "
-		    "them)", cli->dir, name);
-		return CM_FAIL;
-	}
 	if (!yes) {
 		snprintf(q, sizeof(q), "Delete %s/%s (%s%s%s%s)?", cli->dir,
 		    name, (has & CS_HAS_CRT) ? " .crt" : "",

@@ -160,7 +160,7 @@ cm_renew(struct cli *cli, const struct cm_args *a)
 	struct cs_ca		 ca;
 	const char		*name = a->argv[0], *days = CM_ARG(a, OPT_DAYS);
 	const char		*passin = CM_ARG(a, OPT_PASSIN);
-	char			 err[CS_ERR_MAX], issuer[512];
+	char			 issuer[512];
 	unsigned		 ndays;
 	int			 has, rc = CM_FAIL, isca;
 
@@ -169,15 +169,8 @@ cm_renew(struct cli *cli, const struct cm_args *a)
 	if (cm_days(days, CS_DAYS_DEFAULT, CS_DAYS_MAX, "leaf certificates",
 	    &ndays) != 0)
 		return CM_FAIL;
-	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
-		cm_error("%s", err);
+	if ((has = cm_name_files(cli, name, CS_HAS_CRT)) < 0)
 		return CM_FAIL;
-	}
-	if (!(has & CS_HAS_CRT)) {
-		cm_error("%s/%s.crt: no such certificate (certmgr list shows "
-		    "them)", cli->dir, name);
-		return CM_FAIL;
-	}
 	cm_state_load(cli->dir, name, (unsigned)has, &st);
 	if (st.cert == NULL || st.key == NULL) {
 		cm_error("%s", st.why[0] ? st.why : "no usable key");

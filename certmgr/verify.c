@@ -124,7 +124,7 @@ cm_verify(struct cli *cli, const struct cm_args *a)
 	const char		*crlfile = CM_ARG(a, OPT_CRL);
 	const char		*host = CM_ARG(a, OPT_HOST);
 	const char		*purpose = CM_ARG(a, OPT_PURPOSE);
-	char			 reason[CS_ERR_MAX], err[CS_ERR_MAX];
+	char			 reason[CS_ERR_MAX];
 	char			 folderca[FTPS_PATH_MAX + 16], subj[512];
 	unsigned char		 ip[16];
 	int			 has, ok = 0, rc = CM_FAIL, i, depth;
@@ -138,15 +138,8 @@ cm_verify(struct cli *cli, const struct cm_args *a)
 		cm_error("--purpose %.20s: use server or client", purpose);
 		return CM_USAGE;
 	}
-	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
-		cm_error("%s", err);
+	if ((has = cm_name_files(cli, name, CS_HAS_CRT)) < 0)
 		return CM_FAIL;
-	}
-	if (!(has & CS_HAS_CRT)) {
-		cm_error("%s/%s.crt: no such certificate (certmgr list shows "
-		    "them)", cli->dir, name);
-		return CM_FAIL;
-	}
 	cm_state_load(cli->dir, name, (unsigned)has, &st);
 	loaded = 1;
 	if (st.cert == NULL) {
