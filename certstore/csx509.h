@@ -7,7 +7,8 @@
  *  - signatures: SHA-256 (none for EdDSA); MD5 and SHA-1 refused;
  *  - leaf certificates: critical basicConstraints CA:FALSE, critical
  *    keyUsage, exactly one extendedKeyUsage (serverAuth or clientAuth),
- *    a subjectAltName always, SKI/AKI, 1 to CS_DAYS_MAX days (default
+ *    a subjectAltName (a client's whose CN is a user name may have
+ *    none), SKI/AKI, 1 to CS_DAYS_MAX days (default
  *    CS_DAYS_DEFAULT), random 128-bit serial;
  *  - requests: only their validated subjectAltName is ever used.
  */
