@@ -30,6 +30,7 @@
 #define FTPS_CERTSTORE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -179,9 +180,18 @@ int	 cs_delete(const char *dir, const char *name, char *err,
  * refuses with FTPS_EEXIST when any target exists and no target is
  * touched.  cs_txn_end() removes whatever temporary file is left and
  * must always be called.
+ *
+ * Run as root in a folder that belongs to another user (the service
+ * user's certs_dir), every file is given to the folder's owner and group
+ * before it is renamed into place (keys keep mode 0600), so that the
+ * service can read it at its next reload; the first commit that does so
+ * in a process says it once on stderr.
  */
 struct cs_txn {
 	int		 dirfd;
+	int		 chown;			/* give files to owner:group */
+	uid_t		 owner;
+	gid_t		 group;
 	const char	*label;			/* the folder, for err */
 	int		 n, nunlink;
 	struct {

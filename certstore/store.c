@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -611,6 +612,8 @@ cs_load_pair(const char *dir, const char *name, X509 **cert, EVP_PKEY **key,
 int
 cs_txn_begin(struct cs_txn *t, const char *dir, char *err, size_t errlen)
 {
+	struct stat	 st;
+
 	memset(t, 0, sizeof(*t));
 	t->label = dir;
 	if ((t->dirfd = cs_opendir(dir, err, errlen)) < 0) {
@@ -619,7 +622,34 @@ cs_txn_begin(struct cs_txn *t, const char *dir, char *err, size_t errlen)
 		t->dirfd = -1;
 		return r;
 	}
+	/* Root writing into the service's folder writes for the service. */
+	if (geteuid() == 0 && fstat(t->dirfd, &st) == 0 && st.st_uid != 0) {
+		t->chown = 1;
+		t->owner = st.st_uid;
+		t->group = st.st_gid;
+	}
 	return 0;
+}
+
+/* Once per process: whose files root just wrote, and why. */
+static void
+cs_txn_say_owner(const struct cs_txn *t)
+{
+	static int	 said;
+	struct passwd	 pw, *res = NULL;
+	char		 buf[4096], uid[32];
+	const char	*who = uid;
+
+	if (!t->chown || said)
+		return;
+	said = 1;
+	snprintf(uid, sizeof(uid), "uid %u", (unsigned)t->owner);
+	if (getpwuid_r(t->owner, &pw, buf, sizeof(buf), &res) == 0 &&
+	    res != NULL)
+		who = pw.pw_name;
+	fprintf(stderr, "certmgr: %s belongs to %s: the files written there "
+	    "are given to %s (keys stay mode 0600) so that ftpsd running as "
+	    "%s can read them at its next reload\n", t->label, who, who, who);
 }
 
 static int
@@ -677,6 +707,9 @@ cs_txn_put(struct cs_txn *t, const char *fname, const void *data, size_t len,
 		return cs_err(err, errlen, FTPS_ESYS, "%s/%s: %s", t->label,
 		    t->f[t->n].tmp, strerror(errno));
 	if (secret && fchmod(fd, 0600) == -1)
+		r = FTPS_ESYS;
+	/* Before any byte and the rename: never readable by the wrong one. */
+	if (r == 0 && t->chown && fchown(fd, t->owner, t->group) == -1)
 		r = FTPS_ESYS;
 	while (r == 0 && len > 0) {
 		w = write(fd, p, len);
@@ -766,6 +799,7 @@ cs_txn_commit(struct cs_txn *t, int replace, char *err, size_t errlen)
 	if (fsync(t->dirfd) == -1)
 		return cs_err(err, errlen, FTPS_ESYS, "%s: %s", t->label,
 		    strerror(errno));
+	cs_txn_say_owner(t);
 	return 0;
 }
 

@@ -22,10 +22,10 @@ man/certmgr.1: man/certmgr.1.in man/synopsis.awk certmgr/certmgr$(EXEEXT) \
 	rm -f $@.syn && mv $@.tmp $@
 
 man/ftpsd.conf.5: man/ftpsd.conf.5.in man/conf2man.awk \
-    config/ftpsd.conf.sample Makefile
+    config/installed/ftpsd.conf.sample Makefile
 	$(AM_V_GEN)$(MKDIR_P) man && \
 	$(AWK) -f $(srcdir)/man/conf2man.awk \
-	    $(srcdir)/config/ftpsd.conf.sample > $@.keys && \
+	    config/installed/ftpsd.conf.sample > $@.keys && \
 	$(ftpsd_edit) $(srcdir)/man/ftpsd.conf.5.in | \
 	    sed -e '/^@KEYS@$$/{' -e 'r $@.keys' -e 'd' -e '}' > $@.tmp && \
 	rm -f $@.keys && mv $@.tmp $@

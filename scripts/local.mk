@@ -25,7 +25,7 @@ scripts/systemd/ftpsd.service: scripts/systemd/ftpsd.service.in Makefile
 
 # The sample configuration beside the real one.
 ftpsdconfdir = $(sysconfdir)/ftpsd
-ftpsdconf_DATA = config/ftpsd.conf.sample
+ftpsdconf_DATA = config/installed/ftpsd.conf.sample
 
 # The service user and its folders: created on a real install as root
 # (not with DESTDIR, which packagers use; not with --disable-install-user).

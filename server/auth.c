@@ -505,6 +505,20 @@ auth_users_count(const struct userdb *db)
 	return db != NULL ? db->count : 0;
 }
 
+int
+auth_users_each(const struct userdb *db,
+    int (*fn)(const struct user *, unsigned long, void *), void *arg)
+{
+	size_t	 i;
+	int	 r;
+
+	for (i = 0; db != NULL && i < db->nslots; i++)
+		if (db->slots[i] != NULL &&
+		    (r = fn(&db->slots[i]->u, db->slots[i]->line, arg)) != 0)
+			return r;
+	return 0;
+}
+
 size_t
 auth_users_errors(const struct userdb *db)
 {

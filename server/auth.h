@@ -61,6 +61,14 @@ int		 auth_users_load(const char *path, struct userdb **,
 /* NULL when absent.  Valid until auth_users_free().  O(1) expected. */
 const struct user *auth_user_find(const struct userdb *, const char *name);
 size_t		 auth_users_count(const struct userdb *);
+/*
+ * Calls fn for every loaded user, with the users_file line it came from,
+ * in no particular order.  Stops at the first non-zero return of fn and
+ * returns it; 0 when fn accepted them all.
+ */
+int		 auth_users_each(const struct userdb *,
+		    int (*fn)(const struct user *, unsigned long line,
+		    void *arg), void *arg);
 /* Lines reported as bad by auth_users_load() (ftpsd -t exits 2 on any). */
 size_t		 auth_users_errors(const struct userdb *);
 void		 auth_users_free(struct userdb *);

@@ -415,14 +415,14 @@ cmd_stat(struct session *s, const char *arg)
 	}
 	path = ls_skip_options(arg);
 	if ((r = vfs_resolve(&s->vfs, *path ? path : ".", &vp)) != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "STAT", vp.display, 550, r);
 		goto out;
 	}
 	buf_init(&ls, FTPS_LISTING_MAX);
 	r = ls_format(&s->vfs, &vp, LS_LIST, (s->perms & PERM_WRITE) != 0,
 	    &ls);
 	if (r != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "STAT", vp.display, 550, r);
 		buf_free(&ls);
 		vpath_free(&vp);
 		goto out;

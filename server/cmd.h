@@ -73,6 +73,22 @@ void	cmd_mode(struct session *, const char *);
 void	cmd_stru(struct session *, const char *);
 
 /* cmd_fs.c */
+struct vpath;
+/*
+ * The reply (code) for a file command (verb) on path (as vpath.display
+ * shows it: log_safe'd) that failed with err,
+ * an FTPS_E code.  A cause the client cannot bring about by itself (not a
+ * missing, existing, forbidden or wrong-type object, nor a bad name: an
+ * I/O error, ENOSYS, EPERM, a full disk...) is also logged as one warning
+ * naming the command, the path and strerror.
+ */
+void	cmd_fs_fail(struct session *, const char *verb, const char *path,
+	    int code, int err);
+/*
+ * A name the client is about to create: 1 when allowed, else 553 is
+ * replied (a control character in it) and 0 returned.
+ */
+int	cmd_new_name_ok(struct session *, const struct vpath *);
 void	cmd_pwd(struct session *, const char *);
 void	cmd_cwd(struct session *, const char *);
 void	cmd_cdup(struct session *, const char *);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,6 +31,56 @@ cmd_writable(struct session *s)
 	if (s->perms & PERM_WRITE)
 		return 1;
 	sess_reply(s, 550, "Permission denied.");
+	return 0;
+}
+
+/* errno values a client causes by itself: not worth an admin's look. */
+static int
+cmd_errno_expected(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case EEXIST:
+	case EACCES:
+	case ENOTDIR:
+	case EISDIR:
+	case ENOTEMPTY:
+	case ELOOP:
+	case ENAMETOOLONG:
+	case EINVAL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void
+cmd_fs_fail(struct session *s, const char *verb, const char *path,
+    int code, int err)
+{
+	char	 cmd[8];
+	size_t	 i;
+	int	 e = errno;
+
+	if ((err == FTPS_ESYS && !cmd_errno_expected(e)) ||
+	    err == FTPS_ENOMEM) {
+		for (i = 0; verb[i] != '\0' && i + 1 < sizeof(cmd); i++)
+			cmd[i] = (char)toupper((unsigned char)verb[i]);
+		cmd[i] = '\0';
+		sess_log(s, LOG_LVL_WARN, "%s failed path=%s: %s", cmd, path,
+		    err == FTPS_ESYS ? strerror(e) : ftps_strerror(err));
+		errno = e;
+	}
+	sess_reply_err(s, code, err);
+}
+
+int
+cmd_new_name_ok(struct session *s, const struct vpath *vp)
+{
+	if (vfs_name_allowed(vp->name) == 0)
+		return 1;
+	sess_reply(s, 553, "File name not allowed: it contains control "
+	    "characters.");
 	return 0;
 }
 
@@ -59,11 +110,14 @@ cmd_pwd(struct session *s, const char *arg)
 void
 cmd_cwd(struct session *s, const char *arg)
 {
-	char	 q[2 * FTPS_PATH_MAX];
-	int	 r;
+	char	 q[2 * FTPS_PATH_MAX], shown[FTPS_PATH_MAX];
+	int	 r, e;
 
 	if ((r = vfs_chdir(&s->vfs, arg)) != 0) {
-		sess_reply_err(s, 550, r);
+		e = errno;
+		log_safe(shown, sizeof(shown), arg);
+		errno = e;
+		cmd_fs_fail(s, "CWD", shown, 550, r);
 		return;
 	}
 	sess_quote(s->vfs.cwd, q, sizeof(q));
@@ -87,14 +141,13 @@ cmd_mkd(struct session *s, const char *arg)
 	if (!cmd_writable(s))
 		return;
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "MKD", vp.display, 550, r);
 		return;
 	}
-	if (strcmp(vp.name, ".") == 0) {
-		sess_reply(s, 550, "File exists.");
-	} else if (mkdirat(vp.dirfd, vp.name, 0777 &
-	    ~s->ctx->conf.file_umask) == -1)
-		sess_reply_err(s, 550, FTPS_ESYS);
+	if (!cmd_new_name_ok(s, &vp))
+		;
+	else if ((r = vfs_mkdir(&vp, 0777 & ~s->ctx->conf.file_umask)) != 0)
+		cmd_fs_fail(s, "MKD", vp.display, 550, r);
 	else {
 		sess_reply(s, 257, "\"%s\" created.", vp.quoted);
 		sess_log(s, LOG_LVL_INFO, "mkdir path=%s", vp.display);
@@ -112,13 +165,13 @@ cmd_rmd(struct session *s, const char *arg)
 	if (!cmd_writable(s))
 		return;
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "RMD", vp.display, 550, r);
 		return;
 	}
 	if (cmd_is_root(s, &vp))
 		;
-	else if (unlinkat(vp.dirfd, vp.name, AT_REMOVEDIR) == -1)
-		sess_reply_err(s, 550, FTPS_ESYS);
+	else if ((r = vfs_rmdir(&vp)) != 0)
+		cmd_fs_fail(s, "RMD", vp.display, 550, r);
 	else {
 		sess_reply(s, 250, "Directory removed.");
 		sess_log(s, LOG_LVL_INFO, "rmdir path=%s", vp.display);
@@ -137,18 +190,18 @@ cmd_dele(struct session *s, const char *arg)
 	if (!cmd_writable(s))
 		return;
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "DELE", vp.display, 550, r);
 		return;
 	}
 	if (cmd_is_root(s, &vp))
 		;
-	else if (fstatat(vp.dirfd, vp.name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		/* NOLINTNEXTLINE(bugprone-branch-clone): as unlinkat's */
-		sess_reply_err(s, 550, FTPS_ESYS);
+	else if ((r = vfs_lstat(&vp, &st)) != 0)
+		/* NOLINTNEXTLINE(bugprone-branch-clone): as vfs_unlink's */
+		cmd_fs_fail(s, "DELE", vp.display, 550, r);
 	else if (S_ISDIR(st.st_mode))
 		sess_reply(s, 550, "Is a directory; use RMD.");
-	else if (unlinkat(vp.dirfd, vp.name, 0) == -1)
-		sess_reply_err(s, 550, FTPS_ESYS);
+	else if ((r = vfs_unlink(&vp)) != 0)
+		cmd_fs_fail(s, "DELE", vp.display, 550, r);
 	else {
 		sess_reply(s, 250, "File deleted.");
 		sess_log(s, LOG_LVL_INFO, "delete path=%s", vp.display);
@@ -168,13 +221,13 @@ cmd_rnfr(struct session *s, const char *arg)
 	if (!cmd_writable(s))
 		return;
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "RNFR", vp.display, 550, r);
 		return;
 	}
 	if (cmd_is_root(s, &vp))
 		;
-	else if (fstatat(vp.dirfd, vp.name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		sess_reply_err(s, 550, FTPS_ESYS);
+	else if ((r = vfs_lstat(&vp, &st)) != 0)
+		cmd_fs_fail(s, "RNFR", vp.display, 550, r);
 	else if ((p = strdup(vp.path)) == NULL)
 		sess_reply(s, 451, "Out of memory; try again later.");
 	else {
@@ -201,18 +254,18 @@ cmd_rnto(struct session *s, const char *arg)
 	if (!cmd_writable(s))
 		return;
 	if ((r = vfs_resolve(&s->vfs, s->rnfr, &from)) != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "RNFR", from.display, 550, r);
 		return;
 	}
 	if ((r = vfs_resolve(&s->vfs, arg, &to)) != 0) {
-		sess_reply_err(s, 553, r);
+		cmd_fs_fail(s, "RNTO", to.display, 553, r);
 		vpath_free(&from);
 		return;
 	}
-	if (cmd_is_root(s, &to))
+	if (cmd_is_root(s, &to) || !cmd_new_name_ok(s, &to))
 		;
-	else if (renameat(from.dirfd, from.name, to.dirfd, to.name) == -1)
-		sess_reply_err(s, 553, FTPS_ESYS);
+	else if ((r = vfs_rename(&from, &to)) != 0)
+		cmd_fs_fail(s, "RNTO", to.display, 553, r);
 	else {
 		sess_reply(s, 250, "Rename successful.");
 		sess_log(s, LOG_LVL_INFO, "rename from=%s to=%s", from.display,
@@ -235,11 +288,11 @@ cmd_size(struct session *s, const char *arg)
 	int		r;
 
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "SIZE", vp.display, 550, r);
 		return;
 	}
 	if ((r = vfs_stat(&s->vfs, &vp, &st)) != 0)
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "SIZE", vp.display, 550, r);
 	else if (!S_ISREG(st.st_mode))
 		sess_reply(s, 550, "Not a regular file.");
 	else if (s->flags & SF_TYPE_A)
@@ -261,11 +314,11 @@ cmd_mdtm(struct session *s, const char *arg)
 	int		r;
 
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "MDTM", vp.display, 550, r);
 		return;
 	}
 	if ((r = vfs_stat(&s->vfs, &vp, &st)) != 0)
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "MDTM", vp.display, 550, r);
 	else if (gmtime_r(&st.st_mtime, &tm) == NULL ||
 	    strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm) == 0)
 		sess_reply(s, 550, "Modification time out of range.");
@@ -283,14 +336,14 @@ cmd_mlst(struct session *s, const char *arg)
 	int		r;
 
 	if ((r = vfs_resolve(&s->vfs, *arg ? arg : ".", &vp)) != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "MLST", vp.display, 550, r);
 		return;
 	}
 	buf_init(&ls, FTPS_REPLY_MAX);
 	buf_init(&out, FTPS_REPLY_MAX);
 	if ((r = ls_format(&s->vfs, &vp, LS_MLST,
 	    (s->perms & PERM_WRITE) != 0, &ls)) != 0)
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "MLST", vp.display, 550, r);
 	else if (buf_addf(&out, "250-Listing %s\r\n", vp.display) != 0 ||
 	    cmd_mlst_filter(buf_str(&ls), buf_len(&ls), s->mlst_facts,
 	    &out) != 0 || buf_addf(&out, "250 End\r\n") != 0)

@@ -228,7 +228,7 @@ cmd_listing(struct session *s, const char *arg, enum ls_style style,
 		return;
 	path = style == LS_MLSD ? arg : ls_skip_options(arg);
 	if ((r = vfs_resolve(&s->vfs, *path ? path : ".", &vp)) != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, verb, vp.display, 550, r);
 		return;
 	}
 	buf_init(&ls, FTPS_LISTING_MAX);
@@ -241,7 +241,7 @@ cmd_listing(struct session *s, const char *arg, enum ls_style style,
 	    &out) != 0))
 		sess_reply(s, 550, "Listing too long.");
 	else if (r != 0)
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, verb, vp.display, 550, r);
 	else if ((x = xfer_new(XFER_LIST, verb, &vp)) == NULL)
 		sess_reply(s, 451, "Out of memory.");
 	else {
@@ -288,13 +288,13 @@ cmd_retr(struct session *s, const char *arg)
 	if (!cmd_need_dc(s))
 		return;
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "RETR", vp.display, 550, r);
 		return;
 	}
 	if ((r = vfs_open(&s->vfs, &vp, O_RDONLY | O_CLOEXEC, 0, &fd)) != 0)
-		sess_reply_err(s, 550, r);
+		cmd_fs_fail(s, "RETR", vp.display, 550, r);
 	else if (fstat(fd, &st) == -1)
-		sess_reply_err(s, 550, FTPS_ESYS);
+		cmd_fs_fail(s, "RETR", vp.display, 550, FTPS_ESYS);
 	else if (!S_ISREG(st.st_mode))
 		sess_reply(s, 550, "Not a regular file.");
 	else if (off > (unsigned long long)st.st_size)
@@ -330,7 +330,7 @@ cmd_upload(struct session *s, const char *arg, enum xfer_kind kind,
 	if (!cmd_need_dc(s))
 		return;
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		sess_reply_err(s, 553, r);
+		cmd_fs_fail(s, verb, vp.display, 553, r);
 		return;
 	}
 	if (strcmp(vp.name, ".") == 0 || strcmp(vp.path, "/") == 0) {
@@ -349,13 +349,14 @@ cmd_upload(struct session *s, const char *arg, enum xfer_kind kind,
 			goto out;
 		}
 	} else if (r != FTPS_ENOENT) {
-		sess_reply_err(s, 553, r);
+		cmd_fs_fail(s, verb, vp.display, 553, r);
 		goto out;
 	} else if (off > 0) {
 		sess_reply(s, 554, "REST offset %llu is beyond the end of the "
 		    "file.", off);
 		goto out;
-	}
+	} else if (!cmd_new_name_ok(s, &vp))
+		goto out;
 	if (kind == XFER_STOR && off > 0)
 		kind = XFER_STOR_AT;
 	if ((x = xfer_new(kind, verb, &vp)) == NULL) {
@@ -406,11 +407,10 @@ cmd_stou(struct session *s, const char *arg)
 		snprintf(name, sizeof(name), "ftpsd.%02x%02x%02x%02x%02x%02x",
 		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
 		if ((r = vfs_resolve(&s->vfs, name, &vp)) != 0) {
-			sess_reply_err(s, 553, r);
+			cmd_fs_fail(s, "STOU", vp.display, 553, r);
 			return;
 		}
-		if (fstatat(vp.dirfd, vp.name, &st, AT_SYMLINK_NOFOLLOW) ==
-		    -1 && errno == ENOENT) {
+		if (vfs_lstat(&vp, &st) == FTPS_ENOENT) {
 			found = 1;
 			break;
 		}

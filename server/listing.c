@@ -1,7 +1,8 @@
 /*
  * LIST, NLST, MLSD and MLST output.  A directory is read whole, its names
  * bounded by FTPS_LISTING_MAX and sorted bytewise so that the output is
- * stable, then each entry is formatted from fstatat() on the directory fd.
+ * stable, then each entry is formatted from its lstat (vfs_entry_lstat) on
+ * the directory fd.
  * Choices clients can see are documented in docs/vfs.md.
  */
 #include "config.h"
@@ -95,8 +96,9 @@ ls_namecmp(const void *a, const void *b)
 }
 
 /*
- * Reads the names of dir except ".", ".." and those with CR or LF into
- * ln (its buffer initialised by the caller), sorted bytewise.
+ * Reads the names of dir except ".", "..", those with CR or LF and
+ * uploads in progress (vfs_hidden) into ln (its buffer initialised by
+ * the caller), sorted bytewise.
  */
 static int
 ls_names_read(DIR *dir, struct ls_names *ln)
@@ -111,7 +113,8 @@ ls_names_read(DIR *dir, struct ls_names *ln)
 		if ((de = readdir(dir)) == NULL)
 			break;
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 || ls_unsafe(de->d_name))
+		    strcmp(de->d_name, "..") == 0 || ls_unsafe(de->d_name) ||
+		    vfs_hidden(de->d_name))
 			continue;
 		if ((r = ls_names_add(ln, de->d_name)) != 0)
 			return r;
@@ -207,7 +210,7 @@ ls_line_list(struct buf *out, int dfd, const char *name,
 		snprintf(date, sizeof(date), "%s %02d  %d",
 		    mon[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
 	if (S_ISLNK(st->st_mode)) {
-		tn = readlinkat(dfd, name, target, sizeof(target));
+		tn = vfs_entry_readlink(dfd, name, target, sizeof(target));
 		if (tn < 0 || (size_t)tn >= sizeof(target))
 			tn = -1;
 		else {
@@ -350,7 +353,7 @@ ls_dir(struct vfs *v, const struct vpath *vp, const struct stat *dst,
 		goto out;
 	for (i = 0; i < ln.n_len; i++) {
 		/* Gone since readdir, or not ours to see: not listed. */
-		if (fstatat(dfd, ln.n_v[i], &st, AT_SYMLINK_NOFOLLOW) == -1)
+		if (vfs_entry_lstat(dfd, ln.n_v[i], &st) != 0)
 			continue;
 		switch (style) {
 		case LS_LIST:

@@ -11,6 +11,7 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/listener.c \
 	server/ops.c server/ops.h \
 	server/privdrop.c server/privdrop.h \
+	server/preflight.c server/preflight.h \
 	server/sdnotify.c server/sdnotify.h \
 	server/xferlog.c server/xferlog.h \
 	server/shm.c server/shm.h \

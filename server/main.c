@@ -29,6 +29,7 @@
 #include "ftpsd.h"
 #include "log.h"
 #include "ops.h"
+#include "preflight.h"
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "session.h"
@@ -113,6 +114,42 @@ load_users(struct ftpsd *ctx, int *bad)
 	}
 	free(text);
 	return r;
+}
+
+static int
+sweep_user(const struct user *u, unsigned long line, void *arg)
+{
+	struct vfs_sweep	*sw = arg;
+
+	(void)line;
+	/* Read-only accounts cannot upload: nothing of theirs to sweep. */
+	if (u->perms & PERM_WRITE)
+		(void)vfs_sweep_home(sw, u->home);
+	return 0;
+}
+
+/*
+ * Before the first session: which back end confines paths (logged), and
+ * the hidden temporary uploads a killed server left in the homes
+ * (docs/vfs.md, "Uploads").
+ */
+static void
+vfs_start(struct ftpsd *ctx)
+{
+	struct vfs_sweep	*sw;
+
+	vfs_probe();
+	if ((sw = calloc(1, sizeof(*sw))) == NULL)
+		return;
+	(void)auth_users_each(ctx->users, sweep_user, sw);
+	if (sw->removed > 0 || sw->truncated)
+		log_infox("vfs: swept %zu stale temporary upload%s in %zu "
+		    "folder%s of %zu home%s%s", sw->removed,
+		    sw->removed == 1 ? "" : "s", sw->dirs,
+		    sw->dirs == 1 ? "" : "s", sw->homes,
+		    sw->homes == 1 ? "" : "s", sw->truncated ?
+		    " (stopped at the bound: docs/vfs.md)" : "");
+	free(sw);
 }
 
 static void
@@ -379,6 +416,10 @@ main(int argc, char *argv[])
 		problems++;
 	if (test) {
 		problems += badusers;
+		/* What a reload or a login would trip on, as run_as_user. */
+		problems += pf_check(&ctx.conf, conffile, ctx.users, stderr);
+		/* A warning only: the exit status stays 0. */
+		ops_certwarn(&ctx);
 		if (problems == 0)
 			printf("ftpsd: configuration %s ok\n",
 			    conffile ? conffile : "(built-in defaults)");
@@ -444,6 +485,7 @@ main(int argc, char *argv[])
 
 	/* Every file and directory a client creates gets this umask. */
 	umask((mode_t)ctx.conf.file_umask);
+	vfs_start(&ctx);
 	/* The master returns here only when it is done (worker.c). */
 	if (nworkers > 1 && wk_run(&ctx, &rc) != 0)
 		goto out;

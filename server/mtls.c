@@ -308,6 +308,61 @@ mtls_check_crls(const struct conf *cf, STACK_OF(X509) *cas,
 	return errors > 0 ? FTPS_EPARSE : 0;
 }
 
+/*
+ * Every certificate of tls_client_ca must be able to verify a client:
+ * OpenSSL checks the trusted CA's own purpose too, so a certificate that
+ * is no CA, or whose extendedKeyUsage leaves out clientAuth, refuses
+ * every client it signed ("unsupported certificate purpose").  The one
+ * non-CA that works is a client's own self-signed certificate made for
+ * clients: it is the end of its own chain (pinned).
+ */
+static int
+mtls_check_cas(const struct conf *cf, STACK_OF(X509) *cas, FILE *errf)
+{
+	X509		*ca;
+	char		 name[MTLS_NAME_TEXT];
+	int		 i, errors = 0;
+
+	for (i = 0; i < sk_X509_num(cas); i++) {
+		ca = sk_X509_value(cas, i);
+		mtls_name_text(X509_get_subject_name(ca), name, sizeof(name));
+		if (X509_check_ca(ca) == 0 && X509_self_signed(ca, 1) == 1) {
+			if (X509_check_purpose(ca, X509_PURPOSE_SSL_CLIENT,
+			    0) == 1)
+				continue;
+			fprintf(errf, "tls_client_ca: %s: certificate %d (%s) "
+			    "is a self-signed certificate not made for clients "
+			    "(its extendedKeyUsage or keyUsage leaves out "
+			    "client authentication): a client presenting it is "
+			    "refused; make the client's certificate with "
+			    "certmgr create NAME --client and list that\n",
+			    cf->tls_client_ca, i + 1, name);
+			errors++;
+		} else if (X509_check_ca(ca) == 0) {
+			fprintf(errf, "tls_client_ca: %s: certificate %d (%s) "
+			    "is not a CA certificate (no basicConstraints "
+			    "CA:TRUE) nor a client's own self-signed one, so it "
+			    "cannot verify client certificates: list the CA "
+			    "that signed them instead (certmgr ca init makes "
+			    "one; its ca.crt goes here)\n",
+			    cf->tls_client_ca, i + 1, name);
+			errors++;
+		} else if (X509_check_purpose(ca, X509_PURPOSE_SSL_CLIENT,
+		    1) != 1) {
+			fprintf(errf, "tls_client_ca: %s: certificate %d (%s) "
+			    "is a CA whose extendedKeyUsage does not allow "
+			    "clientAuth (a serverAuth-only CA): every client "
+			    "certificate it signed would be refused; reissue "
+			    "the CA with clientAuth in its extendedKeyUsage, "
+			    "or without that extension\n", cf->tls_client_ca,
+			    i + 1, name);
+			errors++;
+		}
+	}
+	ERR_clear_error();
+	return errors > 0 ? FTPS_EPARSE : 0;
+}
+
 int
 mtls_ctx_setup(SSL_CTX *ctx, const struct conf *cf, FILE *errf)
 {
@@ -332,7 +387,7 @@ mtls_ctx_setup(SSL_CTX *ctx, const struct conf *cf, FILE *errf)
 	    (store = X509_STORE_new()) == NULL)
 		goto out;
 	if ((r = mtls_read_pem(cf->tls_client_ca, "tls_client_ca", cas, NULL,
-	    errf)) != 0)
+	    errf)) != 0 || (r = mtls_check_cas(cf, cas, errf)) != 0)
 		goto out;
 	/*
 	 * SECURITY: no X509_V_FLAG_PARTIAL_CHAIN.  Chains go up to a

@@ -146,6 +146,36 @@ tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+const char *
+tls_cert_name(const struct conf *cf, char *buf, size_t len)
+{
+	static const char *const exts[] = { ".crt", ".key" };
+	const char	*name = cf->certificate;
+	size_t		 n, i, e;
+	int		 has;
+
+	if (name == NULL)
+		return NULL;
+	n = strlen(name);
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		e = strlen(exts[i]);
+		if (n <= e || n - e >= len ||
+		    strcmp(name + n - e, exts[i]) != 0)
+			continue;
+		/* An admin who named ftp.crt.crt meant that NAME. */
+		if (cs_files(cf->certs_dir, name, NULL, 0) != 0)
+			break;
+		memcpy(buf, name, n - e);
+		buf[n - e] = '\0';
+		has = cs_files(cf->certs_dir, buf, NULL, 0);
+		if (has > 0 && (has & (CS_HAS_CRT | CS_HAS_KEY)) ==
+		    (CS_HAS_CRT | CS_HAS_KEY))
+			return buf;
+		break;
+	}
+	return name;
+}
+
 int
 tls_ctx_new(const struct conf *cf, SSL_CTX **out, FILE *errf)
 {
@@ -153,12 +183,14 @@ tls_ctx_new(const struct conf *cf, SSL_CTX **out, FILE *errf)
 	X509			*cert = NULL;
 	EVP_PKEY		*key = NULL;
 	STACK_OF(X509)		*chain = NULL;
-	char			 err[512];
+	char			 err[512], nm[FTPS_CERTNAME_MAX + 1];
+	const char		*name;
 	int			 r;
 
 	*out = NULL;
 	err[0] = '\0';
-	if ((r = cs_load_pair(cf->certs_dir, cf->certificate, &cert, &key,
+	name = tls_cert_name(cf, nm, sizeof(nm));
+	if ((r = cs_load_pair(cf->certs_dir, name, &cert, &key,
 	    &chain, err, sizeof(err))) != 0) {
 		fprintf(errf, "%s\n", err[0] ? err : ftps_strerror(r));
 		goto out;
@@ -197,7 +229,7 @@ tls_ctx_new(const struct conf *cf, SSL_CTX **out, FILE *errf)
 	goto out;
  tlserr:
 	fprintf(errf, "%s/%s.crt: %s\n", cf->certs_dir,
-	    cf->certificate ? cf->certificate : "(default)",
+	    name != NULL ? name : "(default)",
 	    tls_errstr(err, sizeof(err)));
  out:
 	SSL_CTX_free(ctx);

@@ -21,6 +21,14 @@ struct session;
  * returns FTPS_ETLS or the certstore code.
  */
 int		 tls_ctx_new(const struct conf *, SSL_CTX **, FILE *errf);
+/*
+ * The certificate NAME tls_ctx_new() loads: conf's certificate, except
+ * that a name ending in ".crt" or ".key" ("certificate = ftp.crt") means
+ * the pair without it when the folder holds that pair and no file of
+ * the name as given.  NULL: the folder's default.  buf holds the
+ * shortened name (len >= FTPS_CERTNAME_MAX + 1).
+ */
+const char	*tls_cert_name(const struct conf *, char *buf, size_t len);
 /* A server SSL for the control or the data connection of s. */
 SSL		*tls_ssl_new(SSL_CTX *, struct session *, int data);
 /* The control handshake finished: bind the session, log what was agreed. */

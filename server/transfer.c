@@ -53,8 +53,7 @@ struct xfer {
 	off_t			 offset;
 	struct buf		 text;		/* XFER_LIST */
 	size_t			 text_off;
-	char			 tmpname[FTPS_NAME_MAX + 1];
-	int			 have_tmp;	/* tmpname exists on disk */
+	struct vfs_upload	 up;		/* STOR, STOU */
 	char			 final[FTPS_NAME_MAX + 1];	/* STOU */
 	char			*chunk;		/* 2 x FTPS_XFER_CHUNK */
 	struct bufferevent	*bev;		/* the datachan's, disabled */
@@ -181,8 +180,7 @@ xfer_free(struct xfer *x)
 	if (x->fd != -1)
 		close(x->fd);
 	/* An unfinished upload never replaces the old file. */
-	if (x->have_tmp && x->vp.dirfd != -1)
-		unlinkat(x->vp.dirfd, x->tmpname, 0);
+	vfs_upload_discard(&x->vp, &x->up);
 	vpath_free(&x->vp);
 	buf_free(&x->text);
 	free(x->chunk);
@@ -692,7 +690,7 @@ static void
 xfer_finish_upload(struct session *s)
 {
 	struct xfer	*x = s->xfer;
-	int		 r, fd, err;
+	int		 fd, err;
 
 	if (x->cr && xfer_write_all(x->fd, "\r", 1) != 0) {
 		xfer_fail_write(s, errno);
@@ -710,40 +708,35 @@ xfer_finish_upload(struct session *s)
 		xfer_fail_write(s, err);
 		return;
 	}
+	if (x->kind == XFER_STOR || x->kind == XFER_STOU) {
+		/* Atomic: readers see the old file or the complete new one. */
+		if (vfs_upload_commit(&x->vp, &x->up, &fd, x->kind ==
+		    XFER_STOU ? x->final : x->vp.name,
+		    x->kind == XFER_STOU) != 0) {
+			err = errno;
+			if (fd != -1)
+				close(fd);
+			sess_log(s, LOG_LVL_ERR, "%s commit error: %s",
+			    x->verb, strerror(err));
+			if (err == ENOSPC || err == EDQUOT || err == EIO)
+				xfer_fail_write(s, err);
+			else
+				xfer_done(s, 553, "Cannot store the file; "
+				    "transfer aborted.", "fail");
+			return;
+		}
+		if (x->up.sync_err != 0)
+			sess_log(s, LOG_LVL_WARN, "%s directory sync: %s",
+			    x->verb, strerror(x->up.sync_err));
+		xfer_done(s, 226, "Transfer complete.", "ok");
+		return;
+	}
 	if (close(fd) == -1) {
 		err = errno;
 		sess_log(s, LOG_LVL_ERR, "%s close error: %s", x->verb,
 		    strerror(err));
 		xfer_fail_write(s, err);
 		return;
-	}
-	if (x->kind == XFER_STOR || x->kind == XFER_STOU) {
-		/* Atomic: readers see the old file or the complete new one. */
-		if (x->kind == XFER_STOU)
-			r = renameat2(x->vp.dirfd, x->tmpname, x->vp.dirfd,
-			    x->final, RENAME_NOREPLACE);
-		else
-			r = renameat(x->vp.dirfd, x->tmpname, x->vp.dirfd,
-			    x->vp.name);
-		if (r == -1) {
-			sess_log(s, LOG_LVL_ERR, "%s rename error: %s",
-			    x->verb, strerror(errno));
-			xfer_done(s, 553, "Cannot store the file; transfer "
-			    "aborted.", "fail");
-			return;
-		}
-		x->have_tmp = 0;
-		/*
-		 * The rename itself reaches the disk: after a power loss
-		 * the name holds the old or the new file, never an empty
-		 * one.  Failing here changes nothing already visible.
-		 */
-		if ((fd = openat(x->vp.dirfd, ".", O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) == -1 || fsync(fd) == -1)
-			sess_log(s, LOG_LVL_WARN, "%s directory sync: %s",
-			    x->verb, strerror(errno));
-		if (fd != -1)
-			close(fd);
 	}
 	xfer_done(s, 226, "Transfer complete.", "ok");
 }
@@ -903,11 +896,7 @@ xfer_open_target(struct session *s, struct xfer *x)
 	switch (x->kind) {
 	case XFER_STOR:
 	case XFER_STOU:
-		if ((r = vfs_mktemp(&x->vp, x->tmpname, sizeof(x->tmpname),
-		    &x->fd)) != 0)
-			return r;
-		x->have_tmp = 1;
-		return 0;
+		return vfs_upload_open(&x->vp, &x->up, &x->fd);
 	case XFER_STOR_AT:
 		if ((r = vfs_open(&s->vfs, &x->vp, O_WRONLY | O_CREAT |
 		    O_CLOEXEC, mode, &x->fd)) != 0)

@@ -1,10 +1,12 @@
 /*
  * The virtual file system of one session: every path a client names is
- * normalised lexically against the virtual cwd, then resolved by the kernel
- * beneath the user's root fd with openat2(RESOLVE_IN_ROOT |
- * RESOLVE_NO_MAGICLINKS).  '..', absolute paths and symlinks can never
- * leave the home.  Operations on the last component use the *at() calls on
- * the parent fd, which never follow a final symlink.
+ * normalised lexically against the virtual cwd, then resolved beneath the
+ * user's root fd, by openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) or,
+ * where the kernel or a seccomp filter refuses it, by a component walk
+ * with the same meaning.  '..', absolute paths and symlinks can never
+ * leave the home.  Operations on the last component act on the parent fd
+ * and never follow a final symlink.  Every *at() call on a client path is
+ * in vfs.c (scripts/lint fails on one elsewhere in server/).
  */
 #ifndef FTPS_VFS_H
 #define FTPS_VFS_H
@@ -87,15 +89,104 @@ int		 vfs_stat_path(struct vfs *, const char *path, struct stat *);
 int		 vfs_chdir(struct vfs *, const char *arg);
 
 /*
+ * The back end that resolves paths.  vfs_probe() (once, at start) tries
+ * openat2 and logs which one is used; a later ENOSYS or EPERM from openat2
+ * that a new probe confirms switches to the walk for good (logged once).
+ * vfs_set_backend() is for tests: FTPS_ESYS when openat2 is refused.
+ */
+enum vfs_backend { VFS_OPENAT2, VFS_WALK };
+enum vfs_backend vfs_probe(void);
+enum vfs_backend vfs_backend(void);
+int		 vfs_set_backend(enum vfs_backend);
+/* Tests: uploads use O_TMPFILE (on, where it works) or hidden names. */
+void		 vfs_set_tmpfile(int on);
+
+/*
+ * mkdir, rmdir, unlink and rename of vp->name in vp->dirfd (never
+ * following a final symlink).  0, or FTPS_ESYS with errno; the root
+ * (name ".") is never created, removed or replaced.
+ */
+int		 vfs_mkdir(const struct vpath *, mode_t);
+int		 vfs_rmdir(const struct vpath *);
+int		 vfs_unlink(const struct vpath *);
+int		 vfs_rename(const struct vpath *from, const struct vpath *to);
+
+/*
+ * A listing's entries: lstat and readlink of a name read from a directory
+ * that vfs_open() opened (dirfd).  One component, never followed.
+ */
+int		 vfs_entry_lstat(int dirfd, const char *name, struct stat *);
+ssize_t		 vfs_entry_readlink(int dirfd, const char *name, char *,
+		    size_t);
+
+/*
+ * 1 for a name no client may see (a temporary upload): listings leave it
+ * out and vfs_resolve() answers FTPS_ENOENT for a path through it.
+ */
+int		 vfs_hidden(const char *name);
+/*
+ * Whether a client may create an object of this name: FTPS_EPARSE when it
+ * holds a control byte (< 0x20 or 0x7f), else 0.
+ */
+int		 vfs_name_allowed(const char *name);
+
+/*
  * Creates a unique temporary file beside vp (same directory, so that
  * renameat() over the target is atomic) with mode 0666 & ~umask, opened
  * O_WRONLY.  tmpname (at least VFS_TMPNAME_SIZE bytes) receives its name
  * within vp->dirfd: VFS_TMP_PREFIX and six random letters or digits.
- * Listings show these files like any other (docs/vfs.md).
+ * Clients never see these names (vfs_hidden).
  */
 #define VFS_TMP_PREFIX		".ftpsd-upload."
 #define VFS_TMPNAME_SIZE	(sizeof(VFS_TMP_PREFIX) + 6)
 int		 vfs_mktemp(const struct vpath *, char *tmpname, size_t len,
 		    int *fd);
+
+/*
+ * An upload that no client sees until it is complete: an O_TMPFILE in
+ * vp's folder (no name at all) where the file system and /proc allow,
+ * else a file under a hidden VFS_TMP_PREFIX name there.  Its descriptor
+ * holds an flock(2) while it lives.
+ */
+struct vfs_upload {
+	int	 tmpfile;			/* O_TMPFILE: no name yet */
+	int	 sync_err;			/* commit: errno of the folder's
+						 * fsync, or 0 */
+	char	 tmpname[VFS_TMPNAME_SIZE];	/* hidden name on disk, or "" */
+};
+/* Opens the upload's file for writing (*fd).  0 or an FTPS_E code. */
+int		 vfs_upload_open(const struct vpath *, struct vfs_upload *,
+		    int *fd);
+/*
+ * Makes the written (and fsync'ed) upload the file final in vp's folder,
+ * atomically: readers see the old file or the complete new one; with
+ * noreplace an existing final fails (EEXIST).  Closes *fd (-1 after).
+ * 0, or FTPS_ESYS with errno (a close error reports a failed write).
+ */
+int		 vfs_upload_commit(const struct vpath *, struct vfs_upload *,
+		    int *fd, const char *final, int noreplace);
+/* An unfinished upload: its hidden name, if any, is removed. */
+void		 vfs_upload_discard(const struct vpath *, struct vfs_upload *);
+
+/*
+ * At start, before any upload: hidden temporary uploads that a killed
+ * server left are removed from the homes (a locked one, still written by
+ * another process, stays).  Bounded: VFS_SWEEP_DIRS folders in all,
+ * VFS_SWEEP_DEPTH levels deep; truncated says a bound was hit.
+ */
+#define VFS_SWEEP_DIRS		10000
+#define VFS_SWEEP_DEPTH		32
+#define VFS_SWEEP_HOMES		256
+struct vfs_sweep {
+	size_t	 homes, dirs, removed;
+	int	 truncated;
+	size_t	 nseen;
+	struct {
+		dev_t	 dev;
+		ino_t	 ino;
+	}	 seen[VFS_SWEEP_HOMES];
+};
+/* Sweeps one home (once per directory).  0 or FTPS_ESYS. */
+int		 vfs_sweep_home(struct vfs_sweep *, const char *home);
 
 #endif

@@ -622,5 +622,39 @@ else
 	bad "certmgr(1) not built: $MAN"
 fi
 
+echo "# root writing into the service user's folder (issue 11)"
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	S="$T/svc"
+	grp=$(id -gn nobody)
+	chmod 0711 "$T"
+	mkdir -m 0700 "$S" && chown nobody:"$grp" "$S"
+	"$CM" -q -d "$S" create svc --cn svc.example.org >"$T/out" 2>"$T/err" ||
+	    bad "create in nobody's folder: $(cat "$T/err")"
+	[ "$(stat -c %U:%G:%a "$S/svc.key")" = "nobody:$grp:600" ] && ok ||
+	    bad "svc.key is $(stat -c %U:%G:%a "$S/svc.key"), wanted nobody:$grp:600"
+	[ "$(stat -c %U:%G:%a "$S/svc.crt")" = "nobody:$grp:644" ] && ok ||
+	    bad "svc.crt is $(stat -c %U:%G:%a "$S/svc.crt"), wanted nobody:$grp:644"
+	[ "$(grep -c "belongs to nobody: the files written there are given to nobody" "$T/err")" = 1 ] &&
+	    [ "$(wc -l <"$T/err")" = 1 ] && ok || { bad "said once:"; sed 's/^/    /' "$T/err"; }
+	# What the service does at its next reload: read them as itself.
+	runuser -u nobody -- openssl pkey -in "$S/svc.key" -noout 2>"$T/err" && ok ||
+	    bad "nobody reads svc.key: $(cat "$T/err")"
+	runuser -u nobody -- openssl x509 -in "$S/svc.crt" -noout -checkend 86400 >/dev/null 2>&1 &&
+	    ok || bad "nobody reads svc.crt"
+	"$CM" -q -d "$S" renew svc >/dev/null 2>&1 || bad "renew in nobody's folder"
+	"$CM" -q -d "$S" default svc >/dev/null 2>&1 || bad "default in nobody's folder"
+	for f in svc.crt svc.csr .default; do
+		[ "$(stat -c %U "$S/$f")" = nobody ] && ok || bad "$f is $(stat -c %U "$S/$f")'s after renew/default"
+	done
+	ls -A "$S" | grep -q '^\.svc\.' && bad "temporary file left in $S" || ok
+	# root's own folder: nothing changes hands, nothing is said.
+	"$CM" -q -d "$D" create rootown --cn rootown.example.org >/dev/null 2>"$T/err" ||
+	    bad "create in root's folder"
+	[ "$(stat -c %U:%a "$D/rootown.key")" = root:600 ] && ok || bad "rootown.key not root's 0600"
+	[ -s "$T/err" ] && bad "said something in root's folder: $(cat "$T/err")" || ok
+else
+	echo "    (not root, or no user nobody: not checked)"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -10,6 +10,8 @@
  *   directory or the object itself) lies inside the root, whatever '..',
  *   absolute path or symlink the input uses: abort otherwise;
  * - the fields of struct vpath agree with the normalised path;
+ * - both back ends (openat2 and the component walk) give the same answer:
+ *   the same code, and the same object when it opens;
  * - no descriptor is left open on any path.
  */
 #include "config.h"
@@ -85,7 +87,8 @@ fp_mkfile(const char *rel, const char *text)
  *   say "hi"		a name the 257 reply must quote
  *   to_etc -> /etc	to_up -> ../..	to_out -> ../outside
  *   to_abs -> BASE/outside		to_a -> a	a/up -> ..
- *   loop -> loop	dangling -> nowhere
+ *   loop -> loop	dangling -> nowhere	a/b/upfile -> ../file
+ *   slash -> file/	a/mixed -> /a/b/../up/./	chain -> to_a/up/to_a
  */
 static void
 fp_setup(void)
@@ -129,6 +132,10 @@ fp_setup(void)
 			{ "..", "root/a/up" },
 			{ "loop", "root/loop" },
 			{ "nowhere", "root/dangling" },
+			{ "../file", "root/a/b/upfile" },
+			{ "file/", "root/slash" },
+			{ "/a/b/../up/./", "root/a/mixed" },
+			{ "to_a/up/to_a", "root/chain" },
 		};
 
 		for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
@@ -281,6 +288,45 @@ fp_check_vpath(const struct vpath *vp, const char *arg)
 	fp_inside(vp->dirfd, "parent", arg);
 }
 
+/* The code of resolving and opening arg (O_PATH), and what it opened. */
+static int
+fp_ident(const char *arg, struct stat *st)
+{
+	struct vpath	 vp;
+	int		 r, fd = -1;
+
+	memset(st, 0, sizeof(*st));
+	if ((r = vfs_resolve(&fp_vfs, arg, &vp)) == 0 &&
+	    (r = vfs_open(&fp_vfs, &vp, O_PATH, 0, &fd)) == 0) {
+		FUZZ_CHECK(fstat(fd, st) == 0);
+		close(fd);
+	}
+	vpath_free(&vp);
+	return r;
+}
+
+/* Where openat2 works, the walk must agree with it. */
+static void
+fp_same_both(const char *arg)
+{
+	struct stat	 a, b;
+	int		 ra, rb;
+
+	if (vfs_set_backend(VFS_OPENAT2) != 0)
+		return;
+	ra = fp_ident(arg, &a);
+	FUZZ_CHECK(vfs_set_backend(VFS_WALK) == 0);
+	rb = fp_ident(arg, &b);
+	FUZZ_CHECK(vfs_set_backend(VFS_OPENAT2) == 0);
+	if (ra != rb || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		fprintf(stderr, "cwd \"%s\" in \"%s\": openat2 %d (ino %llu), "
+		    "walk %d (ino %llu)\n", fp_vfs.cwd, arg, ra,
+		    (unsigned long long)a.st_ino, rb,
+		    (unsigned long long)b.st_ino);
+		FUZZ_CHECK(!"openat2 and the walk agree");
+	}
+}
+
 static void
 fp_one(const char *arg)
 {
@@ -322,6 +368,7 @@ fp_one(const char *arg)
 		FUZZ_CHECK(vp.dirfd == -1);
 	vpath_free(&vp);
 	FUZZ_CHECK(vp.dirfd == -1);
+	fp_same_both(arg);
 }
 
 int

@@ -5,13 +5,19 @@
  * file FAULTSHIM_CONF says when such a file is opened:
  *
  *   FAULTSHIM_MATCH=.ftpsd-upload.      which files (a substring of the
- *                                       path given to open/openat)
+ *                                       path given to open/openat; an
+ *                                       O_TMPFILE open, an upload that
+ *                                       has no name yet, counts as
+ *                                       ".ftpsd-upload.O_TMPFILE")
  *   FAULTSHIM_CONF=/tmp/x/fault         "ERRNO AFTER WHERE", e.g.
  *                                       "28 65536 write": write() fails
  *                                       with ENOSPC (28) once 65536 bytes
  *                                       went to that file; "5 0 fsync":
  *                                       fsync() fails with EIO (5).
  *                                       Missing or empty: no fault.
+ *   FAULTSHIM_NOTMPFILE=1               O_TMPFILE opens fail with
+ *                                       EOPNOTSUPP, as on a file system
+ *                                       without it.
  *
  * Nothing else changes.  Only for tests: never install it.
  */
@@ -108,16 +114,22 @@ int
 openat(int dirfd, const char *path, int flags, ...)
 {
 	FS_REAL(int, "openat", (int, const char *, int, ...));
-	va_list	 ap;
-	mode_t	 mode = 0;
-	int	 fd;
+	const char	*no = getenv("FAULTSHIM_NOTMPFILE");
+	int		 tmpfile = (flags & O_TMPFILE) == O_TMPFILE;
+	va_list		 ap;
+	mode_t		 mode = 0;
+	int		 fd;
 
 	va_start(ap, flags);
 	if (flags & (O_CREAT | O_TMPFILE))
 		mode = (mode_t)va_arg(ap, int);
 	va_end(ap);
+	if (tmpfile && no != NULL && strcmp(no, "1") == 0) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	fd = real(dirfd, path, flags, mode);
-	fs_mark(fd, path);
+	fs_mark(fd, tmpfile ? ".ftpsd-upload.O_TMPFILE" : path);
 	return fd;
 }
 

@@ -69,6 +69,35 @@ def ftpsd_binary():
     return path
 
 
+def denysys_binary():
+    """The seccomp wrapper (tests/integration/denysys.c), built by make."""
+    path = os.environ.get("DENYSYS")
+    if not path:
+        path = os.path.join(os.path.dirname(os.path.dirname(
+            ftpsd_binary())), "tests", "integration", "denysys")
+    if not os.access(path, os.X_OK):
+        die("%s missing: build it with `make tests/integration/denysys` "
+            "(make check does)" % path)
+    return path
+
+
+def faultshim():
+    """The LD_PRELOAD fault injector (tests/integration/faultshim.c)."""
+    path = os.environ.get("FAULTSHIM")
+    if not path:
+        path = os.path.join(os.path.dirname(os.path.dirname(
+            ftpsd_binary())), "tests", "integration", "faultshim.so")
+    if not os.path.exists(path):
+        die("%s missing: build it with `make "
+            "tests/integration/faultshim.so` (make check does)" % path)
+    return path
+
+
+def deny_openat2():
+    """FTPS_DENY_OPENAT2=1: every server runs with openat2 -> ENOSYS."""
+    return os.environ.get("FTPS_DENY_OPENAT2") == "1"
+
+
 def run(argv, input=None, timeout=SUBPROC_TIMEOUT, env=None, cwd=None,
         input_delay=None):
     """
@@ -418,10 +447,14 @@ class Ftpsd:
       DIR/ftpsd.log (stderr)
     conf: extra or overriding config keys (value None drops a key).
     users: {name: (password, perms)}; defaults to USERS.
+    deny: ["SYSCALL:ERRNO", ...] answered by a seccomp filter (denysys);
+    FTPS_DENY_OPENAT2=1 in the environment adds "openat2:ENOSYS" to every
+    server, which must then confine paths with the vfs's component walk.
     """
 
     def __init__(self, conf=None, users=None, explicit=True, implicit=True,
-                 cert=True, extra_args=(), port_host=HOST, env=None):
+                 cert=True, extra_args=(), port_host=HOST, env=None,
+                 deny=()):
         self.binary = ftpsd_binary()
         need_program("openssl")
         self.dir = tempfile.mkdtemp(prefix="ftpsd-it-")
@@ -437,6 +470,9 @@ class Ftpsd:
         self.port_host = port_host
         self.env = dict(os.environ)
         self.env.update(env or {})
+        self.deny = list(deny)
+        if deny_openat2() and "openat2:ENOSYS" not in self.deny:
+            self.deny.append("openat2:ENOSYS")
         self.proc = None
         self.log_start = 0
         self.explicit_port = 0
@@ -525,7 +561,7 @@ class Ftpsd:
         """
         self.pick_ports()
         self.write_config()
-        argv = [self.binary, "-f", "-c", self.conf_file] + self.extra_args
+        argv = self.argv()
         self.log_start = len(self.log_text(since_start=False))
         with open(self.log_file, "ab") as logf:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
@@ -561,8 +597,15 @@ class Ftpsd:
             path = self.write_config()
         return run([self.binary, "-t", "-c", path] + list(extra))
 
-    def _start_once(self):
+    def argv(self):
+        """How the server is started: under denysys when deny is set."""
         argv = [self.binary, "-f", "-c", self.conf_file] + self.extra_args
+        if self.deny:
+            argv = [denysys_binary()] + self.deny + ["--"] + argv
+        return argv
+
+    def _start_once(self):
+        argv = self.argv()
         # A restarted server appends to the log: look only past this point.
         self.log_start = len(self.log_text(since_start=False))
         self.logf = open(self.log_file, "ab")
@@ -574,6 +617,7 @@ class Ftpsd:
             text = self.log_text()
             if re.search(r"ready\s*$", text, re.M):
                 self._check_listening(text)
+                self._check_backend(text)
                 return True
             if self.proc.poll() is not None:
                 self.logf.close()
@@ -598,6 +642,13 @@ class Ftpsd:
             raise AssertionError("no 'listening on ...:%d (implicit)' line;"
                                  " log:\n%s" % (self.implicit_port,
                                                 self.log_tail()))
+
+    def _check_backend(self, text):
+        """With openat2 denied, the server must say it walks instead."""
+        if "openat2:ENOSYS" in self.deny and \
+                "confining paths with the component walk" not in text:
+            raise AssertionError("openat2 denied but no 'vfs: ... component "
+                                 "walk' line; log:\n%s" % self.log_tail())
 
     def _kill(self):
         if self.proc and self.proc.poll() is None:

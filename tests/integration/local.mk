@@ -27,8 +27,39 @@ INTEGRATION_TESTS = \
 	tests/integration/test_tls_binding.py \
 	tests/integration/test_mtls.py \
 	tests/integration/test_login_perf.py \
-	tests/integration/test_idle.py
+	tests/integration/test_idle.py \
+	tests/integration/test_vfs.py
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py \
 	docs/testing.md
+
+# denysys: the seccomp wrapper that answers chosen system calls with an
+# errno (openat2 with ENOSYS, as systemd's RestrictSUIDSGID= and old
+# kernels do).  harness.py starts ftpsd under it when FTPS_DENY_OPENAT2=1
+# or a test asks (deny=...).  Never installed.
+check_PROGRAMS += tests/integration/denysys
+tests_integration_denysys_SOURCES = tests/integration/denysys.c \
+	tests/integration/denysys.h
+AM_TESTS_ENVIRONMENT += \
+	DENYSYS='$(abs_top_builddir)/tests/integration/denysys'; \
+	export DENYSYS;
+
+# The integration tests again with openat2 answering ENOSYS: the vfs's
+# component walk then confines every path (scripts/test runs it in CI).
+check-no-openat2:
+	FTPS_DENY_OPENAT2=1 $(MAKE) $(AM_MAKEFLAGS) check \
+	    TESTS="$(filter %.py,$(TESTS))"
+.PHONY: check-no-openat2
+
+# The install walk-throughs of README.md ("Run as a service") and
+# docs/operations.md, run as written in a throwaway root (overlay, mount,
+# network and PID namespaces; needs root): test_docs.py, about a minute
+# per walk-through (each builds and installs).  Not in TESTS: scripts/test
+# runs it once (FTPS_DOCS=1, the default in CI).
+check-docs:
+	FTPSD='$(abs_top_builddir)/server/ftpsd' \
+	top_srcdir='$(abs_top_srcdir)' PYTHONDONTWRITEBYTECODE=1 \
+	    $(PYTHON3) -B $(abs_top_srcdir)/tests/integration/test_docs.py
+.PHONY: check-docs
+EXTRA_DIST += tests/integration/test_docs.py

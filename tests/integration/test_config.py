@@ -292,6 +292,267 @@ class CertificateProblems(unittest.TestCase):
         self.refused(r"server\.crt")
 
 
+def openssl_cert(path, subj, exts, key=None):
+    """A self-signed EC certificate at path with the -addext list exts."""
+    key = key or path + ".key"
+    argv = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out",
+            path, "-subj", subj, "-days", "30"]
+    for e in exts:
+        argv += ["-addext", e]
+    p = harness.run(argv)
+    if p.returncode != 0:
+        raise AssertionError("openssl req failed\n" + describe(p))
+    return path
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (the harness runs "
+                     "as root): checks as another user")
+class ReloadChecks(unittest.TestCase):
+    """
+    ftpsd -t run as root checks what the daemon reads again once it is
+    run_as_user (nobody here): a reload re-reads the configuration,
+    users file, certificate and key as that user, and logins open the
+    homes as that user.  Everything below starts owned by nobody and
+    passes; each test takes one thing away.
+    """
+
+    USER = "nobody"
+
+    def setUp(self):
+        import pwd
+        self.pw = pwd.getpwnam(self.USER)
+        self.srv = Ftpsd()
+        self.addCleanup(self.srv.cleanup)
+        self.srv.check_config()     # writes ftpsd.conf
+        for root, dirs, files in os.walk(self.srv.dir):
+            for n in [root] + [os.path.join(root, f) for f in dirs + files]:
+                os.chown(n, self.pw.pw_uid, self.pw.pw_gid)
+
+    def check(self, *extra):
+        return self.srv.check_config("-o", "run_as_user=" + self.USER,
+                                     *extra, path=self.srv.conf_file)
+
+    def take(self, path, mode=0o600):
+        """path becomes root's, mode 0600 (0700 for folders)."""
+        os.chown(path, 0, 0)
+        os.chmod(path, mode | (0o100 if os.path.isdir(path) else 0))
+
+    def assert_problem(self, regex):
+        p = self.check()
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertRegex(p.stderr, regex, describe(p))
+        return p
+
+    def assert_warning(self, regex):
+        """Homes are warnings: one account's folder must not stop the
+        service (the unit runs -t before every start)."""
+        p = self.check()
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertRegex(p.stderr, regex, describe(p))
+        return p
+
+    def test_all_readable_by_the_user_is_ok(self):
+        p = self.check()
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertNotIn("not readable", p.stderr)
+
+    def test_key_only_root_can_read(self):
+        # What `certmgr create` run as root used to leave behind.
+        self.take(self.srv.keyfile)
+        self.assert_problem(r"(?m)^%s: not readable by run_as_user nobody: "
+                            r"Permission denied .*chown nobody"
+                            % re.escape(self.srv.keyfile))
+
+    def test_certs_dir_only_root_can_read(self):
+        self.take(self.srv.certs_dir)
+        self.assert_problem(r"(?m)^certs_dir: %s: not readable by "
+                            r"run_as_user nobody: Permission denied"
+                            % re.escape(self.srv.certs_dir))
+
+    def test_users_file_and_configuration_only_root_can_read(self):
+        self.take(self.srv.users_file)
+        self.take(self.srv.conf_file)
+        p = self.assert_problem(r"(?m)^users_file: %s: not readable by "
+                                r"run_as_user nobody: .*chgrp \S+ %s"
+                                % (re.escape(self.srv.users_file),
+                                   re.escape(self.srv.users_file)))
+        self.assertRegex(p.stderr, r"(?m)^configuration: %s: not readable"
+                         % re.escape(self.srv.conf_file), describe(p))
+
+    def test_missing_home_named_with_users_file_line(self):
+        missing = os.path.join(self.srv.dir, "home", "carol")
+        self.srv.write_users(["carol:%s:%s:rw" % (
+            harness.hash_password("x"), missing)])
+        line = 2 + len(self.srv.users)
+        self.assert_warning(r"(?m)^%s:%d: user carol: warning: home %s "
+                            r"does not exist .*: create it \(install -d -o "
+                            r"nobody"
+                            % (re.escape(self.srv.users_file), line,
+                               re.escape(missing)))
+
+    def test_home_the_user_cannot_list_or_enter(self):
+        self.take(self.srv.home("bob"))
+        self.assert_warning(r"(?m)^%s:3: user bob: warning: home %s cannot be "
+                            r"listed by run_as_user nobody: Permission "
+                            r"denied" % (re.escape(self.srv.users_file),
+                                         re.escape(self.srv.home("bob"))))
+        # A folder above it that the user cannot search: no login at all.
+        self.take(os.path.dirname(self.srv.home("bob")))
+        self.assert_warning(r"(?m)^%s:\d+: user alice: warning: home %s is "
+                            r"not accessible to run_as_user nobody"
+                            % (re.escape(self.srv.users_file),
+                               re.escape(self.srv.home("alice"))))
+
+    def test_transfer_log_the_user_cannot_write(self):
+        logdir = os.path.join(self.srv.dir, "log")
+        os.mkdir(logdir)
+        xfer = os.path.join(logdir, "xferlog")
+        p = self.check("-o", "xferlog_file=" + xfer)
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertRegex(p.stderr, r"(?m)^xferlog_file: %s: not writable by "
+                         r"run_as_user nobody: Permission denied .*chown "
+                         r"nobody %s" % (re.escape(logdir), re.escape(logdir)),
+                         describe(p))
+        os.chown(logdir, self.pw.pw_uid, self.pw.pw_gid)
+        p = self.check("-o", "xferlog_file=" + xfer)
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertFalse(os.path.exists(xfer), "-t created the log")
+        with open(xfer, "w"):
+            pass
+        p = self.check("-o", "xferlog_file=" + xfer)
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertRegex(p.stderr, r"(?m)^xferlog_file: %s: not writable"
+                         % re.escape(xfer), describe(p))
+
+    def test_missing_home_also_as_root(self):
+        """run_as_user root: the homes are still checked, by -t itself."""
+        missing = os.path.join(self.srv.dir, "nohome")
+        self.srv.write_users(["carol:%s:%s:r" % (
+            harness.hash_password("x"), missing)])
+        p = self.srv.check_config()
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertRegex(p.stderr, r"(?m)^%s:\d+: user carol: warning: home %s does "
+                         r"not exist" % (re.escape(self.srv.users_file),
+                                         re.escape(missing)), describe(p))
+
+
+class CheckClientCAs(unittest.TestCase):
+    """Every tls_client_ca certificate must be able to verify clients."""
+
+    def setUp(self):
+        self.srv = Ftpsd()
+        self.addCleanup(self.srv.cleanup)
+        self.dir = self.srv.dir
+
+    def check(self, *certs):
+        bundle = os.path.join(self.dir, "clientca.pem")
+        with open(bundle, "w") as f:
+            for c in certs:
+                with open(c) as src:
+                    f.write(src.read())
+        return self.srv.check_config("-o", "tls_client_cert=optional",
+                                     "-o", "tls_client_ca=" + bundle)
+
+    def ca(self, name, *exts):
+        return openssl_cert(os.path.join(self.dir, name + ".pem"),
+                            "/CN=" + name,
+                            ["basicConstraints=critical,CA:TRUE",
+                             "keyUsage=critical,keyCertSign,cRLSign"]
+                            + list(exts))
+
+    def test_client_ca_is_ok(self):
+        p = self.check(self.ca("goodca"),
+                       self.ca("clientca", "extendedKeyUsage=clientAuth"))
+        self.assertEqual(p.returncode, 0, describe(p))
+
+    def test_server_auth_only_ca_named_with_fix(self):
+        good = self.ca("goodca")
+        bad = self.ca("srvca", "extendedKeyUsage=serverAuth")
+        p = self.check(good, bad)
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertRegex(p.stderr, r"certificate 2 \(/?CN ?= ?srvca\) is a CA "
+                         r"whose extendedKeyUsage does not allow clientAuth"
+                         r".*reissue the CA with clientAuth", describe(p))
+        # The server refuses to start on it too, for the same reason.
+        self.srv.extra_conf.update({"tls_client_cert": "optional",
+                                    "tls_client_ca": os.path.join(
+                                        self.dir, "clientca.pem")})
+        rc, log = self.srv.start_expect_failure()
+        self.assertNotEqual(rc, 0, log)
+        self.assertIn("extendedKeyUsage", log)
+
+    def test_leaf_certificate_named_with_fix(self):
+        """A CA's leaf listed alone cannot end its chain."""
+        ca = self.ca("leafca")
+        leaf = os.path.join(self.dir, "leaf.pem")
+        p = harness.run(["openssl", "req", "-x509", "-newkey", "ec",
+                         "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                         "-keyout", leaf + ".key", "-out", leaf, "-subj",
+                         "/CN=leaf", "-days", "30", "-CA", ca, "-CAkey",
+                         ca + ".key", "-addext",
+                         "basicConstraints=critical,CA:FALSE", "-addext",
+                         "extendedKeyUsage=clientAuth"])
+        self.assertEqual(p.returncode, 0, describe(p))
+        p = self.check(leaf)
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertRegex(p.stderr, r"certificate 1 \(/?CN ?= ?leaf\) is not a "
+                         r"CA certificate.*list the CA that signed them",
+                         describe(p))
+
+    def test_self_signed_client_certificate_is_pinned(self):
+        """A client's own certificate (issue 13): its own trust anchor."""
+        own = openssl_cert(os.path.join(self.dir, "bob.pem"), "/CN=bob",
+                           ["basicConstraints=critical,CA:FALSE",
+                            "extendedKeyUsage=clientAuth"])
+        p = self.check(self.ca("goodca"), own)
+        self.assertEqual(p.returncode, 0, describe(p))
+
+    def test_self_signed_server_certificate_named_with_fix(self):
+        srv = openssl_cert(os.path.join(self.dir, "srv.pem"), "/CN=srv",
+                           ["basicConstraints=critical,CA:FALSE",
+                            "extendedKeyUsage=serverAuth"])
+        p = self.check(srv)
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertRegex(p.stderr, r"certificate 1 \(/?CN ?= ?srv\) is a "
+                         r"self-signed certificate not made for clients.*"
+                         r"certmgr create NAME --client", describe(p))
+
+
+class CheckCertificate(unittest.TestCase):
+    """The served certificate: expiry warning, name with an extension."""
+
+    def setUp(self):
+        self.srv = Ftpsd()
+        self.addCleanup(self.srv.cleanup)
+
+    def test_expiring_soon_is_a_warning_exit_0(self):
+        # The harness's certificate lasts 30 days.
+        p = self.srv.check_config("-o", "cert_warn_days=45")
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertRegex(p.stderr, r"warning: certificate \S+ expires in "
+                         r"(29|30) days.*cert_warn_days = 45", describe(p))
+        p = self.srv.check_config("-o", "cert_warn_days=10")
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertNotIn("expires in", p.stderr)
+
+    def test_name_with_extension_is_the_pair(self):
+        for name in ("server.crt", "server.key"):
+            self.srv.extra_conf["certificate"] = name
+            p = self.srv.check_config()
+            self.assertEqual(p.returncode, 0, describe(p))
+        self.srv.start()
+        with self.srv.ftp() as ftp:
+            self.assertEqual(ftp.pwd(), "/")
+        self.srv.stop()
+
+    def test_name_with_extension_and_no_pair(self):
+        self.srv.extra_conf["certificate"] = "other.crt"
+        p = self.srv.check_config()
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertIn("other.crt", p.stderr)
+
+
 class Policies(unittest.TestCase):
     """TLS policy switches, anonymous, umask, PASV settings."""
 

@@ -580,16 +580,7 @@ class Floods(ServerCase):
 # ---------------------------------------------------------------------------
 # Full disks and I/O errors
 
-def faultshim():
-    path = os.environ.get("FAULTSHIM")
-    if not path:
-        path = os.path.join(os.path.dirname(os.path.dirname(
-            harness.ftpsd_binary())), "tests", "integration", "faultshim.so")
-    if not os.path.exists(path):
-        harness.die("%s missing: build it with `make "
-                    "tests/integration/faultshim.so` (make check does)"
-                    % path)
-    return path
+faultshim = harness.faultshim
 
 
 def start_with_shim(srv, conf_file):

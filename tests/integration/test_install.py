@@ -186,5 +186,53 @@ class Install(unittest.TestCase):
         self.assertEqual(left, [])
 
 
+class ConfiguredPaths(unittest.TestCase):
+    """
+    A package build (--prefix=/usr --sysconfdir=/etc) installs a sample
+    configuration and ftpsd.conf(5) that show /etc/ftpsd, not the
+    /usr/local of the default prefix; configure says no warning.  Only the
+    data is built and installed (no compiling), in a DESTDIR.
+    """
+
+    def test_sample_and_manual_show_sysconfdir(self):
+        top = os.environ.get("top_srcdir") or os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        top = os.path.abspath(top)
+        work = tempfile.mkdtemp(prefix="ftpsd-paths-")
+        self.addCleanup(shutil.rmtree, work, True)
+        bdir, dest = os.path.join(work, "b"), os.path.join(work, "d")
+        os.mkdir(bdir)
+        p = run([os.path.join(top, "configure"), "-q", "--prefix=/usr",
+                 "--sysconfdir=/etc", "--localstatedir=/var",
+                 "--disable-install-user",
+                 "--with-systemdsystemunitdir=no"], cwd=bdir, timeout=300)
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertNotRegex(p.stdout + p.stderr, r"(?i)warning",
+                            describe(p))
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "DESTDIR")}
+        p = run((os.environ.get("MAKE") or "make").split() +
+                ["-s", "-C", bdir, "install-data", "DESTDIR=" + dest],
+                env=env, timeout=300)
+        self.assertEqual(p.returncode, 0, describe(p))
+        for sample in (dest + "/etc/ftpsd/ftpsd.conf.sample",
+                       dest + "/usr/share/doc/ftpsd/ftpsd.conf.sample"):
+            with open(sample) as f:
+                text = f.read()
+            self.assertIn("\n# certs_dir = /etc/ftpsd/certs\n", text)
+            self.assertIn("\n# users_file = /etc/ftpsd/users\n", text)
+            self.assertNotIn("/usr/local", text)
+            self.assertNotIn("default ./configure prefix", text)
+        with open(dest + "/usr/share/man/man5/ftpsd.conf.5") as f:
+            man = f.read()
+        self.assertNotIn("/usr/local", man)
+        self.assertIn("/etc/ftpsd/ftpsd.conf.sample", man)
+        self.assertRegex(man, r"certs_dir = /etc/ftpsd/certs")
+        self.assertRegex(man, r"users_file = /etc/ftpsd/users")
+        for page in ("man8/ftpsd.8", "man1/certmgr.1"):
+            with open(dest + "/usr/share/man/" + page) as f:
+                self.assertNotIn("/usr/local", f.read(), page)
+
+
 if __name__ == "__main__":
     harness.main()

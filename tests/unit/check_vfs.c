@@ -1,9 +1,11 @@
 /* tests/unit/check_vfs.c: path normalisation and confinement beneath a root. */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include "err.h"
 #include "ftps_limits.h"
 #include "vfs.h"
+#include "../integration/denysys.h"
 
 static const struct {
 	const char	*cwd, *in, *want;	/* want NULL: refused */
@@ -138,6 +141,11 @@ END_TEST
  *   root/abslink -> /sub
  *   root/loop -> loop
  *   root/plant -> /check_vfs.XXXXXX-planted (absent on the real /)
+ *   root/sub/uplink -> ../file.txt
+ *   root/sub/deep -> ../../../../file.txt
+ *   root/sub/abs -> /sub/inner.txt
+ *   root/subdotdot -> sub/..
+ *   root/fslash -> file.txt/
  */
 static char	 base[64], top[128], root[PATH_MAX];	/* mkdtemp() names */
 static char	 plant_target[PATH_MAX];
@@ -218,6 +226,16 @@ tmproot_setup(void)
 	ck_assert_int_eq(symlink("loop", p), 0);
 	at_root(p, sizeof(p), "plant");
 	ck_assert_int_eq(symlink(plant_target, p), 0);
+	at_root(p, sizeof(p), "sub/uplink");
+	ck_assert_int_eq(symlink("../file.txt", p), 0);
+	at_root(p, sizeof(p), "sub/deep");
+	ck_assert_int_eq(symlink("../../../../file.txt", p), 0);
+	at_root(p, sizeof(p), "sub/abs");
+	ck_assert_int_eq(symlink("/sub/inner.txt", p), 0);
+	at_root(p, sizeof(p), "subdotdot");
+	ck_assert_int_eq(symlink("sub/..", p), 0);
+	at_root(p, sizeof(p), "fslash");
+	ck_assert_int_eq(symlink("file.txt/", p), 0);
 	ck_assert_int_eq(vfs_open_root(&v, root), 0);
 }
 
@@ -734,24 +752,275 @@ START_TEST(home_fd_emfile)
 }
 END_TEST
 
-Suite	*unit_suite(void);
-
-Suite *
-unit_suite(void)
+/* The back end every confinement test runs under (both, one case each). */
+static void
+be_openat2(void)
 {
-	Suite	*s = suite_create("vfs");
-	TCase	*tc;
+	ck_assert_int_eq(vfs_set_backend(VFS_OPENAT2), 0);
+	ck_assert_int_eq(vfs_backend(), VFS_OPENAT2);
+}
 
-	tc = tcase_create("normalize");
-	tcase_add_loop_test(tc, normalize, 0, sizeof(norm) / sizeof(norm[0]));
-	tcase_add_test(tc, normalize_bounds);
-	tcase_add_test(tc, open_root_missing);
-	tcase_add_test(tc, magic_links_denied);
-	suite_add_tcase(s, tc);
+static void
+be_walk(void)
+{
+	ck_assert_int_eq(vfs_set_backend(VFS_WALK), 0);
+	ck_assert_int_eq(vfs_backend(), VFS_WALK);
+}
 
-	tc = tcase_create("confinement");
+/* ".." and absolute targets inside links stay beneath the root. */
+START_TEST(link_targets_with_dotdot)
+{
+	struct vpath	 vp;
+	struct stat	 st, rst;
+	int		 fd, r;
+
+	ck_assert_str_eq(read_via_vfs("sub/uplink", &r), "hello");
+	ck_assert_str_eq(read_via_vfs("sub/deep", &r), "hello");
+	ck_assert_str_eq(read_via_vfs("sub/abs", &r), "inner");
+	ck_assert_int_eq(vfs_resolve(&v, "subdotdot", &vp), 0);
+	ck_assert_int_eq(vfs_open(&v, &vp, O_RDONLY | O_DIRECTORY, 0, &fd),
+	    0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(stat(root, &rst), 0);
+	ck_assert_uint_eq(st.st_ino, rst.st_ino);
+	close(fd);
+	vpath_free(&vp);
+	ck_assert_str_eq(read_via_vfs("subdotdot/sub/inner.txt", &r),
+	    "inner");
+	/* A target ending in '/' must be a directory. */
+	ck_assert_ptr_null(read_via_vfs("fslash", &r));
+	ck_assert_int_eq(r, FTPS_ENOENT);
+}
+END_TEST
+
+/* 40 symlinks are followed in one resolution, the 41st is a loop. */
+START_TEST(symlink_hops_bounded)
+{
+	char	 p[PATH_MAX], name[16], target[16];
+	int	 i, r;
+
+	for (i = 0; i <= 40; i++) {
+		snprintf(name, sizeof(name), "l%d", i);
+		if (i == 40)
+			snprintf(target, sizeof(target), "file.txt");
+		else
+			snprintf(target, sizeof(target), "l%d", i + 1);
+		at_root(p, sizeof(p), name);
+		ck_assert_int_eq(symlink(target, p), 0);
+	}
+	ck_assert_str_eq(read_via_vfs("l1", &r), "hello");
+	ck_assert_ptr_null(read_via_vfs("l0", &r));
+	ck_assert_int_eq(r, FTPS_EDENIED);
+}
+END_TEST
+
+/* Temporary uploads are nobody's to name: not found, whatever exists. */
+START_TEST(hidden_names_not_found)
+{
+	struct vpath	 vp;
+	char		 p[PATH_MAX];
+
+	at_root(p, sizeof(p), VFS_TMP_PREFIX "abc123");
+	write_file(p, "partial");
+	at_root(p, sizeof(p), "sub/" VFS_TMP_PREFIX "dir");
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	ck_assert_int_eq(vfs_resolve(&v, VFS_TMP_PREFIX "abc123", &vp),
+	    FTPS_ENOENT);
+	vpath_free(&vp);
+	ck_assert_int_eq(vfs_resolve(&v, "/sub/" VFS_TMP_PREFIX "dir/x", &vp),
+	    FTPS_ENOENT);
+	vpath_free(&vp);
+	ck_assert_int_eq(vfs_chdir(&v, "sub/" VFS_TMP_PREFIX "dir"),
+	    FTPS_ENOENT);
+	ck_assert_int_eq(vfs_hidden(VFS_TMP_PREFIX "x"), 1);
+	ck_assert_int_eq(vfs_hidden(".ftpsd-uploadx"), 0);
+	ck_assert_int_eq(vfs_hidden("file.txt"), 0);
+	/* A name merely holding the prefix is an ordinary one. */
+	ck_assert_int_eq(vfs_resolve(&v, "a" VFS_TMP_PREFIX "x", &vp), 0);
+	vpath_free(&vp);
+}
+END_TEST
+
+static const struct {
+	const char	*name;
+	int		 ok;
+} names[] = {
+	{ "plain.txt", 1 }, { "with space", 1 }, { "\xc3\xbcml", 1 },
+	{ "tab\there", 0 }, { "bell\a", 0 }, { "\x1b[31mred", 0 },
+	{ "del\x7f", 0 }, { "\x01", 0 }, { "~!@#$%^&*()", 1 },
+	{ "\x1f", 0 }, { " ", 1 },
+};
+
+START_TEST(name_allowed)
+{
+	ck_assert_int_eq(vfs_name_allowed(names[_i].name) == 0,
+	    names[_i].ok);
+}
+END_TEST
+
+/* Entries of a folder, "." and ".." left out. */
+static int
+count_entries(const char *rel)
+{
+	char		 p[PATH_MAX];
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	at_root(p, sizeof(p), rel);
+	ck_assert_ptr_nonnull(d = opendir(p));
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+static void
+check_upload(int tmpfile)
+{
+	struct vfs_upload	 up;
+	struct vpath		 vp;
+	int			 fd, before, r;
+
+	vfs_set_tmpfile(tmpfile);
+	before = count_entries("sub");
+	/* Replaces an existing file, atomically. */
+	ck_assert_int_eq(vfs_resolve(&v, "sub/inner.txt", &vp), 0);
+	ck_assert_int_eq(vfs_upload_open(&vp, &up, &fd), 0);
+	ck_assert_int_eq(up.tmpfile, tmpfile);
+	ck_assert_int_eq(write(fd, "new", 3), 3);
+	/* In progress: unnamed, or under a hidden name only. */
+	ck_assert_int_eq(count_entries("sub"), before + !tmpfile);
+	ck_assert_str_eq(read_via_vfs("sub/inner.txt", &r), "inner");
+	ck_assert_int_eq(vfs_upload_commit(&vp, &up, &fd, vp.name, 0), 0);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_str_eq(up.tmpname, "");
+	ck_assert_str_eq(read_via_vfs("sub/inner.txt", &r), "new");
+	ck_assert_int_eq(count_entries("sub"), before);
+	vfs_upload_discard(&vp, &up);
+	ck_assert_str_eq(read_via_vfs("sub/inner.txt", &r), "new");
+
+	/* noreplace (STOU) never overwrites; the discard leaves nothing. */
+	ck_assert_int_eq(vfs_upload_open(&vp, &up, &fd), 0);
+	ck_assert_int_eq(write(fd, "other", 5), 5);
+	ck_assert_int_eq(vfs_upload_commit(&vp, &up, &fd, vp.name, 1),
+	    FTPS_ESYS);
+	ck_assert_int_eq(errno, EEXIST);
+	if (fd != -1)
+		close(fd);
+	vfs_upload_discard(&vp, &up);
+	ck_assert_str_eq(read_via_vfs("sub/inner.txt", &r), "new");
+	ck_assert_int_eq(count_entries("sub"), before);
+	ck_assert_int_eq(vfs_upload_open(&vp, &up, &fd), 0);
+	ck_assert_int_eq(vfs_upload_commit(&vp, &up, &fd, "fresh", 1), 0);
+	ck_assert_str_eq(read_via_vfs("sub/fresh", &r), "");
+
+	/* Abandoned: the old file stays, no name is left behind. */
+	ck_assert_int_eq(vfs_upload_open(&vp, &up, &fd), 0);
+	ck_assert_int_eq(write(fd, "partial", 7), 7);
+	close(fd);
+	vfs_upload_discard(&vp, &up);
+	ck_assert_int_eq(count_entries("sub"), before + 1);
+	ck_assert_str_eq(read_via_vfs("sub/inner.txt", &r), "new");
+	vpath_free(&vp);
+}
+
+START_TEST(upload_tmpfile)
+{
+	check_upload(1);
+}
+END_TEST
+
+START_TEST(upload_hidden_name)
+{
+	check_upload(0);
+}
+END_TEST
+
+/* A killed server's hidden uploads go at start; a live one stays. */
+START_TEST(sweep_stale_uploads)
+{
+	struct vfs_sweep	*sw;
+	char			 p[PATH_MAX];
+	int			 locked;
+
+	at_root(p, sizeof(p), VFS_TMP_PREFIX "aaaaaa");
+	write_file(p, "stale");
+	at_root(p, sizeof(p), "sub/" VFS_TMP_PREFIX "bbbbbb");
+	write_file(p, "stale");
+	at_root(p, sizeof(p), "sub/" VFS_TMP_PREFIX "cccccc");
+	write_file(p, "live");
+	ck_assert_int_ne(locked = open(p, O_RDONLY), -1);
+	ck_assert_int_eq(flock(locked, LOCK_EX), 0);
+	/* Never opened for reading: a FIFO would block. */
+	at_root(p, sizeof(p), "sub/" VFS_TMP_PREFIX "fifo");
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	ck_assert_ptr_nonnull(sw = calloc(1, sizeof(*sw)));
+	ck_assert_int_eq(vfs_sweep_home(sw, root), 0);
+	/* The same home again (another user's): swept once. */
+	ck_assert_int_eq(vfs_sweep_home(sw, root), 0);
+	ck_assert_uint_eq(sw->homes, 1);
+	ck_assert_uint_eq(sw->removed, 2);
+	ck_assert_uint_ge(sw->dirs, 2);
+	ck_assert_int_eq(sw->truncated, 0);
+	at_root(p, sizeof(p), VFS_TMP_PREFIX "aaaaaa");
+	ck_assert_int_eq(access(p, F_OK), -1);
+	at_root(p, sizeof(p), "sub/" VFS_TMP_PREFIX "cccccc");
+	ck_assert_int_eq(access(p, F_OK), 0);
+	at_root(p, sizeof(p), "sub/" VFS_TMP_PREFIX "fifo");
+	ck_assert_int_eq(access(p, F_OK), 0);
+	/* Nothing outside the home is touched (up -> ../secret.txt). */
+	ck_assert_int_eq(vfs_sweep_home(sw, "/nonexistent/home"), FTPS_ESYS);
+	close(locked);
+	free(sw);
+}
+END_TEST
+
+/*
+ * openat2 starts failing with ENOSYS (a seccomp filter arrives, as under
+ * systemd's RestrictSUIDSGID=): the vfs switches to the walk and every
+ * answer stays the same.  In a child: the filter cannot be undone.
+ */
+START_TEST(openat2_enosys_falls_back)
+{
+	static const struct ds_rule	 deny[] = {
+		{ SYS_openat2, ENOSYS },
+	};
+	pid_t				 pid;
+	int				 status, r;
+
+	ck_assert_int_eq(vfs_set_backend(VFS_OPENAT2), 0);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		if (ds_install(deny, 1) != 0)
+			_exit(2);
+		if (read_via_vfs("sub/inner.txt", &r) == NULL ||
+		    vfs_backend() != VFS_WALK ||
+		    read_via_vfs("escape/passwd", &r) != NULL ||
+		    r != FTPS_ENOENT ||
+		    read_via_vfs("loop", &r) != NULL || r != FTPS_EDENIED ||
+		    vfs_set_backend(VFS_OPENAT2) != FTPS_ESYS)
+			_exit(1);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(vfs_backend(), VFS_OPENAT2);
+}
+END_TEST
+
+/* Every confinement test, under one back end. */
+static TCase *
+confinement_case(const char *name, void (*be)(void))
+{
+	TCase	*tc = tcase_create(name);
+
 	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_checked_fixture(tc, be, NULL);
 	tcase_add_checked_fixture(tc, tmproot_setup, tmproot_teardown);
+	tcase_add_test(tc, magic_links_denied);
 	tcase_add_test(tc, root_resolves_to_dot);
 	tcase_add_test(tc, dotdot_cannot_leave);
 	tcase_add_test(tc, absolute_maps_into_root);
@@ -768,6 +1037,40 @@ unit_suite(void)
 	tcase_add_test(tc, quoted_and_display);
 	tcase_add_test(tc, mktemp_unique_and_umask);
 	tcase_add_test(tc, no_fd_leak);
+	tcase_add_test(tc, link_targets_with_dotdot);
+	tcase_add_test(tc, symlink_hops_bounded);
+	tcase_add_test(tc, hidden_names_not_found);
+	tcase_add_test(tc, upload_tmpfile);
+	tcase_add_test(tc, upload_hidden_name);
+	tcase_add_test(tc, sweep_stale_uploads);
+	return tc;
+}
+
+
+Suite	*unit_suite(void);
+
+Suite *
+unit_suite(void)
+{
+	Suite	*s = suite_create("vfs");
+	TCase	*tc;
+
+	tc = tcase_create("normalize");
+	tcase_add_loop_test(tc, normalize, 0, sizeof(norm) / sizeof(norm[0]));
+	tcase_add_test(tc, normalize_bounds);
+	tcase_add_test(tc, open_root_missing);
+	tcase_add_loop_test(tc, name_allowed, 0,
+	    sizeof(names) / sizeof(names[0]));
+	suite_add_tcase(s, tc);
+
+	suite_add_tcase(s, confinement_case("confinement-openat2",
+	    be_openat2));
+	suite_add_tcase(s, confinement_case("confinement-walk", be_walk));
+
+	tc = tcase_create("fallback");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_checked_fixture(tc, tmproot_setup, tmproot_teardown);
+	tcase_add_test(tc, openat2_enosys_falls_back);
 	suite_add_tcase(s, tc);
 	return s;
 }
