@@ -71,7 +71,8 @@ struct conf_key {
 /* Indices into keys[]; conf_check names keys through them. */
 enum {
 	K_LISTEN, K_EXPLICIT_PORT, K_IMPLICIT_PORT, K_TLS, K_DATA_TLS,
-	K_DATA_REUSE, K_CERTS_DIR, K_CERTIFICATE, K_PASV_MIN, K_PASV_MAX,
+	K_DATA_REUSE, K_PROT_DEFAULT, K_CERTS_DIR, K_CERTIFICATE, K_PASV_MIN,
+	K_PASV_MAX,
 	K_PASV_ADDRESS, K_USERS_FILE, K_ANONYMOUS, K_ANONYMOUS_ROOT,
 	K_MAX_CLIENTS, K_MAX_PER_IP,
 	K_MAX_LOGIN_FAILS, K_BAN_FAILURES, K_BAN_WINDOW, K_BAN_SECONDS,
@@ -123,6 +124,11 @@ static const struct conf_word reuse_words[] = {
 	{ "off", CONF_REUSE_OFF },
 	{ NULL, 0 }
 };
+static const struct conf_word prot_words[] = {
+	{ "C", CONF_PROT_C },
+	{ "P", CONF_PROT_P },
+	{ NULL, 0 }
+};
 static const struct conf_word log_words[] = {
 	{ "auto", CONF_LOG_AUTO },
 	{ "stderr", CONF_LOG_STDERR },
@@ -145,6 +151,8 @@ static const struct conf_key keys[] = {
 	    0, 0, data_tls_words, 0 },
 	[K_DATA_REUSE] = { "data_session_reuse", set_enum,
 	    OFF(data_session_reuse), 0, 0, reuse_words, 0 },
+	[K_PROT_DEFAULT] = { "prot_default", set_enum, OFF(prot_default),
+	    0, 0, prot_words, 0 },
 	[K_CERTS_DIR] = { "certs_dir", set_path, OFF(certs_dir),
 	    0, 0, NULL, CK_RELATIVE },
 	[K_CERTIFICATE] = { "certificate", set_name, OFF(certificate),
@@ -215,6 +223,7 @@ _Static_assert(K_COUNT == CONF_NKEYS, "CONF_NKEYS matches the table");
 /* set_enum stores through an int *. */
 _Static_assert(sizeof(enum conf_tls) == sizeof(int) &&
     sizeof(enum conf_reuse) == sizeof(int) &&
+    sizeof(enum conf_prot) == sizeof(int) &&
     sizeof(enum conf_log) == sizeof(int), "enums are int-sized");
 
 #define FIELD(c, k, type)	((type *)(void *)((char *)(c) + (k)->k_off))
@@ -462,28 +471,49 @@ set_bool(struct conf *c, const struct conf_key *k, const char *v,
 	return 0;
 }
 
-static int
-set_enum(struct conf *c, const struct conf_key *k, const char *v,
-    const struct conf_src *src, FILE *errf)
+/* The word of k's list that v spells (any case), or NULL. */
+static const struct conf_word *
+enum_find(const struct conf_key *k, const char *v)
+{
+	const struct conf_word	*w;
+
+	for (w = k->k_words; w->w_name != NULL; w++)
+		if (str_ieq(w->w_name, v))
+			return w;
+	return NULL;
+}
+
+/* "k: "v" is not one of: a, b, c" into msg. */
+static void
+enum_why(const struct conf_key *k, const char *v, char *msg, size_t len)
 {
 	const struct conf_word	*w;
 	char			 sv[CONF_SHOW_MAX], list[CONF_SHOW_MAX];
 	size_t			 off = 0;
 
-	for (w = k->k_words; w->w_name != NULL; w++) {
-		if (str_ieq(w->w_name, v)) {
-			*FIELD(c, k, int) = w->w_val;
-			return 0;
-		}
-	}
 	list[0] = '\0';
 	for (w = k->k_words; w->w_name != NULL; w++) {
 		snprintf(list + off, sizeof(list) - off, "%s%s",
 		    off == 0 ? "" : ", ", w->w_name);
 		off = strlen(list);
 	}
-	conf_err(errf, src->file, src->line, "%s: \"%s\" is not one of: %s",
-	    k->k_name, show(sv, sizeof(sv), v), list);
+	snprintf(msg, len, "%s: \"%s\" is not one of: %s", k->k_name,
+	    show(sv, sizeof(sv), v), list);
+}
+
+static int
+set_enum(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	const struct conf_word	*w;
+	char			 msg[CONF_SHOW_MAX * 3];
+
+	if ((w = enum_find(k, v)) != NULL) {
+		*FIELD(c, k, int) = w->w_val;
+		return 0;
+	}
+	enum_why(k, v, msg, sizeof(msg));
+	conf_err(errf, src->file, src->line, "%s", msg);
 	return FTPS_EPARSE;
 }
 
@@ -792,6 +822,7 @@ conf_init(struct conf *c)
 	c->tls = CONF_TLS_REQUIRED;
 	c->data_tls = CONF_TLS_REQUIRED;
 	c->data_session_reuse = CONF_REUSE_REQUIRED;
+	c->prot_default = CONF_PROT_C;
 	c->pasv_min_port = 49152;
 	c->pasv_max_port = 65534;
 	c->anonymous = 0;
@@ -1187,6 +1218,9 @@ conf_check(const struct conf *c, const char *file, FILE *errf)
 	    c->data_session_reuse != CONF_REUSE_REQUIRED)
 		CHECK_ERR(K_DATA_REUSE, -1, "data_session_reuse: invalid "
 		    "value %d", (int)c->data_session_reuse);
+	if (c->prot_default != CONF_PROT_C && c->prot_default != CONF_PROT_P)
+		CHECK_ERR(K_PROT_DEFAULT, -1, "prot_default: invalid value %d",
+		    (int)c->prot_default);
 	if (c->log != CONF_LOG_AUTO && c->log != CONF_LOG_STDERR &&
 	    c->log != CONF_LOG_SYSLOG)
 		CHECK_ERR(K_LOG, -1, "log: invalid value %d", (int)c->log);
@@ -1213,4 +1247,105 @@ conf_check(const struct conf *c, const char *file, FILE *errf)
 		    "IPv4 address");
 	errors += conf_check_mtls(c, file, errf);
 	return errors > 0 ? -errors : 0;
+}
+
+/*
+ * Per-account (and per-host) policy: the keys an override may set, each
+ * parsed by its ftpsd.conf row so that both spell values alike.
+ */
+static const struct {
+	int		 key;		/* K_*, a set_enum row */
+	size_t		 off;		/* of the field in conf_policy */
+} policy_keys[] = {
+	{ K_DATA_TLS, offsetof(struct conf_policy, data_tls) },
+	{ K_DATA_REUSE, offsetof(struct conf_policy, data_session_reuse) },
+};
+#define NPOLICY	(sizeof(policy_keys) / sizeof(policy_keys[0]))
+#define PFIELD(p, i)	((int *)(void *)((char *)(p) + policy_keys[i].off))
+#define CPFIELD(p, i)	\
+	((const int *)(const void *)((const char *)(p) + policy_keys[i].off))
+
+void
+conf_policy_unset(struct conf_policy *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < NPOLICY; i++)
+		*PFIELD(p, i) = CONF_POLICY_UNSET;
+}
+
+void
+conf_policy_of(const struct conf *c, struct conf_policy *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < NPOLICY; i++)
+		*PFIELD(p, i) = *CFIELD(c, &keys[policy_keys[i].key], int);
+}
+
+void
+conf_policy_merge(struct conf_policy *p, const struct conf_policy *over)
+{
+	size_t	 i;
+
+	for (i = 0; i < NPOLICY; i++)
+		if (*CPFIELD(over, i) != CONF_POLICY_UNSET)
+			*PFIELD(p, i) = *CPFIELD(over, i);
+}
+
+int
+conf_policy_set(struct conf_policy *p, const char *key, const char *value,
+    char *why, size_t whylen)
+{
+	const struct conf_key	*k;
+	const struct conf_word	*w;
+	char			 sk[CONF_SHOW_MAX], list[CONF_SHOW_MAX];
+	size_t			 i, off;
+
+	for (i = 0; i < NPOLICY; i++) {
+		k = &keys[policy_keys[i].key];
+		if (strcmp(k->k_name, key) != 0)
+			continue;
+		if (*PFIELD(p, i) != CONF_POLICY_UNSET) {
+			snprintf(why, whylen, "%s given twice", k->k_name);
+			return FTPS_EPARSE;
+		}
+		if ((w = enum_find(k, value)) == NULL) {
+			enum_why(k, value, why, whylen);
+			return FTPS_EPARSE;
+		}
+		*PFIELD(p, i) = w->w_val;
+		return 0;
+	}
+	list[0] = '\0';
+	for (i = 0, off = 0; i < NPOLICY; i++) {
+		snprintf(list + off, sizeof(list) - off, "%s%s",
+		    off == 0 ? "" : ", ", keys[policy_keys[i].key].k_name);
+		off = strlen(list);
+	}
+	snprintf(why, whylen, "unknown setting \"%s\" (one of: %s)",
+	    show(sk, sizeof(sk), key), list);
+	return FTPS_EPARSE;
+}
+
+const char *
+conf_policy_str(const struct conf_policy *p, char *buf, size_t len)
+{
+	const struct conf_key	*k;
+	const struct conf_word	*w;
+	size_t			 i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < NPOLICY && off < len; i++) {
+		k = &keys[policy_keys[i].key];
+		for (w = k->k_words; w->w_name != NULL; w++)
+			if (w->w_val == *CPFIELD(p, i))
+				break;
+		if (w->w_name == NULL)
+			continue;
+		snprintf(buf + off, len - off, "%s%s=%s", off == 0 ? "" : " ",
+		    k->k_name, w->w_name);
+		off = strlen(buf);
+	}
+	return buf;
 }

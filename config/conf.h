@@ -15,8 +15,9 @@
 enum conf_tls	{ CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 enum conf_reuse	{ CONF_REUSE_OFF, CONF_REUSE_OPTIONAL, CONF_REUSE_REQUIRED };
 enum conf_log	{ CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_SYSLOG };
+enum conf_prot	{ CONF_PROT_C, CONF_PROT_P };
 
-#define CONF_NKEYS	37		/* rows of the key table in conf.c */
+#define CONF_NKEYS	38		/* rows of the key table in conf.c */
 #define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
 #define CONF_BAN_FAILURES_MAX	100	/* ban_failures: bounds its memory */
 #define CONF_WORKERS_MAX	64	/* workers: processes at most */
@@ -33,6 +34,8 @@ struct conf {
 	enum conf_tls	 tls;			/* required */
 	enum conf_tls	 data_tls;		/* required (never OFF) */
 	enum conf_reuse	 data_session_reuse;	/* required */
+	enum conf_prot	 prot_default;		/* C after AUTH TLS (RFC 4217);
+						 * implicit sessions start P */
 	char		*certs_dir;		/* FTPS_CERTSDIR */
 	char		*certificate;		/* NULL: the folder's default */
 
@@ -133,5 +136,37 @@ const char	*conf_key_name(size_t i);
  * FTPS_ETOOBIG (buf left empty) or FTPS_EPARSE for a bad i.
  */
 int	 conf_value(const struct conf *, size_t i, char *buf, size_t len);
+
+/*
+ * The data-channel policy one session runs under.  ftpsd.conf sets it for
+ * every session; a users-file entry may override fields for its account
+ * (and a [host] section, between the two).  Each field is an enum of the
+ * ftpsd.conf key of the same name, or CONF_POLICY_UNSET in an override
+ * that leaves it to the level below.
+ */
+#define CONF_POLICY_UNSET	(-1)
+#define CONF_POLICY_STR_MAX	64	/* conf_policy_str() output */
+struct conf_policy {
+	int		 data_tls;		/* enum conf_tls */
+	int		 data_session_reuse;	/* enum conf_reuse */
+};
+
+/* An override that sets nothing. */
+void	 conf_policy_unset(struct conf_policy *);
+/* The global level: ftpsd.conf's values. */
+void	 conf_policy_of(const struct conf *, struct conf_policy *);
+/* Lays the fields over sets over p (a more specific level wins). */
+void	 conf_policy_merge(struct conf_policy *p,
+	    const struct conf_policy *over);
+/*
+ * Sets one field of an override from its ftpsd.conf key name and value
+ * (the same words as in ftpsd.conf).  0, or FTPS_EPARSE with why filled
+ * in ("unknown setting ...", "... is not one of: ...", "... given
+ * twice" when p already sets it) for the caller's FILE:LINE.
+ */
+int	 conf_policy_set(struct conf_policy *, const char *key,
+	    const char *value, char *why, size_t whylen);
+/* "data_tls=required data_session_reuse=optional"; unset fields left out. */
+const char	*conf_policy_str(const struct conf_policy *, char *, size_t);
 
 #endif

@@ -31,7 +31,8 @@
 #include "log.h"
 #include "parse.h"
 
-#define AUTH_FIELDS_MAX	5	/* name:hash:home:perms:method */
+#define AUTH_FIELDS_MAX	6	/* name:hash:home:perms:method:options */
+#define AUTH_FORMAT	"name:hash:home:perms[:method[:options]]"
 #define AUTH_NAME_SHOW	(FTPS_USER_MAX * 4 + 4)	/* a log_safe()'d name */
 
 /* AUTH_LINE_MAX in auth.h counts 384 bytes for the hash. */
@@ -288,6 +289,40 @@ auth_cert_decide(const struct user *u, const char *name, int has_cert,
 }
 
 /*
+ * Field 6: "key=value" settings separated by commas, each a ftpsd.conf
+ * key this account overrides (conf_policy_set: data_tls,
+ * data_session_reuse); empty sets none.
+ * 0, or -1 with the error reported.
+ */
+static int
+users_options(struct users_load *ld, const char *show, char *opts,
+    struct conf_policy *pol)
+{
+	char	*item, *eq, *next, why[256];
+
+	conf_policy_unset(pol);
+	if (opts[0] == '\0')
+		return 0;
+	for (item = opts; item != NULL; item = next) {
+		if ((next = strchr(item, ',')) != NULL)
+			*next++ = '\0';
+		if ((eq = strchr(item, '=')) == NULL) {
+			users_err(ld, "user %s: field 6 (options): \"%s\" is "
+			    "not key=value (e.g. data_session_reuse=optional)",
+			    show, log_safe(why, sizeof(why), item));
+			return -1;
+		}
+		*eq++ = '\0';
+		if (conf_policy_set(pol, item, eq, why, sizeof(why)) != 0) {
+			users_err(ld, "user %s: field 6 (options): %s", show,
+			    why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * One line, NUL-terminated and without its newline.  0 on success,
  * FTPS_ENOMEM, or a line error already reported (the user is skipped).
  */
@@ -300,6 +335,7 @@ users_line(struct users_load *ld, char *line)
 	const char	*why;
 	size_t		 nf, len;
 	enum auth_method method = AUTH_METHOD_PASSWORD;
+	struct conf_policy policy;
 	int		 disabled, r = 0;
 
 	/* CRLF files: the CR is not part of the last field. */
@@ -321,13 +357,13 @@ users_line(struct users_load *ld, char *line)
 		*p++ = '\0';
 	}
 	if (p != NULL || nf > AUTH_FIELDS_MAX) {
-		users_err(ld, "too many fields (at most %d: "
-		    "name:hash:home:perms[:method])", AUTH_FIELDS_MAX);
+		users_err(ld, "too many fields (at most %d: " AUTH_FORMAT ")",
+		    AUTH_FIELDS_MAX);
 		return 0;
 	}
 	if (nf < 4) {
-		users_err(ld, "too few fields (%zu, want "
-		    "name:hash:home:perms[:method])", nf);
+		users_err(ld, "too few fields (%zu, want " AUTH_FORMAT ")",
+		    nf);
 		return 0;
 	}
 	if (!users_name_ok(f[0])) {
@@ -337,7 +373,9 @@ users_line(struct users_load *ld, char *line)
 		return 0;
 	}
 	log_safe(show, sizeof(show), f[0]);
-	if (nf == 5 && auth_method_parse(f[4], &method) != 0) {
+	/* An empty method before options is the default one. */
+	if (nf >= 5 && !(nf == 6 && f[4][0] == '\0') &&
+	    auth_method_parse(f[4], &method) != 0) {
 		users_err(ld, "user %s: unknown login method in field 5 "
 		    "(method): use password, cert or cert+password", show);
 		return 0;
@@ -375,6 +413,9 @@ users_line(struct users_load *ld, char *line)
 		users_err(ld, "user %s: perms must be \"r\" or \"rw\"", show);
 		return 0;
 	}
+	conf_policy_unset(&policy);
+	if (nf == 6 && users_options(ld, show, f[5], &policy) != 0)
+		return 0;
 
 	if (db->count >= FTPS_USERS_MAX) {
 		users_err(ld, "user %s: too many users (at most %d)", show,
@@ -398,6 +439,7 @@ users_line(struct users_load *ld, char *line)
 	e->u.perms = PERM_READ | (f[3][1] == 'w' ? PERM_WRITE : 0);
 	e->u.disabled = disabled;
 	e->u.method = method;
+	e->u.policy = policy;
 	if (r != 0) {
 		user_clear(&e->u);
 		free(e);
@@ -555,6 +597,7 @@ auth_user_dup(const struct user *u)
 	d->perms = u->perms;
 	d->disabled = u->disabled;
 	d->method = u->method;
+	d->policy = u->policy;
 	if (r != 0) {
 		auth_user_free(d);
 		return NULL;

@@ -1,13 +1,16 @@
 /*
  * Accounts: the users file and password checks.
  *
- * users_file lines are "name:hash:home:perms[:method]" with crypt(3)
- * hashes (yescrypt, gost-yescrypt, bcrypt, sha512crypt); perms is "r" or
- * "rw"; method, when present, is "password" (the default), "cert" (hash
- * field empty, or '!'/'*' to disable) or "cert+password".  '#' comments
- * and blank lines are skipped.  A malformed line is reported as "FILE:LINE: message"
- * and that user is not loaded; the rest load.  A hash starting with '!' or
- * '*' marks a disabled account: it is loaded but never authenticates.
+ * users_file lines are "name:hash:home:perms[:method[:options]]" with
+ * crypt(3) hashes (yescrypt, gost-yescrypt, bcrypt, sha512crypt); perms
+ * is "r" or "rw"; method, when present, is "password" (the default),
+ * "cert" (hash field empty, or '!'/'*' to disable) or "cert+password"
+ * (empty before options: password); options are "key=value,..." of the
+ * ftpsd.conf keys an account may override (data_tls,
+ * data_session_reuse).  '#' comments and blank lines are skipped.  A
+ * malformed line is reported as "FILE:LINE: message" and that user is
+ * not loaded; the rest load.  A hash starting with '!' or '*' marks a
+ * disabled account: it is loaded but never authenticates.
  * docs/users.md describes the format.
  *
  * Hashing takes tens of milliseconds, so checks run on a small thread pool
@@ -18,6 +21,7 @@
 
 #include <stdio.h>
 
+#include "conf.h"
 #include "ftps_limits.h"
 
 struct event_base;
@@ -34,10 +38,10 @@ enum auth_method {
 
 /*
  * Longest users_file line accepted, newline excluded: a name, the longest
- * crypt(3) output (CRYPT_OUTPUT_SIZE), a home path, perms, method and the
- * separators.
+ * crypt(3) output (CRYPT_OUTPUT_SIZE), a home path, perms, method,
+ * options and the separators.
  */
-#define AUTH_LINE_MAX	(FTPS_USER_MAX + 384 + FTPS_PATH_MAX + 64)
+#define AUTH_LINE_MAX	(FTPS_USER_MAX + 384 + FTPS_PATH_MAX + 128)
 
 struct user {
 	char		*name;		/* owned */
@@ -46,6 +50,7 @@ struct user {
 	unsigned	 perms;		/* PERM_* */
 	int		 disabled;	/* hash starts with '!' or '*' */
 	enum auth_method method;
+	struct conf_policy policy;	/* 6th field; unset: ftpsd.conf's */
 };
 
 struct userdb;

@@ -183,7 +183,7 @@ cmd_dispatch(struct session *s, char *line)
 		    "send AUTH TLS first.");
 		return;
 	}
-	if (c->tls == TLS_DATA && cf->data_tls == CONF_TLS_REQUIRED &&
+	if (c->tls == TLS_DATA && s->policy.data_tls == CONF_TLS_REQUIRED &&
 	    !(s->flags & SF_PROT_P)) {
 		sess_reply(s, 521, "Data connections must be encrypted "
 		    "(PROT P)");

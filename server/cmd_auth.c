@@ -103,6 +103,29 @@ cmd_user(struct session *s, const char *arg)
 	sess_reply(s, 331, "Password required.");
 }
 
+/*
+ * The data policy of the account: ftpsd.conf's, under the users file's
+ * overrides (a [host] level goes between the two).  Logged, so an admin
+ * sees what each login runs under.
+ */
+static void
+cmd_login_policy(struct session *s, const char *safe)
+{
+	struct conf_policy	 none;
+	char			 eff[CONF_POLICY_STR_MAX];
+	char			 over[CONF_POLICY_STR_MAX];
+
+	conf_policy_unset(&none);
+	conf_policy_of(&s->ctx->conf, &s->policy);
+	if (s->user != NULL)
+		conf_policy_merge(&s->policy, &s->user->policy);
+	conf_policy_str(&s->policy, eff, sizeof(eff));
+	conf_policy_str(s->user != NULL ? &s->user->policy : &none, over,
+	    sizeof(over));
+	sess_log(s, LOG_LVL_INFO, "login policy user=%s %s (users file: %s)",
+	    safe, eff, over[0] != '\0' ? over : "none");
+}
+
 static void
 cmd_login_ok(struct session *s, const char *home, unsigned perms)
 {
@@ -149,6 +172,7 @@ cmd_login_ok(struct session *s, const char *home, unsigned perms)
 	else
 		sess_log(s, LOG_LVL_INFO, "login user=%s result=ok%s", safe,
 		    (s->flags & SF_ANON) ? " anonymous" : "");
+	cmd_login_policy(s, safe);
 	if (s->user != NULL && s->user->method == AUTH_METHOD_CERT)
 		sess_reply(s, 232, "User logged in, authorized by security "
 		    "data exchange.");
@@ -359,7 +383,7 @@ cmd_prot(struct session *s, const char *arg)
 		sess_reply(s, 200, "Protection level set to P.");
 		break;
 	case 'C':
-		if (s->ctx->conf.data_tls == CONF_TLS_REQUIRED) {
+		if (s->policy.data_tls == CONF_TLS_REQUIRED) {
 			sess_reply(s, 534, "PROT C refused: data connections "
 			    "must be encrypted.");
 			break;

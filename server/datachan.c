@@ -109,17 +109,17 @@ static void
 dc_tls_ready(struct session *s)
 {
 	struct datachan	*dc = s->dc;
-	const char	*why;
+	const char	*reply;
 
-	if (tls_data_check(s, dc->ssl, &why) != 0) {
+	/* tls_data_check() logs the cause. */
+	if (tls_data_check(s, dc->ssl, &reply) != 0) {
 		/*
 		 * Even a refused connection ends with close_notify, so the
 		 * client reads a clean EOF and then the 522 on the control
 		 * connection (Python's ftplib otherwise loses sync).
 		 */
 		dc->refused = 1;
-		sess_log(s, LOG_LVL_WARN, "data tls refused: %s", why);
-		dc_fail(s, 522, why);
+		dc_fail(s, 522, reply);
 		return;
 	}
 	dc->cb(s, DC_EV_READY, dc->bev, 0, NULL);
@@ -132,6 +132,7 @@ dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct datachan	*dc = s->dc;
 	char		 err[256];
 	unsigned long	 e;
+	int		 clear = 0;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		dc->tls = DC_TLS_DONE;
@@ -143,6 +144,10 @@ dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((e = bufferevent_get_openssl_error(bev)) != 0) {
 		ERR_error_string_n(e, err, sizeof(err));
+		/* Not a TLS record: the client speaks clear data (PROT C). */
+		clear = ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		    (ERR_GET_REASON(e) == SSL_R_WRONG_VERSION_NUMBER ||
+		    ERR_GET_REASON(e) == SSL_R_HTTP_REQUEST);
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
 	} else
@@ -150,14 +155,19 @@ dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		    (what & BEV_EVENT_TIMEOUT) ? "timeout" :
 		    (what & BEV_EVENT_EOF) ? "connection closed" :
 		    strerror(errno));
-	sess_log(s, LOG_LVL_WARN, "data tls handshake failed: %s%s%s", err,
-	    s->cert_err[0] != '\0' ? "; " : "", s->cert_err);
+	sess_log(s, LOG_LVL_WARN, "data tls handshake failed: %s%s%s%s", err,
+	    s->cert_err[0] != '\0' ? "; " : "", s->cert_err, clear ?
+	    " (the client sent clear data: it takes the data channel to be "
+	    "PROT C, e.g. Commons Net without execPROT(\"P\"))" : "");
 	dc->tls = DC_TLS_FAILED;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_disable(bev, EV_READ | EV_WRITE);
 	if (dc->cb != NULL)
 		dc_fail(s, 425, (what & BEV_EVENT_TIMEOUT) ?
 		    "TLS handshake on the data connection timed out." :
+		    clear ? "TLS handshake on the data connection failed: "
+		    "it carried clear data; this session is in PROT P, so "
+		    "send PBSZ 0 and PROT P and use TLS on data connections." :
 		    "TLS handshake on the data connection failed.");
 }
 

@@ -198,7 +198,8 @@ pf_home(struct pf *pf, const char *where, const char *home, int writable)
 		    where, home, pf->who, strerror(errno), pf->user, home);
 		return;
 	}
-	if (writable && faccessat(fd, ".", W_OK, 0) == -1)
+	/* The home of the configuration, not a client path: no vfs. */
+	if (writable && access(home, W_OK) == -1)
 		fprintf(pf->errf, "%s: warning: home %s is not writable by "
 		    "%s: %s (the account is rw: uploads would fail)\n", where,
 		    home, pf->who, strerror(errno));

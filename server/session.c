@@ -191,6 +191,8 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	s->peer = *peer;
 	s->vfs.rootfd = -1;
 	s->mlst_facts = MF_DEFAULT;
+	/* ftpsd.conf's data policy until a login adds the account's. */
+	conf_policy_of(&ctx->conf, &s->policy);
 	/*
 	 * Binary by default, though RFC 959 5.1 says ASCII: clients that
 	 * never send TYPE (scripts, many libraries) expect bytes unchanged,

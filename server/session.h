@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "conf.h"
 #include "ftps_limits.h"
 #include "log.h"
 #include "vfs.h"
@@ -110,6 +111,13 @@ struct session {
 						 * ticket keys */
 	unsigned char		 token[SESS_TOKEN_LEN];
 	struct tls_ref		 ctl_ref, data_ref;
+	struct conf_policy	 policy;	/* data_tls, data_session_reuse:
+						 * ftpsd.conf's, the account's
+						 * from login on */
+	unsigned		 ctl_tickets;	/* sent on the control conn */
+	int			 data_offer;	/* enum tls_offer, this data
+						 * handshake's */
+	int			 resume_noted;	/* "not resumed" logged once */
 
 	/* Mutual TLS (mtls.c). */
 	char			 cert_name[FTPS_USER_MAX + 1]; /* "": none */

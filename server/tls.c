@@ -15,6 +15,11 @@
  * tickets are ignored on them, and the per-connection session id context
  * (the token) makes every other control connection's cached session a
  * miss.
+ *
+ * A refused data connection says which of the causes it was (enum
+ * tls_offer): the ClientHello callback notes whether a ticket or session
+ * id was offered at all, the ticket callback whose ticket it was and
+ * whether it expired.
  */
 #include <string.h>
 #include <time.h>
@@ -92,7 +97,34 @@ tls_ticket_gen_cb(SSL *ssl, void *arg)
 	    !SSL_SESSION_set1_ticket_appdata(sess, ref->s->token,
 	    sizeof(ref->s->token)))
 		return 0;
+	ref->s->ctl_tickets++;
 	return 1;
+}
+
+/* A data connection was offered ticket sess: whose is it, is it fresh? */
+static void
+tls_note_offer(struct session *s, SSL_SESSION *sess, SSL_TICKET_STATUS st)
+{
+	void		*data = NULL;
+	size_t		 len = 0;
+	int		 offer;
+
+	if (st != SSL_TICKET_SUCCESS && st != SSL_TICKET_SUCCESS_RENEW)
+		offer = TLS_OFFER_UNKNOWN;
+	else {
+		SSL_SESSION_get0_ticket_appdata(sess, &data, &len);
+		if (len != sizeof(s->token) ||
+		    CRYPTO_memcmp(data, s->token, len) != 0)
+			offer = TLS_OFFER_FOREIGN;
+		else if (SSL_SESSION_get_time(sess) +
+		    SSL_SESSION_get_timeout(sess) < (long)time(NULL))
+			offer = TLS_OFFER_EXPIRED;
+		else
+			offer = TLS_OFFER_OWN;
+	}
+	/* Of several tickets offered, the client's own counts. */
+	if (s->data_offer != TLS_OFFER_OWN)
+		s->data_offer = offer;
 }
 
 static SSL_TICKET_RETURN
@@ -102,6 +134,8 @@ tls_ticket_dec_cb(SSL *ssl, SSL_SESSION *sess, const unsigned char *kn,
 	const struct tls_ref	*ref = tls_ref_of(ssl);
 	int			 ctrl = ref == NULL || ref->role == TLS_ROLE_CTRL;
 
+	if (!ctrl && status != SSL_TICKET_EMPTY)
+		tls_note_offer(ref->s, sess, status);
 	switch (status) {
 	case SSL_TICKET_EMPTY:
 	case SSL_TICKET_NO_DECRYPT:
@@ -119,6 +153,33 @@ tls_ticket_dec_cb(SSL *ssl, SSL_SESSION *sess, const unsigned char *kn,
 	default:
 		return SSL_TICKET_RETURN_ABORT;
 	}
+}
+
+/*
+ * Data connections: what the ClientHello offers to resume.  A TLS 1.3
+ * offer is a pre_shared_key extension, a TLS 1.2 one a non-empty
+ * session_ticket extension or a session id (TLS 1.3 clients send a
+ * random legacy session id, so an id counts only if TLS 1.2 is agreed:
+ * TLS_OFFER_SID).  The ticket callback refines a ticket offer.
+ */
+static int
+tls_hello_cb(SSL *ssl, int *alert, void *arg)
+{
+	const struct tls_ref	*ref = tls_ref_of(ssl);
+	const unsigned char	*ext;
+	size_t			 len;
+
+	if (ref == NULL || ref->role != TLS_ROLE_DATA)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	ref->s->data_offer = TLS_OFFER_NONE;
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &ext, &len) ||
+	    (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_session_ticket, &ext,
+	    &len) && len > 0))
+		/* Until the ticket callback says whose: none it can open. */
+		ref->s->data_offer = TLS_OFFER_UNKNOWN;
+	else if (SSL_client_hello_get0_session_id(ssl, &ext) > 0)
+		ref->s->data_offer = TLS_OFFER_SID;
+	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 /*
@@ -212,6 +273,7 @@ tls_ctx_new(const struct conf *cf, SSL_CTX **out, FILE *errf)
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_set_timeout(ctx, FTPS_TICKET_LIFETIME);
 	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, NULL);
+	SSL_CTX_set_client_hello_cb(ctx, tls_hello_cb, NULL);
 	/* Ticket keys rotate: forward secrecy for resumed sessions. */
 	if (tk_install(ctx) != 0)
 		goto tlserr;
@@ -262,13 +324,14 @@ tls_ssl_new(SSL_CTX *ctx, struct session *s, int data)
 	/* The verify reason logged is this handshake's (mtls.c). */
 	s->cert_err[0] = '\0';
 	/*
-	 * No tickets after the handshake on either: a data connection never
-	 * issues one, and a control connection's would go unused, since it
-	 * never resumes and every data connection is announced by a
-	 * PASV/EPSV/PORT/EPRT reply that tls_refresh_ticket() precedes with
-	 * a fresh ticket.  Saves two ticket seals per TLS 1.3 login.
+	 * A data connection never issues a ticket.  A TLS 1.3 control
+	 * connection sends one right after its handshake (OpenSSL's default
+	 * is two): clients that save their session once, then (wget, with
+	 * GnuTLS) resume it on every data connection; those that use a
+	 * ticket once (curl) take the fresh one tls_refresh_ticket() sends
+	 * before each PASV/EPSV/PORT/EPRT reply.
 	 */
-	SSL_set_num_tickets(ssl, 0);
+	SSL_set_num_tickets(ssl, data ? 0 : 1);
 	if (!data)
 		/* An idle control connection keeps no TLS record buffers. */
 		SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
@@ -289,40 +352,109 @@ tls_ctrl_ready(struct session *s, SSL *ssl)
 		    sizeof(s->token));
 	sess_log(s, LOG_LVL_INFO, "tls %s %s", SSL_get_version(ssl),
 	    SSL_get_cipher_name(ssl));
+	/*
+	 * Encrypted by default: on the implicit port TLS was never
+	 * negotiated by command, so data connections start in PROT P as
+	 * the control one is (clients in implicit mode often send no
+	 * PBSZ/PROT at all); after AUTH TLS only with prot_default = P,
+	 * since RFC 4217 9 makes PROT C the default there.
+	 */
+	if ((s->flags & SF_IMPLICIT) ||
+	    s->ctx->conf.prot_default == CONF_PROT_P)
+		s->flags |= SF_PROT_P;
 	mtls_ctrl_ready(s, ssl);
 }
 
+/*
+ * Each cause: the 522 text (for the user), what happened and what to do
+ * (for the admin's log; the advice is left out where it was followed).
+ */
+static const struct {
+	const char	*reply, *cause, *advice;
+} tls_causes[] = {
+	[TLS_OFFER_NONE] = {
+	    "Data connection offered no TLS session to resume; enable TLS "
+	    "session reuse in your client, or ask the server's admin to "
+	    "allow this client",
+	    "no TLS session offered to resume: this client does not reuse "
+	    "the control session",
+	    " (allow it per user with data_session_reuse = optional)" },
+	[TLS_OFFER_FOREIGN] = {
+	    "Data connection resumed the TLS session of another control "
+	    "connection; resume the session of this connection",
+	    "data connection resumed another control connection's session "
+	    "(a client that shares one session cache across connections, or "
+	    "a stolen session)",
+	    " (allow such a client per user with data_session_reuse = "
+	    "optional)" },
+	[TLS_OFFER_EXPIRED] = {
+	    "The TLS session offered for the data connection has expired; "
+	    "reconnect to get a fresh one",
+	    "the ticket offered has expired: the client resumes the session "
+	    "of its login, not the fresh ticket sent before each "
+	    "PASV/EPSV/PORT/EPRT reply",
+	    " (it must reconnect at least daily)" },
+	[TLS_OFFER_UNKNOWN] = {
+	    "The TLS session offered for the data connection is not one "
+	    "this server holds; reconnect to get a fresh one",
+	    "the session offered cannot be resumed: a ticket whose key is "
+	    "gone (expired, or issued before a restart) or a TLS 1.2 "
+	    "session id this control connection did not make",
+	    " (the client must reconnect)" },
+};
+/* No offer because this control connection was sent no ticket. */
+static const char	tls_noticket_cause[] =
+	"no TLS session offered to resume, and the control connection was "
+	"sent no session ticket (the client asked for none, or issuing it "
+	"failed)";
+
 int
-tls_data_check(struct session *s, SSL *ssl, const char **why)
+tls_data_check(struct session *s, SSL *ssl, const char **reply)
 {
 	SSL_SESSION	*sess;
 	void		*data = NULL;
 	size_t		 len = 0;
-	int		 reused;
+	int		 offer = s->data_offer;
+	const char	*why;
 
-	*why = NULL;
-	if (s->ctx->conf.data_session_reuse == CONF_REUSE_OFF)
+	*reply = NULL;
+	s->data_offer = TLS_OFFER_NONE;
+	if (s->policy.data_session_reuse == CONF_REUSE_OFF)
 		return 0;
-	reused = SSL_session_reused(ssl);
 	if ((sess = SSL_get0_session(ssl)) != NULL)
 		SSL_SESSION_get0_ticket_appdata(sess, &data, &len);
-	sess_log(s, LOG_LVL_DEBUG, "data tls %s reused=%d appdata=%zu",
-	    SSL_get_version(ssl), reused, len);
-	if (reused && len == sizeof(s->token) &&
-	    memcmp(data, s->token, len) == 0)
+	sess_log(s, LOG_LVL_DEBUG, "data tls %s reused=%d appdata=%zu "
+	    "offer=%d", SSL_get_version(ssl), SSL_session_reused(ssl), len,
+	    offer);
+	if (SSL_session_reused(ssl) && len == sizeof(s->token) &&
+	    CRYPTO_memcmp(data, s->token, len) == 0)
 		return 0;
-	if (reused && len > 0)
-		*why = "Data connection must resume the TLS session of this "
-		    "control connection, not of ANOTHER control connection";
-	else
-		*why = "Data connection must resume the TLS session of this "
-		    "control connection";
-	if (s->ctx->conf.data_session_reuse == CONF_REUSE_OPTIONAL) {
-		sess_log(s, LOG_LVL_INFO, "data tls not resumed (allowed): %s",
-		    *why);
-		*why = NULL;
+	/*
+	 * 1. What was offered: a session id only under TLS 1.2; this
+	 *    connection's own ticket that still did not resume (another
+	 *    version or suite) is one the server cannot use.
+	 */
+	if (offer == TLS_OFFER_SID)
+		offer = SSL_version(ssl) == TLS1_2_VERSION ?
+		    TLS_OFFER_UNKNOWN : TLS_OFFER_NONE;
+	else if (offer == TLS_OFFER_OWN)
+		offer = TLS_OFFER_UNKNOWN;
+	/* 2. The server's own part: no ticket to resume was ever sent. */
+	why = tls_causes[offer].cause;
+	if (offer == TLS_OFFER_NONE && s->ctl_tickets == 0 &&
+	    sess_ssl(s) != NULL && SSL_version(sess_ssl(s)) >= TLS1_3_VERSION)
+		why = tls_noticket_cause;
+	if (s->policy.data_session_reuse == CONF_REUSE_OPTIONAL) {
+		if (!s->resume_noted)
+			sess_log(s, LOG_LVL_INFO, "data tls not resumed, "
+			    "allowed by data_session_reuse = optional (logged "
+			    "once per session): %s", why);
+		s->resume_noted = 1;
 		return 0;
 	}
+	sess_log(s, LOG_LVL_WARN, "data tls refused: %s%s", why,
+	    tls_causes[offer].advice);
+	*reply = tls_causes[offer].reply;
 	return FTPS_EDENIED;
 }
 

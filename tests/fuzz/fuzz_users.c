@@ -6,8 +6,8 @@
  *   auth_users_errors(); no line yields both a user and an error;
  * - SECURITY: no report echoes a password hash (offline cracking);
  * - every loaded user has a valid name, an absolute home without control
- *   bytes, "r" or "rw" perms, is found by its name and survives
- *   auth_user_dup();
+ *   bytes, "r" or "rw" perms, a data policy of known values, is found by
+ *   its name and survives auth_user_dup();
  * - no descriptor is left open on any path.
  */
 #include "config.h"
@@ -76,13 +76,22 @@ fu_check_user(const struct user *u, const char *name)
 		FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
 	FUZZ_CHECK(u->perms == PERM_READ ||
 	    u->perms == (PERM_READ | PERM_WRITE));
-	FUZZ_CHECK(u->hash[0] != '\0');
+	/* Only a cert account has no hash. */
+	FUZZ_CHECK(u->hash[0] != '\0' || u->method == AUTH_METHOD_CERT);
+	FUZZ_CHECK(u->policy.data_tls == CONF_POLICY_UNSET ||
+	    u->policy.data_tls == CONF_TLS_OPTIONAL ||
+	    u->policy.data_tls == CONF_TLS_REQUIRED);
+	FUZZ_CHECK(u->policy.data_session_reuse == CONF_POLICY_UNSET ||
+	    u->policy.data_session_reuse == CONF_REUSE_OFF ||
+	    u->policy.data_session_reuse == CONF_REUSE_OPTIONAL ||
+	    u->policy.data_session_reuse == CONF_REUSE_REQUIRED);
 	FUZZ_CHECK(u->disabled == (u->hash[0] == '!' || u->hash[0] == '*'));
 	FUZZ_CHECK((d = auth_user_dup(u)) != NULL);
 	FUZZ_CHECK(strcmp(d->name, u->name) == 0 &&
 	    strcmp(d->hash, u->hash) == 0 && strcmp(d->home, u->home) == 0 &&
 	    d->perms == u->perms && d->disabled == u->disabled &&
-	    d->method == u->method);
+	    d->method == u->method &&
+	    memcmp(&d->policy, &u->policy, sizeof(d->policy)) == 0);
 	auth_user_free(d);
 }
 
@@ -93,7 +102,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_fds		 fds;
 	struct userdb		*db;
 	const struct user	*u;
-	char			 prefix[80], *out, *copy, *line, *next, *f[6];
+	char			 prefix[80], *out, *copy, *line, *next, *f[7];
 	const char		*path, *p;
 	size_t			 len, nlines, found = 0, nf, hl;
 	int			 r;
@@ -130,7 +139,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (line = copy; line != NULL; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
-		nf = fu_fields(line, f, 6);
+		nf = fu_fields(line, f, 7);
 		if (nf < 2)
 			continue;
 		hl = strcspn(f[1], "\r");
@@ -139,7 +148,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (const uint8_t *)f[1], hl, 2) == 1)
 			FUZZ_CHECK(fu_count((const uint8_t *)out, len,
 			    (const uint8_t *)f[1], hl, 1) == 0);
-		if (nf < 4 || nf > 5)
+		if (nf < 4 || nf > 6)
 			continue;
 		if ((u = auth_user_find(db, f[0])) != NULL) {
 			fu_check_user(u, f[0]);

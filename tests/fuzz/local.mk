@@ -44,7 +44,8 @@ tests_fuzz_fuzz_users_SOURCES = tests/fuzz/fuzz_users.c
 tests_fuzz_fuzz_users_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_users_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_users_LDFLAGS = $(FUZZ_LINK)
-tests_fuzz_fuzz_users_LDADD = $(FUZZ_LIBS) server/libauth.a lib/libftps.a \
+tests_fuzz_fuzz_users_LDADD = $(FUZZ_LIBS) server/libauth.a config/libconf.a \
+	lib/libftps.a \
 	$(OPENSSL_LIBS) $(LIBEVENT_LIBS) $(LIBCRYPT_LIBS) $(PTHREAD_LIBS)
 
 tests_fuzz_fuzz_ftpaddr_SOURCES = tests/fuzz/fuzz_ftpaddr.c

@@ -40,6 +40,25 @@ USERS = {
     "bob": ("bob-Pw-3e9a", "r"),
 }
 
+# The 522 of each cause of a refused data connection (server/tls.c):
+# cause -> (start of the reply, start of the log line).
+REFUSED = {
+    "none": ("522 Data connection offered no TLS session to resume",
+             "data tls refused: no TLS session offered to resume: this "
+             "client does not reuse the control session (allow it per user "
+             "with data_session_reuse = optional)"),
+    "foreign": ("522 Data connection resumed the TLS session of another "
+                "control connection",
+                "data tls refused: data connection resumed another control "
+                "connection's session"),
+    "expired": ("522 The TLS session offered for the data connection has "
+                "expired",
+                "data tls refused: the ticket offered has expired"),
+    "unknown": ("522 The TLS session offered for the data connection is "
+                "not one this server holds",
+                "data tls refused: the session offered cannot be resumed"),
+}
+
 _SANITIZER_RE = re.compile(
     r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|"
     r"SUMMARY: (Address|Undefined|Leak)")
@@ -446,7 +465,8 @@ class Ftpsd:
       DIR/certs/server.crt, .key   DIR/users   DIR/home/NAME/   DIR/ftpsd.conf
       DIR/ftpsd.log (stderr)
     conf: extra or overriding config keys (value None drops a key).
-    users: {name: (password, perms)}; defaults to USERS.
+    users: {name: (password, perms[, options])}; defaults to USERS;
+      options is the users file's 6th field ("data_session_reuse=optional").
     deny: ["SYSCALL:ERRNO", ...] answered by a seccomp filter (denysys);
     FTPS_DENY_OPENAT2=1 in the environment adds "openat2:ENOSYS" to every
     server, which must then confine paths with the vfs's component walk.
@@ -498,9 +518,12 @@ class Ftpsd:
     def write_users(self, extra_lines=()):
         with open(self.users_file, "w") as f:
             f.write("# test users\n")
-            for name, (pw, perms) in self.users.items():
-                f.write("%s:%s:%s:%s\n" % (name, hash_password(pw),
-                                           self.home(name), perms))
+            for name, spec in self.users.items():
+                pw, perms = spec[:2]
+                # A third item: the users-file options field.
+                opts = "::" + spec[2] if len(spec) > 2 else ""
+                f.write("%s:%s:%s:%s%s\n" % (name, hash_password(pw),
+                                             self.home(name), perms, opts))
             for line in extra_lines:
                 f.write(line + "\n")
 

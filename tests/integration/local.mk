@@ -28,11 +28,17 @@ INTEGRATION_TESTS = \
 	tests/integration/test_mtls.py \
 	tests/integration/test_login_perf.py \
 	tests/integration/test_idle.py \
+	tests/integration/test_data_policy.py \
+	tests/integration/test_wget.py \
+	tests/integration/test_perl_ftp.py \
+	tests/integration/test_commons_net.py \
+	tests/integration/test_rclone.py \
 	tests/integration/test_vfs.py
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py \
-	docs/testing.md
+	tests/integration/clients/netftp.pl \
+	tests/integration/clients/FtpsCheck.java docs/testing.md docs/clients.md
 
 # denysys: the seccomp wrapper that answers chosen system calls with an
 # errno (openat2 with ENOSYS, as systemd's RestrictSUIDSGID= and old

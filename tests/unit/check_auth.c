@@ -211,6 +211,51 @@ START_TEST(login_methods)
 }
 END_TEST
 
+START_TEST(policy_options)
+{
+	struct userdb		*db;
+	const struct user	*u;
+	struct user		*d;
+	char			*text, *errs;
+
+	ck_assert_int_gt(asprintf(&text,
+	    "opt:%s:/srv/opt:rw::data_session_reuse=optional\n"
+	    "both:%s:/srv/both:r:password:data_tls=optional,"
+	    "data_session_reuse=OFF\r\n"
+	    "crt::/srv/crt:rw:cert:data_tls=required\n"
+	    "none:%s:/srv/none:rw::\n"
+	    "dflt:%s:/srv/dflt:rw\n",
+	    h_yes, h_yes, h_yes, h_yes), 0);
+	write_file(text, strlen(text));
+	db = load(&errs);
+	ck_assert_str_eq(errs, "");
+	ck_assert_uint_eq(auth_users_count(db), 5);
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "opt"));
+	ck_assert_int_eq(u->method, AUTH_METHOD_PASSWORD);
+	ck_assert_int_eq(u->policy.data_session_reuse, CONF_REUSE_OPTIONAL);
+	ck_assert_int_eq(u->policy.data_tls, CONF_POLICY_UNSET);
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "both"));
+	ck_assert_int_eq(u->policy.data_tls, CONF_TLS_OPTIONAL);
+	ck_assert_int_eq(u->policy.data_session_reuse, CONF_REUSE_OFF);
+	ck_assert_ptr_nonnull(d = auth_user_dup(u));
+	ck_assert_int_eq(d->policy.data_session_reuse, CONF_REUSE_OFF);
+	auth_user_free(d);
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "crt"));
+	ck_assert_int_eq(u->method, AUTH_METHOD_CERT);
+	ck_assert_int_eq(u->policy.data_tls, CONF_TLS_REQUIRED);
+	ck_assert_int_eq(u->policy.data_session_reuse, CONF_POLICY_UNSET);
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "none"));
+	ck_assert_int_eq(u->policy.data_tls, CONF_POLICY_UNSET);
+	ck_assert_int_eq(u->policy.data_session_reuse, CONF_POLICY_UNSET);
+	ck_assert_ptr_nonnull(u = auth_user_find(db, "dflt"));
+	ck_assert_int_eq(u->policy.data_tls, CONF_POLICY_UNSET);
+	ck_assert_int_eq(u->policy.data_session_reuse, CONF_POLICY_UNSET);
+	auth_users_free(db);
+	free(errs);
+	free(text);
+}
+END_TEST
+
 START_TEST(method_names)
 {
 	enum auth_method	 m = AUTH_METHOD_CERT;
@@ -319,8 +364,22 @@ static const struct {
 } bad[] = {
 	{ "eve:%s:/srv/eve",		"too few fields" },
 	{ "eve",			"too few fields" },
-	{ "eve:%s:/srv/eve:rw:password:x", "too many fields" },
-	{ "eve:%s:/a:r:password::",	"too many fields" },
+	{ "eve:%s:/srv/eve:rw:password:x:y", "too many fields" },
+	{ "eve:%s:/a:r:password:::",	"too many fields" },
+	{ "eve:%s:/srv/eve:rw:password:x", "field 6 (options): \"x\" is not "
+					"key=value" },
+	{ "eve:%s:/srv/eve:rw::data_session_reuse=maybe",
+	    "field 6 (options): data_session_reuse: \"maybe\" is not one of: "
+	    "required, optional, off" },
+	{ "eve:%s:/srv/eve:rw::data_tls=off", "data_tls: \"off\" is not one "
+					"of: required, optional" },
+	{ "eve:%s:/srv/eve:rw::tls=optional", "unknown setting \"tls\" (one "
+					"of: data_tls, data_session_reuse)" },
+	{ "eve:%s:/srv/eve:rw::data_tls=optional,", "\"\" is not key=value" },
+	{ "eve:%s:/srv/eve:rw::data_tls=optional,data_tls=required",
+					"data_tls given twice" },
+	{ "eve:%s:/srv/eve:rw:crt:data_tls=optional",
+					"unknown login method in field 5" },
 	{ ":%s:/srv/eve:rw",		"bad user name" },
 	{ "-eve:%s:/srv/eve:rw",	"bad user name" },
 	{ ".eve:%s:/srv/eve:rw",	"bad user name" },
@@ -935,6 +994,7 @@ unit_suite(void)
 	tcase_add_test(tc, users_max);
 	tcase_add_test(tc, user_dup);
 	tcase_add_test(tc, login_methods);
+	tcase_add_test(tc, policy_options);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("methods");

@@ -128,6 +128,8 @@ login(unsigned perms)
 	s->vfs_open = 1;
 	s->perms = perms;
 	s->flags |= SF_LOGGED_IN;
+	/* As cmd_login_ok(): the data policy is ftpsd.conf's at login. */
+	conf_policy_of(&ctx.conf, &s->policy);
 }
 
 #define ck_reply(line, want) do {					\
@@ -239,7 +241,13 @@ START_TEST(prot_policy)
 	ck_reply("PROT Q", "504 ");
 	ck_reply("PROT P", "200 ");
 	ck_assert(s->flags & SF_PROT_P);
+	/*
+	 * Before login the session runs under ftpsd.conf's policy at
+	 * connect; an account's override replaces it at login.
+	 */
 	ctx.conf.data_tls = CONF_TLS_OPTIONAL;
+	ck_reply("PROT C", "534 ");
+	s->policy.data_tls = CONF_TLS_OPTIONAL;
 	ck_reply("PROT C", "200 ");
 	ck_assert(!(s->flags & SF_PROT_P));
 	ck_reply("AUTH TLS", "503 ");

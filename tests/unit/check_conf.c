@@ -125,6 +125,7 @@ START_TEST(defaults)
 	ck_assert_int_eq(conf.tls, CONF_TLS_REQUIRED);
 	ck_assert_int_eq(conf.data_tls, CONF_TLS_REQUIRED);
 	ck_assert_int_eq(conf.data_session_reuse, CONF_REUSE_REQUIRED);
+	ck_assert_int_eq(conf.prot_default, CONF_PROT_C);
 	ck_assert_str_eq(conf.certs_dir, FTPS_CERTSDIR);
 	ck_assert_ptr_null(conf.certificate);
 	ck_assert_uint_eq(conf.pasv_min_port, 49152);
@@ -184,6 +185,8 @@ static const struct {
 	{ "data_session_reuse",	"required",	"required" },
 	{ "data_session_reuse",	"optional",	"optional" },
 	{ "data_session_reuse",	"off",		"off" },
+	{ "prot_default",	"p",		"P" },
+	{ "prot_default",	"C",		"C" },
 	{ "certs_dir",		"/etc/ftpsd/certs",	"/etc/ftpsd/certs" },
 	{ "certs_dir",		"//a//b/./c/.",		"/a/b/c" },
 	{ "certs_dir",		"/a/../b/",		"/a/../b" },
@@ -289,6 +292,8 @@ static const struct {
 	{ "data_session_reuse", "always",
 	    "data_session_reuse: \"always\" is not one of: required, "
 	    "optional, off" },
+	{ "prot_default", "S",
+	    "prot_default: \"S\" is not one of: C, P" },
 	{ "certs_dir", "",
 	    "certs_dir: missing value" },
 	{ "certificate", "../etc/passwd",
@@ -878,6 +883,7 @@ START_TEST(value_round_trip)
 	    "tls = optional\n"
 	    "data_tls = optional\n"
 	    "data_session_reuse = off\n"
+	    "prot_default = P\n"
 	    "certificate = srv\n"
 	    "pasv_address = 192.0.2.1\n"
 	    "anonymous = on\n"
@@ -898,6 +904,47 @@ START_TEST(value_round_trip)
 	ck_assert_int_eq(conf_value(&conf, CONF_NKEYS, a, sizeof(a)),
 	    FTPS_EPARSE);
 	conf_free(&copy);
+}
+END_TEST
+
+/* A users-file override over ftpsd.conf's data policy. */
+START_TEST(policy_levels)
+{
+	struct conf_policy	 eff, over;
+	char			 why[256], str[CONF_POLICY_STR_MAX];
+
+	ck_assert_int_eq(load_text("data_tls = optional\n"), 0);
+	conf_policy_of(&conf, &eff);
+	ck_assert_int_eq(eff.data_tls, CONF_TLS_OPTIONAL);
+	ck_assert_int_eq(eff.data_session_reuse, CONF_REUSE_REQUIRED);
+	ck_assert_str_eq(conf_policy_str(&eff, str, sizeof(str)),
+	    "data_tls=optional data_session_reuse=required");
+
+	conf_policy_unset(&over);
+	ck_assert_str_eq(conf_policy_str(&over, str, sizeof(str)), "");
+	ck_assert_int_eq(conf_policy_set(&over, "data_session_reuse",
+	    "Optional", why, sizeof(why)), 0);
+	ck_assert_int_eq(over.data_tls, CONF_POLICY_UNSET);
+	conf_policy_merge(&eff, &over);
+	ck_assert_int_eq(eff.data_tls, CONF_TLS_OPTIONAL);	/* kept */
+	ck_assert_int_eq(eff.data_session_reuse, CONF_REUSE_OPTIONAL);
+	ck_assert_str_eq(conf_policy_str(&eff, str, sizeof(str)),
+	    "data_tls=optional data_session_reuse=optional");
+
+	ck_assert_int_eq(conf_policy_set(&over, "data_session_reuse", "off",
+	    why, sizeof(why)), FTPS_EPARSE);
+	ck_assert_str_eq(why, "data_session_reuse given twice");
+	ck_assert_int_eq(conf_policy_set(&over, "data_tls", "off", why,
+	    sizeof(why)), FTPS_EPARSE);
+	ck_assert_str_eq(why, "data_tls: \"off\" is not one of: required, "
+	    "optional");
+	ck_assert_int_eq(conf_policy_set(&over, "idle_timeout", "1", why,
+	    sizeof(why)), FTPS_EPARSE);
+	ck_assert_str_eq(why, "unknown setting \"idle_timeout\" (one of: "
+	    "data_tls, data_session_reuse)");
+	ck_assert_int_eq(over.data_tls, CONF_POLICY_UNSET);
+	/* A short buffer truncates, never overruns. */
+	ck_assert_uint_eq(strlen(conf_policy_str(&eff, str, 10)), 9);
 }
 END_TEST
 
@@ -937,6 +984,7 @@ unit_suite(void)
 	    sizeof(unknown[0]));
 	tcase_add_test(tc, value_round_trip);
 	tcase_add_test(tc, two_confs);
+	tcase_add_test(tc, policy_levels);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("file");
