@@ -18,112 +18,97 @@
 #include "csca.h"
 #include "err.h"
 
-static int	ca_init(struct cli *, int, char **);
-static int	ca_sign(struct cli *, int, char **);
-static int	ca_issue(struct cli *, int, char **);
-static int	ca_revoke(struct cli *, int, char **);
-static int	ca_crl(struct cli *, int, char **);
-static int	ca_list(struct cli *, int, char **);
+static int	ca_init(struct cli *, const struct cm_args *);
+static int	ca_renew(struct cli *, const struct cm_args *);
+static int	ca_sign(struct cli *, const struct cm_args *);
+static int	ca_issue(struct cli *, const struct cm_args *);
+static int	ca_revoke(struct cli *, const struct cm_args *);
+static int	ca_crl(struct cli *, const struct cm_args *);
+static int	ca_list(struct cli *, const struct cm_args *);
 
-#define CADIR_HELP \
-	"  --ca-dir DIR       the CA folder (default: ca/ in the certs " \
-	"folder)\n"
-#define PASSIN_HELP \
-	"  --passin SRC       CA key passphrase: file:PATH, fd:N, stdin or\n" \
-	"                     prompt (asked on the terminal when needed)\n"
+#define CADAYS_HELP	"validity, 1 to 10950 days (default 3650)"
+#define PASSIN_HELP	"the CA key's passphrase: file:PATH, fd:N, stdin " \
+	"or prompt\n(asked on the terminal when needed)"
 
-static const struct cm_cmd cacmds[] = {
-	{ "ca init", ca_init,
-	  "--cn CN [--key TYPE] [--days N] [--passout SRC] [--crl-url URL] "
-	  "[subject...]",
-	  "Creates the CA: ca.key (0600; PKCS#8 AES-256 with --passout),\n"
-	  "ca.crt (CA:TRUE critical, keyCertSign+cRLSign, SKI/AKI) and a\n"
-	  "database openssl ca can read (index.txt, serial, newcerts/,\n"
-	  "openssl.cnf).\n\n"
-	  "  --cn CN            the CA's name (required)\n"
-	  "  --key TYPE         rsa:2048 rsa:3072 rsa:4096 ec:P-256 ec:P-384\n"
-	  "                     ed25519 (default ec:P-256)\n"
-	  "  --days N           validity, 1 to 10950 days (default 3650)\n"
-	  "  --passout SRC      encrypt ca.key: file:PATH, fd:N, stdin or\n"
-	  "                     prompt\n"
-	  "  --crl-url URL      every certificate signed carries this CRL\n"
-	  "                     distribution point (http:// or https://)\n"
-	  "  --country CC --state S --locality L --org O --ou U --email E\n"
-	  CADIR_HELP },
-	{ "ca sign", ca_sign,
-	  "CSR|NAME [--days N] [--server|--client] [--name NEW] [--force]",
+static const struct cm_optuse init_opts[] = {
+	{ OPT_CN, 1, "the CA's name" }, { OPT_KEY, 0, NULL },
+	{ OPT_DAYS, 0, CADAYS_HELP },
+	{ OPT_PASSOUT, 0, "encrypt ca.key (PKCS#8 AES-256): file:PATH, "
+	    "fd:N, stdin or\nprompt" },
+	{ OPT_CRLURL, 0, NULL },
+	{ OPT_INTERMEDIATE, 0, "make an intermediate CA signed by the CA "
+	    "in ROOTDIR\n(pathlen 0; chain.pem holds the root's "
+	    "certificate, and\nevery leaf it signs gets NAME.chain)" },
+	{ OPT_PASSIN, 0, "the ROOTDIR CA's key passphrase" },
+	{ OPT_COUNTRY, 0, NULL }, { OPT_STATE, 0, NULL },
+	{ OPT_LOCALITY, 0, NULL }, { OPT_ORG, 0, NULL }, { OPT_OU, 0, NULL },
+	{ OPT_EMAIL, 0, NULL }, { OPT_CADIR, 0, NULL }, { 0, 0, NULL },
+};
+static const struct cm_optuse renew_opts[] = {
+	{ OPT_DAYS, 0, CADAYS_HELP },
+	{ OPT_INTERMEDIATE, 0, "the root CA folder that signs an "
+	    "intermediate CA" },
+	{ OPT_PASSIN, 0, "the passphrase of the key that signs" },
+	{ OPT_CADIR, 0, NULL }, { 0, 0, NULL },
+};
+static const struct cm_optuse sign_opts[] = {
+	{ OPT_DAYS, 0, NULL }, { OPT_SERVER, 0, NULL },
+	{ OPT_CLIENT, 0, NULL },
+	{ OPT_NAME, 0, "the NAME to write (default: NAME, or the request "
+	    "file's\nbase name)" },
+	{ OPT_FORCE, 0, "replace a NAME.crt this CA signed before" },
+	{ OPT_PASSIN, 0, PASSIN_HELP }, { OPT_CADIR, 0, NULL },
+	{ 0, 0, NULL },
+};
+static const struct cm_optuse issue_opts[] = {
+	{ OPT_CN, 1, NULL }, { OPT_SERVER, 0, NULL }, { OPT_CLIENT, 0, NULL },
+	CM_SUBJECT_OPTS, { OPT_DAYS, 0, NULL },
+	{ OPT_FORCE, 0, "replace an existing NAME" },
+	{ OPT_PASSIN, 0, PASSIN_HELP }, { OPT_CADIR, 0, NULL },
+	{ 0, 0, NULL },
+};
+static const struct cm_optuse revoke_opts[] = {
+	{ OPT_REASON, 0, NULL }, { OPT_CADIR, 0, NULL }, { 0, 0, NULL },
+};
+static const struct cm_optuse crl_opts[] = {
+	{ OPT_DAYS, 0, "next update in N days, 1 to 366 (default 30)" },
+	{ OPT_PASSIN, 0, PASSIN_HELP }, { OPT_CADIR, 0, NULL },
+	{ 0, 0, NULL },
+};
+static const struct cm_optuse list_opts[] = {
+	{ OPT_CADIR, 0, NULL }, { 0, 0, NULL },
+};
+
+const struct cm_cmd cm_ca_cmds[] = {
+	{ "ca init", ca_init, "", 0, 0, init_opts,
+	  "Creates the CA: ca.key (0600), ca.crt (CA:TRUE critical,\n"
+	  "keyCertSign+cRLSign, SKI/AKI) and a database openssl ca can read\n"
+	  "(index.txt, serial, newcerts/, openssl.cnf).  A root may sign\n"
+	  "intermediate CAs (pathlen 1).\n" },
+	{ "ca renew", ca_renew, "", 0, 0, renew_opts,
+	  "A new ca.crt for the same key and name, so that every certificate\n"
+	  "the CA signed keeps verifying: a root signs its own, an\n"
+	  "intermediate is signed by ROOTDIR's CA.\n" },
+	{ "ca sign", ca_sign, "CSR|NAME", 1, 1, sign_opts,
 	  "Signs a request (a file, or NAME.csr of the certs folder) and\n"
 	  "writes NAME.crt.  Only the request's subject and validated\n"
 	  "subjectAltNames are used; the certificate gets critical CA:FALSE\n"
-	  "and serverAuth (--server, default) or clientAuth (--client).\n\n"
-	  "  --days N           validity, 1 to 825 days (default 365)\n"
-	  "  --name NEW         the NAME to write (default: NAME, or the\n"
-	  "                     request file's base name)\n"
-	  "  --force            replace a NAME.crt this CA signed before\n"
-	  PASSIN_HELP CADIR_HELP },
-	{ "ca issue", ca_issue,
-	  "NAME --cn CN [--server|--client] [--san LIST] [--key TYPE] "
-	  "[--days N] [subject...] [--force]",
+	  "and serverAuth (--server, default) or clientAuth (--client).\n" },
+	{ "ca issue", ca_issue, "NAME", 1, 1, issue_opts,
 	  "Key, request and CA signature in one: writes NAME.key, NAME.csr\n"
-	  "and NAME.crt.  A client certificate's --email is put in its SAN.\n\n"
-	  "  --cn CN            common name (required)\n"
-	  "  --san LIST         DNS:x,IP:y,email:z,URI:u\n"
-	  "  --key TYPE         as for create (default ec:P-256)\n"
-	  "  --days N           validity, 1 to 825 days (default 365)\n"
-	  "  --country CC --state S --locality L --org O --ou U --email E\n"
-	  "  --force            replace an existing NAME\n"
-	  PASSIN_HELP CADIR_HELP },
-	{ "ca revoke", ca_revoke, "NAME|SERIAL [--reason R]",
+	  "and NAME.crt.  A client certificate's CN is the user name it logs\n"
+	  "in as (no DNS name is made of it); its --email and --upn go into\n"
+	  "its SAN.\n" },
+	{ "ca revoke", ca_revoke, "NAME|SERIAL", 1, 1, revoke_opts,
 	  "Marks a certificate revoked in the database; publish with\n"
-	  "certmgr ca crl.\n\n"
-	  "  --reason R         unspecified keyCompromise CACompromise\n"
-	  "                     affiliationChanged superseded\n"
-	  "                     cessationOfOperation certificateHold\n"
-	  "                     removeFromCRL\n"
-	  CADIR_HELP },
-	{ "ca crl", ca_crl, "[--days N]",
-	  "Writes ca/crl.pem listing every revoked serial.\n\n"
-	  "  --days N           next update in N days (default 30)\n"
-	  PASSIN_HELP CADIR_HELP },
-	{ "ca list", ca_list, "",
+	  "certmgr ca crl.\n" },
+	{ "ca crl", ca_crl, "", 0, 0, crl_opts,
+	  "Writes ca/crl.pem listing every revoked serial.\n" },
+	{ "ca list", ca_list, "", 0, 0, list_opts,
 	  "Lists every certificate the CA signed: status, serial, expiry,\n"
-	  "revocation, file and subject.\n\n" CADIR_HELP },
+	  "revocation, file and subject.\n" },
 };
-
-static const struct cm_cmd *
-ca_lookup(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(cacmds) / sizeof(cacmds[0]); i++)
-		if (strcmp(cacmds[i].name + 3, name) == 0)
-			return &cacmds[i];
-	return NULL;
-}
-
-int
-cm_ca(struct cli *cli, int argc, char **argv)
-{
-	const struct cm_cmd	*cmd = cm_lookup("ca"), *sub;
-	size_t			 i;
-
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		if (argc < 2)
-			return cm_usage(cmd);
-		cm_help(cmd);
-		return CM_OK;
-	}
-	if ((sub = ca_lookup(argv[1])) == NULL) {
-		cm_error("ca: unknown subcommand \"%.40s\"", argv[1]);
-		for (i = 0; i < sizeof(cacmds) / sizeof(cacmds[0]); i++)
-			fprintf(stderr, "usage: certmgr %s %s\n",
-			    cacmds[i].name, cacmds[i].usage);
-		return CM_USAGE;
-	}
-	optind = 0;
-	return sub->fn(cli, argc - 1, argv + 1);
-}
+const size_t	cm_ca_ncmds = sizeof(cm_ca_cmds) / sizeof(cm_ca_cmds[0]);
 
 /* The CA folder: --ca-dir, else DIR/ca. */
 static void
@@ -157,51 +142,29 @@ ca_open(const struct cli *cli, const char *cadir, struct cs_ca *ca,
 }
 
 static int
-ca_init(struct cli *cli, int argc, char **argv)
+ca_init(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		CM_SUBJECT_LONGOPTS,
-		{ "passout", required_argument, NULL, OPT_PASSOUT },
-		{ "crl-url", required_argument, NULL, OPT_CRLURL },
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("init");
 	struct cm_subjopts	 o;
-	struct cm_pass		 pass;
+	struct cm_pass		 pass, rootpass;
+	struct cs_ca		 root;
 	X509			*x = NULL;
-	const char		*passout = NULL, *crlurl = NULL, *cadir = NULL;
+	const char		*passout = CM_ARG(a, OPT_PASSOUT);
+	const char		*crlurl = CM_ARG(a, OPT_CRLURL);
+	const char		*cadir = CM_ARG(a, OPT_CADIR);
+	const char		*rootdir = CM_ARG(a, OPT_INTERMEDIATE);
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
 	char			 path[FTPS_PATH_MAX], err[CS_ERR_MAX];
 	unsigned		 days;
-	int			 c, h, rc = CM_FAIL;
+	int			 r, rc = CM_FAIL, opened = 0;
 
-	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (c != OPT_SAN && cm_subject_opt(&o, c, optarg))
-			continue;
-		switch (c) {
-		case OPT_PASSOUT:
-			passout = optarg;
-			continue;
-		case OPT_CRLURL:
-			crlurl = optarg;
-			continue;
-		case OPT_CADIR:
-			cadir = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc != optind)
-		return cm_usage(cmd);
-	if (o.subj.cn == NULL) {
-		cm_error("ca init: --cn CN is required");
+	cm_subjopts_get(a, &o);
+	if (passin != NULL && rootdir == NULL) {
+		cm_error("ca init: --passin is the key of the CA named by "
+		    "--intermediate ROOTDIR");
 		return CM_USAGE;
 	}
-	if (cm_pass_init(&pass, passout, "--passout", 1) != 0)
+	if (cm_pass_init(&pass, passout, "--passout", 1) != 0 ||
+	    cm_pass_init(&rootpass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (cm_days(o.days, CS_CA_DAYS_DEFAULT, CS_CA_DAYS_MAX,
 	    "CA certificates", &days) != 0)
@@ -213,12 +176,25 @@ ca_init(struct cli *cli, int argc, char **argv)
 	ca_path(cli, cadir, path, sizeof(path));
 	if (cadir == NULL && cm_ensure_dir(cli, cli->dir) != 0)
 		return CM_FAIL;
+	/* The signing root first: no key is made for a root that cannot. */
+	if (rootdir != NULL) {
+		if (ca_open(cli, rootdir, &root, &rootpass, 1) != 0)
+			goto out;
+		opened = 1;
+	}
 	if (passout != NULL && cm_pass_read(&pass, "the CA key") != 0)
 		goto out;
-	if (cs_ca_init(path, &o.subj, o.key, days, crlurl,
-	    passout != NULL ? pass.buf : NULL,
-	    passout != NULL ? (size_t)pass.len : 0, &x, err,
-	    sizeof(err)) != 0) {
+	if (rootdir != NULL)
+		r = cs_ca_init_sub(path, &o.subj, o.key, days, crlurl,
+		    passout != NULL ? pass.buf : NULL,
+		    passout != NULL ? (size_t)pass.len : 0, &root, &x, err,
+		    sizeof(err));
+	else
+		r = cs_ca_init(path, &o.subj, o.key, days, crlurl,
+		    passout != NULL ? pass.buf : NULL,
+		    passout != NULL ? (size_t)pass.len : 0, &x, err,
+		    sizeof(err));
+	if (r != 0) {
 		cm_error("%s", err);
 		goto out;
 	}
@@ -226,15 +202,89 @@ ca_init(struct cli *cli, int argc, char **argv)
 		struct cli	 cacli = *cli;
 
 		cacli.dir = path;
-		cm_print_written(&cacli, "created", "CA", x,
-		    X509_get0_pubkey(x), "ca.key, ca.crt, index.txt, serial, "
-		    "crlnumber, newcerts/, openssl.cnf");
+		cm_print_written(&cacli, rootdir != NULL ? "created "
+		    "intermediate" : "created", "CA", x, X509_get0_pubkey(x),
+		    rootdir != NULL ? "ca.key, ca.crt, chain.pem, index.txt, "
+		    "serial, crlnumber, newcerts/, openssl.cnf" : "ca.key, "
+		    "ca.crt, index.txt, serial, crlnumber, newcerts/, "
+		    "openssl.cnf");
 	}
 	if (passout == NULL)
 		cm_info(cli, "note: %s/ca.key is not encrypted (give --passout "
 		    "to encrypt it)", path);
 	rc = CM_OK;
  out:
+	if (opened)
+		cs_ca_close(&root);
+	cm_pass_clear(&pass);
+	cm_pass_clear(&rootpass);
+	X509_free(x);
+	return rc;
+}
+
+static int
+ca_renew(struct cli *cli, const struct cm_args *a)
+{
+	struct cm_pass		 pass;
+	struct cs_ca		 ca, root;
+	X509			*x = NULL;
+	const char		*days = CM_ARG(a, OPT_DAYS);
+	const char		*cadir = CM_ARG(a, OPT_CADIR);
+	const char		*rootdir = CM_ARG(a, OPT_INTERMEDIATE);
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
+	char			 err[CS_ERR_MAX];
+	unsigned		 ndays;
+	int			 rc = CM_FAIL, opened = 0, ropened = 0;
+
+	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
+		return CM_USAGE;
+	if (cm_days(days, CS_CA_DAYS_DEFAULT, CS_CA_DAYS_MAX,
+	    "CA certificates", &ndays) != 0)
+		return CM_FAIL;
+	if (ca_open(cli, cadir, &ca, &pass, 0) != 0)
+		goto out;
+	opened = 1;
+	if (!cs_ca_is_root(&ca) && rootdir == NULL) {
+		cm_error("%s/ca.crt: an intermediate CA is renewed by its "
+		    "root: give --intermediate ROOTDIR", ca.dir);
+		goto out;
+	}
+	if (cs_ca_is_root(&ca) && rootdir != NULL) {
+		cm_error("%s/ca.crt: a root CA renews itself: leave out "
+		    "--intermediate", ca.dir);
+		goto out;
+	}
+	/* The key that signs: the root's, or a root's own. */
+	if (rootdir != NULL) {
+		if (ca_open(cli, rootdir, &root, &pass, 1) != 0)
+			goto out;
+		ropened = 1;
+	} else if (cs_ca_load_key(&ca, &pass.cs, err, sizeof(err)) != 0) {
+		cm_error("%s", cm_pass_err(&pass, err));
+		goto out;
+	}
+	if (cs_ca_renew(&ca, ropened ? &root : NULL, ndays, &x, err,
+	    sizeof(err)) != 0) {
+		cm_error("%s", cm_pass_err(&pass, err));
+		goto out;
+	}
+	{
+		struct cli	 cacli = *cli;
+
+		cacli.dir = ca.dir;
+		cm_print_written(&cacli, "renewed", "CA", x,
+		    X509_get0_pubkey(x), ropened ? "ca.crt, chain.pem" :
+		    "ca.crt");
+	}
+	cm_info(cli, "same key and name: certificates it signed keep "
+	    "verifying; give clients and servers the new %s/ca.crt "
+	    "(tls_client_ca, curl --cacert)", ca.dir);
+	rc = CM_OK;
+ out:
+	if (ropened)
+		cs_ca_close(&root);
+	if (opened)
+		cs_ca_close(&ca);
 	cm_pass_clear(&pass);
 	X509_free(x);
 	return rc;
@@ -268,51 +318,52 @@ ca_may_replace(const struct cli *cli, const char *name, int force)
 	return ok;
 }
 
-/* Writes NAME.crt (+ key, request) after the CA signed it. */
-static int
-ca_write(const struct cli *cli, const char *name, X509 *x, EVP_PKEY *key,
-    X509_REQ *csr, int replace)
+int
+cm_ca_sign_write(const struct cli *cli, struct cs_ca *ca,
+    struct cs_signreq *req, const char *name, EVP_PKEY *key, X509_REQ *csr,
+    int replace, X509 **out)
 {
-	struct cs_txn	 t;
-	char		 err[CS_ERR_MAX], f[3][FTPS_NAME_MAX + 1];
-	int		 r;
+	struct cs_signreq	 rq = *req;
+	struct cs_txn		 t;
+	char			 err[CS_ERR_MAX], f[4][FTPS_NAME_MAX + 1];
+	int			 r;
 
+	*out = NULL;
 	snprintf(f[0], sizeof(f[0]), "%s.key", name);
 	snprintf(f[1], sizeof(f[1]), "%s.csr", name);
 	snprintf(f[2], sizeof(f[2]), "%s.crt", name);
+	snprintf(f[3], sizeof(f[3]), "%s.chain", name);
 	if (cs_txn_begin(&t, cli->dir, err, sizeof(err)) != 0) {
 		cm_error("%s", err);
 		return -1;
 	}
+	/* An intermediate CA's leaves carry it (and what is above it). */
 	if ((key == NULL || (r = cs_txn_put_key(&t, f[0], key, NULL, 0, err,
 	    sizeof(err))) == 0) &&
 	    (csr == NULL || (r = cs_txn_put_csr(&t, f[1], csr, err,
 	    sizeof(err))) == 0) &&
-	    (r = cs_txn_put_certs(&t, f[2], x, NULL, err, sizeof(err))) == 0)
-		r = cs_txn_commit(&t, replace, err, sizeof(err));
+	    (r = cs_ca_is_root(ca) ? cs_txn_unlink(&t, f[3]) :
+	    cs_txn_put_certs(&t, f[3], ca->cert, ca->chain, err,
+	    sizeof(err))) == 0) {
+		rq.file = f[2];
+		rq.txn = &t;
+		rq.replace = replace;
+		r = cs_ca_sign(ca, &rq, out, err, sizeof(err));
+	}
 	cs_txn_end(&t);
 	if (r != 0) {
 		cm_error("%s", err);
 		return -1;
 	}
+	req->clamped = rq.clamped;
+	if (req->clamped)
+		cm_warn("%s: validity cut to the CA's own expiry", name);
 	return 0;
 }
 
 static int
-ca_sign(struct cli *cli, int argc, char **argv)
+ca_sign(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "days", required_argument, NULL, OPT_DAYS },
-		{ "server", no_argument, NULL, OPT_SERVER },
-		{ "client", no_argument, NULL, OPT_CLIENT },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "passin", required_argument, NULL, OPT_PASSIN },
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("sign");
 	struct cm_pass		 pass;
 	struct cs_ca		 ca;
 	struct cs_bundle	 b;
@@ -320,48 +371,21 @@ ca_sign(struct cli *cli, int argc, char **argv)
 	struct stat		 st;
 	GENERAL_NAMES		*sans = NULL;
 	X509			*x = NULL;
-	const char		*arg, *newname = NULL, *passin = NULL;
-	const char		*cadir = NULL, *days = NULL;
+	const char		*arg = a->argv[0];
+	const char		*newname = CM_ARG(a, OPT_NAME);
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
+	const char		*cadir = CM_ARG(a, OPT_CADIR);
+	const char		*days = CM_ARG(a, OPT_DAYS);
 	char			 err[CS_ERR_MAX], path[FTPS_PATH_MAX];
 	char			 name[FTPS_CERTNAME_MAX + 1];
 	char			 fname[FTPS_NAME_MAX + 1];
-	enum cs_purpose		 purpose = CS_SERVER;
+	enum cs_purpose		 purpose;
 	unsigned		 ndays;
-	int			 c, h, force = 0, rc = CM_FAIL, innamed = 0;
-	int			 has, opened = 0, copycsr;
+	int			 force = CM_FLAG(a, OPT_FORCE), rc = CM_FAIL;
+	int			 has, opened = 0, copycsr, innamed = 0;
 
 	memset(&b, 0, sizeof(b));
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case OPT_DAYS:
-			days = optarg;
-			continue;
-		case OPT_SERVER:
-			purpose = CS_SERVER;
-			continue;
-		case OPT_CLIENT:
-			purpose = CS_CLIENT;
-			continue;
-		case OPT_NAME:
-			newname = optarg;
-			continue;
-		case OPT_FORCE:
-			force = 1;
-			continue;
-		case OPT_PASSIN:
-			passin = optarg;
-			continue;
-		case OPT_CADIR:
-			cadir = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1)
-		return cm_usage(cmd);
-	arg = argv[optind];
+	purpose = CM_FLAG(a, OPT_CLIENT) ? CS_CLIENT : CS_SERVER;
 	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (newname != NULL && cs_name_check(newname, err, sizeof(err)) != 0) {
@@ -452,14 +476,8 @@ ca_sign(struct cli *cli, int argc, char **argv)
 	req.purpose = purpose;
 	req.days = ndays;
 	snprintf(fname, sizeof(fname), "%s.crt", name);
-	req.file = fname;
-	if (cs_ca_sign(&ca, &req, &x, err, sizeof(err)) != 0) {
-		cm_error("%s", err);
-		goto out;
-	}
-	if (req.clamped)
-		cm_warn("%s: validity cut to the CA's own expiry", name);
-	if (ca_write(cli, name, x, NULL, copycsr ? b.csr : NULL, 1) != 0)
+	if (cm_ca_sign_write(cli, &ca, &req, name, NULL, copycsr ? b.csr :
+	    NULL, 1, &x) != 0)
 		goto out;
 	cm_print_written(cli, purpose == CS_CLIENT ? "signed client" :
 	    "signed server", name, x, X509_REQ_get0_pubkey(b.csr), fname);
@@ -475,19 +493,8 @@ ca_sign(struct cli *cli, int argc, char **argv)
 }
 
 static int
-ca_issue(struct cli *cli, int argc, char **argv)
+ca_issue(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		CM_SUBJECT_LONGOPTS,
-		{ "server", no_argument, NULL, OPT_SERVER },
-		{ "client", no_argument, NULL, OPT_CLIENT },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "passin", required_argument, NULL, OPT_PASSIN },
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("issue");
 	struct cm_subjopts	 o;
 	struct cm_pass		 pass;
 	struct cs_ca		 ca;
@@ -497,45 +504,18 @@ ca_issue(struct cli *cli, int argc, char **argv)
 	GENERAL_NAMES		*san = NULL, *checked = NULL;
 	X509_REQ		*csr = NULL;
 	X509			*x = NULL;
-	const char		*name, *passin = NULL, *cadir = NULL;
-	char			 err[CS_ERR_MAX], fname[FTPS_NAME_MAX + 1];
+	const char		*name = a->argv[0];
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
+	const char		*cadir = CM_ARG(a, OPT_CADIR);
+	char			 err[CS_ERR_MAX];
 	char			 files[3 * FTPS_NAME_MAX + 8];
-	enum cs_purpose		 purpose = CS_SERVER;
+	enum cs_purpose		 purpose;
 	unsigned		 days;
-	int			 c, h, force = 0, rc = CM_FAIL, opened = 0;
+	int			 force = CM_FLAG(a, OPT_FORCE), rc = CM_FAIL;
+	int			 opened = 0;
 
-	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (cm_subject_opt(&o, c, optarg))
-			continue;
-		switch (c) {
-		case OPT_SERVER:
-			purpose = CS_SERVER;
-			continue;
-		case OPT_CLIENT:
-			purpose = CS_CLIENT;
-			continue;
-		case OPT_FORCE:
-			force = 1;
-			continue;
-		case OPT_PASSIN:
-			passin = optarg;
-			continue;
-		case OPT_CADIR:
-			cadir = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1)
-		return cm_usage(cmd);
-	name = argv[optind];
-	if (o.subj.cn == NULL) {
-		cm_error("ca issue: --cn CN is required");
-		return CM_USAGE;
-	}
+	cm_subjopts_get(a, &o);
+	purpose = CM_FLAG(a, OPT_CLIENT) ? CS_CLIENT : CS_SERVER;
 	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (cs_name_check(name, err, sizeof(err)) != 0) {
@@ -564,15 +544,7 @@ ca_issue(struct cli *cli, int argc, char **argv)
 	req.san = san;
 	req.purpose = purpose;
 	req.days = days;
-	snprintf(fname, sizeof(fname), "%s.crt", name);
-	req.file = fname;
-	if (cs_ca_sign(&ca, &req, &x, err, sizeof(err)) != 0) {
-		cm_error("%s", err);
-		goto out;
-	}
-	if (req.clamped)
-		cm_warn("%s: validity cut to the CA's own expiry", name);
-	if (ca_write(cli, name, x, key, csr, force) != 0)
+	if (cm_ca_sign_write(cli, &ca, &req, name, key, csr, force, &x) != 0)
 		goto out;
 	snprintf(files, sizeof(files), "%s.key, %s.csr, %s.crt", name, name,
 	    name);
@@ -631,35 +603,14 @@ ca_resolve(const struct cli *cli, struct cs_ca *ca, const char *arg,
 }
 
 static int
-ca_revoke(struct cli *cli, int argc, char **argv)
+ca_revoke(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "reason", required_argument, NULL, OPT_REASON },
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("revoke");
 	struct cs_ca		 ca;
-	const char		*reason = NULL, *cadir = NULL;
+	const char		*reason = CM_ARG(a, OPT_REASON);
+	const char		*cadir = CM_ARG(a, OPT_CADIR);
 	char			 err[CS_ERR_MAX], serial[80];
-	int			 c, h, rc = CM_FAIL;
+	int			 rc = CM_FAIL;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (c == OPT_REASON) {
-			reason = optarg;
-			continue;
-		}
-		if (c == OPT_CADIR) {
-			cadir = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1)
-		return cm_usage(cmd);
 	if (reason != NULL && cs_reason_code(reason) < 0) {
 		cm_error("--reason %.40s: use one of %s", reason,
 		    cs_reason_list());
@@ -667,7 +618,7 @@ ca_revoke(struct cli *cli, int argc, char **argv)
 	}
 	if (ca_open(cli, cadir, &ca, NULL, 0) != 0)
 		return CM_FAIL;
-	if (ca_resolve(cli, &ca, argv[optind], serial, sizeof(serial)) != 0)
+	if (ca_resolve(cli, &ca, a->argv[0], serial, sizeof(serial)) != 0)
 		goto out;
 	if (cs_ca_revoke(&ca, serial, reason, err, sizeof(err)) != 0) {
 		cm_error("%s", err);
@@ -682,42 +633,18 @@ ca_revoke(struct cli *cli, int argc, char **argv)
 }
 
 static int
-ca_crl(struct cli *cli, int argc, char **argv)
+ca_crl(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "days", required_argument, NULL, OPT_DAYS },
-		{ "passin", required_argument, NULL, OPT_PASSIN },
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("crl");
 	struct cm_pass		 pass;
 	struct cs_ca		 ca;
 	X509_CRL		*crl = NULL;
-	const char		*days = NULL, *passin = NULL, *cadir = NULL;
+	const char		*days = CM_ARG(a, OPT_DAYS);
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
+	const char		*cadir = CM_ARG(a, OPT_CADIR);
 	char			 err[CS_ERR_MAX], when[40];
 	unsigned		 ndays;
-	int			 c, h, nrev, rc = CM_FAIL;
+	int			 nrev, rc = CM_FAIL;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case OPT_DAYS:
-			days = optarg;
-			continue;
-		case OPT_PASSIN:
-			passin = optarg;
-			continue;
-		case OPT_CADIR:
-			cadir = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc != optind)
-		return cm_usage(cmd);
 	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (cm_days(days, CS_CRL_DAYS_DEFAULT, CS_CRL_DAYS_MAX, "CRLs",
@@ -770,35 +697,17 @@ ca_past(const char *asn1)
 }
 
 static int
-ca_list(struct cli *cli, int argc, char **argv)
+ca_list(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "ca-dir", required_argument, NULL, OPT_CADIR },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = ca_lookup("list");
 	struct cs_ca		 ca;
 	struct cs_db		 db;
 	struct cs_dbrow		*row;
 	struct jw		 w;
-	const char		*cadir = NULL, *st;
+	const char		*cadir = CM_ARG(a, OPT_CADIR), *st;
 	char			 err[CS_ERR_MAX], exp[40], rev[40], rt[48];
 	char			*reason;
 	size_t			 i;
-	int			 c, h;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (c == OPT_CADIR) {
-			cadir = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc != optind)
-		return cm_usage(cmd);
 	if (ca_open(cli, cadir, &ca, NULL, 0) != 0)
 		return CM_FAIL;
 	if (cs_ca_db_read(&ca, &db, err, sizeof(err)) != 0) {

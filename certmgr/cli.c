@@ -61,92 +61,6 @@ cm_info(const struct cli *cli, const char *fmt, ...)
 }
 
 int
-cm_usage(const struct cm_cmd *cmd)
-{
-	fprintf(stderr, "usage: certmgr [-q] [-c FILE | -d DIR] [--json] %s %s\n"
-	    "       certmgr %s --help\n", cmd->name, cmd->usage, cmd->name);
-	return CM_USAGE;
-}
-
-void
-cm_help(const struct cm_cmd *cmd)
-{
-	printf("usage: certmgr [-q] [-c FILE | -d DIR] [--json] %s %s\n\n%s", cmd->name,
-	    cmd->usage, cmd->help);
-	printf("\nCommon options:\n"
-	    "  -d, --dir DIR   certs folder (default: certs_dir of -c FILE,\n"
-	    "                  $FTPSD_CERTS_DIR, certs_dir of the default\n"
-	    "                  ftpsd config, or %s)\n"
-	    "  -c, --config FILE  ftpsd config whose certs_dir to use\n"
-	    "  --json          machine-readable output\n"
-	    "  -q, --quiet     no output on success\n"
-	    "  --help          this text\n"
-	    "Exit status: 0 ok, 1 failure, 2 usage error.\n", FTPS_CERTSDIR);
-}
-
-int
-cm_common_opt(struct cli *cli, const struct cm_cmd *cmd, int c,
-    const char *arg)
-{
-	switch (c) {
-	case 'd':
-		cli->dir = arg;
-		return 1;
-	case 'q':
-		cli->quiet = 1;
-		return 1;
-	case OPT_JSON:
-		cli->json = 1;
-		return 1;
-	case OPT_HELP:
-		cm_help(cmd);
-		return -1;
-	default:
-		cm_usage(cmd);
-		return 0;
-	}
-}
-
-int
-cm_subject_opt(struct cm_subjopts *o, int c, const char *arg)
-{
-	switch (c) {
-	case OPT_CN:
-		o->subj.cn = arg;
-		return 1;
-	case OPT_SAN:
-		o->san = arg;
-		return 1;
-	case OPT_KEY:
-		o->key = arg;
-		return 1;
-	case OPT_DAYS:
-		o->days = arg;
-		return 1;
-	case OPT_COUNTRY:
-		o->subj.country = arg;
-		return 1;
-	case OPT_STATE:
-		o->subj.state = arg;
-		return 1;
-	case OPT_LOCALITY:
-		o->subj.locality = arg;
-		return 1;
-	case OPT_ORG:
-		o->subj.org = arg;
-		return 1;
-	case OPT_OU:
-		o->subj.ou = arg;
-		return 1;
-	case OPT_EMAIL:
-		o->subj.email = arg;
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-int
 cm_days(const char *arg, unsigned def, unsigned max, const char *what,
     unsigned *out)
 {
@@ -166,6 +80,28 @@ cm_days(const char *arg, unsigned def, unsigned max, const char *what,
 	}
 	*out = (unsigned)v;
 	return 0;
+}
+
+int
+cm_name_files(const struct cli *cli, const char *name, unsigned need)
+{
+	char	 err[CS_ERR_MAX];
+	int	 has;
+
+	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
+		cm_error("%s", err);
+		return -1;
+	}
+	if (has == 0 || ((unsigned)has & need) != need) {
+		if (need & CS_HAS_CRT)
+			cm_error("%s/%s.crt: no such certificate (certmgr list "
+			    "shows them)", cli->dir, name);
+		else
+			cm_error("%s/%s: no such certificate name (certmgr "
+			    "list shows them)", cli->dir, name);
+		return -1;
+	}
+	return has;
 }
 
 int

@@ -5,10 +5,10 @@
 #ifndef FTPS_CLI_H
 #define FTPS_CLI_H
 
-#include <getopt.h>
 #include <stdio.h>
 
 #include "certstore.h"
+#include "csca.h"
 #include "csx509.h"
 
 #define CM_OK		0
@@ -22,78 +22,97 @@ struct cli {
 	int		 quiet;		/* -q */
 };
 
-/* One subcommand: the table row of main.c. */
+/*
+ * Options, declared once in opts.c (name, argument, help).  OPT_JSON and
+ * OPT_HELP (with -q and -d) every subcommand takes.
+ */
+enum {
+	OPT_BASE = 1000,
+	OPT_JSON = OPT_BASE, OPT_HELP, OPT_CN, OPT_SAN, OPT_KEY, OPT_DAYS,
+	OPT_COUNTRY, OPT_STATE, OPT_LOCALITY, OPT_ORG, OPT_OU, OPT_EMAIL,
+	OPT_FORCE, OPT_NAME, OPT_PASSIN, OPT_PASSOUT, OPT_YES, OPT_CA,
+	OPT_CRL, OPT_HOST, OPT_PURPOSE, OPT_CADIR, OPT_CRLURL, OPT_SERVER,
+	OPT_CLIENT, OPT_REASON, OPT_PKCS12, OPT_UPN, OPT_INTERMEDIATE,
+	OPT_MAX
+};
+
+/* One option of a subcommand: help NULL is the table's. */
+struct cm_optuse {
+	int		 code;
+	int		 required;
+	const char	*help;
+};
+/* The subject options of create, csr and ca issue, in that order. */
+#define CM_SUBJECT_OPTS \
+	{ OPT_SAN, 0, NULL }, { OPT_UPN, 0, NULL }, { OPT_KEY, 0, NULL }, \
+	{ OPT_COUNTRY, 0, NULL }, { OPT_STATE, 0, NULL }, \
+	{ OPT_LOCALITY, 0, NULL }, { OPT_ORG, 0, NULL }, { OPT_OU, 0, NULL }, \
+	{ OPT_EMAIL, 0, NULL }
+
+/* What the command line said: option values by code, the arguments. */
+struct cm_args {
+	const char	*v[OPT_MAX - OPT_BASE];	/* NULL: absent; "" flag */
+	int		 argc;
+	char		**argv;
+};
+#define CM_ARG(a, c)	((a)->v[(c) - OPT_BASE])
+#define CM_FLAG(a, c)	(CM_ARG(a, c) != NULL)
+
+/* One subcommand: a row of main.c's table (ca.c's for "ca init" ...). */
 struct cm_cmd {
-	const char	*name;
-	int		(*fn)(struct cli *, int argc, char **argv);
-	const char	*usage;		/* "NAME --cn CN [...]" */
-	const char	*help;		/* the options, one per line */
+	const char		*name;
+	int			(*fn)(struct cli *, const struct cm_args *);
+	const char		*args;		/* "NAME", "CERT [KEY]" */
+	int			 min, max;	/* how many arguments */
+	const struct cm_optuse	*opts;		/* { 0 } ends */
+	const char		*help;		/* what it does */
 };
 
 /* The subcommands, one file each. */
-int	 cm_create(struct cli *, int, char **);
-int	 cm_csr(struct cli *, int, char **);
-int	 cm_import(struct cli *, int, char **);
-int	 cm_list(struct cli *, int, char **);
-int	 cm_show(struct cli *, int, char **);
-int	 cm_default(struct cli *, int, char **);
-int	 cm_rename(struct cli *, int, char **);
-int	 cm_delete(struct cli *, int, char **);
-int	 cm_verify(struct cli *, int, char **);
-int	 cm_ca(struct cli *, int, char **);
-int	 cm_renew(struct cli *, int, char **);
-int	 cm_export(struct cli *, int, char **);
+int	 cm_create(struct cli *, const struct cm_args *);
+int	 cm_csr(struct cli *, const struct cm_args *);
+int	 cm_import(struct cli *, const struct cm_args *);
+int	 cm_list(struct cli *, const struct cm_args *);
+int	 cm_show(struct cli *, const struct cm_args *);
+int	 cm_default(struct cli *, const struct cm_args *);
+int	 cm_rename(struct cli *, const struct cm_args *);
+int	 cm_delete(struct cli *, const struct cm_args *);
+int	 cm_verify(struct cli *, const struct cm_args *);
+int	 cm_renew(struct cli *, const struct cm_args *);
+int	 cm_export(struct cli *, const struct cm_args *);
+
+/* ca.c's rows ("ca init", ...) and how many. */
+extern const struct cm_cmd	cm_ca_cmds[];
+extern const size_t		cm_ca_ncmds;
 
 /* The row for name ("ca sign" included), or NULL. */
 const struct cm_cmd	*cm_lookup(const char *name);
 
 /*
- * Long options every subcommand accepts too, and their codes.  A
- * subcommand's option loop hands unknown codes to cm_common_opt(),
- * which returns 1 (handled), -1 (--help printed: exit 0) or 0 (usage
- * error, printed).
+ * Parses argv (argv[0] is the subcommand) by cmd's options into a.  0:
+ * run it; -1: --help was printed (exit 0); CM_USAGE: an error line and
+ * the usage were printed.
  */
-enum {
-	OPT_JSON = 1000, OPT_HELP, OPT_CN, OPT_SAN, OPT_KEY, OPT_DAYS,
-	OPT_COUNTRY, OPT_STATE, OPT_LOCALITY, OPT_ORG, OPT_OU, OPT_EMAIL,
-	OPT_FORCE, OPT_NAME, OPT_PASSIN, OPT_PASSOUT, OPT_YES, OPT_CA,
-	OPT_CRL, OPT_HOST, OPT_PURPOSE, OPT_CADIR, OPT_CRLURL, OPT_SERVER,
-	OPT_CLIENT, OPT_REASON, OPT_PKCS12,
-};
-#define CM_COMMON_LONGOPTS \
-	{ "json", no_argument, NULL, OPT_JSON }, \
-	{ "quiet", no_argument, NULL, 'q' }, \
-	{ "dir", required_argument, NULL, 'd' }, \
-	{ "help", no_argument, NULL, OPT_HELP }
-#define CM_SUBJECT_LONGOPTS \
-	{ "cn", required_argument, NULL, OPT_CN }, \
-	{ "san", required_argument, NULL, OPT_SAN }, \
-	{ "key", required_argument, NULL, OPT_KEY }, \
-	{ "days", required_argument, NULL, OPT_DAYS }, \
-	{ "country", required_argument, NULL, OPT_COUNTRY }, \
-	{ "state", required_argument, NULL, OPT_STATE }, \
-	{ "locality", required_argument, NULL, OPT_LOCALITY }, \
-	{ "org", required_argument, NULL, OPT_ORG }, \
-	{ "ou", required_argument, NULL, OPT_OU }, \
-	{ "email", required_argument, NULL, OPT_EMAIL }
-#define CM_SHORTOPTS	"qd:"
-
-int	 cm_common_opt(struct cli *, const struct cm_cmd *, int c,
-	    const char *arg);
+int	 cm_parse(struct cli *, const struct cm_cmd *, int argc, char **argv,
+	    struct cm_args *a);
 /* Usage line to stderr; returns CM_USAGE. */
 int	 cm_usage(const struct cm_cmd *);
 /* Full help for a subcommand to stdout. */
 void	 cm_help(const struct cm_cmd *);
+/* "PREFIXname args [--opt ARG]...", wrapped, to f. */
+void	 cm_synopsis(FILE *f, const char *prefix, const struct cm_cmd *);
+/* Its certmgr(1) synopsis line, "NAME<TAB>roff", to stdout. */
+void	 cm_roff_synopsis(const struct cm_cmd *);
 
 /* Subject, SAN, key and validity options of create, csr and ca issue. */
 struct cm_subjopts {
 	struct cs_subject	 subj;
 	const char		*san;
+	const char		*upn;		/* UPN SAN */
 	const char		*key;
 	const char		*days;
 };
-/* 1 handled, 0 not a subject option. */
-int	 cm_subject_opt(struct cm_subjopts *, int c, const char *arg);
+void	 cm_subjopts_get(const struct cm_args *, struct cm_subjopts *);
 /* Parses --days: 1..max, default def; message on error. */
 int	 cm_days(const char *arg, unsigned def, unsigned max, const char *what,
 	    unsigned *out);
@@ -104,6 +123,13 @@ void	 cm_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* On stdout unless -q (or --json, whose output is the JSON). */
 void	 cm_info(const struct cli *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * The files NAME has (CS_HAS_*), which must include need (0: any file;
+ * CS_HAS_CRT: a certificate); -1 after a message saying what is
+ * missing.
+ */
+int	 cm_name_files(const struct cli *, const char *name, unsigned need);
 
 /* The folder, created 0700 when missing (for commands that write). */
 int	 cm_ensure_dir(const struct cli *, const char *dir);
@@ -165,9 +191,15 @@ void	 cm_print_written(const struct cli *, const char *what,
  * What list and show find for one NAME (list.c).  status: "ok",
  * "expiring" (< 30 days), "expired", "key-mismatch", "missing-key",
  * "self-signed", "pending" (key and request, no certificate yet),
- * "missing-cert", "key-encrypted", "unreadable".
+ * "missing-cert", "key-encrypted", "unreadable"; cm_state_check() adds
+ * "revoked" and "incomplete-chain".
  */
 #define CM_EXPIRING_DAYS	30
+#define CM_STATUSES \
+	"ok, expiring (fewer than 30 days left), expired, revoked (by the " \
+	"folder's CA),\nincomplete-chain (an issuer is missing), " \
+	"key-mismatch, missing-key,\nself-signed, pending (key and request, " \
+	"no certificate yet), missing-cert,\nkey-encrypted, unreadable"
 struct cm_state {
 	X509		*cert;		/* NULL: none or unreadable */
 	STACK_OF(X509)	*chain;		/* after the leaf, then NAME.chain */
@@ -175,18 +207,48 @@ struct cm_state {
 	unsigned	 has;		/* CS_HAS_* */
 	const char	*status;
 	char		 why[CS_ERR_MAX];	/* for unreadable */
+	/* cm_state_check(): */
+	int		 rev_db;	/* revoked in the CA's index.txt */
+	int		 rev_crl;	/* listed in its crl.pem */
+	char		 rev_date[48], rev_reason[32];
+	char		 missing[512];	/* incomplete-chain: the issuer */
 };
 void	 cm_state_load(const char *dir, const char *name, unsigned has,
 	    struct cm_state *);
 void	 cm_state_free(struct cm_state *);
 
+/* The folder's CA, database and CRL, read once for many names. */
+struct cm_ctx {
+	int		 loaded, have_ca, have_db;
+	struct cs_ca	 ca;
+	struct cs_db	 db;
+	X509_CRL	*crl;
+	X509_STORE	*roots;		/* the system's, for chain checks */
+};
+/* Adds "revoked" and "incomplete-chain" to a loaded state (state.c). */
+void	 cm_state_check(struct cm_ctx *, const char *dir, struct cm_state *);
+/* 1 when the folder's CA signed x. */
+int	 cm_ctx_issued(struct cm_ctx *, const char *dir, X509 *x);
+void	 cm_ctx_free(struct cm_ctx *);
+
 /*
  * renew's link to ca.c: 1 when the folder's CA issued x (then ca is
  * open with its key loaded), 0 when not, -1 after an error message.
  */
-struct cs_ca;
 int	 cm_ca_for(const struct cli *, X509 *x, struct cs_ca *ca,
 	    struct cm_pass *pass);
+
+/*
+ * The shared end of ca sign, ca issue and renew: signs req with ca and,
+ * in the step that records it in the CA, writes NAME.crt (+ NAME.key
+ * and NAME.csr when given; NAME.chain when ca is an intermediate, else
+ * an old NAME.chain is removed).  A refusal or failure is printed and
+ * leaves neither the folder nor the CA changed; -1.
+ */
+struct cs_signreq;
+int	 cm_ca_sign_write(const struct cli *, struct cs_ca *,
+	    struct cs_signreq *, const char *name, EVP_PKEY *key,
+	    X509_REQ *csr, int replace, X509 **out);
 
 /* base name of a path without a known extension, as a NAME candidate. */
 int	 cm_basename(const char *path, char *out, size_t size);

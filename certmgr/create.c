@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "parse.h"
 
 int
 cm_build_request(const struct cm_subjopts *o, enum cs_purpose purpose,
@@ -27,7 +28,8 @@ cm_build_request(const struct cm_subjopts *o, enum cs_purpose purpose,
 	}
 	/*
 	 * A server's CN comes first: it is the name people read.  A
-	 * client's is a user name, a host name only when nothing else is.
+	 * client's CN is the user name ftpsd logs it in as: no DNS name is
+	 * made of it, and e-mail or UPN names only when asked for.
 	 */
 	if (cs_subject_build(&o->subj, subj, err, sizeof(err)) != 0 ||
 	    (purpose == CS_SERVER && cs_san_add_cn(*san, o->subj.cn,
@@ -35,10 +37,17 @@ cm_build_request(const struct cm_subjopts *o, enum cs_purpose purpose,
 	    cs_san_parse(o->san, *san, err, sizeof(err)) != 0 ||
 	    (purpose == CS_CLIENT && cs_san_add_email(*san,
 	    o->subj.email, err, sizeof(err)) != 0) ||
-	    (purpose == CS_CLIENT && sk_GENERAL_NAME_num(*san) == 0 &&
-	    cs_san_add_cn(*san, o->subj.cn, err, sizeof(err)) != 0))
+	    cs_san_add_upn(*san, o->upn, err, sizeof(err)) != 0)
 		goto fail;
-	if (sk_GENERAL_NAME_num(*san) == 0) {
+	if (purpose == CS_CLIENT && sk_GENERAL_NAME_num(*san) == 0 &&
+	    !parse_user_name(o->subj.cn)) {
+		snprintf(err, sizeof(err), "--cn \"%.64s\": a client "
+		    "certificate's CN is the user name it logs in as (%s); "
+		    "for one that names no account give --san, --email or "
+		    "--upn", o->subj.cn, PARSE_USER_RULE);
+		goto fail;
+	}
+	if (purpose == CS_SERVER && sk_GENERAL_NAME_num(*san) == 0) {
 		snprintf(err, sizeof(err), "--cn \"%.64s\" is not a host name "
 		    "or IP address, and no --san was given: a certificate "
 		    "needs at least one subject alternative name", o->subj.cn);
@@ -118,15 +127,8 @@ cm_print_written(const struct cli *cli, const char *what, const char *name,
 }
 
 static int
-create_common(struct cli *cli, int argc, char **argv, int selfsign)
+create_common(struct cli *cli, const struct cm_args *a, int selfsign)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		CM_SUBJECT_LONGOPTS,
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
 	struct cm_subjopts	 o;
 	struct cs_certspec	 spec;
 	struct cs_txn		 t;
@@ -135,33 +137,19 @@ create_common(struct cli *cli, int argc, char **argv, int selfsign)
 	GENERAL_NAMES		*san = NULL;
 	X509_REQ		*csr = NULL;
 	X509			*x = NULL;
-	const char		*name;
+	const char		*name = a->argv[0];
 	char			 err[CS_ERR_MAX], f[3][FTPS_NAME_MAX + 1];
 	char			 files[3 * FTPS_NAME_MAX + 8];
+	enum cs_purpose		 purpose;
 	unsigned		 days;
-	int			 c, h, force = 0, rc = CM_FAIL, txn = 0;
+	int			 force, rc = CM_FAIL, txn = 0;
 
-	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (cm_subject_opt(&o, c, optarg))
-			continue;
-		if (c == OPT_FORCE) {
-			force = 1;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1)
-		return cm_usage(cmd);
-	name = argv[optind];
-	if (o.subj.cn == NULL) {
-		cm_error("%s: --cn CN is required", cmd->name);
-		return CM_USAGE;
-	}
-	if (!selfsign && o.days != NULL) {
-		cm_error("csr: --days is the CA's choice, not the request's");
+	cm_subjopts_get(a, &o);
+	force = CM_FLAG(a, OPT_FORCE);
+	purpose = CM_FLAG(a, OPT_CLIENT) ? CS_CLIENT : CS_SERVER;
+	if (CM_FLAG(a, OPT_SERVER) && CM_FLAG(a, OPT_CLIENT)) {
+		cm_error("%s: --server or --client, not both", selfsign ?
+		    "create" : "csr");
 		return CM_USAGE;
 	}
 	if (cs_name_check(name, err, sizeof(err)) != 0) {
@@ -171,17 +159,18 @@ create_common(struct cli *cli, int argc, char **argv, int selfsign)
 	if (cm_days(o.days, CS_DAYS_DEFAULT, CS_DAYS_MAX, "leaf certificates",
 	    &days) != 0)
 		return CM_FAIL;
+	/* A refused key or name creates no folder either. */
+	if (cm_build_request(&o, purpose, &key, &subj, &san, &csr) != 0)
+		return CM_FAIL;
 	if (cm_ensure_dir(cli, cli->dir) != 0 ||
 	    cm_refuse_existing(cli, name, force) != 0)
-		return CM_FAIL;
-	if (cm_build_request(&o, CS_SERVER, &key, &subj, &san, &csr) != 0)
-		return CM_FAIL;
+		goto out;
 	if (selfsign) {
 		memset(&spec, 0, sizeof(spec));
 		spec.subject = subj;
 		spec.pubkey = key;
 		spec.san = san;
-		spec.purpose = CS_SERVER;
+		spec.purpose = purpose;
 		spec.days = days;
 		if (cs_cert_sign(&spec, NULL, key, &x, err, sizeof(err)) != 0) {
 			cm_error("%s: %s", name, err);
@@ -216,8 +205,12 @@ create_common(struct cli *cli, int argc, char **argv, int selfsign)
 	}
 	snprintf(files, sizeof(files), "%s, %s%s%s", f[0], f[1],
 	    x != NULL ? ", " : "", x != NULL ? f[2] : "");
-	cm_print_written(cli, selfsign ? "created" : "created request", name,
-	    x, key, files);
+	cm_print_written(cli, selfsign ? (purpose == CS_CLIENT ? "created "
+	    "client" : "created") : "created request", name, x, key, files);
+	if (selfsign && purpose == CS_CLIENT)
+		cm_info(cli, "a server trusts it when %s/%s is listed in its "
+		    "tls_client_ca (or with certmgr export %s --pkcs12 FILE "
+		    "for the client)", cli->dir, f[2], name);
 	if (!selfsign)
 		cm_info(cli, "send %s/%s to your CA, then: certmgr import "
 		    "ANSWER.crt --name %s", cli->dir, f[1], name);
@@ -234,13 +227,13 @@ create_common(struct cli *cli, int argc, char **argv, int selfsign)
 }
 
 int
-cm_create(struct cli *cli, int argc, char **argv)
+cm_create(struct cli *cli, const struct cm_args *a)
 {
-	return create_common(cli, argc, argv, 1);
+	return create_common(cli, a, 1);
 }
 
 int
-cm_csr(struct cli *cli, int argc, char **argv)
+cm_csr(struct cli *cli, const struct cm_args *a)
 {
-	return create_common(cli, argc, argv, 0);
+	return create_common(cli, a, 0);
 }

@@ -34,45 +34,21 @@ add_folder_ca(const struct cli *cli, X509 *x, STACK_OF(X509) *chain)
 }
 
 int
-cm_export(struct cli *cli, int argc, char **argv)
+cm_export(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "pkcs12", required_argument, NULL, OPT_PKCS12 },
-		{ "passout", required_argument, NULL, OPT_PASSOUT },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
 	struct cm_state		 st;
 	struct cm_pass		 pass;
 	struct cs_txn		 t;
 	PKCS12			*p12 = NULL;
 	unsigned char		*der = NULL;
-	const char		*name, *file = NULL, *passout = NULL, *base;
+	const char		*name = a->argv[0], *base;
+	const char		*file = CM_ARG(a, OPT_PKCS12);
+	const char		*passout = CM_ARG(a, OPT_PASSOUT);
 	char			 err[CS_ERR_MAX], dir[FTPS_PATH_MAX];
-	int			 c, h, has, len = 0, force = 0, rc = CM_FAIL;
+	int			 has, len = 0, force = CM_FLAG(a, OPT_FORCE);
+	int			 rc = CM_FAIL;
 	int			 loaded = 0, txn = 0;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case OPT_PKCS12:
-			file = optarg;
-			continue;
-		case OPT_PASSOUT:
-			passout = optarg;
-			continue;
-		case OPT_FORCE:
-			force = 1;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1 || file == NULL)
-		return cm_usage(cmd);
-	name = argv[optind];
 	if (cm_pass_init(&pass, passout, "--passout", 1) != 0)
 		return CM_USAGE;
 	if ((base = strrchr(file, '/')) != NULL) {

@@ -127,55 +127,142 @@ import_policy(X509 *leaf, STACK_OF(X509) *chain, EVP_PKEY *key,
 	return 0;
 }
 
-int
-cm_import(struct cli *cli, int argc, char **argv)
+/*
+ * After an import: a chain that stops short of anything trusted gets a
+ * warning naming the missing issuer and the command that adds it.
+ */
+static void
+import_chain_warn(const struct cli *cli, const char *name)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "passin", required_argument, NULL, OPT_PASSIN },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
+	struct cm_ctx	 cx;
+	struct cm_state	 st;
+	int		 has;
+
+	if ((has = cs_files(cli->dir, name, NULL, 0)) <= 0)
+		return;
+	memset(&cx, 0, sizeof(cx));
+	cm_state_load(cli->dir, name, (unsigned)has, &st);
+	cm_state_check(&cx, cli->dir, &st);
+	if (st.missing[0] != '\0')
+		cm_warn("%s: the chain is incomplete: issuer \"%s\" is "
+		    "missing (clients will fail with \"unable to get local "
+		    "issuer certificate\"); add the CA's bundle with: certmgr "
+		    "import BUNDLE.pem --name %s", name, st.missing, name);
+	cm_state_free(&st);
+	cm_ctx_free(&cx);
+}
+
+/* 1 when every certificate of certs is a CA's: a chain, not a pair. */
+static int
+only_cas(STACK_OF(X509) *certs)
+{
+	int	 i;
+
+	for (i = 0; i < sk_X509_num(certs); i++)
+		if (X509_check_ca(sk_X509_value(certs, i)) == 0)
+			return 0;
+	return sk_X509_num(certs) > 0;
+}
+
+/* import BUNDLE --name NAME: the issuers of NAME.crt become NAME.chain. */
+static int
+import_chain(const struct cli *cli, const char *certf, STACK_OF(X509) *certs,
+    const char *name)
+{
+	struct cm_state	 st;
+	struct cs_txn	 t;
+	STACK_OF(X509)	*chain = NULL;
+	char		 err[CS_ERR_MAX], f[FTPS_NAME_MAX + 1], iss[512];
+	int		 has, i, r = -1;
+
+	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
+		cm_error("%s", err);
+		return -1;
+	}
+	if (!(has & CS_HAS_CRT)) {
+		cm_error("%s: no private key given, and %s/%s.crt does not "
+		    "exist to take its CA certificates as chain", certf,
+		    cli->dir, name);
+		return -1;
+	}
+	cm_state_load(cli->dir, name, (unsigned)has, &st);
+	if (st.cert == NULL) {
+		cm_error("%s", st.why);
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(certs); i++)
+		if (X509_check_issued(sk_X509_value(certs, i), st.cert) ==
+		    X509_V_OK)
+			break;
+	if (i == sk_X509_num(certs)) {
+		cs_name_format(X509_get_issuer_name(st.cert), iss, sizeof(iss));
+		cm_error("%s: none of its certificates issued %s/%s.crt (its "
+		    "issuer is \"%s\")", certf, cli->dir, name, iss);
+		goto out;
+	}
+	if ((chain = order_chain(st.cert, certs, certf)) == NULL) {
+		cm_error("out of memory");
+		goto out;
+	}
+	snprintf(f, sizeof(f), "%s.chain", name);
+	if ((r = cs_txn_begin(&t, cli->dir, err, sizeof(err))) == 0) {
+		if ((r = cs_txn_put_certs(&t, f, NULL, chain, err,
+		    sizeof(err))) == 0)
+			r = cs_txn_commit(&t, 1, err, sizeof(err));
+		cs_txn_end(&t);
+	}
+	if (r != 0) {
+		cm_error("%s", err);
+		r = -1;
+		goto out;
+	}
+	cm_info(cli, "wrote %s/%s: %d certificate%s after %s.crt", cli->dir, f,
+	    sk_X509_num(chain), sk_X509_num(chain) > 1 ? "s" : "", name);
+	import_chain_warn(cli, name);
+ out:
+	sk_X509_free(chain);
+	cm_state_free(&st);
+	return r;
+}
+
+/* The answer to a request made by create: it replaces the self-signed. */
+static int
+self_signed_crt(const struct cli *cli, const char *name, unsigned has)
+{
+	struct cm_state	 st;
+	int		 yes;
+
+	if (!(has & CS_HAS_CRT))
+		return 0;
+	cm_state_load(cli->dir, name, has, &st);
+	yes = st.cert != NULL && X509_self_signed(st.cert, 0) == 1;
+	cm_state_free(&st);
+	return yes;
+}
+
+int
+cm_import(struct cli *cli, const struct cm_args *a)
+{
 	struct cm_pass		 pass;
 	struct cs_bundle	 cb, kb;
 	struct cs_txn		 t;
 	STACK_OF(X509)		*chain = NULL;
 	EVP_PKEY		*key = NULL, *fkey = NULL;
 	X509			*leaf = NULL;
-	const char		*certf, *keyf = NULL, *newname = NULL;
-	const char		*passin = NULL, *keylabel;
+	const char		*certf = a->argv[0], *keylabel;
+	const char		*keyf = a->argc > 1 ? a->argv[1] : NULL;
+	const char		*newname = CM_ARG(a, OPT_NAME);
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
 	char			 err[CS_ERR_MAX], name[FTPS_CERTNAME_MAX + 1];
 	char			 from[FTPS_CERTNAME_MAX + 1];
 	char			 f[4][FTPS_NAME_MAX + 1], path[FTPS_PATH_MAX];
 	char			 files[4 * FTPS_NAME_MAX + 16];
-	int			 c, h, i, has, force = 0, rc = CM_FAIL, txn = 0;
+	int			 i, has, force = CM_FLAG(a, OPT_FORCE);
+	int			 rc = CM_FAIL, txn = 0;
 	int			 keep_key = 0;
 
 	memset(&cb, 0, sizeof(cb));
 	memset(&kb, 0, sizeof(kb));
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case OPT_NAME:
-			newname = optarg;
-			continue;
-		case OPT_PASSIN:
-			passin = optarg;
-			continue;
-		case OPT_FORCE:
-			force = 1;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind < 1 || argc - optind > 2)
-		return cm_usage(cmd);
-	certf = argv[optind];
-	if (argc - optind == 2)
-		keyf = argv[optind + 1];
 	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (newname != NULL && cs_name_check(newname, err, sizeof(err)) != 0) {
@@ -215,6 +302,17 @@ cm_import(struct cli *cli, int argc, char **argv)
 	}
 
 	/* 2. The leaf is the certificate of the key. */
+	if (key == NULL && keyf == NULL && only_cas(cb.certs)) {
+		if (newname == NULL) {
+			cm_error("%s: holds only CA certificates: to add them as "
+			    "the chain of a NAME, run certmgr import %s --name "
+			    "NAME", certf, certf);
+			goto out;
+		}
+		if (import_chain(cli, certf, cb.certs, newname) == 0)
+			rc = CM_OK;
+		goto out;
+	}
 	if (key != NULL) {
 		for (i = 0; i < sk_X509_num(cb.certs); i++)
 			if (cs_pair_matches(sk_X509_value(cb.certs, i), key))
@@ -267,8 +365,12 @@ cm_import(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	keep_key = fkey != NULL && strcmp(from, name) == 0;
-	/* Completing a pending request replaces nothing. */
-	if (has != 0 && !force && !(keep_key && !(has & CS_HAS_CRT))) {
+	/*
+	 * Completing a pending request replaces nothing; the CA's answer
+	 * for a key made by create replaces its self-signed stand-in.
+	 */
+	if (has != 0 && !force && !(keep_key && (!(has & CS_HAS_CRT) ||
+	    self_signed_crt(cli, name, (unsigned)has)))) {
 		cm_error("%s/%s: already exists (use --force to replace it, or "
 		    "--name NEW)", cli->dir, name);
 		goto out;
@@ -305,6 +407,7 @@ cm_import(struct cli *cli, int argc, char **argv)
 	    "", f[0], f[1], sk_X509_num(chain) > 0 ? ", " : "",
 	    sk_X509_num(chain) > 0 ? f[2] : "");
 	cm_print_written(cli, "imported", name, leaf, key, files);
+	import_chain_warn(cli, name);
 	if (cb.encrypted || kb.encrypted)
 		cm_info(cli, "note: %s is stored unencrypted (mode 0600) so "
 		    "that ftpsd can load it unattended", f[0]);

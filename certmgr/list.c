@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/x509v3.h>
+
 #include "cli.h"
 #include "err.h"
 
@@ -112,15 +114,92 @@ cm_state_free(struct cm_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
-int
-cm_list(struct cli *cli, int argc, char **argv)
+/*
+ * The certificate's facts; the key's type is the .key's own (a
+ * key-mismatch shows what the key file holds, not the certificate).
+ */
+static void
+state_info(const struct cm_state *st, struct cs_certinfo *ci)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
+	memset(ci, 0, sizeof(*ci));
+	if (st->cert != NULL)
+		cs_cert_info(st->cert, ci);
+	if (st->key != NULL)
+		cs_key_describe(st->key, ci->key, sizeof(ci->key));
+}
+
+/*
+ * What a status means: a line under the NAME in list, labelled lines
+ * in show (which reports an unreadable file as its error).
+ */
+static void
+state_note(const struct cm_state *st, const char *name, int show)
+{
+	if (strcmp(st->status, "unreadable") == 0 && !show)
+		printf("    %s\n", st->why);
+	else if (strcmp(st->status, "revoked") == 0)
+		printf("%s%s (%s)%s\n", show ? "revoked:       " :
+		    "    revoked ", st->rev_date, st->rev_reason, st->rev_crl ?
+		    ", in ca/crl.pem" : ", not yet published: certmgr ca crl");
+	else if (strcmp(st->status, "incomplete-chain") == 0)
+		printf("%s\"%s\": add it with certmgr import BUNDLE.pem "
+		    "--name %s\n", show ? "missing:       issuer " :
+		    "    missing issuer ", st->missing, name);
+}
+
+/* A pending request's subject and names, for show. */
+struct cm_reqinfo {
+	char	 subject[512], sans[1024];
+};
+
+static void
+state_request(const char *dir, const char *name, unsigned has,
+    struct cm_reqinfo *r)
+{
+	struct cs_bundle	 b;
+	STACK_OF(X509_EXTENSION)	*exts;
+	GENERAL_NAMES		*gens = NULL;
+	char			 path[FTPS_PATH_MAX];
+
+	memset(r, 0, sizeof(*r));
+	if (!(has & CS_HAS_CSR))
+		return;
+	state_path(path, sizeof(path), dir, name, ".csr");
+	if (cs_decode_file(path, NULL, &b, NULL, 0) != 0)
+		return;
+	if (b.csr != NULL) {
+		cs_name_format(X509_REQ_get_subject_name(b.csr), r->subject,
+		    sizeof(r->subject));
+		if ((exts = X509_REQ_get_extensions(b.csr)) != NULL) {
+			gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL,
+			    NULL);
+			sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+		}
+		cs_san_format(gens, r->sans, sizeof(r->sans));
+		GENERAL_NAMES_free(gens);
+	}
+	cs_bundle_free(&b);
+}
+
+static void
+state_json(struct jw *w, const struct cm_state *st)
+{
+	if (st->rev_db || st->rev_crl) {
+		jw_open(w, "revoked", '{');
+		jw_str(w, "date", st->rev_date);
+		jw_str(w, "reason", st->rev_reason);
+		jw_bool(w, "in_crl", st->rev_crl);
+		jw_close(w, '}');
+	}
+	if (st->missing[0] != '\0')
+		jw_str(w, "missing_issuer", st->missing);
+}
+
+int
+cm_list(struct cli *cli, const struct cm_args *a)
+{
 	struct cs_entry		*ents = NULL;
+	struct cm_ctx		 cx;
 	struct cm_state		 st;
 	struct cs_certinfo	 ci;
 	struct jw		 w;
@@ -128,14 +207,9 @@ cm_list(struct cli *cli, int argc, char **argv)
 	char			 def[FTPS_CERTNAME_MAX + 1], na[32];
 	char			 days[24];
 	size_t			 n, i;
-	int			 c, h, isdef;
+	int			 isdef;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1)
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	if (argc != optind)
-		return cm_usage(cmd);
+	(void)a;
 	if (cs_list(cli->dir, &ents, &n, err, sizeof(err)) != 0) {
 		cm_error("%s", err);
 		return CM_FAIL;
@@ -143,21 +217,19 @@ cm_list(struct cli *cli, int argc, char **argv)
 	if (cs_default_name(cli->dir, def, sizeof(def), NULL, 0) != 0)
 		def[0] = '\0';
 	memset(&w, 0, sizeof(w));
+	memset(&cx, 0, sizeof(cx));
 	if (cli->json)
 		jw_open(&w, NULL, '[');
 	else if (n == 0)
 		cm_info(cli, "no certificates in %s", cli->dir);
 	else if (!cli->quiet)
-		printf("  %-20s %-24s %-10s %-10s %5s %-13s %-20s %s\n",
+		printf("  %-20s %-24s %-10s %-10s %5s %-16s %-20s %s\n",
 		    "NAME", "CN", "KEY", "NOT-AFTER", "DAYS", "STATUS",
 		    "ISSUER", "SANS");
 	for (i = 0; i < n; i++) {
 		cm_state_load(cli->dir, ents[i].name, ents[i].has, &st);
-		memset(&ci, 0, sizeof(ci));
-		if (st.cert != NULL)
-			cs_cert_info(st.cert, &ci);
-		else if (st.key != NULL)
-			cs_key_describe(st.key, ci.key, sizeof(ci.key));
+		cm_state_check(&cx, cli->dir, &st);
+		state_info(&st, &ci);
 		isdef = strcmp(def, ents[i].name) == 0;
 		if (cli->json) {
 			jw_open(&w, NULL, '{');
@@ -177,68 +249,52 @@ cm_list(struct cli *cli, int argc, char **argv)
 			jw_bool(&w, "chain", (ents[i].has & CS_HAS_CHAIN) ||
 			    sk_X509_num(st.chain) > 0);
 			jw_bool(&w, "csr", (ents[i].has & CS_HAS_CSR) != 0);
+			state_json(&w, &st);
 			jw_close(&w, '}');
 		} else if (!cli->quiet) {
 			snprintf(na, sizeof(na), "%.10s", ci.not_after);
 			snprintf(days, sizeof(days), "%ld", ci.days_left);
-			printf("%c %-20s %-24s %-10s %-10s %5s %-13s %-20s %s\n",
+			printf("%c %-20s %-24s %-10s %-10s %5s %-16s %-20s %s\n",
 			    isdef ? '*' : ' ', ents[i].name,
 			    st.cert ? ci.cn : "-", ci.key[0] ? ci.key : "-",
 			    st.cert ? na : "-", st.cert ? days : "-",
 			    st.status, st.cert ? (ci.issuer_cn[0] ?
 			    ci.issuer_cn : ci.issuer) : "-",
 			    st.cert ? ci.sans : "-");
-			if (strcmp(st.status, "unreadable") == 0)
-				printf("    %s\n", st.why);
+			state_note(&st, ents[i].name, 0);
 		}
 		cm_state_free(&st);
 	}
 	if (cli->json)
 		jw_close(&w, ']');
+	cm_ctx_free(&cx);
 	free(ents);
 	return CM_OK;
 }
 
 int
-cm_show(struct cli *cli, int argc, char **argv)
+cm_show(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
+	struct cm_ctx		 cx;
 	struct cm_state		 st;
+	struct cm_reqinfo	 req;
 	struct cs_certinfo	 ci, cc;
 	struct jw		 w;
-	const char		*name;
-	char			 err[CS_ERR_MAX], def[FTPS_CERTNAME_MAX + 1];
-	int			 c, h, has, i, isdef, rc = CM_OK;
+	const char		*name = a->argv[0];
+	char			 def[FTPS_CERTNAME_MAX + 1];
+	int			 has, i, isdef, rc = CM_OK;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1)
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	if (argc - optind != 1)
-		return cm_usage(cmd);
-	name = argv[optind];
-	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
-		cm_error("%s", err);
+	if ((has = cm_name_files(cli, name, 0)) < 0)
 		return CM_FAIL;
-	}
-	if (has == 0) {
-		cm_error("%s/%s: no such certificate name (certmgr list shows "
-		    "them)", cli->dir, name);
-		return CM_FAIL;
-	}
 	if (cs_default_name(cli->dir, def, sizeof(def), NULL, 0) != 0)
 		def[0] = '\0';
 	isdef = strcmp(def, name) == 0;
 	cm_state_load(cli->dir, name, (unsigned)has, &st);
-	memset(&ci, 0, sizeof(ci));
-	if (st.cert != NULL)
-		cs_cert_info(st.cert, &ci);
-	else if (st.key != NULL)
-		cs_key_describe(st.key, ci.key, sizeof(ci.key));
+	memset(&cx, 0, sizeof(cx));
+	cm_state_check(&cx, cli->dir, &st);
+	cm_ctx_free(&cx);
+	state_info(&st, &ci);
+	state_request(cli->dir, name, (unsigned)has, &req);
 	if (strcmp(st.status, "unreadable") == 0) {
 		cm_error("%s", st.why);
 		rc = CM_FAIL;
@@ -251,6 +307,11 @@ cm_show(struct cli *cli, int argc, char **argv)
 		jw_str(&w, "status", st.status);
 		jw_str(&w, "key", ci.key[0] ? ci.key : NULL);
 		jw_bool(&w, "csr", (has & CS_HAS_CSR) != 0);
+		state_json(&w, &st);
+		if (st.cert == NULL && req.subject[0] != '\0') {
+			jw_str(&w, "request_subject", req.subject);
+			jw_str(&w, "request_sans", req.sans);
+		}
 		if (st.cert != NULL) {
 			jw_str(&w, "subject", ci.subject);
 			jw_str(&w, "cn", ci.cn);
@@ -291,6 +352,11 @@ cm_show(struct cli *cli, int argc, char **argv)
 	    (has & CS_HAS_CHAIN) ? " .chain" : "",
 	    (has & CS_HAS_CSR) ? " .csr" : "");
 	printf("key:           %s\n", ci.key[0] ? ci.key : "-");
+	state_note(&st, name, 1);
+	if (st.cert == NULL && req.subject[0] != '\0') {
+		printf("request:       %s\n", req.subject);
+		printf("alt names:     %s\n", req.sans[0] ? req.sans : "-");
+	}
 	if (st.cert != NULL) {
 		printf("subject:       %s\n", ci.subject);
 		printf("issuer:        %s%s\n", ci.issuer,
@@ -301,7 +367,7 @@ cm_show(struct cli *cli, int argc, char **argv)
 		printf("not after:     %s (%ld days left)\n", ci.not_after,
 		    ci.days_left);
 		printf("signature:     %s\n", ci.sigalg);
-		printf("key usage:     %s\n", ci.eku[0] ? ci.eku : "-");
+		printf("ext key usage: %s\n", ci.eku[0] ? ci.eku : "-");
 		printf("sha256:        %s\n", ci.sha256);
 		if (sk_X509_num(st.chain) == 0)
 			printf("chain:         -\n");

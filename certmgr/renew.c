@@ -98,9 +98,13 @@ renew_self(const struct cli *cli, const char *name, struct cm_state *st,
 	}
 	if (r != 0)
 		cm_error("%s", err);
-	else
+	else {
 		cm_print_written(cli, "renewed self-signed", name, x, st->key,
 		    f);
+		cm_info(cli, "note: whoever trusts the old %s.crt directly "
+		    "(curl --cacert, a server's tls_client_ca) must be given "
+		    "the new %s/%s", name, cli->dir, f);
+	}
 	X509_free(x);
 	return r != 0 ? -1 : 0;
 }
@@ -111,11 +115,10 @@ renew_ca(const struct cli *cli, const char *name, struct cm_state *st,
 {
 	struct cs_signreq	 req;
 	struct cs_certinfo	 ci;
-	struct cs_txn		 t;
 	GENERAL_NAMES		*sans = NULL;
 	X509_REQ		*q;
 	X509			*x = NULL;
-	char			 err[CS_ERR_MAX], f[2][FTPS_NAME_MAX + 1];
+	char			 err[CS_ERR_MAX], f[FTPS_NAME_MAX + 1];
 	int			 made, r = -1;
 
 	if ((q = renew_request(cli, name, st->has, st->cert, st->key,
@@ -129,33 +132,17 @@ renew_ca(const struct cli *cli, const char *name, struct cm_state *st,
 		goto out;
 	}
 	cs_cert_info(st->cert, &ci);
-	snprintf(f[0], sizeof(f[0]), "%s.crt", name);
-	snprintf(f[1], sizeof(f[1]), "%s.csr", name);
+	snprintf(f, sizeof(f), "%s.crt", name);
 	req.subject = X509_REQ_get_subject_name(q);
 	req.pubkey = st->key;
 	req.san = sans;
 	req.days = days;
-	req.file = f[0];
 	req.supersedes = ci.serial;
-	if (cs_ca_sign(ca, &req, &x, err, sizeof(err)) != 0) {
-		cm_error("%s", err);
+	if (cm_ca_sign_write(cli, ca, &req, name, NULL, made ? q : NULL, 1,
+	    &x) != 0)
 		goto out;
-	}
-	if (req.clamped)
-		cm_warn("%s: validity cut to the CA's own expiry", name);
-	if ((r = cs_txn_begin(&t, cli->dir, err, sizeof(err))) == 0) {
-		if ((r = cs_txn_put_certs(&t, f[0], x, NULL, err,
-		    sizeof(err))) == 0 && (!made ||
-		    (r = cs_txn_put_csr(&t, f[1], q, err, sizeof(err))) == 0))
-			r = cs_txn_commit(&t, 1, err, sizeof(err));
-		cs_txn_end(&t);
-	}
-	if (r != 0) {
-		cm_error("%s", err);
-		r = -1;
-		goto out;
-	}
-	cm_print_written(cli, "renewed", name, x, st->key, f[0]);
+	r = 0;
+	cm_print_written(cli, "renewed", name, x, st->key, f);
 	cm_info(cli, "old serial %s revoked (superseded); publish it with: "
 	    "certmgr ca crl", ci.serial);
  out:
@@ -166,53 +153,24 @@ renew_ca(const struct cli *cli, const char *name, struct cm_state *st,
 }
 
 int
-cm_renew(struct cli *cli, int argc, char **argv)
+cm_renew(struct cli *cli, const struct cm_args *a)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "days", required_argument, NULL, OPT_DAYS },
-		{ "passin", required_argument, NULL, OPT_PASSIN },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
 	struct cm_state		 st;
 	struct cm_pass		 pass;
 	struct cs_ca		 ca;
-	const char		*name, *days = NULL, *passin = NULL;
-	char			 err[CS_ERR_MAX], issuer[512];
+	const char		*name = a->argv[0], *days = CM_ARG(a, OPT_DAYS);
+	const char		*passin = CM_ARG(a, OPT_PASSIN);
+	char			 issuer[512];
 	unsigned		 ndays;
-	int			 c, h, has, rc = CM_FAIL, isca;
+	int			 has, rc = CM_FAIL, isca;
 
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case OPT_DAYS:
-			days = optarg;
-			continue;
-		case OPT_PASSIN:
-			passin = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1)
-		return cm_usage(cmd);
-	name = argv[optind];
 	if (cm_pass_init(&pass, passin, "--passin", 0) != 0)
 		return CM_USAGE;
 	if (cm_days(days, CS_DAYS_DEFAULT, CS_DAYS_MAX, "leaf certificates",
 	    &ndays) != 0)
 		return CM_FAIL;
-	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
-		cm_error("%s", err);
+	if ((has = cm_name_files(cli, name, CS_HAS_CRT)) < 0)
 		return CM_FAIL;
-	}
-	if (!(has & CS_HAS_CRT)) {
-		cm_error("%s/%s.crt: no such certificate (certmgr list shows "
-		    "them)", cli->dir, name);
-		return CM_FAIL;
-	}
 	cm_state_load(cli->dir, name, (unsigned)has, &st);
 	if (st.cert == NULL || st.key == NULL) {
 		cm_error("%s", st.why[0] ? st.why : "no usable key");

@@ -87,18 +87,30 @@ load_cas(X509_STORE *store, const char *path)
 	return 0;
 }
 
-int
-cm_verify(struct cli *cli, int argc, char **argv)
+/* A name mismatch says which names the certificate does have. */
+static void
+err_names(X509_STORE_CTX *ctx, X509 *x, char *reason, size_t size)
 {
-	static const struct option longopts[] = {
-		CM_COMMON_LONGOPTS,
-		{ "ca", required_argument, NULL, OPT_CA },
-		{ "crl", required_argument, NULL, OPT_CRL },
-		{ "host", required_argument, NULL, OPT_HOST },
-		{ "purpose", required_argument, NULL, OPT_PURPOSE },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cm_cmd	*cmd = cm_lookup(argv[0]);
+	GENERAL_NAMES	*gens;
+	char		 names[1024];
+	size_t		 n;
+	int		 e = X509_STORE_CTX_get_error(ctx);
+
+	if (e != X509_V_ERR_HOSTNAME_MISMATCH &&
+	    e != X509_V_ERR_IP_ADDRESS_MISMATCH)
+		return;
+	gens = cs_cert_sans(x);
+	cs_san_format(gens, names, sizeof(names));
+	GENERAL_NAMES_free(gens);
+	n = strlen(reason);
+	snprintf(reason + n, size - n, "; the certificate names %.400s",
+	    names[0] ? names : "no host (no subjectAltName)");
+}
+
+int
+cm_verify(struct cli *cli, const struct cm_args *a)
+{
+	struct cm_ctx		 cx;
 	struct cm_state		 st;
 	struct cs_certinfo	 ci;
 	struct stat		 sb;
@@ -107,50 +119,27 @@ cm_verify(struct cli *cli, int argc, char **argv)
 	X509_STORE_CTX		*ctx = NULL;
 	X509_VERIFY_PARAM	*vp;
 	STACK_OF(X509)		*path;
-	const char		*name, *cafile = NULL, *crlfile = NULL;
-	const char		*host = NULL, *purpose = "server";
-	char			 reason[CS_ERR_MAX], err[CS_ERR_MAX];
+	const char		*name = a->argv[0];
+	const char		*cafile = CM_ARG(a, OPT_CA);
+	const char		*crlfile = CM_ARG(a, OPT_CRL);
+	const char		*host = CM_ARG(a, OPT_HOST);
+	const char		*purpose = CM_ARG(a, OPT_PURPOSE);
+	char			 reason[CS_ERR_MAX];
 	char			 folderca[FTPS_PATH_MAX + 16], subj[512];
 	unsigned char		 ip[16];
-	int			 c, h, has, ok = 0, rc = CM_FAIL, i, depth;
+	int			 has, ok = 0, rc = CM_FAIL, i, depth;
 	int			 loaded = 0;
 
 	reason[0] = '\0';
-	while ((c = getopt_long(argc, argv, CM_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case OPT_CA:
-			cafile = optarg;
-			continue;
-		case OPT_CRL:
-			crlfile = optarg;
-			continue;
-		case OPT_HOST:
-			host = optarg;
-			continue;
-		case OPT_PURPOSE:
-			purpose = optarg;
-			continue;
-		}
-		if ((h = cm_common_opt(cli, cmd, c, optarg)) != 1)
-			return h < 0 ? CM_OK : CM_USAGE;
-	}
-	if (argc - optind != 1)
-		return cm_usage(cmd);
+	memset(&cx, 0, sizeof(cx));
+	if (purpose == NULL)
+		purpose = "server";
 	if (strcmp(purpose, "server") != 0 && strcmp(purpose, "client") != 0) {
 		cm_error("--purpose %.20s: use server or client", purpose);
 		return CM_USAGE;
 	}
-	name = argv[optind];
-	if ((has = cs_files(cli->dir, name, err, sizeof(err))) < 0) {
-		cm_error("%s", err);
+	if ((has = cm_name_files(cli, name, CS_HAS_CRT)) < 0)
 		return CM_FAIL;
-	}
-	if (!(has & CS_HAS_CRT)) {
-		cm_error("%s/%s.crt: no such certificate (certmgr list shows "
-		    "them)", cli->dir, name);
-		return CM_FAIL;
-	}
 	cm_state_load(cli->dir, name, (unsigned)has, &st);
 	loaded = 1;
 	if (st.cert == NULL) {
@@ -168,16 +157,25 @@ cm_verify(struct cli *cli, int argc, char **argv)
 		if (load_cas(store, cafile) != 0)
 			goto out;
 	} else {
-		snprintf(folderca, sizeof(folderca), "%s/%s/ca.crt", cli->dir,
-		    "ca");
-		if (stat(folderca, &sb) == 0 && load_cas(store, folderca) != 0)
-			goto out;
+		/* An intermediate CA's root (chain.pem) is trusted too. */
+		for (i = 0; i < 2; i++) {
+			snprintf(folderca, sizeof(folderca), "%s/ca/%s",
+			    cli->dir, i == 0 ? "ca.crt" : "chain.pem");
+			if (stat(folderca, &sb) == 0 &&
+			    load_cas(store, folderca) != 0)
+				goto out;
+		}
 		X509_STORE_set_default_paths(store);
 		ERR_clear_error();
 	}
 	if (crlfile != NULL) {
 		if (load_crls(store, crlfile) != 0)
 			goto out;
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	} else if (cafile == NULL && cm_ctx_issued(&cx, cli->dir, st.cert) &&
+	    cx.crl != NULL) {
+		/* The folder's CA published a CRL: judge by it, as ftpsd. */
+		X509_STORE_add_crl(store, cx.crl);
 		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
 	}
 	if (!X509_STORE_CTX_init(ctx, store, st.cert, st.chain)) {
@@ -210,6 +208,14 @@ cm_verify(struct cli *cli, int argc, char **argv)
 		    X509_STORE_CTX_get_error(ctx) ==
 		    X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ?
 		    "; trust it with --ca on its own .crt" : "");
+		err_names(ctx, st.cert, reason, sizeof(reason));
+	} else if ((cm_state_check(&cx, cli->dir, &st),
+	    strcmp(st.status, "revoked") == 0)) {
+		ok = 0;
+		snprintf(reason, sizeof(reason), "certificate revoked by the "
+		    "folder's CA on %s (%s)%s", st.rev_date, st.rev_reason,
+		    st.rev_crl ? "" : "; not yet in its CRL: publish it with "
+		    "certmgr ca crl");
 	} else if (st.key == NULL) {
 		ok = 0;
 		snprintf(reason, sizeof(reason), "the chain verifies but %s "
@@ -261,5 +267,6 @@ cm_verify(struct cli *cli, int argc, char **argv)
 	X509_STORE_free(store);
 	if (loaded)
 		cm_state_free(&st);
+	cm_ctx_free(&cx);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "err.h"
+#include "ftps_limits.h"
 #include "parse.h"
 
 int
@@ -82,4 +83,23 @@ int
 str_ieq(const char *a, const char *b)
 {
 	return strcasecmp(a, b) == 0;
+}
+
+int
+parse_user_name(const char *s)
+{
+	size_t	 n;
+
+	if (s[0] == '-' || s[0] == '.')
+		return 0;
+	for (n = 0; s[n] != '\0'; n++) {
+		if (n >= FTPS_USER_MAX)
+			return 0;
+		if (!((s[n] >= 'a' && s[n] <= 'z') ||
+		    (s[n] >= 'A' && s[n] <= 'Z') ||
+		    (s[n] >= '0' && s[n] <= '9') ||
+		    s[n] == '.' || s[n] == '_' || s[n] == '@' || s[n] == '-'))
+			return 0;
+	}
+	return n > 0;
 }

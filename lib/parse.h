@@ -16,6 +16,13 @@ int		 parse_bool(const char *, int *out);
 int		 str_copy(char *dst, size_t dstsize, const char *src);
 /* Trims ASCII blanks in place at both ends; returns the new start. */
 char		*str_trim(char *);
+/*
+ * 1 when s is a user name the users file accepts (and a client
+ * certificate's CN can log in as): PARSE_USER_RULE.
+ */
+int		 parse_user_name(const char *s);
+#define PARSE_USER_RULE	"1 to 64 of A-Z a-z 0-9 . _ @ -, not starting with " \
+	"'.' or '-'"
 /* ASCII case-insensitive equality. */
 int		 str_ieq(const char *, const char *);
 

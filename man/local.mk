@@ -4,15 +4,22 @@
 man_MANS = man/ftpsd.8 man/ftpsd.conf.5 man/certmgr.1
 CLEANFILES += $(man_MANS)
 EXTRA_DIST += man/ftpsd.8.in man/ftpsd.conf.5.in man/certmgr.1.in \
-	man/conf2man.awk
+	man/conf2man.awk man/synopsis.awk
 
 man/ftpsd.8: man/ftpsd.8.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) man && \
 	$(ftpsd_edit) $(srcdir)/man/ftpsd.8.in > $@.tmp && mv $@.tmp $@
 
-man/certmgr.1: man/certmgr.1.in Makefile
+# The SUBCOMMANDS synopses come from certmgr's option tables: every
+# "@SYNOPSIS NAME@" line is replaced by `certmgr --roff-synopsis`'s line
+# for NAME, and a subcommand without its line fails the build.
+man/certmgr.1: man/certmgr.1.in man/synopsis.awk certmgr/certmgr$(EXEEXT) \
+    Makefile
 	$(AM_V_GEN)$(MKDIR_P) man && \
-	$(ftpsd_edit) $(srcdir)/man/certmgr.1.in > $@.tmp && mv $@.tmp $@
+	certmgr/certmgr$(EXEEXT) --roff-synopsis > $@.syn && \
+	$(ftpsd_edit) $(srcdir)/man/certmgr.1.in | \
+	    $(AWK) -v syn=$@.syn -f $(srcdir)/man/synopsis.awk > $@.tmp && \
+	rm -f $@.syn && mv $@.tmp $@
 
 man/ftpsd.conf.5: man/ftpsd.conf.5.in man/conf2man.awk \
     config/installed/ftpsd.conf.sample Makefile

@@ -168,20 +168,7 @@ user_clear(struct user *u)
 static int
 users_name_ok(const char *s)
 {
-	size_t	 n;
-
-	if (s[0] == '-' || s[0] == '.')
-		return 0;
-	for (n = 0; s[n] != '\0'; n++) {
-		if (n >= FTPS_USER_MAX)
-			return 0;
-		if (!((s[n] >= 'a' && s[n] <= 'z') ||
-		    (s[n] >= 'A' && s[n] <= 'Z') ||
-		    (s[n] >= '0' && s[n] <= '9') ||
-		    s[n] == '.' || s[n] == '_' || s[n] == '@' || s[n] == '-'))
-			return 0;
-	}
-	return n > 0;
+	return parse_user_name(s);
 }
 
 /*

@@ -33,7 +33,7 @@ tests/integration/faultshim.so: $(srcdir)/tests/integration/faultshim.c
 	    $(srcdir)/tests/integration/faultshim.c -ldl
 
 # Static analysis: cppcheck and clang-tidy over lib/ config/ server/
-# certmgr/ (scripts/lint; .clang-tidy, .cppcheck-suppressions).
+# certstore/ certmgr/ (scripts/lint; .clang-tidy, .cppcheck-suppressions).
 lint:
 	$(top_srcdir)/scripts/lint $(abs_top_builddir)
 

@@ -19,7 +19,7 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/worker.c server/worker.h
 
 FTPSD_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
-	config/libconf.a certmgr/libcertstore.a lib/libftps.a \
+	config/libconf.a certstore/libcertstore.a lib/libftps.a \
 	$(OPENSSL_LIBS) $(LIBEVENT_LIBS) $(LIBCRYPT_LIBS) $(PTHREAD_LIBS)
 
 sbin_PROGRAMS += server/ftpsd

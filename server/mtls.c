@@ -100,6 +100,20 @@ mtls_cert_name(X509 *x, char *out, size_t len, const char **why)
 	return r;
 }
 
+/* 1 when the certificate at fault is a non-CA trust anchor of the chain. */
+static int
+mtls_pinned(X509_STORE_CTX *xs)
+{
+	STACK_OF(X509)	*chain = X509_STORE_CTX_get0_chain(xs);
+	X509		*x = X509_STORE_CTX_get_current_cert(xs);
+	int		 depth = X509_STORE_CTX_get_error_depth(xs);
+
+	return x != NULL && chain != NULL &&
+	    depth == sk_X509_num(chain) - 1 &&
+	    X509_STORE_CTX_get_num_untrusted(xs) <= depth &&
+	    X509_check_ca(x) == 0;
+}
+
 /*
  * Keeps the first reason a client certificate failed verification in
  * its session, for the log line that ends the connection.
@@ -116,6 +130,17 @@ mtls_verify_cb(int ok, X509_STORE_CTX *xs)
 
 	if (ok)
 		return 1;
+	/*
+	 * A certificate listed in tls_client_ca that is no CA (a partner's
+	 * self-signed client certificate, pinned) is its own trust anchor:
+	 * no CA publishes a CRL for it.  Removing it from the list revokes
+	 * it.  Every CA below or beside it still needs its CRL.
+	 */
+	if (X509_STORE_CTX_get_error(xs) == X509_V_ERR_UNABLE_TO_GET_CRL &&
+	    mtls_pinned(xs)) {
+		X509_STORE_CTX_set_error(xs, X509_V_OK);
+		return 1;
+	}
 	/* From here on ok is 0: the verdict stays, only its reason is kept. */
 	ssl = X509_STORE_CTX_get_ex_data(xs,
 	    SSL_get_ex_data_X509_STORE_CTX_idx());
@@ -265,6 +290,9 @@ mtls_check_crls(const struct conf *cf, STACK_OF(X509) *cas,
 	}
 	for (i = 0; i < sk_X509_num(cas); i++) {
 		ca = sk_X509_value(cas, i);
+		/* A pinned client certificate signs nothing: no CRL. */
+		if (X509_check_ca(ca) == 0)
+			continue;
 		for (found = 0, j = 0; !found && j < sk_X509_CRL_num(crls); j++)
 			found = mtls_crl_of(sk_X509_CRL_value(crls, j), ca);
 		if (!found) {
@@ -284,7 +312,9 @@ mtls_check_crls(const struct conf *cf, STACK_OF(X509) *cas,
  * Every certificate of tls_client_ca must be able to verify a client:
  * OpenSSL checks the trusted CA's own purpose too, so a certificate that
  * is no CA, or whose extendedKeyUsage leaves out clientAuth, refuses
- * every client it signed ("unsupported certificate purpose").
+ * every client it signed ("unsupported certificate purpose").  The one
+ * non-CA that works is a client's own self-signed certificate made for
+ * clients: it is the end of its own chain (pinned).
  */
 static int
 mtls_check_cas(const struct conf *cf, STACK_OF(X509) *cas, FILE *errf)
@@ -296,13 +326,25 @@ mtls_check_cas(const struct conf *cf, STACK_OF(X509) *cas, FILE *errf)
 	for (i = 0; i < sk_X509_num(cas); i++) {
 		ca = sk_X509_value(cas, i);
 		mtls_name_text(X509_get_subject_name(ca), name, sizeof(name));
-		if (X509_check_ca(ca) == 0) {
+		if (X509_check_ca(ca) == 0 && X509_self_signed(ca, 1) == 1) {
+			if (X509_check_purpose(ca, X509_PURPOSE_SSL_CLIENT,
+			    0) == 1)
+				continue;
+			fprintf(errf, "tls_client_ca: %s: certificate %d (%s) "
+			    "is a self-signed certificate not made for clients "
+			    "(its extendedKeyUsage or keyUsage leaves out "
+			    "client authentication): a client presenting it is "
+			    "refused; make the client's certificate with "
+			    "certmgr create NAME --client and list that\n",
+			    cf->tls_client_ca, i + 1, name);
+			errors++;
+		} else if (X509_check_ca(ca) == 0) {
 			fprintf(errf, "tls_client_ca: %s: certificate %d (%s) "
 			    "is not a CA certificate (no basicConstraints "
-			    "CA:TRUE), so it cannot verify client "
-			    "certificates: list the CA that signed them "
-			    "instead (certmgr ca init makes one; its ca.crt "
-			    "goes here)\n",
+			    "CA:TRUE) nor a client's own self-signed one, so it "
+			    "cannot verify client certificates: list the CA "
+			    "that signed them instead (certmgr ca init makes "
+			    "one; its ca.crt goes here)\n",
 			    cf->tls_client_ca, i + 1, name);
 			errors++;
 		} else if (X509_check_purpose(ca, X509_PURPOSE_SSL_CLIENT,
@@ -347,6 +389,12 @@ mtls_ctx_setup(SSL_CTX *ctx, const struct conf *cf, FILE *errf)
 	if ((r = mtls_read_pem(cf->tls_client_ca, "tls_client_ca", cas, NULL,
 	    errf)) != 0 || (r = mtls_check_cas(cf, cas, errf)) != 0)
 		goto out;
+	/*
+	 * SECURITY: no X509_V_FLAG_PARTIAL_CHAIN.  Chains go up to a
+	 * self-signed certificate of the list, so that a root's CRL
+	 * revoking an intermediate is heard; a client's self-signed
+	 * certificate is such an end of its own chain.
+	 */
 	if (cf->tls_crl != NULL) {
 		if ((r = mtls_read_pem(cf->tls_crl, "tls_crl", NULL, crls,
 		    errf)) != 0 ||

@@ -7,6 +7,8 @@ set -u
 
 CM=${CERTMGR:-$(pwd)/certmgr/certmgr}
 case $CM in /*) ;; *) CM=$(pwd)/$CM ;; esac
+# certmgr(1) as built beside it (its synopses are made from certmgr).
+MAN=${CERTMGR_MAN:-$(dirname "$(dirname "$CM")")/man/certmgr.1}
 command -v openssl >/dev/null 2>&1 || { echo "openssl missing"; exit 77; }
 [ -x "$CM" ] || { echo "certmgr not built: $CM"; exit 1; }
 
@@ -401,6 +403,224 @@ openssl req -new -key "$T/old/ca.key" -subj "/CN=Old CA" -out "$I/old.csr"
 run "expired CA" 1 "ca.crt: the CA certificate expired on 2020-02-01" \
     "$CM" -q -d "$D" ca issue v2 --cn v2.example.com --ca-dir "$T/old"
 nothing "$D" "^v2\."
+
+# ---------------------------------------------------------------------------
+# Issue 13: the admin's real day.
+
+echo "# revocation shows in list, show and verify"
+V="$T/v"
+VV() { "$CM" -q -d "$V" "$@"; }
+check "ca init" VV ca init --cn "V CA"
+check "ca issue client alice_1" VV ca issue alice_1 --client --cn alice_1
+check "ca issue server" VV ca issue srv --cn srv.example.com
+check "ca revoke" VV ca revoke alice_1 --reason keyCompromise
+run "list: revoked, not yet published" 0 "keyCompromise), not yet published: certmgr ca crl" \
+    "$CM" -d "$V" list
+grep "^  alice_1 " "$T/out" | grep -q " revoked " && ok || bad "list status revoked"
+run "verify: revoked in the database" 1 "revoked by the folder's CA on .* (keyCompromise); not yet in its CRL" \
+    VV verify alice_1 --purpose client
+check "ca crl" VV ca crl
+run "list: revoked, in the CRL" 0 "keyCompromise), in ca/crl.pem" "$CM" -d "$V" list
+run "show: revoked" 0 "status: *revoked" "$CM" -d "$V" show alice_1
+run "openssl agrees: revoked" 2 "certificate revoked" openssl verify -crl_check \
+    -CAfile "$V/ca/ca.crt" -CRLfile "$V/ca/crl.pem" -purpose sslclient "$V/alice_1.crt"
+run "verify: revoked by the CRL" 1 "certificate revoked" VV verify alice_1 --purpose client
+"$CM" -d "$V" --json list | python3 -c 'import json,sys
+d = {e["name"]: e for e in json.load(sys.stdin)}
+r = d["alice_1"]
+assert r["status"] == "revoked" and r["revoked"]["reason"] == "keyCompromise" and r["revoked"]["in_crl"], r
+assert d["srv"]["status"] == "ok", d["srv"]' && ok || bad "list --json: revoked, reason, in_crl"
+check "the others still verify" VV verify srv --host srv.example.com
+
+echo "# client certificates for real user names"
+sans_of() { openssl x509 -in "$1" -noout -text | grep -A1 "Subject Alternative Name" | tail -n +2; }
+for cn in alice_2 bob@example.com alice; do
+	n=$(echo "$cn" | tr -c 'a-z0-9_\n' _)
+	check "ca issue --client --cn $cn" VV ca issue "c$n" --client --cn "$cn"
+	openssl x509 -in "$V/c$n.crt" -noout -text >"$T/c.txt"
+	has_text "clientAuth ($cn)" "$T/c.txt" "TLS Web Client Authentication"
+	grep -q "Subject Alternative Name" "$T/c.txt" && bad "$cn: a SAN nobody asked for" || ok
+	openssl x509 -in "$V/c$n.crt" -noout -subject -nameopt RFC2253 | grep -q "CN=$cn\$" && ok ||
+	    bad "$cn: subject CN"
+done
+run "a CN that is no user name" 1 "is the user name it logs in as" VV ca issue cas --client --cn "alice smith"
+nothing "$V" "^cas\."
+check "--upn and --email" VV ca issue carol --client --cn carol --upn carol@corp.example.com --email carol@example.com
+sans_of "$V/carol.crt" >"$T/s.txt"
+has_text "UPN SAN" "$T/s.txt" "UPN:.*carol@corp.example.com"
+has_text "e-mail SAN" "$T/s.txt" "email:carol@example.com"
+check "create --client (self-signed)" VV create bob --cn bob --client
+check "openssl: its own trust anchor, client purpose" openssl verify -CAfile "$V/bob.crt" -purpose sslclient "$V/bob.crt"
+run "openssl: no server purpose" 2 "unsuitable certificate purpose" openssl verify -CAfile "$V/bob.crt" -purpose sslserver "$V/bob.crt"
+run "certmgr verify it" 0 "bob: OK (client)" "$CM" -d "$V" verify bob --purpose client --ca "$V/bob.crt"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$I/dave.key" \
+    -out "$I/dave_2.csr" -subj /CN=dave_2 2>/dev/null
+check "ca sign --client a request with a user-name CN" VV ca sign "$I/dave_2.csr" --client
+openssl x509 -in "$V/dave_2.crt" -noout -text | grep -q "TLS Web Client Authentication" && ok ||
+    bad "signed request: clientAuth"
+run "the same request as a server" 1 "CN is not a host name" VV ca sign "$I/dave_2.csr" --name dave3
+
+echo "# a CA database that cannot lock itself out"
+L="$T/lim"
+check "ca init (limits)" "$CM" -q -d "$L" ca init --cn "Full CA"
+awk 'BEGIN { for (i = 1; i < 50000; i++)
+	printf "V\t301231235959Z\t\t%08X\tfill.crt\t/CN=filler\n", i }' >"$L/ca/index.txt"
+[ "$(wc -c <"$L/ca/index.txt")" -gt 1048576 ] && ok || bad "index.txt larger than 1 MiB"
+check "sign the 50,000th" "$CM" -q -d "$L" ca issue last --cn last.example.com
+pems=$(ls "$L/ca/newcerts" | wc -l)
+cp "$L/ca/index.txt" "$T/index.before"
+run "the 50,001st is refused before signing" 1 "holds 50000 certificates, the most certmgr keeps" \
+    "$CM" -q -d "$L" ca issue over --cn over.example.com
+[ "$(ls "$L/ca/newcerts" | wc -l)" = "$pems" ] && ok || bad "newcerts grew on a refusal"
+cmp -s "$L/ca/index.txt" "$T/index.before" && ok || bad "index.txt changed on a refusal"
+nothing "$L" "^over\."
+run "ca list reads it back" 0 "last.crt" "$CM" -d "$L" ca list
+[ "$(wc -l <"$T/out")" = 50001 ] && ok || bad "ca list: 50,000 rows"
+check "ca revoke reads it back" "$CM" -q -d "$L" ca revoke 0000002A
+check "ca crl reads it back" "$CM" -q -d "$L" ca crl
+openssl crl -in "$L/ca/crl.pem" -noout -text | grep -q "Serial Number: 2A" && ok || bad "CRL lists 2A"
+# The byte limit: 60 bytes short of 32 MiB, read back whole, and no room
+# for one more row (serials as certmgr writes them: no leading zeros).
+awk 'BEGIN { t = 32 * 1024 * 1024 - 60; pad = sprintf("%1000s", "")
+	for (i = 1; n + 1037 <= t; i++) {
+		printf "V\t301231235959Z\t\t%08X\tf.crt\t/CN=%s\n",
+		    i + 268435456, pad
+		n += 1037
+	}
+	printf "V\t301231235959Z\t\t%08X\tf.crt\t/CN=%s\n", i + 268435456,
+	    substr(pad, 1, t - n - 37) }' >"$L/ca/index.txt"
+[ "$(wc -c <"$L/ca/index.txt")" = $((32 * 1024 * 1024 - 60)) ] && ok || bad "index.txt of 32 MiB - 60"
+pems=$(ls "$L/ca/newcerts" | wc -l)
+run "a row past 32 MiB is refused before signing" 1 "would grow past 33554432 bytes, the most certmgr reads" \
+    "$CM" -q -d "$L" ca issue over --cn over.example.com
+[ "$(ls "$L/ca/newcerts" | wc -l)" = "$pems" ] && ok || bad "newcerts grew at the byte limit"
+check "ca list reads 32 MiB back" "$CM" -q -d "$L" ca list
+rm -f "$L/ca/index.txt"
+# A subject index.txt could not record: refused before signing.
+ou=$(printf '%060d' 0 | tr 0 o)
+subj="/CN=long.example.com"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17; do subj="$subj/OU=$ou$i"; done
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$I/long.key" \
+    -out "$I/long.csr" -subj "$subj" 2>/dev/null
+pems=$(ls "$V/ca/newcerts" | wc -l)
+cp "$V/ca/index.txt" "$T/index.before"
+run "too long a subject: refused before signing" 1 "characters long as .*index.txt records it" \
+    VV ca sign "$I/long.csr"
+[ "$(ls "$V/ca/newcerts" | wc -l)" = "$pems" ] && ok || bad "newcerts grew on a refused subject"
+cmp -s "$V/ca/index.txt" "$T/index.before" && ok || bad "index.txt changed on a refused subject"
+nothing "$V" "^long\."
+# NAME.crt cannot be written (a directory is in the way): the CA takes
+# back the row and the newcerts file it had recorded.
+mkdir "$V/blocked.crt"
+run "a failed write after signing" 1 "blocked.crt" VV ca issue blocked --cn blocked.example.com --force
+[ "$(ls "$V/ca/newcerts" | wc -l)" = "$pems" ] && ok || bad "newcerts kept a certificate never written"
+cmp -s "$V/ca/index.txt" "$T/index.before" && ok || bad "index.txt kept a certificate never written"
+rmdir "$V/blocked.crt"
+
+echo "# intermediate CAs, CA renewal"
+R="$T/root13"
+W="$T/w"
+WW() { "$CM" -q -d "$W" "$@"; }
+check "root CA" VV ca init --ca-dir "$R" --cn "R13 Root"
+openssl x509 -in "$R/ca.crt" -noout -text | grep -q "CA:TRUE, pathlen:1" && ok || bad "root pathlen 1"
+check "intermediate CA" WW ca init --cn "W Issuing" --intermediate "$R"
+openssl x509 -in "$W/ca/ca.crt" -noout -text | grep -q "CA:TRUE, pathlen:0" && ok || bad "intermediate pathlen 0"
+check "openssl: intermediate under root" openssl verify -CAfile "$R/ca.crt" "$W/ca/ca.crt"
+"$CM" -d "$W" ca list --ca-dir "$R" | grep -q "CN=W Issuing" && ok || bad "root's database records it"
+check "leaf of the intermediate" WW ca issue web --cn web.example.com
+[ -f "$W/web.chain" ] && ok || bad "web.chain written"
+check "openssl: leaf, chain, root" openssl verify -CAfile "$R/ca.crt" -untrusted "$W/web.chain" "$W/web.crt"
+check "certmgr verify against the root" WW verify web --ca "$R/ca.crt" --host web.example.com
+run "certmgr verify by the folder's CA and its root" 0 \
+    "web: OK (server), chain: CN=web.example.com <- CN=W Issuing <- CN=R13 Root" "$CM" -d "$W" verify web
+run "list: ok" 0 "web .* ok " "$CM" -d "$W" list
+run "ca init on a CA says what to do" 1 "certmgr ca renew renews its certificate with the same key" \
+    WW ca init --cn Again
+key0=$(openssl x509 -in "$R/ca.crt" -noout -pubkey)
+ser0=$(openssl x509 -in "$R/ca.crt" -noout -serial)
+check "ca renew (root)" VV ca renew --ca-dir "$R" --days 4000
+[ "$(openssl x509 -in "$R/ca.crt" -noout -pubkey)" = "$key0" ] && ok || bad "root renewal kept the key"
+[ "$(openssl x509 -in "$R/ca.crt" -noout -serial)" != "$ser0" ] && ok || bad "root renewal: new serial"
+check "old intermediate verifies under the renewed root" openssl verify -CAfile "$R/ca.crt" "$W/ca/ca.crt"
+run "intermediate renewal needs its root" 1 "give --intermediate ROOTDIR" WW ca renew
+check "ca renew (intermediate)" WW ca renew --intermediate "$R"
+check "old leaf verifies under the renewed intermediate" openssl verify -CAfile "$R/ca.crt" \
+    -untrusted "$W/ca/ca.crt" "$W/web.crt"
+# A root of the old kind (pathlen 0) signs no intermediate until renewed.
+P0="$T/p0"
+check "old root" VV ca init --ca-dir "$P0" --cn "Old Root"
+openssl req -x509 -key "$P0/ca.key" -subj "/CN=Old Root" -days 30 -out "$P0/ca.crt" \
+    -addext basicConstraints=critical,CA:TRUE,pathlen:0 \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null || bad "pathlen 0 root"
+run "pathlen 0 root refuses an intermediate" 1 "may sign no other CA (pathlen 0): renew it first" \
+    "$CM" -q -d "$T/x0" ca init --cn Sub --intermediate "$P0"
+[ ! -e "$T/x0/ca" ] && ok || bad "a refused intermediate left $T/x0/ca"
+check "renew the old root" VV ca renew --ca-dir "$P0"
+check "now it signs one" "$CM" -q -d "$T/x0" ca init --cn Sub --intermediate "$P0"
+
+echo "# imports that finish the job"
+O="$T/o"
+check "create (self-signed for now)" "$CM" -q -d "$O" create ocean --cn ocean.example.com
+printf 'subjectAltName=DNS:ocean.example.com\nextendedKeyUsage=serverAuth\n' >"$I/ocean.ext"
+openssl x509 -req -in "$O/ocean.csr" -CA "$I/int.crt" -CAkey "$I/int.key" -CAcreateserial \
+    -out "$I/ocean-answer.crt" -days 20 -extfile "$I/ocean.ext" 2>/dev/null
+run "the CA's answer replaces the self-signed, no --force" 0 \
+    'issuer "CN=Intermediate" is missing.*certmgr import BUNDLE.pem --name ocean' \
+    "$CM" -d "$O" import "$I/ocean-answer.crt"
+[ "$(openssl x509 -in "$O/ocean.crt" -noout -fingerprint)" = \
+  "$(openssl x509 -in "$I/ocean-answer.crt" -noout -fingerprint)" ] && ok || bad "ocean.crt is the answer"
+run "list: incomplete-chain" 0 'incomplete-chain' "$CM" -d "$O" list
+run "the bundle alone needs --name" 1 "certmgr import .*int.crt --name NAME" "$CM" -d "$O" import "$I/int.crt"
+run "import the bundle" 0 "ocean.chain: 1 certificate after ocean.crt" "$CM" -d "$O" import "$I/int.crt" --name ocean
+"$CM" -d "$O" list | grep -q incomplete-chain && bad "still incomplete-chain" || ok
+check "openssl verify with the chain" openssl verify -CAfile "$I/root.crt" -untrusted "$O/ocean.chain" "$O/ocean.crt"
+check "certmgr verify" "$CM" -q -d "$O" verify ocean --ca "$I/root.crt" --host ocean.example.com
+run "a bundle that did not issue it" 1 "none of its certificates issued" \
+    "$CM" -d "$O" import "$R/ca.crt" --name ocean
+
+echo "# smaller things"
+S="$T/s"
+SS() { "$CM" -q -d "$S" "$@"; }
+check "create ek" SS create ek --cn ek.example.com
+check "create rk" SS create rk --cn rk.example.com --key rsa:2048
+cp "$S/rk.key" "$S/ek.key"
+run "list: KEY is the .key's own" 0 "ek .*RSA 2048 .*key-mismatch" "$CM" -d "$S" list
+run "show: extended key usage" 0 "ext key usage: *serverAuth" "$CM" -d "$S" show rk
+check "csr" SS csr pend --cn pend.example.com --san DNS:alt.example.com
+run "show: a pending request's subject" 0 "request: *CN=pend.example.com" "$CM" -d "$S" show pend
+has_text "show: a pending request's names" "$T/out" "alt names: *DNS:pend.example.com, DNS:alt.example.com"
+run "verify: the names a mismatched certificate has" 1 \
+    "hostname mismatch .*the certificate names DNS:rk.example.com" \
+    SS verify rk --ca "$S/rk.crt" --host other.example.com
+run "renew self-signed: who needs the new one" 0 "must be given the new .*rk.crt" "$CM" -d "$S" renew rk
+run "a refused key creates no folder" 1 "security level" \
+    "$CM" -d "$T/nofolder" create x --cn x.example.com --key rsa:1024
+[ ! -e "$T/nofolder" ] && ok || bad "create --key rsa:1024 created the folder"
+run "export without a format" 2 "export: --pkcs12 FILE is required" SS export rk
+run "create -dash" 2 'NAME missing ("-dash" was read as -d ash' "$CM" create -dash
+"$CM" list --help >"$T/lh.txt"
+for st in ok expiring expired revoked incomplete-chain key-mismatch missing-key \
+    self-signed pending missing-cert key-encrypted unreadable; do
+	grep -q -- "$st" "$T/lh.txt" && ok || bad "list --help lacks status $st"
+done
+# certmgr(1)'s synopses hold every option each --help shows.
+if [ -f "$MAN" ]; then
+	sed 's/\\-/-/g; s/\\f[BIR]//g' "$MAN" >"$T/man.txt"
+	for sub in create csr import list show default rename delete verify renew \
+	    export "ca init" "ca renew" "ca sign" "ca issue" "ca revoke" "ca crl" \
+	    "ca list"; do
+		line=$(grep "^$sub " "$T/man.txt"; grep "^$sub\$" "$T/man.txt")
+		[ -n "$line" ] || { bad "certmgr(1): no synopsis of $sub"; continue; }
+		# shellcheck disable=SC2086
+		for o in $("$CM" $sub --help | sed -n '1,/^$/p' | grep -o -- '--[a-z0-9-]*' |
+		    grep -v -- '--json'); do
+			echo "$line" | grep -q -- "$o" && ok ||
+			    bad "certmgr(1): $sub synopsis lacks $o"
+		done
+	done
+else
+	bad "certmgr(1) not built: $MAN"
+fi
 
 echo "# root writing into the service user's folder (issue 11)"
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then

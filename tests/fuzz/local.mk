@@ -64,7 +64,7 @@ tests_fuzz_fuzz_import_SOURCES = tests/fuzz/fuzz_import.c
 tests_fuzz_fuzz_import_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_import_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_import_LDFLAGS = $(FUZZ_LINK)
-tests_fuzz_fuzz_import_LDADD = $(FUZZ_LIBS) certmgr/libcertstore.a \
+tests_fuzz_fuzz_import_LDADD = $(FUZZ_LIBS) certstore/libcertstore.a \
 	lib/libftps.a $(OPENSSL_LIBS)
 
 tests_fuzz_fuzz_cmd_SOURCES = tests/fuzz/fuzz_cmd.c
@@ -72,7 +72,7 @@ tests_fuzz_fuzz_cmd_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_cmd_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_cmd_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_cmd_LDADD = $(FUZZ_LIBS) server/libserver.a server/libvfs.a \
-	server/libauth.a config/libconf.a certmgr/libcertstore.a \
+	server/libauth.a config/libconf.a certstore/libcertstore.a \
 	lib/libftps.a $(OPENSSL_LIBS) $(LIBEVENT_LIBS) $(LIBCRYPT_LIBS) \
 	$(PTHREAD_LIBS)
 

@@ -483,14 +483,40 @@ class CheckClientCAs(unittest.TestCase):
         self.assertIn("extendedKeyUsage", log)
 
     def test_leaf_certificate_named_with_fix(self):
-        leaf = openssl_cert(os.path.join(self.dir, "leaf.pem"), "/CN=leaf",
-                            ["basicConstraints=critical,CA:FALSE",
-                             "extendedKeyUsage=clientAuth"])
+        """A CA's leaf listed alone cannot end its chain."""
+        ca = self.ca("leafca")
+        leaf = os.path.join(self.dir, "leaf.pem")
+        p = harness.run(["openssl", "req", "-x509", "-newkey", "ec",
+                         "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                         "-keyout", leaf + ".key", "-out", leaf, "-subj",
+                         "/CN=leaf", "-days", "30", "-CA", ca, "-CAkey",
+                         ca + ".key", "-addext",
+                         "basicConstraints=critical,CA:FALSE", "-addext",
+                         "extendedKeyUsage=clientAuth"])
+        self.assertEqual(p.returncode, 0, describe(p))
         p = self.check(leaf)
         self.assertEqual(p.returncode, 2, describe(p))
         self.assertRegex(p.stderr, r"certificate 1 \(/?CN ?= ?leaf\) is not a "
                          r"CA certificate.*list the CA that signed them",
                          describe(p))
+
+    def test_self_signed_client_certificate_is_pinned(self):
+        """A client's own certificate (issue 13): its own trust anchor."""
+        own = openssl_cert(os.path.join(self.dir, "bob.pem"), "/CN=bob",
+                           ["basicConstraints=critical,CA:FALSE",
+                            "extendedKeyUsage=clientAuth"])
+        p = self.check(self.ca("goodca"), own)
+        self.assertEqual(p.returncode, 0, describe(p))
+
+    def test_self_signed_server_certificate_named_with_fix(self):
+        srv = openssl_cert(os.path.join(self.dir, "srv.pem"), "/CN=srv",
+                           ["basicConstraints=critical,CA:FALSE",
+                            "extendedKeyUsage=serverAuth"])
+        p = self.check(srv)
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertRegex(p.stderr, r"certificate 1 \(/?CN ?= ?srv\) is a "
+                         r"self-signed certificate not made for clients.*"
+                         r"certmgr create NAME --client", describe(p))
 
 
 class CheckCertificate(unittest.TestCase):

@@ -87,7 +87,8 @@ static const struct {
 	{ "V\t271123220117Z\t\t0x1\tf\t/CN=x\n", "serial" },
 	{ "V\t271123220117Z\t\t\tf\t/CN=x\n", "serial" },
 	{ "V\t271123220117Z\t\t01\tf\t/CN=x\n"
-	  "V\t271123220117Z\t\t0001\tg\t/CN=y\n", "appears twice" },
+	  "V\t271123220117Z\t\t0001\tg\t/CN=y\n",
+	  "index.txt:2: serial 01 appears twice (also line 1)" },
 };
 
 START_TEST(db_malformed)
@@ -240,6 +241,66 @@ START_TEST(ca_sign_revoke_crl)
 }
 END_TEST
 
+/*
+ * An intermediate CA signed by the root of ca_setup(): recorded by the
+ * root, pathlen 0, its issuer in chain.pem; a root renewed with the same
+ * key keeps verifying what it signed.
+ */
+START_TEST(ca_intermediate_and_renew)
+{
+	struct cs_subject	 s = { .cn = "Unit Issuing" };
+	struct cs_ca		 root, sub;
+	struct cs_db		 db;
+	X509_STORE		*store;
+	X509_STORE_CTX		*ctx;
+	X509			*x, *renewed;
+	char			 subdir[128], serial[80];
+
+	ck_assert_int_eq(cs_ca_open(&root, cadir, err, sizeof(err)), 0);
+	ck_assert_int_eq(cs_ca_load_key(&root, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(X509_get_pathlen(root.cert), 1);
+	snprintf(subdir, sizeof(subdir), "%s/sub", dir);
+	ck_assert_msg(cs_ca_init_sub(subdir, &s, NULL, 20,
+	    "http://crl.example.com/sub.crl", NULL, 0, &root, &x, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(X509_get_pathlen(x), 0);
+	ck_assert_int_eq(X509_check_issued(root.cert, x), X509_V_OK);
+	X509_free(x);
+	ck_assert_int_eq(cs_ca_db_read(&root, &db, err, sizeof(err)), 0);
+	ck_assert_uint_eq(db.n, 1);
+	ck_assert_str_eq(db.rows[0].subject, "/CN=Unit Issuing");
+	cs_db_free(&db);
+
+	ck_assert_int_eq(cs_ca_open(&sub, subdir, err, sizeof(err)), 0);
+	ck_assert_int_eq(cs_ca_is_root(&sub), 0);
+	ck_assert_int_eq(sk_X509_num(sub.chain), 1);
+	ck_assert_int_eq(cs_ca_load_key(&sub, NULL, err, sizeof(err)), 0);
+	/* An intermediate (pathlen 0) signs no further CA. */
+	ck_assert_int_eq(cs_ca_init_sub(dir, &s, NULL, 20, NULL, NULL, 0,
+	    &sub, &x, err, sizeof(err)), FTPS_EDENIED);
+	ck_assert_msg(has("pathlen 0"), "%s", err);
+	sign_one(&sub, "leaf.example.com", NULL, serial, sizeof(serial));
+
+	ck_assert_msg(cs_ca_renew(&root, NULL, 40, &renewed, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(renewed),
+	    X509_get0_pubkey(root.cert)), 1);
+	ck_assert_int_ne(ASN1_INTEGER_cmp(X509_get0_serialNumber(renewed),
+	    X509_get0_serialNumber(root.cert)), 0);
+	/* The intermediate signed by the old root verifies under the new. */
+	ck_assert_ptr_nonnull(store = X509_STORE_new());
+	ck_assert_ptr_nonnull(ctx = X509_STORE_CTX_new());
+	ck_assert_int_eq(X509_STORE_add_cert(store, renewed), 1);
+	ck_assert_int_eq(X509_STORE_CTX_init(ctx, store, sub.cert, NULL), 1);
+	ck_assert_int_eq(X509_verify_cert(ctx), 1);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	X509_free(renewed);
+	cs_ca_close(&sub);
+	cs_ca_close(&root);
+}
+END_TEST
+
 START_TEST(ca_init_refuses_existing)
 {
 	struct cs_subject	 s = { .cn = "Again" };
@@ -358,6 +419,7 @@ unit_suite(void)
 	tcase_add_checked_fixture(tc, ca_setup, ca_teardown);
 	tcase_add_test(tc, ca_sign_revoke_crl);
 	tcase_add_test(tc, ca_init_refuses_existing);
+	tcase_add_test(tc, ca_intermediate_and_renew);
 	tcase_add_test(tc, ca_encrypted_key);
 	tcase_add_test(tc, ca_lock_excludes_and_sweeps);
 	tcase_add_test(tc, ca_expired_signs_nothing);

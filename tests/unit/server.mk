@@ -1,7 +1,7 @@
 # tests/unit/server.mk: the daemon's line reader, command table and
 # handlers, driven over socketpairs without a network.
 SERVER_TEST_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
-	config/libconf.a certmgr/libcertstore.a lib/libftps.a $(UNIT_LDADD)
+	config/libconf.a certstore/libcertstore.a lib/libftps.a $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/check_session
 tests_unit_check_session_SOURCES = tests/unit/check_session.c tests/unit/runner.c

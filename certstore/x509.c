@@ -25,6 +25,7 @@
 #include <openssl/x509v3.h>
 
 #include "csx509.h"
+#include "parse.h"
 #include "err.h"
 
 #define CS_SECLEVEL_NOTE \
@@ -129,6 +130,12 @@ cs_key_describe(EVP_PKEY *key, char *out, size_t size)
 	}
 }
 
+/*
+ * SECURITY: a key below these sizes can be factored or its discrete log
+ * found by a well-funded attacker within a certificate's life, and an
+ * unexpected curve may be one no client verifies correctly (or at all):
+ * either way the certificate would protect nothing.
+ */
 int
 cs_key_check(EVP_PKEY *key, const char *label, char *err, size_t errlen)
 {
@@ -165,6 +172,11 @@ cs_key_check(EVP_PKEY *key, const char *label, char *err, size_t errlen)
 	}
 }
 
+/*
+ * SECURITY: with MD5 or SHA-1, chosen-prefix collisions let an attacker
+ * get a signature over one certificate that is valid for another (a CA
+ * certificate, or someone else's name).
+ */
 static int
 cs_md_refused(int mdnid, const char *label, char *err, size_t errlen)
 {
@@ -416,6 +428,60 @@ cs_gen_ia5(int type, const char *s)
 	return g;
 }
 
+/* A Microsoft UPN otherName (UTF8String), as Windows logons use. */
+static GENERAL_NAME *
+cs_gen_upn(const char *s)
+{
+	GENERAL_NAME	*g;
+	ASN1_TYPE	*val;
+	ASN1_UTF8STRING	*u;
+
+	if ((g = GENERAL_NAME_new()) == NULL)
+		return NULL;
+	if ((val = ASN1_TYPE_new()) == NULL ||
+	    (u = ASN1_UTF8STRING_new()) == NULL) {
+		ASN1_TYPE_free(val);
+		GENERAL_NAME_free(g);
+		return NULL;
+	}
+	if (!ASN1_STRING_set(u, s, (int)strlen(s))) {
+		ASN1_UTF8STRING_free(u);
+		ASN1_TYPE_free(val);
+		GENERAL_NAME_free(g);
+		return NULL;
+	}
+	ASN1_TYPE_set(val, V_ASN1_UTF8STRING, u);
+	if (!GENERAL_NAME_set0_othername(g, OBJ_nid2obj(NID_ms_upn), val)) {
+		ASN1_TYPE_free(val);
+		GENERAL_NAME_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* The text of a UPN otherName into out; -1 for any other name. */
+static int
+cs_upn_text(const GENERAL_NAME *g, char *out, size_t size)
+{
+	ASN1_OBJECT	*oid;
+	ASN1_TYPE	*val;
+	int		 len;
+
+	if (g->type != GEN_OTHERNAME ||
+	    !GENERAL_NAME_get0_otherName(g, &oid, &val) ||
+	    OBJ_obj2nid(oid) != NID_ms_upn || val == NULL ||
+	    val->type != V_ASN1_UTF8STRING)
+		return -1;
+	len = ASN1_STRING_length(val->value.utf8string);
+	if (len <= 0 || (size_t)len >= size || memchr(ASN1_STRING_get0_data(
+	    val->value.utf8string), '\0', (size_t)len) != NULL)
+		return -1;
+	memcpy(out, ASN1_STRING_get0_data(val->value.utf8string),
+	    (size_t)len);
+	out[len] = '\0';
+	return 0;
+}
+
 static GENERAL_NAME *
 cs_gen_ip(const char *s)
 {
@@ -481,13 +547,20 @@ cs_san_one(char *e, GENERAL_NAMES *gens, char *err, size_t errlen)
 			    "not an http, https or urn URI without blanks or "
 			    "quotes", e);
 		g = cs_gen_ia5(GEN_URI, v);
+	} else if (strncasecmp(e, "UPN:", 4) == 0) {
+		v = e + 4;
+		if (!cs_email_valid(v))
+			return cs_err(err, errlen, FTPS_EPARSE, "SAN \"%.80s\": "
+			    "a user principal name is user@domain", e);
+		g = cs_gen_upn(v);
 	} else if (cs_is_ip(e))
 		g = cs_gen_ip(e);
 	else if (strchr(e, ':') == NULL && (cs_lower(e), cs_dns_valid(e, 1)))
 		g = cs_gen_ia5(GEN_DNS, e);
 	else
 		return cs_err(err, errlen, FTPS_EPARSE, "SAN \"%.80s\": expected "
-		    "DNS:name, IP:address, email:address or URI:uri", e);
+		    "DNS:name, IP:address, email:address, URI:uri or "
+		    "UPN:user@domain", e);
 	if (g == NULL)
 		return cs_err_ssl(err, errlen, FTPS_ENOMEM, "SAN \"%.80s\"", e);
 	return cs_gens_push(gens, g, err, errlen);
@@ -525,6 +598,9 @@ cs_san_check(const GENERAL_NAME *g, char *err, size_t errlen)
 	char			 v[CS_URL_MAX + 1];
 	int			 type, len;
 
+	if (cs_upn_text(g, v, sizeof(v)) == 0)
+		return cs_email_valid(v) ? 0 : cs_err(err, errlen, FTPS_EPARSE,
+		    "requested SAN UPN:%.80s is not user@domain", v);
 	s = GENERAL_NAME_get0_value(g, &type);
 	switch (type) {
 	case GEN_DNS:
@@ -555,7 +631,8 @@ cs_san_check(const GENERAL_NAME *g, char *err, size_t errlen)
 		return 0;
 	default:
 		return cs_err(err, errlen, FTPS_EPARSE, "requested SAN of a "
-		    "type certmgr does not sign (only DNS, IP, email, URI)");
+		    "type certmgr does not sign (only DNS, IP, email, URI, "
+		    "UPN)");
 	}
 }
 
@@ -587,13 +664,24 @@ cs_san_add_email(GENERAL_NAMES *gens, const char *addr, char *err,
 	return cs_san_one(e, gens, err, errlen);
 }
 
+int
+cs_san_add_upn(GENERAL_NAMES *gens, const char *upn, char *err, size_t errlen)
+{
+	char	 e[300];
+
+	if (upn == NULL || *upn == '\0')
+		return 0;
+	snprintf(e, sizeof(e), "UPN:%s", upn);
+	return cs_san_one(e, gens, err, errlen);
+}
+
 void
 cs_san_format(const GENERAL_NAMES *gens, char *out, size_t size)
 {
 	const GENERAL_NAME	*g;
 	const ASN1_STRING	*s;
 	const unsigned char	*d;
-	char			 ip[64];
+	char			 ip[64], upn[256];
 	size_t			 n;
 	int			 i, type, len;
 
@@ -604,6 +692,15 @@ cs_san_format(const GENERAL_NAMES *gens, char *out, size_t size)
 		n = strlen(out);
 		if (n + 1 >= size)
 			return;
+		if (cs_upn_text(g, upn, sizeof(upn)) == 0) {
+			snprintf(out + n, size - n, "%sUPN:%s", n ? ", " : "",
+			    upn);
+			continue;
+		}
+		if (type == GEN_OTHERNAME) {
+			snprintf(out + n, size - n, "%sother", n ? ", " : "");
+			continue;
+		}
 		d = ASN1_STRING_get0_data(s);
 		len = ASN1_STRING_length(s);
 		switch (type) {
@@ -641,6 +738,11 @@ cs_cert_sans(X509 *x)
 	return X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 }
 
+/*
+ * SECURITY: unpredictable serials (128 random bits) keep a requester
+ * from knowing in advance the exact bytes the CA will sign, the
+ * precondition of the collision attacks above.
+ */
 int
 cs_serial_random(BIGNUM **out)
 {
@@ -711,7 +813,14 @@ cs_cert_sign(struct cs_certspec *spec, X509 *issuer, EVP_PKEY *signkey,
 		    "is refused: 1 to %d days for a %s", spec->days,
 		    spec->ca ? CS_CA_DAYS_MAX : CS_DAYS_MAX,
 		    spec->ca ? "CA" : "leaf certificate");
-	if (!spec->ca && sk_GENERAL_NAME_num(spec->san) < 1)
+	/*
+	 * A server is found by name: it needs a subjectAltName.  A client
+	 * certificate may name nobody but its CN, the user it logs in as
+	 * (RFC 5280 4.2.1.6 allows it with a non-empty subject).
+	 */
+	if (!spec->ca && sk_GENERAL_NAME_num(spec->san) < 1 &&
+	    (spec->purpose != CS_CLIENT ||
+	    X509_NAME_entry_count(spec->subject) == 0))
 		return cs_err(err, errlen, FTPS_EPARSE, "no subject "
 		    "alternative name: give a host name or address as CN, or "
 		    "--san");
@@ -740,7 +849,11 @@ cs_cert_sign(struct cs_certspec *spec, X509 *issuer, EVP_PKEY *signkey,
 		r = cs_err_ssl(err, errlen, FTPS_ETLS, "certificate fields");
 		goto out;
 	}
-	/* A certificate never outlives the one that vouches for it. */
+	/*
+	 * A certificate never outlives the one that vouches for it: past
+	 * the issuer's notAfter the chain fails anyway, and clients would
+	 * blame the leaf.
+	 */
 	if (issuer != NULL && ASN1_TIME_compare(X509_get0_notAfter(x),
 	    X509_get0_notAfter(issuer)) > 0) {
 		if (!X509_set1_notAfter(x, X509_get0_notAfter(issuer))) {
@@ -757,8 +870,13 @@ cs_cert_sign(struct cs_certspec *spec, X509 *issuer, EVP_PKEY *signkey,
 	else
 		snprintf(ku, sizeof(ku), "critical,digitalSignature%s",
 		    rsa ? ",keyEncipherment" : "");
-	if ((r = cs_ext_conf(x, &ctx, NID_basic_constraints, spec->ca ?
-	    "critical,CA:TRUE,pathlen:0" : "critical,CA:FALSE", err,
+	/*
+	 * A root may sign one level of intermediate CAs, an intermediate
+	 * only leaves: a stolen intermediate key cannot mint further CAs.
+	 */
+	if ((r = cs_ext_conf(x, &ctx, NID_basic_constraints, !spec->ca ?
+	    "critical,CA:FALSE" : issuer == NULL ?
+	    "critical,CA:TRUE,pathlen:1" : "critical,CA:TRUE,pathlen:0", err,
 	    errlen)) != 0 ||
 	    (r = cs_ext_conf(x, &ctx, NID_key_usage, ku, err, errlen)) != 0 ||
 	    (r = cs_ext_conf(x, &ctx, NID_subject_key_identifier, "hash", err,
@@ -771,7 +889,8 @@ cs_cert_sign(struct cs_certspec *spec, X509 *issuer, EVP_PKEY *signkey,
 		    spec->purpose == CS_CLIENT ? "clientAuth" : "serverAuth",
 		    err, errlen)) != 0)
 			goto out;
-		if (!X509_add1_ext_i2d(x, NID_subject_alt_name, spec->san, 0,
+		if (sk_GENERAL_NAME_num(spec->san) > 0 &&
+		    !X509_add1_ext_i2d(x, NID_subject_alt_name, spec->san, 0,
 		    X509V3_ADD_REPLACE)) {
 			r = cs_err_ssl(err, errlen, FTPS_ETLS,
 			    "subjectAltName");
@@ -900,8 +1019,19 @@ cs_csr_check(X509_REQ *q, const char *label, enum cs_purpose purpose,
 			goto out;
 	}
 	cs_req_cn(q, cn, sizeof(cn));
-	if ((purpose == CS_SERVER || sk_GENERAL_NAME_num(v) == 0) &&
-	    (r = cs_san_add_cn(v, cn, err, errlen)) != 0)
+	/* A client's CN is the user name it logs in as, not a host. */
+	if (purpose == CS_CLIENT) {
+		if (sk_GENERAL_NAME_num(v) == 0 && !parse_user_name(cn)) {
+			r = cs_err(err, errlen, FTPS_EPARSE, "%s: the request "
+			    "has no subjectAltName and its CN \"%.64s\" is no "
+			    "user name (%s)", label, cn, PARSE_USER_RULE);
+			goto out;
+		}
+		*sans = v;
+		v = NULL;
+		goto out;
+	}
+	if ((r = cs_san_add_cn(v, cn, err, errlen)) != 0)
 		goto out;
 	if (sk_GENERAL_NAME_num(v) == 0) {
 		r = cs_err(err, errlen, FTPS_EPARSE, "%s: the request has no "

@@ -81,12 +81,16 @@ int	 cs_name_check(const char *name, char *err, size_t errlen);
  * bytes.  *data (NUL-terminated, *len excludes the NUL) is the caller's
  * to free with cs_data_free(), which zeroes it first.  FTPS_ENOENT when
  * the file does not exist.  cs_read_at() reads fname inside dirfd, and
- * names it "label/fname" in err.
+ * names it "label/fname" in err; cs_read_at_max() with another limit
+ * (the CA database's, which writers keep to as well).
  */
 int	 cs_read_file(const char *path, unsigned char **data, size_t *len,
 	    char *err, size_t errlen);
 int	 cs_read_at(int dirfd, const char *label, const char *fname,
 	    unsigned char **data, size_t *len, char *err, size_t errlen);
+int	 cs_read_at_max(int dirfd, const char *label, const char *fname,
+	    size_t max, unsigned char **data, size_t *len, char *err,
+	    size_t errlen);
 void	 cs_data_free(unsigned char *, size_t);
 
 /*

@@ -31,6 +31,7 @@
 
 #define CA_CERT		"ca.crt"
 #define CA_KEY		"ca.key"
+#define CA_CHAIN	"chain.pem"
 #define CA_INDEX	"index.txt"
 #define CA_ATTR		"index.txt.attr"
 #define CA_SERIAL	"serial"
@@ -39,6 +40,11 @@
 #define CA_NEWCERTS	"newcerts"
 #define CA_CONF		"openssl.cnf"
 #define CA_LOCK		".lock"
+
+static int	cs_ca_may_sign_ca(struct cs_ca *, char *, size_t);
+static int	cs_ca_create(const char *, const struct cs_subject *,
+		    const char *, unsigned, const char *, const char *, size_t,
+		    struct cs_ca *, X509 **, char *, size_t);
 
 static const struct {
 	const char	*name;
@@ -75,6 +81,17 @@ cs_reason_name(const char *name)
 		if (strcasecmp(name, cs_reasons[i].name) == 0)
 			return cs_reasons[i].name;
 	return NULL;
+}
+
+const char *
+cs_reason_by_code(int code)
+{
+	size_t	 i;
+
+	for (i = 0; i < NREASONS; i++)
+		if (cs_reasons[i].code == code)
+			return cs_reasons[i].name;
+	return "unspecified";
 }
 
 const char *
@@ -160,6 +177,56 @@ cs_field(char *dst, size_t size, const char *src, size_t len)
 	return 0;
 }
 
+/* One serial of index.txt and the line it is on, for sorting. */
+struct cs_serline {
+	const char	*serial;
+	size_t		 line;
+};
+
+static int
+cs_serline_cmp(const void *a, const void *b)
+{
+	const struct cs_serline	*x = a, *y = b;
+
+	return strcmp(x->serial, y->serial);
+}
+
+/*
+ * A serial twice would make revocation ambiguous.  Sorted, not compared
+ * pairwise: a database at CS_CA_ROWS_MAX is read in well under a second.
+ */
+static int
+cs_db_dups(const char *label, const struct cs_db *db, char *err,
+    size_t errlen)
+{
+	struct cs_serline	*v;
+	size_t			 i, a, b;
+	int			 r = 0;
+
+	if (db->n < 2)
+		return 0;
+	if ((v = reallocarray(NULL, db->n, sizeof(struct cs_serline))) ==
+	    NULL)
+		return cs_err(err, errlen, FTPS_ENOMEM, "%s: out of memory",
+		    label);
+	for (i = 0; i < db->n; i++) {
+		v[i].serial = db->rows[i].serial;
+		v[i].line = i + 1;
+	}
+	qsort(v, db->n, sizeof(struct cs_serline), cs_serline_cmp);
+	for (i = 1; i < db->n && r == 0; i++) {
+		if (strcmp(v[i - 1].serial, v[i].serial) != 0)
+			continue;
+		a = v[i - 1].line;
+		b = v[i].line;
+		r = cs_err(err, errlen, FTPS_EPARSE, "%s:%zu: serial %s appears "
+		    "twice (also line %zu)", label, a > b ? a : b,
+		    v[i].serial, a > b ? b : a);
+	}
+	free(v);
+	return r;
+}
+
 int
 cs_db_parse(const char *label, const char *text, size_t len, struct cs_db *db,
     char *err, size_t errlen)
@@ -241,18 +308,15 @@ cs_db_parse(const char *label, const char *text, size_t len, struct cs_db *db,
 			    "long", label, line);
 			goto fail;
 		}
-		if (cs_db_find(db, row.serial) != NULL) {
-			r = cs_err(err, errlen, FTPS_EPARSE, "%s:%u: serial %s "
-			    "appears twice", label, line, row.serial);
-			goto fail;
-		}
 		if ((r = cs_db_push(db, &row)) != 0) {
-			r = cs_err(err, errlen, r, "%s:%u: %s", label, line,
-			    ftps_strerror(r));
+			r = cs_err(err, errlen, r, "%s:%u: %s (at most %d rows)",
+			    label, line, ftps_strerror(r), CS_CA_ROWS_MAX);
 			goto fail;
 		}
 		p = nl + 1;
 	}
+	if ((r = cs_db_dups(label, db, err, errlen)) != 0)
+		goto fail;
 	return 0;
  fail:
 	cs_db_free(db);
@@ -268,7 +332,7 @@ cs_db_format(const struct cs_db *db, char **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
-	buf_init(&b, (size_t)CS_CA_ROWS_MAX * 1200);
+	buf_init(&b, CS_CA_DB_MAX);
 	for (i = 0; i < db->n && r == 0; i++)
 		r = buf_addf(&b, "%c\t%s\t%s\t%s\t%s\t%s\n", db->rows[i].status,
 		    db->rows[i].expiry, db->rows[i].revoked, db->rows[i].serial,
@@ -377,7 +441,71 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
     unsigned days, const char *crl_url, const char *pass, size_t passlen,
     X509 **out, char *err, size_t errlen)
 {
+	return cs_ca_create(dir, subj, keyspec, days, crl_url, pass, passlen,
+	    NULL, out, err, errlen);
+}
+
+int
+cs_ca_init_sub(const char *dir, const struct cs_subject *subj,
+    const char *keyspec, unsigned days, const char *crl_url, const char *pass,
+    size_t passlen, struct cs_ca *parent, X509 **out, char *err,
+    size_t errlen)
+{
+	return cs_ca_create(dir, subj, keyspec, days, crl_url, pass, passlen,
+	    parent, out, err, errlen);
+}
+
+/*
+ * The CA certificate for key and subject, put into t as ca.crt and t
+ * committed: self-signed (key private) when parent is NULL, else signed
+ * by parent, recorded in its database, with parent's certificate and
+ * chain as chain.pem (t committed once the parent holds the row).
+ */
+static int
+cs_ca_cert(struct cs_ca *parent, X509_NAME *subject, EVP_PKEY *key,
+    unsigned days, struct cs_txn *t, int replace, X509 **out, char *err,
+    size_t errlen)
+{
 	struct cs_certspec	 spec;
+	struct cs_signreq	 req;
+	int			 r;
+
+	*out = NULL;
+	if (parent == NULL) {
+		memset(&spec, 0, sizeof(spec));
+		spec.subject = subject;
+		spec.pubkey = key;
+		spec.ca = 1;
+		spec.days = days;
+		if ((r = cs_cert_sign(&spec, NULL, key, out, err,
+		    errlen)) == 0 &&
+		    (r = cs_txn_put_certs(t, CA_CERT, *out, NULL, err,
+		    errlen)) == 0)
+			r = cs_txn_commit(t, replace, err, errlen);
+	} else if ((r = cs_txn_put_certs(t, CA_CHAIN, parent->cert,
+	    parent->chain, err, errlen)) == 0) {
+		memset(&req, 0, sizeof(req));
+		req.subject = subject;
+		req.pubkey = key;
+		req.ca = 1;
+		req.days = days;
+		req.file = CA_CERT;
+		req.txn = t;
+		req.replace = replace;
+		r = cs_ca_sign(parent, &req, out, err, errlen);
+	}
+	if (r != 0) {
+		X509_free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+static int
+cs_ca_create(const char *dir, const struct cs_subject *subj,
+    const char *keyspec, unsigned days, const char *crl_url, const char *pass,
+    size_t passlen, struct cs_ca *parent, X509 **out, char *err, size_t errlen)
+{
 	struct cs_txn		 t;
 	struct stat		 st;
 	struct buf		 conf;
@@ -385,7 +513,6 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 	X509_NAME		*name = NULL;
 	X509			*x = NULL;
 	BIGNUM			*serial = NULL;
-	GENERAL_NAMES		*none = NULL;
 	char			 hex[64], line[80], p[FTPS_PATH_MAX + 64];
 	const char		*const exist[] = { CA_CERT, CA_KEY, CA_INDEX };
 	size_t			 i;
@@ -395,6 +522,10 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 	buf_init(&conf, 16384);
 	if (crl_url != NULL && (r = cs_url_check(crl_url, err, errlen)) != 0)
 		return r;
+	/* Refused before anything of the new CA exists. */
+	if (parent != NULL && ((r = cs_ca_usable(parent, err, errlen)) != 0 ||
+	    (r = cs_ca_may_sign_ca(parent, err, errlen)) != 0))
+		return r;
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return cs_err(err, errlen, FTPS_ESYS, "%s: %s", dir,
 		    strerror(errno));
@@ -402,7 +533,9 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 		snprintf(p, sizeof(p), "%s/%s", dir, exist[i]);
 		if (lstat(p, &st) == 0)
 			return cs_err(err, errlen, FTPS_EEXIST, "%s: already "
-			    "exists: %s holds a CA already", p, dir);
+			    "exists: %s holds a CA already (certmgr ca renew "
+			    "renews its certificate with the same key; for a "
+			    "new CA give --ca-dir NEWDIR)", p, dir);
 	}
 	snprintf(p, sizeof(p), "%s/%s", dir, CA_NEWCERTS);
 	if (mkdir(p, 0700) == -1 && errno != EEXIST)
@@ -411,14 +544,6 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 
 	if ((r = cs_subject_build(subj, &name, err, errlen)) != 0 ||
 	    (r = cs_keygen(keyspec, &key, err, errlen)) != 0)
-		goto out;
-	memset(&spec, 0, sizeof(spec));
-	spec.subject = name;
-	spec.pubkey = key;
-	spec.ca = 1;
-	spec.days = days;
-	spec.san = none;
-	if ((r = cs_cert_sign(&spec, NULL, key, &x, err, errlen)) != 0)
 		goto out;
 	if (cs_serial_random(&serial) != 0 ||
 	    cs_bn_hex(serial, hex, sizeof(hex)) != 0) {
@@ -436,7 +561,6 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 	txn = 1;
 	if ((r = cs_txn_put_key(&t, CA_KEY, key, pass, passlen, err,
 	    errlen)) != 0 ||
-	    (r = cs_txn_put_certs(&t, CA_CERT, x, NULL, err, errlen)) != 0 ||
 	    (r = cs_txn_put(&t, CA_INDEX, "", 0, 0, err, errlen)) != 0 ||
 	    (r = cs_txn_put(&t, CA_ATTR, "unique_subject = no\n", 20, 0, err,
 	    errlen)) != 0 ||
@@ -446,7 +570,8 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 	    errlen)) != 0 ||
 	    (r = cs_txn_put(&t, CA_CONF, buf_str(&conf), buf_len(&conf), 0,
 	    err, errlen)) != 0 ||
-	    (r = cs_txn_commit(&t, 0, err, errlen)) != 0)
+	    (r = cs_ca_cert(parent, name, key, days, &t, 0, &x, err,
+	    errlen)) != 0)
 		goto out;
 	*out = x;
 	x = NULL;
@@ -458,6 +583,30 @@ cs_ca_init(const char *dir, const struct cs_subject *subj, const char *keyspec,
 	X509_free(x);
 	X509_NAME_free(name);
 	EVP_PKEY_free(key);
+	return r;
+}
+
+int
+cs_ca_renew(struct cs_ca *ca, struct cs_ca *parent, unsigned days, X509 **out,
+    char *err, size_t errlen)
+{
+	struct cs_txn	 t;
+	int		 r;
+
+	*out = NULL;
+	if (parent == NULL && ca->key == NULL)
+		return cs_err(err, errlen, FTPS_EDENIED, "%s: CA key not "
+		    "loaded", ca->dir);
+	if (parent != NULL &&
+	    X509_check_issued(parent->cert, ca->cert) != X509_V_OK)
+		return cs_err(err, errlen, FTPS_EDENIED, "%s/%s: was not "
+		    "issued by the CA in %s", ca->dir, CA_CERT, parent->dir);
+	if ((r = cs_txn_begin(&t, ca->dir, err, errlen)) != 0)
+		return r;
+	r = cs_ca_cert(parent, X509_get_subject_name(ca->cert),
+	    parent == NULL ? ca->key : X509_get0_pubkey(ca->cert), days, &t, 1,
+	    out, err, errlen);
+	cs_txn_end(&t);
 	return r;
 }
 
@@ -539,6 +688,19 @@ cs_ca_open(struct cs_ca *ca, const char *dir, char *err, size_t errlen)
 		    "certificate (no basicConstraints CA:TRUE)", lab);
 		goto fail;
 	}
+	/* An intermediate's issuers, sent along with every leaf it signs. */
+	r = cs_read_at(ca->dirfd, dir, CA_CHAIN, &data, &len, err, errlen);
+	if (r == 0) {
+		snprintf(lab, sizeof(lab), "%s/%s", dir, CA_CHAIN);
+		r = cs_decode(lab, data, len, NULL, &b, err, errlen);
+		cs_data_free(data, len);
+		if (r != 0)
+			goto fail;
+		ca->chain = b.certs;
+		b.certs = NULL;
+		cs_bundle_free(&b);
+	} else if (r != FTPS_ENOENT)
+		goto fail;
 	if ((r = cs_ca_read_conf(ca, err, errlen)) != 0)
 		goto fail;
 	return 0;
@@ -601,10 +763,18 @@ cs_ca_usable(struct cs_ca *ca, char *err, size_t errlen)
 	return 0;
 }
 
+int
+cs_ca_is_root(const struct cs_ca *ca)
+{
+	return X509_self_signed(ca->cert, 0) == 1;
+}
+
 void
 cs_ca_close(struct cs_ca *ca)
 {
 	cs_ca_unlock(ca);
+	sk_X509_pop_free(ca->chain, X509_free);
+	ca->chain = NULL;
 	X509_free(ca->cert);
 	EVP_PKEY_free(ca->key);
 	if (ca->dirfd >= 0)
@@ -724,8 +894,8 @@ cs_ca_db_read(struct cs_ca *ca, struct cs_db *db, char *err, size_t errlen)
 	int		 r;
 
 	memset(db, 0, sizeof(*db));
-	if ((r = cs_read_at(ca->dirfd, ca->dir, CA_INDEX, &data, &len, err,
-	    errlen)) != 0)
+	if ((r = cs_read_at_max(ca->dirfd, ca->dir, CA_INDEX, CS_CA_DB_MAX,
+	    &data, &len, err, errlen)) != 0)
 		return r;
 	snprintf(lab, sizeof(lab), "%s/%s", ca->dir, CA_INDEX);
 	if (memchr(data, '\0', len) != NULL)
@@ -808,13 +978,64 @@ cs_revoke_row(struct cs_dbrow *row, const char *reason)
 	return 0;
 }
 
+/*
+ * SECURITY: basicConstraints pathlen bounds how deep a chain may go;
+ * signing a CA below a CA whose pathlen is 0 would make a certificate
+ * every verifier refuses.
+ */
+static int
+cs_ca_may_sign_ca(struct cs_ca *ca, char *err, size_t errlen)
+{
+	if (X509_get_pathlen(ca->cert) != 0)
+		return 0;
+	return cs_err(err, errlen, FTPS_EDENIED, "%s/%s: this CA may sign no "
+	    "other CA (pathlen 0)%s", ca->dir, CA_CERT, cs_ca_is_root(ca) ?
+	    ": renew it first (certmgr ca renew --ca-dir DIR: same key, "
+	    "pathlen 1)" : ": sign with its root");
+}
+
+/* The bytes cs_db_format() writes for row. */
+static size_t
+cs_row_size(const struct cs_dbrow *row)
+{
+	return 6 + 1 + strlen(row->expiry) + strlen(row->revoked) +
+	    strlen(row->serial) + strlen(row->file) + strlen(row->subject);
+}
+
+/*
+ * The row of a certificate about to be signed, and whether the database
+ * has room for it: refused before signing, never after.
+ */
+static int
+cs_sign_room(struct cs_ca *ca, const struct cs_db *db,
+    const struct cs_dbrow *row, char *err, size_t errlen)
+{
+	size_t	 i, total;
+
+	if (db->n >= CS_CA_ROWS_MAX)
+		return cs_err(err, errlen, FTPS_ETOOBIG, "%s/%s: holds %zu "
+		    "certificates, the most certmgr keeps in one CA: make a "
+		    "new CA for new certificates (certmgr ca init --ca-dir "
+		    "DIR)", ca->dir, CA_INDEX, db->n);
+	/* The row, plus a superseded row's revocation date and reason. */
+	total = cs_row_size(row) + sizeof(row->revoked);
+	for (i = 0; i < db->n; i++)
+		total += cs_row_size(&db->rows[i]);
+	if (total > CS_CA_DB_MAX)
+		return cs_err(err, errlen, FTPS_ETOOBIG, "%s/%s: would grow "
+		    "past %d bytes, the most certmgr reads: make a new CA "
+		    "for new certificates (certmgr ca init --ca-dir DIR)",
+		    ca->dir, CA_INDEX, CS_CA_DB_MAX);
+	return 0;
+}
+
 int
 cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
     size_t errlen)
 {
 	struct cs_certspec	 spec;
 	struct cs_db		 db;
-	struct cs_dbrow		 row, *old;
+	struct cs_dbrow		 row, saved, *old = NULL;
 	struct stat		 st;
 	X509			*x = NULL;
 	BIGNUM			*serial = NULL, *next = NULL;
@@ -823,25 +1044,46 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 	char			*p;
 	const ASN1_TIME		*na;
 	long			 plen;
-	int			 r, tries;
+	int			 r, tries, pemdone = 0;
 
 	*out = NULL;
 	memset(&db, 0, sizeof(db));
+	memset(&row, 0, sizeof(row));
 	req->clamped = 0;
 	if (ca->key == NULL)
 		return cs_err(err, errlen, FTPS_EDENIED, "%s: CA key not "
 		    "loaded", ca->dir);
 	if ((r = cs_ca_usable(ca, err, errlen)) != 0)
 		return r;
+
+	/* 1. Every check that can refuse, before anything is signed. */
+	if (req->ca && (r = cs_ca_may_sign_ca(ca, err, errlen)) != 0)
+		return r;
 	if (req->file != NULL && (strchr(req->file, '\t') != NULL ||
-	    strchr(req->file, '\n') != NULL))
-		return cs_err(err, errlen, FTPS_EPARSE, "bad file name");
+	    strchr(req->file, '\n') != NULL ||
+	    strlen(req->file) >= sizeof(row.file)))
+		return cs_err(err, errlen, FTPS_EPARSE, "%s: not a file name "
+		    "index.txt can record", req->file);
+	snprintf(row.file, sizeof(row.file), "%s", req->file != NULL ?
+	    req->file : "unknown");
+	if ((subj = X509_NAME_oneline(req->subject, NULL, 0)) == NULL)
+		return cs_err(err, errlen, FTPS_ENOMEM, "out of memory");
+	if (cs_field(row.subject, sizeof(row.subject), subj,
+	    strlen(subj)) != 0) {
+		r = cs_err(err, errlen, FTPS_ETOOBIG, "the subject is %zu "
+		    "characters long as %s/%s records it, more than %zu: "
+		    "shorten it", strlen(subj), ca->dir, CA_INDEX,
+		    sizeof(row.subject) - 1);
+		OPENSSL_free(subj);
+		return r;
+	}
+	OPENSSL_free(subj);
 	if ((r = cs_ca_lock(ca, err, errlen)) != 0)
 		return r;
 	if ((r = cs_ca_db_read(ca, &db, err, errlen)) != 0)
 		goto out;
 
-	/* 1. A random serial no row and no newcerts file has yet. */
+	/* 2. A random serial no row and no newcerts file has yet. */
 	for (tries = 0; ; tries++) {
 		BN_free(serial);
 		serial = NULL;
@@ -856,13 +1098,20 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 		    fstatat(ca->dirfd, fname, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			break;
 	}
+	row.status = 'V';
+	snprintf(row.serial, sizeof(row.serial), "%s", hex);
+	/* The longest expiry (GeneralizedTime) stands in until signed. */
+	snprintf(row.expiry, sizeof(row.expiry), "YYYYMMDDHHMMSSZ");
+	if ((r = cs_sign_room(ca, &db, &row, err, errlen)) != 0)
+		goto out;
 
-	/* 2. The certificate. */
+	/* 3. The certificate. */
 	memset(&spec, 0, sizeof(spec));
 	spec.subject = req->subject;
 	spec.pubkey = req->pubkey;
 	spec.san = req->san;
 	spec.purpose = req->purpose;
+	spec.ca = req->ca;
 	spec.days = req->days;
 	spec.serial = serial;
 	spec.crl_url = ca->crl_url[0] != '\0' ? ca->crl_url : NULL;
@@ -870,8 +1119,19 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 	    errlen)) != 0)
 		goto out;
 	req->clamped = spec.clamped;
+	na = X509_get0_notAfter(x);
+	if (cs_field(row.expiry, sizeof(row.expiry),
+	    (const char *)ASN1_STRING_get0_data(na),
+	    (size_t)ASN1_STRING_length(na)) != 0) {
+		r = cs_err(err, errlen, FTPS_ETLS, "notAfter");
+		goto out;
+	}
+	if (req->txn != NULL && req->file != NULL &&
+	    (r = cs_txn_put_certs(req->txn, req->file, x, NULL, err,
+	    errlen)) != 0)
+		goto out;
 
-	/* 3. newcerts/SERIAL.pem first: a row never names a missing file. */
+	/* 4. newcerts/SERIAL.pem first: a row never names a missing file. */
 	if ((pem = BIO_new(BIO_s_mem())) == NULL ||
 	    PEM_write_bio_X509(pem, x) != 1 ||
 	    (plen = BIO_get_mem_data(pem, &p)) <= 0) {
@@ -882,32 +1142,18 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 	if ((r = cs_ca_put(ca, CA_NEWCERTS, fname, p, (size_t)plen, 0, err,
 	    errlen)) != 0)
 		goto out;
+	pemdone = 1;
 
-	/* 4. The row (and the superseded one) in one atomic replace. */
-	memset(&row, 0, sizeof(row));
-	row.status = 'V';
-	na = X509_get0_notAfter(x);
-	if (cs_field(row.expiry, sizeof(row.expiry),
-	    (const char *)ASN1_STRING_get0_data(na),
-	    (size_t)ASN1_STRING_length(na)) != 0 ||
-	    (subj = X509_NAME_oneline(X509_get_subject_name(x), NULL,
-	    0)) == NULL) {
-		r = cs_err(err, errlen, FTPS_ENOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(row.serial, sizeof(row.serial), "%s", hex);
-	snprintf(row.file, sizeof(row.file), "%s", req->file != NULL ?
-	    req->file : "unknown");
-	if (cs_field(row.subject, sizeof(row.subject), subj,
-	    strlen(subj)) != 0) {
-		r = cs_err(err, errlen, FTPS_ETOOBIG, "subject too long");
-		goto out;
-	}
+	/* 5. The row (and the superseded one) in one atomic replace. */
 	if (req->supersedes != NULL &&
-	    (old = cs_db_find(&db, req->supersedes)) != NULL &&
-	    old->status == 'V' && cs_revoke_row(old, "superseded") != 0) {
-		r = cs_err(err, errlen, FTPS_ENOMEM, "out of memory");
-		goto out;
+	    (old = cs_db_find(&db, req->supersedes)) != NULL) {
+		saved = *old;
+		if (old->status != 'V')
+			old = NULL;
+		else if (cs_revoke_row(old, "superseded") != 0) {
+			r = cs_err(err, errlen, FTPS_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	if ((r = cs_db_push(&db, &row)) != 0) {
 		r = cs_err(err, errlen, r, "%s/%s: %s", ca->dir, CA_INDEX,
@@ -917,7 +1163,17 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 	if ((r = cs_ca_db_write(ca, &db, err, errlen)) != 0)
 		goto out;
 
-	/* 5. A fresh serial for openssl ca; ours are drawn each time. */
+	/* 6. The caller's files; if they cannot be written, take it back. */
+	if (req->txn != NULL &&
+	    (r = cs_txn_commit(req->txn, req->replace, err, errlen)) != 0) {
+		db.n--;
+		if (old != NULL)
+			*old = saved;
+		(void)cs_ca_db_write(ca, &db, NULL, 0);
+		goto out;
+	}
+
+	/* 7. A fresh serial for openssl ca; ours are drawn each time. */
 	if (cs_serial_random(&next) == 0 &&
 	    cs_bn_hex(next, fname, sizeof(fname)) == 0) {
 		snprintf(line, sizeof(line), "%s\n", fname);
@@ -926,9 +1182,13 @@ cs_ca_sign(struct cs_ca *ca, struct cs_signreq *req, X509 **out, char *err,
 	}
 	*out = x;
 	x = NULL;
+	pemdone = 0;
  out:
+	if (pemdone) {
+		snprintf(fname, sizeof(fname), "%s/%s.pem", CA_NEWCERTS, hex);
+		(void)unlinkat(ca->dirfd, fname, 0);
+	}
 	cs_ca_unlock(ca);
-	OPENSSL_free(subj);
 	BIO_free(pem);
 	BN_free(serial);
 	BN_free(next);

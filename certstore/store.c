@@ -109,10 +109,10 @@ cs_data_free(unsigned char *data, size_t len)
 	free(data);
 }
 
-/* Reads the open fd whole; label names it in err. */
+/* Reads the open fd whole, at most max bytes; label names it in err. */
 static int
-cs_read_fd(int fd, const char *label, unsigned char **data, size_t *len,
-    char *err, size_t errlen)
+cs_read_fd(int fd, const char *label, size_t max, unsigned char **data,
+    size_t *len, char *err, size_t errlen)
 {
 	struct stat	 st;
 	unsigned char	*p = NULL;
@@ -125,9 +125,9 @@ cs_read_fd(int fd, const char *label, unsigned char **data, size_t *len,
 	if (!S_ISREG(st.st_mode))
 		return cs_err(err, errlen, FTPS_EPARSE,
 		    "%s: not a regular file", label);
-	if (st.st_size > CS_FILE_MAX)
+	if ((unsigned long long)st.st_size > max)
 		return cs_err(err, errlen, FTPS_ETOOBIG,
-		    "%s: larger than %d bytes", label, CS_FILE_MAX);
+		    "%s: larger than %zu bytes", label, max);
 	cap = (size_t)st.st_size + 1;
 	if ((p = malloc(cap)) == NULL)
 		return cs_err(err, errlen, FTPS_ENOMEM, "%s: out of memory",
@@ -168,6 +168,14 @@ int
 cs_read_at(int dirfd, const char *label, const char *fname,
     unsigned char **data, size_t *len, char *err, size_t errlen)
 {
+	return cs_read_at_max(dirfd, label, fname, CS_FILE_MAX, data, len,
+	    err, errlen);
+}
+
+int
+cs_read_at_max(int dirfd, const char *label, const char *fname, size_t max,
+    unsigned char **data, size_t *len, char *err, size_t errlen)
+{
 	char	 lab[FTPS_PATH_MAX];
 	int	 fd, r, e;
 
@@ -185,13 +193,19 @@ cs_read_at(int dirfd, const char *label, const char *fname,
 		errno = e;
 		return r;
 	}
-	r = cs_read_fd(fd, lab, data, len, err, errlen);
+	r = cs_read_fd(fd, lab, max, data, len, err, errlen);
 	e = errno;
 	close(fd);
 	errno = e;
 	return r;
 }
 
+/*
+ * SECURITY: the whole public key is compared (EVP_PKEY_eq), not a
+ * fingerprint or a name: a certificate paired with another key would
+ * fail every handshake, or serve a key the certificate does not vouch
+ * for.
+ */
 int
 cs_pair_matches(X509 *cert, EVP_PKEY *key)
 {

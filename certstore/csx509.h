@@ -7,7 +7,8 @@
  *  - signatures: SHA-256 (none for EdDSA); MD5 and SHA-1 refused;
  *  - leaf certificates: critical basicConstraints CA:FALSE, critical
  *    keyUsage, exactly one extendedKeyUsage (serverAuth or clientAuth),
- *    a subjectAltName always, SKI/AKI, 1 to CS_DAYS_MAX days (default
+ *    a subjectAltName (a client's whose CN is a user name may have
+ *    none), SKI/AKI, 1 to CS_DAYS_MAX days (default
  *    CS_DAYS_DEFAULT), random 128-bit serial;
  *  - requests: only their validated subjectAltName is ever used.
  */
@@ -86,6 +87,9 @@ int	 cs_san_add_cn(GENERAL_NAMES *gens, const char *cn, char *err,
 /* Adds email:addr when not there yet. */
 int	 cs_san_add_email(GENERAL_NAMES *gens, const char *addr, char *err,
 	    size_t errlen);
+/* Adds UPN:upn (a Microsoft user principal name otherName). */
+int	 cs_san_add_upn(GENERAL_NAMES *gens, const char *upn, char *err,
+	    size_t errlen);
 /* "DNS:a, IP:1.2.3.4" */
 void	 cs_san_format(const GENERAL_NAMES *gens, char *out, size_t size);
 /* The subjectAltName of a certificate (NULL: none); caller frees. */
@@ -123,9 +127,10 @@ int	 cs_csr_build(EVP_PKEY *key, X509_NAME *subject, GENERAL_NAMES *san,
 /*
  * Checks a request: its signature, key and signature policy, and each
  * requested subjectAltName (anything else it asks for, CA:TRUE
- * included, is ignored).  *sans receives the validated names plus the
- * CN when it is a host name or address (for a client certificate only
- * when there is no other name); at least one is required.
+ * included, is ignored).  *sans receives the validated names plus, for
+ * a server, the CN when it is a host name or address; a server needs at
+ * least one name, a client either a name or a CN that is a user name
+ * (parse_user_name()).
  */
 int	 cs_csr_check(X509_REQ *q, const char *label, enum cs_purpose,
 	    GENERAL_NAMES **sans, char *err, size_t errlen);

@@ -1,8 +1,10 @@
 /*
  * libcertstore: a small private CA kept in a folder that `openssl ca`
  * can also use (run it inside the folder with -config openssl.cnf):
- *	ca.crt		the CA certificate (CA:TRUE critical, pathlen 0)
+ *	ca.crt		the CA certificate (CA:TRUE critical; pathlen 1 for a
+ *			root, which may sign intermediates, 0 for those)
  *	ca.key		its key, PKCS#8, mode 0600, AES-256 when encrypted
+ *	chain.pem	an intermediate CA's issuers, its own issuer first
  *	index.txt	the database, one tab-separated row per certificate:
  *			status (V, R, E), expiry, revocation[,reason],
  *			serial (hex), file (NAME.crt), subject
@@ -28,7 +30,14 @@
 #include "csx509.h"
 
 #define CS_CA_SUBDIR		"ca"
-#define CS_CA_ROWS_MAX		100000	/* rows of index.txt */
+/*
+ * index.txt is read and written with the same two limits, and a
+ * signature that would take the database past either is refused before
+ * anything is signed: certmgr can always read back what it wrote (a
+ * database it cannot read could no longer revoke or publish a CRL).
+ */
+#define CS_CA_ROWS_MAX		50000	/* rows of index.txt */
+#define CS_CA_DB_MAX		(32 * 1024 * 1024)	/* its bytes */
 #define CS_CA_LOCK_WAIT		30	/* seconds before giving up */
 #define CS_CRL_DAYS_DEFAULT	30
 #define CS_CRL_DAYS_MAX		366
@@ -60,6 +69,8 @@ int	 cs_serial_norm(const char *in, char *out, size_t size);
 
 /* RFC 5280 5.3.1 reason names as openssl ca writes them; -1 if unknown. */
 int	 cs_reason_code(const char *name);
+/* The name of an RFC 5280 reason code ("unspecified" when unknown). */
+const char	*cs_reason_by_code(int code);
 /* "unspecified, keyCompromise, ..." for messages. */
 const char	*cs_reason_list(void);
 
@@ -68,6 +79,7 @@ struct cs_ca {
 	int		 dirfd;
 	int		 lockfd;
 	X509		*cert;
+	STACK_OF(X509)	*chain;		/* chain.pem: its issuers, or NULL */
 	EVP_PKEY	*key;		/* NULL until cs_ca_load_key() */
 	char		 crl_url[CS_URL_MAX + 1];
 };
@@ -81,8 +93,27 @@ int	 cs_ca_init(const char *dir, const struct cs_subject *,
 	    const char *keyspec, unsigned days, const char *crl_url,
 	    const char *pass, size_t passlen, X509 **out, char *err,
 	    size_t errlen);
+/*
+ * The same for an intermediate CA: its certificate is signed by parent
+ * (open, key loaded), recorded in parent's database, and parent's
+ * certificate and chain become chain.pem.
+ */
+int	 cs_ca_init_sub(const char *dir, const struct cs_subject *,
+	    const char *keyspec, unsigned days, const char *crl_url,
+	    const char *pass, size_t passlen, struct cs_ca *parent, X509 **out,
+	    char *err, size_t errlen);
+/*
+ * A new certificate for the CA's own key, subject and extensions:
+ * self-signed for a root (parent NULL; ca's key loaded), else signed by
+ * parent (its key loaded) and recorded there.  Certificates the CA signed before keep
+ * verifying: same name, same key.  Replaces ca.crt (and chain.pem).
+ */
+int	 cs_ca_renew(struct cs_ca *, struct cs_ca *parent, unsigned days,
+	    X509 **out, char *err, size_t errlen);
 /* Opens dir and reads ca.crt and openssl.cnf (no key, no lock). */
 int	 cs_ca_open(struct cs_ca *, const char *dir, char *err, size_t errlen);
+/* 1 for a self-signed (root) CA, 0 for an intermediate. */
+int	 cs_ca_is_root(const struct cs_ca *);
 /* Reads ca.key (asking pass when encrypted) and checks it fits ca.crt. */
 int	 cs_ca_load_key(struct cs_ca *, const struct cs_pass *pass, char *err,
 	    size_t errlen);
@@ -108,13 +139,21 @@ struct cs_signreq {
 	unsigned	 days;
 	const char	*file;		/* NAME.crt, recorded in index.txt */
 	const char	*supersedes;	/* serial revoked in the same update */
+	int		 ca;		/* an intermediate CA, not a leaf */
+	struct cs_txn	*txn;		/* NULL, or the certs folder's write */
+	int		 replace;	/* cs_txn_commit()'s replace */
 	int		 clamped;	/* out: cut to the CA's notAfter */
 };
 
 /*
  * Signs under the lock with a serial that is random and unused, then
  * records it: newcerts/SERIAL.pem, index.txt (with the superseded row
- * revoked), serial.  The key must be loaded.
+ * revoked), serial.  The key must be loaded.  Everything that can refuse
+ * (validity, subject and file name fit a row, room in the database) is
+ * checked before the signature.  With txn, the certificate is put into
+ * it as file and the transaction committed once the database holds the
+ * row; when that commit fails the row and newcerts file are taken back.
+ * A refused or failed call leaves the CA folder as it was.
  */
 int	 cs_ca_sign(struct cs_ca *, struct cs_signreq *, X509 **out,
 	    char *err, size_t errlen);
