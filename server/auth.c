@@ -4,13 +4,11 @@
  */
 #include "config.h"
 
-#include <sys/eventfd.h>
 #include <sys/queue.h>
 
 #include <crypt.h>
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +28,7 @@
 #include "ftps_limits.h"
 #include "log.h"
 #include "parse.h"
+#include "pool.h"
 
 #define AUTH_FIELDS_MAX	6	/* name:hash:home:perms:method:options */
 #define AUTH_FORMAT	"name:hash:home:perms[:method[:options]]"
@@ -898,15 +897,6 @@ pool_cache_put(struct auth_pool *pool, struct auth_job *job)
 		log_warnx("auth: login cache: out of memory");
 }
 
-static void
-pool_wake(struct auth_pool *pool)
-{
-	uint64_t	 one = 1;
-
-	/* Only fails when the counter is saturated: a wake is pending. */
-	while (write(pool->efd, &one, sizeof(one)) == -1 && errno == EINTR)
-		;
-}
 
 static void *
 auth_worker_main(void *arg)
@@ -938,7 +928,7 @@ auth_worker_main(void *arg)
 		job->state = JOB_DONE;
 		TAILQ_INSERT_TAIL(&pool->done, job, entry);
 		pthread_mutex_unlock(&pool->mtx);
-		pool_wake(pool);
+		pool_wake_post(pool->efd);
 		pthread_mutex_lock(&pool->mtx);
 	}
 	pthread_mutex_unlock(&pool->mtx);
@@ -1051,7 +1041,6 @@ auth_pool_new(struct event_base *base, unsigned nthreads,
     struct auth_pool **poolp)
 {
 	struct auth_pool	*pool;
-	sigset_t		 all, old;
 	unsigned		 i;
 	int			 r = 0, e;
 
@@ -1087,22 +1076,12 @@ auth_pool_new(struct event_base *base, unsigned nthreads,
 	}
 	if ((r = pool_dummy(pool, &pool->workers[0].cd)) != 0)
 		goto out;
-	if ((pool->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
-		r = FTPS_ESYS;
+	if ((r = pool_wake_new(base, auth_wake_cb, pool, &pool->efd,
+	    &pool->ev)) != 0)
 		goto out;
-	}
-	if ((pool->ev = event_new(base, pool->efd, EV_READ | EV_PERSIST,
-	    auth_wake_cb, pool)) == NULL || event_add(pool->ev, NULL) != 0) {
-		r = FTPS_ENOMEM;
-		goto out;
-	}
-
-	/* Signals stay with the loop thread, never a worker. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < nthreads; i++) {
 		pool->workers[i].pool = pool;
-		if ((e = pthread_create(&pool->workers[i].tid, NULL,
+		if ((e = pool_thread_start(&pool->workers[i].tid,
 		    auth_worker_main, &pool->workers[i])) != 0) {
 			errno = e;
 			r = FTPS_ESYS;
@@ -1110,7 +1089,6 @@ auth_pool_new(struct event_base *base, unsigned nthreads,
 		}
 		pool->nworkers++;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
  out:
 	if (r != 0) {
 		e = errno;

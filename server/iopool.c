@@ -5,13 +5,11 @@
  * not a condition variable: glibc's pthread_cond_signal() may wait for
  * descheduled waiters, and the loop must never wait for a worker.
  */
-#include <sys/eventfd.h>
 #include <sys/queue.h>
 
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +21,7 @@
 #include "ftpsd.h"
 #include "iopool.h"
 #include "log.h"
+#include "pool.h"
 
 TAILQ_HEAD(io_list, io_job);
 
@@ -37,16 +36,6 @@ struct iopool {
 	pthread_t	*tids;
 	unsigned	 nthreads;	/* started */
 };
-
-static void
-io_wake(struct iopool *pool)
-{
-	uint64_t	 one = 1;
-
-	/* Only fails when the counter is saturated: a wake is pending. */
-	while (write(pool->efd, &one, sizeof(one)) == -1 && errno == EINTR)
-		;
-}
 
 static void *
 io_worker_main(void *arg)
@@ -71,7 +60,7 @@ io_worker_main(void *arg)
 		pthread_mutex_lock(&pool->mtx);
 		TAILQ_INSERT_TAIL(&pool->done, job, entry);
 		pthread_mutex_unlock(&pool->mtx);
-		io_wake(pool);
+		pool_wake_post(pool->efd);
 	}
 	return NULL;
 }
@@ -120,7 +109,6 @@ int
 iopool_new(struct event_base *base, unsigned nthreads, struct iopool **poolp)
 {
 	struct iopool	*pool;
-	sigset_t	 all, old;
 	unsigned	 i;
 	int		 e, r = 0;
 
@@ -148,20 +136,11 @@ iopool_new(struct event_base *base, unsigned nthreads, struct iopool **poolp)
 		r = FTPS_ENOMEM;
 		goto out;
 	}
-	if ((pool->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
-		r = FTPS_ESYS;
+	if ((r = pool_wake_new(base, io_wake_cb, pool, &pool->efd,
+	    &pool->ev)) != 0)
 		goto out;
-	}
-	if ((pool->ev = event_new(base, pool->efd, EV_READ | EV_PERSIST,
-	    io_wake_cb, pool)) == NULL || event_add(pool->ev, NULL) != 0) {
-		r = FTPS_ENOMEM;
-		goto out;
-	}
-	/* Signals stay with the loop thread, never a worker. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < nthreads; i++) {
-		if ((e = pthread_create(&pool->tids[i], NULL, io_worker_main,
+		if ((e = pool_thread_start(&pool->tids[i], io_worker_main,
 		    pool)) != 0) {
 			errno = e;
 			r = FTPS_ESYS;
@@ -169,7 +148,6 @@ iopool_new(struct event_base *base, unsigned nthreads, struct iopool **poolp)
 		}
 		pool->nthreads++;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
  out:
 	if (r != 0) {
 		e = errno;
