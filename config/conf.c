@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_int.h"
 #include "err.h"
 #include "log.h"
 #include "parse.h"
@@ -32,7 +33,6 @@
 #error "FTPS_SYSCONFDIR must come from AM_CPPFLAGS"
 #endif
 
-#define CONF_SHOW_MAX	80	/* bytes of a bad value quoted in a message */
 #define CONF_SUGGEST_MAX 64	/* longest unknown key we look for a match */
 #define CONF_TIMEOUT_MAX 86400	/* one day, in seconds */
 #define CONF_CLIENTS_MAX 100000
@@ -41,13 +41,6 @@
 #define CONF_WARN_DAYS_MAX 3650
 #define CONF_LOGIN_FAILS_MAX 100
 #define CONF_BAN_SECONDS_MAX (7 * 86400)	/* one week */
-
-/* Where a value came from: labels messages and anchors relative paths. */
-struct conf_src {
-	const char	*file;		/* a path, or "-o" */
-	unsigned	 line;		/* 0 none, CONF_LINE_ARG from -o */
-	int		 in_file;	/* relative paths beside file, not cwd */
-};
 
 struct conf_word {
 	const char	*w_name;
@@ -233,10 +226,7 @@ _Static_assert(sizeof(enum conf_tls) == sizeof(int) &&
 #define CFIELD(c, k, type)	\
 	((const type *)(const void *)((const char *)(c) + (k)->k_off))
 
-static void	conf_err(FILE *, const char *, unsigned, const char *, ...)
-		    __attribute__((format(printf, 4, 5)));
-
-static void
+void
 conf_err(FILE *errf, const char *file, unsigned line, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -260,6 +250,12 @@ static const char *
 show(char *dst, size_t len, const char *s)
 {
 	return log_safe(dst, len, s);
+}
+
+const char *
+conf_show(char *dst, size_t len, const char *s)
+{
+	return show(dst, len, s);
 }
 
 /* Levenshtein distance, ASCII case folded; SIZE_MAX for long strings. */
@@ -319,7 +315,7 @@ conf_suggest(const char *key)
 	return nsub == 1 ? sub : NULL;
 }
 
-static int
+int
 conf_find(const char *key)
 {
 	int	 i;
@@ -877,11 +873,11 @@ conf_free(struct conf *c)
 	free(c->tls_crl);
 	free(c->run_as_user);
 	free(c->xferlog_file);
+	conf_hosts_free(c);
 	memset(c, 0, sizeof(*c));
 }
 
-/* Sets one key; every error is printed, labelled with src. */
-static int
+int
 conf_apply(struct conf *c, const char *key, const char *value,
     const struct conf_src *src, FILE *errf)
 {
@@ -953,6 +949,82 @@ conf_set_arg(struct conf *c, const char *kv, FILE *errf)
 	return r;
 }
 
+/* Keys whose field is an owned string (listen_addresses aside). */
+static int
+key_is_str(const struct conf_key *k)
+{
+	return k->k_set == set_path || k->k_set == set_name ||
+	    k->k_set == set_ipv4 || k->k_set == set_user;
+}
+
+int
+conf_copy(struct conf *dst, const struct conf *src)
+{
+	const struct conf_key	*k;
+	char			**f;
+	const char		*v;
+	int			 i;
+
+	*dst = *src;
+	dst->hosts = NULL;
+	dst->nhosts = 0;
+	for (i = 0; i < FTPS_LISTEN_MAX; i++)
+		dst->listen[i] = NULL;
+	for (i = 0; i < K_COUNT; i++)
+		if (key_is_str(&keys[i]))
+			*FIELD(dst, &keys[i], char *) = NULL;
+	for (i = 0; i < src->nlisten && i < FTPS_LISTEN_MAX; i++)
+		if (src->listen[i] != NULL &&
+		    (dst->listen[i] = strdup(src->listen[i])) == NULL)
+			goto fail;
+	for (i = 0; i < K_COUNT; i++) {
+		k = &keys[i];
+		if (!key_is_str(k) || (v = *CFIELD(src, k, char *)) == NULL)
+			continue;
+		f = FIELD(dst, k, char *);
+		if ((*f = strdup(v)) == NULL)
+			goto fail;
+	}
+	return 0;
+ fail:
+	conf_free(dst);
+	return FTPS_ENOMEM;
+}
+
+int
+conf_host_conf(const struct conf *def, const struct conf_host *h,
+    struct conf *out)
+{
+	const struct conf_key	*k;
+	char			**f;
+	const char		*v;
+	int			 i;
+
+	if (conf_copy(out, def) != 0)
+		return FTPS_ENOMEM;
+	for (i = 0; i < K_COUNT; i++) {
+		if (h->set->c_line[i] == 0)
+			continue;
+		k = &keys[i];
+		out->c_line[i] = h->set->c_line[i];
+		if (!key_is_str(k)) {
+			/* Numbers, switches and enums: all int-sized. */
+			memcpy((char *)out + k->k_off,
+			    (const char *)h->set + k->k_off, sizeof(int));
+			continue;
+		}
+		f = FIELD(out, k, char *);
+		free(*f);
+		*f = NULL;
+		if ((v = *CFIELD(h->set, k, char *)) != NULL &&
+		    (*f = strdup(v)) == NULL) {
+			conf_free(out);
+			return FTPS_ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /*
  * Strips a comment: '#' at the start of the line, or '#' after a blank.
  * A '#' glued to other text ("/srv/ftp#2") is part of the value.
@@ -973,7 +1045,7 @@ strip_comment(char *s)
 /* One line of a file, already known to fit; 0 or FTPS_EPARSE. */
 static int
 conf_line(struct conf *c, char *s, const struct conf_src *src,
-    unsigned seen[CONF_NKEYS], FILE *errf)
+    unsigned seen[CONF_NKEYS], int *section, FILE *errf)
 {
 	char		 sv[CONF_SHOW_MAX], *eq, *key, *value;
 	const char	*p;
@@ -997,6 +1069,8 @@ conf_line(struct conf *c, char *s, const struct conf_src *src,
 	s = str_trim(s);
 	if (*s == '\0')
 		return 0;
+	if (*s == '[')
+		return conf_section(c, s, src, section, errf);
 	if ((eq = strchr(s, '=')) == NULL) {
 		conf_err(errf, src->file, src->line,
 		    "expected \"key = value\", not \"%s\"",
@@ -1011,6 +1085,11 @@ conf_line(struct conf *c, char *s, const struct conf_src *src,
 		    "missing key before \"=\"");
 		return FTPS_EPARSE;
 	}
+	/* A refused [host] line: its keys are not the default host's. */
+	if (*section == CONF_SECTION_BAD)
+		return 0;
+	if (*section >= 0)
+		return conf_section_set(c, *section, key, value, src, errf);
 	if ((i = conf_find(key)) != -1) {
 		if (seen[i] != 0) {
 			conf_err(errf, src->file, src->line,
@@ -1033,6 +1112,7 @@ conf_load(struct conf *c, const char *path, FILE *errf)
 	unsigned	 seen[CONF_NKEYS];
 	size_t		 n;
 	int		 ch, errors = 0, toolong, nul, serrno;
+	int		 section = CONF_SECTION_NONE;
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		conf_err(errf, path, 0, "cannot open: %s", strerror(errno));
@@ -1086,7 +1166,8 @@ conf_load(struct conf *c, const char *path, FILE *errf)
 			conf_err(errf, src.file, src.line,
 			    "line holds a NUL byte");
 			errors++;
-		} else if (conf_line(c, line, &src, seen, errf) != 0)
+		} else if (conf_line(c, line, &src, seen, &section,
+		    errf) != 0)
 			errors++;
 		if (ch == EOF)
 			break;
@@ -1163,6 +1244,17 @@ conf_check_mtls(const struct conf *c, const char *file, FILE *errf)
 
 int
 conf_check(const struct conf *c, const char *file, FILE *errf)
+{
+	int	 r;
+
+	/* A host's problem is looked for once the default host is sound. */
+	if ((r = conf_check_one(c, file, errf)) != 0)
+		return r;
+	return conf_hosts_check(c, file, errf);
+}
+
+int
+conf_check_one(const struct conf *c, const char *file, FILE *errf)
 {
 	const struct conf_key	*k;
 	unsigned char		 bin[17];

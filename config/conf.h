@@ -25,6 +25,8 @@ enum conf_prot	{ CONF_PROT_C, CONF_PROT_P };
 #define CONF_WORKERS_MAX	64	/* workers: processes at most */
 #define CONF_WORKERS_AUTO	0	/* workers = auto: one per online CPU */
 
+struct conf_host;
+
 struct conf {
 	/* Where to listen. */
 	char		*listen[FTPS_LISTEN_MAX];	/* owned, numeric addrs */
@@ -91,6 +93,27 @@ struct conf {
 	 * conf_check uses it to point its messages at a line.
 	 */
 	unsigned	 c_line[CONF_NKEYS];
+
+	/* [host NAME] sections, in file order (docs/vhosts.md). */
+	struct conf_host *hosts;		/* owned, nhosts entries */
+	int		 nhosts;
+};
+
+/*
+ * One "[host NAME]" section: the names it answers to and the keys it
+ * sets.  Everything outside the sections is the default host; a key a
+ * section leaves out is the default host's.  Only the keys for which
+ * conf_host_key() says yes may appear in a section.
+ */
+struct conf_host {
+	char		*name;		/* owned, lower case */
+	char		*aliases[FTPS_HOST_ALIASES_MAX];	/* owned */
+	int		 naliases;
+	unsigned	 line;		/* of "[host NAME]" */
+	unsigned	 aliases_line;	/* 0: no aliases key */
+	struct conf	*set;		/* owned: the keys set in the section,
+					 * set->c_line[i] != 0 (the rest
+					 * zero); never holds hosts */
 };
 
 /* Fills in every built-in default; 0 or FTPS_ENOMEM. */
@@ -131,6 +154,27 @@ int	 conf_load(struct conf *, const char *path, FILE *errf);
  * same rules.  Reports every problem; 0 or the negative count.
  */
 int	 conf_check(const struct conf *, const char *file, FILE *errf);
+/*
+ * A host name as the sections, SNI and HOST compare it: a DNS name of
+ * letters, digits and '-' in labels of 1 to 63 bytes (no '-' at either
+ * end), at most FTPS_HOSTNAME_MAX bytes, one trailing '.' dropped,
+ * lower-cased into out (len > FTPS_HOSTNAME_MAX).  0 or FTPS_EPARSE.
+ */
+int	 conf_host_name(const char *in, char *out, size_t len);
+/* 1 when key i may be set in a [host] section. */
+int	 conf_host_key(size_t i);
+/* The section that answers to name (a conf_host_name() form), or NULL. */
+const struct conf_host *conf_host_find(const struct conf *,
+	    const char *name);
+/*
+ * The configuration host h runs under: a deep copy of def with the keys
+ * h sets laid over it (c_line[] of those keys pointing into the section),
+ * no hosts of its own.  0 or FTPS_ENOMEM (out then zeroed).
+ */
+int	 conf_host_conf(const struct conf *def, const struct conf_host *h,
+	    struct conf *out);
+/* A deep copy of src without its hosts; 0 or FTPS_ENOMEM. */
+int	 conf_copy(struct conf *dst, const struct conf *src);
 /* Frees what conf owns and zeroes it; safe on a zeroed conf. */
 void	 conf_free(struct conf *);
 /* Name of key i of the table, or NULL for i >= CONF_NKEYS. */
