@@ -28,6 +28,7 @@ struct ban_table;
 struct session;
 struct shm_counts;
 struct wk_master;
+struct vhost_set;
 
 /*
  * Server-only bounds, kept beside the context they size (lib/ftps_limits.h
@@ -84,6 +85,8 @@ struct ftpsd {
 	struct conf		 conf;
 	SSL_CTX			*ssl_ctx;	/* NULL when tls = off */
 	struct userdb		*users;		/* NULL: anonymous only */
+	struct vhost_set	*vhosts;	/* [host] sections (vhost.h);
+						 * NULL: none */
 	struct auth_pool	*auth;
 	struct iopool		*io;		/* transfers' file I/O */
 	struct listenerq	 listeners;

@@ -35,6 +35,7 @@
 #include "sdnotify.h"
 #include "session.h"
 #include "tls.h"
+#include "vhost.h"
 #include "worker.h"
 #include "xferlog.h"
 
@@ -268,6 +269,7 @@ ftpsd_free(struct ftpsd *ctx)
 		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
 	}
 	SSL_CTX_free(ctx->ssl_ctx);
+	vh_set_free(ctx->vhosts);
 	if (ctx->base != NULL)
 		event_base_free(ctx->base);
 	conf_free(&ctx->conf);
@@ -413,6 +415,9 @@ main(int argc, char *argv[])
 	if (ctx.conf.tls != CONF_TLS_OFF &&
 	    tls_ctx_new(&ctx.conf, &ctx.ssl_ctx, stderr) != 0)
 		problems++;
+	/* The [host] sections, each checked as a whole (vhost.c). */
+	if (vh_load(&ctx.conf, conffile, &ctx.vhosts, stderr, stderr) != 0)
+		problems++;
 	if (load_users(&ctx, &badusers) != 0) {
 		if (!ctx.conf.anonymous)
 			problems++;
@@ -490,6 +495,7 @@ main(int argc, char *argv[])
 	if (ctx.ssl_ctx != NULL)
 		log_infox("certificate: %s", ops_cert_text(ctx.ssl_ctx, cert,
 		    sizeof(cert)));
+	vh_log_hosts(ctx.vhosts);
 
 	/* Every file and directory a client creates gets this umask. */
 	umask((mode_t)ctx.conf.file_umask);

@@ -35,6 +35,7 @@
 #include "shm.h"
 #include "tls.h"
 #include "transfer.h"
+#include "vhost.h"
 #include "xferlog.h"
 
 #define OPS_VALUE_MAX	(PATH_MAX + 64)
@@ -264,6 +265,7 @@ ops_reload(struct ftpsd *ctx)
 {
 	struct conf	 nc;
 	struct userdb	*nusers = NULL, *oldusers;
+	struct vhost_set *nhosts = NULL, *oldhosts;
 	SSL_CTX		*nssl = NULL;
 	FILE		*ef = NULL, *uf = NULL;
 	char		*etext = NULL, *utext = NULL, cert[512];
@@ -311,6 +313,9 @@ ops_reload(struct ftpsd *ctx)
 	r = auth_users_load(nc.users_file, &nusers, uf);
 	if (r != 0 && !nc.anonymous)
 		goto out;
+	/* 3b. Every [host] section, as a whole (vhost.c). */
+	if (vh_load(&nc, file, &nhosts, ef, uf) != 0)
+		goto out;
 	/* 4. The transfer log, reopened (logrotate moved it). */
 	if (nc.xferlog_file != NULL && xlog_open(nc.xferlog_file,
 	    &nxfd) != 0) {
@@ -329,6 +334,9 @@ ops_reload(struct ftpsd *ctx)
 	oldusers = ctx->users;
 	ctx->users = nusers;
 	nusers = oldusers;
+	oldhosts = ctx->vhosts;
+	ctx->vhosts = nhosts;
+	nhosts = oldhosts;
 	/* SECURITY: users re-read: no login verified before survives. */
 	if (ctx->auth != NULL && auth_pool_set_cache(ctx->auth,
 	    ctx->conf.login_cache_seconds, 0) != 0)
@@ -355,6 +363,7 @@ ops_reload(struct ftpsd *ctx)
 		    sizeof(cert)), ctx->users ? auth_users_count(ctx->users) :
 		    0, ctx->master != NULL && ctx->counts != NULL ?
 		    shm_total(ctx->counts) : ctx->nsessions);
+		vh_log_hosts(ctx->vhosts);
 		ops_certwarn(ctx);
 		sdn_send(ctx->notify_fd, "READY=1\nSTATUS=Ready");
 	} else {
@@ -376,6 +385,7 @@ ops_reload(struct ftpsd *ctx)
 	SSL_CTX_free(nssl);
 	if (nusers != NULL)
 		auth_users_free(nusers);
+	vh_set_free(nhosts);
 	if (nxfd != -1)
 		close(nxfd);
 	free(etext);

@@ -31,6 +31,7 @@
 #include "session.h"
 #include "tls.h"
 #include "transfer.h"
+#include "vhost.h"
 
 /* Input kept while a command is paused; beyond it the socket waits. */
 #define SESS_READ_HIWAT		(2 * FTPS_LINE_MAX)
@@ -65,7 +66,7 @@ static void	sess_event_cb(struct bufferevent *, short, void *);
 void
 sess_log(struct session *s, enum log_level lvl, const char *fmt, ...)
 {
-	char	 msg[1536];
+	char	 msg[1536], tag[FTPS_HOSTNAME_MAX + 8];
 	va_list	 ap;
 
 	/* Debug lines are two per command: not formatted when not logged. */
@@ -74,7 +75,8 @@ sess_log(struct session *s, enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_msg(lvl, "sess=%llu ip=%s %s", s->id, s->ip, msg);
+	log_msg(lvl, "sess=%llu ip=%s %s%s", s->id, s->ip,
+	    vh_log_tag(s, tag, sizeof(tag)), msg);
 }
 
 void
@@ -286,6 +288,7 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 		goto fail;
 	if (ctx->ssl_ctx != NULL && SSL_CTX_up_ref(ctx->ssl_ctx))
 		s->ssl_ctx = ctx->ssl_ctx;
+	s->vhosts = vh_set_ref(ctx->vhosts);
 
 	if ((s->timer = evtimer_new(ctx->base, sess_timer_cb, s)) == NULL ||
 	    (s->resume_ev = event_new(ctx->base, -1, 0, sess_resume_cb,
@@ -323,6 +326,7 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	if (s->resume_ev != NULL)
 		event_free(s->resume_ev);
 	SSL_CTX_free(s->ssl_ctx);
+	vh_set_free(s->vhosts);
 	OPENSSL_cleanse(s->token, sizeof(s->token));
 	free(s);
 	return NULL;
@@ -360,6 +364,8 @@ sess_free(struct session *s)
 		OPENSSL_clear_free(s->deferred, strlen(s->deferred));
 	free(s->rnfr);
 	SSL_CTX_free(s->ssl_ctx);
+	vh_free(s->host);
+	vh_set_free(s->vhosts);
 	TAILQ_REMOVE(&ctx->sessions, s, entry);
 	ctx->nsessions--;
 	ipc_del(ctx, &s->peer);

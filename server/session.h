@@ -29,6 +29,8 @@ struct auth_job;
 struct user;
 struct datachan;
 struct xfer;
+struct vhost;
+struct vhost_set;
 
 enum sess_state { SESS_GREETING, SESS_READY, SESS_TLS_PENDING, SESS_CLOSING };
 
@@ -125,6 +127,11 @@ struct session {
 	int			 data_offer;	/* enum tls_offer, this data
 						 * handshake's */
 	int			 resume_noted;	/* "not resumed" logged once */
+
+	/* Virtual hosts (vhost.c); both NULL without [host] sections. */
+	struct vhost_set	*vhosts;	/* the set at accept */
+	struct vhost		*host;		/* NULL: the default host */
+	unsigned		 vh_flags;	/* VH_SNI, VH_HOST */
 
 	/* Mutual TLS (mtls.c). */
 	char			 cert_name[FTPS_USER_MAX + 1]; /* "": none */
