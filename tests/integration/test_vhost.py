@@ -11,6 +11,7 @@ Names reach 127.0.0.1 without DNS: openssl s_client -servername, curl
 import os
 import re
 import signal
+import socket
 import ssl
 import sys
 import unittest
@@ -21,6 +22,13 @@ from harness import HOST, Ftpsd, RawControl, describe, run  # noqa: E402
 
 ANN = ("ann", "ann-Pw-41d2")      # users of host A (and of localhost)
 BOB = ("bob", "bob-Pw-93c7")      # users of host B
+
+
+def certmgr(*args):
+    p = run([harness.certmgr_binary()] + list(args))
+    if p.returncode != 0:
+        raise AssertionError("certmgr failed\n" + describe(p))
+    return p
 
 
 def named_cert(certs_dir, name, cn, sans):
@@ -65,6 +73,11 @@ def make_server(extra_sections=""):
     srv = VhostFtpsd()
     named_cert(srv.certs_dir, "a", "ftp.a.test", ["ftp.a.test", "a.test"])
     named_cert(srv.certs_dir, "b", "ftp.b.test", ["ftp.b.test"])
+    named_cert(srv.certs_dir, "m", "ftp.m.test", ["ftp.m.test"])
+    # ann's client certificate, trusted by host M only.
+    srv.clients = os.path.join(srv.dir, "clients")
+    certmgr("-q", "-d", srv.clients, "create", "ann", "--cn", ANN[0],
+            "--client")
     users_file(srv, os.path.join(srv.dir, "users-a"), ANN)
     users_file(srv, os.path.join(srv.dir, "users-b"), BOB)
     for n in ("a", "b"):
@@ -73,7 +86,7 @@ def make_server(extra_sections=""):
             f.write("hello from %s\n" % n)
     srv.bundle = os.path.join(srv.dir, "bundle.pem")
     with open(srv.bundle, "w") as out:
-        for n in ("server", "a", "b"):
+        for n in ("server", "a", "b", "m"):
             with open(os.path.join(srv.certs_dir, n + ".crt")) as f:
                 out.write(f.read())
     srv.sections = (
@@ -87,7 +100,13 @@ def make_server(extra_sections=""):
         "\n# lftp reaches 127.0.0.1 by this name\n"
         "[host localhost]\n"
         "certificate = server\n"
-        "users_file = %s/users-a\n" % (srv.dir, srv.dir, srv.dir)
+        "users_file = %s/users-a\n"
+        "\n[host ftp.m.test]\n"
+        "certificate = m\n"
+        "users_file = %s/users-a\n"
+        "tls_client_cert = required\n"
+        "tls_client_ca = %s/ann.crt\n"
+        % (srv.dir, srv.dir, srv.dir, srv.dir, srv.clients)
     ) + extra_sections
     return srv
 
@@ -266,6 +285,46 @@ class Vhosts(harness.ServerTestCase):
         self.assertReply(rc.cmd("USER alice"), 331)
         self.assertReply(rc.cmd("HOST ftp.a.test"), 503)
 
+    def implicit_tls(self, sni, cert=False):
+        """An implicit-port connection; returns its greeting line."""
+        ctx = tls_ctx(self.srv)
+        if cert:
+            ctx.load_cert_chain(os.path.join(self.srv.clients, "ann.crt"),
+                                os.path.join(self.srv.clients, "ann.key"))
+        sock = socket.create_connection((HOST, self.srv.implicit_port),
+                                        harness.SOCK_TIMEOUT)
+        self.addCleanup(sock.close)
+        tls = ctx.wrap_socket(sock, server_hostname=sni)
+        self.addCleanup(tls.close)
+        return tls.recv(256).decode(), peer_cn(tls)
+
+    def test_mtls_per_host(self):
+        # Host M asks for and requires ann's certificate...
+        greet, cn = self.implicit_tls("ftp.m.test", cert=True)
+        self.assertTrue(greet.startswith("220 "), greet)
+        self.assertEqual(cn, "ftp.m.test")
+        with self.assertRaises((ssl.SSLError, ConnectionResetError)):
+            greet, cn = self.implicit_tls("ftp.m.test")
+            if not greet:
+                raise ConnectionResetError("closed")
+        self.srv.wait_log(r"host=ftp\.m\.test close reason=\"tls "
+                          r"handshake failed")
+        # ...the others do not.
+        for sni in ("ftp.a.test", None):
+            greet, cn = self.implicit_tls(sni)
+            self.assertTrue(greet.startswith("220 "), greet)
+        # HOST cannot move a handshake made without M's CAs onto M.
+        rc = self.raw()
+        self.assertEqual(self.tls(rc, None), "localhost")
+        self.assertReply(rc.cmd("HOST ftp.m.test"), 503)
+
+    def test_certmgr_list_shows_hosts(self):
+        p = certmgr("-c", self.srv.conf_file, "list")
+        for name, hosts in (("a", "ftp.a.test"), ("b", "ftp.b.test"),
+                            ("server", r"\(default host\), localhost")):
+            self.assertRegex(p.stdout, r"(?m)^[ *] %s .*\n    serves: %s$"
+                             % (name, hosts), describe(p))
+
 
 class VhostReload(unittest.TestCase):
     """SIGHUP adds a host; a bad section keeps the running set."""
@@ -295,7 +354,9 @@ class VhostReload(unittest.TestCase):
 
     def test_reload_adds_a_host_and_refuses_a_bad_one(self):
         self.assertEqual(self.cn("ftp.c.test"), "localhost")
-        named_cert(self.srv.certs_dir, "c", "ftp.c.test", ["ftp.c.test"])
+        # The way docs/vhosts.md adds a host: certmgr makes its pair.
+        certmgr("-q", "-d", self.srv.certs_dir, "create", "c", "--cn",
+                "ftp.c.test")
         # A session opened before the reload keeps its host.
         rc = RawControl(HOST, self.srv.explicit_port)
         self.addCleanup(rc.close)
