@@ -26,7 +26,7 @@ FTPSD_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
 sbin_PROGRAMS += server/ftpsd
 server_ftpsd_SOURCES = server/main.c
 server_ftpsd_LDADD = $(FTPSD_LDADD)
-EXTRA_DIST += docs/server.md docs/mtls.md
+EXTRA_DIST += docs/server.md docs/mtls.md docs/vhosts.md
 
 # Worker processes (server/worker.c, server/shm.c).
 TESTS += tests/integration/test_workers.py
