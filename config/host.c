@@ -187,8 +187,10 @@ host_aliases(struct conf *c, struct conf_host *h, const char *value,
 		return FTPS_EPARSE;
 	}
 	h->aliases_line = src->line;
-	if ((dup = strdup(value)) == NULL)
+	if ((dup = strdup(value)) == NULL) {
+		conf_err(errf, src->file, src->line, "out of memory");
 		return FTPS_ENOMEM;
+	}
 	for (p = dup; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL) {
 		tok = str_trim(tok);
 		if (conf_host_name(tok, name, sizeof(name)) != 0) {
@@ -207,6 +209,7 @@ host_aliases(struct conf *c, struct conf_host *h, const char *value,
 			break;
 		}
 		if ((h->aliases[h->naliases] = strdup(name)) == NULL) {
+			conf_err(errf, src->file, src->line, "out of memory");
 			r = FTPS_ENOMEM;
 			break;
 		}
@@ -263,8 +266,8 @@ conf_hosts_check(const struct conf *c, const char *file, FILE *errf)
 			    "out of memory");
 			return -1;
 		}
-		if (conf_check_one(&hc, file, errf) != 0)
-			errors++;
+		/* One per line printed, as conf_check promises. */
+		errors += -conf_check_one(&hc, file, errf);
 		conf_free(&hc);
 	}
 	return errors > 0 ? -errors : 0;

@@ -431,6 +431,7 @@ main(int argc, char *argv[])
 		problems += badusers;
 		/* What a reload or a login would trip on, as run_as_user. */
 		problems += pf_check(&ctx.conf, conffile, ctx.users, stderr);
+		problems += vh_preflight(ctx.vhosts, stderr);
 		/* A warning only: the exit status stays 0. */
 		ops_certwarn(&ctx);
 		if (problems == 0)

@@ -24,6 +24,7 @@
 #include "ftpsd.h"
 #include "log.h"
 #include "ops.h"
+#include "preflight.h"
 #include "session.h"
 #include "tls.h"
 #include "vhost.h"
@@ -297,6 +298,26 @@ vh_load(const struct conf *cf, const char *file, struct vhost_set **out,
 	}
 	*out = set;
 	return 0;
+}
+
+int
+vh_preflight(const struct vhost_set *set, FILE *errf)
+{
+	struct conf	 hc;
+	int		 i, problems = 0;
+
+	for (i = 0; set != NULL && i < set->n; i++) {
+		if (conf_copy(&hc, &set->hosts[i]->conf) != 0) {
+			fprintf(errf, "ftpsd: out of memory\n");
+			return problems + 1;
+		}
+		/* Checked once, with the default host. */
+		free(hc.xferlog_file);
+		hc.xferlog_file = NULL;
+		problems += pf_check(&hc, NULL, set->hosts[i]->users, errf);
+		conf_free(&hc);
+	}
+	return problems;
 }
 
 void

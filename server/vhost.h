@@ -82,6 +82,12 @@ const char	*vh_log_tag(const struct session *, char *, size_t);
  * then serves its host's context.  1 to go on, 0 to abort.
  */
 int		 vh_tls_hello(SSL *, struct session *, int data, int *alert);
+/*
+ * ftpsd -t: pf_check() for each host's own files (certificate, users
+ * file and homes, client CAs and CRL) as run_as_user; the daemon-wide
+ * ones were checked with the default host.  Returns the problems.
+ */
+int		 vh_preflight(const struct vhost_set *, FILE *errf);
 /* One line per host for the start and reload logs. */
 void		 vh_log_hosts(const struct vhost_set *);
 /* Each host's certificate expiry warning (ops_certwarn). */

@@ -393,6 +393,25 @@ class VhostReload(unittest.TestCase):
 class VhostConfigErrors(unittest.TestCase):
     """ftpsd -t: every section problem as FILE:LINE, exit 2."""
 
+    def test_ok_with_each_hosts_warnings(self):
+        srv = make_server()
+        self.addCleanup(srv.cleanup)
+        # Host B's account whose home is gone, seen through B's file.
+        with open(os.path.join(srv.dir, "users-b"), "a") as f:
+            f.write("gone:%s:%s/nowhere:rw\n" % (
+                harness.hash_password(BOB[1]), srv.dir))
+        srv.pick_ports()
+        path = srv.write_config()
+        p = run([srv.binary, "-t", "-c", path])
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertRegex(p.stderr, r"(?m)^%s/users-b:2: user gone: warning: "
+                         r"home %s/nowhere does not exist"
+                         % (re.escape(srv.dir), re.escape(srv.dir)),
+                         describe(p))
+        # The test certificates live 30 days: inside cert_warn_days.
+        self.assertRegex(p.stderr, r"certificate /CN=ftp\.b\.test of host "
+                         r"ftp\.b\.test expires in \d+ days", describe(p))
+
     def test_errors(self):
         srv = make_server()
         self.addCleanup(srv.cleanup)
