@@ -1,10 +1,11 @@
 /*
  * [host NAME] sections of ftpsd.conf (docs/vhosts.md).  A section runs
  * from its "[host NAME]" line to the next one or the end of the file and
- * may set only the keys of host_keys[] and "aliases"; each value goes
+ * may set "aliases" and the keys flagged CONF_F_HOST; each value goes
  * through the key's own row of conf.c's table, into a zeroed struct conf
  * of the section, so a key means the same in and out of a section.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,25 +13,6 @@
 #include "conf_int.h"
 #include "err.h"
 #include "parse.h"
-
-/* The keys a section may set; everything else is per daemon. */
-static const char *const host_keys[] = {
-	"certificate", "users_file", "tls_client_cert", "tls_client_ca",
-	"tls_crl", "anonymous", "anonymous_root", "data_session_reuse"
-};
-#define NHOST_KEYS	(sizeof(host_keys) / sizeof(host_keys[0]))
-
-int
-conf_host_key(size_t i)
-{
-	const char	*name = conf_key_name(i);
-	size_t		 j;
-
-	for (j = 0; name != NULL && j < NHOST_KEYS; j++)
-		if (strcmp(name, host_keys[j]) == 0)
-			return 1;
-	return 0;
-}
 
 int
 conf_host_name(const char *in, char *out, size_t len)
@@ -223,12 +205,29 @@ host_aliases(struct conf *c, struct conf_host *h, const char *value,
 	return r;
 }
 
+/* ", certificate, users_file, ...": the keys a section may set. */
+static const char *
+host_keys(char *buf, size_t len)
+{
+	const char	*name;
+	size_t		 i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; (name = conf_key_name(i)) != NULL && off < len; i++) {
+		if (!conf_host_key(i))
+			continue;
+		snprintf(buf + off, len - off, ", %s", name);
+		off = strlen(buf);
+	}
+	return buf;
+}
+
 int
 conf_section_set(struct conf *c, int i, const char *key, const char *value,
     const struct conf_src *src, FILE *errf)
 {
 	struct conf_host	*h = &c->hosts[i];
-	char			 sk[CONF_SHOW_MAX];
+	char			 sk[CONF_SHOW_MAX], list[512];
 	int			 k;
 
 	if (strcmp(key, "aliases") == 0)
@@ -239,10 +238,9 @@ conf_section_set(struct conf *c, int i, const char *key, const char *value,
 	if (!conf_host_key((size_t)k)) {
 		conf_err(errf, src->file, src->line, "%s cannot be set in "
 		    "[host %s]: it applies to the whole daemon (set it before "
-		    "the first [host] section; a section may set aliases, "
-		    "certificate, users_file, tls_client_cert, tls_client_ca, "
-		    "tls_crl, anonymous, anonymous_root, data_session_reuse)",
-		    conf_show(sk, sizeof(sk), key), h->name);
+		    "the first [host] section; a section may set aliases%s)",
+		    conf_show(sk, sizeof(sk), key), h->name,
+		    host_keys(list, sizeof(list)));
 		return FTPS_EPARSE;
 	}
 	if (h->set->c_line[k] != 0) {
