@@ -365,6 +365,7 @@ sess_free(struct session *s)
 	free(s->rnfr);
 	SSL_CTX_free(s->ssl_ctx);
 	vh_free(s->host);
+	vh_free(s->tls_host);
 	vh_set_free(s->vhosts);
 	TAILQ_REMOVE(&ctx->sessions, s, entry);
 	ctx->nsessions--;

@@ -131,6 +131,9 @@ struct session {
 	/* Virtual hosts (vhost.c); both NULL without [host] sections. */
 	struct vhost_set	*vhosts;	/* the set at accept */
 	struct vhost		*host;		/* NULL: the default host */
+	struct vhost		*tls_host;	/* whose context served the
+						 * control handshake, and so
+						 * serves the data ones */
 	unsigned		 vh_flags;	/* VH_SNI, VH_HOST */
 
 	/* Mutual TLS (mtls.c). */

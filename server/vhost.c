@@ -452,9 +452,18 @@ vh_tls_hello(SSL *ssl, struct session *s, int data, int *alert)
 			sess_log(s, LOG_LVL_DEBUG, "tls server name %s: no "
 			    "such host, the default serves", name);
 	}
-	if (s->host != NULL && !vh_switch(ssl, s->host)) {
+	/*
+	 * A data connection gets the control connection's certificate and
+	 * client CAs, even after a HOST that came later (clients compare
+	 * the two certificates).
+	 */
+	if (!data && s->tls_host != s->host) {
+		vh_free(s->tls_host);
+		s->tls_host = vh_ref(s->host);
+	}
+	if (s->tls_host != NULL && !vh_switch(ssl, s->tls_host)) {
 		sess_log(s, LOG_LVL_ERR, "tls: cannot switch to the context "
-		    "of host %s", s->host->names[0]);
+		    "of host %s", s->tls_host->names[0]);
 		*alert = SSL_AD_INTERNAL_ERROR;
 		return 0;
 	}

@@ -78,8 +78,10 @@ const char	*vh_log_tag(const struct session *, char *, size_t);
  * The ClientHello callback's part (tls.c): on a control handshake the
  * SNI name picks the host (an unknown or absent name: the host chosen so
  * far, else the default); a name other than a HOST given before AUTH
- * TLS is refused (0, *alert set).  Every handshake, control or data,
- * then serves its host's context.  1 to go on, 0 to abort.
+ * TLS is refused (0, *alert set).  The control handshake then serves
+ * its host's context, and every data handshake the same one (a HOST
+ * after TLS changes the users, not the certificate).  1 to go on, 0 to
+ * abort.
  */
 int		 vh_tls_hello(SSL *, struct session *, int data, int *alert);
 /*

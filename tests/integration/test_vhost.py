@@ -8,6 +8,7 @@ Names reach 127.0.0.1 without DNS: openssl s_client -servername, curl
 --connect-to, Python's server_hostname, and lftp through "localhost"
 (itself a [host] section here).
 """
+import ftplib
 import os
 import re
 import signal
@@ -97,6 +98,7 @@ def make_server(extra_sections=""):
         "\n[host ftp.b.test]\n"
         "certificate = b\n"
         "users_file = %s/users-b\n"
+        "data_session_reuse = optional\n"
         "\n# lftp reaches 127.0.0.1 by this name\n"
         "[host localhost]\n"
         "certificate = server\n"
@@ -271,6 +273,37 @@ class Vhosts(harness.ServerTestCase):
         self.assertReply(rc.cmd("USER " + BOB[0]), 331)
         self.assertReply(rc.cmd("PASS " + BOB[1]), 230)
         self.srv.wait_log(r"host=ftp\.b\.test login user=bob result=ok")
+
+    def stock_ftp(self, host, user):
+        """Stock ftplib (data connections resume nothing), no SNI, HOST
+        after AUTH TLS."""
+        ftp = ftplib.FTP_TLS(context=tls_ctx(self.srv),
+                             timeout=harness.SOCK_TIMEOUT)
+        self.addCleanup(harness.close_ftp, ftp)
+        ftp.connect(HOST, self.srv.explicit_port)
+        ftp.auth()
+        self.assertReply(ftp.sendcmd("HOST " + host), 220)
+        ftp.login(*user)
+        ftp.prot_p()
+        return ftp
+
+    def test_data_policy_and_certificate_per_host(self):
+        # B: data_session_reuse = optional in its section, so a data
+        # connection that resumes nothing is let in; it is served the
+        # certificate of the control handshake (the default host's, as
+        # no SNI came), not B's, which HOST chose later.
+        ftp = self.stock_ftp("ftp.b.test", BOB)
+        conn, _ = ftp.ntransfercmd("LIST")
+        self.assertEqual(peer_cn(conn), "localhost")
+        conn.close()
+        self.assertReply(ftp.voidresp(), 226)
+        self.srv.wait_log(r"host=ftp\.b\.test login policy user=bob "
+                          r"data_tls=required data_session_reuse=optional")
+        # A keeps ftpsd.conf's required: the same client gets 522.
+        ftp = self.stock_ftp("ftp.a.test", ANN)
+        with self.assertRaises(ftplib.error_perm) as cm:
+            ftp.retrlines("LIST", lambda line: None)
+        self.assertTrue(str(cm.exception).startswith("522"), cm.exception)
 
     def test_host_unknown_and_bad(self):
         rc = self.raw()
