@@ -514,6 +514,7 @@ cmd_host(struct session *s, const char *arg)
 {
 	struct vhost	*h = NULL;
 	char		 safe[LOG_QUOTE_SIZE(FTPS_HOSTNAME_MAX)];
+	char		 norm[FTPS_HOSTNAME_MAX + 1];
 	const char	*cur;
 
 	if (s->vhosts == NULL) {
@@ -527,6 +528,11 @@ cmd_host(struct session *s, const char *arg)
 		return;
 	}
 	log_quote(safe, sizeof(safe), arg);
+	if (!vh_is_literal(arg) &&
+	    conf_host_name(arg, norm, sizeof(norm)) != 0) {
+		sess_reply(s, 501, "Not a host name.");
+		return;
+	}
 	if (!vh_is_literal(arg) && (h = vh_find(s->vhosts, arg)) == NULL) {
 		sess_log(s, LOG_LVL_INFO, "host unknown name=%s", safe);
 		sess_reply(s, 504, "Unknown host.");

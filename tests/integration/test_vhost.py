@@ -308,7 +308,7 @@ class Vhosts(harness.ServerTestCase):
     def test_host_unknown_and_bad(self):
         rc = self.raw()
         self.assertReply(rc.cmd("HOST unknown.test"), 504)
-        self.assertReply(rc.cmd("HOST bad_name!"), 504)
+        self.assertReply(rc.cmd("HOST bad_name!"), 501)
         self.assertReply(rc.cmd("HOST"), 501)
         # An address literal means the default host (RFC 7151 3).
         self.assertReply(rc.cmd("HOST 127.0.0.1"), 220)
