@@ -125,17 +125,31 @@ vh_line(const struct conf_host *h, const char *key)
 	return h->line;
 }
 
-/* Each line of text as "FILE:LINE: [host NAME]: line". */
+/*
+ * Each line of text as "FILE:LINE: [host NAME]: line", LINE that of the
+ * key the line starts with ("tls_crl: ..."), else that of key.
+ */
 static void
-vh_relabel(FILE *errf, const char *file, unsigned line, const char *host,
-    const char *text)
+vh_relabel(FILE *errf, const char *file, const struct conf_host *ch,
+    const char *key, const char *text)
 {
-	const char	*p = text, *nl;
+	static const char *const named[] = {
+		"tls_client_cert", "tls_client_ca", "tls_crl"
+	};
+	const char	*p = text, *nl, *k;
+	size_t		 i, n;
 
 	while (p != NULL && *p != '\0') {
 		nl = strchr(p, '\n');
-		fprintf(errf, "%s:%u: [host %s]: %.*s\n", file, line, host,
-		    nl != NULL ? (int)(nl - p) : (int)strlen(p), p);
+		k = key;
+		for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+			n = strlen(named[i]);
+			if (strncmp(p, named[i], n) == 0 &&
+			    (p[n] == ':' || p[n] == ' '))
+				k = named[i];
+		}
+		fprintf(errf, "%s:%u: [host %s]: %.*s\n", file, vh_line(ch, k),
+		    ch->name, nl != NULL ? (int)(nl - p) : (int)strlen(p), p);
 		p = nl != NULL ? nl + 1 : NULL;
 	}
 }
@@ -239,8 +253,7 @@ vh_load_one(const struct conf *cf, const struct conf_host *ch,
 		errors++;
 	(void)fclose(mf);		/* a memory stream: nothing to lose */
 	if (errors > 0)
-		vh_relabel(errf, file, vh_line(ch, "certificate"), ch->name,
-		    text);
+		vh_relabel(errf, file, ch, "certificate", text);
 	free(text);
 	text = NULL;
 	len = 0;
@@ -250,8 +263,7 @@ vh_load_one(const struct conf *cf, const struct conf_host *ch,
 	r = auth_users_load(h->conf.users_file, &h->users, mf);
 	(void)fclose(mf);
 	if (len > 0)
-		vh_relabel(uerrf, file, vh_line(ch, "users_file"), ch->name,
-		    text);
+		vh_relabel(uerrf, file, ch, "users_file", text);
 	free(text);
 	/* As for the default host: anonymous alone needs no users. */
 	if (r != 0 && !h->conf.anonymous)

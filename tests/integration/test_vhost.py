@@ -359,6 +359,20 @@ class Vhosts(harness.ServerTestCase):
                              % (name, hosts), describe(p))
 
 
+class NoSections(harness.ServerTestCase):
+    """Without [host] sections nothing changes: no HOST in FEAT, HOST
+    answers 502, log lines carry no host=."""
+
+    def test_unchanged(self):
+        rc = RawControl(HOST, self.srv.explicit_port)
+        self.addCleanup(rc.close)
+        self.assertReply(rc.resp(), 220)
+        self.assertNotIn(" HOST", self.assertReply(rc.cmd("FEAT"), 211))
+        self.assertReply(rc.cmd("HOST localhost"), 502)
+        self.srv.wait_log(r"sess=\d+ ip=\S+ connect port=explicit")
+        self.assertNotIn("host=", self.srv.log_text())
+
+
 class VhostReload(unittest.TestCase):
     """SIGHUP adds a host; a bad section keeps the running set."""
 
@@ -481,18 +495,26 @@ class VhostConfigErrors(unittest.TestCase):
         for off, msg in want:
             self.assertRegex(p.stderr, r"(?m)^%s:%d: %s" % (
                 re.escape(path), first + off - 1, msg), describe(p))
-        # The SAN check needs a sound section: fixed, it is the one left.
+        # What the sections load is checked once they parse: a
+        # certificate that does not cover the host, a CA file missing.
         srv.sections = srv.sections.split("[host ftp.e.test]")[0] + \
-            "[host ftp.f.test]\n"
+            "[host ftp.f.test]\n" \
+            "[host ftp.g.test]\ncertificate = m\n" \
+            "tls_client_cert = optional\ntls_client_ca = /nonexistent\n"
         path = srv.write_config()
         with open(path) as f:
-            line = f.read().splitlines().index("[host ftp.f.test]") + 1
+            lines = f.read().splitlines()
+        f_line = lines.index("[host ftp.f.test]") + 1
+        ca_line = lines.index("tls_client_ca = /nonexistent") + 1
         p = run([srv.binary, "-t", "-c", path])
         self.assertEqual(p.returncode, 2, describe(p))
         self.assertRegex(p.stderr, r"(?m)^%s:%d: \[host ftp\.f\.test\]: "
                          r"certificate server does not cover "
                          r"\"ftp\.f\.test\" \(its names: localhost\)"
-                         % (re.escape(path), line), describe(p))
+                         % (re.escape(path), f_line), describe(p))
+        self.assertRegex(p.stderr, r"(?m)^%s:%d: \[host ftp\.g\.test\]: "
+                         r"tls_client_ca: /nonexistent: cannot read"
+                         % (re.escape(path), ca_line), describe(p))
 
 
 if __name__ == "__main__":
