@@ -99,6 +99,8 @@ def make_server(extra_sections=""):
         "certificate = b\n"
         "users_file = %s/users-b\n"
         "data_session_reuse = optional\n"
+        "anonymous = on\n"
+        "anonymous_root = %s\n"
         "\n# lftp reaches 127.0.0.1 by this name\n"
         "[host localhost]\n"
         "certificate = server\n"
@@ -108,7 +110,8 @@ def make_server(extra_sections=""):
         "users_file = %s/users-a\n"
         "tls_client_cert = required\n"
         "tls_client_ca = %s/ann.crt\n"
-        % (srv.dir, srv.dir, srv.dir, srv.dir, srv.clients)
+        % (srv.dir, srv.dir, srv.home(BOB[0]), srv.dir, srv.dir,
+           srv.clients)
     ) + extra_sections
     return srv
 
@@ -304,6 +307,17 @@ class Vhosts(harness.ServerTestCase):
         with self.assertRaises(ftplib.error_perm) as cm:
             ftp.retrlines("LIST", lambda line: None)
         self.assertTrue(str(cm.exception).startswith("522"), cm.exception)
+
+    def test_anonymous_per_host(self):
+        # B lets anonymous in (its section), A does not (the default's).
+        for host, code in (("ftp.b.test", 230), ("ftp.a.test", 530)):
+            rc = self.raw()
+            self.assertReply(rc.cmd("HOST " + host), 220)
+            self.tls(rc, None)
+            self.assertReply(rc.cmd("USER anonymous"), 331)
+            self.assertReply(rc.cmd("PASS guest@example.org"), code)
+            if code == 230:
+                self.assertReply(rc.cmd("SIZE hello.txt"), 213)
 
     def test_host_unknown_and_bad(self):
         rc = self.raw()
