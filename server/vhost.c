@@ -161,6 +161,7 @@ vh_sans(X509 *x, char *buf, size_t len)
 	GENERAL_NAMES		*gens;
 	const GENERAL_NAME	*g;
 	const unsigned char	*d;
+	char			 raw[FTPS_HOSTNAME_MAX + 1];
 	char			 safe[FTPS_HOSTNAME_MAX * 4 + 1];
 	size_t			 off = 0;
 	int			 i, n;
@@ -177,12 +178,12 @@ vh_sans(X509 *x, char *buf, size_t len)
 			continue;
 		d = ASN1_STRING_get0_data(g->d.dNSName);
 		n = ASN1_STRING_length(g->d.dNSName);
-		if (n < 0 || (size_t)n >= sizeof(safe) / 4)
+		if (n < 0 || (size_t)n >= sizeof(raw))
 			continue;
-		memcpy(safe, d, (size_t)n);
-		safe[n] = '\0';
+		memcpy(raw, d, (size_t)n);
+		raw[n] = '\0';
 		snprintf(buf + off, len - off, "%s%s", off == 0 ? "" : ", ",
-		    log_safe(safe, sizeof(safe), safe));
+		    log_safe(safe, sizeof(safe), raw));
 		off = strlen(buf);
 	}
 	GENERAL_NAMES_free(gens);
@@ -252,7 +253,8 @@ vh_load_one(const struct conf *cf, const struct conf_host *ch,
 	    tls_ctx_new(&h->conf, &h->ssl_ctx, mf) != 0)
 		errors++;
 	(void)fclose(mf);		/* a memory stream: nothing to lose */
-	if (errors > 0)
+	/* Failures, and warnings (a CRL past its next update) alike. */
+	if (len > 0)
 		vh_relabel(errf, file, ch, "certificate", text);
 	free(text);
 	text = NULL;
