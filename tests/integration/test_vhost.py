@@ -387,6 +387,36 @@ class NoSections(harness.ServerTestCase):
         self.assertNotIn("host=", self.srv.log_text())
 
 
+class DefaultMtls(unittest.TestCase):
+    """The default host requires client certificates, host A does not:
+    switching to A's context turns the request off (SSL_set_SSL_CTX alone
+    keeps the first context's verify mode and CA names)."""
+
+    def test_host_without_mtls(self):
+        srv = make_server()
+        self.addCleanup(srv.cleanup)
+        srv.extra_conf.update({
+            "tls_client_cert": "required",
+            "tls_client_ca": os.path.join(srv.clients, "ann.crt")})
+        # Host A states its own policy; the others inherit required.
+        srv.sections = srv.sections.replace(
+            "certificate = a\n", "certificate = a\ntls_client_cert = off\n")
+        srv.start()
+        self.addCleanup(srv.stop)
+        # Who asks for a certificate says so in the CertificateRequest.
+        for sni, asks in (("ftp.a.test", False), ("ftp.b.test", True),
+                          (None, True)):
+            argv = ["openssl", "s_client", "-connect",
+                    "%s:%d" % (HOST, srv.implicit_port), "-CAfile",
+                    srv.bundle]
+            argv += ["-servername", sni] if sni else ["-noservername"]
+            p = run(argv, input="QUIT\r\n", timeout=30)
+            self.assertEqual("Acceptable client certificate CA names" in
+                             p.stdout, asks, describe(p))
+            self.assertEqual("No client certificate CA names sent" in
+                             p.stdout, not asks, describe(p))
+
+
 class VhostReload(unittest.TestCase):
     """SIGHUP adds a host; a bad section keeps the running set."""
 
