@@ -129,6 +129,21 @@ def tls_ctx(srv):
     return ctx
 
 
+def implicit_tls(test, srv, sni, cert=False):
+    """An implicit-port connection naming sni, with ann's client
+    certificate or none: (greeting line, server certificate's CN)."""
+    ctx = tls_ctx(srv)
+    if cert:
+        ctx.load_cert_chain(os.path.join(srv.clients, "ann.crt"),
+                            os.path.join(srv.clients, "ann.key"))
+    sock = socket.create_connection((HOST, srv.implicit_port),
+                                    harness.SOCK_TIMEOUT)
+    test.addCleanup(sock.close)
+    tls = ctx.wrap_socket(sock, server_hostname=sni)
+    test.addCleanup(tls.close)
+    return tls.recv(256).decode(), peer_cn(tls)
+
+
 def peer_cn(sock):
     for rdn in sock.getpeercert()["subject"]:
         for k, v in rdn:
@@ -333,17 +348,7 @@ class Vhosts(harness.ServerTestCase):
         self.assertReply(rc.cmd("HOST ftp.a.test"), 503)
 
     def implicit_tls(self, sni, cert=False):
-        """An implicit-port connection; returns its greeting line."""
-        ctx = tls_ctx(self.srv)
-        if cert:
-            ctx.load_cert_chain(os.path.join(self.srv.clients, "ann.crt"),
-                                os.path.join(self.srv.clients, "ann.key"))
-        sock = socket.create_connection((HOST, self.srv.implicit_port),
-                                        harness.SOCK_TIMEOUT)
-        self.addCleanup(sock.close)
-        tls = ctx.wrap_socket(sock, server_hostname=sni)
-        self.addCleanup(tls.close)
-        return tls.recv(256).decode(), peer_cn(tls)
+        return implicit_tls(self, self.srv, sni, cert)
 
     def test_mtls_per_host(self):
         # Host M asks for and requires ann's certificate...
@@ -415,6 +420,12 @@ class DefaultMtls(unittest.TestCase):
                              p.stdout, asks, describe(p))
             self.assertEqual("No client certificate CA names sent" in
                              p.stdout, not asks, describe(p))
+            # Without a certificate: greeted, or refused.
+            try:
+                greet = implicit_tls(self, srv, sni)[0]
+            except (ssl.SSLError, ConnectionResetError):
+                greet = ""
+            self.assertEqual(greet.startswith("220 "), not asks, greet)
 
 
 class VhostReload(unittest.TestCase):
