@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 
 #include "auth.h"
+#include "authpool.h"
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"

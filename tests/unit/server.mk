@@ -10,7 +10,8 @@ tests_unit_check_session_LDADD = $(SERVER_TEST_LDADD)
 TESTS += tests/unit/check_session
 
 check_PROGRAMS += tests/unit/check_cmd
-tests_unit_check_cmd_SOURCES = tests/unit/check_cmd.c tests/unit/runner.c
+tests_unit_check_cmd_SOURCES = tests/unit/check_cmd.c tests/unit/runner.c \
+	$(TESTUTIL)
 tests_unit_check_cmd_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_cmd_LDADD = $(SERVER_TEST_LDADD)
 TESTS += tests/unit/check_cmd
