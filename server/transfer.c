@@ -42,7 +42,6 @@
 #include "ftpsd.h"
 #include "iopool.h"
 #include "listing.h"
-#include "ops.h"
 #include "parse.h"
 #include "session.h"
 #include "transfer.h"
@@ -262,8 +261,10 @@ static void
 xfer_done(struct session *s, int code, const char *text, const char *result)
 {
 	struct xfer	*x = s->xfer;
-	char		 q[LOG_VALUE_MAX];
-	int		 ok = strcmp(result, "ok") == 0;
+	const struct sess_hooks	*hooks = s->ctx->hooks;
+	struct xfer_report	 rep;
+	char			 q[LOG_VALUE_MAX];
+	int			 ok = strcmp(result, "ok") == 0;
 
 	if (x == NULL)
 		return;
@@ -274,12 +275,17 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	    log_quote(q, sizeof(q), x->vp.path), x->bytes, xfer_secs(x),
 	    result);
 	xfer_xferlog(s, x, ok);
+	memcpy(rep.verb, x->verb, sizeof(rep.verb));
+	rep.bytes = x->bytes;
+	rep.code = code;
+	rep.result = result;
 	/* Python's unwrap() waits for our close_notify after uploads too. */
 	dc_close(s, ok);
 	xfer_free(x);
 	sess_reply(s, code, "%s", text);
-	/* Shutting down: the transfer was allowed to end; now the session. */
-	if (ops_xfer_ended(s))
+	/* Shutting down: the hook may end the session now. */
+	if (hooks != NULL && hooks->xfer_ended != NULL &&
+	    hooks->xfer_ended(s, &rep))
 		return;
 	sess_arm_timer(s);
 	sess_resume(s);
