@@ -12,7 +12,7 @@ TESTS += tests/unit/check_ban
 
 check_PROGRAMS += tests/unit/check_tlskeys
 tests_unit_check_tlskeys_SOURCES = tests/unit/check_tlskeys.c \
-	tests/unit/runner.c
+	tests/unit/runner.c $(TESTUTIL)
 tests_unit_check_tlskeys_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_tlskeys_LDADD = $(SERVER_TEST_LDADD)
 TESTS += tests/unit/check_tlskeys

@@ -21,3 +21,14 @@ tests_unit_check_mtls_SOURCES = tests/unit/check_mtls.c tests/unit/runner.c
 tests_unit_check_mtls_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_mtls_LDADD = $(SERVER_TEST_LDADD)
 TESTS += tests/unit/check_mtls
+
+# datachan.c and transfer.c on a session whose control connection is a
+# socketpair and whose data connections go over 127.0.0.1 (sesstest.c).
+SESSTEST = tests/unit/sesstest.c tests/unit/sesstest.h $(TESTUTIL)
+
+check_PROGRAMS += tests/unit/check_datachan
+tests_unit_check_datachan_SOURCES = tests/unit/check_datachan.c \
+	tests/unit/runner.c $(SESSTEST)
+tests_unit_check_datachan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_datachan_LDADD = $(SERVER_TEST_LDADD)
+TESTS += tests/unit/check_datachan
