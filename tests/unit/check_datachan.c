@@ -83,25 +83,6 @@ tls_up(void)
 	st_up(1);
 }
 
-/*
- * The implicit-TLS control connection's handshake and greeting, as a
- * client that keeps its session; returns that session.
- */
-static SSL_SESSION *
-control_tls(SSL **ctrl)
-{
-	SSL_SESSION	*sess;
-
-	*ctrl = st_tls_client(st_peer, NULL);
-	ck_assert_ptr_nonnull(strstr(st_read_until(*ctrl, st_peer,
-	    "220 "), "220 "));
-	ck_assert(st_s->flags & SF_TLS);
-	ck_assert(st_s->flags & SF_PROT_P);
-	ck_assert_ptr_nonnull(sess = SSL_get1_session(*ctrl));
-	ck_assert_int_eq(SSL_SESSION_is_resumable(sess), 1);
-	return sess;
-}
-
 /* PASV, then a TCP connection to it, then the transfer's dc_open(). */
 static int
 open_passive(void)
@@ -182,7 +163,7 @@ START_TEST(resumed_data_tls_accepted)
 	SSL_SESSION	*sess;
 	SSL		*ctrl;
 
-	sess = control_tls(&ctrl);
+	sess = st_control_tls(&ctrl);
 	ck_assert_int_eq(data_tls(sess), 1);
 	ck_assert_msg(got.ready == 1, "refused: %d %s", got.code, got.text);
 	SSL_SESSION_free(sess);
@@ -195,7 +176,7 @@ START_TEST(unresumed_data_tls_refused)
 	SSL_SESSION	*sess;
 	SSL		*ctrl;
 
-	sess = control_tls(&ctrl);
+	sess = st_control_tls(&ctrl);
 	/* A full handshake of its own: not this control session's. */
 	ck_assert_int_eq(data_tls(NULL), 0);
 	ck_assert_int_eq(got.ready, 0);

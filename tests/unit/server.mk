@@ -32,3 +32,10 @@ tests_unit_check_datachan_SOURCES = tests/unit/check_datachan.c \
 tests_unit_check_datachan_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_datachan_LDADD = $(SERVER_TEST_LDADD)
 TESTS += tests/unit/check_datachan
+
+check_PROGRAMS += tests/unit/check_transfer
+tests_unit_check_transfer_SOURCES = tests/unit/check_transfer.c \
+	tests/unit/runner.c $(SESSTEST)
+tests_unit_check_transfer_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_transfer_LDADD = $(SERVER_TEST_LDADD)
+TESTS += tests/unit/check_transfer

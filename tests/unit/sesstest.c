@@ -86,6 +86,9 @@ st_up(int tls)
 	TAILQ_INIT(&st_ctx.listeners);
 	TAILQ_INIT(&st_ctx.sessions);
 	TAILQ_INIT(&st_ctx.reaps);
+	st_ctx.xferlog_fd = -1;
+	st_ctx.notify_fd = -1;
+	st_ctx.ready_fd = -1;
 	ck_assert_int_eq(conf_init(&st_ctx.conf), 0);
 	st_ctx.conf.tls = CONF_TLS_OPTIONAL;
 	st_ctx.conf.data_tls = CONF_TLS_OPTIONAL;
@@ -261,8 +264,45 @@ st_read_until(SSL *ssl, int fd, const char *want)
 	return st_got;
 }
 
+SSL_SESSION *
+st_control_tls(SSL **ctrl)
+{
+	SSL_SESSION	*sess;
+
+	*ctrl = st_tls_client(st_peer, NULL);
+	ck_assert_ptr_nonnull(strstr(st_read_until(*ctrl, st_peer,
+	    "220 "), "220 "));
+	ck_assert(st_s->flags & SF_TLS);
+	ck_assert(st_s->flags & SF_PROT_P);
+	ck_assert_ptr_nonnull(sess = SSL_get1_session(*ctrl));
+	ck_assert_int_eq(SSL_SESSION_is_resumable(sess), 1);
+	return sess;
+}
+
+/* One read of at most n bytes: > 0, 0 at the end, -1 to wait. */
+static ssize_t
+st_read1(SSL *ssl, int fd, char *b, size_t n)
+{
+	ssize_t	 r;
+	int	 e;
+
+	if (ssl == NULL) {
+		if ((r = read(fd, b, n)) == -1)
+			ck_assert_msg(errno == EAGAIN, "data read: %s",
+			    strerror(errno));
+		return r;
+	}
+	if ((r = SSL_read(ssl, b, (int)n)) > 0)
+		return r;
+	e = SSL_get_error(ssl, (int)r);
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	ck_assert_msg(e == SSL_ERROR_WANT_READ, "data SSL_read: error %d", e);
+	return -1;
+}
+
 size_t
-st_drain(int fd)
+st_drain(SSL *ssl, int fd)
 {
 	char	 b[65536];
 	size_t	 total = 0;
@@ -271,14 +311,11 @@ st_drain(int fd)
 
 	for (i = 0; i < ST_WAIT_MS / ST_POLL_MS; i++) {
 		st_step(fd, POLLIN);
-		while ((r = read(fd, b, sizeof(b))) > 0)
+		while ((r = st_read1(ssl, fd, b, sizeof(b))) > 0)
 			total += (size_t)r;
 		if (r == 0)
 			return total;
-		ck_assert_msg(errno == EAGAIN, "data read: %s",
-		    strerror(errno));
 	}
-	ck_abort_msg("no EOF on the data connection within %d ms",
-	    ST_WAIT_MS);
+	ck_abort_msg("no end of the data within %d ms", ST_WAIT_MS);
 	return total;
 }

@@ -44,11 +44,20 @@ int		 st_connect(unsigned port);
  */
 SSL		*st_tls_client(int fd, SSL_SESSION *sess);
 /*
+ * The implicit-TLS control connection's handshake and greeting (st_up(1)),
+ * as a client that keeps its session: *ctrl is the client's SSL; returns
+ * the session to offer on data connections.
+ */
+SSL_SESSION	*st_control_tls(SSL **ctrl);
+/*
  * Reads from ssl (NULL: the plain fd) with the loop turning until want
  * appears in what came, EOF, or 10 s; returns what came (static).
  */
 const char	*st_read_until(SSL *ssl, int fd, const char *want);
-/* As long as the loop turns: reads fd (plain) to EOF; the byte count. */
-size_t		 st_drain(int fd);
+/*
+ * Reads fd (ssl NULL: plain) to its end, the loop turning meanwhile;
+ * the byte count.  With TLS the end must be a close_notify.
+ */
+size_t		 st_drain(SSL *ssl, int fd);
 
 #endif
