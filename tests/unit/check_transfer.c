@@ -123,6 +123,19 @@ start(const char *line)
 
 #define BIG	(3 * FTPS_XFER_CHUNK + 12345)
 
+/* The hook heard exactly one ending, this one. */
+static void
+heard_once(const char *verb, unsigned long long bytes, int code,
+    const char *result)
+{
+	ck_assert_int_eq(heard.calls, 1);
+	ck_assert_str_eq(heard.rep.verb, verb);
+	ck_assert_uint_eq(heard.rep.bytes, bytes);
+	ck_assert_int_eq(heard.rep.code, code);
+	ck_assert_str_eq(heard.result, result);
+	ck_assert_ptr_null(st_s->xfer);
+}
+
 START_TEST(retr_plain_counts_and_reports)
 {
 	int	 fd;
@@ -134,12 +147,7 @@ START_TEST(retr_plain_counts_and_reports)
 	ck_assert_uint_eq(st_drain(NULL, fd), BIG);
 	ck_assert_ptr_nonnull(strstr(st_read_until(NULL, st_peer, "226 "),
 	    "226 "));
-	ck_assert_int_eq(heard.calls, 1);
-	ck_assert_str_eq(heard.rep.verb, "retr");
-	ck_assert_uint_eq(heard.rep.bytes, BIG);
-	ck_assert_int_eq(heard.rep.code, 226);
-	ck_assert_str_eq(heard.result, "ok");
-	ck_assert_ptr_null(st_s->xfer);
+	heard_once("retr", BIG, 226, "ok");
 	close(fd);
 }
 END_TEST
@@ -166,11 +174,7 @@ START_TEST(stor_plain_counts_and_reports)
 	close(fd);
 	ck_assert_ptr_nonnull(strstr(st_read_until(NULL, st_peer, "226 "),
 	    "226 "));
-	ck_assert_int_eq(heard.calls, 1);
-	ck_assert_str_eq(heard.rep.verb, "stor");
-	ck_assert_uint_eq(heard.rep.bytes, BIG);
-	ck_assert_int_eq(heard.rep.code, 226);
-	ck_assert_str_eq(heard.result, "ok");
+	heard_once("stor", BIG, 226, "ok");
 	ck_assert_int_eq(file_size("up"), BIG);
 }
 END_TEST
@@ -241,10 +245,7 @@ START_TEST(retr_tls_counts_and_reports)
 	ck_assert_uint_eq(st_drain(data, fd), BIG);
 	ck_assert_ptr_nonnull(strstr(st_read_until(ctrl, st_peer, "226 "),
 	    "226 "));
-	ck_assert_int_eq(heard.calls, 1);
-	ck_assert_uint_eq(heard.rep.bytes, BIG);
-	ck_assert_int_eq(heard.rep.code, 226);
-	ck_assert_str_eq(heard.result, "ok");
+	heard_once("retr", BIG, 226, "ok");
 	SSL_free(data);
 	close(fd);
 	SSL_SESSION_free(sess);
