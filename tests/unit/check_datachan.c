@@ -55,18 +55,19 @@ rec_cb(struct session *s, enum dc_event ev, struct bufferevent *bev,
 	}
 }
 
-/* Turns the loop until dc_open() reported READY or FAIL; 10 s at most. */
+static int
+decided(void)
+{
+	return got.ready + got.fail > 0;
+}
+
+/* Turns the loop until dc_open() reported READY or FAIL, once. */
 static void
 wait_outcome(void)
 {
-	int	 i;
-
-	for (i = 0; i < 2000 && got.ready + got.fail == 0; i++) {
-		st_turn();
-		usleep(5000);
-	}
-	ck_assert_msg(got.ready + got.fail == 1, "no outcome: ready %d "
-	    "fail %d", got.ready, got.fail);
+	st_wait(-1, decided, "data connection outcome");
+	ck_assert_msg(got.ready + got.fail == 1, "ready %d fail %d",
+	    got.ready, got.fail);
 }
 
 static void

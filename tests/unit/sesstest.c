@@ -151,8 +151,19 @@ st_step(int fd, short events)
 {
 	struct pollfd	 p = { .fd = fd, .events = events };
 
+	/* fd -1: poll() just waits. */
 	(void)poll(&p, 1, ST_POLL_MS);
 	st_turn();
+}
+
+void
+st_wait(int fd, int (*done)(void), const char *what)
+{
+	int	 i;
+
+	for (i = 0; i < ST_WAIT_MS / ST_POLL_MS && !done(); i++)
+		st_step(fd, POLLIN);
+	ck_assert_msg(done(), "no %s within %d ms", what, ST_WAIT_MS);
 }
 
 const char *

@@ -29,6 +29,11 @@ void		 st_up(int tls);
 void		 st_down(void);
 /* Turns the loop a few times without blocking. */
 void		 st_turn(void);
+/*
+ * Turns the loop, waiting a few ms for fd (-1: none) between turns,
+ * until done() is true; fails the test naming what after 10 s.
+ */
+void		 st_wait(int fd, int (*done)(void), const char *what);
 /* The plain control connection's output since the last call. */
 const char	*st_replies(void);
 /* Runs one command line; its replies (plain control connection). */
