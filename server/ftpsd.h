@@ -29,7 +29,7 @@ struct session;
 struct shm_counts;
 struct wk_master;
 struct dc_reap;		/* datachan.c: a data connection being closed */
-struct sess_hooks;		/* datachan.c: a data connection being closed */
+struct sess_hooks;	/* session.h: what ops.c hears about */
 
 /*
  * Server-only bounds, kept beside the context they size (lib/ftps_limits.h
