@@ -1,5 +1,5 @@
 /*
- * Accounts: the users file and password checks.
+ * Accounts: the users file (parsing, lookup, reload copies).
  *
  * users_file lines are "name:hash:home:perms[:method[:options]]" with
  * crypt(3) hashes (yescrypt, gost-yescrypt, bcrypt, sha512crypt); perms
