@@ -28,6 +28,7 @@
 #include "ftps_limits.h"
 #include "ftpsd.h"
 #include "iopool.h"
+#include "listener.h"
 #include "load.h"
 #include "log.h"
 #include "ops.h"
@@ -232,7 +233,7 @@ ftpsd_free(struct ftpsd *ctx)
 		event_free(ctx->stop_ev);
 	ops_free(ctx);
 	wk_free(ctx);
-	ipc_free(ctx);
+	lst_admit_free(ctx);
 	/* bufferevents are finalized by the loop: let it run them. */
 	if (ctx->base != NULL) {
 		event_base_loop(ctx->base, EVLOOP_NONBLOCK);

@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "listener.h"
 #include "load.h"
 #include "log.h"
 #include "ops.h"

@@ -28,6 +28,7 @@
 #include "datachan.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "listener.h"
 #include "session.h"
 #include "tls.h"
 #include "transfer.h"
@@ -309,7 +310,6 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	sess_setup_bev(s);
 	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
 	ctx->nsessions++;
-	ipc_add(ctx, &s->peer);
 	sess_log(s, LOG_LVL_INFO, "connect port=%s",
 	    implicit ? "implicit" : "explicit");
 	/* Implicit FTPS greets once the handshake is done (event cb). */
@@ -362,7 +362,7 @@ sess_free(struct session *s)
 	SSL_CTX_free(s->ssl_ctx);
 	TAILQ_REMOVE(&ctx->sessions, s, entry);
 	ctx->nsessions--;
-	ipc_del(ctx, &s->peer);
+	lst_release(ctx, &s->peer);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 	/* Shutting down: the loop ends with the last session. */

@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "listener.h"
 #include "log.h"
 #include "ops.h"
 #include "sdnotify.h"
