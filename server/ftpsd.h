@@ -19,7 +19,6 @@
 struct bufferevent;
 struct event;
 struct event_base;
-struct evconnlistener;
 struct userdb;
 struct auth_pool;
 struct iopool;
@@ -97,7 +96,6 @@ struct ftpsd {
 	unsigned		 worker;	/* 1..N in a worker, else 0 */
 	int			 reuseport;	/* lst_bind_all: SO_REUSEPORT */
 	int			 ready_fd;	/* worker -> master, or -1 */
-
 	struct wk_master	*master;	/* in the master only */
 	char			 log_ident[24];	/* "ftpsd", "ftpsd/w2" */
 };
