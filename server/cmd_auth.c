@@ -15,6 +15,7 @@
 
 #include "addrkey.h"
 #include "auth.h"
+#include "authpool.h"
 #include "ban.h"
 #include "cmd.h"
 #include "conf.h"
