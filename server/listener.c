@@ -185,8 +185,8 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 			return;
 		}
 		if (sess_new(ctx, fd, &peer, l->implicit) == NULL) {
-			log_err("cannot set up a session: %s",
-			    strerror(errno));
+			log_msg_errno(LOG_LVL_ERR,
+			    "cannot set up a session");
 			shm_release(ctx->counts, ctx->worker - 1, &peer);
 			close(fd);
 		}
@@ -203,7 +203,7 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		return;
 	}
 	if (sess_new(ctx, fd, &peer, l->implicit) == NULL) {
-		log_err("cannot set up a session: %s", strerror(errno));
+		log_msg_errno(LOG_LVL_ERR, "cannot set up a session");
 		close(fd);
 	}
 }
@@ -412,7 +412,7 @@ lst_start_all(struct ftpsd *ctx)
 		l->fd = -1;	/* owned by evl now */
 		evconnlistener_set_error_cb(l->evl, lst_error_cb);
 		l->pause_ev = evtimer_new(ctx->base, lst_resume_cb, l);
-		log_infox("listening on %s", l->label);
+		log_info("listening on %s", l->label);
 	}
 	return 0;
 }
