@@ -28,7 +28,7 @@
 #define CMD_VERB_MAX	8
 
 static const struct ftp_cmd cmds[] = {
-	/* name   handler   login tls     args      perm        flags */
+	/* name, handler, login, tls, args, perm, flags (cmd.h) */
 	{ "USER", cmd_user, 0, TLS_CTRL, ARG_ANY,  0,          0 },
 	{ "PASS", cmd_pass, 0, TLS_CTRL, ARG_OPT,  0,          0 },
 	{ "ACCT", cmd_acct, 0, TLS_NONE, ARG_OPT,  0,          0 },
