@@ -53,7 +53,7 @@ struct ftp_cmd {
 void		 cmd_dispatch(struct session *, char *line);
 /* The row for an upper- or lower-case name, or NULL. */
 const struct ftp_cmd *cmd_find(const char *name);
-/* The whole table (HELP lists it; the tests walk it): *n rows. */
+/* The whole table, *n rows (the tests walk it). */
 const struct ftp_cmd *cmd_rows(size_t *n);
 /*
  * 1 when line's command runs at once while a transfer runs (its row has
