@@ -350,7 +350,7 @@ vh_log_hosts(const struct vhost_set *set)
 			if (off >= sizeof(names) - 1)
 				break;
 		}
-		log_infox("host=%s aliases=%s users=%zu certificate: %s",
+		log_info("host=%s aliases=%s users=%zu certificate: %s",
 		    set->hosts[i]->names[0], names[0] ? names : "none",
 		    set->hosts[i]->users != NULL ?
 		    auth_users_count(set->hosts[i]->users) : 0,
