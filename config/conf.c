@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -82,7 +84,7 @@ enum {
 	K_LOG_DEBUG,
 	K_CLIENT_CERT, K_CLIENT_CA, K_CRL,
 	K_RUN_AS_USER, K_ALLOW_ROOT, K_SHUTDOWN_TIMEOUT, K_XFERLOG_FILE,
-	K_CERT_WARN_DAYS, K_WORKERS,
+	K_CERT_WARN_DAYS, K_WORKERS, K_CONTROL_SOCKET, K_METRICS_LISTEN,
 	K_COUNT
 };
 
@@ -105,6 +107,8 @@ static int	set_listen(struct conf *, const struct conf_key *,
 static int	set_user(struct conf *, const struct conf_key *, const char *,
 		    const struct conf_src *, FILE *);
 static int	set_workers(struct conf *, const struct conf_key *,
+		    const char *, const struct conf_src *, FILE *);
+static int	set_addrport(struct conf *, const struct conf_key *,
 		    const char *, const struct conf_src *, FILE *);
 
 static const struct conf_word tls_words[] = {
@@ -218,6 +222,10 @@ static const struct conf_key keys[] = {
 	    OFF(cert_warn_days), 0, CONF_WARN_DAYS_MAX, NULL, CK_ZERO_OFF },
 	[K_WORKERS] = { "workers", set_workers, OFF(workers),
 	    1, CONF_WORKERS_MAX, NULL, 0 },
+	[K_CONTROL_SOCKET] = { "control_socket", set_path,
+	    OFF(control_socket), 0, 0, NULL, CK_UNSET },
+	[K_METRICS_LISTEN] = { "metrics_listen", set_addrport,
+	    OFF(metrics_listen), 0, 0, NULL, CK_UNSET },
 };
 
 _Static_assert(sizeof(keys) / sizeof(keys[0]) == K_COUNT,
@@ -621,6 +629,36 @@ set_path(struct conf *c, const struct conf_key *k, const char *v,
 }
 
 /*
+ * "127.0.0.1:9100" or "[::1]:9100": a numeric address (no name lookup:
+ * it is bound as root before anything else) and a port.
+ */
+static int
+set_addrport(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	struct sockaddr_storage	 ss;
+	char			 sv[CONF_SHOW_MAX], *dup, **field;
+	unsigned		 sl;
+
+	if (parse_addrport(v, &ss, &sl) != 0) {
+		conf_err(errf, src->file, src->line, "%s: \"%s\" is not "
+		    "ADDR:PORT (a numeric IPv4 address, or an IPv6 one in "
+		    "brackets, and a port of 1 to 65535: 127.0.0.1:9100, "
+		    "[::1]:9100)", k->k_name, show(sv, sizeof(sv), v));
+		return FTPS_EPARSE;
+	}
+	if ((dup = strdup(v)) == NULL) {
+		conf_err(errf, src->file, src->line, "%s: out of memory",
+		    k->k_name);
+		return FTPS_ENOMEM;
+	}
+	field = FIELD(c, k, char *);
+	free(*field);
+	*field = dup;
+	return 0;
+}
+
+/*
  * A certs folder NAME: it becomes NAME.crt/NAME.key beside other files,
  * so no '/', no leading '.' or '-', printable and short.
  */
@@ -854,7 +892,8 @@ conf_init(struct conf *c)
 	    (c->listen[1] = strdup("::")) == NULL ||
 	    (c->certs_dir = strdup(FTPS_CERTSDIR)) == NULL ||
 	    (c->users_file = strdup(FTPS_SYSCONFDIR "/ftpsd/users")) == NULL ||
-	    (c->run_as_user = strdup("ftpsd")) == NULL) {
+	    (c->run_as_user = strdup("ftpsd")) == NULL ||
+	    (c->control_socket = strdup(FTPS_CONTROL_SOCKET)) == NULL) {
 		conf_free(c);
 		return FTPS_ENOMEM;
 	}
@@ -877,6 +916,8 @@ conf_free(struct conf *c)
 	free(c->tls_crl);
 	free(c->run_as_user);
 	free(c->xferlog_file);
+	free(c->control_socket);
+	free(c->metrics_listen);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1168,7 +1209,8 @@ conf_check(const struct conf *c, const char *file, FILE *errf)
 	unsigned char		 bin[17];
 	char			 text[INET6_ADDRSTRLEN];
 	struct in_addr		 a4;
-	unsigned		 v;
+	struct sockaddr_storage	 ss;
+	unsigned		 v, sl;
 	int			 i, errors = 0;
 
 	/* Every field again: code may have filled in a conf by hand. */
@@ -1249,6 +1291,13 @@ conf_check(const struct conf *c, const char *file, FILE *errf)
 	    inet_pton(AF_INET, c->pasv_address, &a4) != 1)
 		CHECK_ERR(K_PASV_ADDRESS, -1, "pasv_address: not a numeric "
 		    "IPv4 address");
+	if (c->control_socket != NULL && c->control_socket[0] != '/')
+		CHECK_ERR(K_CONTROL_SOCKET, -1, "control_socket: must be an "
+		    "absolute path");
+	if (c->metrics_listen != NULL &&
+	    parse_addrport(c->metrics_listen, &ss, &sl) != 0)
+		CHECK_ERR(K_METRICS_LISTEN, -1, "metrics_listen: not "
+		    "ADDR:PORT");
 	errors += conf_check_mtls(c, file, errf);
 	return errors > 0 ? -errors : 0;
 }

@@ -17,7 +17,7 @@ enum conf_reuse	{ CONF_REUSE_OFF, CONF_REUSE_OPTIONAL, CONF_REUSE_REQUIRED };
 enum conf_log	{ CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_SYSLOG };
 enum conf_prot	{ CONF_PROT_C, CONF_PROT_P };
 
-#define CONF_NKEYS	39		/* rows of the key table in conf.c */
+#define CONF_NKEYS	41		/* rows of the key table in conf.c */
 #define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
 #define CONF_BAN_FAILURES_MAX	100	/* ban_failures: bounds its memory */
 #define CONF_IPV6_PREFIX_MIN	16	/* ipv6_prefix: a shorter one would
@@ -84,6 +84,8 @@ struct conf {
 	char		*xferlog_file;		/* NULL: no transfer log */
 	unsigned	 cert_warn_days;	/* 30; 0 = off */
 	unsigned	 workers;		/* 1; CONF_WORKERS_AUTO = auto */
+	char		*control_socket;	/* FTPS_CONTROL_SOCKET; NULL: off */
+	char		*metrics_listen;	/* NULL: off; "ADDR:PORT" */
 
 	/*
 	 * Where each key (in table order, see conf_key_name) was last set:

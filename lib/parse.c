@@ -1,6 +1,12 @@
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -102,4 +108,45 @@ parse_user_name(const char *s)
 			return 0;
 	}
 	return n > 0;
+}
+
+int
+parse_addrport(const char *s, struct sockaddr_storage *ss, unsigned *len)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	char			 host[INET6_ADDRSTRLEN + 1];
+	const char		*colon, *h = s;
+	unsigned long		 port;
+	size_t			 hl;
+
+	memset(ss, 0, sizeof(*ss));
+	*len = 0;
+	if ((colon = strrchr(s, ':')) == NULL)
+		return FTPS_EPARSE;
+	hl = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (hl < 2 || s[hl - 1] != ']')
+			return FTPS_EPARSE;
+		h = s + 1;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(host) ||
+	    parse_uint(colon + 1, 1, 65535, &port) != 0)
+		return FTPS_EPARSE;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (s[0] != '[' && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (s[0] == '[' && inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return FTPS_EPARSE;
 }

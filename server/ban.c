@@ -19,12 +19,14 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <sys/mman.h>
 
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -317,6 +319,66 @@ ban_left_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 		ban_remove(ctx->bans, e);
 	ban_unlock(ctx->bans);
 	return left;
+}
+
+int
+ban_each(struct ftpsd *ctx, int (*cb)(const unsigned char *, unsigned,
+    unsigned, void *), void *arg)
+{
+	struct ban_entry	*e;
+	time_t			 now = ban_now();
+	int			 r = 0;
+
+	if (ctx->bans == NULL || ctx->conf.ban_seconds == 0)
+		return 0;
+	ban_lock(ctx->bans);
+	TAILQ_FOREACH(e, &ctx->bans->banned, lru) {
+		if (e->until <= now)
+			continue;
+		ban_expire(e, now, ctx->conf.ban_window);
+		if ((r = cb(e->key, (unsigned)(e->until - now), e->n,
+		    arg)) != 0)
+			break;
+	}
+	ban_unlock(ctx->bans);
+	return r;
+}
+
+int
+ban_lift(struct ftpsd *ctx, const struct sockaddr_storage *ss)
+{
+	unsigned char		 key[BAN_KEY_LEN];
+	struct ban_entry	*e;
+	int			 r = FTPS_EPARSE;
+
+	if (ctx->bans == NULL ||
+	    ban_addr_key(ss, ctx->conf.ipv6_prefix, key) != 0)
+		return FTPS_EPARSE;
+	ban_lock(ctx->bans);
+	if ((e = ban_find(ctx->bans, key)) != NULL) {
+		if (e->until > ban_now())
+			r = 0;
+		ban_remove(ctx->bans, e);
+	}
+	ban_unlock(ctx->bans);
+	return r;
+}
+
+const char *
+ban_key_text(const unsigned char *key, unsigned v6prefix, char *buf,
+    size_t len)
+{
+	char	 a[INET6_ADDRSTRLEN];
+
+	if (key[0] == 4 && inet_ntop(AF_INET, key + 1, a, sizeof(a)) != NULL)
+		snprintf(buf, len, "%s", a);
+	else if (key[0] == 6 && inet_ntop(AF_INET6, key + 1, a,
+	    sizeof(a)) != NULL)
+		snprintf(buf, len, v6prefix < 128 ? "%s/%u" : "%s", a,
+		    v6prefix);
+	else
+		snprintf(buf, len, "?");
+	return buf;
 }
 
 unsigned

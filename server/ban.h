@@ -49,6 +49,21 @@ unsigned	 ban_left_at(struct ftpsd *, const struct sockaddr_storage *,
 int		 ban_fail(struct ftpsd *, const struct sockaddr_storage *);
 int		 ban_fail_at(struct ftpsd *, const struct sockaddr_storage *,
 		    time_t now);
+/*
+ * The addresses banned now: cb(key, seconds left, failures in the
+ * window, arg) for each, with the table locked (cb must not call ban
+ * functions); a non-zero return from cb stops and is returned.
+ */
+int		 ban_each(struct ftpsd *, int (*cb)(const unsigned char *key,
+		    unsigned left, unsigned fails, void *), void *arg);
+/*
+ * Lifts the ban of the address (and forgets its failures): 0, or
+ * FTPS_EPARSE when it is not banned.
+ */
+int		 ban_lift(struct ftpsd *, const struct sockaddr_storage *);
+/* A key as text: "192.0.2.7", or "2001:db8::/64" for an IPv6 group. */
+const char	*ban_key_text(const unsigned char *key, unsigned v6prefix,
+		    char *buf, size_t len);
 /* Addresses tracked right now. */
 unsigned	 ban_count(const struct ftpsd *);
 /* Failures not tracked since start because the table was full of bans. */

@@ -28,6 +28,8 @@ struct ban_table;
 struct session;
 struct shm_counts;
 struct wk_master;
+struct ctl;
+struct mt_table;
 
 /*
  * Server-only bounds, kept beside the context they size (lib/ftps_limits.h
@@ -118,6 +120,10 @@ struct ftpsd {
 	struct shm_counts	*counts;	/* shared session counts */
 	struct wk_master	*master;	/* in the master only */
 	char			 log_ident[24];	/* "ftpsd", "ftpsd/w2" */
+
+	/* Control socket and metrics (server/ctl.c, server/metrics.c). */
+	struct ctl		*ctl;
+	struct mt_table		*mt;		/* counters; row = worker */
 };
 
 /* listener.c */

@@ -26,6 +26,7 @@
 
 #include "auth.h"
 #include "conf.h"
+#include "ctl.h"
 #include "err.h"
 #include "ftpsd.h"
 #include "log.h"
@@ -43,7 +44,8 @@
 /* Keys whose new value only a restart can apply (ops.h). */
 static const char *const restart_keys[] = {
 	"listen_addresses", "explicit_port", "implicit_port", "run_as_user",
-	"allow_root", "auth_threads", "workers", "ipv6_prefix"
+	"allow_root", "auth_threads", "workers", "ipv6_prefix",
+	"control_socket", "metrics_listen"
 };
 
 /* a + b + c in a new string, or NULL. */
@@ -259,6 +261,26 @@ ops_log_dest(const struct ftpsd *ctx)
 	return LOG_DEST_STDERR;
 }
 
+/* ftpsdctl reload waits for this: ok, or the first problem reported. */
+static void
+ops_tell_ctl(struct ftpsd *ctx, int ok, const char *problems)
+{
+	char	 why[256], cert[200];
+	size_t	 n;
+
+	if (ok)
+		snprintf(why, sizeof(why), "certificate %s, %zu users",
+		    ops_cert_text(ctx->ssl_ctx, cert, sizeof(cert)),
+		    ctx->users ? auth_users_count(ctx->users) : 0);
+	else if (problems != NULL && problems[0] != '\0') {
+		n = strcspn(problems, "\n");
+		snprintf(why, sizeof(why), "%.*s", (int)(n < 250 ? n : 250),
+		    problems);
+	} else
+		snprintf(why, sizeof(why), "see the log");
+	ctl_reloaded(ctx, ok, why);
+}
+
 int
 ops_reload(struct ftpsd *ctx)
 {
@@ -372,6 +394,7 @@ ops_reload(struct ftpsd *ctx)
 		sdn_send(ctx->notify_fd, "READY=1\nSTATUS=Ready; the last "
 		    "reload failed (see the log)");
 	}
+	ops_tell_ctl(ctx, ok, etext != NULL && elen > 0 ? etext : utext);
 	conf_free(&nc);
 	SSL_CTX_free(nssl);
 	if (nusers != NULL)
