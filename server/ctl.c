@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <limits.h>
@@ -187,8 +186,8 @@ ctl_bind_unix(struct ctl *c, const struct conf *cf, char *why, size_t len)
 	struct stat		 st;
 	char			 dir[sizeof(sun.sun_path)], *slash;
 	mode_t			 old;
-	gid_t			 gid = 0;
-	int			 fd, r;
+	gid_t			 gid = 0, egid;
+	int			 fd, r, e;
 
 	why[0] = '\0';
 	if (strlen(cf->control_socket) >= sizeof(sun.sun_path)) {
@@ -214,18 +213,35 @@ ctl_bind_unix(struct ctl *c, const struct conf *cf, char *why, size_t len)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, c->path, strlen(c->path));
-	/* SECURITY: 0660 from the first moment: no window for others. */
+	/*
+	 * SECURITY: 0660 and run_as_user's group from the first moment: no
+	 * window for others.  The group comes from the effective gid at
+	 * bind, not chown(), which would need CAP_CHOWN (the unit's
+	 * bounding set has CAP_SETGID, not that).
+	 */
+	egid = getegid();
+	if (geteuid() == 0 && gid != egid && setegid(gid) == -1) {
+		close(fd);
+		return FTPS_ESYS;
+	}
 	old = umask(0117);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	e = errno;
 	umask(old);
-	if (r == -1 || (geteuid() == 0 && chown(c->path, 0, gid) == -1) ||
-	    chmod(c->path, 0660) == -1 || lstat(c->path, &st) == -1 ||
-	    listen(fd, 16) == -1) {
-		r = errno;
-		if (r != EADDRINUSE)
+	if (getegid() != egid && setegid(egid) == -1) {
+		/* Cannot happen as root; never go on with another gid. */
+		(void)unlink(c->path);
+		close(fd);
+		return FTPS_ESYS;
+	}
+	errno = e;
+	if (r == -1 || chmod(c->path, 0660) == -1 ||
+	    lstat(c->path, &st) == -1 || listen(fd, 16) == -1) {
+		e = errno;
+		if (r != -1)
 			(void)unlink(c->path);
 		close(fd);
-		errno = r;
+		errno = e;
 		return FTPS_ESYS;
 	}
 	c->sock_fd = fd;

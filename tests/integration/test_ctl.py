@@ -16,8 +16,10 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -359,6 +361,35 @@ class Ctl:
         with self.assertRaises(urllib.error.HTTPError) as cm:
             urllib.request.urlopen(url + "metrics", data=b"x", timeout=10)
         self.assertEqual(cm.exception.code, 405)
+
+
+class PrometheusDocs(unittest.TestCase):
+    """docs/operations.md's scrape configuration and alert rules."""
+
+    def test_promtool_check_config(self):
+        top = os.environ.get("top_srcdir") or os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        with open(os.path.join(top, "docs", "operations.md")) as f:
+            text = f.read()
+        sec = text.split("## Monitoring: ftpsdctl and Prometheus", 1)[1]
+        sec = sec.split("\n## ", 1)[0]
+        blocks = re.findall(r"(?s)```yaml\n(.*?)```", sec)
+        self.assertEqual(len(blocks), 2, "scrape config and rules")
+        d = tempfile.mkdtemp(prefix="ftpsd-prom-")
+        self.addCleanup(shutil.rmtree, d, True)
+        for name, block in zip(("prometheus.yml", "ftpsd-rules.yml"),
+                               blocks):
+            with open(os.path.join(d, name), "w") as f:
+                f.write(block)
+        harness.need_program("promtool")
+        for argv in (["promtool", "check", "rules", "ftpsd-rules.yml"],
+                     ["promtool", "check", "config", "prometheus.yml"]):
+            p = subprocess.run(argv, cwd=d, capture_output=True, text=True,
+                               timeout=harness.SUBPROC_TIMEOUT)
+            self.assertEqual(p.returncode, 0, harness.describe(p))
+            self.assertIn("SUCCESS", p.stdout + p.stderr)
+        self.assertRegex(blocks[1], r"ftpsd_certificate_expiry_timestamp")
+        self.assertRegex(blocks[1], r"ftpsd_data_connections_refused_total")
 
 
 class OneProcess(Ctl, unittest.TestCase):
