@@ -303,13 +303,16 @@ edit_distance(const char *a, const char *b)
  * The known key an unknown one most likely meant, or NULL:
  * 1. the nearest by edit distance, if within a typo's reach: one edit,
  *    or one per four characters for long keys ("foo" is not "log");
- * 2. else the only key that contains it ("umask" -> "file_umask").
+ * 2. else the only key that contains it ("umask" -> "file_umask"), or
+ *    of several, the only one that starts with it ("listen" ->
+ *    "listen_addresses", not "metrics_listen").
  */
 static const char *
 conf_suggest(const char *key)
 {
-	const char	*best = NULL, *sub = NULL;
+	const char	*best = NULL, *sub = NULL, *pre = NULL;
 	size_t		 i, d, bestd = SIZE_MAX, len = strlen(key), nsub = 0;
+	size_t		 npre = 0;
 
 	for (i = 0; i < K_COUNT; i++) {
 		d = edit_distance(key, keys[i].k_name);
@@ -321,10 +324,16 @@ conf_suggest(const char *key)
 			sub = keys[i].k_name;
 			nsub++;
 		}
+		if (len >= 4 && strncmp(keys[i].k_name, key, len) == 0) {
+			pre = keys[i].k_name;
+			npre++;
+		}
 	}
 	if (bestd <= 1 || (bestd != SIZE_MAX && bestd <= len / 4))
 		return best;
-	return nsub == 1 ? sub : NULL;
+	if (nsub == 1)
+		return sub;
+	return npre == 1 ? pre : NULL;
 }
 
 static int

@@ -10,7 +10,8 @@
  * its root, so sessions and transfers in flight go on untouched; new
  * connections get the new certificate and settings.  Keys that need a
  * restart (listen_addresses, explicit_port, implicit_port, run_as_user,
- * allow_root, auth_threads) keep their running value, with a warning.
+ * allow_root, auth_threads, workers, ipv6_prefix, control_socket,
+ * metrics_listen) keep their running value, with a warning.
  *
  * SIGTERM/SIGINT: stop accepting; idle sessions get 421 at once;
  * transfers in flight may finish within shutdown_timeout (then 426 and

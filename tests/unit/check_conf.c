@@ -237,6 +237,11 @@ static const struct {
 	    "/etc/ftpsd/certs/ca/crl.pem" },
 	{ "tls_crl",		"//x/./crl.pem",	"/x/crl.pem" },
 	{ "tls_crl",		"",		"" },
+	{ "control_socket",	"/run/x//ctl",	"/run/x/ctl" },
+	{ "control_socket",	"",		"" },
+	{ "metrics_listen",	"127.0.0.1:9100", "127.0.0.1:9100" },
+	{ "metrics_listen",	"[::1]:9100",	"[::1]:9100" },
+	{ "metrics_listen",	"",		"" },
 };
 
 START_TEST(valid_value)
@@ -382,6 +387,20 @@ static const struct {
 	    "off" },
 	{ "tls_client_cert", "",
 	    "tls_client_cert: missing value" },
+	{ "control_socket", "run/ftpsd/control",
+	    "control_socket: \"run/ftpsd/control\" is not an absolute path" },
+	{ "metrics_listen", "localhost:9100",
+	    "metrics_listen: \"localhost:9100\" is not ADDR:PORT (a numeric "
+	    "IPv4 address, or an IPv6 one in brackets, and a port of 1 to "
+	    "65535: 127.0.0.1:9100, [::1]:9100)" },
+	{ "metrics_listen", "::1:9100",
+	    "metrics_listen: \"::1:9100\" is not ADDR:PORT (a numeric "
+	    "IPv4 address, or an IPv6 one in brackets, and a port of 1 to "
+	    "65535: 127.0.0.1:9100, [::1]:9100)" },
+	{ "metrics_listen", "127.0.0.1:0",
+	    "metrics_listen: \"127.0.0.1:0\" is not ADDR:PORT (a numeric "
+	    "IPv4 address, or an IPv6 one in brackets, and a port of 1 to "
+	    "65535: 127.0.0.1:9100, [::1]:9100)" },
 };
 
 START_TEST(invalid_value)
