@@ -31,7 +31,7 @@
 static const char *const numeric[] = {
 	"id", "worker", "pid", "sessions", "idle", "bytes", "secs", "rate",
 	"started", "uptime", "workers", "config_loaded", "reloads",
-	"reload_at", "left", "failures", "kicked", NULL
+	"reload_at", "left", "kicked", NULL
 };
 
 struct rec {
@@ -339,10 +339,10 @@ print_bans(struct rec *recs, int n)
 {
 	int	 i;
 
-	printf("%-44s %8s %9s\n", "ADDRESS", "LEFT(s)", "FAILURES");
+	printf("%-44s %s\n", "ADDRESS", "SECONDS LEFT");
 	for (i = 0; i < n; i++)
-		printf("%-44s %8s %9s\n", get(&recs[i], "addr"),
-		    get(&recs[i], "left"), get(&recs[i], "failures"));
+		printf("%-44s %s\n", get(&recs[i], "addr"),
+		    get(&recs[i], "left"));
 }
 
 int

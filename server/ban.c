@@ -323,7 +323,7 @@ ban_left_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 
 int
 ban_each(struct ftpsd *ctx, int (*cb)(const unsigned char *, unsigned,
-    unsigned, void *), void *arg)
+    void *), void *arg)
 {
 	struct ban_entry	*e;
 	time_t			 now = ban_now();
@@ -335,9 +335,7 @@ ban_each(struct ftpsd *ctx, int (*cb)(const unsigned char *, unsigned,
 	TAILQ_FOREACH(e, &ctx->bans->banned, lru) {
 		if (e->until <= now)
 			continue;
-		ban_expire(e, now, ctx->conf.ban_window);
-		if ((r = cb(e->key, (unsigned)(e->until - now), e->n,
-		    arg)) != 0)
+		if ((r = cb(e->key, (unsigned)(e->until - now), arg)) != 0)
 			break;
 	}
 	ban_unlock(ctx->bans);

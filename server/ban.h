@@ -50,12 +50,12 @@ int		 ban_fail(struct ftpsd *, const struct sockaddr_storage *);
 int		 ban_fail_at(struct ftpsd *, const struct sockaddr_storage *,
 		    time_t now);
 /*
- * The addresses banned now: cb(key, seconds left, failures in the
- * window, arg) for each, with the table locked (cb must not call ban
- * functions); a non-zero return from cb stops and is returned.
+ * The addresses banned now: cb(key, seconds left, arg) for each, with
+ * the table locked (cb must not call ban functions); a non-zero return
+ * from cb stops and is returned.
  */
 int		 ban_each(struct ftpsd *, int (*cb)(const unsigned char *key,
-		    unsigned left, unsigned fails, void *), void *arg);
+		    unsigned left, void *), void *arg);
 /*
  * Lifts the ban of the address (and forgets its failures): 0, or
  * FTPS_EPARSE when it is not banned.

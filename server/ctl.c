@@ -531,15 +531,13 @@ ctl_tick(struct ctl_conn *cc)
 }
 
 static int
-ctl_ban_cb(const unsigned char *key, unsigned left, unsigned fails,
-    void *arg)
+ctl_ban_cb(const unsigned char *key, unsigned left, void *arg)
 {
 	struct ctl_conn	*cc = arg;
 	char		 a[INET6_ADDRSTRLEN + 8];
 
-	return buf_addf(&cc->out, "addr=%s\tleft=%u\tfailures=%u\n",
-	    ban_key_text(key, cc->ctx->conf.ipv6_prefix, a, sizeof(a)), left,
-	    fails);
+	return buf_addf(&cc->out, "addr=%s\tleft=%u\n",
+	    ban_key_text(key, cc->ctx->conf.ipv6_prefix, a, sizeof(a)), left);
 }
 
 static void
@@ -621,12 +619,10 @@ ctl_status(struct ctl_conn *cc)
 }
 
 static int
-ctl_count_cb(const unsigned char *key, unsigned left, unsigned fails,
-    void *arg)
+ctl_count_cb(const unsigned char *key, unsigned left, void *arg)
 {
 	(void)key;
 	(void)left;
-	(void)fails;
 	(*(int64_t *)arg)++;
 	return 0;
 }
