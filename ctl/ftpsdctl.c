@@ -60,13 +60,16 @@ usage(FILE *f)
 	    FTPS_CONTROL_SOCKET);
 }
 
-/* control_socket of the default ftpsd.conf, when it is readable. */
-static char *
-default_socket(void)
+/*
+ * control_socket of the default ftpsd.conf, when it is readable, into
+ * buf; NULL when it is empty (no socket) or too long.
+ */
+static const char *
+default_socket(char *buf, size_t len)
 {
 	struct conf	 cf;
 	FILE		*devnull;
-	char		*p = NULL;
+	const char	*p = NULL;
 
 	if (conf_init(&cf) != 0)
 		return NULL;
@@ -76,10 +79,11 @@ default_socket(void)
 			conf_free(&cf);
 			(void)conf_init(&cf);
 		}
-		fclose(devnull);
+		(void)fclose(devnull);
 	}
-	if (cf.control_socket != NULL)
-		p = strdup(cf.control_socket);
+	if (cf.control_socket != NULL &&
+	    (size_t)snprintf(buf, len, "%s", cf.control_socket) < len)
+		p = buf;
 	conf_free(&cf);
 	return p;
 }
@@ -185,8 +189,8 @@ parse_rec(char *line, struct rec *r)
 		for (p = q = eq + 1; *p != '\0'; p++, q++) {
 			if (*p == '\\' && p[1] != '\0') {
 				p++;
-				*q = *p == 't' ? '\t' : *p == 'n' ? '\n' :
-				    *p == 'r' ? '\r' : *p;
+				*q = (char)(*p == 't' ? '\t' : *p == 'n' ?
+				    '\n' : *p == 'r' ? '\r' : *p);
 			} else
 				*q = *p;
 		}
@@ -304,6 +308,7 @@ static void
 print_status(struct rec *recs, int n)
 {
 	const struct rec	*r = &recs[0];
+	struct tm		 tm;
 	time_t			 t;
 	char			 when[64];
 	int			 i;
@@ -311,14 +316,17 @@ print_status(struct rec *recs, int n)
 	printf("ftpsd %s, pid %s, up %s s\n", get(r, "version"),
 	    get(r, "pid"), get(r, "uptime"));
 	t = (time_t)strtoll(get(r, "config_loaded"), NULL, 10);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime(&t));
+	if (strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z",
+	    localtime_r(&t, &tm)) == 0)
+		when[0] = '\0';
 	printf("configuration loaded: %s\n", when);
 	if (strcmp(get(r, "reload"), "none") == 0)
 		printf("last reload: none\n");
 	else {
 		t = (time_t)strtoll(get(r, "reload_at"), NULL, 10);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z",
-		    localtime(&t));
+		if (strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z",
+		    localtime_r(&t, &tm)) == 0)
+			when[0] = '\0';
 		printf("last reload: %s at %s: %s\n", get(r, "reload"), when,
 		    get(r, "reload_detail"));
 	}
@@ -353,8 +361,9 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct rec	*recs = NULL;
-	char		 req[512], *sock = NULL, *ans, *body, *line;
+	struct rec	*recs = NULL, *more;
+	char		 req[512], sockbuf[512], *ans, *body, *line;
+	const char	*sock = NULL;
 	int		 ch, json = 0, i, n = 0, cap = 0;
 	size_t		 off = 0;
 	const char	*cmd;
@@ -391,7 +400,8 @@ main(int argc, char *argv[])
 		off += (size_t)snprintf(req + off, sizeof(req) - off, "%s%s",
 		    i > optind ? " " : "", argv[i]);
 	}
-	if (sock == NULL && (sock = default_socket()) == NULL) {
+	if (sock == NULL && (sock = default_socket(sockbuf,
+	    sizeof(sockbuf))) == NULL) {
 		fprintf(stderr, "ftpsdctl: no control socket: control_socket "
 		    "is empty in %s; give one with -s\n", FTPS_DEFAULT_CONF);
 		return 2;
@@ -422,11 +432,13 @@ main(int argc, char *argv[])
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
-			if ((recs = reallocarray(recs, (size_t)cap,
+			if ((more = reallocarray(recs, (size_t)cap,
 			    sizeof(*recs))) == NULL) {
 				fprintf(stderr, "ftpsdctl: out of memory\n");
+				free(recs);
 				return 3;
 			}
+			recs = more;
 		}
 		parse_rec(line, &recs[n++]);
 	}

@@ -332,12 +332,10 @@ ban_each(struct ftpsd *ctx, int (*cb)(const unsigned char *, unsigned,
 	if (ctx->bans == NULL || ctx->conf.ban_seconds == 0)
 		return 0;
 	ban_lock(ctx->bans);
-	TAILQ_FOREACH(e, &ctx->bans->banned, lru) {
-		if (e->until <= now)
-			continue;
-		if ((r = cb(e->key, (unsigned)(e->until - now), arg)) != 0)
-			break;
-	}
+	for (e = TAILQ_FIRST(&ctx->bans->banned); e != NULL && r == 0;
+	    e = TAILQ_NEXT(e, lru))
+		if (e->until > now)
+			r = cb(e->key, (unsigned)(e->until - now), arg);
 	ban_unlock(ctx->bans);
 	return r;
 }

@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -41,6 +40,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "parse.h"
+#include "privdrop.h"
 #include "session.h"
 #include "transfer.h"
 
@@ -182,8 +182,8 @@ static int
 ctl_bind_unix(struct ctl *c, const struct conf *cf, char *why, size_t len)
 {
 	struct sockaddr_un	 sun;
-	struct passwd		*pw;
 	struct stat		 st;
+	uid_t			 uid;
 	char			 dir[sizeof(sun.sun_path)], *slash;
 	mode_t			 old;
 	gid_t			 gid = 0, egid;
@@ -205,8 +205,8 @@ ctl_bind_unix(struct ctl *c, const struct conf *cf, char *why, size_t len)
 	}
 	if ((r = ctl_stale(c->path, why, len)) != 0)
 		return r;
-	if ((pw = getpwnam(cf->run_as_user)) != NULL)
-		gid = pw->pw_gid;
+	if (priv_lookup(cf->run_as_user, &uid, &gid) != 0)
+		gid = 0;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
 		return FTPS_ESYS;
@@ -402,9 +402,9 @@ ctl_kick(struct ftpsd *ctx, unsigned long long id, int *result)
 	struct session	*s;
 
 	*result = 0;
-	TAILQ_FOREACH(s, &ctx->sessions, entry)
-		if (s->id == id)
-			break;
+	for (s = TAILQ_FIRST(&ctx->sessions); s != NULL && s->id != id;
+	    s = TAILQ_NEXT(s, entry))
+		;
 	if (s == NULL)
 		return;
 	*result = 1;
@@ -437,9 +437,9 @@ ctl_answer(struct ftpsd *ctx, struct ctl_box *bx)
 		    ctx->worker, (long)getpid(), ctx->nsessions);
 		break;
 	case ASK_WHO:
-		TAILQ_FOREACH(s, &ctx->sessions, entry)
-			if ((r = ctl_who_one(s, &b, ts.tv_sec)) != 0)
-				break;
+		for (s = TAILQ_FIRST(&ctx->sessions); s != NULL && r == 0;
+		    s = TAILQ_NEXT(s, entry))
+			r = ctl_who_one(s, &b, ts.tv_sec);
 		if (r != 0) {
 			buf_reset(&b);
 			r = buf_addf(&b, "note=worker %u: too many sessions to "
@@ -1022,13 +1022,15 @@ ctl_accept(struct ftpsd *ctx, int lfd, int http)
 	struct ctl	*c = ctx->ctl;
 	struct ctl_conn	*cc;
 	struct timeval	 tv = { CTL_READ_MS / 1000, 0 };
+	struct sockaddr_storage ss;
+	socklen_t	 sl = sizeof(ss);
 	int		 fd;
 
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
-	    -1)
+	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) == -1)
 		return;
-	if (c->nconns >= CTL_CONNS_MAX || (cc = calloc(1, sizeof(*cc))) ==
-	    NULL) {
+	cc = c->nconns < CTL_CONNS_MAX ? calloc(1, sizeof(*cc)) : NULL;
+	if (cc == NULL) {
 		close(fd);
 		return;
 	}
@@ -1105,13 +1107,16 @@ void
 ctl_free(struct ftpsd *ctx)
 {
 	struct ctl	*c = ctx->ctl;
+	struct ctl_conn	*cc, *next;
 	struct stat	 st;
 	unsigned	 i;
 
 	if (c == NULL)
 		return;
-	while (!TAILQ_EMPTY(&c->conns))
-		ctl_conn_free(TAILQ_FIRST(&c->conns));
+	for (cc = TAILQ_FIRST(&c->conns); cc != NULL; cc = next) {
+		next = TAILQ_NEXT(cc, entry);
+		ctl_conn_free(cc);
+	}
 	if (c->wake_ev != NULL)
 		event_free(c->wake_ev);
 	if (c->sock_ev != NULL)

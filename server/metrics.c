@@ -156,39 +156,44 @@ mt_tls_ok(struct session *s, int data, SSL *ssl)
 	    (v13 ? MT_HS_CTRL_13 : MT_HS_CTRL_12));
 }
 
+/* Why a handshake failed, from what OpenSSL and the bufferevent said. */
+static enum mt_tls_why
+mt_tls_why(unsigned long e, int timeout, int cert)
+{
+	int	 r = e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL ?
+		    ERR_GET_REASON(e) : 0;
+
+	if (cert || r == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE ||
+	    r == SSL_R_CERTIFICATE_VERIFY_FAILED)
+		return MT_WHY_CERT;
+	if (timeout)
+		return MT_WHY_TIMEOUT;
+	if (e == 0 || r == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+		return MT_WHY_CLOSED;
+	switch (r) {
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_HTTP_REQUEST:
+	case SSL_R_HTTPS_PROXY_REQUEST:
+		return MT_WHY_NOT_TLS;
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+	case SSL_R_VERSION_TOO_LOW:
+		return MT_WHY_PROTOCOL;
+	case SSL_R_NO_SHARED_CIPHER:
+	case SSL_R_NO_SHARED_GROUPS:
+	case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM:
+		return MT_WHY_CIPHER;
+	default:
+		return MT_WHY_OTHER;
+	}
+}
+
 void
 mt_tls_fail(struct session *s, int data, unsigned long e, int timeout,
     int cert)
 {
-	enum mt_tls_why	 why = MT_WHY_OTHER;
-	int		 r = ERR_GET_REASON(e);
-
-	if (cert)
-		why = MT_WHY_CERT;
-	else if (timeout)
-		why = MT_WHY_TIMEOUT;
-	else if (e == 0)
-		why = MT_WHY_CLOSED;
-	else if (ERR_GET_LIB(e) != ERR_LIB_SSL)
-		why = MT_WHY_OTHER;
-	else if (r == SSL_R_WRONG_VERSION_NUMBER || r == SSL_R_HTTP_REQUEST ||
-	    r == SSL_R_HTTPS_PROXY_REQUEST)
-		why = MT_WHY_NOT_TLS;
-	else if (r == SSL_R_UNSUPPORTED_PROTOCOL ||
-	    r == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
-	    r == SSL_R_VERSION_TOO_LOW)
-		why = MT_WHY_PROTOCOL;
-	else if (r == SSL_R_NO_SHARED_CIPHER ||
-	    r == SSL_R_NO_SHARED_GROUPS ||
-	    r == SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM)
-		why = MT_WHY_CIPHER;
-	else if (r == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE ||
-	    r == SSL_R_CERTIFICATE_VERIFY_FAILED)
-		why = MT_WHY_CERT;
-	else if (r == SSL_R_UNEXPECTED_EOF_WHILE_READING)
-		why = MT_WHY_CLOSED;
 	mt_inc(s->ctx, (data ? MT_HSF_DATA_PROTOCOL : MT_HSF_CTRL_PROTOCOL) +
-	    why);
+	    mt_tls_why(e, timeout, cert));
 }
 
 void
