@@ -353,60 +353,15 @@ print_bans(struct rec *recs, int n)
 		    get(&recs[i], "left"));
 }
 
-int
-main(int argc, char *argv[])
+/* Prints the answer to req; the exit status. */
+static int
+answer(const char *cmd, const char *req, char *ans, const char *sock,
+    int json)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct rec	*recs = NULL, *more;
-	char		 req[512], sockbuf[512], *ans, *body, *line;
-	const char	*sock = NULL;
-	int		 ch, json = 0, i, n = 0, cap = 0;
-	size_t		 off = 0;
-	const char	*cmd;
+	char		*body, *line;
+	int		 i, n = 0, cap = 0;
 
-	while ((ch = getopt_long(argc, argv, "+s:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			sock = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return 2;
-	}
-	cmd = argv[optind];
-	req[0] = '\0';
-	for (i = optind; i < argc; i++) {
-		if (strchr(argv[i], '\n') != NULL || strlen(argv[i]) + off +
-		    2 > sizeof(req)) {
-			fprintf(stderr, "ftpsdctl: command too long or with a "
-			    "newline\n");
-			return 2;
-		}
-		off += (size_t)snprintf(req + off, sizeof(req) - off, "%s%s",
-		    i > optind ? " " : "", argv[i]);
-	}
-	if (sock == NULL && (sock = default_socket(sockbuf,
-	    sizeof(sockbuf))) == NULL) {
-		fprintf(stderr, "ftpsdctl: no control socket: control_socket "
-		    "is empty in %s; give one with -s\n", FTPS_DEFAULT_CONF);
-		return 2;
-	}
-	ans = ask(sock, req);
 	if (strncmp(ans, "ERR ", 4) == 0) {
 		ans[strcspn(ans, "\n")] = '\0';
 		fprintf(stderr, "ftpsdctl: %s\n", ans + 4);
@@ -478,6 +433,63 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "reload") == 0 && n > 0)
 		printf("reload ok: %s\n", get(&recs[0], "detail"));
 	free(recs);
-	free(ans);
 	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char		 req[512], sockbuf[512], *ans;
+	const char	*sock = NULL;
+	int		 ch, json = 0, i, rc;
+	size_t		 off = 0;
+	const char	*cmd;
+
+	while ((ch = getopt_long(argc, argv, "+s:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	req[0] = '\0';
+	for (i = optind; i < argc; i++) {
+		if (strchr(argv[i], '\n') != NULL || strlen(argv[i]) + off +
+		    2 > sizeof(req)) {
+			fprintf(stderr, "ftpsdctl: command too long or with a "
+			    "newline\n");
+			return 2;
+		}
+		off += (size_t)snprintf(req + off, sizeof(req) - off, "%s%s",
+		    i > optind ? " " : "", argv[i]);
+	}
+	if (sock == NULL && (sock = default_socket(sockbuf,
+	    sizeof(sockbuf))) == NULL) {
+		fprintf(stderr, "ftpsdctl: no control socket: control_socket "
+		    "is empty in %s; give one with -s\n", FTPS_DEFAULT_CONF);
+		return 2;
+	}
+	ans = ask(sock, req);
+	rc = answer(cmd, req, ans, sock, json);
+	free(ans);
+	return rc;
 }
