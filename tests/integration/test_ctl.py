@@ -17,6 +17,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -176,6 +178,27 @@ class Ctl:
         ftp.retrbinary("RETR f.txt", got.append)
         self.assertEqual(b"".join(got), b"metrics\n")
 
+        # A data connection from another address (port theft), a
+        # transfer without PROT P, clear text on the implicit port.
+        host, port = ftp.makepasv()
+        intruder = socket.create_connection(
+            (host, port), harness.SOCK_TIMEOUT,
+            source_address=(FOREIGN_HOST, 0))
+        self.addCleanup(intruder.close)
+        self.srv.wait_log(r"data connection from foreign address")
+        no_prot = self.ftp(prot_p=False)
+        with self.assertRaises(ftplib.error_perm) as cm:
+            no_prot.retrbinary("RETR f.txt", got.append)
+        self.assertTrue(str(cm.exception).startswith("521"), cm.exception)
+        with socket.create_connection((HOST, self.srv.implicit_port),
+                                      harness.SOCK_TIMEOUT) as plain:
+            plain.sendall(b"USER alice\r\n")
+            try:
+                while plain.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass        # the server's alert and close
+
         after_text = self.scrape()
         promtool_check(self, after_text)
         after = parse_metrics(after_text)
@@ -183,7 +206,7 @@ class Ctl:
         def moved(key):
             return after[key] - before[key]
         self.assertEqual(moved('ftpsd_logins_total{result="ok",'
-                               'method="password"}'), 3)
+                               'method="password"}'), 4)
         self.assertEqual(moved('ftpsd_logins_total{result="fail",'
                                'method="password"}'), 1)
         refused = [moved('ftpsd_data_connections_refused_total{reason='
@@ -195,6 +218,13 @@ class Ctl:
             # On two workers the ticket may be one this worker's keys
             # cannot open: refused as not resumed.
             self.assertEqual(sum(refused), 1)
+        self.assertEqual(moved('ftpsd_data_connections_refused_total{reason='
+                               '"wrong_peer"}'), 1)
+        self.assertEqual(moved('ftpsd_data_connections_refused_total{reason='
+                               '"no_prot_p"}'), 1)
+        self.assertEqual(moved('ftpsd_tls_handshake_failures_total{channel='
+                               '"control",reason="not_tls"}'), 1)
+        self.assertEqual(moved('ftpsd_sessions_total{port="implicit"}'), 1)
         self.assertEqual(moved('ftpsd_transfers_total{direction="upload",'
                                'result="ok"}'), 1)
         self.assertEqual(moved('ftpsd_transfer_bytes_total{direction='
@@ -205,8 +235,8 @@ class Ctl:
                                '"download",result="ok"}'), 8)
         self.assertEqual(moved('ftpsd_transfers_total{direction='
                                '"download",result="fail"}'), 1)
-        self.assertEqual(moved('ftpsd_sessions_total{port="explicit"}'), 4)
-        self.assertEqual(after['ftpsd_sessions{port="explicit"}'], 3)
+        self.assertEqual(moved('ftpsd_sessions_total{port="explicit"}'), 5)
+        self.assertEqual(after['ftpsd_sessions{port="explicit"}'], 4)
         self.assertGreaterEqual(moved('ftpsd_tls_handshakes_total{channel='
                                       '"control",version="TLSv1.3"}'), 4)
         self.assertGreaterEqual(moved('ftpsd_tls_handshakes_total{channel='
@@ -398,6 +428,23 @@ class OneProcess(Ctl, unittest.TestCase):
 
 class TwoWorkers(Ctl, unittest.TestCase):
     WORKERS = 2
+
+    def test_worker_restart(self):
+        before = parse_metrics(self.scrape())["ftpsd_worker_restarts_total"]
+        procs = json.loads(self.ctl_ok("--json", "status"))["processes"]
+        victim = [p["pid"] for p in procs if p["worker"] == 2][0]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            procs = json.loads(self.ctl_ok("--json", "status"))["processes"]
+            pids = {p["worker"]: p["pid"] for p in procs}
+            if len(pids) == 2 and pids[2] != victim:
+                break
+            time.sleep(0.05)
+        else:
+            self.fail("worker 2 not back in status: %r" % procs)
+        after = parse_metrics(self.scrape())["ftpsd_worker_restarts_total"]
+        self.assertEqual(after - before, 1)
 
 
 if __name__ == "__main__":
