@@ -1092,6 +1092,10 @@ ctl_start(struct ftpsd *ctx)
 	    c->http_fd, EV_READ | EV_PERSIST, ctl_http_cb, ctx)) == NULL ||
 	    event_add(c->http_ev, NULL) != 0))
 		return FTPS_ENOMEM;
+	/* A worker (re)started now runs the master's current state. */
+	atomic_store(&c->sh->box[ctx->worker].reload_ok, 1);
+	atomic_store(&c->sh->box[ctx->worker].reload_seq,
+	    atomic_load(&c->sh->reload_seq));
 	atomic_store(&c->sh->box[ctx->worker].pid, (int)getpid());
 	if (ctx->worker == 0 || ctx->worker == 1) {
 		if (c->sock_fd != -1)
