@@ -316,6 +316,32 @@ class Ctl:
         self.ctl_fails(1, r"^ftpsdctl: kick: no session %d$" % mine["id"],
                        "kick", str(mine["id"]))
 
+    def test_kick_in_every_worker(self):
+        # Sessions on every worker (the kernel spreads them), one kicked
+        # on each: whichever worker answers ftpsdctl, at least one kick
+        # crosses to another worker.
+        clients, by_worker = [], {}
+        for _ in range(16):
+            if len(by_worker) == max(self.WORKERS, 1):
+                break
+            ftp = self.ftp()
+            ftp.voidcmd("NOOP")
+            clients.append(ftp)
+            mine = [s for s in self.who() if s["user"] == "alice" and
+                    s["state"] == "ready" and s["id"] not in
+                    [c[1] for c in by_worker.values()]]
+            newest = max(mine, key=lambda s: s["id"])
+            by_worker.setdefault(newest["worker"], (ftp, newest["id"]))
+        self.assertEqual(len(by_worker), max(self.WORKERS, 1), by_worker)
+        for worker, (ftp, sid) in sorted(by_worker.items()):
+            self.ctl_ok("kick", str(sid))
+            line = ftp.getline()
+            self.assertTrue(line.startswith("421 "), (worker, line))
+            with self.assertRaises(EOFError):
+                ftp.getline()
+        print("kicked one session on each of workers %s"
+              % sorted(by_worker))
+
     def test_ban_remove(self):
         self.fail_login()
         self.fail_login()
