@@ -30,7 +30,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "auth.h"
+#include "authpool.h"
 #include "ban.h"
 #include "buf.h"
 #include "conf.h"
