@@ -1,16 +1,15 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "addrkey.h"
 #include "err.h"
 #include "ftps_limits.h"
 #include "parse.h"
@@ -113,12 +112,11 @@ parse_user_name(const char *s)
 int
 parse_addrport(const char *s, struct sockaddr_storage *ss, unsigned *len)
 {
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-	char			 host[INET6_ADDRSTRLEN + 1];
-	const char		*colon, *h = s;
-	unsigned long		 port;
-	size_t			 hl;
+	char		 host[INET6_ADDRSTRLEN + 1];
+	const char	*colon, *h = s;
+	unsigned long	 port;
+	socklen_t	 sl;
+	size_t		 hl;
 
 	memset(ss, 0, sizeof(*ss));
 	*len = 0;
@@ -136,17 +134,12 @@ parse_addrport(const char *s, struct sockaddr_storage *ss, unsigned *len)
 		return FTPS_EPARSE;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
-	if (s[0] != '[' && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof(*sin);
-		return 0;
+	/* IPv6 in brackets (RFC 3986), IPv4 without. */
+	if (addr_parse(host, (unsigned)port, ss, &sl) != 0 ||
+	    (ss->ss_family == AF_INET6) != (s[0] == '[')) {
+		memset(ss, 0, sizeof(*ss));
+		return FTPS_EPARSE;
 	}
-	if (s[0] == '[' && inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	return FTPS_EPARSE;
+	*len = (unsigned)sl;
+	return 0;
 }

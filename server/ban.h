@@ -4,8 +4,8 @@
  * ban_seconds (config keys).  IPv4 addresses count one by one (an
  * IPv4-mapped IPv6 address is its IPv4 address); IPv6 addresses count by
  * their ipv6_prefix (default /64), the block one subscriber usually
- * holds.  ban_addr_key() is that grouping, shared with max_clients_per_ip
- * (listener.c, shm.c) and the password pool's flows (auth.c).
+ * holds.  That grouping is lib/addrkey.c's addr_key(), shared with
+ * max_clients_per_ip (shm.c) and the password pool's flows (auth.c).
  *
  * The table lives in struct ftpsd, is created at the first failure (or
  * shared by the workers, ban_share) and is bounded: at most
@@ -26,15 +26,6 @@ struct ftpsd;
 
 #define BAN_TRACK_MAX	16384	/* addresses tracked at once */
 #define BAN_BUCKETS	4096	/* hash buckets */
-#define BAN_KEY_LEN	17	/* family byte + up to 16 address bytes */
-
-/*
- * The address's group as BAN_KEY_LEN bytes: IPv4 (and IPv4-mapped IPv6)
- * whole, IPv6 cut to its first v6prefix bits (1..128).  0, or -1 for a
- * family that is never counted.
- */
-int		 ban_addr_key(const struct sockaddr_storage *,
-		    unsigned v6prefix, unsigned char *key);
 
 /* Seconds the address stays banned; 0 when it is not banned. */
 unsigned	 ban_left(struct ftpsd *, const struct sockaddr_storage *);
@@ -50,7 +41,8 @@ int		 ban_fail(struct ftpsd *, const struct sockaddr_storage *);
 int		 ban_fail_at(struct ftpsd *, const struct sockaddr_storage *,
 		    time_t now);
 /*
- * The addresses banned now: cb(key, seconds left, arg) for each, with
+ * The addresses banned now: cb(key, seconds left, arg) for each (the
+ * key as addr_key() makes it; addr_key_text() prints it), with
  * the table locked (cb must not call ban functions); a non-zero return
  * from cb stops and is returned.
  */
@@ -61,9 +53,6 @@ int		 ban_each(struct ftpsd *, int (*cb)(const unsigned char *key,
  * FTPS_EPARSE when it is not banned.
  */
 int		 ban_lift(struct ftpsd *, const struct sockaddr_storage *);
-/* A key as text: "192.0.2.7", or "2001:db8::/64" for an IPv6 group. */
-const char	*ban_key_text(const unsigned char *key, unsigned v6prefix,
-		    char *buf, size_t len);
 /* Addresses tracked right now. */
 unsigned	 ban_count(const struct ftpsd *);
 /* Failures not tracked since start because the table was full of bans. */

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "addrkey.h"
 #include "auth.h"
 #include "authpool.h"
 #include "ban.h"
@@ -26,7 +27,7 @@
 #include "transfer.h"
 #include "vfs.h"
 
-_Static_assert(AUTH_FLOW_LEN == BAN_KEY_LEN, "a flow is an address key");
+_Static_assert(AUTH_FLOW_LEN == ADDR_KEY_LEN, "a flow is an address key");
 
 static void
 cmd_login_reset(struct session *s)
@@ -321,7 +322,7 @@ cmd_pass(struct session *s, const char *arg)
 	 * An unknown user is checked against a dummy hash; the check waits
 	 * in its address's flow (one address's flood delays only itself).
 	 */
-	if (ban_addr_key(&s->peer, s->ctx->conf.ipv6_prefix, flow) != 0)
+	if (addr_key(&s->peer, s->ctx->conf.ipv6_prefix, flow) != 0)
 		memset(flow, 0, sizeof(flow));
 	r = auth_check_from(s->ctx->auth, flow, s->user ? s->user->name :
 	    NULL, s->user ? s->user->hash : NULL, arg, cmd_pass_done, s,

@@ -30,6 +30,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "addrkey.h"
 #include "authpool.h"
 #include "ban.h"
 #include "buf.h"
@@ -537,15 +538,13 @@ ctl_ban_cb(const unsigned char *key, unsigned left, void *arg)
 	char		 a[INET6_ADDRSTRLEN + 8];
 
 	return buf_addf(&cc->out, "addr=%s\tleft=%u\n",
-	    ban_key_text(key, cc->ctx->conf.ipv6_prefix, a, sizeof(a)), left);
+	    addr_key_text(key, cc->ctx->conf.ipv6_prefix, a, sizeof(a)), left);
 }
 
 static void
 ctl_ban(struct ctl_conn *cc, const char *args)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	char			 a[INET6_ADDRSTRLEN + 1];
 	size_t			 n;
 
@@ -564,17 +563,12 @@ ctl_ban(struct ctl_conn *cc, const char *args)
 	args += 7;
 	/* "2001:db8::/64", as ban list prints it, names the group. */
 	n = strcspn(args, "/");
-	memset(&ss, 0, sizeof(ss));
 	if (n < sizeof(a)) {
 		memcpy(a, args, n);
 		a[n] = '\0';
 	} else
 		a[0] = '\0';
-	if (inet_pton(AF_INET, a, &sin->sin_addr) == 1)
-		ss.ss_family = AF_INET;
-	else if (inet_pton(AF_INET6, a, &sin6->sin6_addr) == 1)
-		ss.ss_family = AF_INET6;
-	else {
+	if (addr_parse(a, 0, &ss, NULL) != 0) {
 		ctl_errf(cc, "ban remove: %.*s is not a numeric IPv4 or IPv6 "
 		    "address", 64, args);
 		return;

@@ -30,6 +30,7 @@
 #include "ftps_limits.h"
 #include "ftpsd.h"
 #include "iopool.h"
+#include "listener.h"
 #include "load.h"
 #include "log.h"
 #include "ops.h"
@@ -235,7 +236,7 @@ ftpsd_free(struct ftpsd *ctx)
 	ops_free(ctx);
 	ctl_free(ctx);
 	wk_free(ctx);
-	ipc_free(ctx);
+	lst_admit_free(ctx);
 	/* bufferevents are finalized by the loop: let it run them. */
 	if (ctx->base != NULL) {
 		event_base_loop(ctx->base, EVLOOP_NONBLOCK);

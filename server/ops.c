@@ -29,6 +29,7 @@
 #include "ctl.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "listener.h"
 #include "load.h"
 #include "log.h"
 #include "ops.h"

@@ -30,6 +30,7 @@
 #include "datachan.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "listener.h"
 #include "metrics.h"
 #include "session.h"
 #include "tls.h"
@@ -323,7 +324,6 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	sess_setup_bev(s);
 	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
 	ctx->nsessions++;
-	ipc_add(ctx, &s->peer);
 	s->active_at = sess_mono_secs();
 	mt_inc(ctx, implicit ? MT_ACCEPT_IMPLICIT : MT_ACCEPT_EXPLICIT);
 	mt_inc(ctx, implicit ? MT_SESS_IMPLICIT : MT_SESS_EXPLICIT);
@@ -379,7 +379,7 @@ sess_free(struct session *s)
 	SSL_CTX_free(s->ssl_ctx);
 	TAILQ_REMOVE(&ctx->sessions, s, entry);
 	ctx->nsessions--;
-	ipc_del(ctx, &s->peer);
+	lst_release(ctx, &s->peer);
 	mt_dec(ctx, (s->flags & SF_IMPLICIT) ? MT_SESS_IMPLICIT :
 	    MT_SESS_EXPLICIT);
 	OPENSSL_cleanse(s, sizeof(*s));

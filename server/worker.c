@@ -27,6 +27,7 @@
 #include "ctl.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "ops.h"

@@ -28,6 +28,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "ftpsd.h"
+#include "listener.h"
 #include "session.h"
 #include "vfs.h"
 #include "testutil.h"
@@ -76,7 +77,7 @@ fixture_down(void)
 	SSL_CTX_free(ctx.ssl_ctx);
 	event_base_free(ctx.base);
 	conf_free(&ctx.conf);
-	ipc_free(&ctx);
+	lst_admit_free(&ctx);
 	close(peer);
 	tu_rmtree(root);
 }
