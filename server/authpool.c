@@ -367,7 +367,7 @@ auth_wake_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (read(fd, &v, sizeof(v)) == -1 && errno != EAGAIN &&
 	    errno != EINTR)
-		log_warnx("auth: eventfd read: %s", strerror(errno));
+		log_warn("auth: eventfd read");
 	for (;;) {
 		pthread_mutex_lock(&pool->mtx);
 		if ((job = TAILQ_FIRST(&pool->done)) != NULL)
@@ -557,7 +557,7 @@ pool_cache_hit(struct auth_pool *pool, struct auth_job *job)
 	job->ok = 1;
 	job->state = JOB_DONE;
 	pool->cache_hits++;
-	log_debugx("auth: password verified by the login cache");
+	log_debug("auth: password verified by the login cache");
 	pool->npending++;
 	pthread_mutex_lock(&pool->mtx);
 	TAILQ_INSERT_TAIL(&pool->done, job, entry);

@@ -390,16 +390,12 @@ cmd_auth(struct session *s, const char *arg)
 	sess_start_tls(s);
 }
 
-/* PBSZ (RFC 4217 8): always 0 for TLS. */
+/* PBSZ (RFC 4217 8): always 0 for TLS; the gate wants AUTH TLS first. */
 void
 cmd_pbsz(struct session *s, const char *arg)
 {
 	unsigned long	 v;
 
-	if (!(s->flags & SF_TLS)) {
-		sess_reply(s, 503, "PBSZ needs AUTH TLS first.");
-		return;
-	}
 	if (parse_uint(arg, 0, 0xffffffffUL, &v) != 0) {
 		sess_reply(s, 501, "Bad PBSZ argument.");
 		return;
@@ -408,16 +404,15 @@ cmd_pbsz(struct session *s, const char *arg)
 	sess_reply(s, 200, "PBSZ=0");
 }
 
-/* PROT (RFC 4217 9, RFC 2228): C and P; S and E have no TLS meaning. */
+/*
+ * PROT (RFC 4217 9, RFC 2228): C and P; S and E have no TLS meaning.  The
+ * gate wants AUTH TLS and PBSZ first (RFC 2228: 503 without PBSZ).
+ */
 void
 cmd_prot(struct session *s, const char *arg)
 {
 	int	 c;
 
-	if (!(s->flags & SF_TLS)) {
-		sess_reply(s, 503, "PROT needs AUTH TLS first.");
-		return;
-	}
 	if (arg[0] == '\0' || arg[1] != '\0') {
 		sess_reply(s, 501, "Bad PROT argument.");
 		return;

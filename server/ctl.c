@@ -577,7 +577,7 @@ ctl_ban(struct ctl_conn *cc, const char *args)
 		ctl_errf(cc, "ban remove: %s is not banned", a);
 		return;
 	}
-	log_infox("ftpsdctl: ban of %s lifted", a);
+	log_info("ftpsdctl: ban of %s lifted", a);
 	ctl_send(cc, "OK\n", "removed=", 8);
 	evbuffer_add_printf(bufferevent_get_output(cc->bev), "%s\n", a);
 }
@@ -768,8 +768,7 @@ ctl_step(struct ctl_conn *cc)
 		cc->until_ms = now + CTL_ASK_MS;
 		if (write(cc->ctl->efd[cc->box], &one, sizeof(one)) == -1 &&
 		    errno != EAGAIN)
-			log_warnx("ftpsdctl: waking worker %u: %s", cc->box,
-			    strerror(errno));
+			log_warn("ftpsdctl: waking worker %u", cc->box);
 	}
 	ctl_finish(cc);
 }
@@ -838,7 +837,7 @@ ctl_reload(struct ctl_conn *cc)
 
 	cc->reload_target = atomic_load(&sh->reload_seq) + 1;
 	cc->until_ms = ctl_now_ms() + CTL_RELOAD_MS;
-	log_infox("ftpsdctl: reload requested");
+	log_info("ftpsdctl: reload requested");
 	if (kill(pid, SIGHUP) == -1) {
 		ctl_errf(cc, "reload: cannot signal pid %ld: %s", (long)pid,
 		    strerror(errno));
@@ -1093,9 +1092,9 @@ ctl_start(struct ftpsd *ctx)
 	atomic_store(&c->sh->box[ctx->worker].pid, (int)getpid());
 	if (ctx->worker == 0 || ctx->worker == 1) {
 		if (c->sock_fd != -1)
-			log_infox("control socket %s", c->path);
+			log_info("control socket %s", c->path);
 		if (c->http_fd != -1)
-			log_infox("metrics on http://%s/metrics",
+			log_info("metrics on http://%s/metrics",
 			    c->http_label);
 	}
 	return 0;

@@ -132,7 +132,7 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	}
 	/* The session releases what lst_admit counted (sess_free). */
 	if (sess_new(ctx, fd, &peer, l->implicit) == NULL) {
-		log_err("cannot set up a session: %s", strerror(errno));
+		log_msg_errno(LOG_LVL_ERR, "cannot set up a session");
 		lst_release(ctx, &peer);
 		close(fd);
 	}
@@ -339,7 +339,7 @@ lst_start_all(struct ftpsd *ctx)
 		l->fd = -1;	/* owned by evl now */
 		evconnlistener_set_error_cb(l->evl, lst_error_cb);
 		l->pause_ev = evtimer_new(ctx->base, lst_resume_cb, l);
-		log_infox("listening on %s", l->label);
+		log_info("listening on %s", l->label);
 	}
 	return 0;
 }

@@ -5,8 +5,10 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <check.h>
 
@@ -223,6 +225,44 @@ START_TEST(levels)
 }
 END_TEST
 
+/* log_vformat() through a variadic door, as log_msg_errno() calls it. */
+static void	fmt_line(char *, size_t, int, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+
+static void
+fmt_line(char *buf, size_t n, int err, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vformat(buf, n, err, fmt, ap);
+	va_end(ap);
+}
+
+/* log_warn = the text + ": strerror(errno)"; log_warnx = the text. */
+START_TEST(errno_forms)
+{
+	char	 line[64], want[64];
+
+	fmt_line(line, sizeof(line), -1, "accept on %s", "x");
+	ck_assert_str_eq(line, "accept on x");
+	fmt_line(line, sizeof(line), ENOENT, "open %d", 7);
+	snprintf(want, sizeof(want), "open 7: %s", strerror(ENOENT));
+	ck_assert_str_eq(line, want);
+	/* Cut, never overrun. */
+	fmt_line(line, 8, ENOENT, "0123456789");
+	ck_assert_str_eq(line, "0123456");
+	/* The errno form leaves errno as it found it. */
+	log_init("check_lib", LOG_DEST_STDERR, LOG_LVL_ERR);
+	errno = EMFILE;
+	log_warn("not written at this level");
+	ck_assert_int_eq(errno, EMFILE);
+	log_init("check_lib", LOG_DEST_STDERR, LOG_LVL_WARN);
+	log_warn("check_lib: errno_forms (an expected line)");
+	ck_assert_int_eq(errno, EMFILE);
+}
+END_TEST
+
 START_TEST(trim)
 {
 	char	 s[] = "  key = v \r\n";
@@ -415,6 +455,7 @@ unit_suite(void)
 	tcase_add_test(tc, quote_truncates_inside_quotes);
 	tcase_add_test(tc, strerror_codes);
 	tcase_add_test(tc, levels);
+	tcase_add_test(tc, errno_forms);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hash");
