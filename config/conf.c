@@ -8,6 +8,8 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -85,6 +87,8 @@ static int	set_user(struct conf *, const struct conf_key *, const char *,
 		    const struct conf_src *, FILE *);
 static int	set_workers(struct conf *, const struct conf_key *,
 		    const char *, const struct conf_src *, FILE *);
+static int	set_addrport(struct conf *, const struct conf_key *,
+		    const char *, const struct conf_src *, FILE *);
 
 static const struct conf_word tls_words[] = {
 	{ "required", CONF_TLS_REQUIRED },
@@ -125,6 +129,7 @@ static const struct conf_word log_words[] = {
 #define CONF_T_name	set_name, NULL, CS_STR
 #define CONF_T_user	set_user, NULL, CS_STR
 #define CONF_T_ipv4	set_ipv4, NULL, CS_STR
+#define CONF_T_addrport	set_addrport, NULL, CS_STR
 #define CONF_T_listen	set_listen, NULL, CS_LIST
 #define CONF_T_tls	set_enum, tls_words, CS_NUM
 #define CONF_T_data_tls	set_enum, data_tls_words, CS_NUM
@@ -218,13 +223,16 @@ edit_distance(const char *a, const char *b)
  * The known key an unknown one most likely meant, or NULL:
  * 1. the nearest by edit distance, if within a typo's reach: one edit,
  *    or one per four characters for long keys ("foo" is not "log");
- * 2. else the only key that contains it ("umask" -> "file_umask").
+ * 2. else the only key that contains it ("umask" -> "file_umask"), or
+ *    of several, the only one that starts with it ("listen" ->
+ *    "listen_addresses", not "metrics_listen").
  */
 static const char *
 conf_suggest(const char *key)
 {
-	const char	*best = NULL, *sub = NULL;
+	const char	*best = NULL, *sub = NULL, *pre = NULL;
 	size_t		 i, d, bestd = SIZE_MAX, len = strlen(key), nsub = 0;
+	size_t		 npre = 0;
 
 	for (i = 0; i < K_COUNT; i++) {
 		d = edit_distance(key, keys[i].k_name);
@@ -236,10 +244,16 @@ conf_suggest(const char *key)
 			sub = keys[i].k_name;
 			nsub++;
 		}
+		if (len >= 4 && strncmp(keys[i].k_name, key, len) == 0) {
+			pre = keys[i].k_name;
+			npre++;
+		}
 	}
 	if (bestd <= 1 || (bestd != SIZE_MAX && bestd <= len / 4))
 		return best;
-	return nsub == 1 ? sub : NULL;
+	if (nsub == 1)
+		return sub;
+	return npre == 1 ? pre : NULL;
 }
 
 int
@@ -546,6 +560,36 @@ set_path(struct conf *c, const struct conf_key *k, const char *v,
 		return r == FTPS_ETOOBIG ? FTPS_EPARSE : r;
 	}
 	if ((dup = strdup(path)) == NULL) {
+		conf_err(errf, src->file, src->line, "%s: out of memory",
+		    k->k_name);
+		return FTPS_ENOMEM;
+	}
+	field = FIELD(c, k, char *);
+	free(*field);
+	*field = dup;
+	return 0;
+}
+
+/*
+ * "127.0.0.1:9100" or "[::1]:9100": a numeric address (no name lookup:
+ * it is bound as root before anything else) and a port.
+ */
+static int
+set_addrport(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	struct sockaddr_storage	 ss;
+	char			 sv[CONF_SHOW_MAX], *dup, **field;
+	unsigned		 sl;
+
+	if (parse_addrport(v, &ss, &sl) != 0) {
+		conf_err(errf, src->file, src->line, "%s: \"%s\" is not "
+		    "ADDR:PORT (a numeric IPv4 address, or an IPv6 one in "
+		    "brackets, and a port of 1 to 65535: 127.0.0.1:9100, "
+		    "[::1]:9100)", k->k_name, show(sv, sizeof(sv), v));
+		return FTPS_EPARSE;
+	}
+	if ((dup = strdup(v)) == NULL) {
 		conf_err(errf, src->file, src->line, "%s: out of memory",
 		    k->k_name);
 		return FTPS_ENOMEM;
@@ -1204,7 +1248,8 @@ conf_check_one(const struct conf *c, const char *file, FILE *errf)
 	unsigned char		 bin[17];
 	char			 text[INET6_ADDRSTRLEN];
 	struct in_addr		 a4;
-	unsigned		 v;
+	struct sockaddr_storage	 ss;
+	unsigned		 v, sl;
 	int			 i, errors = 0;
 
 	/* Every field again: code may have filled in a conf by hand. */
@@ -1285,6 +1330,13 @@ conf_check_one(const struct conf *c, const char *file, FILE *errf)
 	    inet_pton(AF_INET, c->pasv_address, &a4) != 1)
 		CHECK_ERR(K_PASV_ADDRESS, -1, "pasv_address: not a numeric "
 		    "IPv4 address");
+	if (c->control_socket != NULL && c->control_socket[0] != '/')
+		CHECK_ERR(K_CONTROL_SOCKET, -1, "control_socket: must be an "
+		    "absolute path");
+	if (c->metrics_listen != NULL &&
+	    parse_addrport(c->metrics_listen, &ss, &sl) != 0)
+		CHECK_ERR(K_METRICS_LISTEN, -1, "metrics_listen: not "
+		    "ADDR:PORT");
 	errors += conf_check_mtls(c, file, errf);
 	return errors > 0 ? -errors : 0;
 }

@@ -59,7 +59,8 @@ enum conf_reload {
  *	  CONF_DECL_<type> below and a CONF_T_<type> in conf.c:
  *	  uint, umask (octal), bool, workers ("auto" or a number),
  *	  path (absolute, or resolved with CONF_F_RELATIVE), name (a certs
- *	  folder name), user, ipv4, listen (an address list), and the
+ *	  folder name), user, ipv4, addrport (a numeric ADDR:PORT or
+ *	  [ADDR6]:PORT), listen (an address list), and the
  *	  enums tls, data_tls, reuse, prot, log
  * min,max  the range of a number, or the length of a name
  * default  spelled as in ftpsd.conf; "" is "unset" (CONF_F_UNSET, for
@@ -166,7 +167,13 @@ enum conf_reload {
 	X(K_CERT_WARN_DAYS, "cert_warn_days", cert_warn_days, uint, 0,	\
 	    CONF_WARN_DAYS_MAX, "30", CONF_F_ZERO_OFF, CONF_RELOAD)	\
 	X(K_WORKERS, "workers", workers, workers, 1, CONF_WORKERS_MAX,	\
-	    "1", 0, CONF_RESTART)
+	    "1", 0, CONF_RESTART)					\
+	/* ftpsdctl's socket and the Prometheus endpoint (server/ctl.c), \
+	 * bound as root at start; empty: none. */			\
+	X(K_CONTROL_SOCKET, "control_socket", control_socket, path, 0,	\
+	    0, FTPS_CONTROL_SOCKET, CONF_F_UNSET, CONF_RESTART)		\
+	X(K_METRICS_LISTEN, "metrics_listen", metrics_listen, addrport,	\
+	    0, 0, "", CONF_F_UNSET, CONF_RESTART)
 
 /* The C field each type declares. */
 #define CONF_DECL_uint(f)	unsigned f;
@@ -177,6 +184,7 @@ enum conf_reload {
 #define CONF_DECL_name(f)	char *f;
 #define CONF_DECL_user(f)	char *f;
 #define CONF_DECL_ipv4(f)	char *f;
+#define CONF_DECL_addrport(f)	char *f;	/* "ADDR:PORT" */
 #define CONF_DECL_listen(f)	char *f[FTPS_LISTEN_MAX]; int n##f;
 #define CONF_DECL_tls(f)	enum conf_tls f;
 #define CONF_DECL_data_tls(f)	enum conf_tls f;

@@ -16,5 +16,6 @@ config/installed/ftpsd.conf.sample: config/ftpsd.conf.sample Makefile
 	$(AM_V_GEN)$(MKDIR_P) config/installed && \
 	sed -e 's|/usr/local/etc/ftpsd/certs|$(certsdir)|g' \
 	    -e 's|/usr/local/etc/|$(sysconfdir)/|g' \
+	    -e 's|/run/ftpsd/|$(rundir)/|g' \
 	    -e 's|shown here for the default ./configure prefix|shown here as installed|g' \
 	    $(srcdir)/config/ftpsd.conf.sample > $@.tmp && mv $@.tmp $@

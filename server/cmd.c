@@ -21,6 +21,7 @@
 #include "err.h"
 #include "ftpsd.h"
 #include "listing.h"
+#include "metrics.h"
 #include "parse.h"
 #include "session.h"
 #include "vfs.h"
@@ -255,6 +256,7 @@ cmd_dispatch(struct session *s, char *line)
 	    !(s->flags & SF_PROT_P)) {
 		sess_reply(s, 521, "Data connections must be encrypted "
 		    "(PROT P)");
+		mt_inc(s->ctx, MT_REFUSED_NO_PROT_P);
 		return;
 	}
 	switch (c->args) {

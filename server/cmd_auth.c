@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "metrics.h"
 #include "parse.h"
 #include "session.h"
 #include "transfer.h"
@@ -187,6 +188,7 @@ cmd_login_ok(struct session *s, const char *home, unsigned perms)
 	s->perms = perms;
 	s->flags |= SF_LOGGED_IN;
 	s->flags &= ~SF_USER_SENT;
+	mt_login(s, 1);
 	if (s->user != NULL && s->user->method != AUTH_METHOD_PASSWORD)
 		sess_log(s, LOG_LVL_INFO, "login user=%s result=ok method=%s",
 		    safe, auth_method_name(s->user->method));
@@ -250,6 +252,7 @@ cmd_pass_done(int ok, void *arg)
 	else
 		sess_log(s, LOG_LVL_INFO, "login user=%s result=fail", safe);
 	s->failed_logins++;
+	mt_login(s, 0);
 	if (ban_fail(s->ctx, &s->peer) == 1)
 		sess_log(s, LOG_LVL_WARN, "address banned for %u seconds: %u "
 		    "failed logins within %u seconds", s->ctx->conf.ban_seconds,

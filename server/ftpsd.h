@@ -30,6 +30,8 @@ struct wk_master;
 struct dc_reap;		/* datachan.c: a data connection being closed */
 struct sess_hooks;	/* session.h: what ops.c hears about */
 struct vhost_set;	/* vhost.h: the [host] sections */
+struct ctl;		/* ctl.c: control socket and metrics_listen */
+struct mt_table;	/* metrics.c: the counters */
 
 /*
  * Server-only bounds, kept beside the context they size (lib/ftps_limits.h
@@ -89,6 +91,10 @@ struct ftpsd {
 	int			 ready_fd;	/* worker -> master, or -1 */
 	struct wk_master	*master;	/* in the master only */
 	char			 log_ident[24];	/* "ftpsd", "ftpsd/w2" */
+
+	/* Control socket and metrics (server/ctl.c, server/metrics.c). */
+	struct ctl		*ctl;
+	struct mt_table		*mt;		/* counters; row = worker */
 };
 
 /* datachan.c: frees every data connection still being taken down. */

@@ -18,7 +18,8 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/sdnotify.c server/sdnotify.h \
 	server/xferlog.c server/xferlog.h \
 	server/shm.c server/shm.h \
-	server/worker.c server/worker.h
+	server/worker.c server/worker.h \
+	server/ctl.c server/ctl.h server/metrics.c server/metrics.h
 
 FTPSD_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
 	config/libconf.a certstore/libcertstore.a lib/libftps.a \

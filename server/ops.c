@@ -26,6 +26,7 @@
 #include "auth.h"
 #include "authpool.h"
 #include "conf.h"
+#include "ctl.h"
 #include "err.h"
 #include "ftpsd.h"
 #include "listener.h"
@@ -227,6 +228,26 @@ ops_log_dest(const struct ftpsd *ctx)
 	return LOG_DEST_STDERR;
 }
 
+/* ftpsdctl reload waits for this: ok, or the first problem reported. */
+static void
+ops_tell_ctl(struct ftpsd *ctx, int ok, const char *problems)
+{
+	char	 why[256], cert[200];
+	size_t	 n;
+
+	if (ok)
+		snprintf(why, sizeof(why), "certificate %s, %zu users",
+		    ops_cert_text(ctx->ssl_ctx, cert, sizeof(cert)),
+		    ctx->users ? auth_users_count(ctx->users) : 0);
+	else if (problems != NULL && problems[0] != '\0') {
+		n = strcspn(problems, "\n");
+		snprintf(why, sizeof(why), "%.*s", (int)(n < 250 ? n : 250),
+		    problems);
+	} else
+		snprintf(why, sizeof(why), "see the log");
+	ctl_reloaded(ctx, ok, why);
+}
+
 int
 ops_reload(struct ftpsd *ctx)
 {
@@ -297,6 +318,7 @@ ops_reload(struct ftpsd *ctx)
 		sdn_send(ctx->notify_fd, "READY=1\nSTATUS=Ready; the last "
 		    "reload failed (see the log)");
 	}
+	ops_tell_ctl(ctx, ok, etext != NULL && elen > 0 ? etext : utext);
 	load_free(&ls);
 	free(etext);
 	free(utext);

@@ -100,6 +100,7 @@ struct session {
 	struct event		*resume_ev;	/* read on after a pause */
 	struct timespec		 close_by;
 	struct timespec		 login_by;	/* accept + login_timeout */
+	time_t			 active_at;	/* last command, monotonic s */
 	char			*deferred;	/* line that came mid-transfer */
 
 	/* Login. */

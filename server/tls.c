@@ -32,6 +32,7 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "metrics.h"
 #include "mtls.h"
 #include "session.h"
 #include "tls.h"
@@ -461,6 +462,7 @@ tls_data_check(struct session *s, SSL *ssl, const char **reply)
 	}
 	sess_log(s, LOG_LVL_WARN, "data tls refused: %s%s", why,
 	    tls_causes[offer].advice);
+	mt_refused_offer(s, offer);
 	*reply = tls_causes[offer].reply;
 	return FTPS_EDENIED;
 }

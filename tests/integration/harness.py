@@ -553,6 +553,9 @@ class Ftpsd:
             # 127.0.0.1: off, unless a test turns them on
             # (test_hardening.py).
             "ban_seconds": 0,
+            # Each server its own control socket (the default one under
+            # /run/ftpsd is the installed service's).
+            "control_socket": os.path.join(self.dir, "control"),
         }
         c.update(self.extra_conf)
         return {k: v for k, v in c.items() if v is not None}

@@ -237,6 +237,11 @@ static const struct {
 	    "/etc/ftpsd/certs/ca/crl.pem" },
 	{ "tls_crl",		"//x/./crl.pem",	"/x/crl.pem" },
 	{ "tls_crl",		"",		"" },
+	{ "control_socket",	"/run/x//ctl",	"/run/x/ctl" },
+	{ "control_socket",	"",		"" },
+	{ "metrics_listen",	"127.0.0.1:9100", "127.0.0.1:9100" },
+	{ "metrics_listen",	"[::1]:9100",	"[::1]:9100" },
+	{ "metrics_listen",	"",		"" },
 };
 
 START_TEST(valid_value)
@@ -382,6 +387,20 @@ static const struct {
 	    "off" },
 	{ "tls_client_cert", "",
 	    "tls_client_cert: missing value" },
+	{ "control_socket", "run/ftpsd/control",
+	    "control_socket: \"run/ftpsd/control\" is not an absolute path" },
+	{ "metrics_listen", "localhost:9100",
+	    "metrics_listen: \"localhost:9100\" is not ADDR:PORT (a numeric "
+	    "IPv4 address, or an IPv6 one in brackets, and a port of 1 to "
+	    "65535: 127.0.0.1:9100, [::1]:9100)" },
+	{ "metrics_listen", "::1:9100",
+	    "metrics_listen: \"::1:9100\" is not ADDR:PORT (a numeric "
+	    "IPv4 address, or an IPv6 one in brackets, and a port of 1 to "
+	    "65535: 127.0.0.1:9100, [::1]:9100)" },
+	{ "metrics_listen", "127.0.0.1:0",
+	    "metrics_listen: \"127.0.0.1:0\" is not ADDR:PORT (a numeric "
+	    "IPv4 address, or an IPv6 one in brackets, and a port of 1 to "
+	    "65535: 127.0.0.1:9100, [::1]:9100)" },
 };
 
 START_TEST(invalid_value)
@@ -967,7 +986,7 @@ START_TEST(reload_column)
 {
 	static const char *const restart[] = {
 		"run_as_user", "allow_root", "auth_threads", "workers",
-		"ipv6_prefix"
+		"ipv6_prefix", "control_socket", "metrics_listen"
 	};
 	static const char *const bind[] = {
 		"listen_addresses", "explicit_port", "implicit_port"
@@ -988,7 +1007,7 @@ START_TEST(reload_column)
 		    (int)want);
 		nrestart += want != CONF_RELOAD;
 	}
-	ck_assert_uint_eq(nrestart, 8);
+	ck_assert_uint_eq(nrestart, 10);
 	ck_assert_int_eq(conf_key_reload(CONF_NKEYS), CONF_RELOAD);
 	/* conf_key_find takes a length: "workers=4" names "workers". */
 	ck_assert_int_eq(conf_key_find("workers=4", 7), key_index("workers"));
