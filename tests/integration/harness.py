@@ -88,6 +88,15 @@ def ftpsd_binary():
     return path
 
 
+def certmgr_binary():
+    """certmgr as built (CERTMGR, set by `make check`)."""
+    path = os.environ.get("CERTMGR")
+    if not path or not os.access(path, os.X_OK):
+        die("CERTMGR=%r is not an executable (run through `make check`)"
+            % path)
+    return path
+
+
 def denysys_binary():
     """The seccomp wrapper (tests/integration/denysys.c), built by make."""
     path = os.environ.get("DENYSYS")

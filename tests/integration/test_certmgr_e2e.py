@@ -26,18 +26,10 @@ import harness  # noqa: E402
 from harness import describe  # noqa: E402
 
 
-def certmgr_binary():
-    path = os.environ.get("CERTMGR")
-    if not path or not os.access(path, os.X_OK):
-        harness.die("CERTMGR=%r is not an executable (run through "
-                    "`make check`)" % path)
-    return path
-
-
 class CertmgrServed(unittest.TestCase):
 
     def setUp(self):
-        self.cm = certmgr_binary()
+        self.cm = harness.certmgr_binary()
         # No harness-made certificate: every certificate here is certmgr's.
         self.srv = harness.Ftpsd(cert=False, conf={"certificate": None})
         self.addCleanup(self.srv.cleanup)
@@ -137,7 +129,7 @@ class IntermediateCA(unittest.TestCase):
     """
 
     def setUp(self):
-        self.cm = certmgr_binary()
+        self.cm = harness.certmgr_binary()
         self.srv = harness.Ftpsd(cert=False, users={},
                                  conf={"certificate": "srv"})
         self.addCleanup(self.srv.cleanup)
@@ -225,7 +217,7 @@ class ClientCertificates(unittest.TestCase):
     """Client certificates for real user names, made by certmgr."""
 
     def setUp(self):
-        self.cm = certmgr_binary()
+        self.cm = harness.certmgr_binary()
         self.srv = harness.Ftpsd(cert=False, users={},
                                  conf={"certificate": "server"})
         self.addCleanup(self.srv.cleanup)
@@ -344,7 +336,7 @@ class DocRecipes(unittest.TestCase):
     """
 
     def setUp(self):
-        self.cm = certmgr_binary()
+        self.cm = harness.certmgr_binary()
         self.dirs = {}
 
     def tearDown(self):
