@@ -552,6 +552,11 @@ def install_deb(c, deb):
             "systemctl is-active ftpsd.service",
         "the sockets are installed but not enabled":
             "! systemctl is-enabled ftpsd.socket ftpsd-implicit.socket",
+        "the ACME renewal timer is installed but not enabled":
+            "test -f /lib/systemd/system/certmgr-acme.timer && "
+            "! systemctl is-enabled certmgr-acme.timer && "
+            "systemd-analyze verify certmgr-acme.timer "
+            "certmgr-acme.service",
         "the ftpsd system user":
             "getent passwd ftpsd | grep -q ':/nonexistent:/usr/sbin/nologin$'",
         "/etc/ftpsd/ftpsd.conf is a conffile":
