@@ -66,9 +66,12 @@ chal_serve(struct acme_http01 *h, int fd)
 	snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d %s\r\nContent-Type: "
 	    "text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
 	    code, code == 200 ? "OK" : "Not Found", strlen(body));
-	/* Small enough for the socket buffer: one write each. */
-	if (write(fd, hdr, strlen(hdr)) == (ssize_t)strlen(hdr) &&
-	    write(fd, body, strlen(body)) == -1)
+	/*
+	 * Small enough for the socket buffer: one send each; a peer gone
+	 * already is no SIGPIPE.
+	 */
+	if (send(fd, hdr, strlen(hdr), MSG_NOSIGNAL) == (ssize_t)strlen(hdr) &&
+	    send(fd, body, strlen(body), MSG_NOSIGNAL) == -1)
 		return;
 }
 

@@ -366,6 +366,15 @@ class Acme(unittest.TestCase):
         before = {f: sha(os.path.join(self.dir, f))
                   for f in ("site.crt", "site.key", "site.chain",
                             "acme/site.json")}
+        # Something else holds the port: the responder cannot listen.
+        with socket.socket() as busy:
+            busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            busy.bind(("", self.pebble.http_port))
+            busy.listen(1)
+            p = self.issue("site", "c.ftp.test", ok=False)
+        self.assert_one_line_error(
+            p, r"^certmgr: site: the HTTP-01 responder cannot listen on "
+            r"port %d: Address already in use" % self.pebble.http_port)
         # Nothing answers on pebble's httpPort: certmgr listens elsewhere.
         p = self.issue("site", "c.ftp.test", "d.ftp.test",
                        port=harness.free_port(), ok=False)
@@ -381,6 +390,27 @@ class Acme(unittest.TestCase):
         self.assertNotEqual(sha(crt), before["site.crt"])
         self.assert_pebble_cert(self.dir, "site", ["c.ftp.test",
                                                    "d.ftp.test"])
+
+    def test_usage_errors(self):
+        p = self.issue("x", "x.ftp.test", ok=False)
+        self.assert_one_line_error(p, r"has no ACME account: certmgr acme "
+                                   r"register")
+        for args, msg in (
+                (["--domain", "*.ftp.test"], r"not a DNS name"),
+                (["--domain", "a.test", "--domain", "A.test"], r"twice"),
+                (["--domain", "a.test", "--http-port", "0"], r"port"),
+                (["--domain", "a.test", "--http-port", "80", "--webroot",
+                  self.dir], r"one or the other"),
+                (["--domain", "a.test", "--webroot", "/nonexistent/www"],
+                 r"--webroot /nonexistent/www: No such file")):
+            p = self.certmgr("acme", "issue", "x", *args, ok=False)
+            self.assertEqual(p.returncode, 2, describe(p))
+            self.assertRegex(p.stderr, msg)
+        p = self.certmgr("acme", "renew", "--pid-file", "/x", ok=False)
+        self.assertEqual(p.returncode, 2, describe(p))
+        # Nothing issued yet: renew has nothing to do.
+        p = self.certmgr("acme", "renew", "--reload")
+        self.assertIn("no ACME certificates", p.stdout)
 
     def test_webroot(self):
         self.register()
