@@ -914,11 +914,13 @@ acme_renew(struct cli *cli, const struct cm_args *args)
 		}
 		if (!due)
 			cm_info(cli, "%s: not due (%s)", name, left);
-		else if ((ok = acme_obtain(&sub, &a, name, &s,
-		    "renewed") == 0))
-			changed++;
-		else
-			failed++;
+		else {
+			ok = acme_obtain(&sub, &a, name, &s, "renewed") == 0;
+			if (ok)
+				changed++;
+			else
+				failed++;
+		}
 		if (cli->json) {
 			jw_open(&w, NULL, '{');
 			jw_str(&w, "name", name);

@@ -99,7 +99,7 @@ struct acme_http01 {
 	struct acme_chal *chal;
 	size_t		 n;
 	/* the responder's */
-	int		 fd[2];		/* listening sockets (v6, v4) */
+	int		 lfd;		/* listening: [::] or 0.0.0.0 */
 	int		 stop[2];	/* a pipe: closing stop[1] ends it */
 	int		 running;
 	pthread_t	 thread;

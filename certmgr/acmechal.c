@@ -79,29 +79,29 @@ static void *
 chal_thread(void *arg)
 {
 	struct acme_http01	*h = arg;
-	struct pollfd		 p[3];
-	int			 i, fd;
+	struct sockaddr_storage	 ss;
+	struct pollfd		 p[2];
+	socklen_t		 sl;
+	int			 fd;
 
 	p[0] = (struct pollfd){ h->stop[0], POLLIN, 0 };
-	p[1] = (struct pollfd){ h->fd[0], POLLIN, 0 };
-	p[2] = (struct pollfd){ h->fd[1], POLLIN, 0 };
+	p[1] = (struct pollfd){ h->lfd, POLLIN, 0 };
 	for (;;) {
-		if (poll(p, 3, -1) == -1) {
+		if (poll(p, 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (p[0].revents != 0)
 			break;
-		for (i = 1; i < 3; i++) {
-			if (p[i].fd == -1 || !(p[i].revents & POLLIN))
-				continue;
-			if ((fd = accept4(p[i].fd, NULL, NULL,
-			    SOCK_CLOEXEC)) == -1)
-				continue;
-			chal_serve(h, fd);
-			close(fd);
-		}
+		if (!(p[1].revents & POLLIN))
+			continue;
+		sl = sizeof(ss);
+		if ((fd = accept4(h->lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_CLOEXEC)) == -1)
+			continue;
+		chal_serve(h, fd);
+		close(fd);
 	}
 	return NULL;
 }
@@ -131,6 +131,11 @@ chal_listen(int family, int port, char *err, size_t errlen)
 		s4.sin_port = htons((unsigned short)port);
 		s4.sin_addr.s_addr = htonl(INADDR_ANY);
 		r = bind(fd, (struct sockaddr *)&s4, sizeof(s4));
+	}
+	if (r == -1 && family == AF_INET6 && (errno == EADDRNOTAVAIL ||
+	    errno == EAFNOSUPPORT)) {
+		close(fd);
+		return -2;	/* IPv6 off: IPv4 alone */
 	}
 	if (r == -1 || listen(fd, 16) == -1) {
 		snprintf(err, errlen, "the HTTP-01 responder cannot listen "
@@ -198,7 +203,7 @@ acme_http01_start(struct acme_http01 *h, char *err, size_t errlen)
 	char	 dir[FTPS_PATH_MAX];
 	int	 r;
 
-	h->fd[0] = h->fd[1] = h->stop[0] = h->stop[1] = -1;
+	h->lfd = h->stop[0] = h->stop[1] = -1;
 	h->running = 0;
 	h->written = 0;
 	if (h->webroot != NULL) {
@@ -213,10 +218,10 @@ acme_http01_start(struct acme_http01 *h, char *err, size_t errlen)
 			}
 		return 0;
 	}
-	if ((h->fd[0] = chal_listen(AF_INET6, h->port, err, errlen)) == -2)
-		h->fd[0] = chal_listen(AF_INET, h->port, err, errlen);
-	if (h->fd[0] < 0) {
-		h->fd[0] = -1;
+	if ((h->lfd = chal_listen(AF_INET6, h->port, err, errlen)) == -2)
+		h->lfd = chal_listen(AF_INET, h->port, err, errlen);
+	if (h->lfd < 0) {
+		h->lfd = -1;
 		return -1;
 	}
 	if (pipe2(h->stop, O_CLOEXEC) == -1)
@@ -245,12 +250,13 @@ acme_http01_stop(struct acme_http01 *h)
 		pthread_join(h->thread, NULL);
 		h->running = 0;
 	}
+	if (h->lfd != -1)
+		close(h->lfd);
+	h->lfd = -1;
 	for (i = 0; i < 2; i++) {
-		if (h->fd[i] != -1)
-			close(h->fd[i]);
 		if (h->stop[i] != -1)
 			close(h->stop[i]);
-		h->fd[i] = h->stop[i] = -1;
+		h->stop[i] = -1;
 	}
 	if (h->webroot != NULL)
 		for (i = 0; i < h->written; i++) {

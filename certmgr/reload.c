@@ -69,7 +69,7 @@ reload_pidfile(const char *path)
 	if ((f = fopen(proc, "r")) != NULL) {
 		if (fgets(comm, sizeof(comm), f) == NULL)
 			comm[0] = '\0';
-		fclose(f);
+		(void)fclose(f);
 	}
 	if (strncmp(comm, "ftpsd", 5) != 0) {
 		cm_error("--reload: process %lu of %s is not a running ftpsd",
