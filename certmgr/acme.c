@@ -12,10 +12,12 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,36 @@ acme_dir(const struct cli *cli, char *out, size_t size, int create)
 	    chown(out, st.st_uid, st.st_gid) == -1) {
 		cm_error("%s: cannot give it to uid %u: %s", out,
 		    (unsigned)st.st_uid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One certmgr acme at a time per folder (the timer's renew and an admin's
+ * issue would order twice and fight over the HTTP-01 port): an flock on
+ * acme/, held until the process ends.
+ */
+static int
+acme_lock(const char *dir)
+{
+	static int	 fd = -1;
+
+	if (fd != -1)
+		return 0;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		cm_error("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			cm_error("%s: another certmgr acme is running on this "
+			    "folder; try again when it is done", dir);
+		else
+			cm_error("%s: cannot lock it: %s", dir,
+			    strerror(errno));
+		close(fd);
+		fd = -1;
 		return -1;
 	}
 	return 0;
@@ -158,6 +190,8 @@ acme_account_open(const struct cli *cli, struct acme *a, json_t **rec)
 			    "register --server URL --email ADDR first", dir);
 		return -1;
 	}
+	if (acme_lock(dir) != 0)
+		goto fail;
 	server = acme_str(*rec, "server");
 	url = acme_str(*rec, "url");
 	cafile = acme_str(*rec, "ca_file");
@@ -231,7 +265,7 @@ acme_register(struct cli *cli, const struct cm_args *args)
 		cm_error("--ca-file %s: %s", cafile, strerror(errno));
 		return CM_USAGE;
 	}
-	if (acme_dir(cli, dir, sizeof(dir), 1) != 0)
+	if (acme_dir(cli, dir, sizeof(dir), 1) != 0 || acme_lock(dir) != 0)
 		return CM_FAIL;
 	/* One key per account: a second register reuses it. */
 	snprintf(path, sizeof(path), "%s/%s", dir, ACME_ACCOUNT_KEY);

@@ -19,6 +19,7 @@ and renew without --days leaves it; a failed validation (nothing on the
 port) is one clear line and leaves the old certificate, and the same
 command then succeeds; webroot mode."""
 
+import fcntl
 import glob
 import hashlib
 import json
@@ -309,13 +310,18 @@ class Acme(unittest.TestCase):
         ftp.voidcmd("NOOP")
 
         # Not due with the default 30 days: nothing changes, no reload.
-        p = self.certmgr("acme", "renew", "--reload", d=d)
-        self.assertIn("server: not due", p.stdout)
-        self.assertEqual(self.cert_serial(d, "server"), serial)
-
         pidfile = os.path.join(srv.dir, "ftpsd.pid")
         with open(pidfile, "w") as f:
             f.write("%d\n" % srv.pid())
+        start = len(srv.log_text())
+        p = self.certmgr("acme", "renew", "--reload", "--pid-file", pidfile,
+                         d=d)
+        self.assertRegex(p.stdout, r"server: not due \(\d+ days left\)")
+        self.assertNotIn("reload", p.stdout)
+        self.assertEqual(self.cert_serial(d, "server"), serial)
+        time.sleep(0.3)
+        self.assertNotIn("reload:", srv.log_text()[start:])
+
         start = len(srv.log_text())
         p = self.certmgr("acme", "renew", "--days", "365", "--reload",
                          "--pid-file", pidfile, d=d)
@@ -366,6 +372,14 @@ class Acme(unittest.TestCase):
         before = {f: sha(os.path.join(self.dir, f))
                   for f in ("site.crt", "site.key", "site.chain",
                             "acme/site.json")}
+        # Another certmgr acme on the folder (its lock): refused at once.
+        fd = os.open(os.path.join(self.dir, "acme"), os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            p = self.issue("site", "c.ftp.test", ok=False)
+        finally:
+            os.close(fd)
+        self.assert_one_line_error(p, r"another certmgr acme is running")
         # Something else holds the port: the responder cannot listen.
         with socket.socket() as busy:
             busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -413,6 +427,10 @@ class Acme(unittest.TestCase):
         self.assertIn("no ACME certificates", p.stdout)
 
     def test_webroot(self):
+        # As root in a folder of another user (the service's), every file
+        # goes to that user, as with the rest of certmgr.
+        if os.geteuid() == 0:
+            os.chown(self.dir, 65534, 65534)
         self.register()
         root = os.path.join(self.dir, "www")
         os.makedirs(root)
@@ -429,6 +447,11 @@ class Acme(unittest.TestCase):
         self.assert_pebble_cert(self.dir, "web", ["w.ftp.test"])
         rec = load_json(os.path.join(self.dir, "acme", "web.json"))
         self.assertEqual(rec["webroot"], os.path.realpath(root))
+        if os.geteuid() == 0:
+            for f in ("acme", "acme/account.key", "acme/account.json",
+                      "acme/web.json", "web.key", "web.crt", "web.chain"):
+                self.assertEqual(os.stat(os.path.join(self.dir, f)).st_uid,
+                                 65534, f)
         # The answers are gone again.
         self.assertEqual(os.listdir(os.path.join(
             root, ".well-known", "acme-challenge")), [])
