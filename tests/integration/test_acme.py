@@ -259,6 +259,11 @@ class Acme(unittest.TestCase):
                          "ops@ftp.test", "--agree-tos", ok=False)
         self.assert_one_line_error(p, r"cannot reach the ACME server "
                                    r"https://127\.0\.0\.1:%d/dir" % dead)
+        # Plain HTTP only to a test server on this host.
+        p = self.certmgr("acme", "register", "--server",
+                         "http://ca.example.org/dir", "--email",
+                         "ops@ftp.test", "--agree-tos", ok=False)
+        self.assert_one_line_error(p, r"starts with https://")
         # Without --ca-file pebble's certificate is not trusted.
         p = self.certmgr("acme", "register", "--server", self.pebble.url(),
                          "--email", "ops@ftp.test", "--agree-tos", ok=False)
