@@ -408,15 +408,13 @@ acme_post(struct acme *a, const char *url, json_t *payload,
 	for (tries = 0; tries < FTPS_ACME_NONCE_TRIES; tries++) {
 		if (a->nonce[0] == '\0') {
 			rc = acme_http(a, a->new_nonce, NULL, 1, &nr);
-			acme_resp_free(&nr);
-			if (rc != 0)
-				return -1;
-			if (a->nonce[0] == '\0') {
+			if (rc == 0 && a->nonce[0] == '\0')
 				snprintf(a->err, sizeof(a->err), "%.300s: no "
-				    "Replay-Nonce from the ACME server",
-				    a->new_nonce);
+				    "Replay-Nonce from the ACME server (HTTP "
+				    "%ld)", a->new_nonce, nr.status);
+			acme_resp_free(&nr);
+			if (rc != 0 || a->nonce[0] == '\0')
 				return -1;
-			}
 		}
 		if ((body = acme_jws(a, url, payload)) == NULL) {
 			snprintf(a->err, sizeof(a->err), "%s: cannot sign the "
