@@ -163,7 +163,9 @@ chal_webroot_dir(const char *root, char *out, size_t size, char *err,
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(out, 0755) == -1 && errno != EEXIST) {
+		/* The web server reads it, whatever certmgr's umask. */
+		if (mkdir(out, 0755) == 0 ? chmod(out, 0755) == -1 :
+		    errno != EEXIST) {
 			snprintf(err, errlen, "--webroot: cannot create %.300s:"
 			    " %s", out, strerror(errno));
 			return -1;

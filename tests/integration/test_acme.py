@@ -446,8 +446,12 @@ class Acme(unittest.TestCase):
         self.addCleanup(web.wait)
         self.addCleanup(web.terminate)
         self.wait_port()
-        p = self.certmgr("acme", "issue", "web", "--domain", "w.ftp.test",
-                         "--webroot", root)
+        # certmgr-acme.service runs with UMask=0077: what the web server
+        # reads is still readable.
+        p = harness.run(["sh", "-c", 'umask 077 && exec "$@"', "sh",
+                         self.cm, "-d", self.dir, "acme", "issue", "web",
+                         "--domain", "w.ftp.test", "--webroot", root])
+        self.assertEqual(p.returncode, 0, describe(p))
         self.assertIn("issued web", p.stdout)
         self.assert_pebble_cert(self.dir, "web", ["w.ftp.test"])
         rec = load_json(os.path.join(self.dir, "acme", "web.json"))
@@ -457,9 +461,10 @@ class Acme(unittest.TestCase):
                       "acme/web.json", "web.key", "web.crt", "web.chain"):
                 self.assertEqual(os.stat(os.path.join(self.dir, f)).st_uid,
                                  65534, f)
-        # The answers are gone again.
-        self.assertEqual(os.listdir(os.path.join(
-            root, ".well-known", "acme-challenge")), [])
+        # The answers are gone again; the folders stay, readable.
+        chal = os.path.join(root, ".well-known", "acme-challenge")
+        self.assertEqual(os.listdir(chal), [])
+        self.assertEqual(os.stat(chal).st_mode & 0o777, 0o755)
 
     def wait_port(self):
         deadline = time.monotonic() + 10
