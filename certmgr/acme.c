@@ -241,6 +241,32 @@ acme_email_ok(const char *s)
 	return 1;
 }
 
+int
+cm_acme_follow(const struct cli *cli, const char *name, const char *to)
+{
+	char	 dir[FTPS_PATH_MAX], from[FTPS_PATH_MAX + FTPS_NAME_MAX];
+	char	 dst[FTPS_PATH_MAX + FTPS_NAME_MAX];
+
+	if (acme_dir(cli, dir, sizeof(dir), 0) != 0)
+		return -1;
+	snprintf(from, sizeof(from), "%s/%s%s", dir, name, ACME_RECORD_EXT);
+	if (access(from, F_OK) == -1 && errno == ENOENT)
+		return 0;
+	if (to == NULL) {
+		if (unlink(from) == 0 || errno == ENOENT)
+			return 0;
+		cm_error("%s: %s (acme renew would issue it again: remove it)",
+		    from, strerror(errno));
+		return -1;
+	}
+	snprintf(dst, sizeof(dst), "%s/%s%s", dir, to, ACME_RECORD_EXT);
+	if (rename(from, dst) == 0)
+		return 0;
+	cm_error("%s: cannot rename it to %s: %s (acme renew would issue "
+	    "the old name again)", from, dst, strerror(errno));
+	return -1;
+}
+
 static int
 acme_register(struct cli *cli, const struct cm_args *args)
 {

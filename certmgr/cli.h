@@ -97,6 +97,14 @@ extern const struct cm_cmd	cm_acme_cmds[];
 extern const size_t		cm_acme_ncmds;
 
 /*
+ * After rename or delete of NAME: its ACME renewal record (acme.c)
+ * follows it to to, or goes when to is NULL, so that acme renew neither
+ * loses a renamed certificate nor brings back a deleted one.  0, or -1
+ * after a message.
+ */
+int	 cm_acme_follow(const struct cli *, const char *name, const char *to);
+
+/*
  * Signals the running ftpsd to reload its certificates (reload.c): with
  * pidfile, SIGHUP to the ftpsd whose pid it holds; else, where systemd
  * is the service manager, systemctl reload ftpsd.service when it is

@@ -465,6 +465,20 @@ class Acme(unittest.TestCase):
         chal = os.path.join(root, ".well-known", "acme-challenge")
         self.assertEqual(os.listdir(chal), [])
         self.assertEqual(os.stat(chal).st_mode & 0o777, 0o755)
+        # The record follows rename and goes with delete: renew neither
+        # forgets a renamed certificate nor brings back a deleted one.
+        p = self.certmgr("list")
+        self.assertRegex(p.stdout, r"(?m)^\*?\s*web\s")
+        self.certmgr("rename", "web", "www")
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "acme",
+                                                    "www.json")))
+        p = self.certmgr("acme", "renew")
+        self.assertIn("www: not due", p.stdout)
+        self.certmgr("delete", "www", "--yes")
+        self.assertEqual(sorted(os.listdir(os.path.join(self.dir, "acme"))),
+                         ["account.json", "account.key"])
+        p = self.certmgr("acme", "renew")
+        self.assertNotIn("www", p.stdout)
 
     def wait_port(self):
         deadline = time.monotonic() + 10
