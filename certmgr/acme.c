@@ -582,8 +582,11 @@ acme_order(const struct cli *cli, struct acme *a, const struct acme_spec *s,
 		goto fail;
 	}
 	snprintf(orderurl, sizeof(orderurl), "%s", r.location);
-	cm_info(cli, "order %s for %s%s", orderurl, s->domains[0],
-	    s->ndomains > 1 ? " and more" : "");
+	if (s->ndomains > 1)
+		cm_info(cli, "order %s for %s and %zu more", orderurl,
+		    s->domains[0], s->ndomains - 1);
+	else
+		cm_info(cli, "order %s for %s", orderurl, s->domains[0]);
 	if (acme_authorize(a, r.json, s) != 0)
 		goto fail;
 	/* Every name proven: the order becomes ready. */
