@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -824,6 +825,7 @@ acme_issue(struct cli *cli, const struct cm_args *args)
 	struct acme	 a;
 	unsigned long	 p = 80;
 	json_t		*acct = NULL, *old;
+	char		 lower[FTPS_ACME_DOMAINS][256];
 	int		 i, j, managed, rc;
 
 	memset(&s, 0, sizeof(s));
@@ -844,7 +846,17 @@ acme_issue(struct cli *cli, const struct cm_args *args)
 				    args->rep[i]);
 				return CM_USAGE;
 			}
-		s.domains[s.ndomains++] = args->rep[i];
+		/* As the CA writes them back: lower case (RFC 8555 7.1.4). */
+		if (strlen(args->rep[i]) >= sizeof(lower[i])) {
+			cm_error("--domain \"%.64s...\": too long",
+			    args->rep[i]);
+			return CM_USAGE;
+		}
+		for (j = 0; args->rep[i][j] != '\0'; j++)
+			lower[i][j] = (char)tolower((unsigned char)
+			    args->rep[i][j]);
+		lower[i][j] = '\0';
+		s.domains[s.ndomains++] = lower[i];
 	}
 	if (port != NULL && webroot != NULL) {
 		cm_error("--http-port and --webroot: one or the other");

@@ -405,7 +405,7 @@ class Acme(unittest.TestCase):
         self.assertEqual(after, before)
         self.assert_no_temp_files(self.dir)
         # The order failed; the same command with the right port works.
-        self.issue("site", "c.ftp.test", "d.ftp.test")
+        self.issue("site", "c.ftp.test", "D.FTP.test")
         self.assertNotEqual(sha(crt), before["site.crt"])
         self.assert_pebble_cert(self.dir, "site", ["c.ftp.test",
                                                    "d.ftp.test"])
