@@ -557,6 +557,12 @@ def install_deb(c, deb):
             "! systemctl is-enabled certmgr-acme.timer && "
             "systemd-analyze verify certmgr-acme.timer "
             "certmgr-acme.service",
+        "the renewal service runs under its sandbox (nothing to renew)":
+            "systemctl start certmgr-acme.service && "
+            "test \"$(systemctl show -p Result --value "
+            "certmgr-acme.service)\" = success && "
+            "journalctl -u certmgr-acme.service -o cat --no-pager | "
+            "grep -q 'no ACME certificates in /etc/ftpsd/certs'",
         "the ftpsd system user":
             "getent passwd ftpsd | grep -q ':/nonexistent:/usr/sbin/nologin$'",
         "/etc/ftpsd/ftpsd.conf is a conffile":
