@@ -561,8 +561,10 @@ def install_deb(c, deb):
             "systemctl start certmgr-acme.service && "
             "test \"$(systemctl show -p Result --value "
             "certmgr-acme.service)\" = success && "
+            "for i in 1 2 3 4 5 6 7 8 9 10; do "
             "journalctl -u certmgr-acme.service -o cat --no-pager | "
-            "grep -q 'no ACME certificates in /etc/ftpsd/certs'",
+            "grep -q 'no ACME certificates in /etc/ftpsd/certs' && exit 0; "
+            "sleep 0.5; done; exit 1",
         "the ftpsd system user":
             "getent passwd ftpsd | grep -q ':/nonexistent:/usr/sbin/nologin$'",
         "/etc/ftpsd/ftpsd.conf is a conffile":
