@@ -243,6 +243,16 @@ acme_email_ok(const char *s)
 }
 
 int
+cm_acme_managed(const struct cli *cli, const char *name)
+{
+	char	 p[FTPS_PATH_MAX + FTPS_NAME_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s/%s%s", cli->dir, ACME_SUBDIR, name,
+	    ACME_RECORD_EXT);
+	return access(p, F_OK) == 0;
+}
+
+int
 cm_acme_follow(const struct cli *cli, const char *name, const char *to)
 {
 	char	 dir[FTPS_PATH_MAX], from[FTPS_PATH_MAX + FTPS_NAME_MAX];

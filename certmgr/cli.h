@@ -103,6 +103,8 @@ extern const size_t		cm_acme_ncmds;
  * after a message.
  */
 int	 cm_acme_follow(const struct cli *, const char *name, const char *to);
+/* 1 when certmgr acme issued NAME (acme/NAME.json exists). */
+int	 cm_acme_managed(const struct cli *, const char *name);
 
 /*
  * Signals the running ftpsd to reload its certificates (reload.c): with

@@ -465,6 +465,11 @@ class Acme(unittest.TestCase):
         chal = os.path.join(root, ".well-known", "acme-challenge")
         self.assertEqual(os.listdir(chal), [])
         self.assertEqual(os.stat(chal).st_mode & 0o777, 0o755)
+        # certmgr renew (the folder CA's) points to certmgr acme renew.
+        p = self.certmgr("renew", "web", ok=False)
+        self.assert_one_line_error(p, r"web\.crt: issued by .*Pebble.* "
+                                   r"through certmgr acme: certmgr acme "
+                                   r"renew")
         # The record follows rename and goes with delete: renew neither
         # forgets a renamed certificate nor brings back a deleted one.
         p = self.certmgr("list")
