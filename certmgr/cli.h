@@ -38,6 +38,8 @@ enum {
 	OPT_FORCE, OPT_NAME, OPT_PASSIN, OPT_PASSOUT, OPT_YES, OPT_CA,
 	OPT_CRL, OPT_HOST, OPT_PURPOSE, OPT_CADIR, OPT_CRLURL, OPT_SERVER,
 	OPT_CLIENT, OPT_REASON, OPT_PKCS12, OPT_UPN, OPT_INTERMEDIATE,
+	OPT_ACMESERVER, OPT_CAFILE, OPT_AGREETOS, OPT_DOMAIN, OPT_HTTPPORT,
+	OPT_WEBROOT, OPT_RELOAD, OPT_PIDFILE,
 	OPT_MAX
 };
 
@@ -54,9 +56,16 @@ struct cm_optuse {
 	{ OPT_LOCALITY, 0, NULL }, { OPT_ORG, 0, NULL }, { OPT_OU, 0, NULL }, \
 	{ OPT_EMAIL, 0, NULL }
 
-/* What the command line said: option values by code, the arguments. */
+/*
+ * What the command line said: option values by code (the last one
+ * given), every value of a repeatable option (--domain) in order, the
+ * arguments.
+ */
+#define CM_REPEAT_MAX	FTPS_ACME_DOMAINS
 struct cm_args {
 	const char	*v[OPT_MAX - OPT_BASE];	/* NULL: absent; "" flag */
+	const char	*rep[CM_REPEAT_MAX];
+	int		 nrep;
 	int		 argc;
 	char		**argv;
 };
@@ -86,9 +95,29 @@ int	 cm_verify(struct cli *, const struct cm_args *);
 int	 cm_renew(struct cli *, const struct cm_args *);
 int	 cm_export(struct cli *, const struct cm_args *);
 
-/* ca.c's rows ("ca init", ...) and how many. */
+/* ca.c's rows ("ca init", ...) and how many; acme.c's the same. */
 extern const struct cm_cmd	cm_ca_cmds[];
 extern const size_t		cm_ca_ncmds;
+extern const struct cm_cmd	cm_acme_cmds[];
+extern const size_t		cm_acme_ncmds;
+
+/*
+ * After rename or delete of NAME: its ACME renewal record (acme.c)
+ * follows it to to, or goes when to is NULL, so that acme renew neither
+ * loses a renamed certificate nor brings back a deleted one.  0, or -1
+ * after a message.
+ */
+int	 cm_acme_follow(const struct cli *, const char *name, const char *to);
+/* 1 when certmgr acme issued NAME (acme/NAME.json exists). */
+int	 cm_acme_managed(const struct cli *, const char *name);
+
+/*
+ * Signals the running ftpsd to reload its certificates (reload.c): with
+ * pidfile, SIGHUP to the ftpsd whose pid it holds; else, where systemd
+ * is the service manager, systemctl reload ftpsd.service when it is
+ * active.  0, or -1 after a message.
+ */
+int	 cm_reload(const struct cli *, const char *pidfile);
 
 /* The row for name ("ca sign" included), or NULL. */
 const struct cm_cmd	*cm_lookup(const char *name);

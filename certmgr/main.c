@@ -97,6 +97,9 @@ static const struct cm_cmd cmds[] = {
 	{ "ca", NULL, "init|renew|sign|issue|revoke|crl|list ...", 0, 0, NULL,
 	  "The folder's private CA (ca/ in the certs folder, or --ca-dir).\n"
 	  "Run certmgr ca SUBCOMMAND --help for each.\n" },
+	{ "acme", NULL, "register|issue|renew ...", 0, 0, NULL,
+	  "Certificates from an ACME CA such as Let's Encrypt (acme/ in the\n"
+	  "certs folder).  Run certmgr acme SUBCOMMAND --help for each.\n" },
 	{ "renew", cm_renew, "NAME", 1, 1, renew_opts,
 	  "Renews NAME with the same key: re-signs its CSR with the folder's\n"
 	  "CA (revoking the old serial as superseded), or re-creates a\n"
@@ -119,20 +122,26 @@ cm_lookup(const char *name)
 	for (i = 0; i < cm_ca_ncmds; i++)
 		if (strcmp(cm_ca_cmds[i].name, name) == 0)
 			return &cm_ca_cmds[i];
+	for (i = 0; i < cm_acme_ncmds; i++)
+		if (strcmp(cm_acme_cmds[i].name, name) == 0)
+			return &cm_acme_cmds[i];
 	return NULL;
 }
 
-/* certmgr ca [--help]: the ca subcommands. */
+/* certmgr ca|acme [--help]: the group's subcommands. */
 static int
-ca_usage(FILE *f, int rc)
+group_usage(FILE *f, const char *group, int rc)
 {
-	size_t	 i;
+	const struct cm_cmd	*sub;
+	size_t			 i, n;
 
-	fprintf(f, "usage: certmgr [-q] [-c FILE | -d DIR] [--json] ca "
-	    "SUBCOMMAND [ARGS...]\n\n%s\nSubcommands:\n",
-	    cm_lookup("ca")->help);
-	for (i = 0; i < cm_ca_ncmds; i++)
-		cm_synopsis(f, "  certmgr ", &cm_ca_cmds[i]);
+	sub = strcmp(group, "ca") == 0 ? cm_ca_cmds : cm_acme_cmds;
+	n = strcmp(group, "ca") == 0 ? cm_ca_ncmds : cm_acme_ncmds;
+	fprintf(f, "usage: certmgr [-q] [-c FILE | -d DIR] [--json] %s "
+	    "SUBCOMMAND [ARGS...]\n\n%s\nSubcommands:\n", group,
+	    cm_lookup(group)->help);
+	for (i = 0; i < n; i++)
+		cm_synopsis(f, "  certmgr ", &sub[i]);
 	return rc;
 }
 
@@ -147,6 +156,8 @@ roff_synopses(void)
 			cm_roff_synopsis(&cmds[i]);
 	for (i = 0; i < cm_ca_ncmds; i++)
 		cm_roff_synopsis(&cm_ca_cmds[i]);
+	for (i = 0; i < cm_acme_ncmds; i++)
+		cm_roff_synopsis(&cm_acme_cmds[i]);
 }
 
 static void
@@ -267,17 +278,18 @@ main(int argc, char **argv)
 	/* "ca SUB": the row of "ca SUB", whose options follow SUB. */
 	if (cmd->fn == NULL) {
 		if (argc < 2) {
-			fprintf(stderr, "certmgr: ca: which subcommand?\n");
-			return ca_usage(stderr, CM_USAGE);
+			fprintf(stderr, "certmgr: %s: which subcommand?\n",
+			    cmd->name);
+			return group_usage(stderr, cmd->name, CM_USAGE);
 		}
 		if (strcmp(argv[1], "--help") == 0 ||
 		    strcmp(argv[1], "-h") == 0)
-			return ca_usage(stdout, CM_OK);
-		snprintf(sub, sizeof(sub), "ca %.20s", argv[1]);
+			return group_usage(stdout, cmd->name, CM_OK);
+		snprintf(sub, sizeof(sub), "%s %.20s", cmd->name, argv[1]);
 		if ((cmd = cm_lookup(sub)) == NULL) {
-			fprintf(stderr, "certmgr: ca: unknown subcommand "
-			    "\"%.40s\"\n", argv[1]);
-			return ca_usage(stderr, CM_USAGE);
+			fprintf(stderr, "certmgr: %s: unknown subcommand "
+			    "\"%.40s\"\n", argv[0], argv[1]);
+			return group_usage(stderr, argv[0], CM_USAGE);
 		}
 		argc--;
 		argv++;

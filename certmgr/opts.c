@@ -61,6 +61,26 @@ static const struct {
 	{ OPT_YES, "yes", NULL, "do not ask" },
 	{ OPT_CADIR, "ca-dir", "DIR", "the CA folder (default: ca/ in the "
 	    "certs folder)" },
+	{ OPT_ACMESERVER, "server", "URL", "the ACME server's directory URL "
+	    "(https://)" },
+	{ OPT_CAFILE, "ca-file", "FILE", "the CA certificate(s) the ACME "
+	    "server's HTTPS certificate\nchains to (default: the system's "
+	    "roots)" },
+	{ OPT_AGREETOS, "agree-tos", NULL, "agree to the ACME CA's terms of "
+	    "service" },
+	{ OPT_DOMAIN, "domain", "D", "a DNS name of the certificate (repeat "
+	    "for more; the first\nis the subject CN)" },
+	{ OPT_HTTPPORT, "http-port", "PORT", "answer HTTP-01 on this port "
+	    "(default 80; the CA\nconnects to port 80, so another port "
+	    "needs a forward)" },
+	{ OPT_WEBROOT, "webroot", "DIR", "instead, write the answers to "
+	    "DIR/.well-known/acme-challenge/\nof a web server already on "
+	    "port 80" },
+	{ OPT_RELOAD, "reload", NULL, "when a certificate was renewed, make "
+	    "the running ftpsd\nreload (systemctl reload ftpsd, or "
+	    "--pid-file)" },
+	{ OPT_PIDFILE, "pid-file", "FILE", "with --reload: SIGHUP the ftpsd "
+	    "whose pid FILE holds\n(where systemd does not run it)" },
 };
 #define NOPTS	(sizeof(opttab) / sizeof(opttab[0]))
 
@@ -295,6 +315,13 @@ cm_parse(struct cli *cli, const struct cm_cmd *cmd, int argc, char **argv,
 				    argv[optind - 1]);
 			return cm_usage(cmd);
 		}
+		if (c == OPT_DOMAIN && a->nrep == CM_REPEAT_MAX) {
+			cm_error("%s: more than %d --%s", cmd->name,
+			    CM_REPEAT_MAX, opttab[opt_row(c)].name);
+			return cm_usage(cmd);
+		}
+		if (c == OPT_DOMAIN)
+			a->rep[a->nrep++] = optarg;
 		if (c >= OPT_BASE && c < OPT_MAX)
 			a->v[c - OPT_BASE] = optarg != NULL ? optarg : "";
 	}

@@ -59,7 +59,8 @@ cm_rename(struct cli *cli, const struct cm_args *a)
 	}
 	cm_info(cli, "renamed %s to %s in %s", a->argv[0], a->argv[1],
 	    cli->dir);
-	return CM_OK;
+	return cm_acme_follow(cli, a->argv[0], a->argv[1]) == 0 ? CM_OK :
+	    CM_FAIL;
 }
 
 int
@@ -88,5 +89,5 @@ cm_delete(struct cli *cli, const struct cm_args *a)
 		return CM_FAIL;
 	}
 	cm_info(cli, "deleted %s from %s", name, cli->dir);
-	return CM_OK;
+	return cm_acme_follow(cli, name, NULL) == 0 ? CM_OK : CM_FAIL;
 }

@@ -194,10 +194,17 @@ cm_renew(struct cli *cli, const struct cm_args *a)
 	if (isca == 0) {
 		cs_name_format(X509_get_issuer_name(st.cert), issuer,
 		    sizeof(issuer));
-		cm_error("%s/%s.crt: issued by \"%s\", not by this folder's "
-		    "CA: send %s.csr to that CA and import its answer with "
-		    "certmgr import ANSWER --name %s --force", cli->dir, name,
-		    issuer, name, name);
+		if (cm_acme_managed(cli, name))
+			cm_error("%s/%s.crt: issued by \"%s\" through certmgr "
+			    "acme: certmgr acme renew orders its successor "
+			    "(--days N for one not due yet)", cli->dir, name,
+			    issuer);
+		else
+			cm_error("%s/%s.crt: issued by \"%s\", not by this "
+			    "folder's CA: send %s.csr to that CA and import "
+			    "its answer with certmgr import ANSWER --name %s "
+			    "--force",
+			    cli->dir, name, issuer, name, name);
 		goto out;
 	}
 	if (renew_ca(cli, name, &st, ndays, &ca) == 0)

@@ -23,5 +23,13 @@
 #define FTPS_HOSTS_MAX		64	/* [host NAME] sections */
 #define FTPS_HOST_ALIASES_MAX	16	/* aliases of one [host] */
 #define FTPS_HOSTNAME_MAX	253	/* a DNS name (RFC 1035 2.3.4) */
+#define FTPS_ACME_BODY_MAX	(256u * 1024)	/* one ACME response body */
+#define FTPS_ACME_URL_MAX	1024	/* a URL an ACME server hands out */
+#define FTPS_ACME_DOMAINS	32	/* --domain names of one certificate */
+#define FTPS_ACME_NONCE_TRIES	10	/* one request's badNonce retries */
+#define FTPS_ACME_TIMEOUT	30	/* seconds for one HTTP exchange */
+#define FTPS_ACME_POLL_SECS	90	/* polling one authorization or order */
+#define FTPS_ACME_WAIT_MAX	10	/* seconds of one Retry-After honoured */
+#define FTPS_ACME_REQ_MAX	8192	/* a request to the HTTP-01 responder */
 
 #endif

@@ -13,16 +13,23 @@ ftpsd_edit = sed \
 
 if HAVE_SYSTEMD_UNITS
 systemdsystemunit_DATA = scripts/systemd/ftpsd.service \
-	scripts/systemd/ftpsd.socket scripts/systemd/ftpsd-implicit.socket
+	scripts/systemd/ftpsd.socket scripts/systemd/ftpsd-implicit.socket \
+	scripts/systemd/certmgr-acme.service scripts/systemd/certmgr-acme.timer
 endif
-CLEANFILES += scripts/systemd/ftpsd.service
+CLEANFILES += scripts/systemd/ftpsd.service scripts/systemd/certmgr-acme.service
 EXTRA_DIST += scripts/systemd/ftpsd.service.in scripts/systemd/ftpsd.socket \
-	scripts/systemd/ftpsd-implicit.socket
+	scripts/systemd/ftpsd-implicit.socket \
+	scripts/systemd/certmgr-acme.service.in scripts/systemd/certmgr-acme.timer
 
 scripts/systemd/ftpsd.service: scripts/systemd/ftpsd.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) scripts/systemd && \
 	$(ftpsd_edit) $(srcdir)/scripts/systemd/ftpsd.service.in > $@.tmp && \
 	mv $@.tmp $@
+scripts/systemd/certmgr-acme.service: scripts/systemd/certmgr-acme.service.in \
+    Makefile
+	$(AM_V_GEN)$(MKDIR_P) scripts/systemd && \
+	$(ftpsd_edit) $(srcdir)/scripts/systemd/certmgr-acme.service.in \
+	    > $@.tmp && mv $@.tmp $@
 
 # The sample configuration beside the real one.
 ftpsdconfdir = $(sysconfdir)/ftpsd

@@ -88,6 +88,15 @@ def ftpsd_binary():
     return path
 
 
+def certmgr_binary():
+    """certmgr as built (CERTMGR, set by `make check`)."""
+    path = os.environ.get("CERTMGR")
+    if not path or not os.access(path, os.X_OK):
+        die("CERTMGR=%r is not an executable (run through `make check`)"
+            % path)
+    return path
+
+
 def denysys_binary():
     """The seccomp wrapper (tests/integration/denysys.c), built by make."""
     path = os.environ.get("DENYSYS")
@@ -238,15 +247,6 @@ def hash_password(password):
                                  describe(p))
         _hash_cache[password] = h
     return _hash_cache[password]
-
-
-def certmgr_binary():
-    """The certmgr under test ($CERTMGR, set by `make check`)."""
-    path = os.environ.get("CERTMGR")
-    if not path or not os.access(path, os.X_OK):
-        die("CERTMGR=%r is not an executable (run through `make check`)"
-            % path)
-    return path
 
 
 def make_cert(certs_dir, name, cn="localhost", expired=False):

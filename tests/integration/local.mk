@@ -24,6 +24,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test_ftplib.py \
 	tests/integration/test_commands.py \
 	tests/integration/test_certmgr_e2e.py \
+	tests/integration/test_acme.py \
 	tests/integration/test_tls_binding.py \
 	tests/integration/test_mtls.py \
 	tests/integration/test_vhost.py \

@@ -26,13 +26,10 @@ import harness  # noqa: E402
 from harness import describe  # noqa: E402
 
 
-certmgr_binary = harness.certmgr_binary
-
-
 class CertmgrServed(unittest.TestCase):
 
     def setUp(self):
-        self.cm = certmgr_binary()
+        self.cm = harness.certmgr_binary()
         # No harness-made certificate: every certificate here is certmgr's.
         self.srv = harness.Ftpsd(cert=False, conf={"certificate": None})
         self.addCleanup(self.srv.cleanup)
@@ -132,7 +129,7 @@ class IntermediateCA(unittest.TestCase):
     """
 
     def setUp(self):
-        self.cm = certmgr_binary()
+        self.cm = harness.certmgr_binary()
         self.srv = harness.Ftpsd(cert=False, users={},
                                  conf={"certificate": "srv"})
         self.addCleanup(self.srv.cleanup)
@@ -220,7 +217,7 @@ class ClientCertificates(unittest.TestCase):
     """Client certificates for real user names, made by certmgr."""
 
     def setUp(self):
-        self.cm = certmgr_binary()
+        self.cm = harness.certmgr_binary()
         self.srv = harness.Ftpsd(cert=False, users={},
                                  conf={"certificate": "server"})
         self.addCleanup(self.srv.cleanup)
@@ -339,7 +336,7 @@ class DocRecipes(unittest.TestCase):
     """
 
     def setUp(self):
-        self.cm = certmgr_binary()
+        self.cm = harness.certmgr_binary()
         self.dirs = {}
 
     def tearDown(self):

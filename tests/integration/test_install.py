@@ -93,6 +93,8 @@ class Install(unittest.TestCase):
             self.at("systemdsystemunitdir", "ftpsd.service"),
             self.at("systemdsystemunitdir", "ftpsd.socket"),
             self.at("systemdsystemunitdir", "ftpsd-implicit.socket"),
+            self.at("systemdsystemunitdir", "certmgr-acme.service"),
+            self.at("systemdsystemunitdir", "certmgr-acme.timer"),
         ]
         for path in want:
             self.assertTrue(os.path.isfile(path), "missing " + path)
@@ -134,6 +136,16 @@ class Install(unittest.TestCase):
                 sock = f.read()
             self.assertIn("\nFileDescriptorName=%s\n" % kind, sock)
             self.assertIn("\nService=ftpsd.service\n", sock)
+        # The ACME renewal: twice a day, the installed certmgr.
+        with open(self.at("systemdsystemunitdir",
+                          "certmgr-acme.service")) as f:
+            unit = f.read()
+        self.assertRegex(unit, r"(?m)^ExecStart=%s/certmgr acme renew "
+                         r"--reload$" % re.escape(self.dirs["bindir"]))
+        with open(self.at("systemdsystemunitdir", "certmgr-acme.timer")) as f:
+            timer = f.read()
+        self.assertIn("\nOnCalendar=*-*-* 00,12:00:00\n", timer)
+        self.assertIn("\nRandomizedDelaySec=1h\n", timer)
 
     def test_systemd_analyze_accepts_the_units(self):
         """
@@ -144,12 +156,15 @@ class Install(unittest.TestCase):
         prog = need_program("systemd-analyze")
         work = tempfile.mkdtemp(prefix="ftpsd-units-")
         self.addCleanup(shutil.rmtree, work, True)
-        names = ("ftpsd.service", "ftpsd.socket", "ftpsd-implicit.socket")
+        names = ("ftpsd.service", "ftpsd.socket", "ftpsd-implicit.socket",
+                 "certmgr-acme.service", "certmgr-acme.timer")
         for name in names:
             with open(self.at("systemdsystemunitdir", name)) as f:
                 text = f.read()
             text = text.replace(self.dirs["sbindir"] + "/ftpsd",
                                 harness.ftpsd_binary())
+            text = text.replace(self.dirs["bindir"] + "/certmgr",
+                                harness.certmgr_binary())
             with open(os.path.join(work, name), "w") as f:
                 f.write(text)
         p = run([prog, "verify", "--man=no"] +

@@ -26,11 +26,9 @@ PW = "mtls-Pw-51c2"
 HELLO = b"hello over mutual TLS\n"
 
 
-certmgr_binary = harness.certmgr_binary
-
-
 def certmgr(folder, *args):
-    p = harness.run([certmgr_binary(), "-q", "-d", folder] + list(args))
+    p = harness.run([harness.certmgr_binary(), "-q", "-d", folder] +
+                    list(args))
     if p.returncode != 0:
         raise AssertionError("certmgr failed\n" + describe(p))
     return p
@@ -665,7 +663,7 @@ class DocWalkthrough(unittest.TestCase):
         env = dict(os.environ)
         env["PATH"] = os.pathsep.join([
             os.path.dirname(harness.ftpsd_binary()),
-            os.path.dirname(certmgr_binary()), env.get("PATH", "")])
+            os.path.dirname(harness.certmgr_binary()), env.get("PATH", "")])
         p = harness.run(["bash", "-e", "-c", script], cwd=work, env=env,
                         timeout=120)
         with open(os.path.join(work, "ftpsd.log")) as f:

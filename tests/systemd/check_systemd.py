@@ -571,6 +571,19 @@ def install_deb(c, deb):
             "systemctl is-active ftpsd.service",
         "the sockets are installed but not enabled":
             "! systemctl is-enabled ftpsd.socket ftpsd-implicit.socket",
+        "the ACME renewal timer is installed but not enabled":
+            "test -f /lib/systemd/system/certmgr-acme.timer && "
+            "! systemctl is-enabled certmgr-acme.timer && "
+            "systemd-analyze verify --man=no certmgr-acme.timer "
+            "certmgr-acme.service",
+        "the renewal service runs under its sandbox (nothing to renew)":
+            "systemctl start certmgr-acme.service && "
+            "test \"$(systemctl show -p Result --value "
+            "certmgr-acme.service)\" = success && "
+            "for i in 1 2 3 4 5 6 7 8 9 10; do "
+            "journalctl -u certmgr-acme.service -o cat --no-pager | "
+            "grep -q 'no ACME certificates in /etc/ftpsd/certs' && exit 0; "
+            "sleep 0.5; done; exit 1",
         "the ftpsd system user":
             "getent passwd ftpsd | grep -q ':/nonexistent:/usr/sbin/nologin$'",
         "/etc/ftpsd/ftpsd.conf is a conffile":

@@ -20,8 +20,8 @@ SUITE = "bookworm"
 # network; the admin's tools the test drives (curl, openssl, logrotate).
 PACKAGES = sorted("""
 systemd systemd-sysv dbus libssl3 libevent-2.1-7 libevent-core-2.1-7
-libevent-openssl-2.1-7 libevent-pthreads-2.1-7 libcrypt1 curl openssl
-procps passwd logrotate
+libevent-openssl-2.1-7 libevent-pthreads-2.1-7 libcrypt1 libcurl4
+libjansson4 curl openssl procps passwd logrotate
 """.split())
 # Bumped when the steps after debootstrap change.
 IMAGE_REVISION = "1"

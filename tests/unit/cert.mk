@@ -23,3 +23,12 @@ tests_unit_check_csca_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_csca_LDADD = certstore/libcertstore.a lib/libftps.a \
 	$(UNIT_LDADD)
 TESTS += tests/unit/check_csca
+
+# certmgr acme's requests (certmgr/acmehttp.c, built again here).
+check_PROGRAMS += tests/unit/check_acme
+tests_unit_check_acme_SOURCES = tests/unit/check_acme.c tests/unit/runner.c \
+	certmgr/acmehttp.c
+tests_unit_check_acme_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_acme_LDADD = certstore/libcertstore.a lib/libftps.a \
+	$(LIBCURL_LIBS) $(JANSSON_LIBS) $(UNIT_LDADD)
+TESTS += tests/unit/check_acme
