@@ -278,10 +278,17 @@ static void
 print_who(struct rec *recs, int n)
 {
 	char	 b1[32], b2[32], xfer[600];
-	int	 i;
+	int	 i, hosts = 0;
 
-	printf("%-6s %-3s %-16s %-22s %-8s %-8s %-7s %5s  %s\n", "ID", "W",
-	    "USER", "ADDRESS", "PORT", "TLS", "STATE", "IDLE", "TRANSFER");
+	/* HOST only where [host] sections put sessions on named hosts. */
+	for (i = 0; i < n; i++)
+		if (*get(&recs[i], "host") != '\0')
+			hosts = 1;
+	printf("%-6s %-3s %-16s %-22s ", "ID", "W", "USER", "ADDRESS");
+	if (hosts)
+		printf("%-24s ", "HOST");
+	printf("%-8s %-8s %-7s %5s  %s\n", "PORT", "TLS", "STATE", "IDLE",
+	    "TRANSFER");
 	for (i = 0; i < n; i++) {
 		if (*get(&recs[i], "note") != '\0') {
 			printf("# %s\n", get(&recs[i], "note"));
@@ -295,10 +302,14 @@ print_who(struct rec *recs, int n)
 			    sizeof(b2)));
 		else
 			snprintf(xfer, sizeof(xfer), "-");
-		printf("%-6s %-3s %-16s %-22s %-8s %-8s %-7s %5s  %s\n",
-		    get(&recs[i], "id"), get(&recs[i], "worker"),
+		printf("%-6s %-3s %-16s %-22s ", get(&recs[i], "id"),
+		    get(&recs[i], "worker"),
 		    *get(&recs[i], "user") ? get(&recs[i], "user") : "-",
-		    get(&recs[i], "addr"), get(&recs[i], "port"),
+		    get(&recs[i], "addr"));
+		if (hosts)
+			printf("%-24s ", *get(&recs[i], "host") ?
+			    get(&recs[i], "host") : "(default)");
+		printf("%-8s %-8s %-7s %5s  %s\n", get(&recs[i], "port"),
 		    get(&recs[i], "tls"), get(&recs[i], "state"),
 		    get(&recs[i], "idle"), xfer);
 	}

@@ -44,6 +44,7 @@
 #include "privdrop.h"
 #include "session.h"
 #include "transfer.h"
+#include "vhost.h"
 
 #define CTL_TICK_MS	5	/* polling a box or the reload result */
 #define CTL_OUT_MAX	(CTL_PAGE_MAX * 4)	/* one answer */
@@ -380,6 +381,8 @@ ctl_who_one(struct session *s, struct buf *b, time_t now)
 	    (r = ctl_value(b, "user", (s->flags & SF_LOGGED_IN) ?
 	    s->username : "", 0)) != 0 ||
 	    (r = ctl_value(b, "addr", s->ip, 0)) != 0 ||
+	    (r = ctl_value(b, "host", s->host != NULL ? s->host->names[0] :
+	    "", 0)) != 0 ||
 	    (r = buf_addf(b, "port=%s\tstate=%s\ttls=%s\tcipher=%s\t"
 	    "idle=%lld\t", (s->flags & SF_IMPLICIT) ? "implicit" : "explicit",
 	    st, ssl != NULL && (s->flags & SF_TLS) ? SSL_get_version(ssl) :

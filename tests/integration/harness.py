@@ -97,6 +97,16 @@ def certmgr_binary():
     return path
 
 
+def ftpsdctl_binary():
+    """ftpsdctl as built ($FTPSDCTL, or ctl/ftpsdctl beside the server)."""
+    path = os.environ.get("FTPSDCTL") or os.path.join(
+        os.path.dirname(os.path.dirname(ftpsd_binary())), "ctl",
+        "ftpsdctl")
+    if not os.access(path, os.X_OK):
+        die("%s missing: build first (./scripts/build build)" % path)
+    return path
+
+
 def denysys_binary():
     """The seccomp wrapper (tests/integration/denysys.c), built by make."""
     path = os.environ.get("DENYSYS")

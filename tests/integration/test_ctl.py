@@ -37,15 +37,6 @@ BIG = 48 * MiB          # the throttled download never finishes
 UPLOAD = 100000
 
 
-def ftpsdctl_binary():
-    path = os.environ.get("FTPSDCTL") or os.path.join(
-        os.path.dirname(os.path.dirname(harness.ftpsd_binary())), "ctl",
-        "ftpsdctl")
-    if not os.access(path, os.X_OK):
-        harness.die("%s missing: build first (./scripts/build build)" % path)
-    return path
-
-
 def parse_metrics(text):
     """{'name{labels}': value} of every sample line."""
     out = {}
@@ -107,7 +98,7 @@ class Ctl:
         return f
 
     def ctl(self, *args, sock=None, as_user=None):
-        argv = [ftpsdctl_binary(), "-s", sock or self.sock] + list(args)
+        argv = [harness.ftpsdctl_binary(), "-s", sock or self.sock] + list(args)
         if as_user is not None:
             argv = ["setpriv", "--reuid=%s" % as_user[0],
                     "--regid=%s" % as_user[1], "--clear-groups"] + argv

@@ -9,6 +9,7 @@ Names reach 127.0.0.1 without DNS: openssl s_client -servername, curl
 (itself a [host] section here).
 """
 import ftplib
+import json
 import os
 import re
 import signal
@@ -291,6 +292,24 @@ class Vhosts(harness.ServerTestCase):
         self.assertReply(rc.cmd("USER " + BOB[0]), 331)
         self.assertReply(rc.cmd("PASS " + BOB[1]), 230)
         self.srv.wait_log(r"host=ftp\.b\.test login user=bob result=ok")
+
+    def test_who_shows_the_host(self):
+        rc = self.raw()
+        self.assertEqual(self.tls(rc, None), "localhost")
+        self.assertReply(rc.cmd("HOST ftp.b.test"), 220)
+        self.assertReply(rc.cmd("USER " + BOB[0]), 331)
+        self.assertReply(rc.cmd("PASS " + BOB[1]), 230)
+        sock = os.path.join(self.srv.dir, "control")
+        p = run([harness.ftpsdctl_binary(), "-s", sock, "--json", "who"])
+        self.assertEqual(p.returncode, 0, describe(p))
+        mine = [w for w in json.loads(p.stdout) if w["user"] == BOB[0]]
+        self.assertEqual([w["host"] for w in mine], ["ftp.b.test"], p.stdout)
+        p = run([harness.ftpsdctl_binary(), "-s", sock, "who"])
+        self.assertEqual(p.returncode, 0, describe(p))
+        lines = p.stdout.splitlines()
+        self.assertIn("HOST", lines[0].split())
+        self.assertTrue(any(BOB[0] in ln and "ftp.b.test" in ln
+                            for ln in lines[1:]), p.stdout)
 
     def stock_ftp(self, host, user):
         """Stock ftplib (data connections resume nothing), no SNI, HOST
