@@ -634,6 +634,7 @@ ctl_metrics(struct ctl_conn *cc)
 	buf_reset(&cc->out);
 	memset(&x, 0, sizeof(x));
 	x.ssl_ctx = cc->ctx->ssl_ctx;
+	x.hosts = cc->ctx->vhosts;
 	x.bans = 0;
 	(void)ban_each(cc->ctx, ctl_count_cb, &x.bans);
 	if ((r = mt_render(cc->ctx->mt, &x, &cc->out)) != 0) {

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "session.h"
 #include "tls.h"
+#include "vhost.h"
 
 struct mt_table {
 	unsigned		 nrows;
@@ -235,20 +236,19 @@ mt_label(struct buf *b, const char *v)
 	return r;
 }
 
-/* The expiry of the served certificate, as seconds since the epoch. */
+/*
+ * One series of the certificates' expiry: the certificate sctx serves,
+ * labelled with its subject and the [host] name it serves ("" for the
+ * default host).
+ */
 static int
-mt_cert(struct buf *b, SSL_CTX *sctx)
+mt_cert_one(struct buf *b, SSL_CTX *sctx, const char *host)
 {
 	struct tm	 tm;
 	X509		*x;
 	char		 subj[256];
 	int		 r;
 
-	if ((r = buf_addf(b, "# HELP ftpsd_certificate_expiry_timestamp_seconds"
-	    " When each loaded certificate expires (notAfter), seconds since "
-	    "the epoch.\n# TYPE ftpsd_certificate_expiry_timestamp_seconds "
-	    "gauge\n")) != 0)
-		return r;
 	if (sctx == NULL || (x = SSL_CTX_get0_certificate(sctx)) == NULL)
 		return 0;
 	memset(&tm, 0, sizeof(tm));
@@ -258,9 +258,28 @@ mt_cert(struct buf *b, SSL_CTX *sctx)
 	    sizeof(subj)) == NULL)
 		snprintf(subj, sizeof(subj), "?");
 	if ((r = buf_addf(b, "ftpsd_certificate_expiry_timestamp_seconds"
-	    "{subject=\"")) != 0 || (r = mt_label(b, subj)) != 0)
+	    "{host=\"")) != 0 || (r = mt_label(b, host)) != 0 ||
+	    (r = buf_addf(b, "\",subject=\"")) != 0 ||
+	    (r = mt_label(b, subj)) != 0)
 		return r;
 	return buf_addf(b, "\"} %lld\n", (long long)timegm(&tm));
+}
+
+/* The expiry of every loaded certificate, as seconds since the epoch. */
+static int
+mt_cert(struct buf *b, const struct mt_extra *x)
+{
+	int	 i, r;
+
+	if ((r = buf_addf(b, "# HELP ftpsd_certificate_expiry_timestamp_seconds"
+	    " When each loaded certificate expires (notAfter), seconds since "
+	    "the epoch.\n# TYPE ftpsd_certificate_expiry_timestamp_seconds "
+	    "gauge\n")) != 0 || (r = mt_cert_one(b, x->ssl_ctx, "")) != 0)
+		return r;
+	for (i = 0; x->hosts != NULL && i < x->hosts->n && r == 0; i++)
+		r = mt_cert_one(b, x->hosts->hosts[i]->ssl_ctx,
+		    x->hosts->hosts[i]->names[0]);
+	return r;
 }
 
 int
@@ -288,6 +307,6 @@ mt_render(const struct mt_table *t, const struct mt_extra *x, struct buf *b)
 		    "banned now for failed logins.\n# TYPE ftpsd_bans_active "
 		    "gauge\nftpsd_bans_active %lld\n", (long long)x->bans);
 	if (r == 0)
-		r = mt_cert(b, x->ssl_ctx);
+		r = mt_cert(b, x);
 	return r;
 }

@@ -20,6 +20,7 @@
 struct buf;
 struct ftpsd;
 struct session;
+struct vhost_set;
 
 /* F(ID, name, type, help) */
 #define MT_FAMILY_LIST(F)						\
@@ -169,6 +170,7 @@ void	 mt_xfer(struct session *, int upload, const char *result,
 struct mt_extra {
 	int64_t		 bans;		/* addresses banned now */
 	SSL_CTX		*ssl_ctx;	/* certificates' expiry; NULL: none */
+	const struct vhost_set *hosts;	/* and each [host]'s; NULL: none */
 };
 /*
  * The whole scrape in the Prometheus text format (0.0.4), every family

@@ -454,7 +454,8 @@ class TwoWorkers(Ctl, unittest.TestCase):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             procs = json.loads(self.ctl_ok("--json", "status"))["processes"]
-            pids = {p["worker"]: p["pid"] for p in procs}
+            # A worker being restarted answers with a note, not a pid.
+            pids = {p["worker"]: p["pid"] for p in procs if "worker" in p}
             if len(pids) == 2 and pids[2] != victim:
                 break
             time.sleep(0.05)

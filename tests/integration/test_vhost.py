@@ -311,6 +311,17 @@ class Vhosts(harness.ServerTestCase):
         self.assertTrue(any(BOB[0] in ln and "ftp.b.test" in ln
                             for ln in lines[1:]), p.stdout)
 
+    def test_metrics_expiry_per_host(self):
+        sock = os.path.join(self.srv.dir, "control")
+        p = run([harness.ftpsdctl_binary(), "-s", sock, "metrics"])
+        self.assertEqual(p.returncode, 0, describe(p))
+        hosts = re.findall(r'^ftpsd_certificate_expiry_timestamp_seconds'
+                           r'\{host="([^"]*)",subject="[^"]+"\} \d+$',
+                           p.stdout, re.M)
+        self.assertEqual(sorted(hosts), ["", "ftp.a.test", "ftp.b.test",
+                                         "ftp.m.test", "localhost"],
+                         p.stdout)
+
     def stock_ftp(self, host, user):
         """Stock ftplib (data connections resume nothing), no SNI, HOST
         after AUTH TLS."""
