@@ -77,6 +77,19 @@ def need_program(name):
     return path
 
 
+def promtool_binary():
+    """promtool on PATH, or as scripts/deps unpacks it (not installed, so
+    no Prometheus server is enabled on the test machine)."""
+    path = shutil.which("promtool")
+    unpacked = "/var/cache/ftpsd-deps/prometheus/usr/bin/promtool"
+    if path is None and os.access(unpacked, os.X_OK):
+        path = unpacked
+    if path is None:
+        die("promtool not found in PATH nor %s; run ./scripts/deps"
+            % unpacked)
+    return path
+
+
 def ftpsd_binary():
     path = os.environ.get("FTPSD")
     if not path:

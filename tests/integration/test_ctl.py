@@ -49,8 +49,8 @@ def parse_metrics(text):
 
 
 def promtool_check(test, text):
-    harness.need_program("promtool")
-    p = subprocess.run(["promtool", "check", "metrics"], input=text,
+    p = subprocess.run([harness.promtool_binary(), "check", "metrics"],
+                       input=text,
                        capture_output=True, text=True,
                        timeout=harness.SUBPROC_TIMEOUT)
     test.assertEqual(p.returncode, 0, "promtool check metrics:\n%s%s"
@@ -428,9 +428,9 @@ class PrometheusDocs(unittest.TestCase):
                                blocks):
             with open(os.path.join(d, name), "w") as f:
                 f.write(block)
-        harness.need_program("promtool")
-        for argv in (["promtool", "check", "rules", "ftpsd-rules.yml"],
-                     ["promtool", "check", "config", "prometheus.yml"]):
+        promtool = harness.promtool_binary()
+        for argv in ([promtool, "check", "rules", "ftpsd-rules.yml"],
+                     [promtool, "check", "config", "prometheus.yml"]):
             p = subprocess.run(argv, cwd=d, capture_output=True, text=True,
                                timeout=harness.SUBPROC_TIMEOUT)
             self.assertEqual(p.returncode, 0, harness.describe(p))
