@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "conf.h"
 #include "err.h"
 #include "log.h"
@@ -83,6 +84,7 @@ enum {
 	K_CLIENT_CERT, K_CLIENT_CA, K_CRL,
 	K_RUN_AS_USER, K_ALLOW_ROOT, K_SHUTDOWN_TIMEOUT, K_XFERLOG_FILE,
 	K_CERT_WARN_DAYS, K_WORKERS,
+	K_PROXY_PROTOCOL, K_PROXY_TRUSTED, K_PROXY_DATA,
 	K_COUNT
 };
 
@@ -105,6 +107,8 @@ static int	set_listen(struct conf *, const struct conf_key *,
 static int	set_user(struct conf *, const struct conf_key *, const char *,
 		    const struct conf_src *, FILE *);
 static int	set_workers(struct conf *, const struct conf_key *,
+		    const char *, const struct conf_src *, FILE *);
+static int	set_cidrs(struct conf *, const struct conf_key *,
 		    const char *, const struct conf_src *, FILE *);
 
 static const struct conf_word tls_words[] = {
@@ -134,6 +138,19 @@ static const struct conf_word log_words[] = {
 	{ "auto", CONF_LOG_AUTO },
 	{ "stderr", CONF_LOG_STDERR },
 	{ "syslog", CONF_LOG_SYSLOG },
+	{ NULL, 0 }
+};
+
+static const struct conf_word proxy_words[] = {
+	{ "off", CONF_PROXY_OFF },
+	{ "v1", CONF_PROXY_V1 },
+	{ "v2", CONF_PROXY_V2 },
+	{ "any", CONF_PROXY_ANY },
+	{ NULL, 0 }
+};
+static const struct conf_word pdata_words[] = {
+	{ "header", CONF_PDATA_HEADER },
+	{ "trust", CONF_PDATA_TRUST },
 	{ NULL, 0 }
 };
 
@@ -218,6 +235,12 @@ static const struct conf_key keys[] = {
 	    OFF(cert_warn_days), 0, CONF_WARN_DAYS_MAX, NULL, CK_ZERO_OFF },
 	[K_WORKERS] = { "workers", set_workers, OFF(workers),
 	    1, CONF_WORKERS_MAX, NULL, 0 },
+	[K_PROXY_PROTOCOL] = { "proxy_protocol", set_enum,
+	    OFF(proxy_protocol), 0, 0, proxy_words, 0 },
+	[K_PROXY_TRUSTED] = { "proxy_trusted", set_cidrs, OFF(proxy_trusted),
+	    0, 0, NULL, 0 },
+	[K_PROXY_DATA] = { "proxy_data", set_enum, OFF(proxy_data),
+	    0, 0, pdata_words, 0 },
 };
 
 _Static_assert(sizeof(keys) / sizeof(keys[0]) == K_COUNT,
@@ -227,7 +250,9 @@ _Static_assert(K_COUNT == CONF_NKEYS, "CONF_NKEYS matches the table");
 _Static_assert(sizeof(enum conf_tls) == sizeof(int) &&
     sizeof(enum conf_reuse) == sizeof(int) &&
     sizeof(enum conf_prot) == sizeof(int) &&
-    sizeof(enum conf_log) == sizeof(int), "enums are int-sized");
+    sizeof(enum conf_log) == sizeof(int) &&
+    sizeof(enum conf_proxy) == sizeof(int) &&
+    sizeof(enum conf_pdata) == sizeof(int), "enums are int-sized");
 
 #define FIELD(c, k, type)	((type *)(void *)((char *)(c) + (k)->k_off))
 #define CFIELD(c, k, type)	\
@@ -362,6 +387,20 @@ conf_value(const struct conf *c, size_t i, char *buf, size_t len)
 			off += (size_t)n;
 		}
 		return 0;
+	} else if (k->k_set == set_cidrs) {
+		for (j = 0; j < c->nproxy_trusted; j++) {
+			if (off + 2 >= len)
+				goto toobig;
+			if (j > 0) {
+				memcpy(buf + off, ", ", 3);
+				off += 2;
+			}
+			if (cidr_format(&c->proxy_trusted[j], buf + off,
+			    len - off) != 0)
+				goto toobig;
+			off += strlen(buf + off);
+		}
+		return 0;
 	} else if (k->k_set == set_uint)
 		n = snprintf(buf, len, "%u", *CFIELD(c, k, unsigned));
 	else if (k->k_set == set_workers) {
@@ -383,11 +422,12 @@ conf_value(const struct conf *c, size_t i, char *buf, size_t len)
 		str = *CFIELD(c, k, char *);
 		n = snprintf(buf, len, "%s", str != NULL ? str : "");
 	}
-	if (n < 0 || (size_t)n >= len) {
-		buf[0] = '\0';
-		return FTPS_ETOOBIG;
-	}
+	if (n < 0 || (size_t)n >= len)
+		goto toobig;
 	return 0;
+ toobig:
+	buf[0] = '\0';
+	return FTPS_ETOOBIG;
 }
 
 static int
@@ -737,37 +777,53 @@ addr_canon(const char *s, char *out, size_t len, unsigned char bin[17])
 	return FTPS_EPARSE;
 }
 
+/*
+ * The next item of a list value: commas and/or blanks separate.  1 with
+ * the item in tok, 0 at the end, -1 when it does not fit (tok holds its
+ * start, for the message).
+ */
+static int
+list_next(const char **pp, char *tok, size_t toklen)
+{
+	static const char	 sep[] = ", \t";
+	const char		*p = *pp;
+	size_t			 len;
+
+	p += strspn(p, sep);
+	if (*p == '\0')
+		return 0;
+	len = strcspn(p, sep);
+	if (len >= toklen) {
+		memcpy(tok, p, toklen - 1);
+		tok[toklen - 1] = '\0';
+		return -1;
+	}
+	memcpy(tok, p, len);
+	tok[len] = '\0';
+	*pp = p + len;
+	return 1;
+}
+
 /* "0.0.0.0, ::" or "127.0.0.1 ::1": commas and/or blanks separate. */
 static int
 set_listen(struct conf *c, const struct conf_key *k, const char *v,
     const struct conf_src *src, FILE *errf)
 {
-	static const char	 sep[] = ", \t";
 	char			*list[FTPS_LISTEN_MAX];
 	unsigned char		 bin[FTPS_LISTEN_MAX][17];
 	char			 tok[INET6_ADDRSTRLEN + 1], sv[CONF_SHOW_MAX];
 	char			 text[INET6_ADDRSTRLEN];
 	const char		*p = v;
-	size_t			 len;
-	int			 n = 0, i, r = FTPS_EPARSE;
+	int			 n = 0, i, t, r = FTPS_EPARSE;
 
-	for (;;) {
-		p += strspn(p, sep);
-		if (*p == '\0')
-			break;
-		len = strcspn(p, sep);
-		if (len >= sizeof(tok)) {
-			/* Longer than any numeric address: show it whole. */
-			memcpy(tok, p, sizeof(tok) - 1);
-			tok[sizeof(tok) - 1] = '\0';
+	while ((t = list_next(&p, tok, sizeof(tok))) != 0) {
+		if (t == -1) {
+			/* Longer than any numeric address. */
 			conf_err(errf, src->file, src->line,
 			    "%s: \"%s...\" is not a numeric IPv4 or IPv6 "
 			    "address", k->k_name, show(sv, sizeof(sv), tok));
 			goto out;
 		}
-		memcpy(tok, p, len);
-		tok[len] = '\0';
-		p += len;
 		if (n == FTPS_LISTEN_MAX) {
 			conf_err(errf, src->file, src->line,
 			    "%s: more than %d addresses", k->k_name,
@@ -814,6 +870,54 @@ set_listen(struct conf *c, const struct conf_key *k, const char *v,
 	for (i = 0; i < n; i++)
 		free(list[i]);
 	return r;
+}
+
+/*
+ * proxy_trusted: "127.0.0.1, 10.0.0.0/8 fd00::/8"; commas and/or
+ * blanks separate; empty unsets.
+ */
+static int
+set_cidrs(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	struct cidr		 list[FTPS_PROXY_TRUSTED_MAX];
+	char			 tok[CIDR_TEXT_MAX + 1], sv[CONF_SHOW_MAX];
+	const char		*p = v, *why;
+	int			 n = 0, i, t;
+
+	while ((t = list_next(&p, tok, sizeof(tok))) != 0) {
+		if (t == -1) {
+			conf_err(errf, src->file, src->line, "%s: \"%s...\" "
+			    "is not an address or ADDRESS/BITS range",
+			    k->k_name, show(sv, sizeof(sv), tok));
+			return FTPS_EPARSE;
+		}
+		if (n == FTPS_PROXY_TRUSTED_MAX) {
+			conf_err(errf, src->file, src->line,
+			    "%s: more than %d ranges", k->k_name,
+			    FTPS_PROXY_TRUSTED_MAX);
+			return FTPS_EPARSE;
+		}
+		if (cidr_parse(tok, &list[n], &why) != 0) {
+			conf_err(errf, src->file, src->line, "%s: \"%s\": %s",
+			    k->k_name, show(sv, sizeof(sv), tok), why);
+			return FTPS_EPARSE;
+		}
+		for (i = 0; i < n; i++)
+			if (memcmp(&list[i], &list[n], sizeof(list[n])) == 0)
+				break;
+		if (i < n) {
+			conf_err(errf, src->file, src->line,
+			    "%s: \"%s\" is listed twice", k->k_name,
+			    show(sv, sizeof(sv), tok));
+			return FTPS_EPARSE;
+		}
+		n++;
+	}
+	memset(c->proxy_trusted, 0, sizeof(c->proxy_trusted));
+	memcpy(c->proxy_trusted, list, (size_t)n * sizeof(list[0]));
+	c->nproxy_trusted = n;
+	return 0;
 }
 
 int
@@ -901,7 +1005,8 @@ conf_apply(struct conf *c, const char *key, const char *value,
 		return FTPS_EPARSE;
 	}
 	k = &keys[i];
-	if (*value == '\0') {
+	/* An empty list is a list: set_cidrs takes it. */
+	if (*value == '\0' && k->k_set != set_cidrs) {
 		if (!(k->k_flags & CK_UNSET)) {
 			conf_err(errf, src->file, src->line,
 			    "%s: missing value", k->k_name);
@@ -1161,6 +1266,35 @@ conf_check_mtls(const struct conf *c, const char *file, FILE *errf)
 	return errors;
 }
 
+/* Load balancers: a header is believed only from proxy_trusted. */
+static int
+conf_check_proxy(const struct conf *c, const char *file, FILE *errf)
+{
+	int	 errors = 0;
+
+	if (c->proxy_protocol != CONF_PROXY_OFF &&
+	    c->proxy_protocol != CONF_PROXY_V1 &&
+	    c->proxy_protocol != CONF_PROXY_V2 &&
+	    c->proxy_protocol != CONF_PROXY_ANY)
+		CHECK_ERR(K_PROXY_PROTOCOL, -1, "proxy_protocol: invalid "
+		    "value %d", (int)c->proxy_protocol);
+	else if (c->proxy_protocol != CONF_PROXY_OFF &&
+	    c->nproxy_trusted == 0)
+		CHECK_ERR(K_PROXY_PROTOCOL, K_PROXY_TRUSTED, "proxy_protocol "
+		    "is on but proxy_trusted is empty: name the load "
+		    "balancers' addresses (a PROXY header is believed from "
+		    "them only)");
+	if (c->nproxy_trusted < 0 ||
+	    c->nproxy_trusted > FTPS_PROXY_TRUSTED_MAX)
+		CHECK_ERR(K_PROXY_TRUSTED, -1, "proxy_trusted: needs 0 to %d "
+		    "ranges", FTPS_PROXY_TRUSTED_MAX);
+	if (c->proxy_data != CONF_PDATA_HEADER &&
+	    c->proxy_data != CONF_PDATA_TRUST)
+		CHECK_ERR(K_PROXY_DATA, -1, "proxy_data: invalid value %d",
+		    (int)c->proxy_data);
+	return errors;
+}
+
 int
 conf_check(const struct conf *c, const char *file, FILE *errf)
 {
@@ -1250,6 +1384,7 @@ conf_check(const struct conf *c, const char *file, FILE *errf)
 		CHECK_ERR(K_PASV_ADDRESS, -1, "pasv_address: not a numeric "
 		    "IPv4 address");
 	errors += conf_check_mtls(c, file, errf);
+	errors += conf_check_proxy(c, file, errf);
 	return errors > 0 ? -errors : 0;
 }
 

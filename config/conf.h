@@ -10,14 +10,17 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cidr.h"
 #include "ftps_limits.h"
 
 enum conf_tls	{ CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 enum conf_reuse	{ CONF_REUSE_OFF, CONF_REUSE_OPTIONAL, CONF_REUSE_REQUIRED };
 enum conf_log	{ CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_SYSLOG };
 enum conf_prot	{ CONF_PROT_C, CONF_PROT_P };
+enum conf_proxy	{ CONF_PROXY_OFF, CONF_PROXY_V1, CONF_PROXY_V2, CONF_PROXY_ANY };
+enum conf_pdata	{ CONF_PDATA_HEADER, CONF_PDATA_TRUST };
 
-#define CONF_NKEYS	39		/* rows of the key table in conf.c */
+#define CONF_NKEYS	42		/* rows of the key table in conf.c */
 #define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
 #define CONF_BAN_FAILURES_MAX	100	/* ban_failures: bounds its memory */
 #define CONF_IPV6_PREFIX_MIN	16	/* ipv6_prefix: a shorter one would
@@ -50,6 +53,12 @@ struct conf {
 	unsigned	 pasv_min_port;		/* 49152 */
 	unsigned	 pasv_max_port;		/* 65534 */
 	char		*pasv_address;		/* NULL: the control local addr */
+
+	/* Load balancers (docs/scale-out.md). */
+	enum conf_proxy	 proxy_protocol;	/* off */
+	struct cidr	 proxy_trusted[FTPS_PROXY_TRUSTED_MAX];
+	int		 nproxy_trusted;	/* 0: none */
+	enum conf_pdata	 proxy_data;		/* header */
 
 	/* Accounts. */
 	char		*users_file;		/* FTPS_SYSCONFDIR/ftpsd/users */

@@ -28,6 +28,7 @@ struct ban_table;
 struct session;
 struct shm_counts;
 struct wk_master;
+struct proxy_conn;
 
 /*
  * Server-only bounds, kept beside the context they size (lib/ftps_limits.h
@@ -118,6 +119,10 @@ struct ftpsd {
 	struct shm_counts	*counts;	/* shared session counts */
 	struct wk_master	*master;	/* in the master only */
 	char			 log_ident[24];	/* "ftpsd", "ftpsd/w2" */
+
+	/* Control connections still sending a PROXY header (proxyconn.c). */
+	LIST_HEAD(, proxy_conn)	 proxies;
+	unsigned		 nproxies;
 };
 
 /* listener.c */
@@ -131,6 +136,17 @@ int	 lst_adopt(struct ftpsd *, int fd, int implicit, FILE *errf);
 /* Wraps the bound sockets in evconnlisteners and logs one line each. */
 int	 lst_start_all(struct ftpsd *);
 void	 lst_free_all(struct ftpsd *);
+/*
+ * The one admission of a control connection: bans, max_clients,
+ * max_clients_per_ip for the client address, then a session.  via: the
+ * load balancer it came through (proxy_protocol), or NULL.
+ */
+void	 lst_admit(struct listener *, int fd,
+	    const struct sockaddr_storage *client,
+	    const struct sockaddr_storage *via);
+/* Logs why, says msg on the explicit port, closes fd. */
+void	 lst_refuse(struct listener *, int fd, const char *why,
+	    const char *msg);
 unsigned ipc_get(struct ftpsd *, const struct sockaddr_storage *);
 int	 ipc_add(struct ftpsd *, const struct sockaddr_storage *);
 void	 ipc_del(struct ftpsd *, const struct sockaddr_storage *);

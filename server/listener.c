@@ -24,6 +24,7 @@
 #include "ftpsd.h"
 #include "hash.h"
 #include "log.h"
+#include "proxyconn.h"
 #include "session.h"
 #include "shm.h"
 
@@ -129,7 +130,7 @@ ipc_free(struct ftpsd *ctx)
 	ctx->counts = NULL;
 }
 
-static void
+void
 lst_refuse(struct listener *l, int fd, const char *why, const char *msg)
 {
 	log_warnx("refused connection on %s: %s", l->label, why);
@@ -139,26 +140,35 @@ lst_refuse(struct listener *l, int fd, const char *why, const char *msg)
 	close(fd);
 }
 
+/* A session for an admitted connection; its count is taken already. */
 static void
-lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+lst_open(struct ftpsd *ctx, int fd, const struct sockaddr_storage *client,
+    int implicit, const struct sockaddr_storage *via)
 {
-	struct listener		*l = arg;
-	struct ftpsd		*ctx = l->ctx;
-	struct sockaddr_storage	 peer;
-	char			 ip[64], why[128];
-	unsigned		 left;
+	struct session	*s;
 
-	memset(&peer, 0, sizeof(peer));
-	memcpy(&peer, sa, (size_t)salen < sizeof(peer) ? (size_t)salen :
-	    sizeof(peer));
-	if (ctx->stopping) {
+	if ((s = sess_new(ctx, fd, client, implicit)) == NULL) {
+		log_err("cannot set up a session: %s", strerror(errno));
+		if (ctx->counts != NULL)
+			shm_release(ctx->counts, ctx->worker - 1, client);
 		close(fd);
 		return;
 	}
+	proxy_sess_init(s, via);
+}
+
+void
+lst_admit(struct listener *l, int fd, const struct sockaddr_storage *client,
+    const struct sockaddr_storage *via)
+{
+	struct ftpsd	*ctx = l->ctx;
+	char		 ip[64], why[128];
+	unsigned	 left;
+
 	/* SECURITY: password guessing: a banned address is not served. */
-	if ((left = ban_left(ctx, &peer)) > 0) {
-		if (getnameinfo(sa, (socklen_t)salen, ip, sizeof(ip), NULL, 0,
+	if ((left = ban_left(ctx, client)) > 0) {
+		if (getnameinfo((const struct sockaddr *)client,
+		    sizeof(*client), ip, sizeof(ip), NULL, 0,
 		    NI_NUMERICHOST) != 0)
 			snprintf(ip, sizeof(ip), "?");
 		snprintf(why, sizeof(why), "%s banned for %u more seconds",
@@ -169,7 +179,7 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	}
 	if (ctx->counts != NULL) {
 		/* Workers: the limits count every worker's sessions. */
-		switch (shm_admit(ctx->counts, ctx->worker - 1, &peer,
+		switch (shm_admit(ctx->counts, ctx->worker - 1, client,
 		    ctx->conf.max_clients, ctx->conf.max_clients_per_ip)) {
 		case SHM_ADMIT_OK:
 			break;
@@ -184,12 +194,7 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 			    LST_MSG_FULL);
 			return;
 		}
-		if (sess_new(ctx, fd, &peer, l->implicit) == NULL) {
-			log_err("cannot set up a session: %s",
-			    strerror(errno));
-			shm_release(ctx->counts, ctx->worker - 1, &peer);
-			close(fd);
-		}
+		lst_open(ctx, fd, client, l->implicit, via);
 		return;
 	}
 	if (ctx->conf.max_clients > 0 &&
@@ -198,14 +203,32 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		return;
 	}
 	if (ctx->conf.max_clients_per_ip > 0 &&
-	    ipc_get(ctx, &peer) >= ctx->conf.max_clients_per_ip) {
+	    ipc_get(ctx, client) >= ctx->conf.max_clients_per_ip) {
 		lst_refuse(l, fd, "max_clients_per_ip", LST_MSG_FULL);
 		return;
 	}
-	if (sess_new(ctx, fd, &peer, l->implicit) == NULL) {
-		log_err("cannot set up a session: %s", strerror(errno));
+	lst_open(ctx, fd, client, l->implicit, via);
+}
+
+static void
+lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener		*l = arg;
+	struct sockaddr_storage	 peer;
+
+	memset(&peer, 0, sizeof(peer));
+	memcpy(&peer, sa, (size_t)salen < sizeof(peer) ? (size_t)salen :
+	    sizeof(peer));
+	if (l->ctx->stopping) {
 		close(fd);
+		return;
 	}
+	/* proxy_protocol: the header comes first; it admits afterwards. */
+	if (l->ctx->conf.proxy_protocol != CONF_PROXY_OFF)
+		proxy_accept(l, fd, &peer);
+	else
+		lst_admit(l, fd, &peer, NULL);
 }
 
 static void
@@ -422,6 +445,8 @@ lst_free_all(struct ftpsd *ctx)
 {
 	struct listener	*l;
 
+	/* Connections still sending their PROXY header go with them. */
+	proxy_conn_free_all(ctx);
 	while ((l = TAILQ_FIRST(&ctx->listeners)) != NULL) {
 		TAILQ_REMOVE(&ctx->listeners, l, entry);
 		if (l->evl != NULL)

@@ -28,6 +28,7 @@
 #include "datachan.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "proxyconn.h"
 #include "session.h"
 #include "tls.h"
 #include "transfer.h"
@@ -621,6 +622,8 @@ sess_input(struct session *s)
 	char		 line[FTPS_LINE_MAX + 1];
 	enum lr_status	 r;
 
+	if (proxy_sess_input(s))
+		return;
 	while (!sess_paused(s)) {
 		r = sess_readline(bufferevent_get_input(s->bev), &s->lr, line,
 		    sizeof(line));
