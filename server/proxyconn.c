@@ -171,7 +171,8 @@ pc_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct proxy_conn	*pc = arg;
 
 	if (pc->mode == PC_SNIFF)
-		pc_finish(pc, PC_PLAIN, NULL, NULL);
+		pc_finish(pc, PC_BAD, NULL, "nothing received within "
+		    "login_timeout");
 	else
 		pc_finish(pc, PC_BAD, NULL, pc->len == 0 ?
 		    "no PROXY header within login_timeout" :
@@ -286,6 +287,9 @@ proxy_conn_free_all(struct ftpsd *ctx)
 	struct proxy_conn	*pc;
 
 	while ((pc = LIST_FIRST(&ctx->proxies)) != NULL) {
+		LIST_REMOVE(pc, entry);
+		ctx->nproxies--;
+		pc->listed = 0;
 		close(pc->fd);
 		pc_free(pc);
 	}

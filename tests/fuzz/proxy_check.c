@@ -44,15 +44,14 @@ fp_check(const unsigned char *buf, size_t len, fp_parse_fn parse,
 	FUZZ_CHECK((r < 0) == (why != NULL));
 	if (r == 0)
 		FUZZ_CHECK(len < bound);
-	/* The dispatcher agrees when the versions allow it. */
-	if (len > 0) {
-		r2 = proxy_parse(buf, len, PROXY_V1 | PROXY_V2, &h2, &why2);
-		FUZZ_CHECK(r2 == r || (r < 0 && r2 < 0) ||
-		    (r2 < 0 && buf[0] != (version == 1 ? 'P' : '\r')));
-		r2 = proxy_parse(buf, len, mine, &h2, &why2);
-		FUZZ_CHECK(r2 == r || (r < 0 && r2 < 0) ||
-		    (r2 < 0 && buf[0] != (version == 1 ? 'P' : '\r')));
-	}
+	/* The dispatcher picks the version by the first byte. */
+	if (len > 0 && buf[0] == (version == 1 ? 'P' : '\r')) {
+		FUZZ_CHECK(proxy_parse(buf, len, PROXY_V1 | PROXY_V2, &h2,
+		    &why2) == r);
+		FUZZ_CHECK(proxy_parse(buf, len, mine, &h2, &why2) == r);
+	} else if (len > 0)
+		FUZZ_CHECK(proxy_parse(buf, len, mine, &h2, &why2) ==
+		    FTPS_EPARSE);
 	if (r <= 0)
 		return;
 	FUZZ_CHECK(h.version == (int)version);

@@ -382,23 +382,35 @@ class TestHAProxy(unittest.TestCase):
         self.assertEqual(len(re.findall(r"connect port=",
                                         self.a.log_text())), n0)
 
-    def proxied_login(self, client):
-        """A control session on node A as if HAProxy sent client's header."""
-        rc = RawControl(self.a.port_host, self.a.explicit_port,
+    def proxied_login(self, client, node=None, prot_p=True):
+        """A control session on a node as if HAProxy sent client's header."""
+        node = node or self.a
+        rc = RawControl(node.port_host, node.explicit_port,
                         source="127.0.0.2")
         rc.send_raw(v2_header(client, 40000, "127.0.0.1", 21))
         code, text = rc.resp()
         self.assertEqual(code, 220, text)
         self.assertEqual(rc.cmd("AUTH TLS")[0], 234)
-        ctx = self.a.client_context()
+        ctx = node.client_context()
         ctx.check_hostname = False  # the node's own address, not HOST
         rc.starttls(ctx)
         self.assertEqual(rc.cmd("USER alice")[0], 331)
         self.assertEqual(rc.cmd("PASS " + harness.USERS["alice"][0])[0],
                          230)
-        self.assertEqual(rc.cmd("PBSZ 0")[0], 200)
-        self.assertEqual(rc.cmd("PROT P")[0], 200)
+        if prot_p:
+            self.assertEqual(rc.cmd("PBSZ 0")[0], 200)
+            self.assertEqual(rc.cmd("PROT P")[0], 200)
         return rc
+
+    def epsv_connect(self, rc, node, data=b""):
+        code, text = rc.cmd("EPSV")
+        self.assertEqual(code, 229, text)
+        port = int(re.search(r"\|\|\|(\d+)\|", text).group(1))
+        d = socket.create_connection((node.port_host, port), 10,
+                                     source_address=("127.0.0.2", 0))
+        if data:
+            d.sendall(data)
+        return d
 
     def test_h_active_refused_and_data_header_checked(self):
         rc = self.proxied_login("127.0.0.8")
@@ -409,12 +421,8 @@ class TestHAProxy(unittest.TestCase):
             code, text = rc.cmd("EPRT |1|127.0.0.8|51210|")
             self.assertEqual(code, 502, text)
             # A data connection whose header names another client.
-            code, text = rc.cmd("EPSV")
-            self.assertEqual(code, 229, text)
-            port = int(re.search(r"\|\|\|(\d+)\|", text).group(1))
-            d = socket.create_connection((self.a.port_host, port), 10,
-                                         source_address=("127.0.0.2", 0))
-            d.sendall(v2_header("127.0.0.9", 1234, "127.0.0.1", port))
+            d = self.epsv_connect(rc, self.a, v2_header(
+                "127.0.0.9", 1234, "127.0.0.1", 21))
             rc.send("NLST")
             code, text = rc.resp()
             self.assertEqual(code, 425, text)
@@ -423,6 +431,47 @@ class TestHAProxy(unittest.TestCase):
                             r"address 127\.0\.0\.9 via 127\.0\.0\.2 refused")
         finally:
             rc.close()
+
+    def test_i_data_without_header(self):
+        # proxy_data = header: a data connection that sends no header is
+        # refused once login_timeout has passed.
+        rc = self.proxied_login("127.0.0.8")
+        try:
+            t0 = time.monotonic()
+            d = self.epsv_connect(rc, self.a)
+            rc.send("NLST")
+            code, text = rc.resp()
+            self.assertEqual(code, 425, text)
+            self.assertGreater(time.monotonic() - t0, LOGIN_TIMEOUT - 0.5)
+            d.close()
+            self.a.wait_log(r"ip=127\.0\.0\.8 data connection via "
+                            r"127\.0\.0\.2 refused: no PROXY header")
+        finally:
+            rc.close()
+        # proxy_data = trust: the same connection is taken as it is.
+        with Ftpsd(port_host="127.0.0.13", conf={
+                "listen_addresses": "127.0.0.13",
+                "proxy_protocol": "v2", "proxy_trusted": "127.0.0.2",
+                "proxy_data": "trust", "data_tls": "optional"}) as t:
+            with open(t.path("t.txt"), "w") as f:
+                f.write("x")
+            rc = self.proxied_login("127.0.0.8", node=t, prot_p=False)
+            try:
+                d = self.epsv_connect(rc, t)
+                rc.send("NLST")
+                code, text = rc.resp()
+                self.assertEqual(code, 150, text)
+                got = b""
+                while True:
+                    b = d.recv(4096)
+                    if not b:
+                        break
+                    got += b
+                d.close()
+                self.assertEqual(got, b"t.txt\r\n")
+                self.assertEqual(rc.resp()[0], 226)
+            finally:
+                rc.close()
 
     def test_z_failover(self):
         victim = self.c.nodes[0]
