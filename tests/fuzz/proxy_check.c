@@ -11,10 +11,13 @@
 #include "proxy_check.h"
 
 static void
-fp_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+fp_same_addr(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
 {
-	const struct sockaddr_in	*a4 = (const void *)a, *b4 = (const void *)b;
-	const struct sockaddr_in6	*a6 = (const void *)a, *b6 = (const void *)b;
+	const struct sockaddr_in	*a4 = (const void *)a;
+	const struct sockaddr_in	*b4 = (const void *)b;
+	const struct sockaddr_in6	*a6 = (const void *)a;
+	const struct sockaddr_in6	*b6 = (const void *)b;
 
 	FUZZ_CHECK(a->ss_family == b->ss_family);
 	FUZZ_CHECK(a->ss_family == AF_INET || a->ss_family == AF_INET6);

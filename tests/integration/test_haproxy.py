@@ -473,6 +473,28 @@ class TestHAProxy(unittest.TestCase):
             finally:
                 rc.close()
 
+    def test_j_per_ip_limit_counts_the_client(self):
+        # All from the one balancer address; the limit counts the
+        # addresses its headers name.
+        with Ftpsd(port_host="127.0.0.13", conf={
+                "listen_addresses": "127.0.0.13", "proxy_protocol": "v1",
+                "proxy_trusted": "127.0.0.2", "max_clients_per_ip": 1,
+                "workers": 2}) as t:
+            keep = []
+            try:
+                for client, want in (("192.0.2.60", 220), ("192.0.2.60", 421),
+                                     ("192.0.2.61", 220)):
+                    rc = RawControl(t.port_host, t.explicit_port,
+                                    source="127.0.0.2")
+                    keep.append(rc)
+                    rc.send_raw(("PROXY TCP4 %s 127.0.0.13 4000 21\r\n"
+                                 % client).encode())
+                    code, text = rc.resp()
+                    self.assertEqual(code, want, (client, text))
+            finally:
+                for rc in keep:
+                    rc.close()
+
     def test_z_failover(self):
         victim = self.c.nodes[0]
         victim.proc.kill()

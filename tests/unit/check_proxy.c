@@ -15,7 +15,8 @@ static const struct {
 	int		 want;		/* > 0: length; 0 more; < 0 error */
 	const char	*src;		/* "ip port", NULL: none */
 } v1[] = {
-	{ "PROXY TCP4 192.0.2.5 10.0.0.1 40000 21\r\n", 40, "192.0.2.5 40000" },
+	{ "PROXY TCP4 192.0.2.5 10.0.0.1 40000 21\r\n", 40,
+	  "192.0.2.5 40000" },
 	{ "PROXY TCP6 2001:db8::5 2001:db8::1 1 990\r\nAUTH TLS\r\n", 42,
 	  "2001:db8::5 1" },
 	{ "PROXY UNKNOWN\r\n", 15, NULL },
@@ -40,8 +41,8 @@ static const struct {
 	{ "proxy TCP4 192.0.2.5 10.0.0.1 1 21\r\n", FTPS_EPARSE, NULL },
 	{ "GET / HTTP/1.0\r\n", FTPS_EPARSE, NULL },
 	{ "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 "
-	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-	  "xxxxxxxxxxxxxxxxxxxx", FTPS_ETOOBIG, NULL },
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", FTPS_ETOOBIG, NULL },
 };
 
 static void
