@@ -1,8 +1,9 @@
 /*
- * ftpsd.conf parser.  One table row per key says how its value is parsed,
- * where it is stored and what range it may take; conf_check() then looks
- * at the keys together.  No state lives outside struct conf, so the daemon
- * can hold the running configuration and a reloaded one at once.
+ * ftpsd.conf parser.  One row per key, generated from CONF_KEYS in
+ * conf.h, says how its value is parsed, where it is stored, what range it
+ * may take and its default; conf_check() then looks at the keys together.
+ * No state lives outside struct conf, so the daemon can hold the running
+ * configuration and a reloaded one at once.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -35,13 +36,6 @@
 
 #define CONF_SHOW_MAX	80	/* bytes of a bad value quoted in a message */
 #define CONF_SUGGEST_MAX 64	/* longest unknown key we look for a match */
-#define CONF_TIMEOUT_MAX 86400	/* one day, in seconds */
-#define CONF_CLIENTS_MAX 100000
-#define CONF_THREADS_MAX 64
-#define CONF_USER_MAX	32	/* a system user name (useradd's limit) */
-#define CONF_WARN_DAYS_MAX 3650
-#define CONF_LOGIN_FAILS_MAX 100
-#define CONF_BAN_SECONDS_MAX (7 * 86400)	/* one week */
 
 /* Where a value came from: labels messages and anchors relative paths. */
 struct conf_src {
@@ -55,36 +49,32 @@ struct conf_word {
 	int		 w_val;
 };
 
+/* How a value is stored: conf_free frees strings and address lists. */
+enum conf_store {
+	CS_NUM,		/* a number or an enum */
+	CS_STR,		/* an owned string */
+	CS_LIST,	/* owned strings (listen_addresses) */
+	CS_INLINE	/* a fixed array inside struct conf (proxy_trusted) */
+};
+
 struct conf_key {
 	const char		*k_name;
 	int			(*k_set)(struct conf *, const struct conf_key *,
 				    const char *, const struct conf_src *,
 				    FILE *);
+	const struct conf_word	*k_words;	/* enums, NULL-terminated */
+	enum conf_store		 k_store;
 	size_t			 k_off;		/* of the field in conf */
 	unsigned long		 k_min, k_max;	/* numbers */
-	const struct conf_word	*k_words;	/* enums, NULL-terminated */
-	int			 k_flags;
+	const char		*k_def;		/* as ftpsd.conf spells it */
+	int			 k_flags;	/* CONF_F_* */
+	enum conf_reload	 k_reload;
 };
-#define CK_UNSET	0x01	/* an empty value restores the unset default */
-#define CK_RELATIVE	0x02	/* a relative path is resolved, not refused */
-#define CK_ZERO_OFF	0x04	/* 0 means "off" (messages say so) */
 
 /* Indices into keys[]; conf_check names keys through them. */
+#define CONF_ID_(id, name, field, type, min, max, def, flags, reload) id,
 enum {
-	K_LISTEN, K_EXPLICIT_PORT, K_IMPLICIT_PORT, K_TLS, K_DATA_TLS,
-	K_DATA_REUSE, K_PROT_DEFAULT, K_CERTS_DIR, K_CERTIFICATE, K_PASV_MIN,
-	K_PASV_MAX,
-	K_PASV_ADDRESS, K_USERS_FILE, K_ANONYMOUS, K_ANONYMOUS_ROOT,
-	K_MAX_CLIENTS, K_MAX_PER_IP,
-	K_MAX_LOGIN_FAILS, K_BAN_FAILURES, K_BAN_WINDOW, K_BAN_SECONDS,
-	K_IPV6_PREFIX,
-	K_IDLE_TIMEOUT, K_LOGIN_TIMEOUT,
-	K_DATA_TIMEOUT, K_AUTH_THREADS, K_LOGIN_CACHE, K_FILE_UMASK, K_LOG,
-	K_LOG_DEBUG,
-	K_CLIENT_CERT, K_CLIENT_CA, K_CRL,
-	K_RUN_AS_USER, K_ALLOW_ROOT, K_SHUTDOWN_TIMEOUT, K_XFERLOG_FILE,
-	K_CERT_WARN_DAYS, K_WORKERS,
-	K_PROXY_PROTOCOL, K_PROXY_TRUSTED, K_PROXY_DATA,
+	CONF_KEYS(CONF_ID_)
 	K_COUNT
 };
 
@@ -154,93 +144,31 @@ static const struct conf_word pdata_words[] = {
 	{ NULL, 0 }
 };
 
-#define OFF(f)	offsetof(struct conf, f)
+/* Each type of CONF_KEYS: its parser, its words, how it is stored. */
+#define CONF_T_uint	set_uint, NULL, CS_NUM
+#define CONF_T_umask	set_umask, NULL, CS_NUM
+#define CONF_T_workers	set_workers, NULL, CS_NUM
+#define CONF_T_bool	set_bool, NULL, CS_NUM
+#define CONF_T_path	set_path, NULL, CS_STR
+#define CONF_T_name	set_name, NULL, CS_STR
+#define CONF_T_user	set_user, NULL, CS_STR
+#define CONF_T_ipv4	set_ipv4, NULL, CS_STR
+#define CONF_T_listen	set_listen, NULL, CS_LIST
+#define CONF_T_tls	set_enum, tls_words, CS_NUM
+#define CONF_T_data_tls	set_enum, data_tls_words, CS_NUM
+#define CONF_T_reuse	set_enum, reuse_words, CS_NUM
+#define CONF_T_prot	set_enum, prot_words, CS_NUM
+#define CONF_T_log	set_enum, log_words, CS_NUM
+#define CONF_T_proxy	set_enum, proxy_words, CS_NUM
+#define CONF_T_pdata	set_enum, pdata_words, CS_NUM
+#define CONF_T_cidrs	set_cidrs, NULL, CS_INLINE
+
+#define CONF_ROW_(id, name, field, type, min, max, def, flags, reload) \
+	[id] = { name, CONF_T_##type, offsetof(struct conf, field),	\
+	    min, max, def, flags, reload },
 
 static const struct conf_key keys[] = {
-	[K_LISTEN] = { "listen_addresses", set_listen, OFF(listen),
-	    0, 0, NULL, 0 },
-	[K_EXPLICIT_PORT] = { "explicit_port", set_uint, OFF(explicit_port),
-	    0, 65535, NULL, CK_ZERO_OFF },
-	[K_IMPLICIT_PORT] = { "implicit_port", set_uint, OFF(implicit_port),
-	    0, 65535, NULL, CK_ZERO_OFF },
-	[K_TLS] = { "tls", set_enum, OFF(tls),
-	    0, 0, tls_words, 0 },
-	[K_DATA_TLS] = { "data_tls", set_enum, OFF(data_tls),
-	    0, 0, data_tls_words, 0 },
-	[K_DATA_REUSE] = { "data_session_reuse", set_enum,
-	    OFF(data_session_reuse), 0, 0, reuse_words, 0 },
-	[K_PROT_DEFAULT] = { "prot_default", set_enum, OFF(prot_default),
-	    0, 0, prot_words, 0 },
-	[K_CERTS_DIR] = { "certs_dir", set_path, OFF(certs_dir),
-	    0, 0, NULL, CK_RELATIVE },
-	[K_CERTIFICATE] = { "certificate", set_name, OFF(certificate),
-	    1, FTPS_CERTNAME_MAX, NULL, CK_UNSET },
-	[K_PASV_MIN] = { "pasv_min_port", set_uint, OFF(pasv_min_port),
-	    1024, 65535, NULL, 0 },
-	[K_PASV_MAX] = { "pasv_max_port", set_uint, OFF(pasv_max_port),
-	    1024, 65535, NULL, 0 },
-	[K_PASV_ADDRESS] = { "pasv_address", set_ipv4, OFF(pasv_address),
-	    0, 0, NULL, CK_UNSET },
-	[K_USERS_FILE] = { "users_file", set_path, OFF(users_file),
-	    0, 0, NULL, CK_RELATIVE },
-	[K_ANONYMOUS] = { "anonymous", set_bool, OFF(anonymous),
-	    0, 0, NULL, 0 },
-	[K_ANONYMOUS_ROOT] = { "anonymous_root", set_path,
-	    OFF(anonymous_root), 0, 0, NULL, CK_UNSET },
-	[K_MAX_CLIENTS] = { "max_clients", set_uint, OFF(max_clients),
-	    1, CONF_CLIENTS_MAX, NULL, 0 },
-	[K_MAX_PER_IP] = { "max_clients_per_ip", set_uint,
-	    OFF(max_clients_per_ip), 1, CONF_CLIENTS_MAX, NULL, 0 },
-	[K_MAX_LOGIN_FAILS] = { "max_login_failures", set_uint,
-	    OFF(max_login_failures), 1, CONF_LOGIN_FAILS_MAX, NULL, 0 },
-	[K_BAN_FAILURES] = { "ban_failures", set_uint, OFF(ban_failures),
-	    1, CONF_BAN_FAILURES_MAX, NULL, 0 },
-	[K_BAN_WINDOW] = { "ban_window", set_uint, OFF(ban_window),
-	    1, CONF_TIMEOUT_MAX, NULL, 0 },
-	[K_BAN_SECONDS] = { "ban_seconds", set_uint, OFF(ban_seconds),
-	    0, CONF_BAN_SECONDS_MAX, NULL, CK_ZERO_OFF },
-	[K_IPV6_PREFIX] = { "ipv6_prefix", set_uint, OFF(ipv6_prefix),
-	    CONF_IPV6_PREFIX_MIN, 128, NULL, 0 },
-	[K_IDLE_TIMEOUT] = { "idle_timeout", set_uint, OFF(idle_timeout),
-	    1, CONF_TIMEOUT_MAX, NULL, 0 },
-	[K_LOGIN_TIMEOUT] = { "login_timeout", set_uint, OFF(login_timeout),
-	    1, CONF_TIMEOUT_MAX, NULL, 0 },
-	[K_DATA_TIMEOUT] = { "data_timeout", set_uint, OFF(data_timeout),
-	    1, CONF_TIMEOUT_MAX, NULL, 0 },
-	[K_AUTH_THREADS] = { "auth_threads", set_uint, OFF(auth_threads),
-	    1, CONF_THREADS_MAX, NULL, 0 },
-	[K_LOGIN_CACHE] = { "login_cache_seconds", set_uint,
-	    OFF(login_cache_seconds), 0, CONF_TIMEOUT_MAX, NULL, CK_ZERO_OFF },
-	[K_FILE_UMASK] = { "file_umask", set_umask, OFF(file_umask),
-	    0, 0777, NULL, 0 },
-	[K_LOG] = { "log", set_enum, OFF(log),
-	    0, 0, log_words, 0 },
-	[K_LOG_DEBUG] = { "log_debug", set_bool, OFF(log_debug),
-	    0, 0, NULL, 0 },
-	[K_CLIENT_CERT] = { "tls_client_cert", set_enum, OFF(tls_client_cert),
-	    0, 0, tls_words, 0 },
-	[K_CLIENT_CA] = { "tls_client_ca", set_path, OFF(tls_client_ca),
-	    0, 0, NULL, CK_RELATIVE | CK_UNSET },
-	[K_CRL] = { "tls_crl", set_path, OFF(tls_crl),
-	    0, 0, NULL, CK_RELATIVE | CK_UNSET },
-	[K_RUN_AS_USER] = { "run_as_user", set_user, OFF(run_as_user),
-	    1, CONF_USER_MAX, NULL, 0 },
-	[K_ALLOW_ROOT] = { "allow_root", set_bool, OFF(allow_root),
-	    0, 0, NULL, 0 },
-	[K_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", set_uint,
-	    OFF(shutdown_timeout), 0, CONF_TIMEOUT_MAX, NULL, 0 },
-	[K_XFERLOG_FILE] = { "xferlog_file", set_path, OFF(xferlog_file),
-	    0, 0, NULL, CK_UNSET },
-	[K_CERT_WARN_DAYS] = { "cert_warn_days", set_uint,
-	    OFF(cert_warn_days), 0, CONF_WARN_DAYS_MAX, NULL, CK_ZERO_OFF },
-	[K_WORKERS] = { "workers", set_workers, OFF(workers),
-	    1, CONF_WORKERS_MAX, NULL, 0 },
-	[K_PROXY_PROTOCOL] = { "proxy_protocol", set_enum,
-	    OFF(proxy_protocol), 0, 0, proxy_words, 0 },
-	[K_PROXY_TRUSTED] = { "proxy_trusted", set_cidrs, OFF(proxy_trusted),
-	    0, 0, NULL, 0 },
-	[K_PROXY_DATA] = { "proxy_data", set_enum, OFF(proxy_data),
-	    0, 0, pdata_words, 0 },
+	CONF_KEYS(CONF_ROW_)
 };
 
 _Static_assert(sizeof(keys) / sizeof(keys[0]) == K_COUNT,
@@ -347,10 +275,17 @@ conf_suggest(const char *key)
 static int
 conf_find(const char *key)
 {
+	return conf_key_find(key, strlen(key));
+}
+
+int
+conf_key_find(const char *name, size_t len)
+{
 	int	 i;
 
 	for (i = 0; i < K_COUNT; i++)
-		if (strcmp(keys[i].k_name, key) == 0)
+		if (strlen(keys[i].k_name) == len &&
+		    strncmp(keys[i].k_name, name, len) == 0)
 			return i;
 	return -1;
 }
@@ -359,6 +294,12 @@ const char *
 conf_key_name(size_t i)
 {
 	return i < K_COUNT ? keys[i].k_name : NULL;
+}
+
+enum conf_reload
+conf_key_reload(size_t i)
+{
+	return i < K_COUNT ? keys[i].k_reload : CONF_RELOAD;
 }
 
 int
@@ -438,7 +379,7 @@ set_uint(struct conf *c, const struct conf_key *k, const char *v,
 	unsigned long	 n;
 
 	if (parse_uint(v, k->k_min, k->k_max, &n) != 0) {
-		if (k->k_flags & CK_ZERO_OFF)
+		if (k->k_flags & CONF_F_ZERO_OFF)
 			conf_err(errf, src->file, src->line,
 			    "%s: \"%s\" is not a number from 1 to %lu, "
 			    "or 0 for off", k->k_name,
@@ -636,7 +577,7 @@ set_path(struct conf *c, const struct conf_key *k, const char *v,
 	char	 sv[CONF_SHOW_MAX], path[PATH_MAX], *dup, **field;
 	int	 r;
 
-	if (v[0] != '/' && !(k->k_flags & CK_RELATIVE)) {
+	if (v[0] != '/' && !(k->k_flags & CONF_F_RELATIVE)) {
 		conf_err(errf, src->file, src->line,
 		    "%s: \"%s\" is not an absolute path", k->k_name,
 		    show(sv, sizeof(sv), v));
@@ -920,94 +861,21 @@ set_cidrs(struct conf *c, const struct conf_key *k, const char *v,
 	return 0;
 }
 
-int
-conf_init(struct conf *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->explicit_port = 21;
-	c->implicit_port = 990;
-	c->tls = CONF_TLS_REQUIRED;
-	c->data_tls = CONF_TLS_REQUIRED;
-	c->data_session_reuse = CONF_REUSE_REQUIRED;
-	c->prot_default = CONF_PROT_C;
-	c->pasv_min_port = 49152;
-	c->pasv_max_port = 65534;
-	c->anonymous = 0;
-	c->max_clients = 512;
-	c->max_clients_per_ip = 32;
-	c->max_login_failures = 5;
-	c->ban_failures = 10;
-	c->ban_window = 600;
-	c->ban_seconds = 900;
-	c->ipv6_prefix = 64;
-	c->idle_timeout = 300;
-	c->login_timeout = 60;
-	c->data_timeout = 120;
-	c->auth_threads = FTPS_AUTH_THREADS;
-	c->login_cache_seconds = 0;
-	c->file_umask = 022;
-	c->log = CONF_LOG_AUTO;
-	c->log_debug = 0;
-	c->tls_client_cert = CONF_TLS_OFF;
-	c->allow_root = 0;
-	c->shutdown_timeout = 30;
-	c->cert_warn_days = 30;
-	c->workers = 1;
-	c->nlisten = 2;
-	if ((c->listen[0] = strdup("0.0.0.0")) == NULL ||
-	    (c->listen[1] = strdup("::")) == NULL ||
-	    (c->certs_dir = strdup(FTPS_CERTSDIR)) == NULL ||
-	    (c->users_file = strdup(FTPS_SYSCONFDIR "/ftpsd/users")) == NULL ||
-	    (c->run_as_user = strdup("ftpsd")) == NULL) {
-		conf_free(c);
-		return FTPS_ENOMEM;
-	}
-	return 0;
-}
-
-void
-conf_free(struct conf *c)
-{
-	int	 i;
-
-	for (i = 0; i < FTPS_LISTEN_MAX; i++)
-		free(c->listen[i]);
-	free(c->certs_dir);
-	free(c->certificate);
-	free(c->pasv_address);
-	free(c->users_file);
-	free(c->anonymous_root);
-	free(c->tls_client_ca);
-	free(c->tls_crl);
-	free(c->run_as_user);
-	free(c->xferlog_file);
-	memset(c, 0, sizeof(*c));
-}
-
-/* Sets one key; every error is printed, labelled with src. */
+/*
+ * Sets key i (index into keys[]); every error is printed, labelled with
+ * src.
+ */
 static int
-conf_apply(struct conf *c, const char *key, const char *value,
+conf_apply_key(struct conf *c, int i, const char *value,
     const struct conf_src *src, FILE *errf)
 {
-	const struct conf_key	*k;
-	const char		*hint;
-	char			 sk[CONF_SHOW_MAX], **field;
-	int			 i, r;
+	const struct conf_key	*k = &keys[i];
+	char			**field;
+	int			 r;
 
-	if ((i = conf_find(key)) == -1) {
-		if ((hint = conf_suggest(key)) != NULL)
-			conf_err(errf, src->file, src->line,
-			    "unknown key \"%s\" (did you mean \"%s\"?)",
-			    show(sk, sizeof(sk), key), hint);
-		else
-			conf_err(errf, src->file, src->line,
-			    "unknown key \"%s\"", show(sk, sizeof(sk), key));
-		return FTPS_EPARSE;
-	}
-	k = &keys[i];
 	/* An empty list is a list: set_cidrs takes it. */
 	if (*value == '\0' && k->k_set != set_cidrs) {
-		if (!(k->k_flags & CK_UNSET)) {
+		if (!(k->k_flags & CONF_F_UNSET)) {
 			conf_err(errf, src->file, src->line,
 			    "%s: missing value", k->k_name);
 			return FTPS_EPARSE;
@@ -1019,6 +887,62 @@ conf_apply(struct conf *c, const char *key, const char *value,
 		return r;
 	c->c_line[i] = src->line;
 	return 0;
+}
+
+/* Every key's default, parsed as the file would spell it. */
+int
+conf_init(struct conf *c)
+{
+	struct conf_src	 src = { "built-in default", 0, 0 };
+	int		 i, r;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < K_COUNT; i++)
+		if ((r = conf_apply_key(c, i, keys[i].k_def, &src,
+		    NULL)) != 0) {
+			conf_free(c);
+			return r;
+		}
+	return 0;
+}
+
+void
+conf_free(struct conf *c)
+{
+	const struct conf_key	*k;
+	int			 i, j;
+
+	for (i = 0; i < K_COUNT; i++) {
+		k = &keys[i];
+		if (k->k_store == CS_STR)
+			free(*FIELD(c, k, char *));
+		else if (k->k_store == CS_LIST)
+			for (j = 0; j < FTPS_LISTEN_MAX; j++)
+				free(FIELD(c, k, char *)[j]);
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+/* Sets one key by name; every error is printed, labelled with src. */
+static int
+conf_apply(struct conf *c, const char *key, const char *value,
+    const struct conf_src *src, FILE *errf)
+{
+	const char	*hint;
+	char		 sk[CONF_SHOW_MAX];
+	int		 i;
+
+	if ((i = conf_find(key)) == -1) {
+		if ((hint = conf_suggest(key)) != NULL)
+			conf_err(errf, src->file, src->line,
+			    "unknown key \"%s\" (did you mean \"%s\"?)",
+			    show(sk, sizeof(sk), key), hint);
+		else
+			conf_err(errf, src->file, src->line,
+			    "unknown key \"%s\"", show(sk, sizeof(sk), key));
+		return FTPS_EPARSE;
+	}
+	return conf_apply_key(c, i, value, src, errf);
 }
 
 int

@@ -1,6 +1,6 @@
 /*
- * ftpsd.conf: "key = value" lines, '#' comments, one table row per key in
- * conf.c.  Every key has a built-in default (conf_init), so ftpsd runs with
+ * ftpsd.conf: "key = value" lines, '#' comments, one CONF_KEYS entry per
+ * key below.  Every key has a built-in default (conf_init), so ftpsd runs with
  * no file at all.  Unknown keys and bad values are errors reported as
  * "FILE:LINE: message"; nothing is silently ignored.
  */
@@ -20,79 +20,188 @@ enum conf_prot	{ CONF_PROT_C, CONF_PROT_P };
 enum conf_proxy	{ CONF_PROXY_OFF, CONF_PROXY_V1, CONF_PROXY_V2, CONF_PROXY_ANY };
 enum conf_pdata	{ CONF_PDATA_HEADER, CONF_PDATA_TRUST };
 
-#define CONF_NKEYS	42		/* rows of the key table in conf.c */
 #define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
 #define CONF_BAN_FAILURES_MAX	100	/* ban_failures: bounds its memory */
 #define CONF_IPV6_PREFIX_MIN	16	/* ipv6_prefix: a shorter one would
 					 * group whole networks as one client */
 #define CONF_WORKERS_MAX	64	/* workers: processes at most */
 #define CONF_WORKERS_AUTO	0	/* workers = auto: one per online CPU */
+#define CONF_TIMEOUT_MAX	86400	/* one day, in seconds */
+#define CONF_CLIENTS_MAX	100000
+#define CONF_THREADS_MAX	64
+#define CONF_USER_MAX		32	/* a system user name (useradd's) */
+#define CONF_WARN_DAYS_MAX	3650
+#define CONF_LOGIN_FAILS_MAX	100
+#define CONF_BAN_SECONDS_MAX	(7 * 86400)	/* one week */
+
+/* Flags of a key (the flags column of CONF_KEYS). */
+#define CONF_F_UNSET	0x01	/* an empty value restores the unset default */
+#define CONF_F_RELATIVE	0x02	/* a relative path is resolved, not refused */
+#define CONF_F_ZERO_OFF	0x04	/* 0 means "off" (messages say so) */
+
+/* What a reload (SIGHUP) does with a changed key (server/load.c). */
+enum conf_reload {
+	CONF_RELOAD,		/* applies the new value */
+	CONF_RESTART,		/* keeps the running value, with a warning */
+	CONF_RESTART_BIND	/* the same, silent under socket activation
+				 * (systemd owns the listening sockets) */
+};
+
+/*
+ * Every key of ftpsd.conf, declared once (after OpenSSH's servconf.h):
+ * this list generates the fields of struct conf, the parser's table and
+ * key indices, the defaults (conf_init), conf_free and the keys a reload
+ * keeps (conf_key_reload).  One entry per key:
+ *
+ *	X(ID, "name", field, type, min, max, "default", flags, reload)
+ *
+ * ID	  the index conf.c's checks name the key by (K_...)
+ * type	  how the value is parsed and stored; a token with a
+ *	  CONF_DECL_<type> below and a row in conf.c's conf_types:
+ *	  uint, umask (octal), bool, workers ("auto" or a number),
+ *	  path (absolute, or resolved with CONF_F_RELATIVE), name (a certs
+ *	  folder name), user, ipv4, listen (an address list), cidrs (a
+ *	  list of address ranges), and the enums tls, data_tls, reuse,
+ *	  prot, log, proxy, pdata
+ * min,max  the range of a number, or the length of a name
+ * default  spelled as in ftpsd.conf; "" is "unset" (CONF_F_UNSET)
+ * reload   enum conf_reload
+ *
+ * docs/architecture.md, "Adding a configuration key", says what else a
+ * new key needs (its use, the sample file, docs/config.md).
+ */
+#define CONF_KEYS(X)							\
+	/* Where to listen. */						\
+	X(K_LISTEN, "listen_addresses", listen, listen, 0, 0,		\
+	    "0.0.0.0, ::", 0, CONF_RESTART_BIND)			\
+	X(K_EXPLICIT_PORT, "explicit_port", explicit_port, uint, 0,	\
+	    65535, "21", CONF_F_ZERO_OFF, CONF_RESTART_BIND)		\
+	X(K_IMPLICIT_PORT, "implicit_port", implicit_port, uint, 0,	\
+	    65535, "990", CONF_F_ZERO_OFF, CONF_RESTART_BIND)		\
+	/* TLS policy; data_tls is never off. */			\
+	X(K_TLS, "tls", tls, tls, 0, 0, "required", 0, CONF_RELOAD)	\
+	X(K_DATA_TLS, "data_tls", data_tls, data_tls, 0, 0,		\
+	    "required", 0, CONF_RELOAD)					\
+	X(K_DATA_REUSE, "data_session_reuse", data_session_reuse,	\
+	    reuse, 0, 0, "required", 0, CONF_RELOAD)			\
+	/* C after AUTH TLS (RFC 4217); implicit sessions start P. */	\
+	X(K_PROT_DEFAULT, "prot_default", prot_default, prot, 0, 0,	\
+	    "C", 0, CONF_RELOAD)					\
+	X(K_CERTS_DIR, "certs_dir", certs_dir, path, 0, 0,		\
+	    FTPS_CERTSDIR, CONF_F_RELATIVE, CONF_RELOAD)		\
+	/* Unset: the certs folder's default certificate. */		\
+	X(K_CERTIFICATE, "certificate", certificate, name, 1,		\
+	    FTPS_CERTNAME_MAX, "", CONF_F_UNSET, CONF_RELOAD)		\
+	/* Data channels; pasv_address unset: the control local addr. */ \
+	X(K_PASV_MIN, "pasv_min_port", pasv_min_port, uint, 1024,	\
+	    65535, "49152", 0, CONF_RELOAD)				\
+	X(K_PASV_MAX, "pasv_max_port", pasv_max_port, uint, 1024,	\
+	    65535, "65534", 0, CONF_RELOAD)				\
+	X(K_PASV_ADDRESS, "pasv_address", pasv_address, ipv4, 0, 0,	\
+	    "", CONF_F_UNSET, CONF_RELOAD)				\
+	/* Accounts; anonymous_root is required when anonymous is on. */ \
+	X(K_USERS_FILE, "users_file", users_file, path, 0, 0,		\
+	    FTPS_SYSCONFDIR "/ftpsd/users", CONF_F_RELATIVE,		\
+	    CONF_RELOAD)						\
+	X(K_ANONYMOUS, "anonymous", anonymous, bool, 0, 0, "off", 0,	\
+	    CONF_RELOAD)						\
+	X(K_ANONYMOUS_ROOT, "anonymous_root", anonymous_root, path,	\
+	    0, 0, "", CONF_F_UNSET, CONF_RELOAD)			\
+	/* Limits, seconds and counts; max_login_failures is per	\
+	 * connection, ban_failures per address within ban_window;	\
+	 * ipv6_prefix is how many bits of an IPv6 client address	\
+	 * bans and max_clients_per_ip group. */			\
+	X(K_MAX_CLIENTS, "max_clients", max_clients, uint, 1,		\
+	    CONF_CLIENTS_MAX, "512", 0, CONF_RELOAD)			\
+	X(K_MAX_PER_IP, "max_clients_per_ip", max_clients_per_ip, uint, \
+	    1, CONF_CLIENTS_MAX, "32", 0, CONF_RELOAD)			\
+	X(K_MAX_LOGIN_FAILS, "max_login_failures", max_login_failures,	\
+	    uint, 1, CONF_LOGIN_FAILS_MAX, "5", 0, CONF_RELOAD)		\
+	X(K_BAN_FAILURES, "ban_failures", ban_failures, uint, 1,	\
+	    CONF_BAN_FAILURES_MAX, "10", 0, CONF_RELOAD)		\
+	X(K_BAN_WINDOW, "ban_window", ban_window, uint, 1,		\
+	    CONF_TIMEOUT_MAX, "600", 0, CONF_RELOAD)			\
+	X(K_BAN_SECONDS, "ban_seconds", ban_seconds, uint, 0,		\
+	    CONF_BAN_SECONDS_MAX, "900", CONF_F_ZERO_OFF, CONF_RELOAD)	\
+	X(K_IPV6_PREFIX, "ipv6_prefix", ipv6_prefix, uint,		\
+	    CONF_IPV6_PREFIX_MIN, 128, "64", 0, CONF_RESTART)		\
+	X(K_IDLE_TIMEOUT, "idle_timeout", idle_timeout, uint, 1,	\
+	    CONF_TIMEOUT_MAX, "300", 0, CONF_RELOAD)			\
+	X(K_LOGIN_TIMEOUT, "login_timeout", login_timeout, uint, 1,	\
+	    CONF_TIMEOUT_MAX, "60", 0, CONF_RELOAD)			\
+	X(K_DATA_TIMEOUT, "data_timeout", data_timeout, uint, 1,	\
+	    CONF_TIMEOUT_MAX, "120", 0, CONF_RELOAD)			\
+	X(K_AUTH_THREADS, "auth_threads", auth_threads, uint, 1,	\
+	    CONF_THREADS_MAX, CONF_STR(FTPS_AUTH_THREADS), 0,		\
+	    CONF_RESTART)						\
+	/* docs/users.md */						\
+	X(K_LOGIN_CACHE, "login_cache_seconds", login_cache_seconds,	\
+	    uint, 0, CONF_TIMEOUT_MAX, "0", CONF_F_ZERO_OFF,		\
+	    CONF_RELOAD)						\
+	X(K_FILE_UMASK, "file_umask", file_umask, umask, 0, 0777,	\
+	    "022", 0, CONF_RELOAD)					\
+	/* Logging; auto is stderr with -f, else syslog. */		\
+	X(K_LOG, "log", log, log, 0, 0, "auto", 0, CONF_RELOAD)		\
+	X(K_LOG_DEBUG, "log_debug", log_debug, bool, 0, 0, "off", 0,	\
+	    CONF_RELOAD)						\
+	/* Client certificates (docs/mtls.md): PEM files. */		\
+	X(K_CLIENT_CERT, "tls_client_cert", tls_client_cert, tls, 0, 0,	\
+	    "off", 0, CONF_RELOAD)					\
+	X(K_CLIENT_CA, "tls_client_ca", tls_client_ca, path, 0, 0, "",	\
+	    CONF_F_RELATIVE | CONF_F_UNSET, CONF_RELOAD)		\
+	X(K_CRL, "tls_crl", tls_crl, path, 0, 0, "",			\
+	    CONF_F_RELATIVE | CONF_F_UNSET, CONF_RELOAD)		\
+	/* Operations (server/ops.c, server/privdrop.c); allow_root off: \
+	 * never serve as uid 0; cert_warn_days 0 = off. */		\
+	X(K_RUN_AS_USER, "run_as_user", run_as_user, user, 1,		\
+	    CONF_USER_MAX, "ftpsd", 0, CONF_RESTART)			\
+	X(K_ALLOW_ROOT, "allow_root", allow_root, bool, 0, 0, "off", 0, \
+	    CONF_RESTART)						\
+	X(K_SHUTDOWN_TIMEOUT, "shutdown_timeout", shutdown_timeout,	\
+	    uint, 0, CONF_TIMEOUT_MAX, "30", 0, CONF_RELOAD)		\
+	X(K_XFERLOG_FILE, "xferlog_file", xferlog_file, path, 0, 0, "", \
+	    CONF_F_UNSET, CONF_RELOAD)					\
+	X(K_CERT_WARN_DAYS, "cert_warn_days", cert_warn_days, uint, 0,	\
+	    CONF_WARN_DAYS_MAX, "30", CONF_F_ZERO_OFF, CONF_RELOAD)	\
+	X(K_WORKERS, "workers", workers, workers, 1, CONF_WORKERS_MAX,	\
+	    "1", 0, CONF_RESTART)					\
+	/* Load balancers (docs/scale-out.md): the PROXY protocol is	\
+	 * believed from proxy_trusted only. */			\
+	X(K_PROXY_PROTOCOL, "proxy_protocol", proxy_protocol, proxy, 0,	\
+	    0, "off", 0, CONF_RELOAD)					\
+	X(K_PROXY_TRUSTED, "proxy_trusted", proxy_trusted, cidrs, 0, 0,	\
+	    "", 0, CONF_RELOAD)						\
+	X(K_PROXY_DATA, "proxy_data", proxy_data, pdata, 0, 0, "header", \
+	    0, CONF_RELOAD)
+
+/* The C field each type declares. */
+#define CONF_DECL_uint(f)	unsigned f;
+#define CONF_DECL_umask(f)	unsigned f;
+#define CONF_DECL_workers(f)	unsigned f;
+#define CONF_DECL_bool(f)	int f;
+#define CONF_DECL_path(f)	char *f;	/* owned; NULL: unset */
+#define CONF_DECL_name(f)	char *f;
+#define CONF_DECL_user(f)	char *f;
+#define CONF_DECL_ipv4(f)	char *f;
+#define CONF_DECL_listen(f)	char *f[FTPS_LISTEN_MAX]; int n##f;
+#define CONF_DECL_tls(f)	enum conf_tls f;
+#define CONF_DECL_data_tls(f)	enum conf_tls f;
+#define CONF_DECL_reuse(f)	enum conf_reuse f;
+#define CONF_DECL_prot(f)	enum conf_prot f;
+#define CONF_DECL_log(f)	enum conf_log f;
+#define CONF_DECL_proxy(f)	enum conf_proxy f;
+#define CONF_DECL_pdata(f)	enum conf_pdata f;
+#define CONF_DECL_cidrs(f)	struct cidr f[FTPS_PROXY_TRUSTED_MAX]; int n##f;
+
+#define CONF_STR(x)		CONF_STR_(x)
+#define CONF_STR_(x)		#x
+#define CONF_FIELD_(id, name, field, type, min, max, def, flags, reload) \
+	CONF_DECL_##type(field)
+#define CONF_ONE_(id, name, field, type, min, max, def, flags, reload) + 1
+#define CONF_NKEYS		(0 CONF_KEYS(CONF_ONE_))
 
 struct conf {
-	/* Where to listen. */
-	char		*listen[FTPS_LISTEN_MAX];	/* owned, numeric addrs */
-	int		 nlisten;		/* default: "0.0.0.0", "::" */
-	unsigned	 explicit_port;		/* 21; 0 = off */
-	unsigned	 implicit_port;		/* 990; 0 = off */
-
-	/* TLS policy. */
-	enum conf_tls	 tls;			/* required */
-	enum conf_tls	 data_tls;		/* required (never OFF) */
-	enum conf_reuse	 data_session_reuse;	/* required */
-	enum conf_prot	 prot_default;		/* C after AUTH TLS (RFC 4217);
-						 * implicit sessions start P */
-	char		*certs_dir;		/* FTPS_CERTSDIR */
-	char		*certificate;		/* NULL: the folder's default */
-
-	/* Client certificates (mutual TLS, docs/mtls.md). */
-	enum conf_tls	 tls_client_cert;	/* off */
-	char		*tls_client_ca;		/* NULL; PEM roots+intermediates */
-	char		*tls_crl;		/* NULL; PEM CRLs */
-
-	/* Data channels. */
-	unsigned	 pasv_min_port;		/* 49152 */
-	unsigned	 pasv_max_port;		/* 65534 */
-	char		*pasv_address;		/* NULL: the control local addr */
-
-	/* Load balancers (docs/scale-out.md). */
-	enum conf_proxy	 proxy_protocol;	/* off */
-	struct cidr	 proxy_trusted[FTPS_PROXY_TRUSTED_MAX];
-	int		 nproxy_trusted;	/* 0: none */
-	enum conf_pdata	 proxy_data;		/* header */
-
-	/* Accounts. */
-	char		*users_file;		/* FTPS_SYSCONFDIR/ftpsd/users */
-	int		 anonymous;		/* off */
-	char		*anonymous_root;	/* NULL; required when on */
-
-	/* Limits, seconds and counts. */
-	unsigned	 max_clients;		/* 512 */
-	unsigned	 max_clients_per_ip;	/* 32 */
-	unsigned	 max_login_failures;	/* 5, per connection */
-	unsigned	 ban_failures;		/* 10 failed logins per address */
-	unsigned	 ban_window;		/* within 600 s */
-	unsigned	 ban_seconds;		/* ban 900 s; 0 = no bans */
-	unsigned	 ipv6_prefix;		/* 64: bits of an IPv6 client
-						 * address that bans and
-						 * max_clients_per_ip group */
-	unsigned	 idle_timeout;		/* 300 */
-	unsigned	 login_timeout;		/* 60 */
-	unsigned	 data_timeout;		/* 120 */
-	unsigned	 auth_threads;		/* FTPS_AUTH_THREADS */
-	unsigned	 login_cache_seconds;	/* 0 = off (docs/users.md) */
-	unsigned	 file_umask;		/* 022 */
-
-	/* Logging. */
-	enum conf_log	 log;			/* auto: stderr with -f */
-	int		 log_debug;		/* off */
-
-	/* Operations (server/ops.c, server/privdrop.c). */
-	char		*run_as_user;		/* "ftpsd": switched to as root */
-	int		 allow_root;		/* off: never serve as uid 0 */
-	unsigned	 shutdown_timeout;	/* 30 s for transfers at stop */
-	char		*xferlog_file;		/* NULL: no transfer log */
-	unsigned	 cert_warn_days;	/* 30; 0 = off */
-	unsigned	 workers;		/* 1; CONF_WORKERS_AUTO = auto */
+	CONF_KEYS(CONF_FIELD_)
 
 	/*
 	 * Where each key (in table order, see conf_key_name) was last set:
@@ -144,6 +253,10 @@ int	 conf_check(const struct conf *, const char *file, FILE *errf);
 void	 conf_free(struct conf *);
 /* Name of key i of the table, or NULL for i >= CONF_NKEYS. */
 const char	*conf_key_name(size_t i);
+/* Index of the key called name (len bytes), or -1. */
+int		 conf_key_find(const char *name, size_t len);
+/* What a reload does with key i (CONF_RELOAD for a bad i). */
+enum conf_reload conf_key_reload(size_t i);
 /*
  * The value of key i as the file would spell it ("022", "on", "0.0.0.0,
  * ::", "" when unset), so conf_set(key, buf) reproduces it.  0,

@@ -10,6 +10,7 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/iopool.c server/iopool.h \
 	server/tls.c server/tls.h server/mtls.c server/mtls.h \
 	server/listener.c \
+	server/load.c server/load.h \
 	server/ops.c server/ops.h \
 	server/privdrop.c server/privdrop.h \
 	server/preflight.c server/preflight.h \

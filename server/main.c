@@ -28,13 +28,12 @@
 #include "ftps_limits.h"
 #include "ftpsd.h"
 #include "iopool.h"
+#include "load.h"
 #include "log.h"
 #include "ops.h"
-#include "preflight.h"
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "session.h"
-#include "tls.h"
 #include "worker.h"
 #include "xferlog.h"
 
@@ -86,34 +85,6 @@ hash_password(void)
 	r = 0;
  out:
 	OPENSSL_cleanse(pw, sizeof(pw));
-	return r;
-}
-
-/*
- * Loads the users file; its complaints go to stderr and *bad counts
- * them.  A malformed line only drops that user (it is a problem for -t,
- * not a reason to refuse to start).
- */
-static int
-load_users(struct ftpsd *ctx, int *bad)
-{
-	char	*text = NULL;
-	size_t	 len = 0;
-	FILE	*mf;
-	int	 r;
-
-	if ((mf = open_memstream(&text, &len)) == NULL)
-		return FTPS_ENOMEM;
-	r = auth_users_load(ctx->conf.users_file, &ctx->users, mf);
-	if (fclose(mf) != 0) {
-		free(text);
-		return FTPS_ENOMEM;
-	}
-	if (len > 0) {
-		fputs(text, stderr);
-		(*bad)++;
-	}
-	free(text);
 	return r;
 }
 
@@ -331,10 +302,11 @@ main(int argc, char *argv[])
 	struct sdn_socket socks[SDN_LISTEN_MAX];
 	const char	*conffile = NULL, *overrides[MAX_OVERRIDES];
 	char		 note[256], cert[512];
+	struct load_state ls;
 	int		 test = 0, noverrides = 0, problems = 0;
-	int		 badusers = 0, nsocks = 0;
+	int		 nsocks = 0;
 	unsigned	 nworkers;
-	int		 ch, i, r, rc = 1;
+	int		 ch, r, rc = 1;
 	enum log_dest	 dest;
 
 	if (argc == 2 && strcmp(argv[1], "--hash-password") == 0)
@@ -383,23 +355,16 @@ main(int argc, char *argv[])
 	}
 	log_init("ftpsd", LOG_DEST_STDERR, LOG_LVL_INFO);
 
-	if (conf_init(&ctx.conf) != 0) {
-		fprintf(stderr, "ftpsd: out of memory\n");
-		return 1;
-	}
 	if ((r = ops_remember(&ctx, conffile, NULL, 0)) != 0) {
 		fprintf(stderr, "ftpsd: %s\n", ftps_strerror(r));
 		goto out;
 	}
 	if (conffile == NULL)
 		conffile = ops_conffile(&ctx);
-	if (conffile != NULL && conf_load(&ctx.conf, conffile, stderr) != 0)
-		problems++;
-	for (i = 0; i < noverrides; i++)
-		if (conf_set_arg(&ctx.conf, overrides[i], stderr) != 0)
-			problems++;
-	if (conf_check(&ctx.conf, conffile ? conffile : "-o", stderr) != 0)
-		problems++;
+	problems = load_state(&ctx, conffile, overrides, noverrides,
+	    test ? LOAD_TEST : 0, &ls, stderr, stderr);
+	load_swap(&ctx, &ls);
+	load_free(&ls);
 	if (problems > 0 && !test) {
 		fprintf(stderr, "ftpsd: not started\n");
 		goto out;
@@ -409,23 +374,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "ftpsd: %s\n", ftps_strerror(r));
 		goto out;
 	}
-
-	if (ctx.conf.tls != CONF_TLS_OFF &&
-	    tls_ctx_new(&ctx.conf, &ctx.ssl_ctx, stderr) != 0)
-		problems++;
-	if (load_users(&ctx, &badusers) != 0) {
-		if (!ctx.conf.anonymous)
-			problems++;
-		else if (!test)
-			fprintf(stderr, "ftpsd: %s: no users loaded, anonymous "
-			    "only\n", ctx.conf.users_file);
-	}
-	if (priv_check(&ctx.conf, stderr) != 0)
-		problems++;
 	if (test) {
-		problems += badusers;
-		/* What a reload or a login would trip on, as run_as_user. */
-		problems += pf_check(&ctx.conf, conffile, ctx.users, stderr);
 		/* A warning only: the exit status stays 0. */
 		ops_certwarn(&ctx);
 		if (problems == 0)
@@ -434,8 +383,7 @@ main(int argc, char *argv[])
 		rc = problems == 0 ? 0 : 2;
 		goto out;
 	}
-	if (problems > 0 ||
-	    sdn_listen_fds(socks, SDN_LISTEN_MAX, &nsocks, stderr) != 0) {
+	if (sdn_listen_fds(socks, SDN_LISTEN_MAX, &nsocks, stderr) != 0) {
 		fprintf(stderr, "ftpsd: not started\n");
 		goto out;
 	}

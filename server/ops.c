@@ -9,7 +9,6 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,23 +27,16 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "load.h"
 #include "log.h"
 #include "ops.h"
 #include "sdnotify.h"
 #include "session.h"
 #include "shm.h"
-#include "tls.h"
 #include "transfer.h"
-#include "xferlog.h"
 
 #define OPS_VALUE_MAX	(PATH_MAX + 64)
 #define OPS_DRAIN_MS	(FTPS_LINGER_MS + 500)
-
-/* Keys whose new value only a restart can apply (ops.h). */
-static const char *const restart_keys[] = {
-	"listen_addresses", "explicit_port", "implicit_port", "run_as_user",
-	"allow_root", "auth_threads", "workers", "ipv6_prefix"
-};
 
 /* a + b + c in a new string, or NULL. */
 static char *
@@ -57,18 +49,6 @@ ops_join(const char *a, const char *b, const char *c)
 		return NULL;
 	snprintf(p, len, "%s%s%s", a, b, c);
 	return p;
-}
-
-static int
-ops_key_index(const char *name, size_t len)
-{
-	const char	*k;
-	size_t		 i;
-
-	for (i = 0; (k = conf_key_name(i)) != NULL; i++)
-		if (strlen(k) == len && strncmp(k, name, len) == 0)
-			return (int)i;
-	return -1;
 }
 
 int
@@ -104,7 +84,7 @@ ops_remember(struct ftpsd *ctx, const char *conffile,
 		klen = eq != NULL && eq > k ? (size_t)(eq - k) : 0;
 		while (klen > 0 && (k[klen - 1] == ' ' || k[klen - 1] == '\t'))
 			klen--;
-		idx = eq != NULL ? ops_key_index(k, klen) : -1;
+		idx = eq != NULL ? conf_key_find(k, klen) : -1;
 		if (idx >= 0 && conf_value(&ctx->conf, (size_t)idx, value,
 		    sizeof(value)) == 0)
 			ctx->overrides[i] = ops_join(conf_key_name((size_t)idx),
@@ -219,37 +199,6 @@ ops_log_lines(enum log_level lvl, const char *text)
 	}
 }
 
-/*
- * Keys that only a restart applies keep the running value in nc; each
- * change is reported.  0 or FTPS_ENOMEM.
- */
-static int
-ops_keep_restart_keys(struct ftpsd *ctx, struct conf *nc)
-{
-	char		 was[OPS_VALUE_MAX], now[OPS_VALUE_MAX];
-	size_t		 i;
-	int		 idx;
-
-	for (i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]);
-	    i++) {
-		idx = ops_key_index(restart_keys[i], strlen(restart_keys[i]));
-		if (idx < 0 || conf_value(&ctx->conf, (size_t)idx, was,
-		    sizeof(was)) != 0 || conf_value(nc, (size_t)idx, now,
-		    sizeof(now)) != 0)
-			continue;
-		if (strcmp(was, now) == 0)
-			continue;
-		/* With socket activation systemd owns the listeners. */
-		if (!(ctx->activated && i <= 2))
-			log_warnx("reload: %s changed (%s -> %s): only a "
-			    "restart applies it; keeping %s",
-			    restart_keys[i], was, now, was);
-		if (conf_set(nc, restart_keys[i], was, "-o", 0, NULL) != 0)
-			return FTPS_ENOMEM;
-	}
-	return 0;
-}
-
 enum log_dest
 ops_log_dest(const struct ftpsd *ctx)
 {
@@ -262,20 +211,19 @@ ops_log_dest(const struct ftpsd *ctx)
 int
 ops_reload(struct ftpsd *ctx)
 {
-	struct conf	 nc;
-	struct userdb	*nusers = NULL, *oldusers;
-	SSL_CTX		*nssl = NULL;
-	FILE		*ef = NULL, *uf = NULL;
-	char		*etext = NULL, *utext = NULL, cert[512];
-	size_t		 elen = 0, ulen = 0;
-	const char	*file;
-	int		 i, nxfd = -1, bad = 0, r, ok = 0;
+	struct load_state	 ls;
+	FILE			*ef = NULL, *uf = NULL;
+	char			*etext = NULL, *utext = NULL, cert[512];
+	size_t			 elen = 0, ulen = 0;
+	const char		*file;
+	int			 ok = 0;
 
 	if (ctx->stopping)
 		return FTPS_EPARSE;
 	sdn_send(ctx->notify_fd, "RELOADING=1\nMONOTONIC_USEC=%llu\n"
 	    "STATUS=Reloading", sdn_monotonic_usec());
-	memset(&nc, 0, sizeof(nc));
+	memset(&ls, 0, sizeof(ls));
+	ls.xferlog_fd = -1;
 	file = ops_conffile(ctx);
 	log_infox("reload: SIGHUP: reading %s", file != NULL ? file :
 	    "no configuration file (built-in defaults and -o)");
@@ -284,59 +232,16 @@ ops_reload(struct ftpsd *ctx)
 		log_err("reload: out of memory");
 		goto out;
 	}
-	/* 1. The configuration, exactly as at start. */
-	if (conf_init(&nc) != 0) {
-		fprintf(ef, "out of memory\n");
+	/* Everything as at start (load.c), then swapped in whole. */
+	if (load_state(ctx, file, (const char *const *)ctx->overrides,
+	    ctx->noverrides, LOAD_RELOAD, &ls, ef, uf) != 0)
 		goto out;
-	}
-	if (file != NULL && conf_load(&nc, file, ef) != 0)
-		bad++;
-	for (i = 0; i < ctx->noverrides; i++)
-		if (conf_set_arg(&nc, ctx->overrides[i], ef) != 0)
-			bad++;
-	if (bad > 0 || conf_check(&nc, file != NULL ? file : "-o", ef) != 0)
-		goto out;
-	if ((nc.tls == CONF_TLS_OFF) != (ctx->conf.tls == CONF_TLS_OFF)) {
-		fprintf(ef, "tls: switching to or from off needs a restart\n");
-		goto out;
-	}
-	if (ops_keep_restart_keys(ctx, &nc) != 0) {
-		fprintf(ef, "out of memory\n");
-		goto out;
-	}
-	/* 2. The TLS context: certificate, key, chain, CA and CRL. */
-	if (nc.tls != CONF_TLS_OFF && tls_ctx_new(&nc, &nssl, ef) != 0)
-		goto out;
-	/* 3. The users (a bad line drops that user, as at start). */
-	r = auth_users_load(nc.users_file, &nusers, uf);
-	if (r != 0 && !nc.anonymous)
-		goto out;
-	/* 4. The transfer log, reopened (logrotate moved it). */
-	if (nc.xferlog_file != NULL && xlog_open(nc.xferlog_file,
-	    &nxfd) != 0) {
-		fprintf(ef, "xferlog_file: %s: %s\n", nc.xferlog_file,
-		    strerror(errno));
-		goto out;
-	}
-
-	/* 5. Everything loaded: swap.  Sessions hold their own refs. */
-	conf_free(&ctx->conf);
-	ctx->conf = nc;
-	memset(&nc, 0, sizeof(nc));
-	SSL_CTX_free(ctx->ssl_ctx);
-	ctx->ssl_ctx = nssl;
-	nssl = NULL;
-	oldusers = ctx->users;
-	ctx->users = nusers;
-	nusers = oldusers;
+	/* Sessions hold their own references to what is swapped out. */
+	load_swap(ctx, &ls);
 	/* SECURITY: users re-read: no login verified before survives. */
 	if (ctx->auth != NULL && auth_pool_set_cache(ctx->auth,
 	    ctx->conf.login_cache_seconds, 0) != 0)
 		log_err("reload: login cache off: out of memory");
-	if (ctx->xferlog_fd != -1)
-		close(ctx->xferlog_fd);
-	ctx->xferlog_fd = nxfd;
-	nxfd = -1;
 	log_init(ctx->log_ident[0] != '\0' ? ctx->log_ident : "ftpsd",
 	    ops_log_dest(ctx), ctx->conf.log_debug ?
 	    LOG_LVL_DEBUG : LOG_LVL_INFO);
@@ -372,12 +277,7 @@ ops_reload(struct ftpsd *ctx)
 		sdn_send(ctx->notify_fd, "READY=1\nSTATUS=Ready; the last "
 		    "reload failed (see the log)");
 	}
-	conf_free(&nc);
-	SSL_CTX_free(nssl);
-	if (nusers != NULL)
-		auth_users_free(nusers);
-	if (nxfd != -1)
-		close(nxfd);
+	load_free(&ls);
 	free(etext);
 	free(utext);
 	return ok ? 0 : FTPS_EPARSE;

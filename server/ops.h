@@ -9,8 +9,10 @@
  * SSL_CTX it was accepted with (a reference), its copy of its user and
  * its root, so sessions and transfers in flight go on untouched; new
  * connections get the new certificate and settings.  Keys that need a
- * restart (listen_addresses, explicit_port, implicit_port, run_as_user,
- * allow_root, auth_threads) keep their running value, with a warning.
+ * restart (CONF_RESTART in conf.h's CONF_KEYS: listen_addresses, the
+ * ports, run_as_user, allow_root, auth_threads, workers, ipv6_prefix)
+ * keep their running value, with a warning.  The loading itself is
+ * load.c's, shared with start-up.
  *
  * SIGTERM/SIGINT: stop accepting; idle sessions get 421 at once;
  * transfers in flight may finish within shutdown_timeout (then 426 and

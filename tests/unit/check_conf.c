@@ -991,6 +991,44 @@ START_TEST(policy_levels)
 }
 END_TEST
 
+/*
+ * The reload column of CONF_KEYS: the keys a reload keeps (and, for the
+ * listening ones, keeps silently under socket activation).
+ */
+START_TEST(reload_column)
+{
+	static const char *const restart[] = {
+		"run_as_user", "allow_root", "auth_threads", "workers",
+		"ipv6_prefix"
+	};
+	static const char *const bind[] = {
+		"listen_addresses", "explicit_port", "implicit_port"
+	};
+	size_t		 i, j, nrestart = 0;
+	enum conf_reload want;
+
+	for (i = 0; i < CONF_NKEYS; i++) {
+		want = CONF_RELOAD;
+		for (j = 0; j < sizeof(restart) / sizeof(restart[0]); j++)
+			if (strcmp(conf_key_name(i), restart[j]) == 0)
+				want = CONF_RESTART;
+		for (j = 0; j < sizeof(bind) / sizeof(bind[0]); j++)
+			if (strcmp(conf_key_name(i), bind[j]) == 0)
+				want = CONF_RESTART_BIND;
+		ck_assert_msg(conf_key_reload(i) == want, "%s: reload %d, "
+		    "want %d", conf_key_name(i), (int)conf_key_reload(i),
+		    (int)want);
+		nrestart += want != CONF_RELOAD;
+	}
+	ck_assert_uint_eq(nrestart, 8);
+	ck_assert_int_eq(conf_key_reload(CONF_NKEYS), CONF_RELOAD);
+	/* conf_key_find takes a length: "workers=4" names "workers". */
+	ck_assert_int_eq(conf_key_find("workers=4", 7), key_index("workers"));
+	ck_assert_int_eq(conf_key_find("work", 4), -1);
+	ck_assert_int_eq(conf_key_find("tls_crl", 3), key_index("tls"));
+}
+END_TEST
+
 /* Two confs side by side (a reload) share nothing. */
 START_TEST(two_confs)
 {
@@ -1018,6 +1056,7 @@ unit_suite(void)
 	tc = tcase_create("values");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, reload_column);
 	tcase_add_loop_test(tc, valid_value, 0, sizeof(valid) /
 	    sizeof(valid[0]));
 	tcase_add_loop_test(tc, invalid_value, 0, sizeof(invalid) /
