@@ -285,6 +285,10 @@ class TestHAProxy(unittest.TestCase):
             r"refused connection on .*: 127\.0\.0\.7 banned")
 
     def test_d_logs_show_real_clients(self):
+        # Two sessions: round robin puts one on each node.
+        for _ in range(2):
+            p = self.c.curl("127.0.0.5", "--list-only")
+            self.assertEqual(p.returncode, 0, describe(p))
         for n in self.c.nodes:
             text = n.log_text()
             # Every session line names a client, never HAProxy itself.
@@ -371,16 +375,18 @@ class TestHAProxy(unittest.TestCase):
 
     def test_g_v2_local_is_quiet(self):
         text0 = self.a.log_text()
-        n0 = len(re.findall(r"connect port=", text0))
-        got = self.raw(self.a.explicit_port, "127.0.0.2",
-                       v2_header(None, 0, None, 0, local=True))
-        self.assertEqual(got, b"")
+        for port, hdr in ((self.a.explicit_port,
+                           v2_header(None, 0, None, 0, local=True)),
+                          (self.a.implicit_port,
+                           v2_header(None, 0, None, 0, local=True)),
+                          (self.a.explicit_port, b"PROXY UNKNOWN\r\n")):
+            got = self.raw(port, "127.0.0.2", hdr)
+            self.assertEqual(got, b"")
         time.sleep(0.3)
+        # No refusal line, no session (so nothing counted).
         text = self.a.log_text()[len(text0):]
-        self.assertNotIn("refused", text)
-        self.assertNotIn("connect port=", text)
-        self.assertEqual(len(re.findall(r"connect port=",
-                                        self.a.log_text())), n0)
+        self.assertNotRegex(text, r"refused connection from 127\.0\.0\.2")
+        self.assertNotRegex(text, r"via=127\.0\.0\.2")
 
     def proxied_login(self, client, node=None, prot_p=True):
         """A control session on a node as if HAProxy sent client's header."""
@@ -494,6 +500,19 @@ class TestHAProxy(unittest.TestCase):
             finally:
                 for rc in keep:
                     rc.close()
+
+    def test_k_ipv6_client(self):
+        # A v1 TCP6 header: the IPv6 client is the session's address.
+        rc = RawControl(self.a.port_host, self.a.explicit_port,
+                        source="127.0.0.2")
+        try:
+            rc.send_raw(b"PROXY TCP6 2001:db8::7 2001:db8::1 5000 21\r\n")
+            code, text = rc.resp()
+            self.assertEqual(code, 220, text)
+            self.assertEqual(rc.cmd("QUIT")[0], 221)
+        finally:
+            rc.close()
+        self.a.wait_log(r"sess=\d+ ip=2001:db8::7 proxied via=127\.0\.0\.2")
 
     def test_z_failover(self):
         victim = self.c.nodes[0]
