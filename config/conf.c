@@ -826,6 +826,7 @@ set_cidrs(struct conf *c, const struct conf_key *k, const char *v,
 	const char		*p = v, *why;
 	int			 n = 0, i, t;
 
+	memset(list, 0, sizeof(list));
 	while ((t = list_next(&p, tok, sizeof(tok))) != 0) {
 		if (t == -1) {
 			conf_err(errf, src->file, src->line, "%s: \"%s...\" "
@@ -855,8 +856,7 @@ set_cidrs(struct conf *c, const struct conf_key *k, const char *v,
 		}
 		n++;
 	}
-	memset(c->proxy_trusted, 0, sizeof(c->proxy_trusted));
-	memcpy(c->proxy_trusted, list, (size_t)n * sizeof(list[0]));
+	memcpy(c->proxy_trusted, list, sizeof(list));
 	c->nproxy_trusted = n;
 	return 0;
 }

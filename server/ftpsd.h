@@ -121,7 +121,7 @@ struct ftpsd {
 	char			 log_ident[24];	/* "ftpsd", "ftpsd/w2" */
 
 	/* Control connections still sending a PROXY header (proxyconn.c). */
-	LIST_HEAD(, proxy_conn)	 proxies;
+	LIST_HEAD(proxy_connq, proxy_conn) proxies;
 	unsigned		 nproxies;
 };
 

@@ -101,6 +101,18 @@ v1_addr(int af, const struct v1_tok *t, in_port_t port,
 	return 0;
 }
 
+/* The index of the first CR or LF among n bytes, or n. */
+static size_t
+v1_line_end(const unsigned char *buf, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (buf[i] == '\n' || buf[i] == '\r')
+			return i;
+	return n;
+}
+
 int
 proxy_parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *hdr,
     const char **why)
@@ -119,10 +131,7 @@ proxy_parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *hdr,
 	}
 	n = len < PROXY_V1_MAX ? len : PROXY_V1_MAX;
 	/* 1. Find the end of the line within the bound. */
-	for (eol = 0; eol < n; eol++)
-		if (buf[eol] == '\n' || buf[eol] == '\r')
-			break;
-	if (eol == n) {
+	if ((eol = v1_line_end(buf, n)) == n) {
 		if (len >= PROXY_V1_MAX) {
 			*why = "no CRLF within 107 bytes";
 			return FTPS_ETOOBIG;
