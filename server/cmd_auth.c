@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "authpool.h"
 #include "ban.h"
 #include "cmd.h"
 #include "conf.h"

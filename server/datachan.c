@@ -524,6 +524,22 @@ dc_open(struct session *s, dc_cb cb)
 	}
 }
 
+/*
+ * A data connection being taken down: freed from the loop, never inside
+ * one of its own callbacks, and after a download drained until the
+ * peer's FIN so the last bytes are not lost to an RST.  Queued on
+ * ctx->reaps until then.
+ */
+struct dc_reap {
+	struct ftpsd		*ctx;
+	struct bufferevent	*bev;
+	SSL			*ssl;
+	int			 fd;
+	int			 graceful;
+	struct event		*ev;
+	TAILQ_ENTRY(dc_reap)	 entry;
+};
+
 static void
 dc_linger_free(struct dc_reap *l)
 {

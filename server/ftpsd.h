@@ -29,6 +29,8 @@ struct session;
 struct shm_counts;
 struct wk_master;
 struct proxy_conn;
+struct dc_reap;		/* datachan.c: a data connection being closed */
+struct sess_hooks;	/* session.h: what ops.c hears about */
 
 /*
  * Server-only bounds, kept beside the context they size (lib/ftps_limits.h
@@ -61,21 +63,6 @@ struct ipcount {
 	struct ipcount		*next;
 };
 
-/*
- * A data connection being taken down (datachan.c): freed from the loop,
- * never inside one of its own callbacks, and after a download drained
- * until the peer's FIN so the last bytes are not lost to an RST.
- */
-struct dc_reap {
-	struct ftpsd		*ctx;
-	struct bufferevent	*bev;
-	SSL			*ssl;
-	int			 fd;
-	int			 graceful;
-	struct event		*ev;
-	TAILQ_ENTRY(dc_reap)	 entry;
-};
-
 TAILQ_HEAD(listenerq, listener);
 TAILQ_HEAD(sessionq, session);
 TAILQ_HEAD(dc_reapq, dc_reap);
@@ -98,6 +85,7 @@ struct ftpsd {
 	struct event		*sigterm_ev;
 	struct event		*stop_ev;	/* grace timer at shutdown */
 	int			 stopping;
+	const struct sess_hooks	*hooks;		/* ops.c's (session.h); or NULL */
 
 	/* Operations (server/ops.c). */
 	char			*conffile;	/* absolute; NULL: none given */

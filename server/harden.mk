@@ -12,9 +12,11 @@ TESTS += tests/unit/check_ban
 
 check_PROGRAMS += tests/unit/check_tlskeys
 tests_unit_check_tlskeys_SOURCES = tests/unit/check_tlskeys.c \
-	tests/unit/runner.c
+	tests/unit/runner.c $(TESTUTIL)
 tests_unit_check_tlskeys_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_check_tlskeys_LDADD = $(SERVER_TEST_LDADD)
+# tlskeys.c stands alone in libserver.a: no other archive is needed.
+tests_unit_check_tlskeys_LDADD = server/libserver.a lib/libftps.a \
+	$(UNIT_LDADD)
 TESTS += tests/unit/check_tlskeys
 
 # Integration tests: hostile clients, floods, disk faults, kill -9.

@@ -6,7 +6,7 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/cmd.c server/cmd.h server/cmd_auth.c server/cmd_fs.c \
 	server/cmd_xfer.c \
 	server/datachan.c server/datachan.h \
-	server/transfer.c server/transfer.h \
+	server/transfer.c server/transfer.h server/xferio.c server/xferio.h \
 	server/iopool.c server/iopool.h \
 	server/tls.c server/tls.h server/mtls.c server/mtls.h \
 	server/listener.c \

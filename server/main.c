@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "authpool.h"
 #include "conf.h"
 #include "err.h"
 #include "ftps_limits.h"

@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "auth.h"
+#include "authpool.h"
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
@@ -406,8 +407,12 @@ ops_shutdown(struct ftpsd *ctx, int sig)
 		ops_stop_now(ctx);
 }
 
-int
-ops_xfer_ended(struct session *s)
+/*
+ * A transfer's final reply is out (sess_hooks): while shutting down the
+ * session gets 421 and is closed (returns 1); else returns 0.
+ */
+static int
+ops_xfer_ended(struct session *s, const struct xfer_report *rep)
 {
 	struct ftpsd	*ctx = s->ctx;
 	struct session	*t;
@@ -439,11 +444,16 @@ ops_signal_cb(evutil_socket_t sig, short what, void *arg)
 		ops_shutdown(ctx, (int)sig);
 }
 
+static const struct sess_hooks ops_hooks = {
+	.xfer_ended = ops_xfer_ended,
+};
+
 int
 ops_start(struct ftpsd *ctx)
 {
 	struct timeval	 tv = { FTPS_CERTWARN_SECS, 0 };
 
+	ctx->hooks = &ops_hooks;
 	if (ctx->worker > 0) {
 		/*
 		 * A worker takes its orders from the master only: SIGUSR1

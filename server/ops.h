@@ -28,7 +28,6 @@
 #include "log.h"
 
 struct ftpsd;
-struct session;
 
 #define FTPS_DEFAULT_CONF	FTPS_SYSCONFDIR "/ftpsd/ftpsd.conf"
 
@@ -43,17 +42,16 @@ int	 ops_remember(struct ftpsd *, const char *conffile,
 	    const char *const *overrides, int n);
 /* The configuration file a (re)load reads: -c, else the default if any. */
 const char *ops_conffile(const struct ftpsd *);
-/* Watches SIGINT, SIGTERM and SIGHUP; arms the daily expiry check. */
+/*
+ * Watches SIGINT, SIGTERM and SIGHUP; arms the daily expiry check; sets
+ * the sessions' hooks (a transfer ending during shutdown closes its
+ * session).
+ */
 int	 ops_start(struct ftpsd *);
 /* SIGHUP: the reload described above.  0, or FTPS_EPARSE when it failed. */
 int	 ops_reload(struct ftpsd *);
 /* SIGTERM/SIGINT: the shutdown described above. */
 void	 ops_shutdown(struct ftpsd *, int sig);
-/*
- * transfer.c, after a transfer's final reply: while shutting down the
- * session gets 421 and is closed (returns 1); else returns 0.
- */
-int	 ops_xfer_ended(struct session *);
 /*
  * "subject=/CN=x sha256=AB:..:EF notAfter=\"DATE\"" of the served
  * certificate, for the log; "none (tls = off)" for NULL.

@@ -24,6 +24,7 @@
 #include <openssl/rand.h>
 
 #include "auth.h"
+#include "authpool.h"
 #include "cmd.h"
 #include "datachan.h"
 #include "err.h"

@@ -29,6 +29,7 @@ struct auth_job;
 struct user;
 struct datachan;
 struct xfer;
+struct xfer_report;
 
 enum sess_state { SESS_GREETING, SESS_READY, SESS_TLS_PENDING, SESS_CLOSING };
 
@@ -68,6 +69,20 @@ enum tls_role { TLS_ROLE_CTRL, TLS_ROLE_DATA };
 struct tls_ref {
 	enum tls_role		 role;
 	struct session		*s;
+};
+
+/*
+ * What the sessions' owner (ops.c) hears about, without the modules that
+ * report it (transfer.c) calling into ops: one table, set on the context
+ * (ctx->hooks) before the first session starts.  NULL entries: nobody
+ * listens.
+ */
+struct sess_hooks {
+	/*
+	 * A transfer ended and its final reply is queued.  1: the hook
+	 * closed the session (shutdown); 0: it reads commands again.
+	 */
+	int	(*xfer_ended)(struct session *, const struct xfer_report *);
 };
 
 /* The bounded line reader (RFC 959 4.1: Telnet lines ending in CRLF). */

@@ -15,12 +15,10 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <linux/magic.h>
 #include <stdatomic.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,7 +31,6 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "buf.h"
@@ -45,15 +42,15 @@
 #include "ftpsd.h"
 #include "iopool.h"
 #include "listing.h"
-#include "ops.h"
 #include "parse.h"
 #include "session.h"
 #include "transfer.h"
 #include "vfs.h"
+#include "xferio.h"
 #include "xferlog.h"
 
 /* What an upload does once a write job is done. */
-enum xio_next {
+enum xfer_next {
 	XN_READ,	/* read on (the socket, or what SSL holds) */
 	XN_FINISH,	/* the client's end came: fsync, rename */
 };
@@ -77,8 +74,7 @@ struct xfer {
 	char			 final[FTPS_NAME_MAX + 1];	/* STOU */
 	char			*chunk;		/* 2 (upload: 4) x FTPS_XFER_CHUNK */
 	struct bufferevent	*bev;		/* the datachan's, disabled */
-	SSL			*ssl;		/* PROT P, or NULL */
-	int			 sock;		/* the data socket */
+	struct xio		 io;		/* its socket, SSL (PROT P) */
 	struct event		*rev;		/* sock readable */
 	struct event		*wev;		/* sock writable */
 	struct session		*s;
@@ -100,7 +96,7 @@ struct xfer {
 	size_t			 io_raw;	/* WRITE: bytes received */
 	char			*rbuf;		/* upload: the buffer filling */
 	size_t			 rfill;
-	enum xio_next		 in_next;	/* WRITE: then what */
+	enum xfer_next		 in_next;	/* WRITE: then what */
 	int			 fin_stage;	/* FINISH: FIN_* */
 	int			 no_nowait;	/* RWF_NOWAIT unsupported */
 	int			 memfs;		/* tmpfs: I/O never waits */
@@ -114,14 +110,8 @@ struct xfer {
 	int			 tls;
 	int			 wblocked;	/* a write waits for a read */
 	int			 srcdone;	/* download: source read out */
-	BIO_METHOD		*gmeth;		/* gather: see xfer_gather() */
-	BIO			*gbio;		/* SSL's write BIO meanwhile */
-	BIO			*sockbio;	/* the socket BIO, put back */
-	char			*gbuf;		/* records not yet sent */
-	size_t			 glen, goff;
 	struct timeval		 tv;		/* data_timeout */
 	struct timeval		*tvp;		/* &tv, or NULL: none */
-	char			 why[160];	/* last TLS error */
 };
 
 /*
@@ -130,15 +120,6 @@ struct xfer {
  * slice of work per wake-up.
  */
 #define XFER_LS_SLICE	(16u * 1024)
-
-/* What one non-blocking read or write on the data connection did. */
-enum xio {
-	XIO_OK,		/* moved > 0 bytes */
-	XIO_WANT_READ,	/* retry when the socket is readable */
-	XIO_WANT_WRITE,	/* retry when the socket is writable */
-	XIO_EOF,	/* clean end: FIN (PROT C) or close_notify (PROT P) */
-	XIO_ERR,	/* reset, TLS error, or TLS EOF without close_notify */
-};
 
 static int
 xfer_is_upload(const struct xfer *x)
@@ -203,18 +184,7 @@ xfer_set_final(struct xfer *x, const char *name)
 static void
 xfer_io_stop(struct xfer *x)
 {
-	if (x->gbio != NULL) {
-		/* Frees gbio; close_notify goes to the socket again. */
-		SSL_set0_wbio(x->ssl, x->sockbio);
-		x->gbio = NULL;
-		x->sockbio = NULL;
-	}
-	if (x->gmeth != NULL) {
-		BIO_meth_free(x->gmeth);
-		x->gmeth = NULL;
-	}
-	free(x->gbuf);
-	x->gbuf = NULL;
+	xio_stop(&x->io);
 	if (x->rev != NULL) {
 		event_free(x->rev);
 		x->rev = NULL;
@@ -291,8 +261,10 @@ static void
 xfer_done(struct session *s, int code, const char *text, const char *result)
 {
 	struct xfer	*x = s->xfer;
-	char		 q[LOG_VALUE_MAX];
-	int		 ok = strcmp(result, "ok") == 0;
+	const struct sess_hooks	*hooks = s->ctx->hooks;
+	struct xfer_report	 rep;
+	char			 q[LOG_VALUE_MAX];
+	int			 ok = strcmp(result, "ok") == 0;
 
 	if (x == NULL)
 		return;
@@ -303,12 +275,17 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	    log_quote(q, sizeof(q), x->vp.path), x->bytes, xfer_secs(x),
 	    result);
 	xfer_xferlog(s, x, ok);
+	memcpy(rep.verb, x->verb, sizeof(rep.verb));
+	rep.bytes = x->bytes;
+	rep.code = code;
+	rep.result = result;
 	/* Python's unwrap() waits for our close_notify after uploads too. */
 	dc_close(s, ok);
 	xfer_free(x);
 	sess_reply(s, code, "%s", text);
-	/* Shutting down: the transfer was allowed to end; now the session. */
-	if (ops_xfer_ended(s))
+	/* Shutting down: the hook may end the session now. */
+	if (hooks != NULL && hooks->xfer_ended != NULL &&
+	    hooks->xfer_ended(s, &rep))
 		return;
 	sess_arm_timer(s);
 	sess_resume(s);
@@ -358,194 +335,6 @@ xfer_add_crlf(struct xfer *x, const char *p, size_t n, char *out)
 		x->cr = p[i] == '\r';
 	}
 	return o;
-}
-
-/* Why the last TLS call on the data connection failed, for the log. */
-static const char *
-xfer_tls_why(struct xfer *x)
-{
-	return x->why[0] != '\0' ? x->why : "connection reset or closed";
-}
-
-static enum xio
-xfer_ssl_result(struct xfer *x, int r)
-{
-	unsigned long	 e;
-
-	switch (SSL_get_error(x->ssl, r)) {
-	case SSL_ERROR_WANT_READ:
-		return XIO_WANT_READ;
-	case SSL_ERROR_WANT_WRITE:
-		return XIO_WANT_WRITE;
-	case SSL_ERROR_ZERO_RETURN:
-		return XIO_EOF;
-	default:
-		if ((e = ERR_peek_last_error()) != 0)
-			ERR_error_string_n(e, x->why, sizeof(x->why));
-		ERR_clear_error();
-		return XIO_ERR;
-	}
-}
-
-/* One non-blocking read of at most n bytes into p; *got what came. */
-static enum xio
-xfer_io_read(struct xfer *x, char *p, size_t n, size_t *got)
-{
-	ssize_t	 r;
-	int	 e;
-
-	*got = 0;
-	if (n > INT_MAX)
-		n = INT_MAX;
-	if (x->ssl == NULL) {
-		do
-			r = recv(x->sock, p, n, 0);
-		while (r == -1 && errno == EINTR);
-		if (r > 0) {
-			*got = (size_t)r;
-			return XIO_OK;
-		}
-		if (r == 0)
-			return XIO_EOF;
-		return errno == EAGAIN || errno == EWOULDBLOCK ?
-		    XIO_WANT_READ : XIO_ERR;
-	}
-	ERR_clear_error();
-	if ((e = SSL_read(x->ssl, p, (int)n)) > 0) {
-		*got = (size_t)e;
-		return XIO_OK;
-	}
-	return xfer_ssl_result(x, e);
-}
-
-/*
- * One non-blocking write of p (n > 0); *put what went.  With PROT P the
- * SSL is not in partial-write mode: one SSL_write sends the whole buffer
- * as consecutive records, and a retry after WANT_WRITE passes the same
- * buffer again (x->out and x->outn only move on success).
- */
-static enum xio
-xfer_io_write(struct xfer *x, const char *p, size_t n, size_t *put)
-{
-	ssize_t	 r;
-	int	 e;
-
-	*put = 0;
-	if (n > INT_MAX)
-		n = INT_MAX;
-	if (x->ssl == NULL) {
-		do
-			r = send(x->sock, p, n, MSG_NOSIGNAL);
-		while (r == -1 && errno == EINTR);
-		if (r > 0) {
-			*put = (size_t)r;
-			return XIO_OK;
-		}
-		return r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) ?
-		    XIO_WANT_WRITE : XIO_ERR;
-	}
-	ERR_clear_error();
-	if ((e = SSL_write(x->ssl, p, (int)n)) > 0) {
-		*put = (size_t)e;
-		return XIO_OK;
-	}
-	return xfer_ssl_result(x, e);
-}
-
-/*
- * A PROT P download: SSL writes its records into x->gbuf through this
- * BIO, and one send() (xfer_flush) carries up to 2 x FTPS_XFER_CHUNK of
- * them, instead of one send() per 16 KiB record.  Full: retry, which
- * SSL_write reports as WANT_WRITE.
- */
-static int
-xfer_gather_write(BIO *b, const char *p, size_t n, size_t *put)
-{
-	struct xfer	*x = BIO_get_data(b);
-
-	*put = 0;
-	BIO_clear_retry_flags(b);
-	if (n > 2 * FTPS_XFER_CHUNK)
-		return 0;
-	if (n > 2 * FTPS_XFER_CHUNK - x->glen) {
-		BIO_set_retry_write(b);
-		return 0;
-	}
-	memcpy(x->gbuf + x->glen, p, n);
-	x->glen += n;
-	*put = n;
-	return 1;
-}
-
-static long
-xfer_gather_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-	struct xfer	*x = BIO_get_data(b);
-
-	switch (cmd) {
-	case BIO_CTRL_FLUSH:
-		return 1;	/* xfer_flush() sends, in its own time */
-	case BIO_CTRL_WPENDING:
-		return (long)(x->glen - x->goff);
-	default:
-		return 0;
-	}
-}
-
-/* 0, or FTPS_ENOMEM: the download then writes to the socket as before. */
-static int
-xfer_gather(struct xfer *x)
-{
-	BIO	*b;
-
-	if ((x->gbuf = malloc(2 * FTPS_XFER_CHUNK)) == NULL ||
-	    (x->gmeth = BIO_meth_new(BIO_get_new_index() |
-	    BIO_TYPE_SOURCE_SINK, "ftpsd gather")) == NULL ||
-	    BIO_meth_set_write_ex(x->gmeth, xfer_gather_write) != 1 ||
-	    BIO_meth_set_ctrl(x->gmeth, xfer_gather_ctrl) != 1 ||
-	    (b = BIO_new(x->gmeth)) == NULL)
-		return FTPS_ENOMEM;
-	BIO_set_data(b, x);
-	BIO_set_init(b, 1);
-	x->sockbio = SSL_get_wbio(x->ssl);
-	if (x->sockbio == NULL || BIO_up_ref(x->sockbio) != 1) {
-		x->sockbio = NULL;
-		BIO_free(b);
-		return FTPS_ETLS;
-	}
-	SSL_set0_wbio(x->ssl, b);
-	x->gbio = b;
-	return 0;
-}
-
-/* Sends what SSL gathered: XIO_OK (all gone), XIO_WANT_WRITE or XIO_ERR. */
-static enum xio
-xfer_flush(struct xfer *x)
-{
-	ssize_t	 r;
-
-	while (x->goff < x->glen) {
-		r = send(x->sock, x->gbuf + x->goff, x->glen - x->goff,
-		    MSG_NOSIGNAL);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return errno == EAGAIN || errno == EWOULDBLOCK ?
-			    XIO_WANT_WRITE : XIO_ERR;
-		x->goff += (size_t)r;
-	}
-	x->glen = x->goff = 0;
-	return XIO_OK;
-}
-
-/*
- * Downloads: full segments only (several TLS records in one) while the
- * file streams; uncorked at the end so the last bytes leave at once.
- */
-static void
-xfer_cork(struct xfer *x, int on)
-{
-	(void)setsockopt(x->sock, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 }
 
 /*
@@ -690,7 +479,7 @@ xfer_pump_out(struct session *s)
 {
 	struct xfer	*x = s->xfer;
 	size_t		 n, sent = 0, budget;
-	enum xio	 r;
+	enum xio_res	 r;
 
 	budget = x->kind == XFER_LIST ? XFER_LS_SLICE : FTPS_XFER_HIWAT;
 	while (sent < budget) {
@@ -715,7 +504,7 @@ xfer_pump_out(struct session *s)
 		}
 		r = XIO_OK;
 		if (x->outn > 0) {
-			r = xfer_io_write(x, x->out, x->outn, &n);
+			r = xio_write(&x->io, x->out, x->outn, &n);
 			if (r == XIO_OK) {
 				x->out += n;
 				x->outn -= n;
@@ -723,12 +512,12 @@ xfer_pump_out(struct session *s)
 				sent += n;
 				continue;
 			}
-			/* Gathering, WANT_WRITE means: x->gbuf is full. */
-			if (r == XIO_WANT_WRITE && x->gbio == NULL)
+			/* Gathering, WANT_WRITE means: the gather buffer is full. */
+			if (r == XIO_WANT_WRITE && !xio_gathering(&x->io))
 				return;
 		}
 		if (r == XIO_OK || r == XIO_WANT_WRITE)
-			r = xfer_flush(x);
+			r = xio_flush(&x->io);
 		switch (r) {
 		case XIO_OK:
 			break;
@@ -742,13 +531,13 @@ xfer_pump_out(struct session *s)
 		default:
 			if (x->tls)
 				sess_log(s, LOG_LVL_WARN, "%s data tls: %s",
-				    x->verb, xfer_tls_why(x));
+				    x->verb, xio_tls_why(&x->io));
 			xfer_done(s, 426, "Data connection closed by the "
 			    "client; transfer aborted.", "aborted");
 			return;
 		}
 		if (x->outn == 0 && x->srcdone) {
-			xfer_cork(x, 0);
+			xio_cork(&x->io, 0);
 			xfer_done(s, 226, "Transfer complete.", "ok");
 			return;
 		}
@@ -802,12 +591,12 @@ xfer_discard_cb(evutil_socket_t fd, short what, void *arg)
 	struct xfer	*x = s->xfer;
 	char		 junk[4096];
 	size_t		 n;
-	enum xio	 r;
+	enum xio_res	 r;
 	int		 i = 0;
 
 	if (x == NULL)
 		return;
-	while ((r = xfer_io_read(x, junk, sizeof(junk), &n)) == XIO_OK &&
+	while ((r = xio_read(&x->io, junk, sizeof(junk), &n)) == XIO_OK &&
 	    ++i < 16)
 		;
 	if (r == XIO_EOF || r == XIO_ERR) {
@@ -1094,7 +883,7 @@ xfer_pump_in(struct session *s)
 	struct evbuffer	*hs = bufferevent_get_input(x->bev);
 	static const struct timeval	 zero = { 0, 0 };
 	size_t				 n, room, total = 0;
-	enum xio			 r;
+	enum xio_res			 r;
 	int				 got, w;
 
 	/*
@@ -1108,7 +897,7 @@ xfer_pump_in(struct session *s)
 		    x->rbuf + x->rfill, room - x->rfill)) > 0)
 			x->rfill += (size_t)got;
 		while (r == XIO_OK && x->rfill < room) {
-			r = xfer_io_read(x, x->rbuf + x->rfill,
+			r = xio_read(&x->io, x->rbuf + x->rfill,
 			    room - x->rfill, &n);
 			x->rfill += n;
 		}
@@ -1168,7 +957,7 @@ xfer_pump_in(struct session *s)
 	 */
 	if (x->tls) {
 		sess_log(s, LOG_LVL_WARN, "%s data tls: %s", x->verb,
-		    xfer_tls_why(x));
+		    xio_tls_why(&x->io));
 		xfer_done(s, 426, "TLS data connection ended without "
 		    "close_notify; upload aborted, old file kept.",
 		    "aborted-no-close-notify");
@@ -1291,22 +1080,22 @@ static int
 xfer_take_over(struct xfer *x, struct bufferevent *bev)
 {
 	x->bev = bev;
-	x->ssl = bufferevent_openssl_get_ssl(bev);
-	x->tls = x->ssl != NULL;
-	x->sock = bufferevent_getfd(bev);
+	xio_init(&x->io, bufferevent_getfd(bev),
+	    bufferevent_openssl_get_ssl(bev));
+	x->tls = x->io.ssl != NULL;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_disable(bev, EV_READ | EV_WRITE);
 	bufferevent_set_timeouts(bev, NULL, NULL);
-	if (x->sock == -1)
+	if (x->io.sock == -1)
 		return FTPS_ESYS;
-	if (x->ssl != NULL) {
+	if (x->io.ssl != NULL) {
 		/*
 		 * Whole-buffer SSL_writes, and the record buffers kept for
 		 * the whole transfer rather than freed when empty.
 		 */
-		SSL_clear_mode(x->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+		SSL_clear_mode(x->io.ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 		    SSL_MODE_RELEASE_BUFFERS);
-		SSL_set_mode(x->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+		SSL_set_mode(x->io.ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	}
 	/* A listing is sent from its slices: no buffer.  An upload: two. */
 	if (x->kind != XFER_LIST && (x->chunk = malloc((xfer_is_upload(x) ?
@@ -1322,9 +1111,9 @@ xfer_events(struct session *s, struct xfer *x)
 	struct event_base	*base = s->ctx->base;
 
 	if (xfer_is_upload(x)) {
-		x->rev = event_new(base, x->sock, EV_READ | EV_PERSIST,
+		x->rev = event_new(base, x->io.sock, EV_READ | EV_PERSIST,
 		    xfer_in_cb, s);
-		x->wev = event_new(base, x->sock, EV_WRITE, xfer_in_cb, s);
+		x->wev = event_new(base, x->io.sock, EV_WRITE, xfer_in_cb, s);
 		x->kick = evtimer_new(base, xfer_kick_cb, s);
 		if (x->rev == NULL || x->wev == NULL || x->kick == NULL ||
 		    event_add(x->rev, x->tvp) != 0)
@@ -1332,9 +1121,9 @@ xfer_events(struct session *s, struct xfer *x)
 		return 0;
 	}
 	/* A download waits on writes only: no read timeout. */
-	x->rev = event_new(base, x->sock, EV_READ | EV_PERSIST,
+	x->rev = event_new(base, x->io.sock, EV_READ | EV_PERSIST,
 	    xfer_discard_cb, s);
-	x->wev = event_new(base, x->sock, EV_WRITE | EV_PERSIST,
+	x->wev = event_new(base, x->io.sock, EV_WRITE | EV_PERSIST,
 	    xfer_out_cb, s);
 	if (x->rev == NULL || x->wev == NULL ||
 	    event_add(x->rev, NULL) != 0 || event_add(x->wev, x->tvp) != 0)
@@ -1406,13 +1195,13 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 		xfer_check_memfs(x);
 	}
 	/* Worth it from a few records on; a small file goes straight. */
-	if (x->ssl != NULL && x->kind == XFER_RETR &&
+	if (x->io.ssl != NULL && x->kind == XFER_RETR &&
 	    x->size - x->offset >= (off_t)FTPS_XFER_CHUNK &&
-	    xfer_gather(x) != 0) {
+	    xio_gather(&x->io) != 0) {
 		xfer_done(s, 451, "Out of memory.", "fail");
 		return;
 	}
-	xfer_cork(x, 1);
+	xio_cork(&x->io, 1);
 	if (xfer_events(s, x) != 0) {
 		xfer_done(s, 451, "Out of memory.", "fail");
 		return;

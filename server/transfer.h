@@ -27,6 +27,17 @@ enum xfer_kind {
 struct xfer;
 
 /*
+ * What a transfer tells the session's hooks (session.h, sess_hooks) once
+ * its final reply is queued.
+ */
+struct xfer_report {
+	char			 verb[8];	/* "retr", "stor", "list"... */
+	unsigned long long	 bytes;		/* over the data connection */
+	int			 code;		/* final reply: 226, 426, 451 */
+	const char		*result;	/* "ok", "fail", "aborted" */
+};
+
+/*
  * A new transfer.  verb labels the log line ("retr", "list"...); vp is
  * copied (the target for uploads, the source's path for RETR).
  */

@@ -53,6 +53,7 @@
 #include <openssl/ssl.h>
 
 #include "auth.h"
+#include "authpool.h"
 #include "cmd.h"
 #include "conf.h"
 #include "ftpsd.h"

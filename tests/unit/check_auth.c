@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "auth.h"
+#include "authpool.h"
 #include "err.h"
 #include "ftps_limits.h"
 
@@ -701,6 +702,22 @@ never_cb(int ok, void *arg)
 	ck_abort_msg("callback of a cancelled job ran");
 }
 
+/*
+ * Waits (without running the loop, so no callback is delivered) until a
+ * worker has checked job; at most 10 s.
+ */
+static void
+wait_checked(struct auth_job *job)
+{
+	struct timespec	 pause = { 0, 1000000 };
+	int		 i;
+
+	for (i = 0; i < 10000 && !auth_job_checked(job); i++)
+		nanosleep(&pause, NULL);
+	ck_assert_msg(auth_job_checked(job), "no worker checked the job "
+	    "within 10 s");
+}
+
 /* Runs the loop until the pool has nothing left in flight. */
 static void
 run_idle(void)
@@ -762,8 +779,8 @@ START_TEST(cancel_never_calls)
 	for (i = 0; i < 6; i++)
 		ck_assert_int_eq(auth_check(pool, i % 2 ? h_yes : NULL,
 		    "secret", never_cb, NULL, &jobs[i]), 0);
-	/* Let the workers pick some up, so running jobs are cancelled too. */
-	usleep(5000);
+	/* Some done, some running, some queued when they are cancelled. */
+	wait_checked(jobs[0]);
 	for (i = 0; i < 6; i++)
 		auth_cancel(jobs[i]);
 	auth_cancel(NULL);
@@ -779,9 +796,12 @@ START_TEST(cancel_done_job)
 	/* Finished and waiting on the loop: cancel still wins. */
 	ck_assert_int_eq(auth_check(pool, h_bcrypt, "secret", never_cb, NULL,
 	    &job), 0);
-	usleep(300000);
+	wait_checked(job);
+	ck_assert_uint_eq(auth_pool_pending(pool), 1);
 	auth_cancel(job);
+	/* Freed by the loop's delivery, never_cb not called. */
 	run_idle();
+	ck_assert_uint_eq(auth_pool_pending(pool), 0);
 }
 END_TEST
 
@@ -814,7 +834,8 @@ START_TEST(cancel_from_callback)
 	    &first), 0);
 	ck_assert_int_eq(auth_check(pool, h_bcrypt, "secret", never_cb, NULL,
 	    &c.victim), 0);
-	usleep(200000);		/* usually both are done by now */
+	/* Both done before the first callback runs. */
+	wait_checked(c.victim);
 	run_idle();
 	ck_assert_int_eq(c.calls, 1);
 }
@@ -884,14 +905,14 @@ END_TEST
 
 START_TEST(free_with_pending)
 {
-	struct auth_job	*job;
+	struct auth_job	*job, *first = NULL;
 	size_t		 i;
 
 	/* Jobs queued, running and done: all freed, no callback (leaks?). */
 	for (i = 0; i < 20; i++)
 		ck_assert_int_eq(auth_check(pool, i % 2 ? h_bcrypt : NULL,
-		    "secret", never_cb, NULL, &job), 0);
-	usleep(50000);
+		    "secret", never_cb, NULL, i == 0 ? &first : &job), 0);
+	wait_checked(first);
 	auth_pool_free(pool);
 	pool = NULL;
 	ck_assert_int_eq(event_base_loop(base, EVLOOP_NONBLOCK), 1);

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "auth.h"
+#include "authpool.h"
 #include "authcache.h"
 #include "err.h"
 #include "ftps_limits.h"
@@ -406,18 +407,34 @@ START_TEST(pool_reload_during_check)
 }
 END_TEST
 
+/* The pool's cache clock in pool_expiry: stepped, never slept through. */
+static int64_t	 fake_ms;
+
+static int64_t
+fake_clock(void)
+{
+	return fake_ms;
+}
+
 START_TEST(pool_expiry)
 {
+	fake_ms = 5000;
+	auth_pool_set_clock(pool, fake_clock);
 	ck_assert_int_eq(auth_pool_set_cache(pool, 1, 0), 0);
 	ck_assert_int_eq(check("ann", h_sha, "secret", NULL), 1);
 	ck_assert_int_eq(check("ann", h_sha, "secret", NULL), 1);
 	stats(1, 1);
-	usleep(1100 * 1000);
-	/* Expired: a full check again, which caches anew. */
-	ck_assert_int_eq(check("ann", h_sha, "secret", NULL), 1);
-	stats(1, 1);
+	/* Just inside the 1 s lifetime: still a hit. */
+	fake_ms += 999;
 	ck_assert_int_eq(check("ann", h_sha, "secret", NULL), 1);
 	stats(1, 2);
+	/* Expired: a full check again, which caches anew. */
+	fake_ms += 2;
+	ck_assert_int_eq(check("ann", h_sha, "secret", NULL), 1);
+	stats(1, 2);
+	ck_assert_int_eq(check("ann", h_sha, "secret", NULL), 1);
+	stats(1, 3);
+	auth_pool_set_clock(pool, NULL);
 }
 END_TEST
 

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +18,13 @@
 
 #include "certstore.h"
 #include "err.h"
+#include "testutil.h"
 
 Suite	*unit_suite(void);
 
 static char	 dir[64];
 static char	 err[CS_ERR_MAX];
 
-static int
-rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
 
 static void
 tmpdir_setup(void)
@@ -42,7 +37,7 @@ tmpdir_setup(void)
 static void
 tmpdir_teardown(void)
 {
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(dir);
 }
 
 static EVP_PKEY *

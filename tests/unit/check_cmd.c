@@ -24,11 +24,13 @@
 #include <openssl/ssl.h>
 
 #include "auth.h"
+#include "authpool.h"
 #include "cmd.h"
 #include "conf.h"
 #include "ftpsd.h"
 #include "session.h"
 #include "vfs.h"
+#include "testutil.h"
 
 Suite	*unit_suite(void);
 
@@ -66,15 +68,6 @@ fixture_up(void)
 }
 
 static void
-rmtree(const char *dir)
-{
-	char	cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-static void
 fixture_down(void)
 {
 	while (!TAILQ_EMPTY(&ctx.sessions))
@@ -85,7 +78,7 @@ fixture_down(void)
 	conf_free(&ctx.conf);
 	ipc_free(&ctx);
 	close(peer);
-	rmtree(root);
+	tu_rmtree(root);
 }
 
 /*

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "certstore.h"
 #include "csca.h"
 #include "err.h"
+#include "testutil.h"
 
 Suite	*unit_suite(void);
 
@@ -123,11 +123,6 @@ START_TEST(serial_norm)
 }
 END_TEST
 
-static int
-rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
 
 static void
 ca_setup(void)
@@ -147,7 +142,7 @@ ca_setup(void)
 static void
 ca_teardown(void)
 {
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(dir);
 }
 
 /* Signs one leaf for a fresh key; returns its serial in hex. */

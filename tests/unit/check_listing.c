@@ -4,9 +4,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,7 @@
 #include "ftps_limits.h"
 #include "listing.h"
 #include "vfs.h"
+#include "testutil.h"
 
 static const struct {
 	const char	*in, *want;
@@ -133,17 +132,12 @@ fixture_setup(void)
 	ck_assert_int_eq(vfs_open_root(&v, root), 0);
 }
 
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 static void
 fixture_teardown(void)
 {
 	vfs_close(&v);
-	nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(root);
 }
 
 /*
@@ -161,7 +155,7 @@ base_setup(void)
 static void
 base_teardown(void)
 {
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(base);
 }
 
 /* Lists arg; returns the FTPS code, out holds the text. */
@@ -575,20 +569,6 @@ START_TEST(bounded_output)
 }
 END_TEST
 
-/* Open descriptors of this process, to prove none is leaked. */
-static int
-count_fds(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
-
-	ck_assert_ptr_nonnull(d = opendir("/proc/self/fd"));
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 START_TEST(no_fd_leak)
 {
@@ -599,7 +579,7 @@ START_TEST(no_fd_leak)
 	size_t		 i;
 	int		 before, style;
 
-	before = count_fds();
+	before = tu_count_fds();
 	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++)
 		for (style = LS_LIST; style <= LS_MLST; style++) {
 			list(args[i], style, 1, &out);
@@ -610,7 +590,7 @@ START_TEST(no_fd_leak)
 	ck_assert_int_eq(ls_format(&v, &vp, LS_LIST, 0, &out), FTPS_ETOOBIG);
 	buf_free(&out);
 	vpath_free(&vp);
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(tu_count_fds(), before);
 }
 END_TEST
 

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "xferlog.h"
+#include "testutil.h"
 
 Suite	*unit_suite(void);
 
@@ -45,16 +45,11 @@ tmp_setup(void)
 	tzset();
 }
 
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path) == -1 ? -1 : 0;
-}
 
 static void
 tmp_teardown(void)
 {
-	nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(tmpdir);
 }
 
 static struct xlog_rec

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "ftpsd.h"
+#include "testutil.h"
 #include "tlskeys.h"
 
 Suite	*unit_suite(void);
@@ -30,36 +31,12 @@ new_session_cb(SSL *ssl, SSL_SESSION *sess)
 }
 
 static void
-make_cert(EVP_PKEY **keyp, X509 **certp)
-{
-	EVP_PKEY	*key;
-	X509		*x;
-	X509_NAME	*n;
-
-	ck_assert_ptr_nonnull(key = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
-	    "P-256"));
-	ck_assert_ptr_nonnull(x = X509_new());
-	ck_assert_int_eq(X509_set_version(x, 2), 1);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -60);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"localhost", -1, -1, 0);
-	ck_assert_int_eq(X509_set_issuer_name(x, n), 1);
-	ck_assert_int_eq(X509_set_pubkey(x, key), 1);
-	ck_assert_int_gt(X509_sign(x, key, EVP_sha256()), 0);
-	*keyp = key;
-	*certp = x;
-}
-
-static void
 setup(int version)
 {
 	EVP_PKEY	*key;
 	X509		*cert;
 
-	make_cert(&key, &cert);
+	tu_selfsigned(&key, &cert);
 	ck_assert_ptr_nonnull(sctx = SSL_CTX_new(TLS_server_method()));
 	ck_assert_int_eq(SSL_CTX_use_certificate(sctx, cert), 1);
 	ck_assert_int_eq(SSL_CTX_use_PrivateKey(sctx, key), 1);

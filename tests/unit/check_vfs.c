@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "ftps_limits.h"
 #include "vfs.h"
 #include "../integration/denysys.h"
+#include "testutil.h"
 
 static const struct {
 	const char	*cwd, *in, *want;	/* want NULL: refused */
@@ -182,16 +182,11 @@ base_setup(void)
 	    strrchr(base, '/'));
 }
 
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 static void
 base_teardown(void)
 {
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(base);
 	unlink(plant_target);
 }
 
@@ -243,7 +238,7 @@ static void
 tmproot_teardown(void)
 {
 	vfs_close(&v);
-	nftw(top, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(top);
 	unlink(plant_target);
 }
 
@@ -593,20 +588,6 @@ START_TEST(open_root_missing)
 }
 END_TEST
 
-/* Open descriptors of this process, to prove none is leaked. */
-static int
-count_fds(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
-
-	ck_assert_ptr_nonnull(d = opendir("/proc/self/fd"));
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 START_TEST(no_fd_leak)
 {
@@ -618,7 +599,7 @@ START_TEST(no_fd_leak)
 	size_t		 i;
 	int		 before, fd;
 
-	before = count_fds();
+	before = tu_count_fds();
 	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
 		if (vfs_resolve(&v, args[i], &vp) == 0) {
 			vfs_stat(&v, &vp, &st);
@@ -629,7 +610,7 @@ START_TEST(no_fd_leak)
 		vfs_chdir(&v, args[i]);
 		vfs_chdir(&v, "/");
 	}
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(tu_count_fds(), before);
 }
 END_TEST
 
@@ -653,19 +634,19 @@ START_TEST(home_fd_shared)
 	at_top(alias, sizeof(alias), "alias");
 	ck_assert_int_eq(symlink("root", alias), 0);
 	ck_assert_uint_eq(vfs_homes_open(), 1);
-	before = count_fds();
+	before = tu_count_fds();
 
 	/* Same home, and the same one through a symlink: no new fd. */
 	ck_assert_int_eq(vfs_open_root(&w, root), 0);
 	ck_assert_int_eq(vfs_open_root(&y, alias), 0);
 	ck_assert_int_eq(w.rootfd, v.rootfd);
 	ck_assert_int_eq(y.rootfd, v.rootfd);
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(tu_count_fds(), before);
 	/* Another home: its own. */
 	ck_assert_int_eq(vfs_open_root(&x, other), 0);
 	ck_assert_int_ne(x.rootfd, v.rootfd);
 	ck_assert_uint_eq(vfs_homes_open(), 2);
-	ck_assert_int_eq(count_fds(), before + 1);
+	ck_assert_int_eq(tu_count_fds(), before + 1);
 	ck_assert_int_eq(vfs_resolve(&x, "file.txt", &vp), 0);
 	ck_assert_int_eq(vfs_open(&x, &vp, O_RDONLY, 0, &fd), FTPS_ENOENT);
 	vpath_free(&vp);
@@ -681,7 +662,7 @@ START_TEST(home_fd_shared)
 	/* The last user of a home closes its descriptor. */
 	vfs_close(&x);
 	ck_assert_uint_eq(vfs_homes_open(), 1);
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(tu_count_fds(), before);
 	/* Closing twice drops nothing more. */
 	vfs_close(&x);
 	ck_assert_uint_eq(vfs_homes_open(), 1);

@@ -3,6 +3,8 @@
 # Fragments for each owner's tests are included below.
 UNIT_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(LIBEVENT_LIBS) $(LIBCRYPT_LIBS) $(PTHREAD_LIBS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+# Helpers shared by the test programs (tree removal, descriptor count).
+TESTUTIL = tests/unit/testutil.c tests/unit/testutil.h
 
 check_PROGRAMS += tests/unit/check_lib
 tests_unit_check_lib_SOURCES = tests/unit/check_lib.c tests/unit/runner.c
