@@ -897,12 +897,18 @@ conf_init(struct conf *c)
 	int		 i, r;
 
 	memset(c, 0, sizeof(*c));
-	for (i = 0; i < K_COUNT; i++)
-		if ((r = conf_apply_key(c, i, keys[i].k_def, &src,
-		    NULL)) != 0) {
+	for (i = 0; i < K_COUNT; i++) {
+		/* A CONF_KEYS entry that cannot work fails every start. */
+		if ((keys[i].k_flags & CONF_F_UNSET) &&
+		    keys[i].k_store != CS_STR)
+			r = FTPS_EPARSE;
+		else
+			r = conf_apply_key(c, i, keys[i].k_def, &src, NULL);
+		if (r != 0) {
 			conf_free(c);
 			return r;
 		}
+	}
 	return 0;
 }
 

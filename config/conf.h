@@ -57,14 +57,15 @@ enum conf_reload {
  *
  * ID	  the index conf.c's checks name the key by (K_...)
  * type	  how the value is parsed and stored; a token with a
- *	  CONF_DECL_<type> below and a row in conf.c's conf_types:
+ *	  CONF_DECL_<type> below and a CONF_T_<type> in conf.c:
  *	  uint, umask (octal), bool, workers ("auto" or a number),
  *	  path (absolute, or resolved with CONF_F_RELATIVE), name (a certs
  *	  folder name), user, ipv4, listen (an address list), cidrs (a
  *	  list of address ranges), and the enums tls, data_tls, reuse,
  *	  prot, log, proxy, pdata
  * min,max  the range of a number, or the length of a name
- * default  spelled as in ftpsd.conf; "" is "unset" (CONF_F_UNSET)
+ * default  spelled as in ftpsd.conf; "" is "unset" (CONF_F_UNSET, for
+ *	  string types only)
  * reload   enum conf_reload
  *
  * docs/architecture.md, "Adding a configuration key", says what else a
@@ -211,7 +212,10 @@ struct conf {
 	unsigned	 c_line[CONF_NKEYS];
 };
 
-/* Fills in every built-in default; 0 or FTPS_ENOMEM. */
+/*
+ * Fills in every built-in default: 0, FTPS_ENOMEM, or FTPS_EPARSE for a
+ * CONF_KEYS entry whose default does not parse (caught by check_conf).
+ */
 int	 conf_init(struct conf *);
 /*
  * Applies one "key", "value" pair (value already trimmed).  file and

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,22 +32,27 @@ log_enabled(enum log_level lvl)
 }
 
 void
-log_msg(enum log_level lvl, const char *fmt, ...)
+log_vformat(char *buf, size_t n, int err, const char *fmt, va_list ap)
+{
+	int	 len;
+
+	len = vsnprintf(buf, n, fmt, ap);
+	if (err != -1 && len >= 0 && (size_t)len < n)
+		snprintf(buf + len, n - (size_t)len, ": %s", strerror(err));
+}
+
+/* Writes one finished line at lvl. */
+static void
+log_line(enum log_level lvl, const char *line)
 {
 	static const int	 prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
 				    LOG_DEBUG };
 	static const char	*name[] = { "error", "warning", "info",
 				    "debug" };
-	char			 line[2048], when[32];
+	char			 when[32];
 	struct timespec		 ts;
 	struct tm		 tm;
-	va_list			 ap;
 
-	if (lvl > log_max)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	if (log_dest == LOG_DEST_SYSLOG) {
 		syslog(prio[lvl], "%s", line);
 		return;
@@ -57,6 +63,36 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 		snprintf(when, sizeof(when), "?");
 	fprintf(stderr, "%s.%03ldZ %s %s: %s\n", when, ts.tv_nsec / 1000000,
 	    log_ident, name[lvl], line);
+}
+
+void
+log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	char	 line[LOG_LINE_MAX];
+	va_list	 ap;
+
+	if (lvl > log_max)
+		return;
+	va_start(ap, fmt);
+	log_vformat(line, sizeof(line), -1, fmt, ap);
+	va_end(ap);
+	log_line(lvl, line);
+}
+
+void
+log_msg_errno(enum log_level lvl, const char *fmt, ...)
+{
+	char	 line[LOG_LINE_MAX];
+	va_list	 ap;
+	int	 err = errno;
+
+	if (lvl > log_max)
+		return;
+	va_start(ap, fmt);
+	log_vformat(line, sizeof(line), err, fmt, ap);
+	va_end(ap);
+	log_line(lvl, line);
+	errno = err;
 }
 
 /* c as itself, or as \xHH (4 bytes). */

@@ -21,10 +21,10 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "addrkey.h"
 #include "authcache.h"
 #include "authpool.h"
 #include "err.h"
-#include "hash.h"
 #include "ftps_limits.h"
 #include "log.h"
 #include "parse.h"
@@ -109,7 +109,7 @@ struct auth_pool {
 	size_t			 nflows;	/* mtx */
 	size_t			 nqueued;	/* mtx */
 	unsigned long long	 seq;		/* mtx */
-	unsigned char		 seed[16];	/* flow hash */
+	unsigned char		 seed[ADDR_SEED_LEN];	/* flow hash */
 	struct job_list		 done;		/* mtx */
 	int			 stopping;	/* mtx */
 	size_t			 npending;	/* loop thread only */
@@ -165,10 +165,7 @@ pool_now_ms(void)
 static size_t
 flow_bucket(const struct auth_pool *pool, const unsigned char *key)
 {
-	uint64_t	 h;
-
-	h = hash_fnv1a(HASH_FNV1A_INIT, pool->seed, sizeof(pool->seed));
-	return (size_t)hash_fnv1a(h, key, AUTH_FLOW_LEN) &
+	return (size_t)addr_key_hash(pool->seed, key) &
 	    (AUTH_FLOW_BUCKETS - 1);
 }
 
@@ -370,7 +367,7 @@ auth_wake_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (read(fd, &v, sizeof(v)) == -1 && errno != EAGAIN &&
 	    errno != EINTR)
-		log_warnx("auth: eventfd read: %s", strerror(errno));
+		log_warn("auth: eventfd read");
 	for (;;) {
 		pthread_mutex_lock(&pool->mtx);
 		if ((job = TAILQ_FIRST(&pool->done)) != NULL)
@@ -560,7 +557,7 @@ pool_cache_hit(struct auth_pool *pool, struct auth_job *job)
 	job->ok = 1;
 	job->state = JOB_DONE;
 	pool->cache_hits++;
-	log_debugx("auth: password verified by the login cache");
+	log_debug("auth: password verified by the login cache");
 	pool->npending++;
 	pthread_mutex_lock(&pool->mtx);
 	TAILQ_INSERT_TAIL(&pool->done, job, entry);

@@ -31,10 +31,10 @@
 
 #include <openssl/rand.h>
 
+#include "addrkey.h"
 #include "ban.h"
 #include "conf.h"
 #include "err.h"
-#include "hash.h"
 #include "ftpsd.h"
 #include "log.h"
 #include "shm.h"
@@ -46,7 +46,7 @@ struct ban_entry {
 	struct ban_entry	*next;		/* hash chain */
 	TAILQ_ENTRY(ban_entry)	 lru;		/* on lru or banned, oldest
 						 * first */
-	unsigned char		 key[BAN_KEY_LEN];
+	unsigned char		 key[ADDR_KEY_LEN];
 	int			 onban;		/* on the banned list */
 	time_t			 until;		/* banned until; 0: not banned */
 	unsigned		 cap;		/* ring size (ban_failures) */
@@ -65,7 +65,7 @@ struct ban_table {
 	struct ban_lru		 banned;	/* banned (maybe just ended) */
 	unsigned		 n;
 	unsigned long		 untracked;	/* failures not recorded */
-	unsigned char		 seed[16];
+	unsigned char		 seed[ADDR_SEED_LEN];
 	struct ban_entry	*free;		/* entries given back */
 	unsigned		 used;		/* pool entries ever handed out */
 	struct ban_entry	 pool[BAN_TRACK_MAX];
@@ -124,52 +124,10 @@ ban_now(void)
 	return ts.tv_sec;
 }
 
-int
-ban_addr_key(const struct sockaddr_storage *ss, unsigned v6prefix,
-    unsigned char *key)
-{
-	const struct sockaddr_in	*sin;
-	const struct sockaddr_in6	*sin6;
-	static const unsigned char	 mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
-	unsigned			 whole, bits;
-
-	memset(key, 0, BAN_KEY_LEN);
-	if (ss->ss_family == AF_INET) {
-		sin = (const struct sockaddr_in *)ss;
-		key[0] = 4;
-		memcpy(key + 1, &sin->sin_addr, 4);
-		return 0;
-	}
-	if (ss->ss_family != AF_INET6)
-		return -1;
-	sin6 = (const struct sockaddr_in6 *)ss;
-	if (memcmp(sin6->sin6_addr.s6_addr, mapped, sizeof(mapped)) == 0) {
-		key[0] = 4;
-		memcpy(key + 1, sin6->sin6_addr.s6_addr + 12, 4);
-		return 0;
-	}
-	if (v6prefix == 0 || v6prefix > 128)
-		v6prefix = 128;
-	whole = v6prefix / 8;
-	bits = v6prefix % 8;
-	key[0] = 6;
-	memcpy(key + 1, sin6->sin6_addr.s6_addr, whole);
-	if (bits != 0)
-		key[1 + whole] = (unsigned char)(sin6->sin6_addr.s6_addr[whole] &
-		    (0xff00u >> bits));
-	return 0;
-}
-
-/* FNV-1a over a random seed and the key. */
 static unsigned
 ban_hash(const struct ban_table *t, const unsigned char *key)
 {
-	uint64_t	 h;
-
-	h = hash_fnv1a(HASH_FNV1A_INIT, t->seed, sizeof(t->seed));
-	return (unsigned)(hash_fnv1a(h, key, BAN_KEY_LEN) % BAN_BUCKETS);
+	return (unsigned)(addr_key_hash(t->seed, key) % BAN_BUCKETS);
 }
 
 static struct ban_entry *
@@ -178,7 +136,7 @@ ban_find(struct ban_table *t, const unsigned char *key)
 	struct ban_entry	*e;
 
 	for (e = t->bucket[ban_hash(t, key)]; e != NULL; e = e->next)
-		if (memcmp(e->key, key, BAN_KEY_LEN) == 0)
+		if (memcmp(e->key, key, ADDR_KEY_LEN) == 0)
 			return e;
 	return NULL;
 }
@@ -301,12 +259,12 @@ ban_share(struct ftpsd *ctx)
 unsigned
 ban_left_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 {
-	unsigned char		 key[BAN_KEY_LEN];
+	unsigned char		 key[ADDR_KEY_LEN];
 	struct ban_entry	*e;
 	unsigned		 left = 0;
 
 	if (ctx->bans == NULL || ctx->conf.ban_seconds == 0 ||
-	    ban_addr_key(ss, ctx->conf.ipv6_prefix, key) != 0)
+	    addr_key(ss, ctx->conf.ipv6_prefix, key) != 0)
 		return 0;
 	ban_lock(ctx->bans);
 	if ((e = ban_find(ctx->bans, key)) == NULL)
@@ -353,7 +311,7 @@ ban_fail_locked(struct ban_table *t, const struct conf *cf,
 		}
 		if ((e = ban_entry_new(t)) == NULL)
 			return FTPS_ENOMEM;
-		memcpy(e->key, key, BAN_KEY_LEN);
+		memcpy(e->key, key, ADDR_KEY_LEN);
 		e->next = t->bucket[ban_hash(t, key)];
 		t->bucket[ban_hash(t, key)] = e;
 		ban_touch(t, e, 0);
@@ -383,13 +341,13 @@ int
 ban_fail_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 {
 	const struct conf	*cf = &ctx->conf;
-	unsigned char		 key[BAN_KEY_LEN];
+	unsigned char		 key[ADDR_KEY_LEN];
 	struct ban_table	*t;
 	int			 r;
 
 	if (cf->ban_seconds == 0 || cf->ban_failures == 0 ||
 	    cf->ban_failures > CONF_BAN_FAILURES_MAX ||
-	    ban_addr_key(ss, cf->ipv6_prefix, key) != 0)
+	    addr_key(ss, cf->ipv6_prefix, key) != 0)
 		return 0;
 	if ((t = ban_table(ctx)) == NULL)
 		return FTPS_ENOMEM;

@@ -4,8 +4,8 @@
  * ban_seconds (config keys).  IPv4 addresses count one by one (an
  * IPv4-mapped IPv6 address is its IPv4 address); IPv6 addresses count by
  * their ipv6_prefix (default /64), the block one subscriber usually
- * holds.  ban_addr_key() is that grouping, shared with max_clients_per_ip
- * (listener.c, shm.c) and the password pool's flows (auth.c).
+ * holds.  That grouping is lib/addrkey.c's addr_key(), shared with
+ * max_clients_per_ip (shm.c) and the password pool's flows (auth.c).
  *
  * The table lives in struct ftpsd, is created at the first failure (or
  * shared by the workers, ban_share) and is bounded: at most
@@ -26,15 +26,6 @@ struct ftpsd;
 
 #define BAN_TRACK_MAX	16384	/* addresses tracked at once */
 #define BAN_BUCKETS	4096	/* hash buckets */
-#define BAN_KEY_LEN	17	/* family byte + up to 16 address bytes */
-
-/*
- * The address's group as BAN_KEY_LEN bytes: IPv4 (and IPv4-mapped IPv6)
- * whole, IPv6 cut to its first v6prefix bits (1..128).  0, or -1 for a
- * family that is never counted.
- */
-int		 ban_addr_key(const struct sockaddr_storage *,
-		    unsigned v6prefix, unsigned char *key);
 
 /* Seconds the address stays banned; 0 when it is not banned. */
 unsigned	 ban_left(struct ftpsd *, const struct sockaddr_storage *);

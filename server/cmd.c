@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "cmd.h"
 #include "conf.h"
+#include "datachan.h"
 #include "err.h"
 #include "ftpsd.h"
 #include "listing.h"
@@ -27,55 +28,59 @@
 #define CMD_VERB_MAX	8
 
 static const struct ftp_cmd cmds[] = {
-	/* name	   handler	login	tls	    args */
-	{ "USER",  cmd_user,	0,	TLS_CTRL,   ARG_ANY },
-	{ "PASS",  cmd_pass,	0,	TLS_CTRL,   ARG_OPT },
-	{ "ACCT",  cmd_acct,	0,	TLS_NONE,   ARG_OPT },
-	{ "REIN",  cmd_rein,	0,	TLS_NONE,   ARG_OPT },
-	{ "QUIT",  cmd_quit,	0,	TLS_NONE,   ARG_NONE },
-	{ "AUTH",  cmd_auth,	0,	TLS_NONE,   ARG_WORD },
-	{ "PBSZ",  cmd_pbsz,	0,	TLS_NONE,   ARG_WORD },
-	{ "PROT",  cmd_prot,	0,	TLS_NONE,   ARG_WORD },
-	{ "CCC",   cmd_ccc,	0,	TLS_NONE,   ARG_NONE },
-	{ "NOOP",  cmd_noop,	0,	TLS_NONE,   ARG_NONE },
-	{ "SYST",  cmd_syst,	0,	TLS_NONE,   ARG_NONE },
-	{ "FEAT",  cmd_feat,	0,	TLS_NONE,   ARG_NONE },
-	{ "OPTS",  cmd_opts,	0,	TLS_NONE,   ARG_ANY },
-	{ "HELP",  cmd_help,	0,	TLS_NONE,   ARG_OPT },
-	{ "STAT",  cmd_stat,	0,	TLS_NONE,   ARG_OPT },
-	{ "TYPE",  cmd_type,	1,	TLS_CTRL,   ARG_ANY },
-	{ "MODE",  cmd_mode,	1,	TLS_CTRL,   ARG_WORD },
-	{ "STRU",  cmd_stru,	1,	TLS_CTRL,   ARG_WORD },
-	{ "PWD",   cmd_pwd,	1,	TLS_CTRL,   ARG_NONE },
-	{ "XPWD",  cmd_pwd,	1,	TLS_CTRL,   ARG_NONE },
-	{ "CWD",   cmd_cwd,	1,	TLS_CTRL,   ARG_PATH },
-	{ "XCWD",  cmd_cwd,	1,	TLS_CTRL,   ARG_PATH },
-	{ "CDUP",  cmd_cdup,	1,	TLS_CTRL,   ARG_NONE },
-	{ "XCUP",  cmd_cdup,	1,	TLS_CTRL,   ARG_NONE },
-	{ "MKD",   cmd_mkd,	1,	TLS_CTRL,   ARG_PATH },
-	{ "XMKD",  cmd_mkd,	1,	TLS_CTRL,   ARG_PATH },
-	{ "RMD",   cmd_rmd,	1,	TLS_CTRL,   ARG_PATH },
-	{ "XRMD",  cmd_rmd,	1,	TLS_CTRL,   ARG_PATH },
-	{ "DELE",  cmd_dele,	1,	TLS_CTRL,   ARG_PATH },
-	{ "RNFR",  cmd_rnfr,	1,	TLS_CTRL,   ARG_PATH },
-	{ "RNTO",  cmd_rnto,	1,	TLS_CTRL,   ARG_PATH },
-	{ "SIZE",  cmd_size,	1,	TLS_CTRL,   ARG_PATH },
-	{ "MDTM",  cmd_mdtm,	1,	TLS_CTRL,   ARG_PATH },
-	{ "MLST",  cmd_mlst,	1,	TLS_CTRL,   ARG_OPT },
-	{ "PASV",  cmd_pasv,	1,	TLS_CTRL,   ARG_NONE },
-	{ "EPSV",  cmd_epsv,	1,	TLS_CTRL,   ARG_OPT },
-	{ "PORT",  cmd_port,	1,	TLS_CTRL,   ARG_WORD },
-	{ "EPRT",  cmd_eprt,	1,	TLS_CTRL,   ARG_WORD },
-	{ "REST",  cmd_rest,	1,	TLS_CTRL,   ARG_WORD },
-	{ "ABOR",  cmd_abor,	1,	TLS_CTRL,   ARG_NONE },
-	{ "ALLO",  cmd_allo,	1,	TLS_CTRL,   ARG_ANY },
-	{ "LIST",  cmd_list,	1,	TLS_DATA,   ARG_OPT },
-	{ "NLST",  cmd_nlst,	1,	TLS_DATA,   ARG_OPT },
-	{ "MLSD",  cmd_mlsd,	1,	TLS_DATA,   ARG_OPT },
-	{ "RETR",  cmd_retr,	1,	TLS_DATA,   ARG_PATH },
-	{ "STOR",  cmd_stor,	1,	TLS_DATA,   ARG_PATH },
-	{ "APPE",  cmd_appe,	1,	TLS_DATA,   ARG_PATH },
-	{ "STOU",  cmd_stou,	1,	TLS_DATA,   ARG_NONE },
+	/* name, handler, login, tls, args, perm, flags (cmd.h) */
+	{ "USER", cmd_user, 0, TLS_CTRL, ARG_ANY,  0,          0 },
+	{ "PASS", cmd_pass, 0, TLS_CTRL, ARG_OPT,  0,          0 },
+	{ "ACCT", cmd_acct, 0, TLS_NONE, ARG_OPT,  0,          0 },
+	{ "REIN", cmd_rein, 0, TLS_NONE, ARG_OPT,  0,          0 },
+	{ "QUIT", cmd_quit, 0, TLS_NONE, ARG_NONE, 0,          CMD_XFER_OK },
+	{ "AUTH", cmd_auth, 0, TLS_NONE, ARG_WORD, 0,          0 },
+	{ "PBSZ", cmd_pbsz, 0, TLS_NONE, ARG_WORD, 0,          CMD_AUTH },
+	{ "PROT", cmd_prot, 0, TLS_NONE, ARG_WORD, 0,
+	    CMD_AUTH | CMD_PBSZ },
+	{ "CCC",  cmd_ccc,  0, TLS_NONE, ARG_NONE, 0,          0 },
+	{ "NOOP", cmd_noop, 0, TLS_NONE, ARG_NONE, 0,          CMD_XFER_OK },
+	{ "SYST", cmd_syst, 0, TLS_NONE, ARG_NONE, 0,          0 },
+	{ "FEAT", cmd_feat, 0, TLS_NONE, ARG_NONE, 0,          0 },
+	{ "OPTS", cmd_opts, 0, TLS_NONE, ARG_ANY,  0,          0 },
+	{ "HELP", cmd_help, 0, TLS_NONE, ARG_OPT,  0,          0 },
+	{ "STAT", cmd_stat, 0, TLS_NONE, ARG_OPT,  0,          CMD_XFER_OK },
+	{ "TYPE", cmd_type, 1, TLS_CTRL, ARG_ANY,  0,          0 },
+	{ "MODE", cmd_mode, 1, TLS_CTRL, ARG_WORD, 0,          0 },
+	{ "STRU", cmd_stru, 1, TLS_CTRL, ARG_WORD, 0,          0 },
+	{ "PWD",  cmd_pwd,  1, TLS_CTRL, ARG_NONE, 0,          0 },
+	{ "XPWD", cmd_pwd,  1, TLS_CTRL, ARG_NONE, 0,          0 },
+	{ "CWD",  cmd_cwd,  1, TLS_CTRL, ARG_PATH, 0,          0 },
+	{ "XCWD", cmd_cwd,  1, TLS_CTRL, ARG_PATH, 0,          0 },
+	{ "CDUP", cmd_cdup, 1, TLS_CTRL, ARG_NONE, 0,          0 },
+	{ "XCUP", cmd_cdup, 1, TLS_CTRL, ARG_NONE, 0,          0 },
+	{ "MKD",  cmd_mkd,  1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0 },
+	{ "XMKD", cmd_mkd,  1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0 },
+	{ "RMD",  cmd_rmd,  1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0 },
+	{ "XRMD", cmd_rmd,  1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0 },
+	{ "DELE", cmd_dele, 1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0 },
+	{ "RNFR", cmd_rnfr, 1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0 },
+	{ "RNTO", cmd_rnto, 1, TLS_CTRL, ARG_PATH, PERM_WRITE, CMD_RNFR },
+	{ "SIZE", cmd_size, 1, TLS_CTRL, ARG_PATH, 0,          0 },
+	{ "MDTM", cmd_mdtm, 1, TLS_CTRL, ARG_PATH, 0,          0 },
+	{ "MLST", cmd_mlst, 1, TLS_CTRL, ARG_OPT,  0,          0 },
+	{ "PASV", cmd_pasv, 1, TLS_CTRL, ARG_NONE, 0,
+	    CMD_NO_EPSV_ALL },
+	{ "EPSV", cmd_epsv, 1, TLS_CTRL, ARG_OPT,  0,          0 },
+	{ "PORT", cmd_port, 1, TLS_CTRL, ARG_WORD, 0,
+	    CMD_NO_EPSV_ALL },
+	{ "EPRT", cmd_eprt, 1, TLS_CTRL, ARG_WORD, 0,
+	    CMD_NO_EPSV_ALL },
+	{ "REST", cmd_rest, 1, TLS_CTRL, ARG_WORD, 0,          0 },
+	{ "ABOR", cmd_abor, 1, TLS_CTRL, ARG_NONE, 0,          CMD_XFER_OK },
+	{ "ALLO", cmd_allo, 1, TLS_CTRL, ARG_ANY,  0,          0 },
+	{ "LIST", cmd_list, 1, TLS_DATA, ARG_OPT,  0,          CMD_DC },
+	{ "NLST", cmd_nlst, 1, TLS_DATA, ARG_OPT,  0,          CMD_DC },
+	{ "MLSD", cmd_mlsd, 1, TLS_DATA, ARG_OPT,  0,          CMD_DC },
+	{ "RETR", cmd_retr, 1, TLS_DATA, ARG_PATH, 0,          CMD_DC },
+	{ "STOR", cmd_stor, 1, TLS_DATA, ARG_PATH, PERM_WRITE, CMD_DC },
+	{ "APPE", cmd_appe, 1, TLS_DATA, ARG_PATH, PERM_WRITE, CMD_DC },
+	{ "STOU", cmd_stou, 1, TLS_DATA, ARG_NONE, PERM_WRITE, CMD_DC },
 };
 
 static const struct {
@@ -90,6 +95,13 @@ static const struct {
 	{ "UNIX.mode",	MF_UNIX_MODE },
 };
 #define NFACTS	(sizeof(mlst_facts) / sizeof(mlst_facts[0]))
+
+const struct ftp_cmd *
+cmd_rows(size_t *n)
+{
+	*n = sizeof(cmds) / sizeof(cmds[0]);
+	return cmds;
+}
 
 const struct ftp_cmd *
 cmd_find(const char *name)
@@ -126,16 +138,18 @@ cmd_split(char *line, char **verb, char **arg)
 int
 cmd_during_xfer(const char *line)
 {
-	char	 verb[CMD_VERB_MAX + 1];
-	size_t	 i;
+	const struct ftp_cmd	*c;
+	char			 tmp[CMD_VERB_MAX + 2], *verb, *arg;
+	size_t			 n;
 
-	for (i = 0; i < CMD_VERB_MAX && isalpha((unsigned char)line[i]); i++)
-		verb[i] = (char)toupper((unsigned char)line[i]);
-	if (line[i] != '\0' && line[i] != ' ')
+	n = strcspn(line, " ");
+	if (n > CMD_VERB_MAX)
 		return 0;
-	verb[i] = '\0';
-	return strcmp(verb, "ABOR") == 0 || strcmp(verb, "QUIT") == 0 ||
-	    strcmp(verb, "STAT") == 0 || strcmp(verb, "NOOP") == 0;
+	memcpy(tmp, line, n);
+	tmp[n] = '\0';
+	if (cmd_split(tmp, &verb, &arg) != 0 || (c = cmd_find(verb)) == NULL)
+		return 0;
+	return (c->flags & CMD_XFER_OK) != 0;
 }
 
 static int
@@ -146,6 +160,57 @@ cmd_blank(const char *arg)
 	for (; *arg != '\0'; arg++)
 		if (*arg != ' ' && *arg != '\t')
 			return 0;
+	return 1;
+}
+
+/* A transfer command refused by the gate still uses up the REST offset. */
+static void
+cmd_refuse_xfer(struct session *s, const struct ftp_cmd *c)
+{
+	if (c->flags & CMD_DC)
+		s->rest = 0;
+}
+
+/*
+ * The row's CMD_* and permission preconditions, after login, TLS and
+ * arguments passed: 1 when the handler may run, else 0 and the one reply
+ * was sent.
+ */
+static int
+cmd_check_row(struct session *s, const struct ftp_cmd *c)
+{
+	int	 rnfr = (s->flags & SF_RNFR) != 0;
+
+	/* RFC 959 4.1.3: RNTO must come right after RNFR. */
+	s->flags &= ~SF_RNFR;
+	if ((c->flags & CMD_RNFR) && !rnfr) {
+		sess_reply(s, 503, "RNFR required first.");
+		return 0;
+	}
+	/* RFC 2428 4: after EPSV ALL only EPSV sets up a data connection. */
+	if ((c->flags & CMD_NO_EPSV_ALL) && (s->flags & SF_EPSV_ALL)) {
+		sess_reply(s, 503, "EPSV ALL in effect: use EPSV.");
+		return 0;
+	}
+	/* RFC 4217 8 and 9, RFC 2228: AUTH, then PBSZ, then PROT. */
+	if ((c->flags & CMD_AUTH) && !(s->flags & SF_TLS)) {
+		sess_reply(s, 503, "%s needs AUTH TLS first.", c->name);
+		return 0;
+	}
+	if ((c->flags & CMD_PBSZ) && !(s->flags & SF_PBSZ)) {
+		sess_reply(s, 503, "%s needs PBSZ first.", c->name);
+		return 0;
+	}
+	if ((s->perms & c->perm) != c->perm) {
+		cmd_refuse_xfer(s, c);
+		sess_reply(s, 550, "Permission denied.");
+		return 0;
+	}
+	if ((c->flags & CMD_DC) && !dc_configured(s)) {
+		cmd_refuse_xfer(s, c);
+		sess_reply(s, 425, DC_NOT_SET_UP);
+		return 0;
+	}
 	return 1;
 }
 
@@ -163,11 +228,11 @@ cmd_dispatch(struct session *s, char *line)
 		return;
 	}
 	if (strcmp(verb, "PASS") == 0)
-		log_debugx("sess=%llu cmd PASS ****", s->id);
-	else {
+		sess_log(s, LOG_LVL_DEBUG, "cmd PASS ****");
+	else if (log_enabled(LOG_LVL_DEBUG)) {
 		if (arg != NULL)
 			log_quote(safe, sizeof(safe), arg);
-		log_debugx("sess=%llu cmd %s%s%s", s->id, verb,
+		sess_log(s, LOG_LVL_DEBUG, "cmd %s%s%s", verb,
 		    arg != NULL ? " " : "", arg != NULL ? safe : "");
 	}
 
@@ -216,10 +281,8 @@ cmd_dispatch(struct session *s, char *line)
 	case ARG_OPT:
 		break;
 	}
-	/* RFC 959 4.1.3: RNTO must come right after RNFR. */
-	if (c->handler != cmd_rnto)
-		s->flags &= ~SF_RNFR;
-	c->handler(s, arg != NULL ? arg : "");
+	if (cmd_check_row(s, c))
+		c->handler(s, arg != NULL ? arg : "");
 }
 
 /* NOOP (RFC 959 4.1.3). */
@@ -427,7 +490,7 @@ cmd_stat(struct session *s, const char *arg)
 	}
 	buf_init(&ls, CMD_STAT_BYTES + FTPS_REPLY_MAX);
 	if ((r = ls_open(&s->vfs, &vp, LS_LIST, (s->perms & PERM_WRITE) != 0,
-	    &it)) == 0) {
+	    0, &it)) == 0) {
 		r = ls_next(it, &ls, CMD_STAT_BYTES, CMD_STAT_ENTRIES);
 		ls_close(it);
 	}
@@ -498,51 +561,4 @@ cmd_stru(struct session *s, const char *arg)
 		sess_reply(s, 504, "Only STRU F is supported.");
 	else
 		sess_reply(s, 501, "Unknown STRU.");
-}
-
-int
-cmd_mlst_filter(const char *in, size_t len, unsigned mask, struct buf *out)
-{
-	const char	*p = in, *end = in + len, *nl, *sp, *f, *semi, *eq;
-	size_t		 i, klen;
-	int		 r;
-
-	while (p < end) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end - 1;
-		/* " facts name" (MLST) or "facts name" (MLSD). */
-		f = p;
-		if (*f == ' ' && (r = buf_add(out, " ", 1)) != 0)
-			return r;
-		if (*f == ' ')
-			f++;
-		if ((sp = memchr(f, ' ', (size_t)(nl - f))) == NULL) {
-			if ((r = buf_add(out, f, (size_t)(nl - f + 1))) != 0)
-				return r;
-			p = nl + 1;
-			continue;
-		}
-		while (f < sp) {
-			if ((semi = memchr(f, ';', (size_t)(sp - f))) == NULL)
-				semi = sp;
-			eq = memchr(f, '=', (size_t)(semi - f));
-			klen = (size_t)((eq ? eq : semi) - f);
-			for (i = 0; i < NFACTS; i++)
-				if (strlen(mlst_facts[i].name) == klen &&
-				    strncasecmp(f, mlst_facts[i].name,
-				    klen) == 0)
-					break;
-			if (i < NFACTS && (mask & mlst_facts[i].bit)) {
-				if ((r = buf_add(out, f,
-				    (size_t)(semi - f))) != 0 ||
-				    (r = buf_add(out, ";", 1)) != 0)
-					return r;
-			}
-			f = semi < sp ? semi + 1 : sp;
-		}
-		if ((r = buf_add(out, sp, (size_t)(nl - sp + 1))) != 0)
-			return r;
-		p = nl + 1;
-	}
-	return 0;
 }

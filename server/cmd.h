@@ -1,13 +1,15 @@
 /*
  * The FTP command table and its one gate.  Every command a client may send
- * has one row: its name, handler, whether it needs a login, its TLS policy
- * and its argument policy.  cmd_dispatch() checks the row before any
- * handler runs; a handler does one job and replies exactly once.
+ * has one row: its name, handler, whether it needs a login, its TLS policy,
+ * its argument policy, the permission it needs and its other preconditions
+ * (CMD_* flags).  cmd_dispatch() checks the row before any handler runs; a
+ * handler does one job and replies exactly once.
  */
 #ifndef FTPS_CMD_H
 #define FTPS_CMD_H
 
-struct buf;
+#include <stddef.h>
+
 struct session;
 
 enum cmd_tls {
@@ -24,6 +26,17 @@ enum cmd_arg {
 	ARG_PATH,	/* required path name */
 };
 
+/*
+ * A row's preconditions beyond login, TLS and arguments, checked in this
+ * order once those passed.  Every command but RNTO ends a pending RNFR.
+ */
+#define CMD_RNFR	0x01	/* takes the pending RNFR (503 without one) */
+#define CMD_NO_EPSV_ALL	0x02	/* refused after EPSV ALL (503) */
+#define CMD_AUTH	0x04	/* needs AUTH TLS first (503) */
+#define CMD_PBSZ	0x08	/* needs a successful PBSZ first (503) */
+#define CMD_DC		0x10	/* needs PORT/EPRT/PASV/EPSV first (425) */
+#define CMD_XFER_OK	0x20	/* runs at once while a transfer runs */
+
 typedef void	(*cmd_handler)(struct session *, const char *arg);
 
 struct ftp_cmd {
@@ -32,22 +45,26 @@ struct ftp_cmd {
 	int		 login;
 	enum cmd_tls	 tls;
 	enum cmd_arg	 args;
+	unsigned	 perm;	/* PERM_* bits the account needs (550) */
+	unsigned	 flags;	/* CMD_* */
 };
 
 /* Runs one command line (already stripped of CRLF and Telnet codes). */
 void		 cmd_dispatch(struct session *, char *line);
 /* The row for an upper- or lower-case name, or NULL. */
 const struct ftp_cmd *cmd_find(const char *name);
-/* Commands served while a transfer runs (ABOR, QUIT, STAT, NOOP). */
+/* The whole table, *n rows (the tests walk it). */
+const struct ftp_cmd *cmd_rows(size_t *n);
+/*
+ * 1 when line's command runs at once while a transfer runs (its row has
+ * CMD_XFER_OK: ABOR, QUIT, STAT, NOOP); any other line waits.
+ */
 int		 cmd_during_xfer(const char *line);
 /*
  * Splits "VERB arg" in place: *verb is upper-cased, *arg points after the
  * first space or is NULL.  0, or FTPS_EPARSE for a malformed verb.
  */
 int		 cmd_split(char *line, char **verb, char **arg);
-/* Keeps only the MLST facts selected in mask on each line of in. */
-int		 cmd_mlst_filter(const char *in, size_t len, unsigned mask,
-		    struct buf *out);
 
 /* cmd_auth.c */
 void	cmd_user(struct session *, const char *);

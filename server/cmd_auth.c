@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "addrkey.h"
 #include "auth.h"
 #include "authpool.h"
 #include "ban.h"
@@ -25,7 +26,7 @@
 #include "transfer.h"
 #include "vfs.h"
 
-_Static_assert(AUTH_FLOW_LEN == BAN_KEY_LEN, "a flow is an address key");
+_Static_assert(AUTH_FLOW_LEN == ADDR_KEY_LEN, "a flow is an address key");
 
 static void
 cmd_login_reset(struct session *s)
@@ -318,7 +319,7 @@ cmd_pass(struct session *s, const char *arg)
 	 * An unknown user is checked against a dummy hash; the check waits
 	 * in its address's flow (one address's flood delays only itself).
 	 */
-	if (ban_addr_key(&s->peer, s->ctx->conf.ipv6_prefix, flow) != 0)
+	if (addr_key(&s->peer, s->ctx->conf.ipv6_prefix, flow) != 0)
 		memset(flow, 0, sizeof(flow));
 	r = auth_check_from(s->ctx->auth, flow, s->user ? s->user->name :
 	    NULL, s->user ? s->user->hash : NULL, arg, cmd_pass_done, s,
@@ -386,16 +387,12 @@ cmd_auth(struct session *s, const char *arg)
 	sess_start_tls(s);
 }
 
-/* PBSZ (RFC 4217 8): always 0 for TLS. */
+/* PBSZ (RFC 4217 8): always 0 for TLS; the gate wants AUTH TLS first. */
 void
 cmd_pbsz(struct session *s, const char *arg)
 {
 	unsigned long	 v;
 
-	if (!(s->flags & SF_TLS)) {
-		sess_reply(s, 503, "PBSZ needs AUTH TLS first.");
-		return;
-	}
 	if (parse_uint(arg, 0, 0xffffffffUL, &v) != 0) {
 		sess_reply(s, 501, "Bad PBSZ argument.");
 		return;
@@ -404,16 +401,15 @@ cmd_pbsz(struct session *s, const char *arg)
 	sess_reply(s, 200, "PBSZ=0");
 }
 
-/* PROT (RFC 4217 9, RFC 2228): C and P; S and E have no TLS meaning. */
+/*
+ * PROT (RFC 4217 9, RFC 2228): C and P; S and E have no TLS meaning.  The
+ * gate wants AUTH TLS and PBSZ first (RFC 2228: 503 without PBSZ).
+ */
 void
 cmd_prot(struct session *s, const char *arg)
 {
 	int	 c;
 
-	if (!(s->flags & SF_TLS)) {
-		sess_reply(s, 503, "PROT needs AUTH TLS first.");
-		return;
-	}
 	if (arg[0] == '\0' || arg[1] != '\0') {
 		sess_reply(s, 501, "Bad PROT argument.");
 		return;

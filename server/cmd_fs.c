@@ -25,15 +25,6 @@
 #include "session.h"
 #include "vfs.h"
 
-static int
-cmd_writable(struct session *s)
-{
-	if (s->perms & PERM_WRITE)
-		return 1;
-	sess_reply(s, 550, "Permission denied.");
-	return 0;
-}
-
 /* errno values a client causes by itself: not worth an admin's look. */
 static int
 cmd_errno_expected(int e)
@@ -142,8 +133,6 @@ cmd_mkd(struct session *s, const char *arg)
 	char		q[LOG_VALUE_MAX];
 	int		r;
 
-	if (!cmd_writable(s))
-		return;
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
 		cmd_fs_fail(s, "MKD", vp.display, 550, r);
 		return;
@@ -168,8 +157,6 @@ cmd_rmd(struct session *s, const char *arg)
 	char		q[LOG_VALUE_MAX];
 	int		r;
 
-	if (!cmd_writable(s))
-		return;
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
 		cmd_fs_fail(s, "RMD", vp.display, 550, r);
 		return;
@@ -195,8 +182,6 @@ cmd_dele(struct session *s, const char *arg)
 	char		q[LOG_VALUE_MAX];
 	int		r;
 
-	if (!cmd_writable(s))
-		return;
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
 		cmd_fs_fail(s, "DELE", vp.display, 550, r);
 		return;
@@ -227,8 +212,6 @@ cmd_rnfr(struct session *s, const char *arg)
 	char		*p;
 	int		r;
 
-	if (!cmd_writable(s))
-		return;
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
 		cmd_fs_fail(s, "RNFR", vp.display, 550, r);
 		return;
@@ -248,7 +231,7 @@ cmd_rnfr(struct session *s, const char *arg)
 	vpath_free(&vp);
 }
 
-/* RNTO (RFC 959 4.1.3): only right after a successful RNFR. */
+/* RNTO (RFC 959 4.1.3): the gate let it run right after a good RNFR. */
 void
 cmd_rnto(struct session *s, const char *arg)
 {
@@ -256,13 +239,6 @@ cmd_rnto(struct session *s, const char *arg)
 	char		q[LOG_VALUE_MAX], q2[LOG_VALUE_MAX];
 	int		r;
 
-	if (!(s->flags & SF_RNFR)) {
-		sess_reply(s, 503, "RNFR required first.");
-		return;
-	}
-	s->flags &= ~SF_RNFR;
-	if (!cmd_writable(s))
-		return;
 	if ((r = vfs_resolve(&s->vfs, s->rnfr, &from)) != 0) {
 		cmd_fs_fail(s, "RNFR", from.display, 550, r);
 		return;
@@ -353,11 +329,11 @@ cmd_mlst(struct session *s, const char *arg)
 	buf_init(&ls, FTPS_REPLY_MAX);
 	buf_init(&out, FTPS_REPLY_MAX);
 	if ((r = ls_format(&s->vfs, &vp, LS_MLST,
-	    (s->perms & PERM_WRITE) != 0, &ls)) != 0)
+	    (s->perms & PERM_WRITE) != 0, s->mlst_facts, &ls)) != 0)
 		cmd_fs_fail(s, "MLST", vp.display, 550, r);
 	else if (buf_addf(&out, "250-Listing %s\r\n", vp.display) != 0 ||
-	    cmd_mlst_filter(buf_str(&ls), buf_len(&ls), s->mlst_facts,
-	    &out) != 0 || buf_addf(&out, "250 End\r\n") != 0)
+	    buf_add(&out, buf_str(&ls), buf_len(&ls)) != 0 ||
+	    buf_addf(&out, "250 End\r\n") != 0)
 		sess_reply(s, 550, "Entry too long.");
 	else
 		sess_reply_raw(s, buf_str(&out), buf_len(&out));

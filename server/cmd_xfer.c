@@ -52,10 +52,6 @@ cmd_pasv(struct session *s, const char *arg)
 	char			 text[64];
 	unsigned		 port;
 
-	if (s->flags & SF_EPSV_ALL) {
-		sess_reply(s, 503, "EPSV ALL in effect: use EPSV.");
-		return;
-	}
 	memset(&ss, 0, sizeof(ss));
 	/*
 	 * Before pasv_address: its IPv4 address would send a client on an
@@ -151,10 +147,6 @@ cmd_port(struct session *s, const char *arg)
 {
 	struct sockaddr_storage	 ss;
 
-	if (s->flags & SF_EPSV_ALL) {
-		sess_reply(s, 503, "EPSV ALL in effect: use EPSV.");
-		return;
-	}
 	if (fa_parse_port(arg, &ss) != 0) {
 		sess_reply(s, 501, "Bad PORT argument.");
 		return;
@@ -169,10 +161,6 @@ cmd_eprt(struct session *s, const char *arg)
 	struct sockaddr_storage	 ss;
 	int			 r;
 
-	if (s->flags & SF_EPSV_ALL) {
-		sess_reply(s, 503, "EPSV ALL in effect: use EPSV.");
-		return;
-	}
 	if ((r = fa_parse_eprt(arg, &ss)) == FTPS_EDENIED) {
 		sess_reply(s, 522, "Network protocol not supported, use (1,2)");
 		return;
@@ -210,16 +198,6 @@ cmd_abor(struct session *s, const char *arg)
 	sess_reply(s, 226, "No transfer to abort.");
 }
 
-/* Before any transfer: a data connection must have been set up. */
-static int
-cmd_need_dc(struct session *s)
-{
-	if (dc_configured(s))
-		return 1;
-	sess_reply(s, 425, "Use PORT, EPRT, PASV or EPSV first.");
-	return 0;
-}
-
 static void
 cmd_listing(struct session *s, const char *arg, enum ls_style style,
     const char *verb)
@@ -231,14 +209,13 @@ cmd_listing(struct session *s, const char *arg, enum ls_style style,
 	int		 r;
 
 	s->rest = 0;
-	if (!cmd_need_dc(s))
-		return;
 	path = style == LS_MLSD ? arg : ls_skip_options(arg);
 	if ((r = vfs_resolve(&s->vfs, *path ? path : ".", &vp)) != 0) {
 		cmd_fs_fail(s, verb, vp.display, 550, r);
 		return;
 	}
-	r = ls_open(&s->vfs, &vp, style, (s->perms & PERM_WRITE) != 0, &it);
+	r = ls_open(&s->vfs, &vp, style, (s->perms & PERM_WRITE) != 0,
+	    s->mlst_facts, &it);
 	if (r == FTPS_EPARSE && style == LS_MLSD)
 		sess_reply(s, 501, "MLSD needs a directory.");
 	else if (r != 0)
@@ -247,7 +224,7 @@ cmd_listing(struct session *s, const char *arg, enum ls_style style,
 		ls_close(it);
 		sess_reply(s, 451, "Out of memory.");
 	} else {
-		xfer_set_listing(x, it, style == LS_MLSD, s->mlst_facts);
+		xfer_set_listing(x, it);
 		xfer_start(s, x);
 	}
 	vpath_free(&vp);
@@ -285,8 +262,6 @@ cmd_retr(struct session *s, const char *arg)
 	int			 fd = -1, r;
 
 	s->rest = 0;
-	if (!cmd_need_dc(s))
-		return;
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
 		cmd_fs_fail(s, "RETR", vp.display, 550, r);
 		return;
@@ -325,12 +300,6 @@ cmd_upload(struct session *s, const char *arg, enum xfer_kind kind,
 	int			 r;
 
 	s->rest = 0;
-	if (!(s->perms & PERM_WRITE)) {
-		sess_reply(s, 550, "Permission denied.");
-		return;
-	}
-	if (!cmd_need_dc(s))
-		return;
 	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
 		cmd_fs_fail(s, verb, vp.display, 553, r);
 		return;
@@ -402,12 +371,6 @@ cmd_stou(struct session *s, const char *arg)
 	int		 i, r, found = 0;
 
 	s->rest = 0;
-	if (!(s->perms & PERM_WRITE)) {
-		sess_reply(s, 550, "Permission denied.");
-		return;
-	}
-	if (!cmd_need_dc(s))
-		return;
 	for (i = 0; i < STOU_TRIES; i++) {
 		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 			break;

@@ -156,7 +156,7 @@ dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		snprintf(err, sizeof(err), "%s",
 		    (what & BEV_EVENT_TIMEOUT) ? "timeout" :
 		    (what & BEV_EVENT_EOF) ? "connection closed" :
-		    strerror(errno));
+		    sess_errno_reason());
 	/* cert_err names a client certificate's subject: one value. */
 	snprintf(why, sizeof(why), "%s%s%s%s", err,
 	    s->cert_err[0] != '\0' ? "; " : "", s->cert_err, clear ?
@@ -403,8 +403,8 @@ dc_passive(struct session *s, unsigned *port)
 			i = FTPS_PASV_TRIES + n;
 	}
 	if (i >= FTPS_PASV_TRIES + n || listen(fd, 1) == -1) {
-		sess_log(s, LOG_LVL_WARN, "no passive port free in %u-%u: %s",
-		    lo, hi, strerror(errno));
+		sess_log_errno(s, LOG_LVL_WARN, "no passive port free in %u-%u",
+		    lo, hi);
 		close(fd);
 		return FTPS_ESYS;
 	}
@@ -468,8 +468,7 @@ dc_open(struct session *s, dc_cb cb)
 	char		 text[160];
 
 	if (dc == NULL || dc->mode == DC_NONE) {
-		cb(s, DC_EV_FAIL, NULL, 425, "Use PORT, EPRT, PASV or EPSV "
-		    "first.");
+		cb(s, DC_EV_FAIL, NULL, 425, DC_NOT_SET_UP);
 		return;
 	}
 	dc->cb = cb;

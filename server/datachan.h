@@ -37,8 +37,12 @@ typedef void	(*dc_cb)(struct session *, enum dc_event,
 int		 dc_passive(struct session *, unsigned *port);
 /* PORT/EPRT: remembers the (already policy-checked) target. */
 void		 dc_active(struct session *, const struct sockaddr_storage *);
-/* A PASV/EPSV/PORT/EPRT is in effect. */
+/*
+ * A PASV/EPSV/PORT/EPRT is in effect.  The command gate refuses a transfer
+ * command without one: 425 DC_NOT_SET_UP.
+ */
 int		 dc_configured(const struct session *);
+#define DC_NOT_SET_UP	"Use PORT, EPRT, PASV or EPSV first."
 /*
  * Makes the connection for a transfer command and reports through cb:
  * CONNECTED, then READY or FAIL; or FAIL directly (425: no connection,

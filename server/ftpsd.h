@@ -14,16 +14,15 @@
 
 #include <openssl/ssl.h>
 
-#include "ban.h"
 #include "conf.h"
 
 struct bufferevent;
 struct event;
 struct event_base;
-struct evconnlistener;
 struct userdb;
 struct auth_pool;
 struct iopool;
+struct listener;
 struct ban_table;
 struct session;
 struct shm_counts;
@@ -42,26 +41,8 @@ struct sess_hooks;	/* session.h: what ops.c hears about */
 #define FTPS_CLOSE_GRACE_MS	2000	/* to flush a last reply */
 #define FTPS_STOP_GRACE_MS	3000	/* to flush 421s at shutdown */
 #define FTPS_LINGER_MS		2000	/* draining a finished data conn */
-#define FTPS_IPTAB_SIZE		256	/* per-IP count hash buckets */
-#define FTPS_ACCEPT_PAUSE_MS	1000	/* after EMFILE/ENFILE on accept */
 #define FTPS_CERTWARN_SECS	86400	/* cert_warn_days is checked daily */
 #define FTPS_IO_THREADS		4	/* file I/O workers (iopool.c) */
-
-struct listener {
-	struct ftpsd		*ctx;
-	int			 fd;
-	int			 implicit;
-	char			 label[80];	/* "127.0.0.1:2121 (explicit)" */
-	struct evconnlistener	*evl;
-	struct event		*pause_ev;
-	TAILQ_ENTRY(listener)	 entry;
-};
-
-struct ipcount {
-	unsigned char		 key[BAN_KEY_LEN];	/* ban_addr_key() */
-	unsigned		 n;
-	struct ipcount		*next;
-};
 
 TAILQ_HEAD(listenerq, listener);
 TAILQ_HEAD(sessionq, session);
@@ -78,7 +59,7 @@ struct ftpsd {
 	struct sessionq		 sessions;
 	struct dc_reapq		 reaps;
 	unsigned		 nsessions;
-	struct ipcount		*iptab[FTPS_IPTAB_SIZE];
+	struct shm_counts	*counts;	/* sessions (listener.h) */
 	struct ban_table	*bans;		/* failed logins per address */
 	unsigned long long	 next_id;
 	struct event		*sigint_ev;
@@ -104,7 +85,6 @@ struct ftpsd {
 	unsigned		 worker;	/* 1..N in a worker, else 0 */
 	int			 reuseport;	/* lst_bind_all: SO_REUSEPORT */
 	int			 ready_fd;	/* worker -> master, or -1 */
-	struct shm_counts	*counts;	/* shared session counts */
 	struct wk_master	*master;	/* in the master only */
 	char			 log_ident[24];	/* "ftpsd", "ftpsd/w2" */
 
@@ -112,34 +92,6 @@ struct ftpsd {
 	LIST_HEAD(proxy_connq, proxy_conn) proxies;
 	unsigned		 nproxies;
 };
-
-/* listener.c */
-/* Creates and binds every listening socket (before daemonizing). */
-int	 lst_bind_all(struct ftpsd *, FILE *errf);
-/*
- * Takes a listening socket passed by the service manager (socket
- * activation) instead of binding one; 0, or an error printed to errf.
- */
-int	 lst_adopt(struct ftpsd *, int fd, int implicit, FILE *errf);
-/* Wraps the bound sockets in evconnlisteners and logs one line each. */
-int	 lst_start_all(struct ftpsd *);
-void	 lst_free_all(struct ftpsd *);
-/*
- * The one admission of a control connection: bans, max_clients,
- * max_clients_per_ip for the client address, then a session.  via: the
- * load balancer it came through (proxy_protocol), or NULL.
- */
-void	 lst_admit(struct listener *, int fd,
-	    const struct sockaddr_storage *client,
-	    const struct sockaddr_storage *via);
-/* Logs why, says msg on the explicit port, closes fd. */
-void	 lst_refuse(struct listener *, int fd, const char *why,
-	    const char *msg);
-unsigned ipc_get(struct ftpsd *, const struct sockaddr_storage *);
-int	 ipc_add(struct ftpsd *, const struct sockaddr_storage *);
-void	 ipc_del(struct ftpsd *, const struct sockaddr_storage *);
-/* Frees the per-IP counts and the failed-login table (ban.c). */
-void	 ipc_free(struct ftpsd *);
 
 /* datachan.c: frees every data connection still being taken down. */
 void	 dc_linger_free_all(struct ftpsd *);

@@ -86,7 +86,7 @@ io_wake_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (read(fd, &v, sizeof(v)) == -1 && errno != EAGAIN &&
 	    errno != EINTR)
-		log_warnx("iopool: eventfd read: %s", strerror(errno));
+		log_warn("iopool: eventfd read");
 	TAILQ_INIT(&list);
 	pthread_mutex_lock(&pool->mtx);
 	TAILQ_CONCAT(&list, &pool->done, entry);

@@ -1,6 +1,7 @@
 /*
- * Accepting control connections on the explicit and implicit ports, with
- * the max_clients and max_clients_per_ip limits.
+ * Accepting control connections on the explicit and implicit ports, and
+ * the one admission path (listener.h): bans, max_clients and
+ * max_clients_per_ip, with or without workers.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -19,10 +20,11 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "addrkey.h"
 #include "ban.h"
 #include "err.h"
 #include "ftpsd.h"
-#include "hash.h"
+#include "listener.h"
 #include "log.h"
 #include "proxyconn.h"
 #include "session.h"
@@ -34,97 +36,45 @@
 #define LST_FDS_SPARE		64
 #define LST_MSG_FULL	"421 Too many connections.\r\n"
 
-/*
- * Per-address session counts of one process (workers: shm.c).  Clients
- * are grouped as bans group them: IPv6 by ipv6_prefix.  That key never
- * changes while the process runs (ipv6_prefix is applied at restart
- * only), so a session's release finds what its admission counted.
- */
+/* This process's index in the session table: worker N is N - 1. */
 static unsigned
-ipc_hash(const unsigned char *key)
+lst_slot(const struct ftpsd *ctx)
 {
-	return (unsigned)(hash_fnv1a(HASH_FNV1A_INIT, key, BAN_KEY_LEN) %
-	    FTPS_IPTAB_SIZE);
+	return ctx->worker > 0 ? ctx->worker - 1 : 0;
 }
 
-unsigned
-ipc_get(struct ftpsd *ctx, const struct sockaddr_storage *ss)
+enum lst_admit
+lst_admit(struct ftpsd *ctx, const struct sockaddr_storage *ss,
+    unsigned *left)
 {
-	struct ipcount	*c;
-	unsigned char	 key[BAN_KEY_LEN];
+	/* SECURITY: password guessing: a banned address is not served. */
+	if ((*left = ban_left(ctx, ss)) > 0)
+		return LST_BANNED;
+	if (ctx->counts == NULL)
+		return LST_ADMIT;
+	switch (shm_admit(ctx->counts, lst_slot(ctx), ss,
+	    ctx->conf.max_clients, ctx->conf.max_clients_per_ip)) {
+	case SHM_ADMIT_OK:
+		return LST_ADMIT;
+	case SHM_ADMIT_FULL:
+		return LST_FULL;
+	case SHM_ADMIT_PERIP:
+		return LST_PERIP;
+	default:
+		return LST_TABLE;
+	}
+}
 
+void
+lst_release(struct ftpsd *ctx, const struct sockaddr_storage *ss)
+{
 	if (ctx->counts != NULL)
-		return shm_ip_count(ctx->counts, ss);
-	if (ban_addr_key(ss, ctx->conf.ipv6_prefix, key) != 0)
-		return 0;
-	for (c = ctx->iptab[ipc_hash(key)]; c != NULL; c = c->next)
-		if (memcmp(c->key, key, BAN_KEY_LEN) == 0)
-			return c->n;
-	return 0;
-}
-
-int
-ipc_add(struct ftpsd *ctx, const struct sockaddr_storage *ss)
-{
-	struct ipcount	*c;
-	unsigned char	 key[BAN_KEY_LEN];
-	unsigned	 h;
-
-	/* Workers: lst_accept_cb's shm_admit() counted it already. */
-	if (ctx->counts != NULL ||
-	    ban_addr_key(ss, ctx->conf.ipv6_prefix, key) != 0)
-		return 0;
-	h = ipc_hash(key);
-	for (c = ctx->iptab[h]; c != NULL; c = c->next)
-		if (memcmp(c->key, key, BAN_KEY_LEN) == 0) {
-			c->n++;
-			return 0;
-		}
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return FTPS_ENOMEM;
-	memcpy(c->key, key, BAN_KEY_LEN);
-	c->n = 1;
-	c->next = ctx->iptab[h];
-	ctx->iptab[h] = c;
-	return 0;
+		shm_release(ctx->counts, lst_slot(ctx), ss);
 }
 
 void
-ipc_del(struct ftpsd *ctx, const struct sockaddr_storage *ss)
+lst_admit_free(struct ftpsd *ctx)
 {
-	struct ipcount	**pp, *c;
-	unsigned char	  key[BAN_KEY_LEN];
-
-	if (ctx->counts != NULL) {
-		shm_release(ctx->counts, ctx->worker - 1, ss);
-		return;
-	}
-	if (ban_addr_key(ss, ctx->conf.ipv6_prefix, key) != 0)
-		return;
-	for (pp = &ctx->iptab[ipc_hash(key)]; (c = *pp) != NULL;
-	    pp = &c->next)
-		if (memcmp(c->key, key, BAN_KEY_LEN) == 0) {
-			if (--c->n == 0) {
-				*pp = c->next;
-				free(c);
-			}
-			return;
-		}
-}
-
-void
-ipc_free(struct ftpsd *ctx)
-{
-	struct ipcount	*c, *n;
-	size_t		 i;
-
-	for (i = 0; i < FTPS_IPTAB_SIZE; i++) {
-		for (c = ctx->iptab[i]; c != NULL; c = n) {
-			n = c->next;
-			free(c);
-		}
-		ctx->iptab[i] = NULL;
-	}
 	ban_free(ctx);
 	shm_counts_free(ctx->counts);
 	ctx->counts = NULL;
@@ -140,33 +90,19 @@ lst_refuse(struct listener *l, int fd, const char *why, const char *msg)
 	close(fd);
 }
 
-/* A session for an admitted connection; its count is taken already. */
-static void
-lst_open(struct ftpsd *ctx, int fd, const struct sockaddr_storage *client,
-    int implicit, const struct sockaddr_storage *via)
-{
-	struct session	*s;
-
-	if ((s = sess_new(ctx, fd, client, implicit)) == NULL) {
-		log_err("cannot set up a session: %s", strerror(errno));
-		if (ctx->counts != NULL)
-			shm_release(ctx->counts, ctx->worker - 1, client);
-		close(fd);
-		return;
-	}
-	proxy_sess_init(s, via);
-}
-
 void
-lst_admit(struct listener *l, int fd, const struct sockaddr_storage *client,
+lst_serve(struct listener *l, int fd, const struct sockaddr_storage *client,
     const struct sockaddr_storage *via)
 {
 	struct ftpsd	*ctx = l->ctx;
+	struct session	*s;
 	char		 ip[64], why[128];
 	unsigned	 left;
 
-	/* SECURITY: password guessing: a banned address is not served. */
-	if ((left = ban_left(ctx, client)) > 0) {
+	switch (lst_admit(ctx, client, &left)) {
+	case LST_ADMIT:
+		break;
+	case LST_BANNED:
 		if (getnameinfo((const struct sockaddr *)client,
 		    sizeof(*client), ip, sizeof(ip), NULL, 0,
 		    NI_NUMERICHOST) != 0)
@@ -176,38 +112,26 @@ lst_admit(struct listener *l, int fd, const struct sockaddr_storage *client,
 		lst_refuse(l, fd, why, "421 Too many failed logins from your "
 		    "address; try again later.\r\n");
 		return;
-	}
-	if (ctx->counts != NULL) {
-		/* Workers: the limits count every worker's sessions. */
-		switch (shm_admit(ctx->counts, ctx->worker - 1, client,
-		    ctx->conf.max_clients, ctx->conf.max_clients_per_ip)) {
-		case SHM_ADMIT_OK:
-			break;
-		case SHM_ADMIT_FULL:
-			lst_refuse(l, fd, "max_clients", LST_MSG_FULL);
-			return;
-		case SHM_ADMIT_PERIP:
-			lst_refuse(l, fd, "max_clients_per_ip", LST_MSG_FULL);
-			return;
-		default:
-			lst_refuse(l, fd, "the shared session table is full",
-			    LST_MSG_FULL);
-			return;
-		}
-		lst_open(ctx, fd, client, l->implicit, via);
-		return;
-	}
-	if (ctx->conf.max_clients > 0 &&
-	    ctx->nsessions >= ctx->conf.max_clients) {
+	case LST_FULL:
 		lst_refuse(l, fd, "max_clients", LST_MSG_FULL);
 		return;
-	}
-	if (ctx->conf.max_clients_per_ip > 0 &&
-	    ipc_get(ctx, client) >= ctx->conf.max_clients_per_ip) {
+	case LST_PERIP:
 		lst_refuse(l, fd, "max_clients_per_ip", LST_MSG_FULL);
 		return;
+	case LST_TABLE:
+		lst_refuse(l, fd, ctx->worker > 0 ? "the shared session "
+		    "table is full" : "the session table is full",
+		    LST_MSG_FULL);
+		return;
 	}
-	lst_open(ctx, fd, client, l->implicit, via);
+	/* The session releases what lst_admit counted (sess_free). */
+	if ((s = sess_new(ctx, fd, client, l->implicit)) == NULL) {
+		log_msg_errno(LOG_LVL_ERR, "cannot set up a session");
+		lst_release(ctx, client);
+		close(fd);
+		return;
+	}
+	proxy_sess_init(s, via);
 }
 
 static void
@@ -224,11 +148,11 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	/* proxy_protocol: the header comes first; it admits afterwards. */
+	/* proxy_protocol: the header comes first; it is served after. */
 	if (l->ctx->conf.proxy_protocol != CONF_PROXY_OFF)
 		proxy_accept(l, fd, &peer);
 	else
-		lst_admit(l, fd, &peer, NULL);
+		lst_serve(l, fd, &peer, NULL);
 }
 
 static void
@@ -260,22 +184,11 @@ lst_bind_one(struct ftpsd *ctx, const char *addr, unsigned port,
     int implicit, FILE *errf)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	struct listener		*l;
 	socklen_t		 sl;
 	int			 fd, one = 1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		sl = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		sl = sizeof(*sin6);
-	} else {
+	if (addr_parse(addr, port, &ss, &sl) != 0) {
 		fprintf(errf, "listen_addresses: %s is not a numeric IPv4 or "
 		    "IPv6 address\n", addr);
 		return FTPS_EPARSE;
@@ -422,8 +335,16 @@ int
 lst_start_all(struct ftpsd *ctx)
 {
 	struct listener	*l;
+	int		 r;
 
 	lst_fd_budget(ctx);
+	/* Workers share the master's table; one process makes its own. */
+	if (ctx->counts == NULL && (r = shm_counts_new(1,
+	    ctx->conf.ipv6_prefix, &ctx->counts)) != 0) {
+		log_err("cannot make the session counts: %s",
+		    ftps_strerror(r));
+		return r;
+	}
 	TAILQ_FOREACH(l, &ctx->listeners, entry) {
 		l->evl = evconnlistener_new(ctx->base, lst_accept_cb, l,
 		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
@@ -435,7 +356,7 @@ lst_start_all(struct ftpsd *ctx)
 		l->fd = -1;	/* owned by evl now */
 		evconnlistener_set_error_cb(l->evl, lst_error_cb);
 		l->pause_ev = evtimer_new(ctx->base, lst_resume_cb, l);
-		log_infox("listening on %s", l->label);
+		log_info("listening on %s", l->label);
 	}
 	return 0;
 }

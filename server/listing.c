@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@
 #define LS_SORT_MAX	(256u * 1024)
 /* One formatted line: an MLST path, or a LIST name and link target. */
 #define LS_LINE_MAX	(2 * FTPS_PATH_MAX + 256)
+/* Every MLSD/MLST fact of one entry, with room to spare. */
+#define LS_FACTS_MAX	192
 
 /*
  * The names of one directory, read before anything is formatted: one
@@ -215,46 +218,99 @@ ls_line_nlst(struct buf *out, const char *name)
 }
 
 /*
+ * One listing being produced.  A directory's names are read first, up to
+ * LS_SORT_MAX of them, and sorted; a bigger directory is listed in the
+ * order readdir() gives (what was read, then the rest of the stream), so
+ * that no listing holds more than LS_SORT_MAX of names whatever the
+ * directory's size.  Not a directory: the one entry.
+ */
+struct ls_iter {
+	struct vfs	*v;
+	struct vpath	 vp;		/* dirfd not owned (-1) */
+	enum ls_style	 style;
+	int		 writable;	/* selects the perm fact */
+	unsigned	 facts;		/* MF_*: MLSD and MLST facts */
+	time_t		 now;
+	struct stat	 st;		/* what vp names */
+	DIR		*dir;		/* a directory, or NULL */
+	struct ls_names	 ln;
+	size_t		 next;		/* sorted: next index into ln.n_v */
+	const char	*pos;		/* streaming: next name in ln.n_buf */
+	int		 streaming;	/* more names than LS_SORT_MAX */
+	char		 held[FTPS_NAME_MAX + 1];	/* streaming: the name */
+	int		 have_held;	/* that did not fit in ln */
+	int		 started;	/* MLSD cdir line, single entry */
+	int		 done;
+};
+
+/* Appends one fact ("name=value;") to f (size LS_FACTS_MAX) at *len. */
+static void	ls_fact(char *, size_t *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+ls_fact(char *f, size_t *len, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(f + *len, LS_FACTS_MAX - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len += (size_t)n < LS_FACTS_MAX - *len ? (size_t)n :
+		    LS_FACTS_MAX - 1 - *len;
+}
+
+/*
  * One RFC 3659 7 facts line: "type=file;size=5;modify=YYYYMMDDHHMMSS;
- * perm=radfw;unique=803U1f;UNIX.mode=0644; name".  type is the caller's
+ * perm=radfw;unique=803U1f;UNIX.mode=0644; name", with only the facts in
+ * it->facts (OPTS MLST), in that order.  type is the caller's
  * (cdir, dir, file, OS.unix=...); size only for regular files (7.5.7
  * leaves it optional elsewhere).  lead adds the space of an MLST reply
  * line (7.2).
  */
 static int
-ls_line_mlsx(struct buf *out, const struct stat *st, const char *type,
-    int writable, const char *name, int lead)
+ls_line_mlsx(struct buf *out, const struct ls_iter *it, const struct stat *st,
+    const char *type, const char *name, int lead)
 {
-	char		 line[LS_LINE_MAX], size[32], modify[16];
+	char		 line[LS_LINE_MAX], f[LS_FACTS_MAX], modify[16];
 	const char	*perm;
 	struct tm	 tm;
-	int		 n;
+	size_t		 len = 0;
 
 	/*
 	 * RFC 3659 7.5.5: files r(etrieve) a(ppend) d(elete) f(rename)
 	 * w(store); directories e(nter) l(ist) c(reate) d f m(kdir) p(urge).
 	 */
 	if (S_ISREG(st->st_mode))
-		perm = writable ? "radfw" : "r";
+		perm = it->writable ? "radfw" : "r";
 	else if (S_ISDIR(st->st_mode))
-		perm = writable ? "elcdfmp" : "el";
+		perm = it->writable ? "elcdfmp" : "el";
 	else
-		perm = writable ? "df" : "";
-	size[0] = '\0';
-	if (S_ISREG(st->st_mode))
-		snprintf(size, sizeof(size), "size=%lld;",
-		    (long long)st->st_size);
+		perm = it->writable ? "df" : "";
 	if (gmtime_r(&st->st_mtime, &tm) == NULL)
 		memset(&tm, 0, sizeof(tm));
 	/* 7.5.3 and 2.3: a UTC time-val, 14 digits for years 1000..9999. */
 	if (strftime(modify, sizeof(modify), "%Y%m%d%H%M%S", &tm) != 14)
 		snprintf(modify, sizeof(modify), "19700101000000");
-	n = snprintf(line, sizeof(line), "%stype=%s;%smodify=%s;perm=%s;"
-	    "unique=%llxU%llx;UNIX.mode=0%03o; %s\r\n", lead ? " " : "", type,
-	    size, modify, perm, (unsigned long long)st->st_dev,
-	    (unsigned long long)st->st_ino, (unsigned int)(st->st_mode & 07777),
-	    name);
-	return ls_addline(out, line, n, sizeof(line));
+	f[0] = '\0';
+	if (it->facts & MF_TYPE)
+		ls_fact(f, &len, "type=%s;", type);
+	if ((it->facts & MF_SIZE) && S_ISREG(st->st_mode))
+		ls_fact(f, &len, "size=%lld;", (long long)st->st_size);
+	if (it->facts & MF_MODIFY)
+		ls_fact(f, &len, "modify=%s;", modify);
+	if (it->facts & MF_PERM)
+		ls_fact(f, &len, "perm=%s;", perm);
+	if (it->facts & MF_UNIQUE)
+		ls_fact(f, &len, "unique=%llxU%llx;",
+		    (unsigned long long)st->st_dev,
+		    (unsigned long long)st->st_ino);
+	if (it->facts & MF_UNIX_MODE)
+		ls_fact(f, &len, "UNIX.mode=0%03o;",
+		    (unsigned int)(st->st_mode & 07777));
+	return ls_addline(out, line, snprintf(line, sizeof(line),
+	    "%s%s %s\r\n", lead ? " " : "", f, name), sizeof(line));
 }
 
 /* The type fact of what st describes, after symlinks were followed. */
@@ -285,47 +341,22 @@ ls_type(const struct stat *st)
  * type=OS.unix=symlink so that it can still be seen and deleted.
  */
 static int
-ls_entry_mlsd(struct vfs *v, const struct vpath *dir, const char *name,
-    const struct stat *lst, int writable, struct buf *out)
+ls_entry_mlsd(const struct ls_iter *it, const char *name,
+    const struct stat *lst, struct buf *out)
 {
 	char		 path[FTPS_PATH_MAX];
 	struct stat	 st;
 	int		 n;
 
 	if (!S_ISLNK(lst->st_mode))
-		return ls_line_mlsx(out, lst, ls_type(lst), writable, name, 0);
-	n = snprintf(path, sizeof(path), "%s%s%s", dir->path,
-	    strcmp(dir->path, "/") == 0 ? "" : "/", name);
+		return ls_line_mlsx(out, it, lst, ls_type(lst), name, 0);
+	n = snprintf(path, sizeof(path), "%s%s%s", it->vp.path,
+	    strcmp(it->vp.path, "/") == 0 ? "" : "/", name);
 	if (n >= 0 && (size_t)n < sizeof(path) &&
-	    vfs_stat_path(v, path, &st) == 0)
-		return ls_line_mlsx(out, &st, ls_type(&st), writable, name, 0);
-	return ls_line_mlsx(out, lst, ls_type(lst), writable, name, 0);
+	    vfs_stat_path(it->v, path, &st) == 0)
+		return ls_line_mlsx(out, it, &st, ls_type(&st), name, 0);
+	return ls_line_mlsx(out, it, lst, ls_type(lst), name, 0);
 }
-
-/*
- * One listing being produced.  A directory's names are read first, up to
- * LS_SORT_MAX of them, and sorted; a bigger directory is listed in the
- * order readdir() gives (what was read, then the rest of the stream), so
- * that no listing holds more than LS_SORT_MAX of names whatever the
- * directory's size.  Not a directory: the one entry.
- */
-struct ls_iter {
-	struct vfs	*v;
-	struct vpath	 vp;		/* dirfd not owned (-1) */
-	enum ls_style	 style;
-	int		 writable;
-	time_t		 now;
-	struct stat	 st;		/* what vp names */
-	DIR		*dir;		/* a directory, or NULL */
-	struct ls_names	 ln;
-	size_t		 next;		/* sorted: next index into ln.n_v */
-	const char	*pos;		/* streaming: next name in ln.n_buf */
-	int		 streaming;	/* more names than LS_SORT_MAX */
-	char		 held[FTPS_NAME_MAX + 1];	/* streaming: the name */
-	int		 have_held;	/* that did not fit in ln */
-	int		 started;	/* MLSD cdir line, single entry */
-	int		 done;
-};
 
 /* Reads names until LS_SORT_MAX: sorted when all fit, else streaming. */
 static int
@@ -424,8 +455,7 @@ ls_iter_entry(struct ls_iter *it, const char *name, struct buf *out)
 	case LS_NLST:
 		return ls_line_nlst(out, name);
 	default:
-		return ls_entry_mlsd(it->v, &it->vp, name, &st, it->writable,
-		    out);
+		return ls_entry_mlsd(it, name, &st, out);
 	}
 }
 
@@ -446,8 +476,8 @@ ls_iter_single(struct ls_iter *it, struct buf *out)
 	case LS_NLST:
 		return ls_line_nlst(out, it->vp.name);
 	case LS_MLST:
-		return ls_line_mlsx(out, &it->st, ls_type(&it->st),
-		    it->writable, it->vp.path, 1);
+		return ls_line_mlsx(out, it, &it->st, ls_type(&it->st),
+		    it->vp.path, 1);
 	default:
 		/* RFC 3659 7.2: MLSD names a directory, else 501. */
 		return FTPS_EPARSE;
@@ -468,7 +498,7 @@ ls_close(struct ls_iter *it)
 
 int
 ls_open(struct vfs *v, const struct vpath *vp, enum ls_style style,
-    int writable, struct ls_iter **itp)
+    int writable, unsigned facts, struct ls_iter **itp)
 {
 	struct ls_iter	*it;
 	struct stat	 lst;
@@ -483,6 +513,7 @@ ls_open(struct vfs *v, const struct vpath *vp, enum ls_style style,
 	it->vp = *vp;
 	it->style = style;
 	it->writable = writable;
+	it->facts = facts;
 	it->now = time(NULL);
 	buf_init(&it->ln.n_buf, LS_SORT_MAX);
 	/* The single-entry forms read the parent: keep it open. */
@@ -542,8 +573,7 @@ ls_next(struct ls_iter *it, struct buf *out, size_t want,
 	}
 	/* RFC 3659 7.5.1: the listed directory itself, as "cdir". */
 	if (!it->started && it->style == LS_MLSD &&
-	    (r = ls_line_mlsx(out, &it->st, "cdir", it->writable, ".",
-	    0)) != 0)
+	    (r = ls_line_mlsx(out, it, &it->st, "cdir", ".", 0)) != 0)
 		return r;
 	it->started = 1;
 	while (buf_len(out) < want && n < max_entries) {
@@ -562,12 +592,12 @@ ls_next(struct ls_iter *it, struct buf *out, size_t want,
 
 int
 ls_format(struct vfs *v, const struct vpath *vp, enum ls_style style,
-    int writable, struct buf *out)
+    int writable, unsigned facts, struct buf *out)
 {
 	struct ls_iter	*it;
 	int		 r;
 
-	if ((r = ls_open(v, vp, style, writable, &it)) != 0)
+	if ((r = ls_open(v, vp, style, writable, facts, &it)) != 0)
 		return r;
 	while ((r = ls_next(it, out, SIZE_MAX, SIZE_MAX)) == 0)
 		;

@@ -17,6 +17,16 @@ enum ls_style {
 	LS_MLST,	/* one entry, " facts name", for the 250 reply */
 };
 
+/* MLSD and MLST facts (RFC 3659 7.5), selectable with OPTS MLST. */
+#define MF_TYPE		0x01
+#define MF_SIZE		0x02
+#define MF_MODIFY	0x04
+#define MF_PERM		0x08
+#define MF_UNIQUE	0x10
+#define MF_UNIX_MODE	0x20
+#define MF_DEFAULT	(MF_TYPE | MF_SIZE | MF_MODIFY | MF_PERM | MF_UNIQUE)
+#define MF_ALL		(MF_DEFAULT | MF_UNIX_MODE)
+
 /*
  * Skips leading ls options such as "-la" that clients send with LIST and
  * NLST; returns the path part ("" when there is none).
@@ -26,7 +36,9 @@ const char	*ls_skip_options(const char *arg);
 /*
  * Lists what vp names: a directory's entries (LIST, NLST, MLSD), or the
  * single entry for a file (LIST, NLST, MLST).  MLSD of a non-directory is
- * FTPS_EPARSE (RFC 3659 7.2: 501).  writable selects the "perm" fact.
+ * FTPS_EPARSE (RFC 3659 7.2: 501).  writable selects the "perm" fact;
+ * facts (MF_*) are the facts MLSD and MLST lines carry, in the order of
+ * RFC 3659 7.5's list above (LIST and NLST ignore it).
  * Lines are appended to out, each ending in CRLF; the MLST line starts
  * with the space of RFC 3659 7.2, the caller adds "250-" and "250 End".
  * Entries are sorted bytewise (up to LS_SORT_MAX of names, then in
@@ -35,7 +47,7 @@ const char	*ls_skip_options(const char *arg);
  * when out's bound is hit; on any error out is emptied.
  */
 int		 ls_format(struct vfs *, const struct vpath *, enum ls_style,
-		    int writable, struct buf *out);
+		    int writable, unsigned facts, struct buf *out);
 
 /*
  * The same listing a slice at a time, for output of any size in bounded
@@ -49,7 +61,7 @@ int		 ls_format(struct vfs *, const struct vpath *, enum ls_style,
  */
 struct ls_iter;
 int		 ls_open(struct vfs *, const struct vpath *, enum ls_style,
-		    int writable, struct ls_iter **);
+		    int writable, unsigned facts, struct ls_iter **);
 int		 ls_next(struct ls_iter *, struct buf *out, size_t want,
 		    size_t max_entries);
 void		 ls_close(struct ls_iter *);

@@ -58,10 +58,10 @@ static int
 load_conf(struct ftpsd *ctx, const char *file, const char *const *ov,
     int n, int flags, struct conf *nc, FILE *errf)
 {
-	int	 i, problems = 0;
+	int	 i, r, problems = 0;
 
-	if (conf_init(nc) != 0) {
-		fprintf(errf, "out of memory\n");
+	if ((r = conf_init(nc)) != 0) {
+		fprintf(errf, "built-in defaults: %s\n", ftps_strerror(r));
 		return 1;
 	}
 	if (file != NULL && conf_load(nc, file, errf) != 0)

@@ -9,7 +9,7 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/transfer.c server/transfer.h server/xferio.c server/xferio.h \
 	server/iopool.c server/iopool.h \
 	server/tls.c server/tls.h server/mtls.c server/mtls.h \
-	server/listener.c \
+	server/listener.c server/listener.h \
 	server/load.c server/load.h \
 	server/ops.c server/ops.h \
 	server/privdrop.c server/privdrop.h \

@@ -29,6 +29,7 @@
 #include "ftps_limits.h"
 #include "ftpsd.h"
 #include "iopool.h"
+#include "listener.h"
 #include "load.h"
 #include "log.h"
 #include "ops.h"
@@ -116,7 +117,7 @@ vfs_start(struct ftpsd *ctx)
 		return;
 	(void)auth_users_each(ctx->users, sweep_user, sw);
 	if (sw->removed > 0 || sw->truncated)
-		log_infox("vfs: swept %zu stale temporary upload%s in %zu "
+		log_info("vfs: swept %zu stale temporary upload%s in %zu "
 		    "folder%s of %zu home%s%s", sw->removed,
 		    sw->removed == 1 ? "" : "s", sw->dirs,
 		    sw->dirs == 1 ? "" : "s", sw->homes,
@@ -233,7 +234,7 @@ ftpsd_free(struct ftpsd *ctx)
 		event_free(ctx->stop_ev);
 	ops_free(ctx);
 	wk_free(ctx);
-	ipc_free(ctx);
+	lst_admit_free(ctx);
 	/* bufferevents are finalized by the loop: let it run them. */
 	if (ctx->base != NULL) {
 		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
@@ -279,20 +280,19 @@ serve(struct ftpsd *ctx)
 	}
 	if (lst_start_all(ctx) != 0)
 		return 1;
-	log_infox("ready");
+	log_info("ready");
 	sdn_send(ctx->notify_fd, "READY=1\nSTATUS=Ready");
 	if (ctx->ready_fd != -1) {
 		/* The master counts its workers up (worker.c). */
 		idx = (char)(ctx->worker - 1);
 		if (write(ctx->ready_fd, &idx, 1) != 1)
-			log_warnx("cannot tell the master: %s",
-			    strerror(errno));
+			log_warn("cannot tell the master");
 		close(ctx->ready_fd);
 		ctx->ready_fd = -1;
 	}
 	event_base_dispatch(ctx->base);
 	ops_drain(ctx);
-	log_infox("stopped");
+	log_info("stopped");
 	return 0;
 }
 
@@ -429,15 +429,15 @@ main(int argc, char *argv[])
 		daemonize();
 	log_init(ctx.log_ident, dest, ctx.conf.log_debug ? LOG_LVL_DEBUG :
 	    LOG_LVL_INFO);
-	log_infox("configuration: %s", conffile ? conffile :
+	log_info("configuration: %s", conffile ? conffile :
 	    "built-in defaults (no " DEFAULT_CONF ")");
-	log_infox("%s", note);
+	log_info("%s", note);
 	if (ctx.activated)
-		log_infox("socket activation: %d socket%s from the service "
+		log_info("socket activation: %d socket%s from the service "
 		    "manager (listen_addresses and the ports are not used)",
 		    nsocks, nsocks == 1 ? "" : "s");
 	if (ctx.ssl_ctx != NULL)
-		log_infox("certificate: %s", ops_cert_text(ctx.ssl_ctx, cert,
+		log_info("certificate: %s", ops_cert_text(ctx.ssl_ctx, cert,
 		    sizeof(cert)));
 
 	/* Every file and directory a client creates gets this umask. */

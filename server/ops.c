@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "listener.h"
 #include "load.h"
 #include "log.h"
 #include "ops.h"
@@ -226,7 +227,7 @@ ops_reload(struct ftpsd *ctx)
 	memset(&ls, 0, sizeof(ls));
 	ls.xferlog_fd = -1;
 	file = ops_conffile(ctx);
-	log_infox("reload: SIGHUP: reading %s", file != NULL ? file :
+	log_info("reload: SIGHUP: reading %s", file != NULL ? file :
 	    "no configuration file (built-in defaults and -o)");
 	if ((ef = open_memstream(&etext, &elen)) == NULL ||
 	    (uf = open_memstream(&utext, &ulen)) == NULL) {
@@ -256,7 +257,7 @@ ops_reload(struct ftpsd *ctx)
 	if (utext != NULL && ulen > 0)
 		ops_log_lines(LOG_LVL_WARN, utext);
 	if (ok) {
-		log_infox("reload: done: certificate %s, %zu users, "
+		log_info("reload: done: certificate %s, %zu users, "
 		    "sessions continuing: %u", ops_cert_text(ctx->ssl_ctx, cert,
 		    sizeof(cert)), ctx->users ? auth_users_count(ctx->users) :
 		    0, ctx->master != NULL && ctx->counts != NULL ?
@@ -344,7 +345,7 @@ ops_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ftpsd	*ctx = arg;
 
-	log_infox("shutdown_timeout (%u s) over: ending the transfers "
+	log_info("shutdown_timeout (%u s) over: ending the transfers "
 	    "still running", ctx->conf.shutdown_timeout);
 	ops_stop_now(ctx);
 }
@@ -359,10 +360,10 @@ ops_shutdown(struct ftpsd *ctx, int sig)
 	if (ctx->stopping) {
 		if (ctx->stop_phase == 1) {
 			if (ctx->worker > 0)
-				log_infox("stop from the master again: "
+				log_info("stop from the master again: "
 				    "ending transfers now");
 			else
-				log_infox("signal %d again: ending transfers "
+				log_info("signal %d again: ending transfers "
 				    "now", sig);
 			ops_stop_now(ctx);
 		}
@@ -376,11 +377,11 @@ ops_shutdown(struct ftpsd *ctx, int sig)
 		if (s->state != SESS_CLOSING && s->xfer != NULL)
 			busy++;
 	if (ctx->worker > 0)
-		log_infox("stop from the master: shutting down; %u transfer%s "
+		log_info("stop from the master: shutting down; %u transfer%s "
 		    "may finish within %u s", busy, busy == 1 ? "" : "s",
 		    ctx->conf.shutdown_timeout);
 	else
-		log_infox("signal %d: shutting down; %u transfer%s may finish "
+		log_info("signal %d: shutting down; %u transfer%s may finish "
 		    "within %u s", sig, busy, busy == 1 ? "" : "s",
 		    ctx->conf.shutdown_timeout);
 	for (s = TAILQ_FIRST(&ctx->sessions); s != NULL; s = next) {

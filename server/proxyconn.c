@@ -23,6 +23,7 @@
 #include "err.h"
 #include "ftpaddr.h"
 #include "ftpsd.h"
+#include "listener.h"
 #include "log.h"
 #include "proxy.h"
 #include "proxyconn.h"
@@ -225,13 +226,13 @@ pc_ctl_done(struct proxy_conn *pc, enum pc_result r, const struct proxy_hdr *h,
 	pc_free(pc);
 	switch (r) {
 	case PC_OK:
-		lst_admit(l, fd, &client, &via);
+		lst_serve(l, fd, &client, &via);
 		return;
 	case PC_PLAIN:
-		lst_admit(l, fd, &via, NULL);
+		lst_serve(l, fd, &via, NULL);
 		return;
 	case PC_LOCAL:
-		log_debugx("proxy: health check (LOCAL) from %s on %s closed",
+		log_debug("proxy: health check (LOCAL) from %s on %s closed",
 		    ip, l->label);
 		break;
 	case PC_HEADER:
@@ -258,7 +259,7 @@ proxy_accept(struct listener *l, int fd, const struct sockaddr_storage *peer)
 	trusted = proxy_is_trusted(&ctx->conf, peer);
 	/* Explicit FTPS: the client waits for 220; proxy_sess_input(). */
 	if (!trusted && !l->implicit) {
-		lst_admit(l, fd, peer, NULL);
+		lst_serve(l, fd, peer, NULL);
 		return;
 	}
 	/* SECURITY: connections that send nothing cannot pile up. */
@@ -270,8 +271,7 @@ proxy_accept(struct listener *l, int fd, const struct sockaddr_storage *peer)
 	}
 	if ((pc = pc_new(ctx, fd, peer, trusted ? PC_READ : PC_SNIFF,
 	    pc_ctl_done)) == NULL) {
-		log_err("cannot wait for a PROXY header: %s",
-		    strerror(errno));
+		log_msg_errno(LOG_LVL_ERR, "cannot wait for a PROXY header");
 		close(fd);
 		return;
 	}

@@ -19,7 +19,7 @@ struct conf;
 int	 proxy_is_trusted(const struct conf *, const struct sockaddr_storage *);
 /*
  * A new control connection while proxy_protocol is on.  From a trusted
- * address: reads the header, then lst_admit()s the client it names (v2
+ * address: reads the header, then lst_serve()s the client it names (v2
  * LOCAL and v1 UNKNOWN, health checks, are closed quietly, never
  * counted).  From any other address on the implicit port: refuses one
  * that starts with a PROXY header, else admits it as it is; on the

@@ -29,6 +29,8 @@
 #include "datachan.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "listener.h"
+#include "listing.h"
 #include "proxyconn.h"
 #include "session.h"
 #include "tls.h"
@@ -64,19 +66,42 @@ static void	sess_read_cb(struct bufferevent *, void *);
 static void	sess_write_cb(struct bufferevent *, void *);
 static void	sess_event_cb(struct bufferevent *, short, void *);
 
+/* The one writer of session lines: err is an errno value, or -1. */
+static void
+sess_vlog(struct session *s, enum log_level lvl, int err, const char *fmt,
+    va_list ap)
+{
+	char	 msg[1536];
+
+	log_vformat(msg, sizeof(msg), err, fmt, ap);
+	log_msg(lvl, "sess=%llu ip=%s %s", s->id, s->ip, msg);
+}
+
 void
 sess_log(struct session *s, enum log_level lvl, const char *fmt, ...)
 {
-	char	 msg[1536];
 	va_list	 ap;
 
 	/* Debug lines are two per command: not formatted when not logged. */
 	if (!log_enabled(lvl))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	sess_vlog(s, lvl, -1, fmt, ap);
 	va_end(ap);
-	log_msg(lvl, "sess=%llu ip=%s %s", s->id, s->ip, msg);
+}
+
+void
+sess_log_errno(struct session *s, enum log_level lvl, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 err = errno;
+
+	if (!log_enabled(lvl))
+		return;
+	va_start(ap, fmt);
+	sess_vlog(s, lvl, err, fmt, ap);
+	va_end(ap);
+	errno = err;
 }
 
 void
@@ -84,7 +109,7 @@ sess_enter(struct session *s, enum sess_state st)
 {
 	if (s->state == st)
 		return;
-	log_debugx("sess=%llu state %s -> %s", s->id, state_names[s->state],
+	sess_log(s, LOG_LVL_DEBUG, "state %s -> %s", state_names[s->state],
 	    state_names[st]);
 	s->state = st;
 }
@@ -311,7 +336,6 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	sess_setup_bev(s);
 	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
 	ctx->nsessions++;
-	ipc_add(ctx, &s->peer);
 	sess_log(s, LOG_LVL_INFO, "connect port=%s",
 	    implicit ? "implicit" : "explicit");
 	/* Implicit FTPS greets once the handshake is done (event cb). */
@@ -364,7 +388,7 @@ sess_free(struct session *s)
 	SSL_CTX_free(s->ssl_ctx);
 	TAILQ_REMOVE(&ctx->sessions, s, entry);
 	ctx->nsessions--;
-	ipc_del(ctx, &s->peer);
+	lst_release(ctx, &s->peer);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 	/* Shutting down: the loop ends with the last session. */
@@ -431,7 +455,7 @@ sess_close(struct session *s, const char *reason)
 	    (s->close_ev = evtimer_new(s->ctx->base, sess_close_cb,
 	    s)) == NULL) {
 		/* No way to defer: a broken invariant of the process. */
-		log_err("sess=%llu cannot allocate close event", s->id);
+		sess_log(s, LOG_LVL_ERR, "cannot allocate close event");
 		abort();
 	}
 	evtimer_add(s->close_ev, &tv);
@@ -462,7 +486,7 @@ sess_reply(struct session *s, int code, const char *fmt, ...)
 			*p = ' ';
 	line[n++] = '\r';
 	line[n++] = '\n';
-	log_debugx("sess=%llu reply %.*s", s->id, n - 2, line);
+	sess_log(s, LOG_LVL_DEBUG, "reply %.*s", n - 2, line);
 	bufferevent_write(s->bev, line, (size_t)n);
 }
 
@@ -728,6 +752,20 @@ sess_write_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+const char *
+sess_errno_reason(void)
+{
+	/*
+	 * libevent reports some errors (an SSL_ERROR_SYSCALL at EOF, a
+	 * reset seen by the filter) without setting errno: what is left is
+	 * a stale EAGAIN or EINTR from an earlier call, or nothing.
+	 */
+	if (errno == 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)
+		return "connection lost";
+	return strerror(errno);
+}
+
 static void
 sess_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -758,10 +796,8 @@ sess_event_cb(struct bufferevent *bev, short what, void *arg)
 		ERR_error_string_n(e, err, sizeof(err));
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
-	} else if ((what & BEV_EVENT_ERROR) && errno != 0)
-		snprintf(err, sizeof(err), "%s", strerror(errno));
-	else
-		snprintf(err, sizeof(err), "connection lost");
+	} else
+		snprintf(err, sizeof(err), "%s", sess_errno_reason());
 	if (s->state == SESS_TLS_PENDING || s->state == SESS_GREETING)
 		/* The verify reason, when a client certificate was refused. */
 		snprintf(reason, sizeof(reason), "tls handshake failed: "

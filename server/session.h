@@ -55,15 +55,6 @@ enum sess_state { SESS_GREETING, SESS_READY, SESS_TLS_PENDING, SESS_CLOSING };
 
 #define SESS_TOKEN_LEN	16
 
-/* MLST facts (RFC 3659 7.5), selectable with OPTS MLST. */
-#define MF_TYPE		0x01
-#define MF_SIZE		0x02
-#define MF_MODIFY	0x04
-#define MF_PERM		0x08
-#define MF_UNIQUE	0x10
-#define MF_UNIX_MODE	0x20
-#define MF_DEFAULT	(MF_TYPE | MF_SIZE | MF_MODIFY | MF_PERM | MF_UNIQUE)
-
 /* What an SSL's app data points to, so TLS callbacks find their session. */
 enum tls_role { TLS_ROLE_CTRL, TLS_ROLE_DATA };
 struct tls_ref {
@@ -129,7 +120,7 @@ struct session {
 	/* Commands. */
 	char			*rnfr;		/* owned, or NULL */
 	unsigned long long	 rest;
-	unsigned		 mlst_facts;	/* MF_* */
+	unsigned		 mlst_facts;	/* MF_* (listing.h) */
 
 	/* TLS and the RFC 4217 data-channel binding. */
 	SSL_CTX			*ssl_ctx;	/* a reference to the context at
@@ -177,9 +168,14 @@ void		 sess_reply_raw(struct session *, const char *, size_t);
 /* "CODE reason" for an FTPS_E code (550 No such file...). */
 void		 sess_reply_err(struct session *, int code, int err);
 
-/* "sess=N ip=A " then the message. */
+/*
+ * Every line about one session: "sess=N ip=A " then the message.  The
+ * _errno form appends ": strerror(errno)", as log_warn() does.
+ */
 void		 sess_log(struct session *, enum log_level, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
+void		 sess_log_errno(struct session *, enum log_level, const char *,
+		    ...) __attribute__((format(printf, 3, 4)));
 
 /* Reads and runs queued command lines unless the session is paused. */
 void		 sess_input(struct session *);
@@ -194,6 +190,11 @@ void		 sess_arm_timer(struct session *);
 void		 sess_deadline(struct timespec *ts, unsigned long ms);
 /* *tv = from now until the CLOCK_MONOTONIC time ts; 0 once it passed. */
 void		 sess_until(const struct timespec *ts, struct timeval *tv);
+/*
+ * Why a bufferevent reported BEV_EVENT_ERROR, from errno: strerror, or
+ * "connection lost" when errno says nothing (0, or a stale EAGAIN/EINTR).
+ */
+const char	*sess_errno_reason(void);
 /* AUTH TLS replied 234: discard input, upgrade once the reply is out. */
 void		 sess_start_tls(struct session *);
 /* The control connection's SSL, or NULL. */

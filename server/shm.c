@@ -23,13 +23,11 @@
 
 #include <openssl/rand.h>
 
-#include "ban.h"
+#include "addrkey.h"
 #include "err.h"
-#include "hash.h"
 #include "log.h"
 #include "shm.h"
 
-#define SHM_KEY_LEN	BAN_KEY_LEN	/* ban_addr_key() */
 #define SHM_MASK	(SHM_IP_SLOTS - 1)
 
 _Static_assert((SHM_IP_SLOTS & SHM_MASK) == 0, "slots: a power of 2");
@@ -37,7 +35,7 @@ _Static_assert((SHM_IP_SLOTS & SHM_MASK) == 0, "slots: a power of 2");
 struct shm_ip {
 	unsigned char	 used;
 	unsigned char	 w;			/* worker, 0-based */
-	unsigned char	 key[SHM_KEY_LEN];
+	unsigned char	 key[ADDR_KEY_LEN];
 	uint32_t	 n;			/* sessions */
 };
 
@@ -48,7 +46,7 @@ struct shm_counts {
 	unsigned	 total;
 	unsigned	 nentries;
 	unsigned	 byworker[SHM_WORKERS_MAX];
-	unsigned char	 seed[16];
+	unsigned char	 seed[ADDR_SEED_LEN];
 	struct shm_ip	 slot[SHM_IP_SLOTS];
 };
 
@@ -96,17 +94,13 @@ static int
 shm_key(const struct shm_counts *c, const struct sockaddr_storage *ss,
     unsigned char *key)
 {
-	return ban_addr_key(ss, c->v6prefix, key);
+	return addr_key(ss, c->v6prefix, key);
 }
 
-/* FNV-1a over the seed and the key. */
 static unsigned
 shm_hash(const struct shm_counts *c, const unsigned char *key)
 {
-	uint64_t	 h;
-
-	h = hash_fnv1a(HASH_FNV1A_INIT, c->seed, sizeof(c->seed));
-	return (unsigned)(hash_fnv1a(h, key, SHM_KEY_LEN) & SHM_MASK);
+	return (unsigned)(addr_key_hash(c->seed, key) & SHM_MASK);
 }
 
 /* The slot of (key, w), or -1. */
@@ -118,7 +112,7 @@ shm_find(struct shm_counts *c, const unsigned char *key, unsigned w)
 	for (i = shm_hash(c, key), k = 0; k < SHM_IP_SLOTS && c->slot[i].used;
 	    i = (i + 1) & SHM_MASK, k++)
 		if (c->slot[i].w == w &&
-		    memcmp(c->slot[i].key, key, SHM_KEY_LEN) == 0)
+		    memcmp(c->slot[i].key, key, ADDR_KEY_LEN) == 0)
 			return (long)i;
 	return -1;
 }
@@ -130,7 +124,7 @@ shm_count_key(struct shm_counts *c, const unsigned char *key)
 
 	for (i = shm_hash(c, key), k = 0; k < SHM_IP_SLOTS && c->slot[i].used;
 	    i = (i + 1) & SHM_MASK, k++)
-		if (memcmp(c->slot[i].key, key, SHM_KEY_LEN) == 0)
+		if (memcmp(c->slot[i].key, key, ADDR_KEY_LEN) == 0)
 			n += c->slot[i].n;
 	return n;
 }
@@ -161,7 +155,7 @@ shm_insert(struct shm_counts *c, const unsigned char *key, unsigned w,
 		i = (i + 1) & SHM_MASK;
 	c->slot[i].used = 1;
 	c->slot[i].w = (unsigned char)w;
-	memcpy(c->slot[i].key, key, SHM_KEY_LEN);
+	memcpy(c->slot[i].key, key, ADDR_KEY_LEN);
 	c->slot[i].n = n;
 	c->nentries++;
 	return 0;
@@ -266,7 +260,7 @@ shm_admit(struct shm_counts *c, unsigned w,
     const struct sockaddr_storage *ss, unsigned max_clients,
     unsigned max_per_ip)
 {
-	unsigned char	 key[SHM_KEY_LEN];
+	unsigned char	 key[ADDR_KEY_LEN];
 	int		 r = SHM_ADMIT_OK;
 
 	if (w >= c->nworkers || shm_key(c, ss, key) != 0)
@@ -290,7 +284,7 @@ void
 shm_release(struct shm_counts *c, unsigned w,
     const struct sockaddr_storage *ss)
 {
-	unsigned char	 key[SHM_KEY_LEN];
+	unsigned char	 key[ADDR_KEY_LEN];
 	long		 at;
 
 	if (w >= c->nworkers || shm_key(c, ss, key) != 0)
@@ -308,7 +302,7 @@ shm_release(struct shm_counts *c, unsigned w,
 unsigned
 shm_ip_count(struct shm_counts *c, const struct sockaddr_storage *ss)
 {
-	unsigned char	 key[SHM_KEY_LEN];
+	unsigned char	 key[ADDR_KEY_LEN];
 	unsigned	 n;
 
 	if (shm_key(c, ss, key) != 0)

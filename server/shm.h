@@ -1,6 +1,7 @@
 /*
  * State that worker processes share (workers > 1, server/worker.c): a
- * MAP_SHARED|MAP_ANONYMOUS region made by the master before it forks,
+ * MAP_SHARED|MAP_ANONYMOUS region made by the master before it forks
+ * (with workers = 1 the one process makes its own session counts),
  * so it sits at the same address in every worker and pointers into it
  * stay valid.  Each region is guarded by a process-shared robust mutex:
  * a worker killed while holding it does not block the others
@@ -9,8 +10,9 @@
  * The session counts behind max_clients and max_clients_per_ip live in
  * one fixed-size table of (client address, worker) -> sessions, so the
  * master can release all a dead worker held.  Addresses are grouped as
- * bans group them (ban_addr_key(): IPv4 whole, IPv6 by the prefix given
- * to shm_counts_new()), as listener.c's per-process counts.
+ * bans group them (addr_key(): IPv4 whole, IPv6 by the prefix given to
+ * shm_counts_new()).  listener.c's lst_admit() is the one caller that
+ * admits.
  */
 #ifndef FTPS_SHM_H
 #define FTPS_SHM_H

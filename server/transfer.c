@@ -34,7 +34,6 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
-#include "cmd.h"
 #include "conf.h"
 #include "datachan.h"
 #include "err.h"
@@ -67,9 +66,6 @@ struct xfer {
 	off_t			 offset;
 	struct ls_iter		*ls;		/* XFER_LIST: what is left */
 	struct buf		 text;		/* XFER_LIST: one slice */
-	struct buf		 ftext;		/* MLSD: the slice's facts */
-	int			 mlsd;		/* filtered by facts */
-	unsigned		 facts;
 	struct vfs_upload	 up;		/* STOR, STOU */
 	char			 final[FTPS_NAME_MAX + 1];	/* STOU */
 	char			*chunk;		/* 2 (upload: 4) x FTPS_XFER_CHUNK */
@@ -145,7 +141,6 @@ xfer_new(enum xfer_kind kind, const char *verb, const struct vpath *vp)
 	}
 	x->fd = -1;
 	buf_init(&x->text, 2 * XFER_LS_SLICE);
-	buf_init(&x->ftext, 2 * XFER_LS_SLICE);
 	snprintf(x->final, sizeof(x->final), "%s", vp->name);
 	return x;
 }
@@ -159,13 +154,10 @@ xfer_set_file(struct xfer *x, int fd, off_t size, off_t off)
 }
 
 void
-xfer_set_listing(struct xfer *x, struct ls_iter *it, int mlsd,
-    unsigned facts)
+xfer_set_listing(struct xfer *x, struct ls_iter *it)
 {
 	ls_close(x->ls);
 	x->ls = it;
-	x->mlsd = mlsd;
-	x->facts = facts;
 }
 
 void
@@ -218,7 +210,6 @@ xfer_free(struct xfer *x)
 	vpath_free(&x->vp);
 	ls_close(x->ls);
 	buf_free(&x->text);
-	buf_free(&x->ftext);
 	free(x->chunk);
 	free(x);
 }
@@ -253,7 +244,7 @@ xfer_xferlog(struct session *s, const struct xfer *x, int complete)
 	r.user = s->username;
 	r.complete = complete;
 	if (xlog_write(s->ctx->xferlog_fd, &r) != 0)
-		sess_log(s, LOG_LVL_ERR, "xferlog_file: %s", strerror(errno));
+		sess_log_errno(s, LOG_LVL_ERR, "xferlog_file");
 }
 
 /* The final reply of a transfer; the session reads commands again. */
@@ -338,14 +329,13 @@ xfer_add_crlf(struct xfer *x, const char *p, size_t n, char *out)
 }
 
 /*
- * The next slice of a listing (XFER_LS_SLICE of lines, MLSD lines cut
- * to the session's facts).  0 or an FTPS_E code with errno set.
+ * The next slice of a listing (XFER_LS_SLICE of lines).  0 or an FTPS_E
+ * code with errno set.
  */
 static int
 xfer_refill_listing(struct xfer *x)
 {
-	struct buf	*src = &x->text;
-	int		 r = 1;
+	int	 r = 1;
 
 	buf_reset(&x->text);
 	if (x->ls != NULL &&
@@ -358,17 +348,8 @@ xfer_refill_listing(struct xfer *x)
 		ls_close(x->ls);
 		x->ls = NULL;
 	}
-	if (x->mlsd) {
-		buf_reset(&x->ftext);
-		if ((r = cmd_mlst_filter(buf_str(&x->text),
-		    buf_len(&x->text), x->facts, &x->ftext)) != 0) {
-			errno = ENOMEM;
-			return r;
-		}
-		src = &x->ftext;
-	}
-	x->out = buf_str(src);
-	x->outn = buf_len(src);
+	x->out = buf_str(&x->text);
+	x->outn = buf_len(&x->text);
 	return 0;
 }
 
@@ -486,16 +467,15 @@ xfer_pump_out(struct session *s)
 		if (x->outn == 0 && !x->srcdone && !x->io_busy) {
 			if (x->kind != XFER_LIST) {
 				if (xfer_read_start(x) < 0) {
-					sess_log(s, LOG_LVL_ERR, "%s read "
-					    "error: %s", x->verb,
-					    strerror(errno));
+					sess_log_errno(s, LOG_LVL_ERR,
+					    "%s read error", x->verb);
 					xfer_done(s, 451, "Local read error; "
 					    "transfer aborted.", "fail");
 					return;
 				}
 			} else if (xfer_refill_listing(x) != 0) {
-				sess_log(s, LOG_LVL_ERR, "%s read error: %s",
-				    x->verb, strerror(errno));
+				sess_log_errno(s, LOG_LVL_ERR,
+				    "%s read error", x->verb);
 				xfer_done(s, 451, "Local read error; transfer "
 				    "aborted.", "fail");
 				return;
@@ -924,8 +904,8 @@ xfer_pump_in(struct session *s)
 		}
 		total += x->rfill;
 		if ((w = xfer_write_start(x)) < 0) {
-			sess_log(s, LOG_LVL_ERR, "%s write error: %s",
-			    x->verb, strerror(errno));
+			sess_log_errno(s, LOG_LVL_ERR, "%s write error",
+			    x->verb);
 			xfer_fail_write(s, errno);
 			return;
 		}

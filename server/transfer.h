@@ -47,11 +47,11 @@ struct xfer	*xfer_new(enum xfer_kind, const char *verb,
 void		 xfer_set_file(struct xfer *, int fd, off_t size, off_t off);
 /*
  * LIST/NLST/MLSD: the listing (owned from here), produced a slice at a
- * time as the data connection drains; mlsd: lines cut to facts (MF_*).
+ * time as the data connection drains (MLSD: with the facts ls_open() was
+ * given).
  */
 struct ls_iter;
-void		 xfer_set_listing(struct xfer *, struct ls_iter *, int mlsd,
-		    unsigned facts);
+void		 xfer_set_listing(struct xfer *, struct ls_iter *);
 /* STOR_AT/APPE: start offset; STOU: the final name. */
 void		 xfer_set_offset(struct xfer *, off_t off);
 int		 xfer_set_final(struct xfer *, const char *name);

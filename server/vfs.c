@@ -951,15 +951,15 @@ vfs_probe(void)
 	atomic_store(&vfs_tmpfile_ok, vfs_probe_tmpfile());
 	if (vfs_openat2_works() == 0) {
 		atomic_store(&vfs_be, VFS_OPENAT2);
-		log_infox("vfs: confining paths with openat2(RESOLVE_IN_ROOT)");
+		log_info("vfs: confining paths with openat2(RESOLVE_IN_ROOT)");
 	} else {
 		err = errno;
 		atomic_store(&vfs_be, VFS_WALK);
-		log_infox("vfs: openat2 unavailable (%s): confining paths "
+		log_info("vfs: openat2 unavailable (%s): confining paths "
 		    "with the component walk", strerror(err));
 	}
 	if (!atomic_load(&vfs_tmpfile_ok))
-		log_infox("vfs: /proc/self/fd unusable: uploads are "
+		log_info("vfs: /proc/self/fd unusable: uploads are "
 		    "written under hidden temporary names, not O_TMPFILE");
 	return atomic_load(&vfs_be);
 }

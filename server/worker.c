@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "listener.h"
 #include "log.h"
 #include "ops.h"
 #include "sdnotify.h"
@@ -209,7 +210,7 @@ wk_spawn(struct ftpsd *ctx, unsigned i)
 	}
 	w->pid = pid;
 	w->started_ms = wk_now_ms();
-	log_infox("worker %u started (pid %ld)", i + 1, (long)pid);
+	log_info("worker %u started (pid %ld)", i + 1, (long)pid);
 	return 0;
 }
 
@@ -240,7 +241,7 @@ wk_status(struct ftpsd *ctx)
 		return;
 	if (!m->announced && up == want && want > 0) {
 		m->announced = 1;
-		log_infox("ready: %u workers", up);
+		log_info("ready: %u workers", up);
 		sdn_send(ctx->notify_fd, "READY=1\nSTATUS=Ready: %u workers",
 		    up);
 	} else if (m->announced && up == m->n)
@@ -282,7 +283,7 @@ wk_reaped(struct ftpsd *ctx, unsigned i, int st)
 		    WEXITSTATUS(st));
 	held = shm_release_worker(ctx->counts, i);
 	if (m->stopping) {
-		log_infox("worker %u (pid %ld) %s", i + 1, pid, how);
+		log_info("worker %u (pid %ld) %s", i + 1, pid, how);
 		return;
 	}
 	if (now - w->started_ms < WK_FAST_SECS * 1000)
@@ -332,7 +333,7 @@ wk_stop(struct ftpsd *ctx, int sig)
 	unsigned		 i;
 
 	if (m->stopping) {
-		log_infox("signal %d again: workers end their transfers now",
+		log_info("signal %d again: workers end their transfers now",
 		    sig);
 		wk_signal_all(m, SIGUSR2);
 		return;
@@ -340,7 +341,7 @@ wk_stop(struct ftpsd *ctx, int sig)
 	m->stopping = 1;
 	ctx->stopping = 1;
 	sdn_send(ctx->notify_fd, "STOPPING=1\nSTATUS=Shutting down");
-	log_infox("signal %d: stopping %u workers", sig, wk_running(m));
+	log_info("signal %d: stopping %u workers", sig, wk_running(m));
 	/* Nobody would accept what the kernel queues on them now. */
 	for (i = 0; i < CONF_WORKERS_MAX; i++)
 		wk_close_set(&m->slot[i].set);
@@ -360,7 +361,7 @@ wk_reload(struct ftpsd *ctx)
 	/* The master's copy first: a worker started later gets it. */
 	if (ops_reload(ctx) == 0)
 		wk_status(ctx);
-	log_infox("reload: asking %u workers to reload", wk_running(m));
+	log_info("reload: asking %u workers to reload", wk_running(m));
 	wk_signal_all(m, SIGUSR1);
 }
 
@@ -386,7 +387,7 @@ wk_signals(struct ftpsd *ctx)
 		}
 	}
 	if (r == -1 && errno != EAGAIN && errno != EINTR) {
-		log_err("signalfd: %s", strerror(errno));
+		log_msg_errno(LOG_LVL_ERR, "signalfd");
 		return -1;
 	}
 	return 0;
@@ -403,7 +404,7 @@ wk_readies(struct ftpsd *ctx)
 		for (k = 0; k < r; k++)
 			if (b[k] < m->n && m->slot[b[k]].pid > 0) {
 				m->slot[b[k]].ready = 1;
-				log_infox("worker %u (pid %ld) ready",
+				log_info("worker %u (pid %ld) ready",
 				    b[k] + 1u, (long)m->slot[b[k]].pid);
 			}
 	wk_status(ctx);
@@ -463,10 +464,10 @@ wk_run(struct ftpsd *ctx, int *rc)
 	    (m->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
 	    pipe2(m->rpipe, O_CLOEXEC) == -1 ||
 	    fcntl(m->rpipe[0], F_SETFL, O_NONBLOCK) == -1) {
-		log_err("cannot set up the master: %s", strerror(errno));
+		log_msg_errno(LOG_LVL_ERR, "cannot set up the master");
 		return 1;
 	}
-	log_infox("master (pid %ld): starting %u workers%s", (long)m->self,
+	log_info("master (pid %ld): starting %u workers%s", (long)m->self,
 	    m->n, m->shared_set ? " on the passed sockets" :
 	    " (SO_REUSEPORT)");
 	for (i = 0; i < m->n; i++)
@@ -494,7 +495,7 @@ wk_run(struct ftpsd *ctx, int *rc)
 		pfd[1].events = POLLIN;
 		if (poll(pfd, 2, wk_timeout(m, wk_now_ms())) == -1 &&
 		    errno != EINTR) {
-			log_err("poll: %s", strerror(errno));
+			log_msg_errno(LOG_LVL_ERR, "poll");
 			break;
 		}
 		if (wk_signals(ctx) != 0)
@@ -520,7 +521,7 @@ wk_run(struct ftpsd *ctx, int *rc)
 			pid = waitpid(-1, NULL, 0);
 		while (pid > 0);
 	}
-	log_infox("stopped");
+	log_info("stopped");
 	*rc = 0;
 	return 1;
 }

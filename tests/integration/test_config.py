@@ -594,6 +594,7 @@ class Policies(unittest.TestCase):
         srv = self.server({"data_tls": "optional"})
         ftp = srv.ftp(prot_p=False)
         self.addCleanup(harness.close_ftp, ftp)
+        ftp.sendcmd("PBSZ 0")  # ftplib's prot_c() sends PROT C alone
         ftp.prot_c()
         buf = io.BytesIO()
         ftp.retrbinary("RETR hello.txt", buf.write)

@@ -220,12 +220,14 @@ class PerUser(harness.ServerTestCase):
 
     def test_data_tls_optional_user(self):
         ftp = self.ftp(user="clear", prot_p=False)
+        self.assertReply(ftp.sendcmd("PBSZ 0"), 200)
         self.assertReply(ftp.sendcmd("PROT C"), 200)
         buf = io.BytesIO()
         ftp.retrbinary("RETR f.txt", buf.write)
         self.assertEqual(buf.getvalue(), b"hello clear\n")
         # Everyone else stays encrypted.
         alice = self.ftp(user="alice", prot_p=False)
+        self.assertReply(alice.sendcmd("PBSZ 0"), 200)
         self.assertReply(harness.ftp_reply(alice.sendcmd, "PROT C"), 534)
         self.assertReply(harness.ftp_reply(alice.sendcmd, "NLST"), 521)
 
@@ -316,7 +318,9 @@ class ProtDefaultP(StartsInProtP, harness.ServerTestCase):
 
     def test_explicit_starts_in_prot_p(self):
         ftp = self.login_without_prot(NoProt, self.srv.explicit_port)
-        # data_tls = required still refuses PROT C.
+        # data_tls = required still refuses PROT C (after PBSZ: RFC 2228).
+        self.assertReply(harness.ftp_reply(ftp.sendcmd, "PROT C"), 503)
+        self.assertReply(ftp.sendcmd("PBSZ 0"), 200)
         self.assertReply(harness.ftp_reply(ftp.sendcmd, "PROT C"), 534)
 
 

@@ -115,6 +115,19 @@ class Security(harness.ServerTestCase):
             self.assertReply(rc.cmd("LIST"), 521)
             self.assertReply(rc.cmd("NOOP"), 200)
 
+    def test_prot_needs_pbsz(self):
+        # RFC 2228 and RFC 4217 9: PROT before a successful PBSZ is 503
+        # and changes nothing; PBSZ 0 then PROT P works.
+        rc = self.srv.raw_login(prot_p=False)
+        with rc:
+            self.assertReply(rc.cmd("PROT P"), 503)
+            self.assertReply(rc.cmd("LIST"), 521)
+            self.assertReply(rc.cmd("PBSZ 0"), 200)
+            self.assertReply(rc.cmd("PROT P"), 200)
+            code, text = rc.cmd("STAT")
+            self.assertReply((code, text), 211)
+            self.assertIn("TLS (PROT P)", text)
+
     # -- FTP bounce (RFC 2577) and data peers -------------------------------
 
     def test_bounce_port_refused(self):

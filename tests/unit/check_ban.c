@@ -1,21 +1,29 @@
 /*
  * The failed-login table (server/ban.c): the sliding window, the ban and
- * its end, address keys (IPv4, IPv4-mapped, IPv6 /64), the bound on
- * tracked addresses, and bans off.  Time is given explicitly.
+ * its end, bans by ipv6_prefix, the bound on tracked addresses, and bans
+ * off; time is given explicitly.  And admission (listener.c, lst_admit),
+ * where bans meet max_clients and max_clients_per_ip, in one process and
+ * across forked workers.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "addrkey.h"
 #include "ban.h"
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "listener.h"
+#include "shm.h"
 
 Suite	*unit_suite(void);
 
@@ -34,8 +42,9 @@ fixture_up(void)
 static void
 fixture_down(void)
 {
-	ipc_free(&ctx);
+	lst_admit_free(&ctx);
 	ck_assert_ptr_null(ctx.bans);
+	ck_assert_ptr_null(ctx.counts);
 	conf_free(&ctx.conf);
 }
 
@@ -43,17 +52,8 @@ static struct sockaddr_storage
 addr(const char *text)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, text, &sin->sin_addr) == 1)
-		sin->sin_family = AF_INET;
-	else {
-		ck_assert_int_eq(inet_pton(AF_INET6, text, &sin6->sin6_addr),
-		    1);
-		sin6->sin6_family = AF_INET6;
-	}
+	ck_assert_int_eq(addr_parse(text, 0, &ss, NULL), 0);
 	return ss;
 }
 
@@ -271,37 +271,11 @@ START_TEST(full_table_of_bans_keeps_them)
 }
 END_TEST
 
-/* ipv6_prefix sets the block: /48, /60 (not a whole byte), /128. */
+/* Bans group IPv6 clients by ipv6_prefix (addr_key: check_lib). */
 START_TEST(ipv6_prefix_groups)
 {
-	static const struct {
-		unsigned	 prefix;
-		const char	*a, *b;
-		int		 same;
-	} t[] = {
-		{ 64,  "2001:db8:1:2::1", "2001:db8:1:2:ffff::9", 1 },
-		{ 64,  "2001:db8:1:2::1", "2001:db8:1:3::1", 0 },
-		{ 48,  "2001:db8:1:2::1", "2001:db8:1:ffff::1", 1 },
-		{ 48,  "2001:db8:1::1", "2001:db8:2::1", 0 },
-		{ 60,  "2001:db8:1:20::1", "2001:db8:1:2f::1", 1 },
-		{ 60,  "2001:db8:1:20::1", "2001:db8:1:30::1", 0 },
-		{ 128, "2001:db8::1", "2001:db8::1", 1 },
-		{ 128, "2001:db8::1", "2001:db8::2", 0 },
-		{ 64,  "::ffff:192.0.2.1", "192.0.2.1", 1 },
-		{ 16,  "2001:db8::1", "2001:ffff::1", 1 },
-	};
-	unsigned char		 ka[BAN_KEY_LEN], kb[BAN_KEY_LEN];
 	struct sockaddr_storage	 a, b;
-	size_t			 i;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		a = addr(t[i].a);
-		b = addr(t[i].b);
-		ck_assert_int_eq(ban_addr_key(&a, t[i].prefix, ka), 0);
-		ck_assert_int_eq(ban_addr_key(&b, t[i].prefix, kb), 0);
-		ck_assert_msg((memcmp(ka, kb, BAN_KEY_LEN) == 0) == t[i].same,
-		    "/%u %s %s", t[i].prefix, t[i].a, t[i].b);
-	}
 	/* Bans follow the configured prefix. */
 	ctx.conf.ipv6_prefix = 48;
 	ctx.conf.ban_failures = 2;
@@ -338,6 +312,136 @@ START_TEST(real_clock)
 }
 END_TEST
 
+/*
+ * Admission (server/listener.c, lst_admit): bans, max_clients and
+ * max_clients_per_ip decided on one path, for one process (its own
+ * session table, made by lst_start_all) and for workers (one table and
+ * one ban table shared by forked processes).
+ */
+static void
+admission_limits(void)
+{
+	TAILQ_INIT(&ctx.listeners);
+	ctx.conf.max_clients = 3;
+	ctx.conf.max_clients_per_ip = 2;
+	ctx.conf.ban_failures = 2;
+}
+
+static enum lst_admit
+admit(struct ftpsd *c, const char *text)
+{
+	struct sockaddr_storage	 ss = addr(text);
+	unsigned		 left = 12345;
+	enum lst_admit		 r;
+
+	r = lst_admit(c, &ss, &left);
+	ck_assert_uint_eq(left != 0, r == LST_BANNED);
+	return r;
+}
+
+static void
+release(struct ftpsd *c, const char *text)
+{
+	struct sockaddr_storage	 ss = addr(text);
+
+	lst_release(c, &ss);
+}
+
+/* One process: lst_start_all makes the table; the limits hold. */
+START_TEST(one_process)
+{
+	struct sockaddr_storage	 b = addr("198.51.100.7");
+	unsigned		 left;
+
+	admission_limits();
+	/* Sessions made by hand (no table yet): only bans apply. */
+	ck_assert_int_eq(admit(&ctx, "192.0.2.1"), LST_ADMIT);
+	release(&ctx, "192.0.2.1");
+	ck_assert_int_eq(lst_start_all(&ctx), 0);
+	ck_assert_ptr_nonnull(ctx.counts);
+	ck_assert_uint_eq(shm_total(ctx.counts), 0);
+
+	ck_assert_int_eq(admit(&ctx, "192.0.2.1"), LST_ADMIT);
+	/* An IPv4-mapped address is the same client. */
+	ck_assert_int_eq(admit(&ctx, "::ffff:192.0.2.1"), LST_ADMIT);
+	ck_assert_int_eq(admit(&ctx, "192.0.2.1"), LST_PERIP);
+	ck_assert_int_eq(admit(&ctx, "::ffff:192.0.2.1"), LST_PERIP);
+	/* IPv6 by its /64: a second address of the block counts too. */
+	ck_assert_int_eq(admit(&ctx, "2001:db8:1:2::1"), LST_ADMIT);
+	ck_assert_uint_eq(shm_total(ctx.counts), 3);
+	ck_assert_int_eq(admit(&ctx, "2001:db8:9::1"), LST_FULL);
+	release(&ctx, "2001:db8:1:2::1");
+	ck_assert_int_eq(admit(&ctx, "2001:db8:1:2:ffff::2"), LST_ADMIT);
+	ck_assert_int_eq(admit(&ctx, "2001:db8:1:2::3"), LST_FULL);
+	release(&ctx, "192.0.2.1");
+	ck_assert_int_eq(admit(&ctx, "2001:db8:1:2::3"), LST_ADMIT);
+	ck_assert_int_eq(admit(&ctx, "2001:db8:1:2::4"), LST_FULL);
+	ck_assert_uint_eq(shm_total(ctx.counts), 3);
+
+	/* A ban refuses before any count, and counts nothing. */
+	release(&ctx, "2001:db8:1:2::3");
+	ck_assert_int_eq(ban_fail(&ctx, &b), 0);
+	ck_assert_int_eq(ban_fail(&ctx, &b), 1);
+	ck_assert_int_eq(lst_admit(&ctx, &b, &left), LST_BANNED);
+	ck_assert_uint_gt(left, 0);
+	ck_assert_uint_le(left, ctx.conf.ban_seconds);
+	ck_assert_uint_eq(shm_total(ctx.counts), 2);
+	ck_assert_int_eq(admit(&ctx, "198.51.100.8"), LST_ADMIT);
+}
+END_TEST
+
+/*
+ * Workers: the same function over the master's shared tables.  A
+ * session or a failed login in one process counts in the other.
+ */
+START_TEST(workers)
+{
+	struct ftpsd		 w2;
+	struct sockaddr_storage	 b = addr("198.51.100.7");
+	pid_t			 pid;
+	int			 st;
+
+	admission_limits();
+	ck_assert_int_eq(shm_counts_new(2, ctx.conf.ipv6_prefix,
+	    &ctx.counts), 0);
+	ck_assert_int_eq(ban_share(&ctx), 0);
+	ctx.worker = 1;
+	/* lst_start_all keeps the shared table. */
+	ck_assert_int_eq(lst_start_all(&ctx), 0);
+	ck_assert_int_eq(admit(&ctx, "192.0.2.1"), LST_ADMIT);
+
+	if ((pid = fork()) == 0) {
+		w2 = ctx;
+		w2.worker = 2;
+		if (admit(&w2, "::ffff:192.0.2.1") != LST_ADMIT ||
+		    admit(&w2, "2001:db8:1:2::1") != LST_ADMIT ||
+		    ban_fail(&w2, &b) != 0 || ban_fail(&w2, &b) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	/* Worker 2's sessions and its failed logins count here. */
+	ck_assert_uint_eq(shm_worker_total(ctx.counts, 1), 2);
+	ck_assert_int_eq(admit(&ctx, "2001:db8:5::1"), LST_FULL);
+	ck_assert_int_eq(admit(&ctx, "198.51.100.7"), LST_BANNED);
+	/* A reload raised max_clients: the per-address limit remains. */
+	ctx.conf.max_clients = 4;
+	ck_assert_int_eq(admit(&ctx, "192.0.2.1"), LST_PERIP);
+	/* The master forgets a dead worker's sessions. */
+	ck_assert_uint_eq(shm_release_worker(ctx.counts, 1), 2);
+	ck_assert_int_eq(admit(&ctx, "192.0.2.1"), LST_ADMIT);
+	ck_assert_int_eq(admit(&ctx, "2001:db8:5::1"), LST_ADMIT);
+	ck_assert_uint_eq(shm_worker_total(ctx.counts, 0), 3);
+	ck_assert_uint_eq(shm_total(ctx.counts), 3);
+	/* A release goes to this worker's own entry. */
+	release(&ctx, "192.0.2.1");
+	ck_assert_uint_eq(shm_worker_total(ctx.counts, 0), 2);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -359,6 +463,12 @@ unit_suite(void)
 	tcase_add_test(tc, ipv6_prefix_groups);
 	tcase_add_test(tc, other_families_ignored);
 	tcase_add_test(tc, real_clock);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("admission");
+	tcase_add_checked_fixture(tc, fixture_up, fixture_down);
+	tcase_add_test(tc, one_process);
+	tcase_add_test(tc, workers);
 	suite_add_tcase(su, tc);
 	return su;
 }

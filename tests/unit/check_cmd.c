@@ -27,7 +27,9 @@
 #include "authpool.h"
 #include "cmd.h"
 #include "conf.h"
+#include "datachan.h"
 #include "ftpsd.h"
+#include "listener.h"
 #include "session.h"
 #include "vfs.h"
 #include "testutil.h"
@@ -76,7 +78,7 @@ fixture_down(void)
 	SSL_CTX_free(ctx.ssl_ctx);
 	event_base_free(ctx.base);
 	conf_free(&ctx.conf);
-	ipc_free(&ctx);
+	lst_admit_free(&ctx);
 	close(peer);
 	tu_rmtree(root);
 }
@@ -247,6 +249,207 @@ START_TEST(prot_policy)
 }
 END_TEST
 
+/*
+ * The table walk: for each row, every precondition its columns name is
+ * broken alone (all others met) and must give the reply clients know.
+ * The gate refuses before the handler runs, so no probe has side effects.
+ */
+#define ALL_MET	(SF_LOGGED_IN | SF_TLS | SF_PBSZ | SF_PROT_P | SF_RNFR)
+
+static unsigned	 start_flags;
+
+/* "NAME[ arg]" with the session's flags and perms as given: the reply. */
+static const char *
+probe(const struct ftp_cmd *c, unsigned flags, unsigned perms,
+    const char *arg)
+{
+	char	 line[64];
+
+	s->flags = start_flags | flags;
+	s->perms = perms;
+	ctx.conf.tls = CONF_TLS_REQUIRED;
+	s->policy.data_tls = CONF_TLS_REQUIRED;
+	snprintf(line, sizeof(line), "%s%s%s", c->name, arg ? " " : "",
+	    arg ? arg : "");
+	return run(line);
+}
+
+#define ck_probe(c, flags, perms, arg, want) do {			\
+	const char *r_ = probe(c, flags, perms, arg);			\
+	ck_assert_msg(strcmp(r_, want) == 0,				\
+	    "%s: got \"%s\", want \"%s\"", (c)->name, r_, want);	\
+} while (0)
+
+START_TEST(row_preconditions)
+{
+	const struct ftp_cmd	*c;
+	const char		*ok;
+	char			 want[128];
+	size_t			 n;
+	unsigned		 rw = PERM_READ | PERM_WRITE;
+
+	c = &cmd_rows(&n)[_i];
+	ck_assert_ptr_eq(cmd_find(c->name), c);
+	start_flags = s->flags;
+	ok = c->args == ARG_NONE || c->args == ARG_OPT ? NULL : "x";
+	if (c->login)
+		ck_probe(c, ALL_MET & ~SF_LOGGED_IN, rw, ok,
+		    "530 Please login with USER and PASS.\r\n");
+	if (c->tls != TLS_NONE)
+		ck_probe(c, ALL_MET & ~SF_TLS, rw, ok, "534 TLS required on "
+		    "the control connection: send AUTH TLS first.\r\n");
+	if (c->tls == TLS_DATA)
+		ck_probe(c, ALL_MET & ~SF_PROT_P, rw, ok,
+		    "521 Data connections must be encrypted (PROT P)\r\n");
+	snprintf(want, sizeof(want), "501 %s %s.\r\n", c->name,
+	    c->args == ARG_NONE ? "takes no argument" :
+	    c->args == ARG_WORD ? "needs one argument" : "needs an argument");
+	if (c->args == ARG_NONE)
+		ck_probe(c, ALL_MET, rw, "x", want);
+	else if (c->args != ARG_OPT)
+		ck_probe(c, ALL_MET, rw, NULL, want);
+	if (c->args == ARG_WORD)
+		ck_probe(c, ALL_MET, rw, "x y", want);
+	if (c->flags & CMD_RNFR)
+		ck_probe(c, ALL_MET & ~SF_RNFR, rw, ok,
+		    "503 RNFR required first.\r\n");
+	if (c->flags & CMD_NO_EPSV_ALL)
+		ck_probe(c, ALL_MET | SF_EPSV_ALL, rw, ok,
+		    "503 EPSV ALL in effect: use EPSV.\r\n");
+	if (c->flags & CMD_AUTH) {
+		ck_assert_int_eq(c->tls, TLS_NONE);
+		snprintf(want, sizeof(want), "503 %s needs AUTH TLS first.\r\n",
+		    c->name);
+		ck_probe(c, ALL_MET & ~SF_TLS, rw, ok, want);
+	}
+	if (c->flags & CMD_PBSZ) {
+		snprintf(want, sizeof(want), "503 %s needs PBSZ first.\r\n",
+		    c->name);
+		ck_probe(c, ALL_MET & ~SF_PBSZ, rw, ok, want);
+	}
+	if (c->perm & PERM_WRITE)
+		ck_probe(c, ALL_MET, PERM_READ, ok,
+		    "550 Permission denied.\r\n");
+	if (c->flags & CMD_DC)
+		ck_probe(c, ALL_MET, rw, ok, "425 " DC_NOT_SET_UP "\r\n");
+	/* The table alone decides what runs during a transfer. */
+	ck_assert_int_eq(cmd_during_xfer(c->name),
+	    (c->flags & CMD_XFER_OK) != 0);
+	snprintf(want, sizeof(want), "%s x", c->name);
+	ck_assert_int_eq(cmd_during_xfer(want), (c->flags & CMD_XFER_OK) != 0);
+}
+END_TEST
+
+/* RFC 2228, RFC 4217 9: PROT needs a successful PBSZ first. */
+START_TEST(prot_needs_pbsz)
+{
+	s->flags |= SF_TLS;	/* as after AUTH TLS */
+	ck_reply("PROT P", "503 PROT needs PBSZ first.");
+	ck_assert(!(s->flags & SF_PROT_P));
+	ck_reply("PBSZ x", "501 ");
+	ck_reply("PROT P", "503 ");
+	ck_reply("PBSZ 0", "200 PBSZ=0");
+	ck_reply("PROT P", "200 ");
+	ck_assert(s->flags & SF_PROT_P);
+}
+END_TEST
+
+/*
+ * Log lines written while fn(arg) runs: stderr goes to a temporary file
+ * meanwhile (log_init at debug level, as ftpsd -f with log_debug).
+ */
+static const char *
+logged(void (*fn)(void *), void *arg)
+{
+	static char	 text[8192];
+	FILE		*tmp;
+	size_t		 n;
+	int		 saved;
+
+	ck_assert_ptr_nonnull(tmp = tmpfile());
+	fflush(stderr);
+	ck_assert_int_ne(saved = dup(STDERR_FILENO), -1);
+	ck_assert_int_ne(dup2(fileno(tmp), STDERR_FILENO), -1);
+	log_init("check_cmd", LOG_DEST_STDERR, LOG_LVL_DEBUG);
+	fn(arg);
+	fflush(stderr);
+	log_init("check_cmd", LOG_DEST_STDERR, LOG_LVL_INFO);
+	ck_assert_int_ne(dup2(saved, STDERR_FILENO), -1);
+	close(saved);
+	rewind(tmp);
+	n = fread(text, 1, sizeof(text) - 1, tmp);
+	text[n] = '\0';
+	fclose(tmp);
+	return text;
+}
+
+static void
+run_noop(void *arg)
+{
+	run(arg);
+}
+
+static void
+log_errno_line(void *arg)
+{
+	errno = ENOSPC;
+	sess_log_errno(s, LOG_LVL_WARN, "MKD failed path=%s", (char *)arg);
+	ck_assert_int_eq(errno, ENOSPC);
+}
+
+/* Every session line, commands and replies too, says sess= and ip=. */
+START_TEST(session_lines)
+{
+	const char	*t;
+	char		 want[128];
+
+	t = logged(run_noop, "NOOP");
+	ck_assert_msg(strstr(t, "debug: sess=1 ip=127.0.0.1 cmd NOOP\n") != NULL,
+	    "%s", t);
+	ck_assert_msg(strstr(t, "debug: sess=1 ip=127.0.0.1 reply 200 NOOP "
+	    "ok.\n") != NULL, "%s", t);
+	t = logged(log_errno_line, "/x");
+	snprintf(want, sizeof(want), "warning: sess=1 ip=127.0.0.1 MKD failed "
+	    "path=/x: %s\n", strerror(ENOSPC));
+	ck_assert_msg(strstr(t, want) != NULL, "%s", t);
+}
+END_TEST
+
+/*
+ * libevent reports some control connection errors without errno: a stale
+ * EAGAIN must not be logged as the reason ("Resource temporarily
+ * unavailable"); a real errno still is.
+ */
+static const struct {
+	int		 err;
+	const char	*reason;
+} lost[] = {
+	{ EAGAIN,	"close reason=\"connection lost\"" },
+	{ EINTR,	"close reason=\"connection lost\"" },
+	{ 0,		"close reason=\"connection lost\"" },
+	{ ECONNRESET,	"close reason=\"Connection reset by peer\"" },
+};
+
+static void
+bev_error(void *arg)
+{
+	errno = *(int *)arg;
+	bufferevent_trigger_event(s->bev, BEV_EVENT_READING |
+	    BEV_EVENT_ERROR, 0);
+}
+
+START_TEST(close_reason_without_errno)
+{
+	int		 err = lost[_i].err;
+	const char	*t;
+
+	s->state = SESS_READY;
+	t = logged(bev_error, &err);
+	ck_assert_msg(strstr(t, lost[_i].reason) != NULL, "%s", t);
+	ck_assert_ptr_null(strstr(t, "temporarily"));
+}
+END_TEST
+
 START_TEST(no_transfer_without_pasv)
 {
 	ctx.conf.tls = CONF_TLS_OPTIONAL;
@@ -338,6 +541,17 @@ START_TEST(read_only_user)
 	ck_reply("STOR x", "550 Permission denied.");
 	ck_reply("APPE x", "550 Permission denied.");
 	ck_reply("STOU", "550 Permission denied.");
+	/* A transfer command the gate refuses still uses up REST... */
+	ck_reply("REST 10", "350 ");
+	ck_reply("STOR x", "550 Permission denied.");
+	ck_assert_uint_eq(s->rest, 0);
+	ck_reply("REST 10", "350 ");
+	ck_reply("RETR x", "425 ");
+	ck_assert_uint_eq(s->rest, 0);
+	/* ...another command leaves it for the next transfer. */
+	ck_reply("REST 10", "350 ");
+	ck_reply("MKD x", "550 Permission denied.");
+	ck_assert_uint_eq(s->rest, 10);
 }
 END_TEST
 
@@ -594,6 +808,7 @@ unit_suite(void)
 {
 	Suite	*su = suite_create("cmd");
 	TCase	*tc;
+	size_t	 nrows;
 
 	signal(SIGPIPE, SIG_IGN);
 	tc = tcase_create("gate");
@@ -606,6 +821,12 @@ unit_suite(void)
 	tcase_add_test(tc, arguments_are_501);
 	tcase_add_test(tc, data_needs_prot_p_521);
 	tcase_add_test(tc, prot_policy);
+	tcase_add_test(tc, prot_needs_pbsz);
+	tcase_add_test(tc, session_lines);
+	tcase_add_loop_test(tc, close_reason_without_errno, 0,
+	    sizeof(lost) / sizeof(lost[0]));
+	cmd_rows(&nrows);
+	tcase_add_loop_test(tc, row_preconditions, 0, (int)nrows);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("handlers");

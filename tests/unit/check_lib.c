@@ -1,10 +1,18 @@
 /* tests/unit/check_lib.c: the shared basics in lib/. */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <check.h>
 
+#include "addrkey.h"
 #include "buf.h"
 #include "err.h"
 #include "ftps_limits.h"
@@ -175,6 +183,44 @@ START_TEST(levels)
 }
 END_TEST
 
+/* log_vformat() through a variadic door, as log_msg_errno() calls it. */
+static void	fmt_line(char *, size_t, int, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+
+static void
+fmt_line(char *buf, size_t n, int err, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vformat(buf, n, err, fmt, ap);
+	va_end(ap);
+}
+
+/* log_warn = the text + ": strerror(errno)"; log_warnx = the text. */
+START_TEST(errno_forms)
+{
+	char	 line[64], want[64];
+
+	fmt_line(line, sizeof(line), -1, "accept on %s", "x");
+	ck_assert_str_eq(line, "accept on x");
+	fmt_line(line, sizeof(line), ENOENT, "open %d", 7);
+	snprintf(want, sizeof(want), "open 7: %s", strerror(ENOENT));
+	ck_assert_str_eq(line, want);
+	/* Cut, never overrun. */
+	fmt_line(line, 8, ENOENT, "0123456789");
+	ck_assert_str_eq(line, "0123456");
+	/* The errno form leaves errno as it found it. */
+	log_init("check_lib", LOG_DEST_STDERR, LOG_LVL_ERR);
+	errno = EMFILE;
+	log_warn("not written at this level");
+	ck_assert_int_eq(errno, EMFILE);
+	log_init("check_lib", LOG_DEST_STDERR, LOG_LVL_WARN);
+	log_warn("check_lib: errno_forms (an expected line)");
+	ck_assert_int_eq(errno, EMFILE);
+}
+END_TEST
+
 START_TEST(trim)
 {
 	char	 s[] = "  key = v \r\n";
@@ -207,6 +253,139 @@ START_TEST(fnv1a_vectors)
 }
 END_TEST
 
+/* A numeric IPv4 or IPv6 address as accept() gives it. */
+#define SA_OF(text, ss)	ck_assert_int_eq(addr_parse((text), 0, (ss), NULL), 0)
+
+/* IPv4 whole; an IPv4-mapped IPv6 address is its IPv4 address. */
+START_TEST(addr_key_v4)
+{
+	static const unsigned char	 want[ADDR_KEY_LEN] = {
+		4, 192, 0, 2, 1
+	};
+	struct sockaddr_storage		 ss;
+	unsigned char			 k[ADDR_KEY_LEN];
+	unsigned			 prefix;
+
+	for (prefix = 16; prefix <= 128; prefix += 56) {
+		SA_OF("192.0.2.1", &ss);
+		ck_assert_int_eq(addr_key(&ss, prefix, k), 0);
+		ck_assert_mem_eq(k, want, ADDR_KEY_LEN);
+		SA_OF("::ffff:192.0.2.1", &ss);
+		ck_assert_int_eq(addr_key(&ss, prefix, k), 0);
+		ck_assert_mem_eq(k, want, ADDR_KEY_LEN);
+	}
+	SA_OF("192.0.2.2", &ss);
+	ck_assert_int_eq(addr_key(&ss, 64, k), 0);
+	ck_assert_int_ne(memcmp(k, want, ADDR_KEY_LEN), 0);
+	/* Not mapped: ::192.0.2.1 (deprecated "compatible") is IPv6. */
+	SA_OF("::192.0.2.1", &ss);
+	ck_assert_int_eq(addr_key(&ss, 128, k), 0);
+	ck_assert_uint_eq(k[0], 6);
+}
+END_TEST
+
+/* ipv6_prefix sets the block: /48, /60 (not a whole byte), /128. */
+START_TEST(addr_key_v6_prefix)
+{
+	static const struct {
+		unsigned	 prefix;
+		const char	*a, *b;
+		int		 same;
+	} t[] = {
+		{ 64,  "2001:db8:1:2::1", "2001:db8:1:2:ffff::9", 1 },
+		{ 64,  "2001:db8:1:2::1", "2001:db8:1:3::1", 0 },
+		{ 48,  "2001:db8:1:2::1", "2001:db8:1:ffff::1", 1 },
+		{ 48,  "2001:db8:1::1", "2001:db8:2::1", 0 },
+		{ 60,  "2001:db8:1:20::1", "2001:db8:1:2f::1", 1 },
+		{ 60,  "2001:db8:1:20::1", "2001:db8:1:30::1", 0 },
+		{ 128, "2001:db8::1", "2001:db8::1", 1 },
+		{ 128, "2001:db8::1", "2001:db8::2", 0 },
+		{ 0,   "2001:db8::1", "2001:db8::2", 0 },	/* 0: /128 */
+		{ 129, "2001:db8::1", "2001:db8::2", 0 },	/* too big */
+		{ 64,  "::ffff:192.0.2.1", "192.0.2.1", 1 },
+		{ 64,  "::ffff:192.0.2.1", "2001:db8::1", 0 },
+		{ 16,  "2001:db8::1", "2001:ffff::1", 1 },
+	};
+	static const unsigned char	 want60[ADDR_KEY_LEN] = {
+		6, 0x20, 0x01, 0x0d, 0xb8, 0, 0x01, 0, 0x20
+	};
+	unsigned char			 ka[ADDR_KEY_LEN], kb[ADDR_KEY_LEN];
+	struct sockaddr_storage		 a, b;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		SA_OF(t[i].a, &a);
+		SA_OF(t[i].b, &b);
+		ck_assert_int_eq(addr_key(&a, t[i].prefix, ka), 0);
+		ck_assert_int_eq(addr_key(&b, t[i].prefix, kb), 0);
+		ck_assert_msg((memcmp(ka, kb, ADDR_KEY_LEN) == 0) == t[i].same,
+		    "/%u %s %s", t[i].prefix, t[i].a, t[i].b);
+	}
+	/* The bits past the prefix are zero, inside a byte too. */
+	SA_OF("2001:db8:1:2f:ffff::1", &a);
+	ck_assert_int_eq(addr_key(&a, 60, ka), 0);
+	ck_assert_mem_eq(ka, want60, ADDR_KEY_LEN);
+}
+END_TEST
+
+/* Other families are never counted: -1 and a zeroed key. */
+START_TEST(addr_key_other_family)
+{
+	static const unsigned char	 zero[ADDR_KEY_LEN];
+	struct sockaddr_storage		 ss;
+	unsigned char			 k[ADDR_KEY_LEN];
+
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_UNIX;
+	memset(k, 0xaa, sizeof(k));
+	ck_assert_int_eq(addr_key(&ss, 64, k), -1);
+	ck_assert_mem_eq(k, zero, ADDR_KEY_LEN);
+}
+END_TEST
+
+/* Numeric addresses only, with their port and length. */
+START_TEST(addr_parse_numeric)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = 0;
+
+	ck_assert_int_eq(addr_parse("127.0.0.1", 2121, &ss, &len), 0);
+	ck_assert_int_eq(ss.ss_family, AF_INET);
+	ck_assert_uint_eq(len, sizeof(struct sockaddr_in));
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&ss)->sin_port), 2121);
+	ck_assert_int_eq(addr_parse("::1", 990, &ss, &len), 0);
+	ck_assert_int_eq(ss.ss_family, AF_INET6);
+	ck_assert_uint_eq(len, sizeof(struct sockaddr_in6));
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port),
+	    990);
+	ck_assert_int_eq(addr_parse("localhost", 21, &ss, NULL), -1);
+	ck_assert_int_eq(addr_parse("1.2.3", 21, &ss, NULL), -1);
+	ck_assert_int_eq(addr_parse("", 21, &ss, NULL), -1);
+}
+END_TEST
+
+/* One hash: FNV-1a over the seed then the key; the seed changes it. */
+START_TEST(addr_key_hashing)
+{
+	unsigned char		 s1[ADDR_SEED_LEN], s2[ADDR_SEED_LEN];
+	unsigned char		 ka[ADDR_KEY_LEN], kb[ADDR_KEY_LEN];
+	struct sockaddr_storage	 a, b;
+	uint64_t		 h;
+
+	memset(s1, 1, sizeof(s1));
+	memset(s2, 2, sizeof(s2));
+	SA_OF("192.0.2.1", &a);
+	SA_OF("::ffff:192.0.2.1", &b);
+	ck_assert_int_eq(addr_key(&a, 64, ka), 0);
+	ck_assert_int_eq(addr_key(&b, 64, kb), 0);
+	h = hash_fnv1a(HASH_FNV1A_INIT, s1, sizeof(s1));
+	ck_assert_uint_eq(addr_key_hash(s1, ka),
+	    hash_fnv1a(h, ka, ADDR_KEY_LEN));
+	ck_assert_uint_eq(addr_key_hash(s1, ka), addr_key_hash(s1, kb));
+	ck_assert_uint_ne(addr_key_hash(s1, ka), addr_key_hash(s2, ka));
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -232,10 +411,19 @@ unit_suite(void)
 	tcase_add_test(tc, quote_truncates_inside_quotes);
 	tcase_add_test(tc, strerror_codes);
 	tcase_add_test(tc, levels);
+	tcase_add_test(tc, errno_forms);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hash");
 	tcase_add_test(tc, fnv1a_vectors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("addrkey");
+	tcase_add_test(tc, addr_key_v4);
+	tcase_add_test(tc, addr_key_v6_prefix);
+	tcase_add_test(tc, addr_key_other_family);
+	tcase_add_test(tc, addr_key_hashing);
+	tcase_add_test(tc, addr_parse_numeric);
 	suite_add_tcase(s, tc);
 	return s;
 }

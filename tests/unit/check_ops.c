@@ -1,7 +1,8 @@
 /*
  * tests/unit/check_ops.c: xferlog lines, the sd_notify datagram and
  * LISTEN_FDS protocols, user lookup and how a reload rebuilds the
- * configuration (server/xferlog.c, sdnotify.c, privdrop.c, ops.c).
+ * configuration (server/xferlog.c, sdnotify.c, privdrop.c, ops.c,
+ * load.c).
  */
 #include "config.h"
 
@@ -25,6 +26,7 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "load.h"
 #include "ops.h"
 #include "privdrop.h"
 #include "sdnotify.h"
@@ -421,6 +423,84 @@ START_TEST(remember_overrides)
 }
 END_TEST
 
+/* Writes text to tmpdir/name; the path in path. */
+static void
+put_file(const char *name, const char *text, char *path, size_t len)
+{
+	FILE	*f;
+
+	snprintf(path, len, "%s/%s", tmpdir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/*
+ * The one loader as a reload runs it (load.c): a complete new state
+ * swapped in, the restart-only keys kept, and a bad file refused with
+ * its FILE:LINE message and nothing swapped.
+ */
+START_TEST(loader_reload)
+{
+	static const char	 base[] = "tls = off\ndata_tls = optional\n"
+	    "anonymous = on\nusers_file = missing\n";
+	struct ftpsd		 ctx;
+	struct load_state	 ls;
+	char			 path[PATH_MAX], text[PATH_MAX + 256];
+	char			*err = NULL;
+	size_t			 errlen = 0;
+	FILE			*ef, *uf;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.xferlog_fd = -1;
+	ck_assert_int_eq(conf_init(&ctx.conf), 0);
+	ck_assert_int_eq(conf_set(&ctx.conf, "tls", "off", "-o", 0, NULL), 0);
+	ck_assert_int_eq(conf_set(&ctx.conf, "anonymous_root", tmpdir, "-o",
+	    0, NULL), 0);
+	ck_assert_ptr_nonnull(ef = open_memstream(&err, &errlen));
+	ck_assert_ptr_nonnull(uf = fopen("/dev/null", "w"));
+
+	/* A good file: applied, except the port only a restart applies. */
+	snprintf(text, sizeof(text), "%sanonymous_root = %s\n"
+	    "idle_timeout = 77\nexplicit_port = 2121\n", base, tmpdir);
+	put_file("good.conf", text, path, sizeof(path));
+	ck_assert_int_eq(load_state(&ctx, path, NULL, 0, LOAD_RELOAD, &ls,
+	    ef, uf), 0);
+	ck_assert_uint_eq(ls.conf.idle_timeout, 77);
+	ck_assert_uint_eq(ls.conf.explicit_port, 21);
+	ck_assert_ptr_null(ls.ssl_ctx);
+	ck_assert_ptr_null(ls.users);		/* anonymous only */
+	load_swap(&ctx, &ls);
+	ck_assert_uint_eq(ctx.conf.idle_timeout, 77);
+	ck_assert_uint_eq(ls.conf.idle_timeout, 300);	/* the old state */
+	load_free(&ls);
+	ck_assert_int_eq(ls.xferlog_fd, -1);
+
+	/* A bad line: every problem named, FILE:LINE. */
+	snprintf(text, sizeof(text), "%sanonymous_root = %s\n"
+	    "idle_timeout = soon\n", base, tmpdir);
+	put_file("bad.conf", text, path, sizeof(path));
+	ck_assert_int_gt(load_state(&ctx, path, NULL, 0, LOAD_RELOAD, &ls,
+	    ef, uf), 0);
+	load_free(&ls);
+	/* Switching TLS on needs a restart. */
+	put_file("tls.conf", "tls = required\n", text, sizeof(text));
+	ck_assert_int_gt(load_state(&ctx, text, NULL, 0, LOAD_RELOAD, &ls,
+	    ef, uf), 0);
+	load_free(&ls);
+	ck_assert_int_eq(fflush(ef), 0);
+	snprintf(text, sizeof(text), "%s:6: idle_timeout: \"soon\" is not a "
+	    "number from 1 to 86400\ntls: switching to or from off needs a "
+	    "restart\n", path);
+	ck_assert_str_eq(err, text);
+	ck_assert_uint_eq(ctx.conf.idle_timeout, 77);	/* untouched */
+	fclose(ef);
+	fclose(uf);
+	free(err);
+	conf_free(&ctx.conf);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -449,6 +529,7 @@ unit_suite(void)
 	tc = tcase_create("reload");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, remember_overrides);
+	tcase_add_test(tc, loader_reload);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -207,26 +207,6 @@ START_TEST(table_lookup)
 }
 END_TEST
 
-START_TEST(mlst_facts_filtered)
-{
-	const char	*mlsd = "type=file;size=3;modify=20200101000000;"
-			    "perm=r;unique=1U2; a b\r\n"
-			    "type=dir;size=0;perm=el; d\r\n";
-	struct buf	 out;
-
-	buf_init(&out, 4096);
-	ck_assert_int_eq(cmd_mlst_filter(mlsd, strlen(mlsd),
-	    MF_TYPE | MF_SIZE, &out), 0);
-	ck_assert_str_eq(buf_str(&out),
-	    "type=file;size=3; a b\r\ntype=dir;size=0; d\r\n");
-	buf_reset(&out);
-	ck_assert_int_eq(cmd_mlst_filter(" type=file;size=3; /x\r\n", 23,
-	    MF_SIZE, &out), 0);
-	ck_assert_str_eq(buf_str(&out), " size=3; /x\r\n");
-	buf_free(&out);
-}
-END_TEST
-
 Suite *
 unit_suite(void)
 {
@@ -250,7 +230,6 @@ unit_suite(void)
 	tcase_add_loop_test(tc, split, 0, sizeof(splits) / sizeof(splits[0]));
 	tcase_add_test(tc, during_transfer);
 	tcase_add_test(tc, table_lookup);
-	tcase_add_test(tc, mlst_facts_filtered);
 	suite_add_tcase(s, tc);
 	return s;
 }

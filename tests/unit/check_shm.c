@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "listener.h"
 #include "shm.h"
 
 Suite	*unit_suite(void);
@@ -284,7 +285,7 @@ START_TEST(ban_table_shared_by_processes)
 	}
 	ck_assert_uint_eq(ban_count(&ctx), BAN_TRACK_MAX);
 	ck_assert_uint_eq(ban_left_at(&ctx, &a, 1500), 403);
-	ipc_free(&ctx);
+	lst_admit_free(&ctx);
 	ck_assert_ptr_null(ctx.bans);
 	conf_free(&ctx.conf);
 }

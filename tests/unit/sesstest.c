@@ -26,6 +26,7 @@
 #include "datachan.h"
 #include "ftpsd.h"
 #include "iopool.h"
+#include "listener.h"
 #include "session.h"
 #include "sesstest.h"
 #include "testutil.h"
@@ -130,7 +131,7 @@ st_down(void)
 	SSL_CTX_free(st_ctx.ssl_ctx);
 	event_base_free(st_ctx.base);
 	conf_free(&st_ctx.conf);
-	ipc_free(&st_ctx);
+	lst_admit_free(&st_ctx);
 	close(st_peer);
 	tu_rmtree(st_root);
 	tu_rmtree(st_certs);
