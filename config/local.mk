@@ -1,6 +1,7 @@
 # config/: the ftpsd.conf parser and the sample configuration.
 noinst_LIBRARIES += config/libconf.a
-config_libconf_a_SOURCES = config/conf.c config/conf.h
+config_libconf_a_SOURCES = config/conf.c config/conf.h config/conf_int.h \
+	config/host.c
 
 # The sample in the source shows the default ./configure paths (and the
 # unit test uncomments it against the built-in defaults); the installed
@@ -15,5 +16,6 @@ config/installed/ftpsd.conf.sample: config/ftpsd.conf.sample Makefile
 	$(AM_V_GEN)$(MKDIR_P) config/installed && \
 	sed -e 's|/usr/local/etc/ftpsd/certs|$(certsdir)|g' \
 	    -e 's|/usr/local/etc/|$(sysconfdir)/|g' \
+	    -e 's|/run/ftpsd/|$(rundir)/|g' \
 	    -e 's|shown here for the default ./configure prefix|shown here as installed|g' \
 	    $(srcdir)/config/ftpsd.conf.sample > $@.tmp && mv $@.tmp $@

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "addrkey.h"
@@ -70,6 +71,23 @@ addr_parse(const char *text, unsigned port, struct sockaddr_storage *ss,
 	if (len != NULL)
 		*len = sl;
 	return 0;
+}
+
+const char *
+addr_key_text(const unsigned char key[ADDR_KEY_LEN], unsigned v6prefix,
+    char *buf, size_t len)
+{
+	char	 a[INET6_ADDRSTRLEN];
+
+	if (key[0] == 4 && inet_ntop(AF_INET, key + 1, a, sizeof(a)) != NULL)
+		snprintf(buf, len, "%s", a);
+	else if (key[0] == 6 && inet_ntop(AF_INET6, key + 1, a,
+	    sizeof(a)) != NULL)
+		snprintf(buf, len, v6prefix > 0 && v6prefix < 128 ? "%s/%u" :
+		    "%s", a, v6prefix);
+	else
+		snprintf(buf, len, "?");
+	return buf;
 }
 
 uint64_t

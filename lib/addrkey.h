@@ -32,6 +32,12 @@ int		 addr_key(const struct sockaddr_storage *, unsigned v6prefix,
 int		 addr_parse(const char *text, unsigned port,
 		    struct sockaddr_storage *, socklen_t *len);
 /*
+ * A key as text into buf: "192.0.2.7", or "2001:db8::/64" for an IPv6
+ * group of v6prefix bits (128: the address alone).  Returns buf.
+ */
+const char	*addr_key_text(const unsigned char key[ADDR_KEY_LEN],
+		    unsigned v6prefix, char *buf, size_t len);
+/*
  * The one hash of a key, for every table of them: FNV-1a over the
  * table's seed, then the key.  SECURITY: clients choose their IPv6
  * addresses; a random seed per table keeps them from aiming at one

@@ -1,3 +1,7 @@
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -5,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addrkey.h"
 #include "err.h"
 #include "ftps_limits.h"
 #include "parse.h"
@@ -102,4 +107,39 @@ parse_user_name(const char *s)
 			return 0;
 	}
 	return n > 0;
+}
+
+int
+parse_addrport(const char *s, struct sockaddr_storage *ss, unsigned *len)
+{
+	char		 host[INET6_ADDRSTRLEN + 1];
+	const char	*colon, *h = s;
+	unsigned long	 port;
+	socklen_t	 sl;
+	size_t		 hl;
+
+	memset(ss, 0, sizeof(*ss));
+	*len = 0;
+	if ((colon = strrchr(s, ':')) == NULL)
+		return FTPS_EPARSE;
+	hl = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (hl < 2 || s[hl - 1] != ']')
+			return FTPS_EPARSE;
+		h = s + 1;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(host) ||
+	    parse_uint(colon + 1, 1, 65535, &port) != 0)
+		return FTPS_EPARSE;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	/* IPv6 in brackets (RFC 3986), IPv4 without. */
+	if (addr_parse(host, (unsigned)port, ss, &sl) != 0 ||
+	    (ss->ss_family == AF_INET6) != (s[0] == '[')) {
+		memset(ss, 0, sizeof(*ss));
+		return FTPS_EPARSE;
+	}
+	*len = (unsigned)sl;
+	return 0;
 }

@@ -23,6 +23,13 @@ char		*str_trim(char *);
 int		 parse_user_name(const char *s);
 #define PARSE_USER_RULE	"1 to 64 of A-Z a-z 0-9 . _ @ -, not starting with " \
 	"'.' or '-'"
+/*
+ * "ADDR:PORT" or "[ADDR6]:PORT" with a numeric address and a port of
+ * 1..65535 into ss (len: the address's size).  0 or FTPS_EPARSE.
+ */
+struct sockaddr_storage;
+int		 parse_addrport(const char *, struct sockaddr_storage *ss,
+		    unsigned *len);
 /* ASCII case-insensitive equality. */
 int		 str_ieq(const char *, const char *);
 

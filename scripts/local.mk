@@ -8,6 +8,7 @@ ftpsd_edit = sed \
 	-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
 	-e 's|@localstatedir[@]|$(localstatedir)|g' \
 	-e 's|@certsdir[@]|$(certsdir)|g' \
+	-e 's|@rundir[@]|$(rundir)|g' \
 	-e 's|@VERSION[@]|$(VERSION)|g'
 
 if HAVE_SYSTEMD_UNITS

@@ -277,6 +277,45 @@ ban_left_at(struct ftpsd *ctx, const struct sockaddr_storage *ss, time_t now)
 	return left;
 }
 
+int
+ban_each(struct ftpsd *ctx, int (*cb)(const unsigned char *, unsigned,
+    void *), void *arg)
+{
+	struct ban_entry	*e;
+	time_t			 now = ban_now();
+	int			 r = 0;
+
+	if (ctx->bans == NULL || ctx->conf.ban_seconds == 0)
+		return 0;
+	ban_lock(ctx->bans);
+	for (e = TAILQ_FIRST(&ctx->bans->banned); e != NULL && r == 0;
+	    e = TAILQ_NEXT(e, lru))
+		if (e->until > now)
+			r = cb(e->key, (unsigned)(e->until - now), arg);
+	ban_unlock(ctx->bans);
+	return r;
+}
+
+int
+ban_lift(struct ftpsd *ctx, const struct sockaddr_storage *ss)
+{
+	unsigned char		 key[ADDR_KEY_LEN];
+	struct ban_entry	*e;
+	int			 r = FTPS_EPARSE;
+
+	if (ctx->bans == NULL ||
+	    addr_key(ss, ctx->conf.ipv6_prefix, key) != 0)
+		return FTPS_EPARSE;
+	ban_lock(ctx->bans);
+	if ((e = ban_find(ctx->bans, key)) != NULL) {
+		if (e->until > ban_now())
+			r = 0;
+		ban_remove(ctx->bans, e);
+	}
+	ban_unlock(ctx->bans);
+	return r;
+}
+
 unsigned
 ban_left(struct ftpsd *ctx, const struct sockaddr_storage *ss)
 {

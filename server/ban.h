@@ -40,6 +40,19 @@ unsigned	 ban_left_at(struct ftpsd *, const struct sockaddr_storage *,
 int		 ban_fail(struct ftpsd *, const struct sockaddr_storage *);
 int		 ban_fail_at(struct ftpsd *, const struct sockaddr_storage *,
 		    time_t now);
+/*
+ * The addresses banned now: cb(key, seconds left, arg) for each (the
+ * key as addr_key() makes it; addr_key_text() prints it), with
+ * the table locked (cb must not call ban functions); a non-zero return
+ * from cb stops and is returned.
+ */
+int		 ban_each(struct ftpsd *, int (*cb)(const unsigned char *key,
+		    unsigned left, void *), void *arg);
+/*
+ * Lifts the ban of the address (and forgets its failures): 0, or
+ * FTPS_EPARSE when it is not banned.
+ */
+int		 ban_lift(struct ftpsd *, const struct sockaddr_storage *);
 /* Addresses tracked right now. */
 unsigned	 ban_count(const struct ftpsd *);
 /* Failures not tracked since start because the table was full of bans. */

@@ -27,6 +27,7 @@
 #include "err.h"
 #include "ftpaddr.h"
 #include "ftpsd.h"
+#include "metrics.h"
 #include "proxyconn.h"
 #include "session.h"
 #include "tls.h"
@@ -35,6 +36,7 @@ enum dc_mode { DC_NONE, DC_PASSIVE, DC_ACTIVE };
 enum dc_tls { DC_TLS_NONE, DC_TLS_RUNNING, DC_TLS_DONE, DC_TLS_FAILED };
 
 struct datachan {
+	struct ftpsd		*ctx;		/* counts the passive port */
 	enum dc_mode		 mode;
 	int			 lfd;		/* passive listener */
 	struct event		*accept_ev;
@@ -82,6 +84,7 @@ dc_stop_listening(struct datachan *dc)
 	if (dc->lfd != -1) {
 		close(dc->lfd);
 		dc->lfd = -1;
+		mt_dec(dc->ctx, MT_PASV_OPEN);
 	}
 }
 
@@ -138,6 +141,7 @@ dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		dc->tls = DC_TLS_DONE;
+		mt_tls_ok(s, 1, dc->ssl);
 		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		if (dc->cb != NULL)
@@ -164,6 +168,10 @@ dc_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 	    "PROT C, e.g. Commons Net without execPROT(\"P\"))" : "");
 	sess_log(s, LOG_LVL_WARN, "data tls handshake failed reason=%s",
 	    log_quote(q, sizeof(q), why));
+	mt_tls_fail(s, 1, e, (what & BEV_EVENT_TIMEOUT) != 0,
+	    s->cert_err[0] != '\0');
+	if (clear)
+		mt_inc(s->ctx, MT_REFUSED_NO_PROT_P);
 	dc->tls = DC_TLS_FAILED;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_disable(bev, EV_READ | EV_WRITE);
@@ -343,6 +351,7 @@ dc_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			snprintf(ip, sizeof(ip), "?");
 		sess_log(s, LOG_LVL_WARN, "data connection from foreign "
 		    "address %s refused (port theft)", ip);
+		mt_inc(s->ctx, MT_REFUSED_WRONG_PEER);
 		dc_refuse(s, "Data connection from a foreign address "
 		    "refused.");
 		return;
@@ -405,6 +414,7 @@ dc_passive(struct session *s, unsigned *port)
 	if (i >= FTPS_PASV_TRIES + n || listen(fd, 1) == -1) {
 		sess_log_errno(s, LOG_LVL_WARN, "no passive port free in %u-%u",
 		    lo, hi);
+		mt_inc(s->ctx, MT_PASV_EXHAUSTED);
 		close(fd);
 		return FTPS_ESYS;
 	}
@@ -416,6 +426,8 @@ dc_passive(struct session *s, unsigned *port)
 		return FTPS_ENOMEM;
 	}
 	dc->lfd = fd;
+	dc->ctx = s->ctx;
+	mt_inc(s->ctx, MT_PASV_OPEN);
 	dc->mode = DC_PASSIVE;
 	*port = p;
 	return 0;

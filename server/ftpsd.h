@@ -30,6 +30,9 @@ struct wk_master;
 struct proxy_conn;
 struct dc_reap;		/* datachan.c: a data connection being closed */
 struct sess_hooks;	/* session.h: what ops.c hears about */
+struct vhost_set;	/* vhost.h: the [host] sections */
+struct ctl;		/* ctl.c: control socket and metrics_listen */
+struct mt_table;	/* metrics.c: the counters */
 
 /*
  * Server-only bounds, kept beside the context they size (lib/ftps_limits.h
@@ -53,6 +56,8 @@ struct ftpsd {
 	struct conf		 conf;
 	SSL_CTX			*ssl_ctx;	/* NULL when tls = off */
 	struct userdb		*users;		/* NULL: anonymous only */
+	struct vhost_set	*vhosts;	/* [host] sections (vhost.h);
+						 * NULL: none */
 	struct auth_pool	*auth;
 	struct iopool		*io;		/* transfers' file I/O */
 	struct listenerq	 listeners;
@@ -87,6 +92,10 @@ struct ftpsd {
 	int			 ready_fd;	/* worker -> master, or -1 */
 	struct wk_master	*master;	/* in the master only */
 	char			 log_ident[24];	/* "ftpsd", "ftpsd/w2" */
+
+	/* Control socket and metrics (server/ctl.c, server/metrics.c). */
+	struct ctl		*ctl;
+	struct mt_table		*mt;		/* counters; row = worker */
 
 	/* Control connections still sending a PROXY header (proxyconn.c). */
 	LIST_HEAD(proxy_connq, proxy_conn) proxies;

@@ -25,6 +25,7 @@
 #include "auth.h"
 #include "authpool.h"
 #include "conf.h"
+#include "ctl.h"
 #include "err.h"
 #include "ftps_limits.h"
 #include "ftpsd.h"
@@ -36,6 +37,7 @@
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "session.h"
+#include "vhost.h"
 #include "worker.h"
 #include "xferlog.h"
 
@@ -233,6 +235,7 @@ ftpsd_free(struct ftpsd *ctx)
 	if (ctx->stop_ev != NULL)
 		event_free(ctx->stop_ev);
 	ops_free(ctx);
+	ctl_free(ctx);
 	wk_free(ctx);
 	lst_admit_free(ctx);
 	/* bufferevents are finalized by the loop: let it run them. */
@@ -241,6 +244,7 @@ ftpsd_free(struct ftpsd *ctx)
 		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
 	}
 	SSL_CTX_free(ctx->ssl_ctx);
+	vh_set_free(ctx->vhosts);
 	if (ctx->base != NULL)
 		event_base_free(ctx->base);
 	conf_free(&ctx->conf);
@@ -276,6 +280,11 @@ serve(struct ftpsd *ctx)
 	}
 	if (ops_start(ctx) != 0) {
 		log_err("cannot watch signals");
+		return 1;
+	}
+	if ((r = ctl_start(ctx)) != 0) {
+		log_err("cannot serve the control socket: %s",
+		    ftps_strerror(r));
 		return 1;
 	}
 	if (lst_start_all(ctx) != 0)
@@ -399,6 +408,9 @@ main(int argc, char *argv[])
 	/* Workers: one socket set each, or the passed sockets shared. */
 	if (r == 0 && nworkers > 1)
 		r = wk_prepare(&ctx, nworkers, stderr);
+	/* The control socket and metrics_listen are bound as root too. */
+	if (r == 0)
+		r = ctl_bind(&ctx, stderr);
 	if (r != 0 || sdn_open(&ctx.notify_fd, stderr) != 0) {
 		fprintf(stderr, "ftpsd: not started\n");
 		goto out;
@@ -439,10 +451,15 @@ main(int argc, char *argv[])
 	if (ctx.ssl_ctx != NULL)
 		log_info("certificate: %s", ops_cert_text(ctx.ssl_ctx, cert,
 		    sizeof(cert)));
+	vh_log_hosts(ctx.vhosts);
 
 	/* Every file and directory a client creates gets this umask. */
 	umask((mode_t)ctx.conf.file_umask);
 	vfs_start(&ctx);
+	if ((r = ctl_prepare(&ctx, nworkers)) != 0) {
+		log_err("cannot map the control state: %s", ftps_strerror(r));
+		goto out;
+	}
 	/* The master returns here only when it is done (worker.c). */
 	if (nworkers > 1 && wk_run(&ctx, &rc) != 0)
 		goto out;

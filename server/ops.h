@@ -10,8 +10,8 @@
  * its root, so sessions and transfers in flight go on untouched; new
  * connections get the new certificate and settings.  Keys that need a
  * restart (CONF_RESTART in conf.h's CONF_KEYS: listen_addresses, the
- * ports, run_as_user, allow_root, auth_threads, workers, ipv6_prefix)
- * keep their running value, with a warning.  The loading itself is
+ * ports, run_as_user, allow_root, auth_threads, workers, ipv6_prefix,
+ * control_socket, metrics_listen) keep their running value, with a warning.  The loading itself is
  * load.c's, shared with start-up.
  *
  * SIGTERM/SIGINT: stop accepting; idle sessions get 421 at once;
@@ -57,7 +57,10 @@ void	 ops_shutdown(struct ftpsd *, int sig);
  * certificate, for the log; "none (tls = off)" for NULL.
  */
 const char *ops_cert_text(SSL_CTX *, char *buf, size_t len);
-/* Warns when the served certificate expires within cert_warn_days. */
+/*
+ * Warns when a served certificate (the default host's, each [host]'s)
+ * expires within cert_warn_days.
+ */
 void	 ops_certwarn(struct ftpsd *);
 /*
  * After the loop ended: lets finished data connections drain (bounded

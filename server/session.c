@@ -26,15 +26,28 @@
 #include "auth.h"
 #include "authpool.h"
 #include "cmd.h"
+#include "ctl.h"
 #include "datachan.h"
 #include "err.h"
 #include "ftpsd.h"
 #include "listener.h"
 #include "listing.h"
+#include "metrics.h"
 #include "proxyconn.h"
 #include "session.h"
 #include "tls.h"
 #include "transfer.h"
+#include "vhost.h"
+
+/* CLOCK_MONOTONIC seconds (idle times for ftpsdctl who). */
+static time_t
+sess_mono_secs(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 /* Input kept while a command is paused; beyond it the socket waits. */
 #define SESS_READ_HIWAT		(2 * FTPS_LINE_MAX)
@@ -71,10 +84,11 @@ static void
 sess_vlog(struct session *s, enum log_level lvl, int err, const char *fmt,
     va_list ap)
 {
-	char	 msg[1536];
+	char	 msg[1536], tag[FTPS_HOSTNAME_MAX + 8];
 
 	log_vformat(msg, sizeof(msg), err, fmt, ap);
-	log_msg(lvl, "sess=%llu ip=%s %s", s->id, s->ip, msg);
+	log_msg(lvl, "sess=%llu ip=%s %s%s", s->id, s->ip,
+	    vh_log_tag(s, tag, sizeof(tag)), msg);
 }
 
 void
@@ -212,6 +226,7 @@ sess_resume_cb(evutil_socket_t fd, short what, void *arg)
 		line = s->deferred;
 		s->deferred = NULL;
 		sess_arm_timer(s);
+		s->active_at = sess_mono_secs();
 		cmd_dispatch(s, line);
 		OPENSSL_clear_free(line, strlen(line));
 	}
@@ -281,7 +296,7 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->ctx = ctx;
-	s->id = ++ctx->next_id;
+	s->id = ctl_next_id(ctx);
 	s->fd = fd;
 	s->peer = *peer;
 	s->vfs.rootfd = -1;
@@ -313,6 +328,7 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 		goto fail;
 	if (ctx->ssl_ctx != NULL && SSL_CTX_up_ref(ctx->ssl_ctx))
 		s->ssl_ctx = ctx->ssl_ctx;
+	s->vhosts = vh_set_ref(ctx->vhosts);
 
 	if ((s->timer = evtimer_new(ctx->base, sess_timer_cb, s)) == NULL ||
 	    (s->resume_ev = event_new(ctx->base, -1, 0, sess_resume_cb,
@@ -336,6 +352,9 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	sess_setup_bev(s);
 	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
 	ctx->nsessions++;
+	s->active_at = sess_mono_secs();
+	mt_inc(ctx, implicit ? MT_ACCEPT_IMPLICIT : MT_ACCEPT_EXPLICIT);
+	mt_inc(ctx, implicit ? MT_SESS_IMPLICIT : MT_SESS_EXPLICIT);
 	sess_log(s, LOG_LVL_INFO, "connect port=%s",
 	    implicit ? "implicit" : "explicit");
 	/* Implicit FTPS greets once the handshake is done (event cb). */
@@ -349,6 +368,7 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	if (s->resume_ev != NULL)
 		event_free(s->resume_ev);
 	SSL_CTX_free(s->ssl_ctx);
+	vh_set_free(s->vhosts);
 	OPENSSL_cleanse(s->token, sizeof(s->token));
 	free(s);
 	return NULL;
@@ -386,9 +406,14 @@ sess_free(struct session *s)
 		OPENSSL_clear_free(s->deferred, strlen(s->deferred));
 	free(s->rnfr);
 	SSL_CTX_free(s->ssl_ctx);
+	vh_free(s->host);
+	vh_free(s->tls_host);
+	vh_set_free(s->vhosts);
 	TAILQ_REMOVE(&ctx->sessions, s, entry);
 	ctx->nsessions--;
 	lst_release(ctx, &s->peer);
+	mt_dec(ctx, (s->flags & SF_IMPLICIT) ? MT_SESS_IMPLICIT :
+	    MT_SESS_EXPLICIT);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 	/* Shutting down: the loop ends with the last session. */
@@ -672,6 +697,7 @@ sess_input(struct session *s)
 			break;
 		}
 		sess_arm_timer(s);
+		s->active_at = sess_mono_secs();
 		cmd_dispatch(s, line);
 	}
 	OPENSSL_cleanse(line, sizeof(line));
@@ -777,8 +803,10 @@ sess_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		ssl = bufferevent_openssl_get_ssl(bev);
 		s->flags |= SF_TLS;
-		if (ssl != NULL)
+		if (ssl != NULL) {
 			tls_ctrl_ready(s, ssl);
+			mt_tls_ok(s, 0, ssl);
+		}
 		if (s->state == SESS_GREETING)
 			sess_greet(s);
 		else
@@ -788,11 +816,16 @@ sess_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	s->flags |= SF_DEAD;
+	e = bufferevent_get_openssl_error(bev);
+	if (!(s->flags & SF_TLS) && (s->state == SESS_TLS_PENDING ||
+	    (s->state == SESS_GREETING && (s->flags & SF_IMPLICIT))))
+		mt_tls_fail(s, 0, e, (what & BEV_EVENT_TIMEOUT) != 0,
+		    s->cert_err[0] != '\0');
 	if (what & BEV_EVENT_EOF) {
 		sess_close(s, "client closed");
 		return;
 	}
-	if ((e = bufferevent_get_openssl_error(bev)) != 0) {
+	if (e != 0) {
 		ERR_error_string_n(e, err, sizeof(err));
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;

@@ -30,6 +30,8 @@ struct user;
 struct datachan;
 struct xfer;
 struct xfer_report;
+struct vhost;
+struct vhost_set;
 
 enum sess_state { SESS_GREETING, SESS_READY, SESS_TLS_PENDING, SESS_CLOSING };
 
@@ -103,6 +105,7 @@ struct session {
 	struct event		*resume_ev;	/* read on after a pause */
 	struct timespec		 close_by;
 	struct timespec		 login_by;	/* accept + login_timeout */
+	time_t			 active_at;	/* last command, monotonic s */
 	char			*deferred;	/* line that came mid-transfer */
 
 	/* Login. */
@@ -136,6 +139,14 @@ struct session {
 	int			 data_offer;	/* enum tls_offer, this data
 						 * handshake's */
 	int			 resume_noted;	/* "not resumed" logged once */
+
+	/* Virtual hosts (vhost.c); both NULL without [host] sections. */
+	struct vhost_set	*vhosts;	/* the set at accept */
+	struct vhost		*host;		/* NULL: the default host */
+	struct vhost		*tls_host;	/* whose context served the
+						 * control handshake, and so
+						 * serves the data ones */
+	unsigned		 vh_flags;	/* VH_SNI, VH_HOST */
 
 	/* Mutual TLS (mtls.c). */
 	char			 cert_name[FTPS_USER_MAX + 1]; /* "": none */

@@ -41,6 +41,7 @@
 #include "ftpsd.h"
 #include "iopool.h"
 #include "listing.h"
+#include "metrics.h"
 #include "parse.h"
 #include "session.h"
 #include "transfer.h"
@@ -224,6 +225,16 @@ xfer_secs(const struct xfer *x)
 	    (double)(now.tv_nsec - x->t0.tv_nsec) / 1e9;
 }
 
+void
+xfer_info(const struct xfer *x, struct xfer_info *xi)
+{
+	xi->verb = x->verb;
+	xi->path = x->vp.path;
+	xi->bytes = x->bytes;
+	xi->secs = xfer_secs(x);
+	xi->upload = xfer_is_upload(x);
+}
+
 /* One xferlog line per file transfer, complete or not (not listings). */
 static void
 xfer_xferlog(struct session *s, const struct xfer *x, int complete)
@@ -266,6 +277,8 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	    log_quote(q, sizeof(q), x->vp.path), x->bytes, xfer_secs(x),
 	    result);
 	xfer_xferlog(s, x, ok);
+	if (x->kind != XFER_LIST)
+		mt_xfer(s, xfer_is_upload(x), result, x->bytes);
 	memcpy(rep.verb, x->verb, sizeof(rep.verb));
 	rep.bytes = x->bytes;
 	rep.code = code;
@@ -296,6 +309,8 @@ xfer_cancel(struct session *s, const char *why)
 	    "result=aborted reason=\"%s\"", x->verb,
 	    log_quote(q, sizeof(q), x->vp.path), x->bytes, xfer_secs(x), why);
 	xfer_xferlog(s, x, 0);
+	if (x->kind != XFER_LIST)
+		mt_xfer(s, xfer_is_upload(x), "aborted", x->bytes);
 	dc_close(s, 0);
 	xfer_free(x);
 }

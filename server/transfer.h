@@ -61,6 +61,15 @@ void		 xfer_start(struct session *, struct xfer *);
 void		 xfer_abort(struct session *, const char *why);
 /* Logs and ends the running transfer without a reply (session closing). */
 void		 xfer_cancel(struct session *, const char *why);
+/* What a running transfer is doing (ftpsdctl who); pointers into x. */
+struct xfer_info {
+	const char		*verb;		/* "retr", "stor", "list"... */
+	const char		*path;
+	unsigned long long	 bytes;
+	double			 secs;
+	int			 upload;
+};
+void		 xfer_info(const struct xfer *, struct xfer_info *);
 /* Frees without replying or logging. */
 void		 xfer_free(struct xfer *);
 

@@ -24,10 +24,12 @@
 
 #include "ban.h"
 #include "conf.h"
+#include "ctl.h"
 #include "err.h"
 #include "ftpsd.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "ops.h"
 #include "sdnotify.h"
 #include "shm.h"
@@ -282,6 +284,7 @@ wk_reaped(struct ftpsd *ctx, unsigned i, int st)
 		snprintf(how, sizeof(how), "exited with status %d",
 		    WEXITSTATUS(st));
 	held = shm_release_worker(ctx->counts, i);
+	ctl_worker_gone(ctx, i + 1);
 	if (m->stopping) {
 		log_info("worker %u (pid %ld) %s", i + 1, pid, how);
 		return;
@@ -303,6 +306,7 @@ wk_reaped(struct ftpsd *ctx, unsigned i, int st)
 		if (delay > WK_RESPAWN_MAX_MS)
 			delay = WK_RESPAWN_MAX_MS;
 		w->respawn_ms = now + delay;
+		mt_inc(ctx, MT_RESTARTS);
 		log_err("worker %u (pid %ld) %s unexpectedly (%u session%s "
 		    "released); starting it again in %lld ms", i + 1, pid,
 		    how, held, held == 1 ? "" : "s", delay);

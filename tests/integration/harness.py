@@ -240,6 +240,15 @@ def hash_password(password):
     return _hash_cache[password]
 
 
+def certmgr_binary():
+    """The certmgr under test ($CERTMGR, set by `make check`)."""
+    path = os.environ.get("CERTMGR")
+    if not path or not os.access(path, os.X_OK):
+        die("CERTMGR=%r is not an executable (run through `make check`)"
+            % path)
+    return path
+
+
 def make_cert(certs_dir, name, cn="localhost", expired=False):
     """EC P-256 self-signed NAME.crt + NAME.key, SAN localhost/127.0.0.1/::1."""
     os.makedirs(certs_dir, exist_ok=True)
@@ -544,6 +553,9 @@ class Ftpsd:
             # 127.0.0.1: off, unless a test turns them on
             # (test_hardening.py).
             "ban_seconds": 0,
+            # Each server its own control socket (the default one under
+            # /run/ftpsd is the installed service's).
+            "control_socket": os.path.join(self.dir, "control"),
         }
         c.update(self.extra_conf)
         return {k: v for k, v in c.items() if v is not None}

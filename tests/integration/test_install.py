@@ -83,7 +83,9 @@ class Install(unittest.TestCase):
         want = [
             self.at("sbindir", "ftpsd"),
             self.at("bindir", "certmgr"),
+            self.at("sbindir", "ftpsdctl"),
             self.at("mandir", "man8", "ftpsd.8"),
+            self.at("mandir", "man8", "ftpsdctl.8"),
             self.at("mandir", "man5", "ftpsd.conf.5"),
             self.at("mandir", "man1", "certmgr.1"),
             self.at("sysconfdir", "ftpsd", "ftpsd.conf.sample"),
@@ -94,7 +96,7 @@ class Install(unittest.TestCase):
         ]
         for path in want:
             self.assertTrue(os.path.isfile(path), "missing " + path)
-        for prog in want[:2]:
+        for prog in want[:3]:
             self.assertTrue(os.access(prog, os.X_OK), prog)
         p = run([want[0], "-V"])
         self.assertEqual(p.returncode, 0, describe(p))
@@ -158,7 +160,7 @@ class Install(unittest.TestCase):
     def test_man_pages_format_cleanly(self):
         groff = need_program("groff")
         for sec, name in (("8", "ftpsd.8"), ("5", "ftpsd.conf.5"),
-                          ("1", "certmgr.1")):
+                          ("1", "certmgr.1"), ("8", "ftpsdctl.8")):
             page = self.at("mandir", "man" + sec, name)
             p = run([groff, "-man", "-ww", "-z", page])
             self.assertEqual((p.returncode, p.stderr), (0, ""), describe(p))
@@ -233,7 +235,7 @@ class ConfiguredPaths(unittest.TestCase):
         self.assertIn("/etc/ftpsd/ftpsd.conf.sample", man)
         self.assertRegex(man, r"certs_dir = /etc/ftpsd/certs")
         self.assertRegex(man, r"users_file = /etc/ftpsd/users")
-        for page in ("man8/ftpsd.8", "man1/certmgr.1"):
+        for page in ("man8/ftpsd.8", "man1/certmgr.1", "man8/ftpsdctl.8"):
             with open(dest + "/usr/share/man/" + page) as f:
                 self.assertNotIn("/usr/local", f.read(), page)
 

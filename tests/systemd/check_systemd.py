@@ -282,6 +282,25 @@ class Admin:
                          "grep 'vfs: ' | tail -n 1", check=False)
         log("  %s" % (vfs or "no 'vfs:' line in the journal"))
 
+    def control_socket(self):
+        """RuntimeDirectory=ftpsd holds the control socket: root and the
+        ftpsd group, 0660; ftpsdctl status answers as root and is refused
+        to another user."""
+        st = self.c.out("stat -c '%a %U %G' /run/ftpsd/control")
+        if st != "660 root ftpsd":
+            raise Failed("/run/ftpsd/control: %r, want '660 root ftpsd'"
+                         % st)
+        out = self.c.out("ftpsdctl status")
+        if "workers: 1" not in out or "sessions:" not in out:
+            raise Failed("ftpsdctl status: %r" % out)
+        p = self.c.sh("setpriv --reuid=nobody --regid=nogroup "
+                      "--clear-groups ftpsdctl status", check=False)
+        if p.returncode != 3 or "permission denied" not in p.stderr:
+            raise Failed("ftpsdctl status as nobody: exit %d, %r" % (
+                p.returncode, p.stderr))
+        log("  /run/ftpsd/control %s; ftpsdctl status: %s" % (
+            st, out.splitlines()[0]))
+
     def exposure(self):
         out = self.c.out("systemd-analyze security --no-pager "
                          "ftpsd.service | tail -n 1")
@@ -632,6 +651,7 @@ def flavour_run(name, image_root, workdir, install, deb=None):
             return a
         a.step("add-user", a.add_user)
         a.step("enable-now", a.enable_now)
+        a.step("control-socket", a.control_socket)
         a.step("exposure", a.exposure)
         a.step("transfers", a.transfers)
         a.step("renew-reload", a.renew_reload)

@@ -13,10 +13,12 @@
 #include <arpa/inet.h>
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "addrkey.h"
 #include "addrkey.h"
 #include "ban.h"
 #include "conf.h"
@@ -123,6 +125,48 @@ START_TEST(ipv6_counts_per_64)
 	ck_assert_int_eq(ban_fail_at(&ctx, &b, 20), 1);
 	ck_assert_uint_gt(ban_left_at(&ctx, &a, 21), 0);
 	ck_assert_uint_eq(ban_left_at(&ctx, &c, 21), 0);
+}
+END_TEST
+
+static int
+list_cb(const unsigned char *key, unsigned left, void *arg)
+{
+	char	*out = arg, a[64];
+	size_t	 n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s left=%d;",
+	    addr_key_text(key, 64, a, sizeof(a)), left > 800 && left <= 900);
+	return 0;
+}
+
+/* ftpsdctl ban list / ban remove: the banned only, lifted by any address. */
+START_TEST(list_and_lift)
+{
+	struct sockaddr_storage	 a = addr("192.0.2.7"),
+				 b = addr("2001:db8:1:2::1"),
+				 b2 = addr("2001:db8:1:2::99"),
+				 c = addr("198.51.100.1");
+	char			 out[512] = "";
+	int			 i;
+
+	ctx.conf.ban_failures = 3;
+	for (i = 0; i < 3; i++) {
+		(void)ban_fail(&ctx, &a);
+		(void)ban_fail(&ctx, &b);
+	}
+	(void)ban_fail(&ctx, &c);
+	ck_assert_int_eq(ban_each(&ctx, list_cb, out), 0);
+	ck_assert_str_eq(out, "192.0.2.7 left=1;2001:db8:1:2::/64 left=1;");
+	ck_assert_int_eq(ban_lift(&ctx, &c), FTPS_EPARSE);	/* not banned */
+	ck_assert_int_eq(ban_lift(&ctx, &b2), 0);	/* the same /64 */
+	ck_assert_uint_eq(ban_left(&ctx, &b), 0);
+	ck_assert_uint_gt(ban_left(&ctx, &a), 0);
+	ck_assert_int_eq(ban_lift(&ctx, &b), FTPS_EPARSE);
+	/* Lifted means forgotten: one more failure does not ban again. */
+	ck_assert_int_eq(ban_fail(&ctx, &b), 0);
+	out[0] = '\0';
+	ck_assert_int_eq(ban_each(&ctx, list_cb, out), 0);
+	ck_assert_str_eq(out, "192.0.2.7 left=1;");
 }
 END_TEST
 
@@ -463,6 +507,7 @@ unit_suite(void)
 	tcase_add_test(tc, ipv6_prefix_groups);
 	tcase_add_test(tc, other_families_ignored);
 	tcase_add_test(tc, real_clock);
+	tcase_add_test(tc, list_and_lift);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("admission");

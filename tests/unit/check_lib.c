@@ -51,6 +51,48 @@ START_TEST(uint_parse)
 }
 END_TEST
 
+static const struct {
+	const char	*in;
+	int		 family;	/* 0: refused */
+	unsigned	 port;
+} addrports[] = {
+	{ "127.0.0.1:9100",	AF_INET,	9100 },
+	{ "[::1]:65535",	AF_INET6,	65535 },
+	{ "0.0.0.0:1",		AF_INET,	1 },
+	{ "127.0.0.1",		0,		0 },
+	{ "127.0.0.1:",		0,		0 },
+	{ "127.0.0.1:0",	0,		0 },
+	{ "127.0.0.1:65536",	0,		0 },
+	{ "::1:9100",		0,		0 },
+	{ "[127.0.0.1]:9100",	0,		0 },
+	{ "[::1:9100",		0,		0 },
+	{ "localhost:9100",	0,		0 },
+	{ ":9100",		0,		0 },
+	{ "[]:9100",		0,		0 },
+};
+
+START_TEST(addrport_parse)
+{
+	struct sockaddr_storage	 ss;
+	unsigned		 len;
+	int			 r;
+
+	r = parse_addrport(addrports[_i].in, &ss, &len);
+	if (addrports[_i].family == 0) {
+		ck_assert_int_eq(r, FTPS_EPARSE);
+		ck_assert_uint_eq(len, 0);
+		return;
+	}
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(ss.ss_family, addrports[_i].family);
+	ck_assert_uint_eq(ntohs(ss.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)&ss)->sin_port :
+	    ((struct sockaddr_in6 *)&ss)->sin6_port), addrports[_i].port);
+	ck_assert_uint_eq(len, ss.ss_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+}
+END_TEST
+
 START_TEST(bool_parse)
 {
 	int	 v;
@@ -394,6 +436,8 @@ unit_suite(void)
 
 	tc = tcase_create("parse");
 	tcase_add_loop_test(tc, uint_parse, 0, sizeof(uints) / sizeof(uints[0]));
+	tcase_add_loop_test(tc, addrport_parse, 0,
+	    sizeof(addrports) / sizeof(addrports[0]));
 	tcase_add_test(tc, bool_parse);
 	tcase_add_test(tc, copy_refuses_truncation);
 	tcase_add_test(tc, trim);
