@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "conf.h"
 #include "conf_int.h"
 #include "err.h"
@@ -44,7 +45,12 @@ struct conf_word {
 };
 
 /* How a value is stored: conf_free frees strings and address lists. */
-enum conf_store { CS_NUM, CS_STR, CS_LIST };
+enum conf_store {
+	CS_NUM,		/* a number or an enum */
+	CS_STR,		/* an owned string */
+	CS_LIST,	/* owned strings (listen_addresses) */
+	CS_INLINE	/* a fixed array inside struct conf (proxy_trusted) */
+};
 
 struct conf_key {
 	const char		*k_name;
@@ -87,6 +93,8 @@ static int	set_user(struct conf *, const struct conf_key *, const char *,
 		    const struct conf_src *, FILE *);
 static int	set_workers(struct conf *, const struct conf_key *,
 		    const char *, const struct conf_src *, FILE *);
+static int	set_cidrs(struct conf *, const struct conf_key *,
+		    const char *, const struct conf_src *, FILE *);
 static int	set_addrport(struct conf *, const struct conf_key *,
 		    const char *, const struct conf_src *, FILE *);
 
@@ -120,6 +128,19 @@ static const struct conf_word log_words[] = {
 	{ NULL, 0 }
 };
 
+static const struct conf_word proxy_words[] = {
+	{ "off", CONF_PROXY_OFF },
+	{ "v1", CONF_PROXY_V1 },
+	{ "v2", CONF_PROXY_V2 },
+	{ "any", CONF_PROXY_ANY },
+	{ NULL, 0 }
+};
+static const struct conf_word pdata_words[] = {
+	{ "header", CONF_PDATA_HEADER },
+	{ "trust", CONF_PDATA_TRUST },
+	{ NULL, 0 }
+};
+
 /* Each type of CONF_KEYS: its parser, its words, how it is stored. */
 #define CONF_T_uint	set_uint, NULL, CS_NUM
 #define CONF_T_umask	set_umask, NULL, CS_NUM
@@ -136,6 +157,9 @@ static const struct conf_word log_words[] = {
 #define CONF_T_reuse	set_enum, reuse_words, CS_NUM
 #define CONF_T_prot	set_enum, prot_words, CS_NUM
 #define CONF_T_log	set_enum, log_words, CS_NUM
+#define CONF_T_proxy	set_enum, proxy_words, CS_NUM
+#define CONF_T_pdata	set_enum, pdata_words, CS_NUM
+#define CONF_T_cidrs	set_cidrs, NULL, CS_INLINE
 
 #define CONF_ROW_(id, name, field, type, min, max, def, flags, reload) \
 	[id] = { name, CONF_T_##type, offsetof(struct conf, field),	\
@@ -152,7 +176,9 @@ _Static_assert(K_COUNT == CONF_NKEYS, "CONF_NKEYS matches the table");
 _Static_assert(sizeof(enum conf_tls) == sizeof(int) &&
     sizeof(enum conf_reuse) == sizeof(int) &&
     sizeof(enum conf_prot) == sizeof(int) &&
-    sizeof(enum conf_log) == sizeof(int), "enums are int-sized");
+    sizeof(enum conf_log) == sizeof(int) &&
+    sizeof(enum conf_proxy) == sizeof(int) &&
+    sizeof(enum conf_pdata) == sizeof(int), "enums are int-sized");
 
 #define FIELD(c, k, type)	((type *)(void *)((char *)(c) + (k)->k_off))
 #define CFIELD(c, k, type)	\
@@ -312,6 +338,20 @@ conf_value(const struct conf *c, size_t i, char *buf, size_t len)
 			off += (size_t)n;
 		}
 		return 0;
+	} else if (k->k_set == set_cidrs) {
+		for (j = 0; j < c->nproxy_trusted; j++) {
+			if (off + 2 >= len)
+				goto toobig;
+			if (j > 0) {
+				memcpy(buf + off, ", ", 3);
+				off += 2;
+			}
+			if (cidr_format(&c->proxy_trusted[j], buf + off,
+			    len - off) != 0)
+				goto toobig;
+			off += strlen(buf + off);
+		}
+		return 0;
 	} else if (k->k_set == set_uint)
 		n = snprintf(buf, len, "%u", *CFIELD(c, k, unsigned));
 	else if (k->k_set == set_workers) {
@@ -333,11 +373,12 @@ conf_value(const struct conf *c, size_t i, char *buf, size_t len)
 		str = *CFIELD(c, k, char *);
 		n = snprintf(buf, len, "%s", str != NULL ? str : "");
 	}
-	if (n < 0 || (size_t)n >= len) {
-		buf[0] = '\0';
-		return FTPS_ETOOBIG;
-	}
+	if (n < 0 || (size_t)n >= len)
+		goto toobig;
 	return 0;
+ toobig:
+	buf[0] = '\0';
+	return FTPS_ETOOBIG;
 }
 
 static int
@@ -717,37 +758,53 @@ addr_canon(const char *s, char *out, size_t len, unsigned char bin[17])
 	return FTPS_EPARSE;
 }
 
+/*
+ * The next item of a list value: commas and/or blanks separate.  1 with
+ * the item in tok, 0 at the end, -1 when it does not fit (tok holds its
+ * start, for the message).
+ */
+static int
+list_next(const char **pp, char *tok, size_t toklen)
+{
+	static const char	 sep[] = ", \t";
+	const char		*p = *pp;
+	size_t			 len;
+
+	p += strspn(p, sep);
+	if (*p == '\0')
+		return 0;
+	len = strcspn(p, sep);
+	if (len >= toklen) {
+		memcpy(tok, p, toklen - 1);
+		tok[toklen - 1] = '\0';
+		return -1;
+	}
+	memcpy(tok, p, len);
+	tok[len] = '\0';
+	*pp = p + len;
+	return 1;
+}
+
 /* "0.0.0.0, ::" or "127.0.0.1 ::1": commas and/or blanks separate. */
 static int
 set_listen(struct conf *c, const struct conf_key *k, const char *v,
     const struct conf_src *src, FILE *errf)
 {
-	static const char	 sep[] = ", \t";
 	char			*list[FTPS_LISTEN_MAX];
 	unsigned char		 bin[FTPS_LISTEN_MAX][17];
 	char			 tok[INET6_ADDRSTRLEN + 1], sv[CONF_SHOW_MAX];
 	char			 text[INET6_ADDRSTRLEN];
 	const char		*p = v;
-	size_t			 len;
-	int			 n = 0, i, r = FTPS_EPARSE;
+	int			 n = 0, i, t, r = FTPS_EPARSE;
 
-	for (;;) {
-		p += strspn(p, sep);
-		if (*p == '\0')
-			break;
-		len = strcspn(p, sep);
-		if (len >= sizeof(tok)) {
-			/* Longer than any numeric address: show it whole. */
-			memcpy(tok, p, sizeof(tok) - 1);
-			tok[sizeof(tok) - 1] = '\0';
+	while ((t = list_next(&p, tok, sizeof(tok))) != 0) {
+		if (t == -1) {
+			/* Longer than any numeric address. */
 			conf_err(errf, src->file, src->line,
 			    "%s: \"%s...\" is not a numeric IPv4 or IPv6 "
 			    "address", k->k_name, show(sv, sizeof(sv), tok));
 			goto out;
 		}
-		memcpy(tok, p, len);
-		tok[len] = '\0';
-		p += len;
 		if (n == FTPS_LISTEN_MAX) {
 			conf_err(errf, src->file, src->line,
 			    "%s: more than %d addresses", k->k_name,
@@ -797,6 +854,54 @@ set_listen(struct conf *c, const struct conf_key *k, const char *v,
 }
 
 /*
+ * proxy_trusted: "127.0.0.1, 10.0.0.0/8 fd00::/8"; commas and/or
+ * blanks separate; empty unsets.
+ */
+static int
+set_cidrs(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	struct cidr		 list[FTPS_PROXY_TRUSTED_MAX];
+	char			 tok[CIDR_TEXT_MAX + 1], sv[CONF_SHOW_MAX];
+	const char		*p = v, *why;
+	int			 n = 0, i, t;
+
+	memset(list, 0, sizeof(list));
+	while ((t = list_next(&p, tok, sizeof(tok))) != 0) {
+		if (t == -1) {
+			conf_err(errf, src->file, src->line, "%s: \"%s...\" "
+			    "is not an address or ADDRESS/BITS range",
+			    k->k_name, show(sv, sizeof(sv), tok));
+			return FTPS_EPARSE;
+		}
+		if (n == FTPS_PROXY_TRUSTED_MAX) {
+			conf_err(errf, src->file, src->line,
+			    "%s: more than %d ranges", k->k_name,
+			    FTPS_PROXY_TRUSTED_MAX);
+			return FTPS_EPARSE;
+		}
+		if (cidr_parse(tok, &list[n], &why) != 0) {
+			conf_err(errf, src->file, src->line, "%s: \"%s\": %s",
+			    k->k_name, show(sv, sizeof(sv), tok), why);
+			return FTPS_EPARSE;
+		}
+		for (i = 0; i < n; i++)
+			if (memcmp(&list[i], &list[n], sizeof(list[n])) == 0)
+				break;
+		if (i < n) {
+			conf_err(errf, src->file, src->line,
+			    "%s: \"%s\" is listed twice", k->k_name,
+			    show(sv, sizeof(sv), tok));
+			return FTPS_EPARSE;
+		}
+		n++;
+	}
+	memcpy(c->proxy_trusted, list, sizeof(list));
+	c->nproxy_trusted = n;
+	return 0;
+}
+
+/*
  * Sets key i (index into keys[]); every error is printed, labelled with
  * src.
  */
@@ -808,7 +913,8 @@ conf_apply_key(struct conf *c, int i, const char *value,
 	char			**field;
 	int			 r;
 
-	if (*value == '\0') {
+	/* An empty list is a list: set_cidrs takes it. */
+	if (*value == '\0' && k->k_set != set_cidrs) {
 		if (!(k->k_flags & CONF_F_UNSET)) {
 			conf_err(errf, src->file, src->line,
 			    "%s: missing value", k->k_name);
@@ -1230,6 +1336,35 @@ conf_check_mtls(const struct conf *c, const char *file, FILE *errf)
 	return errors;
 }
 
+/* Load balancers: a header is believed only from proxy_trusted. */
+static int
+conf_check_proxy(const struct conf *c, const char *file, FILE *errf)
+{
+	int	 errors = 0;
+
+	if (c->proxy_protocol != CONF_PROXY_OFF &&
+	    c->proxy_protocol != CONF_PROXY_V1 &&
+	    c->proxy_protocol != CONF_PROXY_V2 &&
+	    c->proxy_protocol != CONF_PROXY_ANY)
+		CHECK_ERR(K_PROXY_PROTOCOL, -1, "proxy_protocol: invalid "
+		    "value %d", (int)c->proxy_protocol);
+	else if (c->proxy_protocol != CONF_PROXY_OFF &&
+	    c->nproxy_trusted == 0)
+		CHECK_ERR(K_PROXY_PROTOCOL, K_PROXY_TRUSTED, "proxy_protocol "
+		    "is on but proxy_trusted is empty: name the load "
+		    "balancers' addresses (a PROXY header is believed from "
+		    "them only)");
+	if (c->nproxy_trusted < 0 ||
+	    c->nproxy_trusted > FTPS_PROXY_TRUSTED_MAX)
+		CHECK_ERR(K_PROXY_TRUSTED, -1, "proxy_trusted: needs 0 to %d "
+		    "ranges", FTPS_PROXY_TRUSTED_MAX);
+	if (c->proxy_data != CONF_PDATA_HEADER &&
+	    c->proxy_data != CONF_PDATA_TRUST)
+		CHECK_ERR(K_PROXY_DATA, -1, "proxy_data: invalid value %d",
+		    (int)c->proxy_data);
+	return errors;
+}
+
 int
 conf_check(const struct conf *c, const char *file, FILE *errf)
 {
@@ -1338,6 +1473,7 @@ conf_check_one(const struct conf *c, const char *file, FILE *errf)
 		CHECK_ERR(K_METRICS_LISTEN, -1, "metrics_listen: not "
 		    "ADDR:PORT");
 	errors += conf_check_mtls(c, file, errf);
+	errors += conf_check_proxy(c, file, errf);
 	return errors > 0 ? -errors : 0;
 }
 

@@ -10,12 +10,15 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cidr.h"
 #include "ftps_limits.h"
 
 enum conf_tls	{ CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 enum conf_reuse	{ CONF_REUSE_OFF, CONF_REUSE_OPTIONAL, CONF_REUSE_REQUIRED };
 enum conf_log	{ CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_SYSLOG };
 enum conf_prot	{ CONF_PROT_C, CONF_PROT_P };
+enum conf_proxy	{ CONF_PROXY_OFF, CONF_PROXY_V1, CONF_PROXY_V2, CONF_PROXY_ANY };
+enum conf_pdata	{ CONF_PDATA_HEADER, CONF_PDATA_TRUST };
 
 #define CONF_LINE_ARG	(~0u)		/* c_line[]: set by "ftpsd -o" */
 #define CONF_BAN_FAILURES_MAX	100	/* ban_failures: bounds its memory */
@@ -60,8 +63,9 @@ enum conf_reload {
  *	  uint, umask (octal), bool, workers ("auto" or a number),
  *	  path (absolute, or resolved with CONF_F_RELATIVE), name (a certs
  *	  folder name), user, ipv4, addrport (a numeric ADDR:PORT or
- *	  [ADDR6]:PORT), listen (an address list), and the
- *	  enums tls, data_tls, reuse, prot, log
+ *	  [ADDR6]:PORT), listen (an address list), cidrs (a list of
+ *	  address ranges), and the enums tls, data_tls, reuse, prot, log,
+ *	  proxy, pdata
  * min,max  the range of a number, or the length of a name
  * default  spelled as in ftpsd.conf; "" is "unset" (CONF_F_UNSET, for
  *	  string types only)
@@ -173,7 +177,15 @@ enum conf_reload {
 	X(K_CONTROL_SOCKET, "control_socket", control_socket, path, 0,	\
 	    0, FTPS_CONTROL_SOCKET, CONF_F_UNSET, CONF_RESTART)		\
 	X(K_METRICS_LISTEN, "metrics_listen", metrics_listen, addrport,	\
-	    0, 0, "", CONF_F_UNSET, CONF_RESTART)
+	    0, 0, "", CONF_F_UNSET, CONF_RESTART)			\
+	/* Load balancers (docs/scale-out.md): the PROXY protocol is	\
+	 * believed from proxy_trusted only. */			\
+	X(K_PROXY_PROTOCOL, "proxy_protocol", proxy_protocol, proxy, 0,	\
+	    0, "off", 0, CONF_RELOAD)					\
+	X(K_PROXY_TRUSTED, "proxy_trusted", proxy_trusted, cidrs, 0, 0,	\
+	    "", 0, CONF_RELOAD)						\
+	X(K_PROXY_DATA, "proxy_data", proxy_data, pdata, 0, 0, "header", \
+	    0, CONF_RELOAD)
 
 /* The C field each type declares. */
 #define CONF_DECL_uint(f)	unsigned f;
@@ -191,6 +203,9 @@ enum conf_reload {
 #define CONF_DECL_reuse(f)	enum conf_reuse f;
 #define CONF_DECL_prot(f)	enum conf_prot f;
 #define CONF_DECL_log(f)	enum conf_log f;
+#define CONF_DECL_proxy(f)	enum conf_proxy f;
+#define CONF_DECL_pdata(f)	enum conf_pdata f;
+#define CONF_DECL_cidrs(f)	struct cidr f[FTPS_PROXY_TRUSTED_MAX]; int n##f;
 
 #define CONF_STR(x)		CONF_STR_(x)
 #define CONF_STR_(x)		#x

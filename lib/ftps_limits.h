@@ -12,6 +12,7 @@
 #define FTPS_PASS_MAX		256	/* a password */
 #define FTPS_REPLY_MAX		8192	/* one formatted reply */
 #define FTPS_LISTEN_MAX		16	/* listen_addresses entries */
+#define FTPS_PROXY_TRUSTED_MAX	16	/* proxy_trusted ranges */
 #define FTPS_CONF_LINE_MAX	4096	/* one ftpsd.conf line */
 #define FTPS_USERS_MAX		100000	/* users_file entries */
 #define FTPS_LISTING_MAX	(64u * 1024 * 1024)	/* ls_format(): a whole listing */

@@ -26,6 +26,7 @@
 #include "ftpsd.h"
 #include "listing.h"
 #include "parse.h"
+#include "proxyconn.h"
 #include "session.h"
 #include "tls.h"
 #include "transfer.h"
@@ -121,6 +122,12 @@ static void
 cmd_active(struct session *s, const struct sockaddr_storage *ss,
     const char *verb)
 {
+	/* The balancer forwards connections to us, not from us. */
+	if (proxy_no_active(s)) {
+		sess_reply(s, 502, "Active mode (%s) is not available through "
+		    "the load balancer; use PASV or EPSV.", verb);
+		return;
+	}
 	/* SECURITY: FTP bounce (RFC 2577 3): only to ourselves, >= 1024. */
 	if (fa_check_active(&s->peer, ss) != 0) {
 		sess_log(s, LOG_LVL_WARN, "active data target refused "

@@ -28,6 +28,7 @@
 #include "ftpaddr.h"
 #include "ftpsd.h"
 #include "metrics.h"
+#include "proxyconn.h"
 #include "session.h"
 #include "tls.h"
 
@@ -49,6 +50,7 @@ struct datachan {
 	dc_cb			 cb;		/* a transfer waits */
 	int			 refused;	/* 522 sent: close_notify */
 	enum dc_tls		 tls;
+	struct proxy_conn	*pc;		/* reading its PROXY header */
 };
 
 static struct datachan *
@@ -270,6 +272,40 @@ dc_connected(struct session *s)
 	dc->cb(s, DC_EV_READY, dc->bev, 0, NULL);
 }
 
+/* The passive connection passed its checks: TLS (PROT P), then data. */
+static void
+dc_take(struct session *s, int fd)
+{
+	struct datachan	*dc = s->dc;
+
+	dc->fd = fd;
+	if ((s->flags & SF_PROT_P) && dc_tls_start(s) != 0)
+		dc->tls = DC_TLS_FAILED;
+	if (dc->cb != NULL)
+		dc_connected(s);
+}
+
+/* The first connection was refused: so is this passive port. */
+static void
+dc_refuse(struct session *s, const char *reply)
+{
+	struct datachan	*dc = s->dc;
+
+	dc->foreign = 1;
+	if (dc->cb != NULL)
+		dc_fail(s, 425, reply);
+}
+
+static void
+dc_proxy_done(struct session *s, int fd, const char *why)
+{
+	s->dc->pc = NULL;
+	if (fd == -1)
+		dc_refuse(s, why);
+	else
+		dc_take(s, fd);
+}
+
 static void
 dc_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
@@ -299,6 +335,12 @@ dc_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		return;
 	}
 	dc_stop_listening(dc);
+	/* Through the balancer: its header names the client (proxyconn.c). */
+	if ((s->flags & SF_PROXIED) && proxy_is_trusted(&s->ctx->conf,
+	    &peer)) {
+		dc->pc = proxy_dc_accept(s, fd, &peer, dc_proxy_done);
+		return;
+	}
 	/*
 	 * SECURITY: port theft (RFC 2577 5): the first connection decides.
 	 * One from another host is dropped, and so is the passive port.
@@ -309,18 +351,12 @@ dc_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			snprintf(ip, sizeof(ip), "?");
 		sess_log(s, LOG_LVL_WARN, "data connection from foreign "
 		    "address %s refused (port theft)", ip);
-		dc->foreign = 1;
 		mt_inc(s->ctx, MT_REFUSED_WRONG_PEER);
-		if (dc->cb != NULL)
-			dc_fail(s, 425, "Data connection from a foreign "
-			    "address refused.");
+		dc_refuse(s, "Data connection from a foreign address "
+		    "refused.");
 		return;
 	}
-	dc->fd = fd;
-	if ((s->flags & SF_PROT_P) && dc_tls_start(s) != 0)
-		dc->tls = DC_TLS_FAILED;
-	if (dc->cb != NULL)
-		dc_connected(s);
+	dc_take(s, fd);
 }
 
 int
@@ -606,6 +642,7 @@ dc_close(struct session *s, int graceful)
 	if (dc->refused)
 		graceful = 1;
 	dc_stop_listening(dc);
+	proxy_dc_cancel(dc->pc);
 	if (dc->wait_ev != NULL)
 		event_free(dc->wait_ev);
 	if (dc->bev != NULL) {

@@ -27,6 +27,7 @@ struct ban_table;
 struct session;
 struct shm_counts;
 struct wk_master;
+struct proxy_conn;
 struct dc_reap;		/* datachan.c: a data connection being closed */
 struct sess_hooks;	/* session.h: what ops.c hears about */
 struct vhost_set;	/* vhost.h: the [host] sections */
@@ -95,6 +96,10 @@ struct ftpsd {
 	/* Control socket and metrics (server/ctl.c, server/metrics.c). */
 	struct ctl		*ctl;
 	struct mt_table		*mt;		/* counters; row = worker */
+
+	/* Control connections still sending a PROXY header (proxyconn.c). */
+	LIST_HEAD(proxy_connq, proxy_conn) proxies;
+	unsigned		 nproxies;
 };
 
 /* datachan.c: frees every data connection still being taken down. */

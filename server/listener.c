@@ -26,6 +26,7 @@
 #include "ftpsd.h"
 #include "listener.h"
 #include "log.h"
+#include "proxyconn.h"
 #include "session.h"
 #include "shm.h"
 
@@ -79,7 +80,7 @@ lst_admit_free(struct ftpsd *ctx)
 	ctx->counts = NULL;
 }
 
-static void
+void
 lst_refuse(struct listener *l, int fd, const char *why, const char *msg)
 {
 	log_warnx("refused connection on %s: %s", l->label, why);
@@ -89,28 +90,21 @@ lst_refuse(struct listener *l, int fd, const char *why, const char *msg)
 	close(fd);
 }
 
-static void
-lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+void
+lst_serve(struct listener *l, int fd, const struct sockaddr_storage *client,
+    const struct sockaddr_storage *via)
 {
-	struct listener		*l = arg;
-	struct ftpsd		*ctx = l->ctx;
-	struct sockaddr_storage	 peer;
-	char			 ip[64], why[128];
-	unsigned		 left;
+	struct ftpsd	*ctx = l->ctx;
+	struct session	*s;
+	char		 ip[64], why[128];
+	unsigned	 left;
 
-	memset(&peer, 0, sizeof(peer));
-	memcpy(&peer, sa, (size_t)salen < sizeof(peer) ? (size_t)salen :
-	    sizeof(peer));
-	if (ctx->stopping) {
-		close(fd);
-		return;
-	}
-	switch (lst_admit(ctx, &peer, &left)) {
+	switch (lst_admit(ctx, client, &left)) {
 	case LST_ADMIT:
 		break;
 	case LST_BANNED:
-		if (getnameinfo(sa, (socklen_t)salen, ip, sizeof(ip), NULL, 0,
+		if (getnameinfo((const struct sockaddr *)client,
+		    sizeof(*client), ip, sizeof(ip), NULL, 0,
 		    NI_NUMERICHOST) != 0)
 			snprintf(ip, sizeof(ip), "?");
 		snprintf(why, sizeof(why), "%s banned for %u more seconds",
@@ -131,11 +125,34 @@ lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		return;
 	}
 	/* The session releases what lst_admit counted (sess_free). */
-	if (sess_new(ctx, fd, &peer, l->implicit) == NULL) {
+	if ((s = sess_new(ctx, fd, client, l->implicit)) == NULL) {
 		log_msg_errno(LOG_LVL_ERR, "cannot set up a session");
-		lst_release(ctx, &peer);
+		lst_release(ctx, client);
 		close(fd);
+		return;
 	}
+	proxy_sess_init(s, via);
+}
+
+static void
+lst_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener		*l = arg;
+	struct sockaddr_storage	 peer;
+
+	memset(&peer, 0, sizeof(peer));
+	memcpy(&peer, sa, (size_t)salen < sizeof(peer) ? (size_t)salen :
+	    sizeof(peer));
+	if (l->ctx->stopping) {
+		close(fd);
+		return;
+	}
+	/* proxy_protocol: the header comes first; it is served after. */
+	if (l->ctx->conf.proxy_protocol != CONF_PROXY_OFF)
+		proxy_accept(l, fd, &peer);
+	else
+		lst_serve(l, fd, &peer, NULL);
 }
 
 static void
@@ -349,6 +366,8 @@ lst_free_all(struct ftpsd *ctx)
 {
 	struct listener	*l;
 
+	/* Connections still sending their PROXY header go with them. */
+	proxy_conn_free_all(ctx);
 	while ((l = TAILQ_FIRST(&ctx->listeners)) != NULL) {
 		TAILQ_REMOVE(&ctx->listeners, l, entry);
 		if (l->evl != NULL)

@@ -65,6 +65,17 @@ enum lst_admit {
  */
 enum lst_admit lst_admit(struct ftpsd *, const struct sockaddr_storage *,
 	    unsigned *left);
+/*
+ * A new control connection from client: lst_admit(), then a session, or
+ * a refusal (lst_refuse).  via: the load balancer it came through
+ * (proxy_protocol, server/proxyconn.c), or NULL.
+ */
+void	 lst_serve(struct listener *, int fd,
+	    const struct sockaddr_storage *client,
+	    const struct sockaddr_storage *via);
+/* Logs why, says msg on the explicit port (not before TLS), closes fd. */
+void	 lst_refuse(struct listener *, int fd, const char *why,
+	    const char *msg);
 /* Ends one session that lst_admit() counted. */
 void	 lst_release(struct ftpsd *, const struct sockaddr_storage *);
 /* Frees the session counts and the failed-login table (ban.c). */

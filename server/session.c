@@ -33,6 +33,7 @@
 #include "listener.h"
 #include "listing.h"
 #include "metrics.h"
+#include "proxyconn.h"
 #include "session.h"
 #include "tls.h"
 #include "transfer.h"
@@ -671,6 +672,8 @@ sess_input(struct session *s)
 	char		 line[FTPS_LINE_MAX + 1];
 	enum lr_status	 r;
 
+	if (proxy_sess_input(s))
+		return;
 	while (!sess_paused(s)) {
 		r = sess_readline(bufferevent_get_input(s->bev), &s->lr, line,
 		    sizeof(line));

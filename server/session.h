@@ -50,6 +50,10 @@ enum sess_state { SESS_GREETING, SESS_READY, SESS_TLS_PENDING, SESS_CLOSING };
 #define SF_DEAD		0x0800	/* peer gone: do not wait to flush */
 #define SF_CERT		0x1000	/* control TLS has a verified client cert */
 #define SF_OUT_FULL	0x2000	/* reading paused: replies wait to be read */
+#define SF_PROXIED	0x4000	/* came through a trusted balancer; peer is
+				 * the client its PROXY header named */
+#define SF_PROXY_SNIFF	0x8000	/* untrusted, proxy_protocol on: a PROXY
+				 * header as first input closes it */
 
 #define SESS_TOKEN_LEN	16
 
@@ -92,6 +96,7 @@ struct session {
 	struct bufferevent	*bev;		/* socket bev or TLS on top */
 	struct sockaddr_storage	 peer, local;
 	char			 ip[64];	/* numeric peer address */
+	struct sockaddr_storage	 via;		/* SF_PROXIED: the balancer */
 
 	struct linereader	 lr;
 	struct event		*timer;		/* login/idle timeout */

@@ -237,6 +237,15 @@ static const struct {
 	    "/etc/ftpsd/certs/ca/crl.pem" },
 	{ "tls_crl",		"//x/./crl.pem",	"/x/crl.pem" },
 	{ "tls_crl",		"",		"" },
+	{ "proxy_protocol",	"V2",		"v2" },
+	{ "proxy_protocol",	"any",		"any" },
+	{ "proxy_trusted",	"127.0.0.1",	"127.0.0.1/32" },
+	{ "proxy_trusted",	" 10.0.0.0/8, fd00::/8 192.0.2.0/24",
+	    "10.0.0.0/8, fd00::/8, 192.0.2.0/24" },
+	{ "proxy_trusted",	"0:0::1/128",	"::1/128" },
+	{ "proxy_trusted",	"",		"" },
+	{ "proxy_data",		"trust",	"trust" },
+	{ "proxy_data",		"header",	"header" },
 	{ "control_socket",	"/run/x//ctl",	"/run/x/ctl" },
 	{ "control_socket",	"",		"" },
 	{ "metrics_listen",	"127.0.0.1:9100", "127.0.0.1:9100" },
@@ -387,6 +396,25 @@ static const struct {
 	    "off" },
 	{ "tls_client_cert", "",
 	    "tls_client_cert: missing value" },
+	{ "proxy_protocol", "v3",
+	    "proxy_protocol: \"v3\" is not one of: off, v1, v2, any" },
+	{ "proxy_trusted", "10.1.2.3/8",
+	    "proxy_trusted: \"10.1.2.3/8\": host bits are set beyond the "
+	    "prefix length" },
+	{ "proxy_trusted", "10.0.0.0/33",
+	    "proxy_trusted: \"10.0.0.0/33\": the prefix length is not a "
+	    "number from 0 to 32" },
+	{ "proxy_trusted", "lb.example",
+	    "proxy_trusted: \"lb.example\": not a numeric IPv4 or IPv6 "
+	    "address" },
+	{ "proxy_trusted", "127.0.0.1 127.0.0.1/32",
+	    "proxy_trusted: \"127.0.0.1/32\" is listed twice" },
+	{ "proxy_trusted", "1.0.0.1 1.0.0.2 1.0.0.3 1.0.0.4 1.0.0.5 1.0.0.6 "
+	    "1.0.0.7 1.0.0.8 1.0.0.9 1.0.0.10 1.0.0.11 1.0.0.12 1.0.0.13 "
+	    "1.0.0.14 1.0.0.15 1.0.0.16 1.0.0.17",
+	    "proxy_trusted: more than 16 ranges" },
+	{ "proxy_data", "none",
+	    "proxy_data: \"none\" is not one of: header, trust" },
 	{ "control_socket", "run/ftpsd/control",
 	    "control_socket: \"run/ftpsd/control\" is not an absolute path" },
 	{ "metrics_listen", "localhost:9100",
@@ -744,6 +772,10 @@ static const struct {
 	{ "tls_client_ca = /x/ca.pem\ntls_client_cert = optional\n"
 	    "tls = off\ndata_tls = optional\n",
 	    "3: tls_client_cert = optional contradicts tls = off" },
+	{ "\nproxy_protocol = v2\n",
+	    "2: proxy_protocol is on but proxy_trusted is empty: name the load "
+	    "balancers' addresses (a PROXY header is believed from them "
+	    "only)" },
 };
 
 START_TEST(cross_check)
