@@ -382,6 +382,9 @@ sess_finish(struct fb_sess *s)
 	bench_check_done(b);
 }
 
+static void	 sess_error_msg(struct fb_sess *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 sess_error_msg(struct fb_sess *s, const char *fmt, va_list ap)
 {
@@ -529,6 +532,9 @@ ctl_flush(struct fb_sess *s)
 	s->woff = s->wlen = 0;
 	return 0;
 }
+
+static int	 ctl_send(struct fb_sess *, enum fb_cstate, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 
 /* Sends one command and moves to state next; -1 if the session ended. */
 static int
