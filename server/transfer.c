@@ -55,7 +55,7 @@ enum xfer_next {
 };
 
 enum { XOP_READ, XOP_WRITE, XOP_FINISH };
-enum { FIN_OK, FIN_WRITE, FIN_SYNC, FIN_CLOSE, FIN_COMMIT };
+enum { FIN_OK, FIN_WRITE, FIN_SYNC, FIN_CLOSE, FIN_COMMIT, FIN_ABANDONED };
 
 struct xfer {
 	enum xfer_kind		 kind;
@@ -89,6 +89,17 @@ struct xfer {
 	size_t			 io_len;
 	ssize_t			 io_res;	/* -1: io_err */
 	int			 io_err;
+	/*
+	 * A final reply that came while a job ran (ABOR, the data connection
+	 * lost): given once the job is back and what it held is gone, so a
+	 * client that reads 426 finds no leftover.  A commit the job made
+	 * meanwhile stands: its reply is 226 instead.  then() follows the
+	 * final reply (ABOR's own 226, QUIT's 221).
+	 */
+	int			 held_code;
+	const char		*held_text;
+	const char		*held_result;
+	void			(*then)(struct session *);
 	size_t			 io_raw;	/* WRITE: bytes received */
 	char			*rbuf;		/* upload: the buffer filling */
 	size_t			 rfill;
@@ -257,8 +268,22 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	char			 q[LOG_VALUE_MAX];
 	int			 ok = strcmp(result, "ok") == 0;
 
+	void			(*then)(struct session *);
+
 	if (x == NULL)
 		return;
+	if (x->io_busy) {
+		/* Replied when the job is back (xfer_job_done). */
+		if (x->held_code == 0) {
+			x->held_code = code;
+			x->held_text = text;
+			x->held_result = result;
+		}
+		atomic_store(&x->io_abandon, 1);
+		xfer_io_stop(x);
+		return;
+	}
+	then = x->then;
 	s->xfer = NULL;
 	xfer_io_stop(x);
 	sess_log(s, ok ? LOG_LVL_INFO : LOG_LVL_WARN,
@@ -274,6 +299,11 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	dc_close(s, ok);
 	xfer_free(x);
 	sess_reply(s, code, "%s", text);
+	if (then != NULL) {
+		then(s);
+		if (s->state == SESS_CLOSING)
+			return;
+	}
 	/* Shutting down: the hook may end the session now. */
 	if (hooks != NULL && hooks->xfer_ended != NULL &&
 	    hooks->xfer_ended(s, &rep))
@@ -301,11 +331,22 @@ xfer_cancel(struct session *s, const char *why)
 }
 
 void
-xfer_abort(struct session *s, const char *why)
+xfer_abort(struct session *s, const char *why,
+    void (*then)(struct session *))
 {
-	if (s->xfer == NULL)
+	struct xfer	*x = s->xfer;
+
+	if (x == NULL) {
+		if (then != NULL)
+			then(s);
 		return;
+	}
 	sess_log(s, LOG_LVL_INFO, "transfer aborted by %s", why);
+	/* Aborted again while the first one waits: this one's reply now. */
+	if (x->then != NULL && then != NULL)
+		then(s);
+	else if (then != NULL)
+		x->then = then;
 	xfer_done(s, 426, "Connection closed; transfer aborted.", "aborted");
 }
 
@@ -680,8 +721,10 @@ xfer_finish_run(struct xfer *x)
 	if (x->kind == XFER_STOR || x->kind == XFER_STOU) {
 		/* Aborted meanwhile (ABOR, the session closed): nothing
 		 * replaced; xfer_free() discards the upload. */
-		if (atomic_load(&x->io_abandon))
+		if (atomic_load(&x->io_abandon)) {
+			x->fin_stage = FIN_ABANDONED;
 			return;
+		}
 		/* Atomic: readers see the old file or the complete new one. */
 		if (vfs_upload_commit(&x->vp, &x->up, &x->fd, x->kind ==
 		    XFER_STOU ? x->final : x->vp.name,
@@ -702,7 +745,7 @@ static void
 xfer_finish_done(struct session *s, struct xfer *x)
 {
 	static const char *const what[] = { "", "write", "sync", "close",
-	    "commit" };
+	    "commit", "abandon" };
 	int		 err = x->io_err;
 
 	if (x->fin_stage != FIN_OK)
@@ -793,6 +836,15 @@ xfer_job_done(struct io_job *job)
 	}
 	if (job->cancelled) {
 		xfer_done(s, 451, "Server stopping; transfer aborted.", "fail");
+		return;
+	}
+	if (x->held_code != 0) {
+		/* Ended meanwhile; a commit the job made is the answer. */
+		if (x->io_op == XOP_FINISH && x->fin_stage != FIN_ABANDONED)
+			xfer_finish_done(s, x);
+		else
+			xfer_done(s, x->held_code, x->held_text,
+			    x->held_result);
 		return;
 	}
 	switch (x->io_op) {
