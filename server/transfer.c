@@ -54,7 +54,7 @@ enum xfer_next {
 	XN_FINISH,	/* the client's end came: fsync, rename */
 };
 
-enum { XOP_READ, XOP_WRITE, XOP_FINISH };
+enum { XOP_READ, XOP_WRITE, XOP_FINISH, XOP_LIST };
 enum { FIN_OK, FIN_WRITE, FIN_SYNC, FIN_CLOSE, FIN_COMMIT, FIN_ABANDONED };
 
 struct xfer {
@@ -370,28 +370,28 @@ xfer_add_crlf(struct xfer *x, const char *p, size_t n, char *out)
 }
 
 /*
- * The next slice of a listing (XFER_LS_SLICE of lines).  0 or an FTPS_E
- * code with errno set.
+ * The next slice of a listing (XFER_LS_SLICE of lines), on the pool: the
+ * directory's reads and each entry's stat may wait for the disk.  io_res
+ * 0, or -1 with io_err.
  */
-static int
-xfer_refill_listing(struct xfer *x)
+static void
+xfer_list_run(struct xfer *x)
 {
 	int	 r = 1;
 
+	x->io_res = 0;
 	buf_reset(&x->text);
 	if (x->ls != NULL &&
 	    (r = ls_next(x->ls, &x->text, XFER_LS_SLICE, SIZE_MAX)) < 0) {
-		if (r != FTPS_ESYS)
-			errno = r == FTPS_ENOMEM ? ENOMEM : EIO;
-		return r;
+		x->io_res = -1;
+		x->io_err = r == FTPS_ESYS ? errno : r == FTPS_ENOMEM ?
+		    ENOMEM : EIO;
+		return;
 	}
 	if (r == 1) {
 		ls_close(x->ls);
 		x->ls = NULL;
 	}
-	x->out = buf_str(&x->text);
-	x->outn = buf_len(&x->text);
-	return 0;
 }
 
 /*
@@ -506,22 +506,15 @@ xfer_pump_out(struct session *s)
 	budget = x->kind == XFER_LIST ? XFER_LS_SLICE : FTPS_XFER_HIWAT;
 	while (sent < budget) {
 		if (x->outn == 0 && !x->srcdone && !x->io_busy) {
-			if (x->kind != XFER_LIST) {
-				if (xfer_read_start(x) < 0) {
-					sess_log_errno(s, LOG_LVL_ERR,
-					    "%s read error", x->verb);
-					xfer_done(s, 451, "Local read error; "
-					    "transfer aborted.", "fail");
-					return;
-				}
-			} else if (xfer_refill_listing(x) != 0) {
+			if (x->kind == XFER_LIST)
+				xfer_submit(x, XOP_LIST);
+			else if (xfer_read_start(x) < 0) {
 				sess_log_errno(s, LOG_LVL_ERR,
 				    "%s read error", x->verb);
-				xfer_done(s, 451, "Local read error; transfer "
-				    "aborted.", "fail");
+				xfer_done(s, 451, "Local read error; "
+				    "transfer aborted.", "fail");
 				return;
-			} else
-				x->srcdone = x->outn == 0;
+			}
 		}
 		r = XIO_OK;
 		if (x->outn > 0) {
@@ -580,7 +573,12 @@ xfer_read_done(struct session *s, struct xfer *x)
 		    "fail");
 		return;
 	}
-	xfer_read_got(x, (size_t)x->io_res);
+	if (x->io_op == XOP_LIST) {
+		x->out = buf_str(&x->text);
+		x->outn = buf_len(&x->text);
+		x->srcdone = x->outn == 0;
+	} else
+		xfer_read_got(x, (size_t)x->io_res);
 	if (!x->wblocked && xfer_wait(s, x->wev) != 0)
 		return;
 	xfer_pump_out(s);
@@ -787,6 +785,9 @@ xfer_job_run(struct io_job *job)
 		if (r == -1)
 			x->io_err = errno;
 		break;
+	case XOP_LIST:
+		xfer_list_run(x);
+		break;
 	case XOP_WRITE:
 		x->io_res = (ssize_t)x->io_len;
 		if (xfer_write_all(x->fd, x->io_ptr, x->io_len) != 0) {
@@ -849,6 +850,7 @@ xfer_job_done(struct io_job *job)
 	}
 	switch (x->io_op) {
 	case XOP_READ:
+	case XOP_LIST:
 		xfer_read_done(s, x);
 		break;
 	case XOP_WRITE:

@@ -162,15 +162,8 @@ class AbortDuringFileJob(harness.ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        from test_hardening import start_with_shim
-        cls.srv = harness.Ftpsd(users=cls.USERS)
-        try:
-            cls.srv.env.update({"FAULTSHIM_SLOW_MATCH": "/home/carol",
-                                "FAULTSHIM_SLOW_MS": "200"})
-            start_with_shim(cls.srv, os.path.join(cls.srv.dir, "no-fault"))
-        except BaseException:
-            cls.srv.cleanup()
-            raise
+        from test_hardening import start_slow
+        cls.srv = start_slow(cls.USERS, "/home/carol")
 
     def abor(self, ftp):
         """ABOR's two replies, and the state of carol's home right when
