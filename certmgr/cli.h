@@ -16,8 +16,13 @@
 #define CM_USAGE	2
 
 /* What every subcommand gets. */
+struct conf;
+
 struct cli {
 	const char	*dir;		/* the certs folder */
+	const struct conf *conf;	/* ftpsd.conf when dir came from it,
+					 * else NULL (list: which host uses
+					 * each certificate) */
 	int		 json;		/* --json */
 	int		 quiet;		/* -q */
 };

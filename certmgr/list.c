@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "cli.h"
+#include "conf.h"
 #include "err.h"
 
 static void
@@ -195,6 +196,53 @@ state_json(struct jw *w, const struct cm_state *st)
 		jw_str(w, "missing_issuer", st->missing);
 }
 
+/* 1 when the configured certificate cert (NULL: the default) is name. */
+static int
+list_is(const char *cert, const char *name, const char *def)
+{
+	size_t	 n = strlen(name);
+
+	if (cert == NULL)
+		return def[0] != '\0' && strcmp(def, name) == 0;
+	/* "certificate = NAME.crt" means NAME (server/tls.c). */
+	return strncmp(cert, name, n) == 0 && (cert[n] == '\0' ||
+	    strcmp(cert + n, ".crt") == 0 || strcmp(cert + n, ".key") == 0);
+}
+
+/*
+ * The hosts of ftpsd.conf that serve certificate name, "a, b" ("" for
+ * none); only with [host] sections (docs/vhosts.md).  A section without
+ * certificate serves the default host's.
+ */
+static const char *
+list_hosts(const struct conf *cf, const char *name, const char *def,
+    char *buf, size_t len)
+{
+	struct conf	 hc;
+	size_t		 off = 0;
+	int		 i, is;
+
+	buf[0] = '\0';
+	if (cf == NULL || cf->nhosts == 0)
+		return buf;
+	if (list_is(cf->certificate, name, def)) {
+		snprintf(buf, len, "(default host)");
+		off = strlen(buf);
+	}
+	for (i = 0; i < cf->nhosts && off < len; i++) {
+		if (conf_host_conf(cf, &cf->hosts[i], &hc) != 0)
+			break;
+		is = list_is(hc.certificate, name, def);
+		conf_free(&hc);
+		if (!is)
+			continue;
+		snprintf(buf + off, len - off, "%s%s", off == 0 ? "" : ", ",
+		    cf->hosts[i].name);
+		off = strlen(buf);
+	}
+	return buf;
+}
+
 int
 cm_list(struct cli *cli, const struct cm_args *a)
 {
@@ -205,7 +253,7 @@ cm_list(struct cli *cli, const struct cm_args *a)
 	struct jw		 w;
 	char			 err[CS_ERR_MAX];
 	char			 def[FTPS_CERTNAME_MAX + 1], na[32];
-	char			 days[24];
+	char			 days[24], hosts[1024];
 	size_t			 n, i;
 	int			 isdef;
 
@@ -250,6 +298,9 @@ cm_list(struct cli *cli, const struct cm_args *a)
 			    sk_X509_num(st.chain) > 0);
 			jw_bool(&w, "csr", (ents[i].has & CS_HAS_CSR) != 0);
 			state_json(&w, &st);
+			if (cli->conf != NULL && cli->conf->nhosts > 0)
+				jw_str(&w, "hosts", list_hosts(cli->conf,
+				    ents[i].name, def, hosts, sizeof(hosts)));
 			jw_close(&w, '}');
 		} else if (!cli->quiet) {
 			snprintf(na, sizeof(na), "%.10s", ci.not_after);
@@ -262,6 +313,9 @@ cm_list(struct cli *cli, const struct cm_args *a)
 			    ci.issuer_cn : ci.issuer) : "-",
 			    st.cert ? ci.sans : "-");
 			state_note(&st, ents[i].name, 0);
+			if (list_hosts(cli->conf, ents[i].name, def, hosts,
+			    sizeof(hosts))[0] != '\0')
+				printf("    serves: %s\n", hosts);
 		}
 		cm_state_free(&st);
 	}

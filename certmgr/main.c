@@ -294,6 +294,7 @@ main(int argc, char **argv)
 			return CM_FAIL;
 		}
 		cli.dir = conf.certs_dir;
+		cli.conf = &conf;
 	}
 	if (*cli.dir == '\0') {
 		fprintf(stderr, "certmgr: empty certs folder name\n");

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_int.h"
 #include "err.h"
 #include "log.h"
 #include "parse.h"
@@ -33,15 +34,7 @@
 #error "FTPS_SYSCONFDIR must come from AM_CPPFLAGS"
 #endif
 
-#define CONF_SHOW_MAX	80	/* bytes of a bad value quoted in a message */
 #define CONF_SUGGEST_MAX 64	/* longest unknown key we look for a match */
-
-/* Where a value came from: labels messages and anchors relative paths. */
-struct conf_src {
-	const char	*file;		/* a path, or "-o" */
-	unsigned	 line;		/* 0 none, CONF_LINE_ARG from -o */
-	int		 in_file;	/* relative paths beside file, not cwd */
-};
 
 struct conf_word {
 	const char	*w_name;
@@ -160,10 +153,7 @@ _Static_assert(sizeof(enum conf_tls) == sizeof(int) &&
 #define CFIELD(c, k, type)	\
 	((const type *)(const void *)((const char *)(c) + (k)->k_off))
 
-static void	conf_err(FILE *, const char *, unsigned, const char *, ...)
-		    __attribute__((format(printf, 4, 5)));
-
-static void
+void
 conf_err(FILE *errf, const char *file, unsigned line, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -187,6 +177,12 @@ static const char *
 show(char *dst, size_t len, const char *s)
 {
 	return log_safe(dst, len, s);
+}
+
+const char *
+conf_show(char *dst, size_t len, const char *s)
+{
+	return show(dst, len, s);
 }
 
 /* Levenshtein distance, ASCII case folded; SIZE_MAX for long strings. */
@@ -246,7 +242,7 @@ conf_suggest(const char *key)
 	return nsub == 1 ? sub : NULL;
 }
 
-static int
+int
 conf_find(const char *key)
 {
 	return conf_key_find(key, strlen(key));
@@ -820,11 +816,11 @@ conf_free(struct conf *c)
 			for (j = 0; j < FTPS_LISTEN_MAX; j++)
 				free(FIELD(c, k, char *)[j]);
 	}
+	conf_hosts_free(c);
 	memset(c, 0, sizeof(*c));
 }
 
-/* Sets one key by name; every error is printed, labelled with src. */
-static int
+int
 conf_apply(struct conf *c, const char *key, const char *value,
     const struct conf_src *src, FILE *errf)
 {
@@ -882,6 +878,97 @@ conf_set_arg(struct conf *c, const char *kv, FILE *errf)
 	return r;
 }
 
+int
+conf_host_key(size_t i)
+{
+	return i < K_COUNT && (keys[i].k_flags & CONF_F_HOST) != 0;
+}
+
+/* Fields of dst that hold what src owns, cleared (not freed). */
+static void
+conf_unshare(struct conf *dst)
+{
+	const struct conf_key	*k;
+	int			 i, j;
+
+	for (i = 0; i < K_COUNT; i++) {
+		k = &keys[i];
+		if (k->k_store == CS_STR)
+			*FIELD(dst, k, char *) = NULL;
+		else if (k->k_store == CS_LIST)
+			for (j = 0; j < FTPS_LISTEN_MAX; j++)
+				FIELD(dst, k, char *)[j] = NULL;
+	}
+	dst->hosts = NULL;
+	dst->nhosts = 0;
+}
+
+/* *dst = a copy of src (NULL stays NULL); 0 or FTPS_ENOMEM. */
+static int
+conf_strdup(char **dst, const char *src)
+{
+	*dst = NULL;
+	return src != NULL && (*dst = strdup(src)) == NULL ? FTPS_ENOMEM : 0;
+}
+
+int
+conf_copy(struct conf *dst, const struct conf *src)
+{
+	const struct conf_key	*k;
+	int			 i, j;
+
+	*dst = *src;
+	conf_unshare(dst);
+	for (i = 0; i < K_COUNT; i++) {
+		k = &keys[i];
+		if (k->k_store == CS_STR) {
+			if (conf_strdup(FIELD(dst, k, char *),
+			    *CFIELD(src, k, char *)) != 0)
+				goto fail;
+		} else if (k->k_store == CS_LIST)
+			for (j = 0; j < FTPS_LISTEN_MAX; j++)
+				if (conf_strdup(&FIELD(dst, k, char *)[j],
+				    CFIELD(src, k, char *)[j]) != 0)
+					goto fail;
+	}
+	return 0;
+ fail:
+	conf_free(dst);
+	return FTPS_ENOMEM;
+}
+
+int
+conf_host_conf(const struct conf *def, const struct conf_host *h,
+    struct conf *out)
+{
+	const struct conf_key	*k;
+	char			**f;
+	int			 i;
+
+	if (conf_copy(out, def) != 0)
+		return FTPS_ENOMEM;
+	for (i = 0; i < K_COUNT; i++) {
+		if (h->set->c_line[i] == 0)
+			continue;
+		k = &keys[i];
+		out->c_line[i] = h->set->c_line[i];
+		if (k->k_store == CS_NUM) {
+			/* Numbers, switches and enums: all int-sized. */
+			memcpy((char *)out + k->k_off,
+			    (const char *)h->set + k->k_off, sizeof(int));
+			continue;
+		}
+		/* CS_STR: CONF_F_HOST is never set on an address list. */
+		f = FIELD(out, k, char *);
+		free(*f);
+		if (conf_strdup(f, *CFIELD(h->set, k, char *)) != 0) {
+			conf_free(out);
+			return FTPS_ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /*
  * Strips a comment: '#' at the start of the line, or '#' after a blank.
  * A '#' glued to other text ("/srv/ftp#2") is part of the value.
@@ -902,7 +989,7 @@ strip_comment(char *s)
 /* One line of a file, already known to fit; 0 or FTPS_EPARSE. */
 static int
 conf_line(struct conf *c, char *s, const struct conf_src *src,
-    unsigned seen[CONF_NKEYS], FILE *errf)
+    unsigned seen[CONF_NKEYS], int *section, FILE *errf)
 {
 	char		 sv[CONF_SHOW_MAX], *eq, *key, *value;
 	const char	*p;
@@ -926,6 +1013,8 @@ conf_line(struct conf *c, char *s, const struct conf_src *src,
 	s = str_trim(s);
 	if (*s == '\0')
 		return 0;
+	if (*s == '[')
+		return conf_section(c, s, src, section, errf);
 	if ((eq = strchr(s, '=')) == NULL) {
 		conf_err(errf, src->file, src->line,
 		    "expected \"key = value\", not \"%s\"",
@@ -940,6 +1029,11 @@ conf_line(struct conf *c, char *s, const struct conf_src *src,
 		    "missing key before \"=\"");
 		return FTPS_EPARSE;
 	}
+	/* A refused [host] line: its keys are not the default host's. */
+	if (*section == CONF_SECTION_BAD)
+		return 0;
+	if (*section >= 0)
+		return conf_section_set(c, *section, key, value, src, errf);
 	if ((i = conf_find(key)) != -1) {
 		if (seen[i] != 0) {
 			conf_err(errf, src->file, src->line,
@@ -962,6 +1056,7 @@ conf_load(struct conf *c, const char *path, FILE *errf)
 	unsigned	 seen[CONF_NKEYS];
 	size_t		 n;
 	int		 ch, errors = 0, toolong, nul, serrno;
+	int		 section = CONF_SECTION_NONE;
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		conf_err(errf, path, 0, "cannot open: %s", strerror(errno));
@@ -1015,7 +1110,8 @@ conf_load(struct conf *c, const char *path, FILE *errf)
 			conf_err(errf, src.file, src.line,
 			    "line holds a NUL byte");
 			errors++;
-		} else if (conf_line(c, line, &src, seen, errf) != 0)
+		} else if (conf_line(c, line, &src, seen, &section,
+		    errf) != 0)
 			errors++;
 		if (ch == EOF)
 			break;
@@ -1092,6 +1188,17 @@ conf_check_mtls(const struct conf *c, const char *file, FILE *errf)
 
 int
 conf_check(const struct conf *c, const char *file, FILE *errf)
+{
+	int	 r;
+
+	/* A host's problem is looked for once the default host is sound. */
+	if ((r = conf_check_one(c, file, errf)) != 0)
+		return r;
+	return conf_hosts_check(c, file, errf);
+}
+
+int
+conf_check_one(const struct conf *c, const char *file, FILE *errf)
 {
 	const struct conf_key	*k;
 	unsigned char		 bin[17];

@@ -35,6 +35,8 @@ enum conf_prot	{ CONF_PROT_C, CONF_PROT_P };
 #define CONF_F_UNSET	0x01	/* an empty value restores the unset default */
 #define CONF_F_RELATIVE	0x02	/* a relative path is resolved, not refused */
 #define CONF_F_ZERO_OFF	0x04	/* 0 means "off" (messages say so) */
+#define CONF_F_HOST	0x08	/* may be set in a [host] section too
+				 * (docs/vhosts.md) */
 
 /* What a reload (SIGHUP) does with a changed key (server/load.c). */
 enum conf_reload {
@@ -80,7 +82,7 @@ enum conf_reload {
 	X(K_DATA_TLS, "data_tls", data_tls, data_tls, 0, 0,		\
 	    "required", 0, CONF_RELOAD)					\
 	X(K_DATA_REUSE, "data_session_reuse", data_session_reuse,	\
-	    reuse, 0, 0, "required", 0, CONF_RELOAD)			\
+	    reuse, 0, 0, "required", CONF_F_HOST, CONF_RELOAD)		\
 	/* C after AUTH TLS (RFC 4217); implicit sessions start P. */	\
 	X(K_PROT_DEFAULT, "prot_default", prot_default, prot, 0, 0,	\
 	    "C", 0, CONF_RELOAD)					\
@@ -88,7 +90,8 @@ enum conf_reload {
 	    FTPS_CERTSDIR, CONF_F_RELATIVE, CONF_RELOAD)		\
 	/* Unset: the certs folder's default certificate. */		\
 	X(K_CERTIFICATE, "certificate", certificate, name, 1,		\
-	    FTPS_CERTNAME_MAX, "", CONF_F_UNSET, CONF_RELOAD)		\
+	    FTPS_CERTNAME_MAX, "", CONF_F_UNSET | CONF_F_HOST,		\
+	    CONF_RELOAD)						\
 	/* Data channels; pasv_address unset: the control local addr. */ \
 	X(K_PASV_MIN, "pasv_min_port", pasv_min_port, uint, 1024,	\
 	    65535, "49152", 0, CONF_RELOAD)				\
@@ -98,12 +101,12 @@ enum conf_reload {
 	    "", CONF_F_UNSET, CONF_RELOAD)				\
 	/* Accounts; anonymous_root is required when anonymous is on. */ \
 	X(K_USERS_FILE, "users_file", users_file, path, 0, 0,		\
-	    FTPS_SYSCONFDIR "/ftpsd/users", CONF_F_RELATIVE,		\
-	    CONF_RELOAD)						\
-	X(K_ANONYMOUS, "anonymous", anonymous, bool, 0, 0, "off", 0,	\
-	    CONF_RELOAD)						\
+	    FTPS_SYSCONFDIR "/ftpsd/users",				\
+	    CONF_F_RELATIVE | CONF_F_HOST, CONF_RELOAD)			\
+	X(K_ANONYMOUS, "anonymous", anonymous, bool, 0, 0, "off",	\
+	    CONF_F_HOST, CONF_RELOAD)					\
 	X(K_ANONYMOUS_ROOT, "anonymous_root", anonymous_root, path,	\
-	    0, 0, "", CONF_F_UNSET, CONF_RELOAD)			\
+	    0, 0, "", CONF_F_UNSET | CONF_F_HOST, CONF_RELOAD)		\
 	/* Limits, seconds and counts; max_login_failures is per	\
 	 * connection, ban_failures per address within ban_window;	\
 	 * ipv6_prefix is how many bits of an IPv6 client address	\
@@ -143,11 +146,13 @@ enum conf_reload {
 	    CONF_RELOAD)						\
 	/* Client certificates (docs/mtls.md): PEM files. */		\
 	X(K_CLIENT_CERT, "tls_client_cert", tls_client_cert, tls, 0, 0,	\
-	    "off", 0, CONF_RELOAD)					\
+	    "off", CONF_F_HOST, CONF_RELOAD)				\
 	X(K_CLIENT_CA, "tls_client_ca", tls_client_ca, path, 0, 0, "",	\
-	    CONF_F_RELATIVE | CONF_F_UNSET, CONF_RELOAD)		\
+	    CONF_F_RELATIVE | CONF_F_UNSET | CONF_F_HOST,		\
+	    CONF_RELOAD)						\
 	X(K_CRL, "tls_crl", tls_crl, path, 0, 0, "",			\
-	    CONF_F_RELATIVE | CONF_F_UNSET, CONF_RELOAD)		\
+	    CONF_F_RELATIVE | CONF_F_UNSET | CONF_F_HOST,		\
+	    CONF_RELOAD)						\
 	/* Operations (server/ops.c, server/privdrop.c); allow_root off: \
 	 * never serve as uid 0; cert_warn_days 0 = off. */		\
 	X(K_RUN_AS_USER, "run_as_user", run_as_user, user, 1,		\
@@ -186,6 +191,8 @@ enum conf_reload {
 #define CONF_ONE_(id, name, field, type, min, max, def, flags, reload) + 1
 #define CONF_NKEYS		(0 CONF_KEYS(CONF_ONE_))
 
+struct conf_host;
+
 struct conf {
 	CONF_KEYS(CONF_FIELD_)
 
@@ -195,6 +202,27 @@ struct conf {
 	 * conf_check uses it to point its messages at a line.
 	 */
 	unsigned	 c_line[CONF_NKEYS];
+
+	/* [host NAME] sections, in file order (docs/vhosts.md). */
+	struct conf_host *hosts;		/* owned, nhosts entries */
+	int		 nhosts;
+};
+
+/*
+ * One "[host NAME]" section: the names it answers to and the keys it
+ * sets.  Everything outside the sections is the default host; a key a
+ * section leaves out is the default host's.  Only the keys for which
+ * conf_host_key() says yes may appear in a section.
+ */
+struct conf_host {
+	char		*name;		/* owned, lower case */
+	char		*aliases[FTPS_HOST_ALIASES_MAX];	/* owned */
+	int		 naliases;
+	unsigned	 line;		/* of "[host NAME]" */
+	unsigned	 aliases_line;	/* 0: no aliases key */
+	struct conf	*set;		/* owned: the keys set in the section,
+					 * set->c_line[i] != 0 (the rest
+					 * zero); never holds hosts */
 };
 
 /*
@@ -238,6 +266,27 @@ int	 conf_load(struct conf *, const char *path, FILE *errf);
  * same rules.  Reports every problem; 0 or the negative count.
  */
 int	 conf_check(const struct conf *, const char *file, FILE *errf);
+/*
+ * A host name as the sections, SNI and HOST compare it: a DNS name of
+ * letters, digits and '-' in labels of 1 to 63 bytes (no '-' at either
+ * end), at most FTPS_HOSTNAME_MAX bytes, one trailing '.' dropped,
+ * lower-cased into out (len > FTPS_HOSTNAME_MAX).  0 or FTPS_EPARSE.
+ */
+int	 conf_host_name(const char *in, char *out, size_t len);
+/* 1 when key i may be set in a [host] section. */
+int	 conf_host_key(size_t i);
+/* The section that answers to name (a conf_host_name() form), or NULL. */
+const struct conf_host *conf_host_find(const struct conf *,
+	    const char *name);
+/*
+ * The configuration host h runs under: a deep copy of def with the keys
+ * h sets laid over it (c_line[] of those keys pointing into the section),
+ * no hosts of its own.  0 or FTPS_ENOMEM (out then zeroed).
+ */
+int	 conf_host_conf(const struct conf *def, const struct conf_host *h,
+	    struct conf *out);
+/* A deep copy of src without its hosts; 0 or FTPS_ENOMEM. */
+int	 conf_copy(struct conf *dst, const struct conf *src);
 /* Frees what conf owns and zeroes it; safe on a zeroed conf. */
 void	 conf_free(struct conf *);
 /* Name of key i of the table, or NULL for i >= CONF_NKEYS. */

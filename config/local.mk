@@ -1,6 +1,7 @@
 # config/: the ftpsd.conf parser and the sample configuration.
 noinst_LIBRARIES += config/libconf.a
-config_libconf_a_SOURCES = config/conf.c config/conf.h
+config_libconf_a_SOURCES = config/conf.c config/conf.h config/conf_int.h \
+	config/host.c
 
 # The sample in the source shows the default ./configure paths (and the
 # unit test uncomments it against the built-in defaults); the installed

@@ -20,5 +20,8 @@
 #define FTPS_AUTH_THREADS	2	/* password hashing workers */
 #define FTPS_AUTH_QUEUE_MAX	1024	/* pending password checks */
 #define FTPS_CERTNAME_MAX	64	/* a certs folder NAME */
+#define FTPS_HOSTS_MAX		64	/* [host NAME] sections */
+#define FTPS_HOST_ALIASES_MAX	16	/* aliases of one [host] */
+#define FTPS_HOSTNAME_MAX	253	/* a DNS name (RFC 1035 2.3.4) */
 
 #endif

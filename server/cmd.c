@@ -35,6 +35,7 @@ static const struct ftp_cmd cmds[] = {
 	{ "REIN", cmd_rein, 0, TLS_NONE, ARG_OPT,  0,          0 },
 	{ "QUIT", cmd_quit, 0, TLS_NONE, ARG_NONE, 0,          CMD_XFER_OK },
 	{ "AUTH", cmd_auth, 0, TLS_NONE, ARG_WORD, 0,          0 },
+	{ "HOST", cmd_host, 0, TLS_NONE, ARG_WORD, 0,          0 },
 	{ "PBSZ", cmd_pbsz, 0, TLS_NONE, ARG_WORD, 0,          CMD_AUTH },
 	{ "PROT", cmd_prot, 0, TLS_NONE, ARG_WORD, 0,
 	    CMD_AUTH | CMD_PBSZ },
@@ -350,7 +351,11 @@ cmd_feat(struct session *s, const char *arg)
 	buf_addf(&b, "211-Features:\r\n");
 	if (s->ctx->ssl_ctx != NULL)
 		buf_addf(&b, " AUTH SSL\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n");
-	buf_addf(&b, " EPRT\r\n EPSV\r\n MDTM\r\n");
+	buf_addf(&b, " EPRT\r\n EPSV\r\n");
+	/* RFC 7151 3.3: only where there are hosts to choose. */
+	if (s->vhosts != NULL)
+		buf_addf(&b, " HOST\r\n");
+	buf_addf(&b, " MDTM\r\n");
 	cmd_mlst_feat(s->mlst_facts, &b);
 	buf_addf(&b, " REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n");
 	buf_addf(&b, "211 End\r\n");

@@ -73,6 +73,8 @@ void	cmd_acct(struct session *, const char *);
 void	cmd_rein(struct session *, const char *);
 void	cmd_quit(struct session *, const char *);
 void	cmd_auth(struct session *, const char *);
+/* vhost.c: HOST (RFC 7151). */
+void	cmd_host(struct session *, const char *);
 void	cmd_pbsz(struct session *, const char *);
 void	cmd_prot(struct session *, const char *);
 void	cmd_ccc(struct session *, const char *);

@@ -25,6 +25,7 @@
 #include "session.h"
 #include "transfer.h"
 #include "vfs.h"
+#include "vhost.h"
 
 _Static_assert(AUTH_FLOW_LEN == ADDR_KEY_LEN, "a flow is an address key");
 
@@ -86,8 +87,8 @@ cmd_user(struct session *s, const char *arg)
 		return;
 	}
 	s->flags |= SF_USER_SENT;
-	if (s->ctx->users != NULL)
-		u = auth_user_find(s->ctx->users, arg);
+	if (vh_users(s) != NULL)
+		u = auth_user_find(vh_users(s), arg);
 	act = auth_cert_decide(u, arg, (s->flags & SF_CERT) != 0,
 	    s->cert_name[0] != '\0' ? s->cert_name : NULL);
 	if (act == AUTH_CERT_MISMATCH) {
@@ -97,7 +98,7 @@ cmd_user(struct session *s, const char *arg)
 		cmd_pass_done(0, s);
 		return;
 	}
-	if (s->ctx->conf.anonymous && cmd_is_anon_name(arg)) {
+	if (vh_conf(s)->anonymous && cmd_is_anon_name(arg)) {
 		s->flags |= SF_ANON;
 		sess_reply(s, 331, "Anonymous login ok, send your e-mail "
 		    "address as password.");
@@ -136,7 +137,7 @@ cmd_login_policy(struct session *s, const char *safe)
 	char			 over[CONF_POLICY_STR_MAX];
 
 	conf_policy_unset(&none);
-	conf_policy_of(&s->ctx->conf, &s->policy);
+	conf_policy_of(vh_conf(s), &s->policy);
 	if (s->user != NULL)
 		conf_policy_merge(&s->policy, &s->user->policy);
 	conf_policy_str(&s->policy, eff, sizeof(eff));
@@ -307,7 +308,7 @@ cmd_pass(struct session *s, const char *arg)
 		return;
 	}
 	if (s->flags & SF_ANON) {
-		cmd_login_ok(s, s->ctx->conf.anonymous_root, PERM_READ);
+		cmd_login_ok(s, vh_conf(s)->anonymous_root, PERM_READ);
 		return;
 	}
 	if (strlen(arg) > FTPS_PASS_MAX) {

@@ -29,6 +29,7 @@ struct shm_counts;
 struct wk_master;
 struct dc_reap;		/* datachan.c: a data connection being closed */
 struct sess_hooks;	/* session.h: what ops.c hears about */
+struct vhost_set;	/* vhost.h: the [host] sections */
 
 /*
  * Server-only bounds, kept beside the context they size (lib/ftps_limits.h
@@ -52,6 +53,8 @@ struct ftpsd {
 	struct conf		 conf;
 	SSL_CTX			*ssl_ctx;	/* NULL when tls = off */
 	struct userdb		*users;		/* NULL: anonymous only */
+	struct vhost_set	*vhosts;	/* [host] sections (vhost.h);
+						 * NULL: none */
 	struct auth_pool	*auth;
 	struct iopool		*io;		/* transfers' file I/O */
 	struct listenerq	 listeners;

@@ -20,6 +20,7 @@
 #include "preflight.h"
 #include "privdrop.h"
 #include "tls.h"
+#include "vhost.h"
 #include "xferlog.h"
 
 #define LOAD_VALUE_MAX	(PATH_MAX + 64)
@@ -138,6 +139,12 @@ load_state(struct ftpsd *ctx, const char *file, const char *const *ov,
 	} else if (ls->users_err != 0 && flags == 0)
 		fprintf(errf, "ftpsd: %s: no users loaded, anonymous only\n",
 		    ls->conf.users_file);
+	/* 3b. Every [host] section, each checked as a whole. */
+	if (vh_load(&ls->conf, file, &ls->vhosts, errf, usersf) != 0) {
+		problems++;
+		if (flags & LOAD_RELOAD)
+			return problems;
+	}
 	if (flags & LOAD_RELOAD) {
 		/* 4. The transfer log, reopened (logrotate moved it). */
 		if (ls->conf.xferlog_file != NULL &&
@@ -155,6 +162,7 @@ load_state(struct ftpsd *ctx, const char *file, const char *const *ov,
 		problems += ls->users_bad;
 		/* What a reload or a login would trip on, as run_as_user. */
 		problems += pf_check(&ls->conf, file, ls->users, errf);
+		problems += vh_preflight(ls->vhosts, errf);
 	}
 	return problems;
 }
@@ -172,6 +180,7 @@ load_swap(struct ftpsd *ctx, struct load_state *ls)
 	LOAD_SWAP(SSL_CTX *, ctx->ssl_ctx, ls->ssl_ctx);
 	LOAD_SWAP(struct userdb *, ctx->users, ls->users);
 	LOAD_SWAP(int, ctx->xferlog_fd, ls->xferlog_fd);
+	LOAD_SWAP(struct vhost_set *, ctx->vhosts, ls->vhosts);
 }
 
 void
@@ -183,6 +192,7 @@ load_free(struct load_state *ls)
 		auth_users_free(ls->users);
 	if (ls->xferlog_fd != -1)
 		close(ls->xferlog_fd);
+	vh_set_free(ls->vhosts);
 	memset(ls, 0, sizeof(*ls));
 	ls->xferlog_fd = -1;
 }

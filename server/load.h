@@ -7,7 +7,8 @@
  *     conf_check (messages "FILE:LINE: ...");
  *     a reload keeps the keys only a restart applies (conf_key_reload);
  *  2. the TLS context: certificate, key, chain, client CAs and CRL;
- *  3. the users file (a bad line drops that user);
+ *  3. the users file (a bad line drops that user), then every [host]
+ *     section with its own TLS context and users (vhost.c);
  *  4. at start, priv_check (ftpsd -t also runs pf_check); at a reload,
  *     the transfer log, reopened (at start main.c opens it only after
  *     dropping root).
@@ -27,6 +28,7 @@
 
 struct ftpsd;
 struct userdb;
+struct vhost_set;
 
 struct load_state {
 	struct conf	 conf;
@@ -35,6 +37,7 @@ struct load_state {
 	int		 users_err;	/* auth_users_load()'s result */
 	int		 users_bad;	/* the users file had complaints */
 	int		 xferlog_fd;	/* -1: none (or not opened yet) */
+	struct vhost_set *vhosts;	/* NULL: no [host] sections */
 };
 
 #define LOAD_TEST	0x01	/* ftpsd -t: carry on past a bad

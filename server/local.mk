@@ -9,6 +9,7 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/transfer.c server/transfer.h server/xferio.c server/xferio.h \
 	server/iopool.c server/iopool.h \
 	server/tls.c server/tls.h server/mtls.c server/mtls.h \
+	server/vhost.c server/vhost.h \
 	server/listener.c server/listener.h \
 	server/load.c server/load.h \
 	server/ops.c server/ops.h \
@@ -26,7 +27,7 @@ FTPSD_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
 sbin_PROGRAMS += server/ftpsd
 server_ftpsd_SOURCES = server/main.c
 server_ftpsd_LDADD = $(FTPSD_LDADD)
-EXTRA_DIST += docs/server.md docs/mtls.md
+EXTRA_DIST += docs/server.md docs/mtls.md docs/vhosts.md
 
 # Worker processes (server/worker.c, server/shm.c).
 TESTS += tests/integration/test_workers.py

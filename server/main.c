@@ -36,6 +36,7 @@
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "session.h"
+#include "vhost.h"
 #include "worker.h"
 #include "xferlog.h"
 
@@ -241,6 +242,7 @@ ftpsd_free(struct ftpsd *ctx)
 		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
 	}
 	SSL_CTX_free(ctx->ssl_ctx);
+	vh_set_free(ctx->vhosts);
 	if (ctx->base != NULL)
 		event_base_free(ctx->base);
 	conf_free(&ctx->conf);
@@ -439,6 +441,7 @@ main(int argc, char *argv[])
 	if (ctx.ssl_ctx != NULL)
 		log_info("certificate: %s", ops_cert_text(ctx.ssl_ctx, cert,
 		    sizeof(cert)));
+	vh_log_hosts(ctx.vhosts);
 
 	/* Every file and directory a client creates gets this umask. */
 	umask((mode_t)ctx.conf.file_umask);

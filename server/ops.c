@@ -36,6 +36,7 @@
 #include "session.h"
 #include "shm.h"
 #include "transfer.h"
+#include "vhost.h"
 
 #define OPS_VALUE_MAX	(PATH_MAX + 64)
 #define OPS_DRAIN_MS	(FTPS_LINGER_MS + 500)
@@ -154,16 +155,20 @@ ops_cert_text(SSL_CTX *sctx, char *buf, size_t len)
 	return buf;
 }
 
-void
-ops_certwarn(struct ftpsd *ctx)
+/* The warning for one host's certificate (host NULL: the default). */
+static void
+ops_certwarn_one(SSL_CTX *sctx, unsigned warn_days, const char *host)
 {
-	char	 when[64], safe[512], subj[256];
+	char	 when[64], safe[512], subj[256], who[FTPS_HOSTNAME_MAX + 16];
 	X509	*x;
 	int	 days = 0, secs = 0;
 
-	if (ctx->ssl_ctx == NULL || ctx->conf.cert_warn_days == 0 ||
-	    (x = SSL_CTX_get0_certificate(ctx->ssl_ctx)) == NULL)
+	if (sctx == NULL || warn_days == 0 ||
+	    (x = SSL_CTX_get0_certificate(sctx)) == NULL)
 		return;
+	who[0] = '\0';
+	if (host != NULL)
+		snprintf(who, sizeof(who), " of host %s", host);
 	if (!ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)))
 		return;
 	if (X509_NAME_oneline(X509_get_subject_name(x), subj,
@@ -172,13 +177,25 @@ ops_certwarn(struct ftpsd *ctx)
 	log_safe(safe, sizeof(safe), subj);
 	ops_asn1_time(X509_get0_notAfter(x), when, sizeof(when));
 	if (days < 0 || secs < 0 || (days == 0 && secs == 0))
-		log_err("certificate %s EXPIRED on %s: clients refuse it; "
-		    "renew it (certmgr renew) and reload ftpsd", safe, when);
-	else if ((unsigned)days < ctx->conf.cert_warn_days)
-		log_warnx("certificate %s expires in %d day%s, on %s "
+		log_err("certificate %s%s EXPIRED on %s: clients refuse it; "
+		    "renew it (certmgr renew) and reload ftpsd", safe, who,
+		    when);
+	else if ((unsigned)days < warn_days)
+		log_warnx("certificate %s%s expires in %d day%s, on %s "
 		    "(cert_warn_days = %u): renew it (certmgr renew) and "
-		    "reload ftpsd", safe, days, days == 1 ? "" : "s", when,
-		    ctx->conf.cert_warn_days);
+		    "reload ftpsd", safe, who, days, days == 1 ? "" : "s",
+		    when, warn_days);
+}
+
+void
+ops_certwarn(struct ftpsd *ctx)
+{
+	int	 i;
+
+	ops_certwarn_one(ctx->ssl_ctx, ctx->conf.cert_warn_days, NULL);
+	for (i = 0; ctx->vhosts != NULL && i < ctx->vhosts->n; i++)
+		ops_certwarn_one(ctx->vhosts->hosts[i]->ssl_ctx,
+		    ctx->conf.cert_warn_days, ctx->vhosts->hosts[i]->names[0]);
 }
 
 static void
@@ -262,6 +279,7 @@ ops_reload(struct ftpsd *ctx)
 		    sizeof(cert)), ctx->users ? auth_users_count(ctx->users) :
 		    0, ctx->master != NULL && ctx->counts != NULL ?
 		    shm_total(ctx->counts) : ctx->nsessions);
+		vh_log_hosts(ctx->vhosts);
 		ops_certwarn(ctx);
 		sdn_send(ctx->notify_fd, "READY=1\nSTATUS=Ready");
 	} else {

@@ -57,7 +57,10 @@ void	 ops_shutdown(struct ftpsd *, int sig);
  * certificate, for the log; "none (tls = off)" for NULL.
  */
 const char *ops_cert_text(SSL_CTX *, char *buf, size_t len);
-/* Warns when the served certificate expires within cert_warn_days. */
+/*
+ * Warns when a served certificate (the default host's, each [host]'s)
+ * expires within cert_warn_days.
+ */
 void	 ops_certwarn(struct ftpsd *);
 /*
  * After the loop ended: lets finished data connections drain (bounded

@@ -34,6 +34,7 @@
 #include "session.h"
 #include "tls.h"
 #include "transfer.h"
+#include "vhost.h"
 
 /* Input kept while a command is paused; beyond it the socket waits. */
 #define SESS_READ_HIWAT		(2 * FTPS_LINE_MAX)
@@ -70,10 +71,11 @@ static void
 sess_vlog(struct session *s, enum log_level lvl, int err, const char *fmt,
     va_list ap)
 {
-	char	 msg[1536];
+	char	 msg[1536], tag[FTPS_HOSTNAME_MAX + 8];
 
 	log_vformat(msg, sizeof(msg), err, fmt, ap);
-	log_msg(lvl, "sess=%llu ip=%s %s", s->id, s->ip, msg);
+	log_msg(lvl, "sess=%llu ip=%s %s%s", s->id, s->ip,
+	    vh_log_tag(s, tag, sizeof(tag)), msg);
 }
 
 void
@@ -312,6 +314,7 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 		goto fail;
 	if (ctx->ssl_ctx != NULL && SSL_CTX_up_ref(ctx->ssl_ctx))
 		s->ssl_ctx = ctx->ssl_ctx;
+	s->vhosts = vh_set_ref(ctx->vhosts);
 
 	if ((s->timer = evtimer_new(ctx->base, sess_timer_cb, s)) == NULL ||
 	    (s->resume_ev = event_new(ctx->base, -1, 0, sess_resume_cb,
@@ -348,6 +351,7 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 	if (s->resume_ev != NULL)
 		event_free(s->resume_ev);
 	SSL_CTX_free(s->ssl_ctx);
+	vh_set_free(s->vhosts);
 	OPENSSL_cleanse(s->token, sizeof(s->token));
 	free(s);
 	return NULL;
@@ -385,6 +389,9 @@ sess_free(struct session *s)
 		OPENSSL_clear_free(s->deferred, strlen(s->deferred));
 	free(s->rnfr);
 	SSL_CTX_free(s->ssl_ctx);
+	vh_free(s->host);
+	vh_free(s->tls_host);
+	vh_set_free(s->vhosts);
 	TAILQ_REMOVE(&ctx->sessions, s, entry);
 	ctx->nsessions--;
 	lst_release(ctx, &s->peer);

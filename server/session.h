@@ -30,6 +30,8 @@ struct user;
 struct datachan;
 struct xfer;
 struct xfer_report;
+struct vhost;
+struct vhost_set;
 
 enum sess_state { SESS_GREETING, SESS_READY, SESS_TLS_PENDING, SESS_CLOSING };
 
@@ -131,6 +133,14 @@ struct session {
 	int			 data_offer;	/* enum tls_offer, this data
 						 * handshake's */
 	int			 resume_noted;	/* "not resumed" logged once */
+
+	/* Virtual hosts (vhost.c); both NULL without [host] sections. */
+	struct vhost_set	*vhosts;	/* the set at accept */
+	struct vhost		*host;		/* NULL: the default host */
+	struct vhost		*tls_host;	/* whose context served the
+						 * control handshake, and so
+						 * serves the data ones */
+	unsigned		 vh_flags;	/* VH_SNI, VH_HOST */
 
 	/* Mutual TLS (mtls.c). */
 	char			 cert_name[FTPS_USER_MAX + 1]; /* "": none */

@@ -36,6 +36,7 @@
 #include "session.h"
 #include "tls.h"
 #include "tlskeys.h"
+#include "vhost.h"
 
 /* TLS 1.2: ECDHE key exchange with AEAD ciphers only. */
 #define TLS12_CIPHERS \
@@ -156,6 +157,7 @@ tls_ticket_dec_cb(SSL *ssl, SSL_SESSION *sess, const unsigned char *kn,
 }
 
 /*
+ * Every handshake: its virtual host's context.
  * Data connections: what the ClientHello offers to resume.  A TLS 1.3
  * offer is a pre_shared_key extension, a TLS 1.2 one a non-empty
  * session_ticket extension or a session id (TLS 1.3 clients send a
@@ -169,7 +171,12 @@ tls_hello_cb(SSL *ssl, int *alert, void *arg)
 	const unsigned char	*ext;
 	size_t			 len;
 
-	if (ref == NULL || ref->role != TLS_ROLE_DATA)
+	if (ref == NULL)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	/* The host's certificate and client CAs (vhost.c). */
+	if (!vh_tls_hello(ssl, ref->s, ref->role == TLS_ROLE_DATA, alert))
+		return SSL_CLIENT_HELLO_ERROR;
+	if (ref->role != TLS_ROLE_DATA)
 		return SSL_CLIENT_HELLO_SUCCESS;
 	ref->s->data_offer = TLS_OFFER_NONE;
 	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &ext, &len) ||
@@ -360,7 +367,7 @@ tls_ctrl_ready(struct session *s, SSL *ssl)
 	 * since RFC 4217 9 makes PROT C the default there.
 	 */
 	if ((s->flags & SF_IMPLICIT) ||
-	    s->ctx->conf.prot_default == CONF_PROT_P)
+	    vh_conf(s)->prot_default == CONF_PROT_P)
 		s->flags |= SF_PROT_P;
 	mtls_ctrl_ready(s, ssl);
 }

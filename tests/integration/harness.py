@@ -240,6 +240,15 @@ def hash_password(password):
     return _hash_cache[password]
 
 
+def certmgr_binary():
+    """The certmgr under test ($CERTMGR, set by `make check`)."""
+    path = os.environ.get("CERTMGR")
+    if not path or not os.access(path, os.X_OK):
+        die("CERTMGR=%r is not an executable (run through `make check`)"
+            % path)
+    return path
+
+
 def make_cert(certs_dir, name, cn="localhost", expired=False):
     """EC P-256 self-signed NAME.crt + NAME.key, SAN localhost/127.0.0.1/::1."""
     os.makedirs(certs_dir, exist_ok=True)

@@ -26,6 +26,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test_certmgr_e2e.py \
 	tests/integration/test_tls_binding.py \
 	tests/integration/test_mtls.py \
+	tests/integration/test_vhost.py \
 	tests/integration/test_login_perf.py \
 	tests/integration/test_logins.py \
 	tests/integration/test_idle.py \

@@ -26,12 +26,7 @@ import harness  # noqa: E402
 from harness import describe  # noqa: E402
 
 
-def certmgr_binary():
-    path = os.environ.get("CERTMGR")
-    if not path or not os.access(path, os.X_OK):
-        harness.die("CERTMGR=%r is not an executable (run through "
-                    "`make check`)" % path)
-    return path
+certmgr_binary = harness.certmgr_binary
 
 
 class CertmgrServed(unittest.TestCase):

@@ -26,12 +26,7 @@ PW = "mtls-Pw-51c2"
 HELLO = b"hello over mutual TLS\n"
 
 
-def certmgr_binary():
-    path = os.environ.get("CERTMGR")
-    if not path or not os.access(path, os.X_OK):
-        harness.die("CERTMGR=%r is not an executable (run through "
-                    "`make check`)" % path)
-    return path
+certmgr_binary = harness.certmgr_binary
 
 
 def certmgr(folder, *args):

@@ -1015,6 +1015,174 @@ START_TEST(two_confs)
 }
 END_TEST
 
+
+/* [host NAME] sections. */
+START_TEST(hosts_parse)
+{
+	const struct conf_host	*h;
+	struct conf		 hc;
+
+	ck_assert_int_eq(load_text(
+	    "users_file = /etc/u0\n"
+	    "anonymous_root = /srv/anon\n"
+	    "\n"
+	    "[host FTP.Example.COM.]\n"
+	    "aliases = example.com ,Www.example.com\n"
+	    "users_file = /etc/u1   # the host's own\n"
+	    "anonymous = on\n"
+	    "data_session_reuse = optional\n"
+	    "[ host x ]\n"
+	    "[host partner.example]\n"
+	    "certificate = partner\n"), -1);
+	ck_assert_int_eq(conf.nhosts, 2);
+	/* The section's keys are not the default host's. */
+	ck_assert_str_eq(conf.users_file, "/etc/u0");
+	ck_assert_int_eq(conf.anonymous, 0);
+	ck_assert_int_eq(conf.data_session_reuse, CONF_REUSE_REQUIRED);
+	h = &conf.hosts[0];
+	ck_assert_str_eq(h->name, "ftp.example.com");
+	ck_assert_int_eq(h->naliases, 2);
+	ck_assert_str_eq(h->aliases[0], "example.com");
+	ck_assert_str_eq(h->aliases[1], "www.example.com");
+	ck_assert_uint_eq(h->line, 4);
+	ck_assert_ptr_eq(conf_host_find(&conf, "www.example.com"), h);
+	ck_assert_ptr_eq(conf_host_find(&conf, "partner.example"),
+	    &conf.hosts[1]);
+	ck_assert_ptr_null(conf_host_find(&conf, "x"));
+
+	/* Resolved: the default's keys with the section's laid over. */
+	ck_assert_int_eq(conf_host_conf(&conf, h, &hc), 0);
+	ck_assert_str_eq(hc.users_file, "/etc/u1");
+	ck_assert_str_eq(hc.anonymous_root, "/srv/anon");
+	ck_assert_int_eq(hc.anonymous, 1);
+	ck_assert_int_eq(hc.data_session_reuse, CONF_REUSE_OPTIONAL);
+	ck_assert_uint_eq(hc.c_line[key_index("users_file")], 6);
+	ck_assert_uint_eq(hc.c_line[key_index("anonymous_root")], 2);
+	ck_assert_int_eq(hc.nhosts, 0);
+	ck_assert_ptr_null(hc.certificate);
+	conf_free(&hc);
+	ck_assert_int_eq(conf_host_conf(&conf, &conf.hosts[1], &hc), 0);
+	ck_assert_str_eq(hc.certificate, "partner");
+	ck_assert_str_eq(hc.users_file, "/etc/u0");
+	conf_free(&hc);
+	ck_assert_int_eq(conf_check(&conf, tmpfile_path, errf), 0);
+}
+END_TEST
+
+static const struct {
+	const char	*in, *want;	/* want NULL: not a host name */
+} host_names[] = {
+	{ "ftp.example.com", "ftp.example.com" },
+	{ "FTP.Example.Com.", "ftp.example.com" },
+	{ "localhost", "localhost" },
+	{ "a-b.c9", "a-b.c9" },
+	{ "", NULL },
+	{ ".", NULL },
+	{ "a..b", NULL },
+	{ ".a", NULL },
+	{ "-a.b", NULL },
+	{ "a-.b", NULL },
+	{ "a.b-", NULL },
+	{ "a_b.c", NULL },
+	{ "*.example.com", NULL },
+	{ "a b", NULL },
+	{ "127.0.0.1x!", NULL },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "a.b", NULL },		/* a 64-byte label */
+};
+
+START_TEST(host_name)
+{
+	char	 out[FTPS_HOSTNAME_MAX + 1];
+	int	 r;
+
+	r = conf_host_name(host_names[_i].in, out, sizeof(out));
+	if (host_names[_i].want == NULL)
+		ck_assert_int_eq(r, FTPS_EPARSE);
+	else {
+		ck_assert_int_eq(r, 0);
+		ck_assert_str_eq(out, host_names[_i].want);
+	}
+}
+END_TEST
+
+static const struct {
+	const char	*text;		/* the file */
+	const char	*msg;		/* after "FILE:" */
+} host_errs[] = {
+	{ "[host a.test]\nlisten_addresses = ::1\n",
+	  "2: listen_addresses cannot be set in [host a.test]: it applies to "
+	  "the whole daemon" },
+	{ "[host a.test]\ncertificat = x\n",
+	  "2: unknown key \"certificat\" (did you mean \"certificate\"?)" },
+	{ "[host a.test]\nusers_file = /u\nusers_file = /v\n",
+	  "3: duplicate key \"users_file\" in [host a.test] (first set on "
+	  "line 2)" },
+	{ "[host a.test]\n[host A.TEST]\n",
+	  "2: host name \"a.test\" is already used by [host a.test] on "
+	  "line 1" },
+	{ "[host a.test]\naliases = b.test\n[host c.test]\naliases = B.test\n",
+	  "4: host name \"b.test\" is already used by [host a.test] on "
+	  "line 1" },
+	{ "[host a.test]\naliases = b.test, a.test\n",
+	  "2: host name \"a.test\" given twice in [host a.test]" },
+	{ "[host a.test]\naliases = b.test\naliases = c.test\n",
+	  "3: duplicate key \"aliases\" in [host a.test] (first set on "
+	  "line 2)" },
+	{ "[host a.test]\naliases = b..test\n",
+	  "2: aliases: \"b..test\" is not a host name" },
+	{ "[host a.test]\naliases = ,\n",
+	  "2: aliases: missing value" },
+	{ "[server a.test]\n",
+	  "1: expected \"[host NAME]\", not \"[server a.test]\"" },
+	{ "[host]\n",
+	  "1: expected \"[host NAME]\", not \"[host]\"" },
+	{ "[host a b]\n",
+	  "1: [host a b]: not a host name" },
+	{ "[host a.test\n",
+	  "1: expected \"[host NAME]\", not \"[host a.test\"" },
+};
+
+START_TEST(host_error)
+{
+	char	 want[PATH_MAX + 256];
+
+	ck_assert_int_lt(load_text(host_errs[_i].text), 0);
+	snprintf(want, sizeof(want), "%s:%s", tmpfile_path,
+	    host_errs[_i].msg);
+	ck_assert_msg(strncmp(errors(), want, strlen(want)) == 0,
+	    "got \"%s\", want \"%s...\"", errors(), want);
+}
+END_TEST
+
+START_TEST(host_bad_header_keeps_keys_out)
+{
+	/* The keys under a refused header are not the default host's. */
+	ck_assert_int_eq(load_text("[hots a.test]\nusers_file = /x\n"), -1);
+	ck_assert_str_eq(conf.users_file, FTPS_SYSCONFDIR "/ftpsd/users");
+	ck_assert_int_eq(conf.nhosts, 0);
+}
+END_TEST
+
+START_TEST(host_check)
+{
+	char	 want[PATH_MAX + 256];
+
+	/* Checked resolved: the host's line, not the default's. */
+	ck_assert_int_eq(load_text(
+	    "tls_client_ca = /etc/ca.pem\n"
+	    "[host a.test]\n"
+	    "tls_client_cert = required\n"
+	    "[host b.test]\n"
+	    "anonymous = on\n"), 0);
+	ck_assert_int_eq(conf_check(&conf, tmpfile_path, errf), -1);
+	snprintf(want, sizeof(want), "%s:5: anonymous = on needs "
+	    "anonymous_root (the folder anonymous users see)\n",
+	    tmpfile_path);
+	ck_assert_str_eq(errors(), want);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -1059,6 +1227,17 @@ unit_suite(void)
 	tcase_add_test(tc, cross_check_mtls_ok);
 	tcase_add_test(tc, cross_check_arg);
 	tcase_add_test(tc, cross_check_fields);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hosts");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, hosts_parse);
+	tcase_add_loop_test(tc, host_name, 0, sizeof(host_names) /
+	    sizeof(host_names[0]));
+	tcase_add_loop_test(tc, host_error, 0, sizeof(host_errs) /
+	    sizeof(host_errs[0]));
+	tcase_add_test(tc, host_bad_header_keeps_keys_out);
+	tcase_add_test(tc, host_check);
 	suite_add_tcase(s, tc);
 	return s;
 }
