@@ -352,14 +352,18 @@ cmd_rein(struct session *s, const char *arg)
 	sess_reply(s, 502, "REIN not implemented.");
 }
 
+static void
+cmd_quit_now(struct session *s)
+{
+	sess_reply(s, 221, "Goodbye.");
+	sess_close(s, "quit");
+}
+
 /* QUIT (RFC 959 4.1.1): a running transfer is aborted first. */
 void
 cmd_quit(struct session *s, const char *arg)
 {
-	if (s->xfer != NULL)
-		xfer_abort(s, "QUIT during transfer");
-	sess_reply(s, 221, "Goodbye.");
-	sess_close(s, "quit");
+	xfer_abort(s, "QUIT during transfer", cmd_quit_now);
 }
 
 /* AUTH (RFC 2228 3, RFC 4217 4): TLS, TLS-C and the older SSL. */

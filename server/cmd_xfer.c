@@ -185,13 +185,21 @@ cmd_rest(struct session *s, const char *arg)
 	sess_reply(s, 350, "Restarting at %lu. Send STORE or RETRIEVE.", v);
 }
 
-/* ABOR (RFC 959 4.1.3): 426 for the transfer, then 226 for ABOR. */
+static void
+cmd_abor_ok(struct session *s)
+{
+	sess_reply(s, 226, "ABOR successful.");
+}
+
+/*
+ * ABOR (RFC 959 4.1.3): 426 for the transfer (226 if its commit was
+ * already made), then 226 for ABOR.
+ */
 void
 cmd_abor(struct session *s, const char *arg)
 {
 	if (s->xfer != NULL) {
-		xfer_abort(s, "ABOR");
-		sess_reply(s, 226, "ABOR successful.");
+		xfer_abort(s, "ABOR", cmd_abor_ok);
 		return;
 	}
 	dc_close(s, 0);

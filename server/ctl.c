@@ -401,6 +401,15 @@ ctl_who_one(struct session *s, struct buf *b, time_t now)
 }
 
 static void
+ctl_kick_now(struct session *s)
+{
+	if (s->state == SESS_CLOSING)
+		return;
+	sess_reply(s, 421, "Disconnected by the administrator.");
+	sess_close(s, "kicked by ftpsdctl");
+}
+
+static void
 ctl_kick(struct ftpsd *ctx, unsigned long long id, int *result)
 {
 	struct session	*s;
@@ -415,12 +424,8 @@ ctl_kick(struct ftpsd *ctx, unsigned long long id, int *result)
 	if (s->state == SESS_CLOSING)
 		return;
 	sess_log(s, LOG_LVL_INFO, "kicked by ftpsdctl");
-	if (s->xfer != NULL)
-		xfer_abort(s, "ftpsdctl kick");		/* 426 */
-	if (s->state != SESS_CLOSING) {
-		sess_reply(s, 421, "Disconnected by the administrator.");
-		sess_close(s, "kicked by ftpsdctl");
-	}
+	/* 426 for a transfer (once its file job returns), then 421. */
+	xfer_abort(s, "ftpsdctl kick", ctl_kick_now);
 }
 
 /* Answers what the box holds, in the page the asker reads. */

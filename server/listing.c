@@ -225,7 +225,8 @@ ls_line_nlst(struct buf *out, const char *name)
  * directory's size.  Not a directory: the one entry.
  */
 struct ls_iter {
-	struct vfs	*v;
+	struct vfs	*v;		/* &own for the iterator's own calls */
+	struct vfs	 own;		/* rootfd duplicated, nothing else */
 	struct vpath	 vp;		/* dirfd not owned (-1) */
 	enum ls_style	 style;
 	int		 writable;	/* selects the perm fact */
@@ -240,6 +241,7 @@ struct ls_iter {
 	char		 held[FTPS_NAME_MAX + 1];	/* streaming: the name */
 	int		 have_held;	/* that did not fit in ln */
 	int		 started;	/* MLSD cdir line, single entry */
+	int		 collected;	/* ls_iter_collect() ran */
 	int		 done;
 };
 
@@ -493,6 +495,8 @@ ls_close(struct ls_iter *it)
 		closedir(it->dir);
 	ls_names_free(&it->ln);
 	vpath_free(&it->vp);
+	if (it->own.rootfd != -1)
+		close(it->own.rootfd);
 	free(it);
 }
 
@@ -509,7 +513,12 @@ ls_open(struct vfs *v, const struct vpath *vp, enum ls_style style,
 		return FTPS_EPARSE;
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return FTPS_ENOMEM;
-	it->v = v;
+	/*
+	 * ls_next() may run on the I/O pool after the session is gone
+	 * (transfer.c): the iterator keeps its own root.
+	 */
+	it->own.rootfd = -1;
+	it->v = &it->own;
 	it->vp = *vp;
 	it->style = style;
 	it->writable = writable;
@@ -517,7 +526,8 @@ ls_open(struct vfs *v, const struct vpath *vp, enum ls_style style,
 	it->now = time(NULL);
 	buf_init(&it->ln.n_buf, LS_SORT_MAX);
 	/* The single-entry forms read the parent: keep it open. */
-	if ((it->vp.dirfd = fcntl(vp->dirfd, F_DUPFD_CLOEXEC, 0)) == -1) {
+	if ((it->vp.dirfd = fcntl(vp->dirfd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (it->own.rootfd = fcntl(v->rootfd, F_DUPFD_CLOEXEC, 0)) == -1) {
 		r = FTPS_ESYS;
 		goto fail;
 	}
@@ -546,8 +556,6 @@ ls_open(struct vfs *v, const struct vpath *vp, enum ls_style style,
 		close(fd);
 		goto fail;
 	}
-	if ((r = ls_iter_collect(it)) != 0)
-		goto fail;
 	*itp = it;
 	return 0;
  fail:
@@ -570,6 +578,12 @@ ls_next(struct ls_iter *it, struct buf *out, size_t want,
 			return r;
 		it->done = 1;
 		return 1;
+	}
+	/* The directory is read here, not in ls_open(): see listing.h. */
+	if (!it->collected) {
+		if ((r = ls_iter_collect(it)) != 0)
+			return r;
+		it->collected = 1;
 	}
 	/* RFC 3659 7.5.1: the listed directory itself, as "cdir". */
 	if (!it->started && it->style == LS_MLSD &&

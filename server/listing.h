@@ -51,13 +51,15 @@ int		 ls_format(struct vfs *, const struct vpath *, enum ls_style,
 
 /*
  * The same listing a slice at a time, for output of any size in bounded
- * memory.  ls_open() checks vp (the errors of ls_format()) and reads up to
+ * memory.  ls_open() checks vp (the errors of ls_format()) and opens the
+ * directory without reading it.  ls_next()'s first call reads up to
  * LS_SORT_MAX of a directory's names: a directory whose names fit is
  * listed sorted, a bigger one in directory order.  ls_next() appends whole
  * lines to out until it holds want bytes or max_entries more entries were
  * listed: 1 when the listing is complete, 0 when more follows, or an
  * FTPS_E code (FTPS_ETOOBIG: out's bound).  The iterator keeps its own
- * descriptors; vp may be freed after ls_open().
+ * descriptors (the root's too): vp and the vfs may be freed after
+ * ls_open(), and ls_next() may run on another thread (one at a time).
  */
 struct ls_iter;
 int		 ls_open(struct vfs *, const struct vpath *, enum ls_style,

@@ -370,8 +370,11 @@ ops_stop_now(struct ftpsd *ctx)
 		if (s->state == SESS_CLOSING)
 			continue;
 		if (s->xfer != NULL)
-			/* 426, then ops_xfer_ended(): 421 and close. */
-			xfer_abort(s, "shutdown");
+			/*
+			 * 426, then ops_xfer_ended(): 421 and close; with a
+			 * file job in flight, 421 and close below.
+			 */
+			xfer_abort(s, "shutdown", NULL);
 		if (s->state != SESS_CLOSING) {
 			sess_reply(s, 421, "Server shutting down.");
 			sess_close(s, "shutdown");

@@ -55,8 +55,8 @@ enum xfer_next {
 	XN_FINISH,	/* the client's end came: fsync, rename */
 };
 
-enum { XOP_READ, XOP_WRITE, XOP_FINISH };
-enum { FIN_OK, FIN_WRITE, FIN_SYNC, FIN_CLOSE, FIN_COMMIT };
+enum { XOP_READ, XOP_WRITE, XOP_FINISH, XOP_LIST };
+enum { FIN_OK, FIN_WRITE, FIN_SYNC, FIN_CLOSE, FIN_COMMIT, FIN_ABANDONED };
 
 struct xfer {
 	enum xfer_kind		 kind;
@@ -90,6 +90,17 @@ struct xfer {
 	size_t			 io_len;
 	ssize_t			 io_res;	/* -1: io_err */
 	int			 io_err;
+	/*
+	 * A final reply that came while a job ran (ABOR, the data connection
+	 * lost): given once the job is back and what it held is gone, so a
+	 * client that reads 426 finds no leftover.  A commit the job made
+	 * meanwhile stands: its reply is 226 instead.  then() follows the
+	 * final reply (ABOR's own 226, QUIT's 221).
+	 */
+	int			 held_code;
+	const char		*held_text;
+	const char		*held_result;
+	void			(*then)(struct session *);
 	size_t			 io_raw;	/* WRITE: bytes received */
 	char			*rbuf;		/* upload: the buffer filling */
 	size_t			 rfill;
@@ -268,8 +279,22 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	char			 q[LOG_VALUE_MAX];
 	int			 ok = strcmp(result, "ok") == 0;
 
+	void			(*then)(struct session *);
+
 	if (x == NULL)
 		return;
+	if (x->io_busy) {
+		/* Replied when the job is back (xfer_job_done). */
+		if (x->held_code == 0) {
+			x->held_code = code;
+			x->held_text = text;
+			x->held_result = result;
+		}
+		atomic_store(&x->io_abandon, 1);
+		xfer_io_stop(x);
+		return;
+	}
+	then = x->then;
 	s->xfer = NULL;
 	xfer_io_stop(x);
 	sess_log(s, ok ? LOG_LVL_INFO : LOG_LVL_WARN,
@@ -287,6 +312,11 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	dc_close(s, ok);
 	xfer_free(x);
 	sess_reply(s, code, "%s", text);
+	if (then != NULL) {
+		then(s);
+		if (s->state == SESS_CLOSING)
+			return;
+	}
 	/* Shutting down: the hook may end the session now. */
 	if (hooks != NULL && hooks->xfer_ended != NULL &&
 	    hooks->xfer_ended(s, &rep))
@@ -316,11 +346,22 @@ xfer_cancel(struct session *s, const char *why)
 }
 
 void
-xfer_abort(struct session *s, const char *why)
+xfer_abort(struct session *s, const char *why,
+    void (*then)(struct session *))
 {
-	if (s->xfer == NULL)
+	struct xfer	*x = s->xfer;
+
+	if (x == NULL) {
+		if (then != NULL)
+			then(s);
 		return;
+	}
 	sess_log(s, LOG_LVL_INFO, "transfer aborted by %s", why);
+	/* Aborted again while the first one waits: this one's reply now. */
+	if (x->then != NULL && then != NULL)
+		then(s);
+	else if (then != NULL)
+		x->then = then;
 	xfer_done(s, 426, "Connection closed; transfer aborted.", "aborted");
 }
 
@@ -344,28 +385,28 @@ xfer_add_crlf(struct xfer *x, const char *p, size_t n, char *out)
 }
 
 /*
- * The next slice of a listing (XFER_LS_SLICE of lines).  0 or an FTPS_E
- * code with errno set.
+ * The next slice of a listing (XFER_LS_SLICE of lines), on the pool: the
+ * directory's reads and each entry's stat may wait for the disk.  io_res
+ * 0, or -1 with io_err.
  */
-static int
-xfer_refill_listing(struct xfer *x)
+static void
+xfer_list_run(struct xfer *x)
 {
 	int	 r = 1;
 
+	x->io_res = 0;
 	buf_reset(&x->text);
 	if (x->ls != NULL &&
 	    (r = ls_next(x->ls, &x->text, XFER_LS_SLICE, SIZE_MAX)) < 0) {
-		if (r != FTPS_ESYS)
-			errno = r == FTPS_ENOMEM ? ENOMEM : EIO;
-		return r;
+		x->io_res = -1;
+		x->io_err = r == FTPS_ESYS ? errno : r == FTPS_ENOMEM ?
+		    ENOMEM : EIO;
+		return;
 	}
 	if (r == 1) {
 		ls_close(x->ls);
 		x->ls = NULL;
 	}
-	x->out = buf_str(&x->text);
-	x->outn = buf_len(&x->text);
-	return 0;
 }
 
 /*
@@ -480,22 +521,15 @@ xfer_pump_out(struct session *s)
 	budget = x->kind == XFER_LIST ? XFER_LS_SLICE : FTPS_XFER_HIWAT;
 	while (sent < budget) {
 		if (x->outn == 0 && !x->srcdone && !x->io_busy) {
-			if (x->kind != XFER_LIST) {
-				if (xfer_read_start(x) < 0) {
-					sess_log_errno(s, LOG_LVL_ERR,
-					    "%s read error", x->verb);
-					xfer_done(s, 451, "Local read error; "
-					    "transfer aborted.", "fail");
-					return;
-				}
-			} else if (xfer_refill_listing(x) != 0) {
+			if (x->kind == XFER_LIST)
+				xfer_submit(x, XOP_LIST);
+			else if (xfer_read_start(x) < 0) {
 				sess_log_errno(s, LOG_LVL_ERR,
 				    "%s read error", x->verb);
-				xfer_done(s, 451, "Local read error; transfer "
-				    "aborted.", "fail");
+				xfer_done(s, 451, "Local read error; "
+				    "transfer aborted.", "fail");
 				return;
-			} else
-				x->srcdone = x->outn == 0;
+			}
 		}
 		r = XIO_OK;
 		if (x->outn > 0) {
@@ -554,7 +588,12 @@ xfer_read_done(struct session *s, struct xfer *x)
 		    "fail");
 		return;
 	}
-	xfer_read_got(x, (size_t)x->io_res);
+	if (x->io_op == XOP_LIST) {
+		x->out = buf_str(&x->text);
+		x->outn = buf_len(&x->text);
+		x->srcdone = x->outn == 0;
+	} else
+		xfer_read_got(x, (size_t)x->io_res);
 	if (!x->wblocked && xfer_wait(s, x->wev) != 0)
 		return;
 	xfer_pump_out(s);
@@ -695,8 +734,10 @@ xfer_finish_run(struct xfer *x)
 	if (x->kind == XFER_STOR || x->kind == XFER_STOU) {
 		/* Aborted meanwhile (ABOR, the session closed): nothing
 		 * replaced; xfer_free() discards the upload. */
-		if (atomic_load(&x->io_abandon))
+		if (atomic_load(&x->io_abandon)) {
+			x->fin_stage = FIN_ABANDONED;
 			return;
+		}
 		/* Atomic: readers see the old file or the complete new one. */
 		if (vfs_upload_commit(&x->vp, &x->up, &x->fd, x->kind ==
 		    XFER_STOU ? x->final : x->vp.name,
@@ -717,7 +758,7 @@ static void
 xfer_finish_done(struct session *s, struct xfer *x)
 {
 	static const char *const what[] = { "", "write", "sync", "close",
-	    "commit" };
+	    "commit", "abandon" };
 	int		 err = x->io_err;
 
 	if (x->fin_stage != FIN_OK)
@@ -758,6 +799,9 @@ xfer_job_run(struct io_job *job)
 		x->io_res = r;
 		if (r == -1)
 			x->io_err = errno;
+		break;
+	case XOP_LIST:
+		xfer_list_run(x);
 		break;
 	case XOP_WRITE:
 		x->io_res = (ssize_t)x->io_len;
@@ -810,8 +854,18 @@ xfer_job_done(struct io_job *job)
 		xfer_done(s, 451, "Server stopping; transfer aborted.", "fail");
 		return;
 	}
+	if (x->held_code != 0) {
+		/* Ended meanwhile; a commit the job made is the answer. */
+		if (x->io_op == XOP_FINISH && x->fin_stage != FIN_ABANDONED)
+			xfer_finish_done(s, x);
+		else
+			xfer_done(s, x->held_code, x->held_text,
+			    x->held_result);
+		return;
+	}
 	switch (x->io_op) {
 	case XOP_READ:
+	case XOP_LIST:
 		xfer_read_done(s, x);
 		break;
 	case XOP_WRITE:

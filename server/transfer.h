@@ -57,8 +57,14 @@ void		 xfer_set_offset(struct xfer *, off_t off);
 int		 xfer_set_final(struct xfer *, const char *name);
 /* Takes ownership; 150, transfer and the final reply follow. */
 void		 xfer_start(struct session *, struct xfer *);
-/* 426 for the running transfer (ABOR, QUIT, shutdown). */
-void		 xfer_abort(struct session *, const char *why);
+/*
+ * 426 for the running transfer (ABOR, QUIT, shutdown), then then() (may
+ * be NULL; with no transfer it runs at once).  A file job in flight is
+ * waited for first: its temporary upload is gone when 426 goes out, and
+ * a commit it completed is answered 226 instead.
+ */
+void		 xfer_abort(struct session *, const char *why,
+		    void (*then)(struct session *));
 /* Logs and ends the running transfer without a reply (session closing). */
 void		 xfer_cancel(struct session *, const char *why);
 /* What a running transfer is doing (ftpsdctl who); pointers into x. */

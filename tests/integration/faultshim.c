@@ -28,7 +28,10 @@
  *                                       preadv2()/pwritev2() with
  *                                       RWF_NOWAIT fail with EAGAIN (not
  *                                       in the page cache), without it
- *                                       they sleep too
+ *                                       they sleep too; readdir() of
+ *                                       such a folder sleeps at its
+ *                                       first entry and every 64th
+ *                                       after (a getdents batch)
  *
  * Nothing else changes.  Only for tests: never install it.
  */
@@ -37,6 +40,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +61,8 @@ struct fs_fault {
 };
 
 static struct fs_fault	 fs_fd[FS_MAXFD];
+/* readdir() calls per descriptor since it was opened. */
+static unsigned		 fs_dirents[FS_MAXFD];
 /* FAULTSHIM_SLOW_MATCH per descriptor: 0 not known yet, 1 slow, 2 not. */
 static volatile unsigned char	 fs_slow[FS_MAXFD];
 
@@ -154,6 +160,7 @@ close(int fd)
 	if (fd >= 0 && fd < FS_MAXFD) {
 		memset(&fs_fd[fd], 0, sizeof(fs_fd[fd]));
 		fs_slow[fd] = 0;
+		fs_dirents[fd] = 0;
 	}
 	return fs_real_close(fd);
 }
@@ -293,4 +300,47 @@ fdatasync(int fd)
 	FS_REAL(int, "fdatasync", (int));
 
 	return fs_sync_fails(fd) ? -1 : real(fd);
+}
+
+/* A slow folder's reads: the first entry, then every 64th. */
+static void
+fs_dir_slow(DIR *d)
+{
+	int	 fd = dirfd(d);
+
+	if (fd >= 0 && fd < FS_MAXFD && fs_dirents[fd]++ % 64 == 0)
+		fs_maybe_slow(fd);
+}
+
+struct dirent *
+readdir(DIR *d)
+{
+	FS_REAL(struct dirent *, "readdir", (DIR *));
+
+	fs_dir_slow(d);
+	return real(d);
+}
+
+struct dirent64 *
+readdir64(DIR *d)
+{
+	FS_REAL(struct dirent64 *, "readdir64", (DIR *));
+
+	fs_dir_slow(d);
+	return real(d);
+}
+
+/* closedir() closes inside libc: forget the descriptor here. */
+int
+closedir(DIR *d)
+{
+	FS_REAL(int, "closedir", (DIR *));
+	int	 fd = dirfd(d);
+
+	if (fd >= 0 && fd < FS_MAXFD) {
+		memset(&fs_fd[fd], 0, sizeof(fs_fd[fd]));
+		fs_slow[fd] = 0;
+		fs_dirents[fd] = 0;
+	}
+	return real(d);
 }

@@ -603,6 +603,23 @@ def start_with_shim(srv, conf_file):
                                  "log:\n" + srv.log_tail())
 
 
+def start_slow(users, match, prepare=None):
+    """A server of its own where faultshim.so adds 200 ms to the file and
+    folder I/O of paths holding match; prepare(srv) runs before it
+    starts."""
+    srv = Ftpsd(users=users)
+    try:
+        if prepare is not None:
+            prepare(srv)
+        srv.env.update({"FAULTSHIM_SLOW_MATCH": match,
+                        "FAULTSHIM_SLOW_MS": "200"})
+        start_with_shim(srv, os.path.join(srv.dir, "no-fault"))
+    except BaseException:
+        srv.cleanup()
+        raise
+    return srv
+
+
 def mount_tmpfs(path, size):
     """Mounts a tmpfs of that size on path: None, or why it cannot."""
     p = subprocess.run(["mount", "-t", "tmpfs", "-o",

@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 import unittest
 
@@ -141,17 +142,84 @@ class InvisibleUploads(harness.ServerTestCase):
         a, conn, _ = self.start_upload("gone.bin", os.urandom(MiB))
         conn.close()
         self.assertReply(ftp_reply(a.voidresp), 426)
-        # A write still running on the I/O pool when the 426 went out
-        # (iopool.c) takes the hidden name with it when it comes back.
-        deadline = time.monotonic() + 5
-        while os.listdir(self.srv.home()) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        # The 426 waits for a write running on the I/O pool (iopool.c):
+        # the upload is gone already.
         self.assertEqual(os.listdir(self.srv.home()), [])
+        self.assertEqual(upload_fds(self.srv.pid(), self.srv.home()), [])
 
 
 class InvisibleUploadsHiddenNames(InvisibleUploads):
     """The same where O_TMPFILE fails (faultshim.so: EOPNOTSUPP)."""
     TMPFILE = False
+
+
+class AbortDuringFileJob(harness.ServerTestCase):
+    """ABOR while an upload's file job runs on the I/O pool (iopool.c):
+    faultshim.so adds 200 ms to every write and fsync of carol's files and
+    folder.  The 426 comes only once the job is back and the upload gone;
+    an ABOR once the commit is made is answered 226, and the file stays."""
+    USERS = dict(harness.USERS, carol=("carol-Pw-51d0", "rw"))
+
+    @classmethod
+    def setUpClass(cls):
+        from test_hardening import start_slow
+        cls.srv = start_slow(cls.USERS, "/home/carol")
+
+    def abor(self, ftp):
+        """ABOR's two replies, and the state of carol's home right when
+        the first one came."""
+        ftp.putcmd("ABOR")
+        first = ftp_reply(ftp.getresp)
+        seen = (upload_fds(self.srv.pid(), self.srv.home("carol")),
+                sorted(os.listdir(self.srv.home("carol"))))
+        return first, ftp_reply(ftp.getresp), seen
+
+    def test_426_once_the_upload_is_gone(self):
+        home = self.srv.home("carol")
+        a = self.ftp("carol")
+        a.voidcmd("TYPE I")
+        conn = a.transfercmd("STOR gone.bin")
+        conn.sendall(os.urandom(MiB))
+        deadline = time.monotonic() + 10
+        while not upload_fds(self.srv.pid(), home):
+            self.assertLess(time.monotonic(), deadline,
+                            "the upload never opened its file")
+            time.sleep(0.01)
+        # A 200 ms write is on the pool now (several are queued up).
+        time.sleep(0.1)
+        first, second, (fds, files) = self.abor(a)
+        conn.close()
+        self.assertReply(first, 426)
+        self.assertReply(second, 226)
+        self.assertEqual(fds, [], "the upload was still open at 426")
+        self.assertEqual(files, [])
+
+    def test_abor_after_commit_is_226(self):
+        home = self.srv.home("carol")
+        data = os.urandom(256 * 1024)
+        a = self.ftp("carol")
+        a.voidcmd("TYPE I")
+        conn = a.transfercmd("STOR kept.bin")
+        conn.sendall(data)
+        # unwrap() waits for the server's close_notify, sent after the
+        # commit: meanwhile the test sends ABOR.
+        t = threading.Thread(target=lambda: (conn.unwrap(), conn.close()),
+                             daemon=True)
+        t.start()
+        deadline = time.monotonic() + 10
+        while not os.path.exists(os.path.join(home, "kept.bin")):
+            self.assertLess(time.monotonic(), deadline,
+                            "the upload was never committed")
+            time.sleep(0.005)
+        # The folder's 200 ms fsync after the commit is on the pool now.
+        first, second, (_, files) = self.abor(a)
+        t.join(10)
+        self.assertReply(first, 226, "the commit was made: " + first)
+        self.assertReply(second, 226)
+        self.assertEqual(files, ["kept.bin"])
+        self.assertEqual(harness.sha256_file(os.path.join(home, "kept.bin")),
+                         harness.sha256(data))
+        os.unlink(os.path.join(home, "kept.bin"))
 
 
 class StaleUploads(unittest.TestCase):

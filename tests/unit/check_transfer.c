@@ -200,11 +200,19 @@ start_huge(void)
 	return fd;
 }
 
+static int
+xfer_gone(void)
+{
+	return st_s->xfer == NULL;
+}
+
 START_TEST(abort_reports_abort)
 {
 	int	 fd = start_huge();
 
-	xfer_abort(st_s, "the test");
+	xfer_abort(st_s, "the test", NULL);
+	/* A file read in flight is waited for before the 426. */
+	st_wait(-1, xfer_gone, "the aborted transfer's end");
 	ck_assert_ptr_nonnull(strstr(st_replies(), "426 "));
 	ck_assert_int_eq(heard.calls, 1);
 	ck_assert_int_eq(heard.rep.code, 426);
