@@ -580,11 +580,47 @@ path_resolve(const char *v, const struct conf_src *src, char *out,
 	return 0;
 }
 
+/* Stores a copy of v as key k's string (the old one freed). */
+static int
+store_str(struct conf *c, const struct conf_key *k, const char *v,
+    const struct conf_src *src, FILE *errf)
+{
+	char	*dup, **field;
+
+	if ((dup = strdup(v)) == NULL) {
+		conf_err(errf, src->file, src->line, "%s: out of memory",
+		    k->k_name);
+		return FTPS_ENOMEM;
+	}
+	field = FIELD(c, k, char *);
+	free(*field);
+	*field = dup;
+	return 0;
+}
+
+/*
+ * A certs folder NAME or a system user name: letters, digits, '_', and
+ * '.' or '-' after the first; its length within the key's range.
+ */
+static int
+name_shape_ok(const struct conf_key *k, const char *v)
+{
+	const char	*p;
+	size_t		 len = strlen(v);
+
+	for (p = v; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' ||
+		    (p != v && (*p == '.' || *p == '-'))))
+			return 0;
+	return len >= k->k_min && len <= k->k_max;
+}
+
 static int
 set_path(struct conf *c, const struct conf_key *k, const char *v,
     const struct conf_src *src, FILE *errf)
 {
-	char	 sv[CONF_SHOW_MAX], path[PATH_MAX], *dup, **field;
+	char	 sv[CONF_SHOW_MAX], path[PATH_MAX];
 	int	 r;
 
 	if (v[0] != '/' && !(k->k_flags & CONF_F_RELATIVE)) {
@@ -600,15 +636,7 @@ set_path(struct conf *c, const struct conf_key *k, const char *v,
 		    ftps_strerror(r));
 		return r == FTPS_ETOOBIG ? FTPS_EPARSE : r;
 	}
-	if ((dup = strdup(path)) == NULL) {
-		conf_err(errf, src->file, src->line, "%s: out of memory",
-		    k->k_name);
-		return FTPS_ENOMEM;
-	}
-	field = FIELD(c, k, char *);
-	free(*field);
-	*field = dup;
-	return 0;
+	return store_str(c, k, path, src, errf);
 }
 
 /*
@@ -620,7 +648,7 @@ set_addrport(struct conf *c, const struct conf_key *k, const char *v,
     const struct conf_src *src, FILE *errf)
 {
 	struct sockaddr_storage	 ss;
-	char			 sv[CONF_SHOW_MAX], *dup, **field;
+	char			 sv[CONF_SHOW_MAX];
 	unsigned		 sl;
 
 	if (parse_addrport(v, &ss, &sl) != 0) {
@@ -630,15 +658,7 @@ set_addrport(struct conf *c, const struct conf_key *k, const char *v,
 		    "[::1]:9100)", k->k_name, show(sv, sizeof(sv), v));
 		return FTPS_EPARSE;
 	}
-	if ((dup = strdup(v)) == NULL) {
-		conf_err(errf, src->file, src->line, "%s: out of memory",
-		    k->k_name);
-		return FTPS_ENOMEM;
-	}
-	field = FIELD(c, k, char *);
-	free(*field);
-	*field = dup;
-	return 0;
+	return store_str(c, k, v, src, errf);
 }
 
 /*
@@ -649,31 +669,16 @@ static int
 set_name(struct conf *c, const struct conf_key *k, const char *v,
     const struct conf_src *src, FILE *errf)
 {
-	char		 sv[CONF_SHOW_MAX], *dup, **field;
-	const char	*p;
-	size_t		 len = strlen(v);
+	char		 sv[CONF_SHOW_MAX];
 
-	for (p = v; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '_' ||
-		    (p != v && (*p == '.' || *p == '-'))))
-			break;
-	if (*p != '\0' || len < k->k_min || len > k->k_max) {
+	if (!name_shape_ok(k, v)) {
 		conf_err(errf, src->file, src->line,
 		    "%s: \"%s\" is not a certificate name (1 to %lu "
 		    "letters, digits, '_', and '.' or '-' after the first)",
 		    k->k_name, show(sv, sizeof(sv), v), k->k_max);
 		return FTPS_EPARSE;
 	}
-	if ((dup = strdup(v)) == NULL) {
-		conf_err(errf, src->file, src->line, "%s: out of memory",
-		    k->k_name);
-		return FTPS_ENOMEM;
-	}
-	field = FIELD(c, k, char *);
-	free(*field);
-	*field = dup;
-	return 0;
+	return store_str(c, k, v, src, errf);
 }
 
 /*
@@ -685,31 +690,16 @@ static int
 set_user(struct conf *c, const struct conf_key *k, const char *v,
     const struct conf_src *src, FILE *errf)
 {
-	char		 sv[CONF_SHOW_MAX], *dup, **field;
-	const char	*p;
-	size_t		 len = strlen(v);
+	char		 sv[CONF_SHOW_MAX];
 
-	for (p = v; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '_' ||
-		    (p != v && (*p == '.' || *p == '-'))))
-			break;
-	if (*p != '\0' || len < k->k_min || len > k->k_max) {
+	if (!name_shape_ok(k, v)) {
 		conf_err(errf, src->file, src->line,
 		    "%s: \"%s\" is not a user name (1 to %lu letters, "
 		    "digits, '_', and '.' or '-' after the first)",
 		    k->k_name, show(sv, sizeof(sv), v), k->k_max);
 		return FTPS_EPARSE;
 	}
-	if ((dup = strdup(v)) == NULL) {
-		conf_err(errf, src->file, src->line, "%s: out of memory",
-		    k->k_name);
-		return FTPS_ENOMEM;
-	}
-	field = FIELD(c, k, char *);
-	free(*field);
-	*field = dup;
-	return 0;
+	return store_str(c, k, v, src, errf);
 }
 
 static int
@@ -717,7 +707,6 @@ set_ipv4(struct conf *c, const struct conf_key *k, const char *v,
     const struct conf_src *src, FILE *errf)
 {
 	char		 sv[CONF_SHOW_MAX], text[INET_ADDRSTRLEN];
-	char		*dup, **field;
 	struct in_addr	 a;
 
 	if (inet_pton(AF_INET, v, &a) != 1 ||
@@ -727,15 +716,7 @@ set_ipv4(struct conf *c, const struct conf_key *k, const char *v,
 		    show(sv, sizeof(sv), v));
 		return FTPS_EPARSE;
 	}
-	if ((dup = strdup(text)) == NULL) {
-		conf_err(errf, src->file, src->line, "%s: out of memory",
-		    k->k_name);
-		return FTPS_ENOMEM;
-	}
-	field = FIELD(c, k, char *);
-	free(*field);
-	*field = dup;
-	return 0;
+	return store_str(c, k, text, src, errf);
 }
 
 /* A numeric address in canonical text form; 0 or FTPS_EPARSE. */
