@@ -311,6 +311,7 @@ dc_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct session		*s = arg;
 	struct datachan		*dc = s->dc;
+	struct proxy_conn	*pc;
 	struct sockaddr_storage	 peer;
 	socklen_t		 len = sizeof(peer);
 	char			 ip[64];
@@ -338,7 +339,12 @@ dc_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	/* Through the balancer: its header names the client (proxyconn.c). */
 	if ((s->flags & SF_PROXIED) && proxy_is_trusted(&s->ctx->conf,
 	    &peer)) {
-		dc->pc = proxy_dc_accept(s, fd, &peer, dc_proxy_done);
+		/*
+		 * NULL: done already ran (proxy_data = trust, or no memory)
+		 * and may have freed dc with the transfer it ended.
+		 */
+		if ((pc = proxy_dc_accept(s, fd, &peer, dc_proxy_done)) != NULL)
+			dc->pc = pc;
 		return;
 	}
 	/*

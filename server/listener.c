@@ -90,18 +90,21 @@ lst_refuse(struct listener *l, int fd, const char *why, const char *msg)
 	close(fd);
 }
 
-void
-lst_serve(struct listener *l, int fd, const struct sockaddr_storage *client,
-    const struct sockaddr_storage *via)
+/*
+ * Admits client (lst_admit) or refuses the connection (logged, closed):
+ * 0 admitted (the caller then serves it or lst_release()s), -1 refused.
+ */
+int
+lst_admit_or_refuse(struct listener *l, int fd,
+    const struct sockaddr_storage *client)
 {
 	struct ftpsd	*ctx = l->ctx;
-	struct session	*s;
 	char		 ip[64], why[128];
 	unsigned	 left;
 
 	switch (lst_admit(ctx, client, &left)) {
 	case LST_ADMIT:
-		break;
+		return 0;
 	case LST_BANNED:
 		if (getnameinfo((const struct sockaddr *)client,
 		    sizeof(*client), ip, sizeof(ip), NULL, 0,
@@ -111,20 +114,30 @@ lst_serve(struct listener *l, int fd, const struct sockaddr_storage *client,
 		    ip, left);
 		lst_refuse(l, fd, why, "421 Too many failed logins from your "
 		    "address; try again later.\r\n");
-		return;
+		break;
 	case LST_FULL:
 		lst_refuse(l, fd, "max_clients", LST_MSG_FULL);
-		return;
+		break;
 	case LST_PERIP:
 		lst_refuse(l, fd, "max_clients_per_ip", LST_MSG_FULL);
-		return;
+		break;
 	case LST_TABLE:
 		lst_refuse(l, fd, ctx->worker > 0 ? "the shared session "
 		    "table is full" : "the session table is full",
 		    LST_MSG_FULL);
-		return;
+		break;
 	}
-	/* The session releases what lst_admit counted (sess_free). */
+	return -1;
+}
+
+/* A session for an admitted client; it releases what lst_admit counted. */
+void
+lst_serve_admitted(struct listener *l, int fd,
+    const struct sockaddr_storage *client, const struct sockaddr_storage *via)
+{
+	struct ftpsd	*ctx = l->ctx;
+	struct session	*s;
+
 	if ((s = sess_new(ctx, fd, client, l->implicit)) == NULL) {
 		log_msg_errno(LOG_LVL_ERR, "cannot set up a session");
 		lst_release(ctx, client);
@@ -132,6 +145,14 @@ lst_serve(struct listener *l, int fd, const struct sockaddr_storage *client,
 		return;
 	}
 	proxy_sess_init(s, via);
+}
+
+void
+lst_serve(struct listener *l, int fd, const struct sockaddr_storage *client,
+    const struct sockaddr_storage *via)
+{
+	if (lst_admit_or_refuse(l, fd, client) == 0)
+		lst_serve_admitted(l, fd, client, via);
 }
 
 static void

@@ -73,6 +73,13 @@ enum lst_admit lst_admit(struct ftpsd *, const struct sockaddr_storage *,
 void	 lst_serve(struct listener *, int fd,
 	    const struct sockaddr_storage *client,
 	    const struct sockaddr_storage *via);
+/* lst_serve in two steps: admission (0, or -1 refused and closed)... */
+int	 lst_admit_or_refuse(struct listener *, int fd,
+	    const struct sockaddr_storage *client);
+/* ...then the session of an admitted client (released if it fails). */
+void	 lst_serve_admitted(struct listener *, int fd,
+	    const struct sockaddr_storage *client,
+	    const struct sockaddr_storage *via);
 /* Logs why, says msg on the explicit port (not before TLS), closes fd. */
 void	 lst_refuse(struct listener *, int fd, const char *why,
 	    const char *msg);

@@ -91,7 +91,9 @@ pc_free(struct proxy_conn *pc)
 {
 	if (pc->listed) {
 		LIST_REMOVE(pc, entry);
-		pc->ctx->nproxies--;
+		/* Only trusted readers count; sniffed clients are admitted. */
+		if (pc->mode == PC_READ)
+			pc->ctx->nproxies--;
 	}
 	if (pc->rd != NULL)
 		event_free(pc->rd);
@@ -218,7 +220,7 @@ pc_ctl_done(struct proxy_conn *pc, enum pc_result r, const struct proxy_hdr *h,
 	struct listener		*l = pc->l;
 	struct sockaddr_storage	 via = pc->peer, client;
 	char			 ip[64];
-	int			 fd = pc->fd;
+	int			 fd = pc->fd, sniffed = pc->mode == PC_SNIFF;
 
 	snprintf(ip, sizeof(ip), "%s", pc->ip);
 	if (h != NULL)
@@ -229,18 +231,22 @@ pc_ctl_done(struct proxy_conn *pc, enum pc_result r, const struct proxy_hdr *h,
 		lst_serve(l, fd, &client, &via);
 		return;
 	case PC_PLAIN:
-		lst_serve(l, fd, &via, NULL);
+		/* A sniffed client was admitted in proxy_accept(). */
+		lst_serve_admitted(l, fd, &via, NULL);
 		return;
 	case PC_LOCAL:
 		log_debug("proxy: health check (LOCAL) from %s on %s closed",
 		    ip, l->label);
 		break;
 	case PC_HEADER:
+		lst_release(l->ctx, &via);
 		log_warnx("proxy: refused connection from %s on %s: PROXY "
 		    "header from an address not in proxy_trusted", ip,
 		    l->label);
 		break;
 	case PC_BAD:
+		if (sniffed)
+			lst_release(l->ctx, &via);
 		log_warnx("proxy: refused connection from %s on %s: %s", ip,
 		    l->label, why);
 		break;
@@ -262,23 +268,36 @@ proxy_accept(struct listener *l, int fd, const struct sockaddr_storage *peer)
 		lst_serve(l, fd, peer, NULL);
 		return;
 	}
-	/* SECURITY: connections that send nothing cannot pile up. */
-	cap = ctx->conf.max_clients > 0 ? ctx->conf.max_clients : 1;
-	if (ctx->nproxies >= cap) {
-		lst_refuse(l, fd, "max_clients (connections waiting for "
-		    "their PROXY header)", "421 Too many connections.\r\n");
-		return;
+	/*
+	 * SECURITY: a client sniffed for a misplaced header (implicit port,
+	 * untrusted) is admitted first, so bans and max_clients_per_ip hold
+	 * it; the balancer's connections that send nothing cannot pile up.
+	 */
+	if (!trusted) {
+		if (lst_admit_or_refuse(l, fd, peer) != 0)
+			return;
+	} else {
+		cap = ctx->conf.max_clients > 0 ? ctx->conf.max_clients : 1;
+		if (ctx->nproxies >= cap) {
+			lst_refuse(l, fd, "max_clients (connections waiting "
+			    "for their PROXY header)",
+			    "421 Too many connections.\r\n");
+			return;
+		}
 	}
 	if ((pc = pc_new(ctx, fd, peer, trusted ? PC_READ : PC_SNIFF,
 	    pc_ctl_done)) == NULL) {
 		log_msg_errno(LOG_LVL_ERR, "cannot wait for a PROXY header");
+		if (!trusted)
+			lst_release(ctx, peer);
 		close(fd);
 		return;
 	}
 	pc->l = l;
 	pc->listed = 1;
 	LIST_INSERT_HEAD(&ctx->proxies, pc, entry);
-	ctx->nproxies++;
+	if (trusted)
+		ctx->nproxies++;
 }
 
 void
@@ -288,7 +307,10 @@ proxy_conn_free_all(struct ftpsd *ctx)
 
 	while ((pc = LIST_FIRST(&ctx->proxies)) != NULL) {
 		LIST_REMOVE(pc, entry);
-		ctx->nproxies--;
+		if (pc->mode == PC_READ)
+			ctx->nproxies--;
+		else
+			lst_release(ctx, &pc->peer);
 		pc->listed = 0;
 		close(pc->fd);
 		pc_free(pc);

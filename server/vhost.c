@@ -450,10 +450,18 @@ vh_tls_hello(SSL *ssl, struct session *s, int data, int *alert)
 		return 1;
 	if (!data && vh_sni(ssl, name, sizeof(name))) {
 		h = vh_find(s->vhosts, name);
-		if ((s->vh_flags & VH_HOST) && h != s->host) {
-			/* RFC 7151 3.2.2: HOST and SNI must agree. */
+		/*
+		 * SECURITY: the host is fixed once HOST chose it (RFC 7151
+		 * 3.2.2: HOST and SNI must agree) or USER was looked up in
+		 * its users file: AUTH TLS after USER or login must not move
+		 * the session to another host's users, anonymous setting or
+		 * data policy.  An unknown name keeps the host.
+		 */
+		if (h != NULL && h != s->host && ((s->vh_flags & VH_HOST) ||
+		    (s->flags & (SF_USER_SENT | SF_LOGGED_IN)))) {
 			sess_log(s, LOG_LVL_WARN, "tls refused: server name "
-			    "%s is not the host chosen by HOST (%s)", name,
+			    "%s is not the host chosen by %s (%s)", name,
+			    (s->vh_flags & VH_HOST) ? "HOST" : "USER",
 			    s->host != NULL ? s->host->names[0] :
 			    "(default)");
 			*alert = SSL_AD_UNRECOGNIZED_NAME;

@@ -343,6 +343,9 @@ class Vhosts(harness.ServerTestCase):
         ftp = self.stock_ftp("ftp.b.test", BOB)
         conn, _ = ftp.ntransfercmd("LIST")
         self.assertEqual(peer_cn(conn), "localhost")
+        # Read the listing to its end: closing first would abort it (426).
+        while conn.recv(4096):
+            pass
         conn.close()
         self.assertReply(ftp.voidresp(), 226)
         self.srv.wait_log(r"host=ftp\.b\.test login policy user=bob "
@@ -456,6 +459,42 @@ class DefaultMtls(unittest.TestCase):
             except (ssl.SSLError, ConnectionResetError):
                 greet = ""
             self.assertEqual(greet.startswith("220 "), not asks, greet)
+
+
+class SniAfterUser(unittest.TestCase):
+    """tls = optional: USER in clear text fixes the host whose users file
+    it was looked up in; AUTH TLS naming another host by SNI must not move
+    the session there (a user of the default host logging in on B)."""
+
+    def test_sni_cannot_move_a_session_after_user(self):
+        srv = make_server()
+        self.addCleanup(srv.cleanup)
+        srv.extra_conf.update({"tls": "optional"})
+        # Host M requires client certificates, which needs tls = required.
+        srv.sections = srv.sections[:srv.sections.index(
+            "\n[host ftp.m.test]")]
+        srv.start()
+        self.addCleanup(srv.stop)
+        rc = RawControl(HOST, srv.explicit_port)
+        self.addCleanup(rc.close)
+        self.assertEqual(rc.resp()[0], 220)
+        self.assertEqual(rc.cmd("USER " + BOB[0])[0], 331)
+        self.assertEqual(rc.cmd("AUTH TLS")[0], 234)
+        with self.assertRaises((ssl.SSLError, ConnectionResetError)):
+            rc.sock = tls_ctx(srv).wrap_socket(rc.sock,
+                                               server_hostname="ftp.b.test")
+        srv.wait_log(r"tls refused: server name ftp\.b\.test is not the "
+                     r"host chosen by USER \(\(default\)\)")
+        # The same name before USER is fine.
+        rc2 = RawControl(HOST, srv.explicit_port)
+        self.addCleanup(rc2.close)
+        self.assertEqual(rc2.resp()[0], 220)
+        self.assertEqual(rc2.cmd("AUTH TLS")[0], 234)
+        rc2.sock = tls_ctx(srv).wrap_socket(rc2.sock,
+                                            server_hostname="ftp.b.test")
+        self.assertEqual(peer_cn(rc2.sock), "ftp.b.test")
+        self.assertEqual(rc2.cmd("USER " + BOB[0])[0], 331)
+        self.assertEqual(rc2.cmd("PASS " + BOB[1])[0], 230)
 
 
 class VhostReload(unittest.TestCase):
