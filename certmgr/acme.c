@@ -45,7 +45,13 @@ struct acme_spec {
 	const char	*key;			/* cs_keygen() spec */
 };
 
-/* DIR/acme, created 0700 and given to the folder's owner as root. */
+/*
+ * DIR/acme, created 0700.  SECURITY: root's renewal (the timer) trusts
+ * what acme/ holds (server URL, CA file, webroot, account key), so acme/
+ * is never given to the certs folder's owner (the service user, whom a
+ * compromised ftpsd runs as), and as root one that another user owns or
+ * may write is refused.
+ */
 static int
 acme_dir(const struct cli *cli, char *out, size_t size, int create)
 {
@@ -56,19 +62,27 @@ acme_dir(const struct cli *cli, char *out, size_t size, int create)
 		cm_error("%s: path too long", cli->dir);
 		return -1;
 	}
-	if (!create)
-		return 0;
-	if (cm_ensure_dir(cli, cli->dir) != 0)
-		return -1;
-	if (mkdir(out, 0700) == -1 && errno != EEXIST) {
-		cm_error("%s: cannot create the folder: %s", out,
-		    strerror(errno));
+	if (create) {
+		if (cm_ensure_dir(cli, cli->dir) != 0)
+			return -1;
+		if (mkdir(out, 0700) == -1 && errno != EEXIST) {
+			cm_error("%s: cannot create the folder: %s", out,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (lstat(out, &st) == -1)
+		return 0;	/* not there: the reader says so */
+	if (!S_ISDIR(st.st_mode)) {
+		cm_error("%s: not a folder", out);
 		return -1;
 	}
-	if (geteuid() == 0 && stat(cli->dir, &st) == 0 && st.st_uid != 0 &&
-	    chown(out, st.st_uid, st.st_gid) == -1) {
-		cm_error("%s: cannot give it to uid %u: %s", out,
-		    (unsigned)st.st_uid, strerror(errno));
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		cm_error("%s: owned by uid %u with mode %03o: it must be the "
+		    "running user's (uid %u) and writable only by it, as what "
+		    "it holds is trusted (chown %u %s; chmod 700 %s)", out,
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777),
+		    (unsigned)geteuid(), (unsigned)geteuid(), out, out);
 		return -1;
 	}
 	return 0;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "acme.h"
@@ -35,9 +36,20 @@ chal_serve(struct acme_http01 *h, int fd)
 	size_t		 len = 0, i, plen;
 	ssize_t		 n;
 	int		 code;
+	struct timespec	 t0, now;
+	long		 left;
 
+	/*
+	 * SECURITY: one deadline for the whole request, not per read: a
+	 * peer trickling a byte at a time cannot hold the only thread (and
+	 * so the CA's validation) longer than CHAL_IO_MS.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (len < FTPS_ACME_REQ_MAX) {
-		if (poll(&p, 1, CHAL_IO_MS) != 1)
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = CHAL_IO_MS - ((now.tv_sec - t0.tv_sec) * 1000 +
+		    (now.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, (int)left) != 1)
 			return;
 		if ((n = read(fd, req + len, FTPS_ACME_REQ_MAX - len)) <= 0)
 			return;
@@ -182,18 +194,23 @@ chal_webroot_put(const char *dir, const struct acme_chal *c, char *err,
 {
 	char	 tmp[FTPS_PATH_MAX + 160], dst[FTPS_PATH_MAX + 160];
 	size_t	 len = strlen(c->keyauth);
-	int	 fd;
+	int	 fd, e, closed = 0;
 
 	snprintf(dst, sizeof(dst), "%s%s", dir, c->token);
 	snprintf(tmp, sizeof(tmp), "%s.%s.tmp", dir, c->token);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	(void)unlink(tmp);	/* a leftover of a killed run */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0644)) == -1 || fchmod(fd, 0644) == -1 ||
-	    write(fd, c->keyauth, len) != (ssize_t)len || close(fd) == -1 ||
-	    rename(tmp, dst) == -1) {
-		snprintf(err, errlen, "--webroot: cannot write %.300s: %s",
-		    dst, strerror(errno));
-		if (fd != -1)
+	    write(fd, c->keyauth, len) != (ssize_t)len ||
+	    (closed = 1, close(fd)) == -1 || rename(tmp, dst) == -1) {
+		e = errno;
+		if (fd != -1) {
+			if (!closed)
+				(void)close(fd);
 			(void)unlink(tmp);
+		}
+		snprintf(err, errlen, "--webroot: cannot write %.300s: %s",
+		    dst, strerror(e));
 		return -1;
 	}
 	return 0;

@@ -106,7 +106,12 @@ cm_reload(const struct cli *cli, const char *pidfile)
 		    "FILE, or send ftpsd SIGHUP yourself");
 		return -1;
 	}
-	if (reload_systemctl(active) != 0) {
+	if ((r = reload_systemctl(active)) == -1 || r == 127) {
+		cm_error("--reload: cannot run systemctl is-active %s%s",
+		    RELOAD_UNIT, r == 127 ? " (systemctl not found)" : "");
+		return -1;
+	}
+	if (r != 0) {
 		cm_info(cli, "%s is not running: nothing to reload",
 		    RELOAD_UNIT);
 		return 0;

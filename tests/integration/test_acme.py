@@ -459,10 +459,20 @@ class Acme(unittest.TestCase):
         rec = load_json(os.path.join(self.dir, "acme", "web.json"))
         self.assertEqual(rec["webroot"], os.path.realpath(root))
         if os.geteuid() == 0:
-            for f in ("acme", "acme/account.key", "acme/account.json",
-                      "acme/web.json", "web.key", "web.crt", "web.chain"):
+            for f in ("web.key", "web.crt", "web.chain"):
                 self.assertEqual(os.stat(os.path.join(self.dir, f)).st_uid,
                                  65534, f)
+            # acme/ holds what root's renewal trusts: it stays root's.
+            for f in ("acme", "acme/account.key", "acme/account.json",
+                      "acme/web.json"):
+                self.assertEqual(os.stat(os.path.join(self.dir, f)).st_uid,
+                                 0, f)
+            # One the service user could have written is refused.
+            os.chown(os.path.join(self.dir, "acme"), 65534, 65534)
+            p = self.certmgr("acme", "renew", ok=False)
+            self.assert_one_line_error(p, r"acme: owned by uid 65534 .* "
+                                       r"must be the running user's")
+            os.chown(os.path.join(self.dir, "acme"), 0, 0)
         # The answers are gone again; the folders stay, readable.
         chal = os.path.join(root, ".well-known", "acme-challenge")
         self.assertEqual(os.listdir(chal), [])
