@@ -370,8 +370,8 @@ answer(const char *cmd, const char *req, char *ans, const char *sock,
     int json)
 {
 	struct rec	*recs = NULL, *more;
-	char		*body, *line;
-	int		 i, n = 0, cap = 0;
+	char		*body, *line, *v;
+	int		 i, j, n = 0, cap = 0;
 
 	if (strncmp(ans, "ERR ", 4) == 0) {
 		ans[strcspn(ans, "\n")] = '\0';
@@ -408,6 +408,18 @@ answer(const char *cmd, const char *req, char *ans, const char *sock,
 		}
 		parse_rec(line, &recs[n++]);
 	}
+	/*
+	 * SECURITY: values come from clients too (a transfer's path): a
+	 * table on the administrator's terminal shows control bytes as '?'
+	 * rather than let them act as escape sequences (JSON escapes them).
+	 */
+	if (!json)
+		for (i = 0; i < n; i++)
+			for (j = 0; j < recs[i].n; j++)
+				for (v = recs[i].val[j]; *v != '\0'; v++)
+					if ((unsigned char)*v < 0x20 ||
+					    *v == 0x7f)
+						*v = '?';
 	if (json && strcmp(cmd, "status") == 0 && n > 0) {
 		printf("{\"status\":");
 		json_rec(&recs[0]);

@@ -88,6 +88,7 @@ struct ctl_conn {
 	struct ftpsd		*ctx;
 	struct bufferevent	*bev;
 	struct event		*tick;
+	struct event		*deadline;	/* the request in time */
 	int			 http;
 	int			 cmd;		/* enum ctl_cmd; -1: reading */
 	unsigned long long	 arg;
@@ -113,8 +114,9 @@ struct ctl {
 	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char			 http_label[80];
 	struct event		*wake_ev, *sock_ev, *http_ev;
+	struct event		*resume_ev;	/* after EMFILE */
 	struct ctl_connq	 conns;
-	unsigned		 nconns;
+	unsigned		 nconns[2];	/* [http] */
 };
 
 static long long
@@ -237,8 +239,16 @@ ctl_bind_unix(struct ctl *c, const struct conf *cf, char *why, size_t len)
 		return FTPS_ESYS;
 	}
 	errno = e;
-	if (r == -1 || chmod(c->path, 0660) == -1 ||
-	    lstat(c->path, &st) == -1 || listen(fd, 16) == -1) {
+	/*
+	 * bind made it 0660 under the umask above; no chmod by path, which
+	 * as root would follow a symlink swapped in meanwhile.
+	 */
+	if (r == 0 && lstat(c->path, &st) == 0 && (!S_ISSOCK(st.st_mode) ||
+	    (st.st_mode & 0777) != 0660)) {
+		errno = EPERM;
+		r = -2;
+	}
+	if (r != 0 || lstat(c->path, &st) == -1 || listen(fd, 16) == -1) {
 		e = errno;
 		if (r != -1)
 			(void)unlink(c->path);
@@ -1010,12 +1020,65 @@ ctl_conn_free(struct ctl_conn *cc)
 	if (cc->claimed)
 		atomic_store(&ctl_box(cc, cc->box)->claim, 0);
 	TAILQ_REMOVE(&c->conns, cc, entry);
-	c->nconns--;
+	c->nconns[cc->http]--;
 	if (cc->tick != NULL)
 		event_free(cc->tick);
+	if (cc->deadline != NULL)
+		event_free(cc->deadline);
 	bufferevent_free(cc->bev);
 	buf_free(&cc->out);
 	free(cc);
+}
+
+/* The whole request within CTL_READ_MS, however it trickles in. */
+static void
+ctl_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_conn	*cc = arg;
+
+	(void)fd;
+	(void)what;
+	if (!cc->sent && cc->cmd == -1)
+		ctl_errf(cc, cc->http ? "408 Request Timeout" :
+		    "no request within %d ms", CTL_READ_MS);
+}
+
+static void
+ctl_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->sock_ev != NULL)
+		(void)event_add(c->sock_ev, NULL);
+	if (c->http_ev != NULL)
+		(void)event_add(c->http_ev, NULL);
+}
+
+/*
+ * Out of descriptors: the connection stays queued and the socket
+ * readable, so accepting again at once would spin the loop.  Both
+ * listeners pause for CTL_PAUSE_MS (as the session listeners do).
+ */
+static void
+ctl_pause(struct ftpsd *ctx)
+{
+	struct ctl	*c = ctx->ctl;
+	struct timeval	 tv = { CTL_PAUSE_MS / 1000,
+			    (CTL_PAUSE_MS % 1000) * 1000 };
+
+	if (c->resume_ev == NULL && (c->resume_ev = evtimer_new(ctx->base,
+	    ctl_resume_cb, c)) == NULL)
+		return;
+	if (evtimer_pending(c->resume_ev, NULL))
+		return;
+	log_warn("control: accept; pausing %d ms", CTL_PAUSE_MS);
+	if (c->sock_ev != NULL)
+		(void)event_del(c->sock_ev);
+	if (c->http_ev != NULL)
+		(void)event_del(c->http_ev);
+	(void)evtimer_add(c->resume_ev, &tv);
 }
 
 static void
@@ -1029,21 +1092,37 @@ ctl_accept(struct ftpsd *ctx, int lfd, int http)
 	int		 fd;
 
 	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) == -1)
+	    SOCK_CLOEXEC)) == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			ctl_pause(ctx);
 		return;
-	cc = c->nconns < CTL_CONNS_MAX ? calloc(1, sizeof(*cc)) : NULL;
+	}
+	/*
+	 * SECURITY: HTTP (anyone who reaches metrics_listen) and the
+	 * control socket are counted apart: a scrape flood cannot lock the
+	 * administrator out of ftpsdctl.
+	 */
+	cc = c->nconns[http != 0] < CTL_CONNS_MAX ? calloc(1, sizeof(*cc)) :
+	    NULL;
 	if (cc == NULL) {
 		close(fd);
 		return;
 	}
 	cc->ctl = c;
 	cc->ctx = ctx;
-	cc->http = http;
+	cc->http = http != 0;
 	cc->cmd = -1;
 	buf_init(&cc->out, CTL_OUT_MAX);
 	if ((cc->bev = bufferevent_socket_new(ctx->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL ||
-	    (cc->tick = evtimer_new(ctx->base, ctl_tick_cb, cc)) == NULL) {
+	    (cc->tick = evtimer_new(ctx->base, ctl_tick_cb, cc)) == NULL ||
+	    (cc->deadline = evtimer_new(ctx->base, ctl_deadline_cb, cc)) ==
+	    NULL || evtimer_add(cc->deadline, &tv) != 0) {
+		if (cc->tick != NULL)
+			event_free(cc->tick);
+		if (cc->deadline != NULL)
+			event_free(cc->deadline);
 		if (cc->bev != NULL)
 			bufferevent_free(cc->bev);
 		else
@@ -1052,8 +1131,12 @@ ctl_accept(struct ftpsd *ctx, int lfd, int http)
 		return;
 	}
 	TAILQ_INSERT_TAIL(&c->conns, cc, entry);
-	c->nconns++;
-	/* SECURITY: slowloris: the request within CTL_READ_MS, bounded. */
+	c->nconns[cc->http]++;
+	/*
+	 * SECURITY: slowloris: the whole request within CTL_READ_MS (the
+	 * deadline above; the bufferevent's timeouts restart on every
+	 * byte), and at most CTL_HTTP_MAX of it.
+	 */
 	bufferevent_setwatermark(cc->bev, EV_READ, 0, CTL_HTTP_MAX + 1);
 	bufferevent_set_timeouts(cc->bev, &tv, &tv);
 	bufferevent_setcb(cc->bev, ctl_read_cb, ctl_write_cb, ctl_event_cb,
@@ -1129,6 +1212,8 @@ ctl_free(struct ftpsd *ctx)
 		event_free(c->sock_ev);
 	if (c->http_ev != NULL)
 		event_free(c->http_ev);
+	if (c->resume_ev != NULL)
+		event_free(c->resume_ev);
 	if (c->sh != NULL && ctx->worker < c->sh->nboxes && ctx->master ==
 	    NULL)
 		atomic_store(&c->sh->box[ctx->worker].pid, 0);

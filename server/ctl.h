@@ -37,7 +37,9 @@ struct session;
 #define CTL_RELOAD_MS	30000	/* every process's reload result */
 #define CTL_PAGE_MAX	(512u * 1024)	/* one worker's answer */
 #define CTL_HTTP_MAX	4096	/* one HTTP request, headers included */
-#define CTL_CONNS_MAX	32	/* control and HTTP connections at once */
+#define CTL_CONNS_MAX	16	/* control connections at once, and as
+				 * many HTTP ones (separately counted) */
+#define CTL_PAUSE_MS	1000	/* accept paused after EMFILE/ENFILE */
 
 /*
  * As root, before privileges drop: binds control_socket (root and

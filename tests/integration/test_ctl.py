@@ -442,6 +442,33 @@ class PrometheusDocs(unittest.TestCase):
 class OneProcess(Ctl, unittest.TestCase):
     WORKERS = 1
 
+    def test_trickled_request_meets_its_deadline(self):
+        # One byte a second never completes a line: the connection gets
+        # its error at CTL_READ_MS (5 s) from accept, not hours later.
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(s.close)
+        s.connect(self.sock)
+        t0 = time.monotonic()
+        got = b""
+        for ch in b"statu" * 4:
+            try:
+                s.send(bytes([ch]))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            s.settimeout(1.0)
+            try:
+                got += s.recv(4096)
+            except socket.timeout:
+                continue
+            if got:
+                break
+        took = time.monotonic() - t0
+        print("trickled request answered after %.1f s: %r" % (took, got))
+        self.assertIn(b"no request within", got)
+        self.assertLess(took, 9)
+        # ftpsdctl still works meanwhile and after.
+        self.ctl_ok("status")
+
 
 class TwoWorkers(Ctl, unittest.TestCase):
     WORKERS = 2
