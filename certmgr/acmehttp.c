@@ -164,7 +164,12 @@ acme_http(struct acme *a, const char *url, const char *post, int head,
 		return -1;
 	}
 	curl_easy_setopt(a->curl, CURLOPT_URL, url);
-	curl_easy_setopt(a->curl, CURLOPT_PROTOCOLS_STR, "https,http");
+	/*
+	 * Every URL the CA hands out is https too, unless the directory
+	 * itself is a plain-http test server on this host.
+	 */
+	curl_easy_setopt(a->curl, CURLOPT_PROTOCOLS_STR,
+	    strncmp(a->server, "https://", 8) == 0 ? "https" : "https,http");
 	curl_easy_setopt(a->curl, CURLOPT_USERAGENT, ACME_UA);
 	curl_easy_setopt(a->curl, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L);
