@@ -878,27 +878,9 @@ class Ftpsd:
     def lftp(self, script, user="alice", implicit=False, settings=(),
              timeout=SUBPROC_TIMEOUT):
         """Runs lftp commands against this server; returns CompletedProcess."""
-        pw = self.users[user][0]
-        if implicit:
-            site = "ftps://%s:%d" % (HOST, self.implicit_port)
-        else:
-            site = "ftp://%s:%d" % (HOST, self.explicit_port)
-        pre = [
-            "set cmd:fail-exit yes",
-            "set ssl:ca-file %s" % self.cafile,
-            "set ssl:verify-certificate yes",
-            "set ftp:ssl-force yes",
-            "set ftp:ssl-protect-data yes",
-            "set ftp:ssl-protect-list yes",
-            "set ftp:passive-mode yes",
-            "set net:max-retries 1",
-            "set net:reconnect-interval-base 1",
-            "set net:timeout 15",
-            "set xfer:clobber yes",
-        ] + list(settings)
-        pre.append("open -u %s,%s %s" % (user, pw, site))
-        text = "\n".join(pre) + "\n" + script.strip() + "\n"
-        return run(["lftp", "-f", "/dev/stdin"], input=text, timeout=timeout)
+        port = self.implicit_port if implicit else self.explicit_port
+        return lftp_run(self.cafile, implicit, port, user,
+                        self.users[user][0], script, settings, timeout)
 
     def s_client(self, args, implicit=True, input="QUIT\r\n",
                  timeout=30, input_delay=None):
@@ -910,6 +892,29 @@ class Ftpsd:
             argv += ["-starttls", "ftp"]
         return run(argv + list(args), input=input, timeout=timeout,
                    input_delay=input_delay)
+
+
+def lftp_run(cafile, implicit, port, user, pw, script, settings=(),
+             timeout=SUBPROC_TIMEOUT):
+    """lftp with verified TLS on control and data, passive, one retry,
+    then `open` (ftps:// for the implicit port) and script."""
+    site = "%s://%s:%d" % ("ftps" if implicit else "ftp", HOST, port)
+    pre = [
+        "set cmd:fail-exit yes",
+        "set ssl:ca-file %s" % cafile,
+        "set ssl:verify-certificate yes",
+        "set ftp:ssl-force yes",
+        "set ftp:ssl-protect-data yes",
+        "set ftp:ssl-protect-list yes",
+        "set ftp:passive-mode yes",
+        "set net:max-retries 1",
+        "set net:reconnect-interval-base 1",
+        "set net:timeout 15",
+        "set xfer:clobber yes",
+    ] + list(settings)
+    pre.append("open -u %s,%s %s" % (user, pw, site))
+    text = "\n".join(pre) + "\n" + script.strip() + "\n"
+    return run(["lftp", "-f", "/dev/stdin"], input=text, timeout=timeout)
 
 
 def s_client_ok(p):

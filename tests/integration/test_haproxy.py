@@ -180,24 +180,10 @@ class Cluster:
         return run(argv + list(args) + [url])
 
     def lftp(self, source, script, implicit=False):
-        pw = harness.USERS["alice"][0]
-        site = ("ftps://%s:%d" % (HOST, self.fe_i) if implicit else
-                "ftp://%s:%d" % (HOST, self.fe_e))
-        text = "\n".join([
-            "set cmd:fail-exit yes",
-            "set ssl:ca-file %s" % self.cafile,
-            "set ssl:verify-certificate yes",
-            "set ftp:ssl-force yes",
-            "set ftp:ssl-protect-data yes",
-            "set ftp:ssl-protect-list yes",
-            "set ftp:passive-mode yes",
-            "set net:socket-bind-ipv4 %s" % source,
-            "set net:max-retries 1",
-            "set net:timeout 15",
-            "set xfer:clobber yes",
-            "open -u alice,%s %s" % (pw, site),
-            script.strip(), ""])
-        return run(["lftp", "-f", "/dev/stdin"], input=text)
+        return harness.lftp_run(
+            self.cafile, implicit, self.fe_i if implicit else self.fe_e,
+            "alice", harness.USERS["alice"][0], script,
+            settings=["set net:socket-bind-ipv4 %s" % source])
 
     def node_of(self, pattern):
         """Indexes of the nodes whose log matches pattern."""
