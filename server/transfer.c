@@ -1,23 +1,23 @@
 /*
  * Streaming between a file (or a listing) and the data connection.
  * Once the data connection is ready, the transfer drives its socket (and
- * with PROT P its SSL) itself: a download reads the file into one buffer
- * kept for the whole transfer and hands that buffer to SSL_write (or
- * send); an upload SSL_reads (or recvs) straight into the buffer that is
- * written to the file.  No evbuffer copy, no per-chunk allocation, and
- * memory stays bounded (2 x FTPS_XFER_CHUNK, twice that for an upload:
- * one buffer fills while the other is written) whatever the file size.
+ * with PROT P its SSL) itself: a download reads the file into buffers
+ * kept for the whole transfer and hands each to SSL_write (or send); an
+ * upload SSL_reads (or recvs) straight into the buffer that is written to
+ * the file.  No evbuffer copy, no per-chunk allocation, and memory stays
+ * bounded (two buffers of 2 x FTPS_XFER_CHUNK: one is sent or filled
+ * while the other is read from or written to the file) whatever the file
+ * size.  Every file read and write runs on the I/O pool, never on the
+ * loop: a hole to fill with zeroes, an unwritten extent, page allocation,
+ * writeback throttling or a slow disk holds only its own transfer.
  */
 #define _GNU_SOURCE	/* renameat2 */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <linux/magic.h>
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -69,7 +69,7 @@ struct xfer {
 	struct buf		 text;		/* XFER_LIST: one slice */
 	struct vfs_upload	 up;		/* STOR, STOU */
 	char			 final[FTPS_NAME_MAX + 1];	/* STOU */
-	char			*chunk;		/* 2 (upload: 4) x FTPS_XFER_CHUNK */
+	char			*chunk;		/* 2 buffers of 2 x FTPS_XFER_CHUNK */
 	struct bufferevent	*bev;		/* the datachan's, disabled */
 	struct xio		 io;		/* its socket, SSL (PROT P) */
 	struct event		*rev;		/* sock readable */
@@ -77,9 +77,10 @@ struct xfer {
 	struct session		*s;
 	/*
 	 * File I/O runs on the pool (iopool.h), one job at a time: while
-	 * io_busy, the job owns fd, chunk and (FINISH) the names; the loop
-	 * does not touch them, and xfer_free() leaves the rest to the job's
-	 * end (io_orphan).
+	 * io_busy, the job owns fd, cr, the buffer at io_ptr and (FINISH)
+	 * the names; the loop does not touch them (it sends or fills the
+	 * other buffer), and xfer_free() leaves the rest to the job's end
+	 * (io_orphan).
 	 */
 	struct io_job		 job;		/* one at a time */
 	int			 io_busy;
@@ -101,23 +102,25 @@ struct xfer {
 	const char		*held_text;
 	const char		*held_result;
 	void			(*then)(struct session *);
-	size_t			 io_raw;	/* WRITE: bytes received */
-	char			*rbuf;		/* upload: the buffer filling */
+	char			*rbuf;		/* upload: the buffer filling;
+						   download: the one read next */
 	size_t			 rfill;
 	enum xfer_next		 in_next;	/* WRITE: then what */
 	int			 fin_stage;	/* FINISH: FIN_* */
-	int			 no_nowait;	/* RWF_NOWAIT unsupported */
-	int			 memfs;		/* tmpfs: I/O never waits */
-	struct event		*kick;		/* upload: go on next turn */
 	const char		*out;		/* download: bytes not yet sent */
 	size_t			 outn;
+	const char		*next;		/* download: read, not yet sent */
+	size_t			 nextn;
+	int			 rdeof;		/* download: the file read out */
+	off_t			 rpos;		/* download: the next read's */
+	off_t			 rdata;		/* download: data (no hole) up
+						   to here from rpos */
 	unsigned long long	 bytes;
 	struct timespec		 t0;
 	int			 ascii;
 	int			 cr;		/* CR pending at a chunk edge */
 	int			 tls;
 	int			 wblocked;	/* a write waits for a read */
-	int			 srcdone;	/* download: source read out */
 	struct timeval		 tv;		/* data_timeout */
 	struct timeval		*tvp;		/* &tv, or NULL: none */
 };
@@ -196,10 +199,6 @@ xfer_io_stop(struct xfer *x)
 	if (x->wev != NULL) {
 		event_free(x->wev);
 		x->wev = NULL;
-	}
-	if (x->kick != NULL) {
-		event_free(x->kick);
-		x->kick = NULL;
 	}
 }
 
@@ -432,84 +431,107 @@ xfer_submit(struct xfer *x, int op)
 	iopool_submit(x->s->ctx->io, &x->job);
 }
 
+/* The other buffer of the two in x->chunk. */
+static char *
+xfer_other(const struct xfer *x, const char *b)
+{
+	return b == x->chunk ? x->chunk + 2 * FTPS_XFER_CHUNK : x->chunk;
+}
+
 /*
- * A download's next file read, on the pool, straight into the buffer
- * that is sent: 2 x FTPS_XFER_CHUNK in TYPE I; in TYPE A half a chunk
- * into the second half, at most a full chunk once converted.
- */
-/*
- * One read or write at the file position that never blocks: RWF_NOWAIT
- * takes what the page cache holds (-1 with EAGAIN when it would have to
- * wait for the disk).  Once the file system says it cannot, x->no_nowait
- * and every call is -1 with EAGAIN.  On tmpfs and ramfs, which have no
- * disk to wait for (and take no RWF_NOWAIT), a plain read or write.
+ * A hole (or unwritten extent) at x->rpos is zeroes that need no read:
+ * a read would fill the page cache with new zeroed pages (60 ms for
+ * 256 KiB seen on ext4 under load), so they are made here.  Returns the
+ * bytes of zeroes put at io_ptr (0: the end of the file), or -1: read
+ * (data, or a file system without SEEK_DATA), io_len bounded to the data
+ * found.  x->rdata keeps where the data ends, so a file without holes
+ * costs one SEEK_DATA and one SEEK_HOLE in all.
  */
 static ssize_t
-xfer_nowait(struct xfer *x, char *p, size_t n, int out)
+xfer_read_hole(struct xfer *x)
 {
-	struct iovec	 iov;
-	ssize_t		 r;
+	struct stat	 st;
+	off_t		 d, h, n;
 
-	if (x->no_nowait) {
-		errno = EAGAIN;
+	if (x->rpos < x->rdata) {
+		if ((off_t)x->io_len > x->rdata - x->rpos)
+			x->io_len = (size_t)(x->rdata - x->rpos);
 		return -1;
 	}
-	iov.iov_base = p;
-	iov.iov_len = n;
-	do
-		r = out ? pwritev2(x->fd, &iov, 1, -1, x->memfs ? 0 :
-		    RWF_NOWAIT) : preadv2(x->fd, &iov, 1, -1, x->memfs ? 0 :
-		    RWF_NOWAIT);
-	while (r == -1 && errno == EINTR);
-	if (r == -1 && (errno == EOPNOTSUPP || errno == EINVAL ||
-	    errno == ENOSYS)) {
-		x->no_nowait = 1;
-		errno = EAGAIN;
+	if ((d = lseek(x->fd, x->rpos, SEEK_DATA)) == x->rpos) {
+		if ((h = lseek(x->fd, x->rpos, SEEK_HOLE)) <= x->rpos)
+			return -1;
+		x->rdata = h;
+		return xfer_read_hole(x);
 	}
-	return r;
-}
-
-/* r bytes read into x->io_ptr become the next piece to send. */
-static void
-xfer_read_got(struct xfer *x, size_t r)
-{
-	x->out = x->chunk;
-	x->outn = x->ascii ? xfer_add_crlf(x, x->io_ptr, r, x->chunk) : r;
-	x->srcdone = r == 0;
+	if (d == -1 && errno != ENXIO)
+		return -1;
+	/* ENXIO: a hole up to the end, or the end itself. */
+	if (d == -1) {
+		if (fstat(x->fd, &st) == -1)
+			return -1;
+		d = st.st_size;
+	}
+	if ((n = d - x->rpos) <= 0)
+		return -1;
+	if (n > (off_t)x->io_len)
+		n = (off_t)x->io_len;
+	memset(x->io_ptr, 0, (size_t)n);
+	return (ssize_t)n;
 }
 
 /*
- * A download's next file read, straight into the buffer that is sent:
- * 2 x FTPS_XFER_CHUNK in TYPE I; in TYPE A half a chunk into the second
- * half, at most a full chunk once converted.  What the page cache holds
- * is read at once (1); else the read goes to the pool (0); -1: a read
- * error (errno).
+ * A download's file read, on the pool, into x->rbuf, the buffer that is
+ * neither being sent nor waiting to be: 2 x FTPS_XFER_CHUNK in TYPE I;
+ * in TYPE A half a chunk into its second half, converted into its first
+ * (at most a full chunk).  io_res: the bytes to send, 0 at the end of
+ * the file, -1 with io_err.  In a download x->cr is the jobs' alone.
  */
-static int
-xfer_read_start(struct xfer *x)
+static void
+xfer_read_run(struct xfer *x)
 {
 	ssize_t	 r;
 
-	x->io_ptr = x->ascii ? x->chunk + FTPS_XFER_CHUNK : x->chunk;
-	x->io_len = x->ascii ? FTPS_XFER_CHUNK / 2 : 2 * FTPS_XFER_CHUNK;
-	if ((r = xfer_nowait(x, x->io_ptr, x->io_len, 0)) >= 0) {
-		xfer_read_got(x, (size_t)r);
-		return 1;
+	if ((r = xfer_read_hole(x)) == -1)
+		do
+			r = pread(x->fd, x->io_ptr, x->io_len, x->rpos);
+		while (r == -1 && errno == EINTR);
+	if (r > 0)
+		x->rpos += r;
+	x->io_res = r;
+	if (r == -1)
+		x->io_err = errno;
+	else if (x->ascii)
+		x->io_res = (ssize_t)xfer_add_crlf(x, x->io_ptr, (size_t)r,
+		    x->rbuf);
+}
+
+/*
+ * Starts the next read on the pool as soon as a buffer is free, so the
+ * file is read while the previous buffer is encrypted and sent.  A
+ * listing makes its next slice once the last one is sent (one buffer).
+ */
+static void
+xfer_read_next(struct xfer *x)
+{
+	if (x->io_busy || x->rdeof || x->next != NULL)
+		return;
+	if (x->kind == XFER_LIST) {
+		if (x->outn == 0)
+			xfer_submit(x, XOP_LIST);
+		return;
 	}
-	if (errno != EAGAIN)
-		return -1;
+	x->io_ptr = x->ascii ? x->rbuf + FTPS_XFER_CHUNK : x->rbuf;
+	x->io_len = x->ascii ? FTPS_XFER_CHUNK / 2 : 2 * FTPS_XFER_CHUNK;
 	xfer_submit(x, XOP_READ);
-	return 0;
 }
 
 /*
  * Sends until the socket is full, the budget (FTPS_XFER_HIWAT per
  * wake-up, one slice of a listing, so one fast client does not hold the
  * loop) is spent or the source ends.  The persistent write event brings
- * us back; while the file is read on the pool with nothing left to send,
- * the write event waits (xfer_read_done() turns it on again).  The next
- * read starts as soon as SSL has taken the buffer, while the records it
- * gathered are still being sent.
+ * us back; while the pool reads with nothing left to send, the write
+ * event waits (xfer_read_done() turns it on again).
  */
 static void
 xfer_pump_out(struct session *s)
@@ -520,17 +542,12 @@ xfer_pump_out(struct session *s)
 
 	budget = x->kind == XFER_LIST ? XFER_LS_SLICE : FTPS_XFER_HIWAT;
 	while (sent < budget) {
-		if (x->outn == 0 && !x->srcdone && !x->io_busy) {
-			if (x->kind == XFER_LIST)
-				xfer_submit(x, XOP_LIST);
-			else if (xfer_read_start(x) < 0) {
-				sess_log_errno(s, LOG_LVL_ERR,
-				    "%s read error", x->verb);
-				xfer_done(s, 451, "Local read error; "
-				    "transfer aborted.", "fail");
-				return;
-			}
+		if (x->outn == 0 && x->next != NULL) {
+			x->out = x->next;
+			x->outn = x->nextn;
+			x->next = NULL;
 		}
+		xfer_read_next(x);
 		r = XIO_OK;
 		if (x->outn > 0) {
 			r = xio_write(&x->io, x->out, x->outn, &n);
@@ -565,12 +582,12 @@ xfer_pump_out(struct session *s)
 			    "client; transfer aborted.", "aborted");
 			return;
 		}
-		if (x->outn == 0 && x->srcdone) {
+		if (x->outn == 0 && x->rdeof) {
 			xio_cork(&x->io, 0);
 			xfer_done(s, 226, "Transfer complete.", "ok");
 			return;
 		}
-		if (x->io_busy) {
+		if (x->outn == 0 && x->next == NULL) {
 			/* All sent: the file's next bytes are on their way. */
 			event_del(x->wev);
 			return;
@@ -591,9 +608,14 @@ xfer_read_done(struct session *s, struct xfer *x)
 	if (x->io_op == XOP_LIST) {
 		x->out = buf_str(&x->text);
 		x->outn = buf_len(&x->text);
-		x->srcdone = x->outn == 0;
-	} else
-		xfer_read_got(x, (size_t)x->io_res);
+		x->rdeof = x->outn == 0;
+	} else if (x->io_res == 0)
+		x->rdeof = 1;
+	else {
+		x->next = x->rbuf;
+		x->nextn = (size_t)x->io_res;
+		x->rbuf = xfer_other(x, x->rbuf);
+	}
 	if (!x->wblocked && xfer_wait(s, x->wev) != 0)
 		return;
 	xfer_pump_out(s);
@@ -784,31 +806,47 @@ xfer_finish_done(struct session *s, struct xfer *x)
 	}
 }
 
+/*
+ * An upload's buffer (io_ptr, io_len bytes received) written to the
+ * file, on the pool.  TYPE A converts it first, CRLF -> LF into the
+ * buffer's second half; a CR at its end waits in x->cr for the next
+ * buffer (in an upload x->cr is the jobs' alone).  io_res: 0, or -1 with
+ * io_err.
+ */
+static void
+xfer_write_run(struct xfer *x)
+{
+	const char	*p = x->io_ptr;
+	size_t		 n = x->io_len;
+
+	if (x->ascii) {
+		/* Output fits: at most io_len + 1 (a held CR) bytes. */
+		xfer_strip_cr(x, x->io_ptr, x->io_len,
+		    x->io_ptr + FTPS_XFER_CHUNK, &n);
+		p = x->io_ptr + FTPS_XFER_CHUNK;
+	}
+	x->io_res = 0;
+	if (xfer_write_all(x->fd, p, n) != 0) {
+		x->io_res = -1;
+		x->io_err = errno;
+	}
+}
+
 static void
 xfer_job_run(struct io_job *job)
 {
 	struct xfer	*x = job->arg;
-	ssize_t		 r;
 
 	x->io_err = 0;
 	switch (x->io_op) {
 	case XOP_READ:
-		do
-			r = read(x->fd, x->io_ptr, x->io_len);
-		while (r == -1 && errno == EINTR);
-		x->io_res = r;
-		if (r == -1)
-			x->io_err = errno;
+		xfer_read_run(x);
 		break;
 	case XOP_LIST:
 		xfer_list_run(x);
 		break;
 	case XOP_WRITE:
-		x->io_res = (ssize_t)x->io_len;
-		if (xfer_write_all(x->fd, x->io_ptr, x->io_len) != 0) {
-			x->io_res = -1;
-			x->io_err = errno;
-		}
+		xfer_write_run(x);
 		break;
 	default:
 		xfer_finish_run(x);
@@ -827,7 +865,7 @@ xfer_write_done(struct session *s, struct xfer *x)
 		xfer_fail_write(s, x->io_err);
 		return;
 	}
-	x->bytes += (unsigned long long)x->io_raw;
+	x->bytes += (unsigned long long)x->io_len;
 	if (x->in_next == XN_FINISH) {
 		xfer_submit(x, XOP_FINISH);
 		return;
@@ -877,44 +915,16 @@ xfer_job_done(struct io_job *job)
 	}
 }
 
-/*
- * Writes the upload buffer just filled: what the page cache takes at
- * once (RWF_NOWAIT) now (1), the rest on the pool (0); -1: a write error
- * (errno).  Reading goes on in the other buffer.
- */
-static int
+/* The upload buffer just filled goes to the pool; the other one fills. */
+static void
 xfer_write_start(struct xfer *x)
 {
-	ssize_t	 w;
-
-	size_t	 on = x->rfill;
-
 	x->io_ptr = x->rbuf;
-	if (x->ascii) {
-		/* Output fits: at most rfill + 1 (a held CR) bytes. */
-		xfer_strip_cr(x, x->rbuf, x->rfill, x->rbuf + FTPS_XFER_CHUNK,
-		    &on);
-		x->io_ptr = x->rbuf + FTPS_XFER_CHUNK;
-	}
-	x->io_len = on;
-	x->io_raw = x->rfill;
+	x->io_len = x->rfill;
 	x->in_next = XN_READ;
-	x->rbuf = x->rbuf == x->chunk ? x->chunk + 2 * FTPS_XFER_CHUNK :
-	    x->chunk;
+	x->rbuf = xfer_other(x, x->rbuf);
 	x->rfill = 0;
-	while (x->io_len > 0 &&
-	    (w = xfer_nowait(x, x->io_ptr, x->io_len, 1)) > 0) {
-		x->io_ptr += w;
-		x->io_len -= (size_t)w;
-	}
-	if (x->io_len == 0) {
-		x->bytes += (unsigned long long)x->io_raw;
-		return 1;
-	}
-	if (errno != EAGAIN)
-		return -1;
 	xfer_submit(x, XOP_WRITE);
-	return 0;
 }
 
 /*
@@ -930,10 +940,9 @@ xfer_pump_in(struct session *s)
 {
 	struct xfer	*x = s->xfer;
 	struct evbuffer	*hs = bufferevent_get_input(x->bev);
-	static const struct timeval	 zero = { 0, 0 };
-	size_t				 n, room, total = 0;
-	enum xio_res			 r;
-	int				 got, w;
+	size_t		 n, room;
+	enum xio_res	 r;
+	int		 got;
 
 	/*
 	 * TYPE I: the whole buffer, so whole 16 KiB records make page-aligned
@@ -971,34 +980,14 @@ xfer_pump_in(struct session *s)
 			}
 			return;
 		}
-		total += x->rfill;
-		if ((w = xfer_write_start(x)) < 0) {
-			sess_log_errno(s, LOG_LVL_ERR, "%s write error",
-			    x->verb);
-			xfer_fail_write(s, errno);
-			return;
-		}
+		xfer_write_start(x);
 		if (r == XIO_EOF) {
 			event_del(x->rev);
-			if (w == 1)
-				xfer_submit(x, XOP_FINISH);
-			else
-				x->in_next = XN_FINISH;
+			x->in_next = XN_FINISH;
 			return;
 		}
 		if (r != XIO_OK)
 			return;
-		/*
-		 * Written at once: the budget (FTPS_XFER_HIWAT) spent, the
-		 * rest waits for the next turn of the loop (a timer of 0
-		 * fires after every other socket was polled; SSL may hold
-		 * records that the socket no longer signals).
-		 */
-		if (w == 1 && total >= FTPS_XFER_HIWAT) {
-			if (event_add(x->kick, &zero) != 0)
-				xfer_done(s, 451, "Out of memory.", "fail");
-			return;
-		}
 	}
 	/*
 	 * SECURITY: truncation attack: a TLS upload that ends without
@@ -1013,16 +1002,6 @@ xfer_pump_in(struct session *s)
 	} else
 		xfer_done(s, 426, "Data connection lost; upload aborted.",
 		    "aborted");
-}
-
-/* The next slice of an upload that spent its budget. */
-static void
-xfer_kick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct session	*s = arg;
-
-	if (s->xfer != NULL)
-		xfer_pump_in(s);
 }
 
 static void
@@ -1146,9 +1125,12 @@ xfer_take_over(struct xfer *x, struct bufferevent *bev)
 		    SSL_MODE_RELEASE_BUFFERS);
 		SSL_set_mode(x->io.ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	}
-	/* A listing is sent from its slices: no buffer.  An upload: two. */
-	if (x->kind != XFER_LIST && (x->chunk = malloc((xfer_is_upload(x) ?
-	    4 : 2) * FTPS_XFER_CHUNK)) == NULL)
+	/*
+	 * A listing is sent from its slices: no buffer.  A file: two, one
+	 * on the pool while the other is sent or filled.
+	 */
+	if (x->kind != XFER_LIST &&
+	    (x->chunk = malloc(4 * FTPS_XFER_CHUNK)) == NULL)
 		return FTPS_ENOMEM;
 	x->rbuf = x->chunk;
 	return 0;
@@ -1163,8 +1145,7 @@ xfer_events(struct session *s, struct xfer *x)
 		x->rev = event_new(base, x->io.sock, EV_READ | EV_PERSIST,
 		    xfer_in_cb, s);
 		x->wev = event_new(base, x->io.sock, EV_WRITE, xfer_in_cb, s);
-		x->kick = evtimer_new(base, xfer_kick_cb, s);
-		if (x->rev == NULL || x->wev == NULL || x->kick == NULL ||
+		if (x->rev == NULL || x->wev == NULL ||
 		    event_add(x->rev, x->tvp) != 0)
 			return FTPS_ENOMEM;
 		return 0;
@@ -1178,16 +1159,6 @@ xfer_events(struct session *s, struct xfer *x)
 	    event_add(x->rev, NULL) != 0 || event_add(x->wev, x->tvp) != 0)
 		return FTPS_ENOMEM;
 	return 0;
-}
-
-/* Whether x->fd lives in memory (tmpfs, ramfs): its I/O never waits. */
-static void
-xfer_check_memfs(struct xfer *x)
-{
-	struct statfs	 sf;
-
-	x->memfs = fstatfs(x->fd, &sf) == 0 &&
-	    (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC);
 }
 
 static void
@@ -1224,7 +1195,6 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 				    "fail");
 			return;
 		}
-		xfer_check_memfs(x);
 		if (xfer_events(s, x) != 0) {
 			xfer_done(s, 451, "Out of memory.", "fail");
 			return;
@@ -1234,15 +1204,9 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 		return;
 	}
 	evbuffer_drain(in, evbuffer_get_length(in));
-	if (x->kind == XFER_RETR && x->offset > 0 &&
-	    lseek(x->fd, x->offset, SEEK_SET) == -1) {
-		xfer_done(s, 451, "Cannot seek to the REST offset.", "fail");
-		return;
-	}
-	if (x->kind == XFER_RETR) {
+	x->rpos = x->offset;
+	if (x->kind == XFER_RETR)
 		(void)posix_fadvise(x->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		xfer_check_memfs(x);
-	}
 	/* Worth it from a few records on; a small file goes straight. */
 	if (x->io.ssl != NULL && x->kind == XFER_RETR &&
 	    x->size - x->offset >= (off_t)FTPS_XFER_CHUNK &&

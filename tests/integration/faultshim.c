@@ -23,22 +23,18 @@
  *
  *   FAULTSHIM_SLOW_MATCH=/home/carol/   files whose path (as
  *                                       /proc/self/fd shows it) holds
- *                                       this: every read(), write() and
- *   FAULTSHIM_SLOW_MS=200               fsync() first sleeps that long;
- *                                       preadv2()/pwritev2() with
- *                                       RWF_NOWAIT fail with EAGAIN (not
- *                                       in the page cache), without it
- *                                       they sleep too; readdir() of
- *                                       such a folder sleeps at its
- *                                       first entry and every 64th
- *                                       after (a getdents batch)
+ *                                       this: every read(), pread(),
+ *   FAULTSHIM_SLOW_MS=200               write() and fsync() first sleeps
+ *                                       that long; readdir() of such a
+ *                                       folder sleeps at its first entry
+ *                                       and every 64th after (a getdents
+ *                                       batch)
  *
  * Nothing else changes.  Only for tests: never install it.
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -203,42 +199,22 @@ fs_maybe_slow(int fd)
 		;
 }
 
-/* 1 when fd is slow and a RWF_NOWAIT call must say EAGAIN; else sleeps. */
-static int
-fs_nowait_fails(int fd, int flags)
+ssize_t
+pread(int fd, void *p, size_t n, off_t off)
 {
-	if (!(flags & RWF_NOWAIT)) {
-		fs_maybe_slow(fd);
-		return 0;
-	}
-	if (fd < 0 || fd >= FS_MAXFD)
-		return 0;
-	if (fs_slow[fd] == 0)
-		fs_slow_check(fd);
-	if (fs_slow[fd] != 1)
-		return 0;
-	errno = EAGAIN;
-	return 1;
+	FS_REAL(ssize_t, "pread", (int, void *, size_t, off_t));
+
+	fs_maybe_slow(fd);
+	return real(fd, p, n, off);
 }
 
 ssize_t
-preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+pread64(int fd, void *p, size_t n, off_t off)
 {
-	FS_REAL(ssize_t, "preadv2", (int, const struct iovec *, int, off_t,
-	    int));
+	FS_REAL(ssize_t, "pread64", (int, void *, size_t, off_t));
 
-	return fs_nowait_fails(fd, flags) ? -1 : real(fd, iov, cnt, off,
-	    flags);
-}
-
-ssize_t
-pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
-{
-	FS_REAL(ssize_t, "pwritev2", (int, const struct iovec *, int, off_t,
-	    int));
-
-	return fs_nowait_fails(fd, flags) ? -1 : real(fd, iov, cnt, off,
-	    flags);
+	fs_maybe_slow(fd);
+	return real(fd, p, n, off);
 }
 
 ssize_t

@@ -21,6 +21,22 @@ from harness import MiB, HOST, ftp_reply, reply_code  # noqa: E402
 OLD = b"old content that must survive\n" * 100
 
 
+def retr_raw(tc, ftp, name):
+    """RETR without ftplib's TYPE I: the bytes, once 226 came."""
+    conn = ftp.transfercmd("RETR " + name)
+    got = b""
+    while True:
+        b = conn.recv(65536)
+        if not b:
+            break
+        got += b
+    if hasattr(conn, "unwrap"):
+        conn.unwrap()
+    conn.close()
+    tc.assertReply(ftp.voidresp(), 226)
+    return got
+
+
 class Transfer(harness.ServerTestCase):
     CONF = {"data_timeout": 10}
     ENV = harness.small_asan_quarantine()
@@ -80,19 +96,6 @@ class Transfer(harness.ServerTestCase):
 
     # -- TYPE ----------------------------------------------------------------
 
-    def raw_retr(self, ftp, name):
-        conn = ftp.transfercmd("RETR " + name)
-        data = b""
-        while True:
-            b = conn.recv(65536)
-            if not b:
-                break
-            data += b
-        conn.unwrap()
-        conn.close()
-        self.assertReply(ftp.voidresp(), 226)
-        return data
-
     def raw_stor(self, ftp, name, data):
         conn = ftp.transfercmd("STOR " + name)
         conn.sendall(data)
@@ -103,13 +106,13 @@ class Transfer(harness.ServerTestCase):
     def test_type_ascii_conversion(self):
         ftp = self.ftp()
         self.assertReply(ftp.sendcmd("TYPE A"), 200)
-        self.assertEqual(self.raw_retr(ftp, "lines.txt"),
+        self.assertEqual(retr_raw(self, ftp, "lines.txt"),
                          b"alpha\r\nbeta\r\n\r\ngamma\r\n")
         self.raw_stor(ftp, "ascii-up.txt", b"one\r\ntwo\r\n\r\nthree\r\n")
         with open(self.srv.path("ascii-up.txt"), "rb") as f:
             self.assertEqual(f.read(), b"one\ntwo\n\nthree\n")
         self.assertReply(ftp.sendcmd("TYPE I"), 200)
-        self.assertEqual(self.raw_retr(ftp, "lines.txt"),
+        self.assertEqual(retr_raw(self, ftp, "lines.txt"),
                          b"alpha\nbeta\n\ngamma\n")
         self.raw_stor(ftp, "bin-up.txt", b"one\r\ntwo\n")
         with open(self.srv.path("bin-up.txt"), "rb") as f:
@@ -366,6 +369,36 @@ class DataPath(harness.ServerTestCase):
                 for n in (name, part):
                     os.unlink(self.srv.path(n))
 
+    def test_sparse_file_read_around_its_holes(self):
+        # The server makes a hole's zeroes without reading it (SEEK_DATA,
+        # SEEK_HOLE): data islands at and off the 256 KiB buffer edges,
+        # holes between them and up to the end, REST into each.
+        path = self.srv.path("sparse.bin")
+        size = 4 * MiB + 1000
+        islands = [(0, 5), (MiB + 4095, 300 * 1024), (2 * MiB - 3, 7),
+                   (3 * MiB + 262144, 262144)]
+        want = bytearray(size)
+        with open(path, "wb") as f:
+            f.truncate(size)
+            for off, n in islands:
+                data = os.urandom(n)
+                f.seek(off)
+                f.write(data)
+                want[off:off + n] = data
+        want = bytes(want)
+        for prot in ("P", "C"):
+            with self.subTest(prot=prot):
+                ftp = self.session(prot)
+                self.assertEqual(self.retr(ftp, "sparse.bin"), want)
+                for off in (3, MiB, MiB + 5000, 2 * MiB + 100,
+                            3 * MiB + 262144, size - 1):
+                    self.assertEqual(self.retr(ftp, "sparse.bin", rest=off),
+                                     want[off:], off)
+                ftp.voidcmd("TYPE A")
+                self.assertEqual(retr_raw(self, ftp, "sparse.bin"),
+                                 re.sub(rb"(?<!\r)\n", b"\r\n", want))
+        os.unlink(path)
+
     def test_type_a_across_buffer_edges(self):
         wire = re.sub(rb"(?<!\r)\n", b"\r\n", self.text)
         for prot in ("P", "C"):
@@ -373,16 +406,7 @@ class DataPath(harness.ServerTestCase):
                 # ftplib's retrbinary/storbinary would send TYPE I.
                 ftp = self.session(prot)
                 ftp.voidcmd("TYPE A")
-                conn = ftp.transfercmd("RETR text.txt")
-                got = b""
-                while True:
-                    b = conn.recv(65536)
-                    if not b:
-                        break
-                    got += b
-                self.close_data(conn)
-                self.assertReply(ftp.voidresp(), 226)
-                self.assertEqual(got, wire)
+                self.assertEqual(retr_raw(self, ftp, "text.txt"), wire)
                 name = "text-up-%s.txt" % prot
                 conn = ftp.transfercmd("STOR " + name)
                 conn.sendall(wire)
