@@ -663,7 +663,8 @@ sess_paused(struct session *s)
 {
 	return s->state != SESS_READY || s->auth_job != NULL ||
 	    (s->delay_ev != NULL && evtimer_pending(s->delay_ev, NULL)) ||
-	    s->deferred != NULL || sess_out_full(s);
+	    s->deferred != NULL || sess_out_full(s) ||
+	    (s->xfer != NULL && xfer_ending(s->xfer));
 }
 
 void
@@ -703,8 +704,9 @@ sess_input(struct session *s)
 	OPENSSL_cleanse(line, sizeof(line));
 	/*
 	 * SECURITY: a paused session (password check, failed-login delay, a
-	 * command waiting for a transfer, replies the client does not read)
-	 * stops reading.  With its input at
+	 * command waiting for a transfer, a transfer's final reply waiting
+	 * for its file job, replies the client does not read) stops
+	 * reading.  With its input at
 	 * the high watermark libevent would otherwise run this callback again
 	 * and again: one client could keep the loop at 100% CPU.
 	 * sess_resume_cb() turns reading back on.

@@ -56,6 +56,8 @@ enum xfer_next {
 };
 
 enum { XOP_READ, XOP_WRITE, XOP_FINISH, XOP_LIST };
+#define XFER_THEN_MAX	3	/* see struct xfer's then[] */
+
 enum { FIN_OK, FIN_WRITE, FIN_SYNC, FIN_CLOSE, FIN_COMMIT, FIN_ABANDONED };
 
 struct xfer {
@@ -95,13 +97,15 @@ struct xfer {
 	 * A final reply that came while a job ran (ABOR, the data connection
 	 * lost): given once the job is back and what it held is gone, so a
 	 * client that reads 426 finds no leftover.  A commit the job made
-	 * meanwhile stands: its reply is 226 instead.  then() follows the
-	 * final reply (ABOR's own 226, QUIT's 221).
+	 * meanwhile stands: its reply is 226 instead.  then[] follow the
+	 * final reply (ABOR's own 226, QUIT's 221, a kick's 421), each
+	 * caller's once: ABOR or QUIT (no command is read while a reply is
+	 * held), a kick, and a spare.
 	 */
 	int			 held_code;
 	const char		*held_text;
 	const char		*held_result;
-	void			(*then)(struct session *);
+	void			(*then[XFER_THEN_MAX])(struct session *);
 	char			*rbuf;		/* upload: the buffer filling;
 						   download: the one read next */
 	size_t			 rfill;
@@ -277,8 +281,9 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	struct xfer_report	 rep;
 	char			 q[LOG_VALUE_MAX];
 	int			 ok = strcmp(result, "ok") == 0;
+	size_t			 i;
 
-	void			(*then)(struct session *);
+	void			(*then[XFER_THEN_MAX])(struct session *);
 
 	if (x == NULL)
 		return;
@@ -293,7 +298,7 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 		xfer_io_stop(x);
 		return;
 	}
-	then = x->then;
+	memcpy(then, x->then, sizeof(then));
 	s->xfer = NULL;
 	xfer_io_stop(x);
 	sess_log(s, ok ? LOG_LVL_INFO : LOG_LVL_WARN,
@@ -311,8 +316,8 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	dc_close(s, ok);
 	xfer_free(x);
 	sess_reply(s, code, "%s", text);
-	if (then != NULL) {
-		then(s);
+	for (i = 0; i < XFER_THEN_MAX && then[i] != NULL; i++) {
+		then[i](s);
 		if (s->state == SESS_CLOSING)
 			return;
 	}
@@ -349,6 +354,7 @@ xfer_abort(struct session *s, const char *why,
     void (*then)(struct session *))
 {
 	struct xfer	*x = s->xfer;
+	size_t		 i;
 
 	if (x == NULL) {
 		if (then != NULL)
@@ -356,12 +362,22 @@ xfer_abort(struct session *s, const char *why,
 		return;
 	}
 	sess_log(s, LOG_LVL_INFO, "transfer aborted by %s", why);
-	/* Aborted again while the first one waits: this one's reply now. */
-	if (x->then != NULL && then != NULL)
-		then(s);
-	else if (then != NULL)
-		x->then = then;
+	/* Aborted again while the first one waits: after it, in order. */
+	for (i = 0; then != NULL && i < XFER_THEN_MAX; i++) {
+		if (x->then[i] == then)
+			break;
+		if (x->then[i] == NULL) {
+			x->then[i] = then;
+			break;
+		}
+	}
 	xfer_done(s, 426, "Connection closed; transfer aborted.", "aborted");
+}
+
+int
+xfer_ending(const struct xfer *x)
+{
+	return x->held_code != 0;
 }
 
 /*

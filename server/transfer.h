@@ -61,10 +61,18 @@ void		 xfer_start(struct session *, struct xfer *);
  * 426 for the running transfer (ABOR, QUIT, shutdown), then then() (may
  * be NULL; with no transfer it runs at once).  A file job in flight is
  * waited for first: its temporary upload is gone when 426 goes out, and
- * a commit it completed is answered 226 instead.
+ * a commit it completed is answered 226 instead.  Aborted again
+ * meanwhile (ftpsdctl kick during an ABOR): each distinct then() runs
+ * once, in order, after the transfer's reply.
  */
 void		 xfer_abort(struct session *, const char *why,
 		    void (*then)(struct session *));
+/*
+ * Whether the transfer has ended and waits for its file job to give its
+ * final reply: the session reads no command meanwhile, so a second ABOR
+ * is answered after the transfer's 426 or 226, not before.
+ */
+int		 xfer_ending(const struct xfer *);
 /* Logs and ends the running transfer without a reply (session closing). */
 void		 xfer_cancel(struct session *, const char *why);
 /* What a running transfer is doing (ftpsdctl who); pointers into x. */

@@ -174,11 +174,12 @@ class AbortDuringFileJob(harness.ServerTestCase):
                 sorted(os.listdir(self.srv.home("carol"))))
         return first, ftp_reply(ftp.getresp), seen
 
-    def test_426_once_the_upload_is_gone(self):
+    def slow_upload(self, name):
+        """carol's STOR of name with a 200 ms write on the pool now."""
         home = self.srv.home("carol")
         a = self.ftp("carol")
         a.voidcmd("TYPE I")
-        conn = a.transfercmd("STOR gone.bin")
+        conn = a.transfercmd("STOR " + name)
         conn.sendall(os.urandom(MiB))
         deadline = time.monotonic() + 10
         while not upload_fds(self.srv.pid(), home):
@@ -187,12 +188,29 @@ class AbortDuringFileJob(harness.ServerTestCase):
             time.sleep(0.01)
         # A 200 ms write is on the pool now (several are queued up).
         time.sleep(0.1)
+        return a, conn
+
+    def test_426_once_the_upload_is_gone(self):
+        a, conn = self.slow_upload("gone.bin")
         first, second, (fds, files) = self.abor(a)
         conn.close()
         self.assertReply(first, 426)
         self.assertReply(second, 226)
         self.assertEqual(fds, [], "the upload was still open at 426")
         self.assertEqual(files, [])
+
+    def test_second_abor_answered_after_the_transfer(self):
+        # Both ABORs sent before any reply: the transfer's 426 comes
+        # first, then one 226 for each ABOR (before, the second ABOR's
+        # 226 went out at once, ahead of the 426).
+        a, conn = self.slow_upload("twice.bin")
+        a.sock.sendall(b"ABOR\r\nABOR\r\n")
+        replies = [ftp_reply(a.getresp) for _ in range(3)]
+        conn.close()
+        self.assertEqual([r[:3] for r in replies], ["426", "226", "226"],
+                         replies)
+        self.assertReply(a.sendcmd("NOOP"), 200)
+        self.assertEqual(os.listdir(self.srv.home("carol")), [])
 
     def test_abor_after_commit_is_226(self):
         home = self.srv.home("carol")
