@@ -79,10 +79,10 @@ struct xfer {
 	struct session		*s;
 	/*
 	 * File I/O runs on the pool (iopool.h), one job at a time: while
-	 * io_busy, the job owns fd, cr, the buffer at io_ptr and (FINISH)
-	 * the names; the loop does not touch them (it sends or fills the
-	 * other buffer), and xfer_free() leaves the rest to the job's end
-	 * (io_orphan).
+	 * io_busy, the job owns fd, cr, rpos, rdata, the buffer it reads
+	 * into or writes from and (FINISH) the names; the loop does not
+	 * touch them (it sends or fills the other buffer), and xfer_free()
+	 * leaves the rest to the job's end (io_orphan).
 	 */
 	struct io_job		 job;		/* one at a time */
 	int			 io_busy;
