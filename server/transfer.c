@@ -55,7 +55,7 @@ enum xfer_next {
 	XN_FINISH,	/* the client's end came: fsync, rename */
 };
 
-enum { XOP_READ, XOP_WRITE, XOP_FINISH, XOP_LIST };
+enum { XOP_READ, XOP_WRITE, XOP_FINISH, XOP_LIST, XOP_CLOSE };
 #define XFER_THEN_MAX	3	/* see struct xfer's then[] */
 
 enum { FIN_OK, FIN_WRITE, FIN_SYNC, FIN_CLOSE, FIN_COMMIT, FIN_ABANDONED };
@@ -85,8 +85,10 @@ struct xfer {
 	 * leaves the rest to the job's end (io_orphan).
 	 */
 	struct io_job		 job;		/* one at a time */
+	struct iopool		*pool;		/* the session's, or NULL */
 	int			 io_busy;
 	int			 io_orphan;
+	int			 io_closed;	/* XOP_CLOSE went: close here */
 	atomic_int		 io_abandon;	/* no rename any more */
 	int			 io_op;		/* XOP_* */
 	char			*io_ptr;	/* READ into, WRITE from */
@@ -206,6 +208,51 @@ xfer_io_stop(struct xfer *x)
 	}
 }
 
+/* Hands x's next file operation (XOP_*) to the I/O pool. */
+static void
+xfer_submit(struct xfer *x, int op)
+{
+	x->io_op = op;
+	x->io_busy = 1;
+	x->io_closed |= op == XOP_CLOSE;
+	iopool_submit(x->pool, &x->job);
+}
+
+/*
+ * Whether closing x's file frees it, which is done on the pool: an
+ * upload never committed (an O_TMPFILE, or a hidden name to unlink), or
+ * a download of a file deleted meanwhile.  Its pages and blocks go then:
+ * 80 ms on the loop for an aborted 1 GiB upload on ext4, 300 ms once it
+ * was written out.
+ */
+static int
+xfer_close_frees(const struct xfer *x)
+{
+	struct stat	 st;
+
+	if (x->io_closed || x->pool == NULL)
+		return 0;
+	if (x->up.tmpname[0] != '\0')
+		return 1;
+	if (x->fd == -1)
+		return 0;
+	if (x->kind == XFER_STOR || x->kind == XFER_STOU)
+		return 1;
+	return fstat(x->fd, &st) == 0 && st.st_nlink == 0;
+}
+
+/* The end of x's file, on the pool: see xfer_close_frees(). */
+static void
+xfer_close_run(struct xfer *x)
+{
+	if (x->fd != -1) {
+		(void)close(x->fd);
+		x->fd = -1;
+	}
+	/* An unfinished upload never replaces the old file. */
+	vfs_upload_discard(&x->vp, &x->up);
+}
+
 void
 xfer_free(struct xfer *x)
 {
@@ -216,6 +263,11 @@ xfer_free(struct xfer *x)
 		/* The job holds fd and chunk: the rest goes when it ends. */
 		atomic_store(&x->io_abandon, 1);
 		x->io_orphan = 1;
+		return;
+	}
+	if (xfer_close_frees(x)) {
+		x->io_orphan = 1;
+		xfer_submit(x, XOP_CLOSE);
 		return;
 	}
 	if (x->fd != -1)
@@ -287,7 +339,7 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 
 	if (x == NULL)
 		return;
-	if (x->io_busy) {
+	if (x->io_busy || xfer_close_frees(x)) {
 		/* Replied when the job is back (xfer_job_done). */
 		if (x->held_code == 0) {
 			x->held_code = code;
@@ -296,6 +348,8 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 		}
 		atomic_store(&x->io_abandon, 1);
 		xfer_io_stop(x);
+		if (!x->io_busy)
+			xfer_submit(x, XOP_CLOSE);
 		return;
 	}
 	memcpy(then, x->then, sizeof(then));
@@ -436,15 +490,6 @@ xfer_wait(struct session *s, struct event *ev)
 	xfer_done(s, 451, "Cannot wait for the data connection; transfer "
 	    "aborted.", "fail");
 	return -1;
-}
-
-/* Hands x's next file operation (XOP_*) to the I/O pool. */
-static void
-xfer_submit(struct xfer *x, int op)
-{
-	x->io_op = op;
-	x->io_busy = 1;
-	iopool_submit(x->s->ctx->io, &x->job);
 }
 
 /* The other buffer of the two in x->chunk. */
@@ -864,6 +909,9 @@ xfer_job_run(struct io_job *job)
 	case XOP_WRITE:
 		xfer_write_run(x);
 		break;
+	case XOP_CLOSE:
+		xfer_close_run(x);
+		break;
 	default:
 		xfer_finish_run(x);
 		break;
@@ -1267,6 +1315,7 @@ xfer_start(struct session *s, struct xfer *x)
 	x->job.run = xfer_job_run;
 	x->job.done = xfer_job_done;
 	x->job.arg = x;
+	x->pool = s->ctx->io;
 	x->ascii = x->kind != XFER_LIST && (s->flags & SF_TYPE_A);
 	clock_gettime(CLOCK_MONOTONIC, &x->t0);
 	sess_arm_timer(s);

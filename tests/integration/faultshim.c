@@ -25,9 +25,13 @@
  *                                       /proc/self/fd shows it) holds
  *                                       this: every read(), pread(),
  *   FAULTSHIM_SLOW_MS=200               write() and fsync() first sleeps
- *                                       that long; readdir() of such a
- *                                       folder sleeps at its first entry
- *                                       and every 64th after (a getdents
+ *                                       that long, and so does the
+ *                                       close() that frees a file (no
+ *                                       name left: an O_TMPFILE never
+ *                                       linked, a deleted file);
+ *                                       readdir() of such a folder
+ *                                       sleeps at its first entry and
+ *                                       every 64th after (a getdents
  *                                       batch)
  *
  * Nothing else changes.  Only for tests: never install it.
@@ -68,6 +72,7 @@ static volatile unsigned char	 fs_slow[FS_MAXFD];
 		*(void **)&real = dlsym(RTLD_NEXT, name)
 
 static int	 fs_real_close(int);
+static void	 fs_maybe_slow(int);
 
 static void
 fs_mark(int fd, const char *path)
@@ -153,6 +158,10 @@ openat(int dirfd, const char *path, int flags, ...)
 int
 close(int fd)
 {
+	struct stat	 st;
+
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0)
+		fs_maybe_slow(fd);
 	if (fd >= 0 && fd < FS_MAXFD) {
 		memset(&fs_fd[fd], 0, sizeof(fs_fd[fd]));
 		fs_slow[fd] = 0;
