@@ -527,11 +527,19 @@ xfer_read_hole(struct xfer *x)
 	}
 	if (d == -1 && errno != ENXIO)
 		return -1;
-	/* ENXIO: a hole up to the end, or the end itself. */
+	/*
+	 * ENXIO: a hole up to the end, or the end itself.  The size first,
+	 * then the data again: bytes appended meanwhile are read, not
+	 * taken for a hole.
+	 */
 	if (d == -1) {
 		if (fstat(x->fd, &st) == -1)
 			return -1;
-		d = st.st_size;
+		if ((d = lseek(x->fd, x->rpos, SEEK_DATA)) == -1 &&
+		    errno != ENXIO)
+			return -1;
+		if (d == -1 || d > st.st_size)
+			d = st.st_size;
 	}
 	if ((n = d - x->rpos) <= 0)
 		return -1;
