@@ -191,7 +191,7 @@ lst_error_cb(struct evconnlistener *evl, void *arg)
 	struct listener	*l = arg;
 	struct timeval	 tv;
 
-	log_warnx("accept on %s: %s; pausing", l->label, strerror(errno));
+	log_warn("accept on %s, pausing", l->label);
 	if (l->pause_ev == NULL)
 		return;
 	evconnlistener_disable(evl);
