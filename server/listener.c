@@ -138,7 +138,8 @@ lst_serve_admitted(struct listener *l, int fd,
 	struct ftpsd	*ctx = l->ctx;
 	struct session	*s;
 
-	if ((s = sess_new(ctx, fd, client, l->implicit)) == NULL) {
+	if ((s = sess_new(ctx, fd, client, (l->implicit ? SF_IMPLICIT : 0) |
+	    proxy_sess_flags(client, via))) == NULL) {
 		log_msg_errno(LOG_LVL_ERR, "cannot set up a session");
 		lst_release(ctx, client);
 		close(fd);
