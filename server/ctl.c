@@ -149,6 +149,23 @@ ctl_get(struct ftpsd *ctx)
 /* ------------------------------------------------------------------ */
 /* Binding, as root. */
 
+/* 1 when something listens on the socket at path (shorter than sun_path). */
+static int
+ctl_answers(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, r;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return r == 0;
+}
+
 /*
  * A socket file left by a daemon that is gone is removed; one that
  * answers belongs to a running ftpsd.  0, or < 0 with why.
@@ -156,9 +173,7 @@ ctl_get(struct ftpsd *ctx)
 static int
 ctl_stale(const char *path, char *why, size_t len)
 {
-	struct sockaddr_un	 sun;
 	struct stat		 st;
-	int			 fd, r;
 
 	if (lstat(path, &st) == -1)
 		return errno == ENOENT ? 0 : FTPS_ESYS;
@@ -166,14 +181,7 @@ ctl_stale(const char *path, char *why, size_t len)
 		snprintf(why, len, "exists and is not a socket");
 		return FTPS_EDENIED;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return FTPS_ESYS;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
-	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	close(fd);
-	if (r == 0) {
+	if (ctl_answers(path)) {
 		snprintf(why, len, "another ftpsd answers there");
 		return FTPS_EDENIED;
 	}
@@ -323,6 +331,139 @@ ctl_bind(struct ftpsd *ctx, FILE *errf)
 	    errf)) != 0)
 		return r;
 	return 0;
+}
+
+/* The folder part of path into dir ("." for a bare name, "/" at the top). */
+static void
+ctl_dirname(const char *path, char *dir, size_t len)
+{
+	char	*slash;
+
+	snprintf(dir, len, "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, len, ".");
+	else
+		slash[slash == dir ? 1 : 0] = '\0';
+}
+
+/* NULL when dir is a folder this process may create files in, else why. */
+static const char *
+ctl_dir_unusable(const char *dir)
+{
+	struct stat	 st;
+
+	if (stat(dir, &st) == -1)
+		return strerror(errno);
+	if (!S_ISDIR(st.st_mode))
+		return "not a folder";
+	if (access(dir, W_OK | X_OK) == -1)
+		return strerror(errno);
+	return NULL;
+}
+
+/*
+ * Whether control_socket's folder can hold the socket ctl_bind_unix()
+ * makes there (it makes the folder itself, not its parent), and nothing
+ * else is in its place.  Only looks.  0, or FTPS_EDENIED with why.
+ */
+static int
+ctl_check_unix(const char *path, char *why, size_t len)
+{
+	struct stat	 st;
+	char		 dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char		 parent[sizeof(dir)];
+	const char	*bad;
+
+	if (strlen(path) >= sizeof(dir)) {
+		snprintf(why, len, "longer than %zu bytes", sizeof(dir) - 1);
+		return FTPS_EDENIED;
+	}
+	ctl_dirname(path, dir, sizeof(dir));
+	if (stat(dir, &st) == -1 && errno == ENOENT) {
+		ctl_dirname(dir, parent, sizeof(parent));
+		if ((bad = ctl_dir_unusable(parent)) != NULL) {
+			snprintf(why, len, "its folder %s does not exist and "
+			    "cannot be made in %s: %s", dir, parent, bad);
+			return FTPS_EDENIED;
+		}
+		return 0;
+	}
+	if ((bad = ctl_dir_unusable(dir)) != NULL) {
+		snprintf(why, len, "its folder %s: %s", dir, bad);
+		return FTPS_EDENIED;
+	}
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(why, len, "exists and is not a socket");
+		return FTPS_EDENIED;
+	}
+	return 0;
+}
+
+/*
+ * Whether metrics_listen can be bound: bound and closed again, never
+ * listened on.  In use while a running ftpsd answers on control_socket
+ * is that ftpsd's own (the check a reload runs).  Problems counted.
+ */
+static int
+ctl_check_http(const struct conf *cf, FILE *errf)
+{
+	struct sockaddr_storage	 ss;
+	unsigned		 sl;
+	int			 fd, e, one = 1;
+
+	if (parse_addrport(cf->metrics_listen, &ss, &sl) != 0) {
+		fprintf(errf, "ftpsd: metrics_listen: %s: not ADDR:PORT\n",
+		    cf->metrics_listen);
+		return 1;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+	    -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1 || bind(fd, (struct sockaddr *)&ss, sl) == -1)
+		e = errno;
+	else
+		e = 0;
+	if (fd != -1)
+		close(fd);
+	if (e == 0)
+		return 0;
+	if (e == EADDRINUSE && cf->control_socket != NULL &&
+	    strlen(cf->control_socket) <
+	    sizeof(((struct sockaddr_un *)0)->sun_path) &&
+	    ctl_answers(cf->control_socket))
+		return 0;
+	if (e == EACCES && geteuid() != 0) {
+		fprintf(errf, "ftpsd: warning: metrics_listen %s: cannot bind: "
+		    "%s (ftpsd binds it as root; this ftpsd -t is not)\n",
+		    cf->metrics_listen, strerror(e));
+		return 0;
+	}
+	fprintf(errf, "ftpsd: metrics_listen %s: cannot bind: %s\n",
+	    cf->metrics_listen, strerror(e));
+	return 1;
+}
+
+int
+ctl_check(const struct conf *cf, FILE *errf)
+{
+	char	 why[PATH_MAX + 128];
+	int	 problems = 0;
+
+	if (cf->control_socket != NULL &&
+	    ctl_check_unix(cf->control_socket, why, sizeof(why)) != 0) {
+		/* As at start: the built-in default may be missing. */
+		if (strcmp(cf->control_socket, FTPS_CONTROL_SOCKET) == 0)
+			fprintf(errf, "ftpsd: warning: control_socket %s: %s; "
+			    "ftpsd would run without it\n", cf->control_socket,
+			    why);
+		else {
+			fprintf(errf, "ftpsd: control_socket %s: %s\n",
+			    cf->control_socket, why);
+			problems++;
+		}
+	}
+	if (cf->metrics_listen != NULL)
+		problems += ctl_check_http(cf, errf);
+	return problems;
 }
 
 int
