@@ -36,6 +36,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "ctl.h"
+#include "ctlclaim.h"
 #include "err.h"
 #include "ftpsd.h"
 #include "log.h"
@@ -47,6 +48,7 @@
 #include "vhost.h"
 
 #define CTL_TICK_MS	5	/* polling a box or the reload result */
+#define CTL_CLAIM_GRACE_MS 1000	/* a claim outlives its asker's wait */
 #define CTL_OUT_MAX	(CTL_PAGE_MAX * 4)	/* one answer */
 
 enum ctl_ask { ASK_STATUS = 1, ASK_WHO, ASK_KICK, ASK_METRICS };
@@ -55,7 +57,7 @@ enum ctl_ask { ASK_STATUS = 1, ASK_WHO, ASK_KICK, ASK_METRICS };
 struct ctl_box {
 	_Atomic uint32_t	 req;		/* requests posted */
 	_Atomic uint32_t	 done;		/* the last one answered */
-	_Atomic int64_t		 claim;		/* ms a claim lasts; 0: free */
+	_Atomic uint64_t	 claim;		/* ctlclaim.h; 0: free */
 	_Atomic int		 pid;		/* 0: not serving */
 	_Atomic uint32_t	 reload_seq;	/* its last reload's */
 	_Atomic int		 reload_ok;
@@ -71,6 +73,7 @@ struct ctl_shared {
 	unsigned		 nboxes;
 	unsigned		 nworkers;	/* 0: a single process */
 	_Atomic unsigned long long next_id;
+	_Atomic uint32_t	 claim_gen;	/* ctlclaim.h */
 	_Atomic int		 master_pid;	/* who reloads */
 	time_t			 started;
 	_Atomic long long	 loaded_at;	/* configuration (re)loaded */
@@ -93,7 +96,7 @@ struct ctl_conn {
 	int			 cmd;		/* enum ctl_cmd; -1: reading */
 	unsigned long long	 arg;
 	unsigned		 box;		/* the box asked next */
-	int			 claimed;
+	uint64_t		 claim;		/* our token on box; 0: none */
 	uint32_t		 req;
 	long long		 until_ms;	/* this box, or the reload */
 	uint32_t		 reload_target;
@@ -846,21 +849,37 @@ ctl_box(struct ctl_conn *cc, unsigned i)
 	return &cc->ctl->sh->box[i];
 }
 
-/* Takes the box's answer into out and lets the box go. */
+/*
+ * Takes the box's answer into out and lets the box go.  The answer
+ * counts only if our claim held the box from before the read to after
+ * it (else another asker may be rewriting the page: it is dropped).
+ */
 static void
 ctl_collect(struct ctl_conn *cc, struct ctl_box *bx, int answered)
 {
-	if (answered) {
+	size_t	 mark = buf_len(&cc->out);
+	int	 found = 0;
+
+	if (answered && ctl_claim_held(&bx->claim, cc->claim)) {
 		if (bx->len > 0 && buf_add(&cc->out, bx->page, bx->len) != 0)
 			(void)buf_addf(&cc->out, "note=answer cut at %u bytes\n",
 			    CTL_OUT_MAX);
-		if (cc->cmd == CMD_KICK && bx->result == 1)
-			cc->found = 1;
+		found = cc->cmd == CMD_KICK && bx->result == 1;
+		/* The page reads above happen before the check below. */
+		atomic_thread_fence(memory_order_acquire);
+		if (!ctl_claim_held(&bx->claim, cc->claim)) {
+			buf_truncate(&cc->out, mark);
+			answered = 0;
+		}
 	} else
+		answered = 0;
+	if (answered)
+		cc->found |= found;
+	else
 		(void)buf_addf(&cc->out, "note=worker %u did not answer "
 		    "within %d ms\n", cc->box, CTL_ASK_MS);
-	atomic_store(&bx->claim, 0);
-	cc->claimed = 0;
+	ctl_claim_drop(&bx->claim, cc->claim);
+	cc->claim = 0;
 	cc->box++;
 }
 
@@ -874,17 +893,18 @@ ctl_step(struct ctl_conn *cc)
 	struct ctl_shared	*sh = cc->ctl->sh;
 	struct ctl_box		*bx;
 	long long		 now = ctl_now_ms();
-	int64_t			 old;
 	uint64_t		 one = 1;
 
 	for (;;) {
-		if (cc->claimed) {
+		if (cc->claim != 0) {
 			bx = ctl_box(cc, cc->box);
 			if (atomic_load_explicit(&bx->done,
 			    memory_order_acquire) == cc->req)
 				ctl_collect(cc, bx, 1);
+			/* Lost (its worker died): it is not answering us. */
 			else if (now >= cc->until_ms ||
-			    atomic_load(&bx->pid) == 0)
+			    atomic_load(&bx->pid) == 0 ||
+			    !ctl_claim_held(&bx->claim, cc->claim))
 				ctl_collect(cc, bx, 0);
 			else {
 				ctl_tick(cc);
@@ -900,10 +920,12 @@ ctl_step(struct ctl_conn *cc)
 		if (cc->box >= sh->nboxes)
 			break;
 		bx = ctl_box(cc, cc->box);
-		old = atomic_load(&bx->claim);
-		if ((old != 0 && old > now) ||
-		    !atomic_compare_exchange_strong(&bx->claim, &old,
-		    now + CTL_ASK_MS)) {
+		/*
+		 * Held past our wait, so a live asker always drops its claim
+		 * before another may take it over.
+		 */
+		if ((cc->claim = ctl_claim_take(&bx->claim, &sh->claim_gen,
+		    now, now + CTL_ASK_MS + CTL_CLAIM_GRACE_MS)) == 0) {
 			/* Another ftpsdctl is asking this box: wait a tick. */
 			if (cc->until_ms == 0)
 				cc->until_ms = now + CTL_ASK_MS;
@@ -917,7 +939,6 @@ ctl_step(struct ctl_conn *cc)
 			ctl_tick(cc);
 			return;
 		}
-		cc->claimed = 1;
 		bx->op = cc->cmd == CMD_STATUS ? ASK_STATUS :
 		    cc->cmd == CMD_WHO ? ASK_WHO :
 		    cc->cmd == CMD_KICK ? ASK_KICK : ASK_METRICS;
@@ -1158,8 +1179,8 @@ ctl_conn_free(struct ctl_conn *cc)
 {
 	struct ctl	*c = cc->ctl;
 
-	if (cc->claimed)
-		atomic_store(&ctl_box(cc, cc->box)->claim, 0);
+	if (cc->claim != 0)
+		ctl_claim_drop(&ctl_box(cc, cc->box)->claim, cc->claim);
 	TAILQ_REMOVE(&c->conns, cc, entry);
 	c->nconns[cc->http]--;
 	if (cc->tick != NULL)
