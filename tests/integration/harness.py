@@ -895,9 +895,10 @@ class Ftpsd:
 
 
 def lftp_run(cafile, implicit, port, user, pw, script, settings=(),
-             timeout=SUBPROC_TIMEOUT):
+             timeout=SUBPROC_TIMEOUT, debug=False):
     """lftp with verified TLS on control and data, passive, one retry,
-    then `open` (ftps:// for the implicit port) and script."""
+    then `open` (ftps:// for the implicit port) and script; debug: lftp
+    -d (the dialogue on stderr)."""
     site = "%s://%s:%d" % ("ftps" if implicit else "ftp", HOST, port)
     pre = [
         "set cmd:fail-exit yes",
@@ -914,7 +915,8 @@ def lftp_run(cafile, implicit, port, user, pw, script, settings=(),
     ] + list(settings)
     pre.append("open -u %s,%s %s" % (user, pw, site))
     text = "\n".join(pre) + "\n" + script.strip() + "\n"
-    return run(["lftp", "-f", "/dev/stdin"], input=text, timeout=timeout)
+    return run(["lftp"] + (["-d"] if debug else []) + ["-f", "/dev/stdin"],
+               input=text, timeout=timeout)
 
 
 def s_client_ok(p):
