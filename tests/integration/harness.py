@@ -90,6 +90,21 @@ def promtool_binary():
     return path
 
 
+# Node.js packages of the client tests, as scripts/deps installs them
+# from tests/integration/clients/package.json.
+NODE_MODULES = "/var/cache/ftpsd-deps/node/node_modules"
+
+
+def node_module(name):
+    """The folder of Node.js package name for the client tests."""
+    need_program("node")
+    path = os.path.join(NODE_MODULES, name)
+    if not os.path.isfile(os.path.join(path, "package.json")):
+        die("Node.js package %s not found in %s; run ./scripts/deps"
+            % (name, NODE_MODULES))
+    return path
+
+
 def ftpsd_binary():
     path = os.environ.get("FTPSD")
     if not path:
