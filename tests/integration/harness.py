@@ -105,6 +105,13 @@ def node_module(name):
     return path
 
 
+def figure(name, value):
+    """Prints a measured figure (a FIGURE line in the test's log), for
+    docs/security.md and the issue's targets."""
+    sys.stderr.write("FIGURE %s: %s\n" % (name, value))
+    sys.stderr.flush()
+
+
 def ftpsd_binary():
     path = os.environ.get("FTPSD")
     if not path:

@@ -19,12 +19,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import HOST, MiB, Ftpsd  # noqa: E402
+from harness import HOST, MiB, Ftpsd, figure  # noqa: E402
 
-
-def figure(name, value):
-    sys.stderr.write("FIGURE %s: %s\n" % (name, value))
-    sys.stderr.flush()
 
 
 def vm_kib(pid, field):
