@@ -1323,6 +1323,8 @@ xfer_start(struct session *s, struct xfer *x)
 	x->job.run = xfer_job_run;
 	x->job.done = xfer_job_done;
 	x->job.arg = x;
+	/* Kept here: an orphan's close job outlives the session. */
+	x->job.owner = s->io_owner;
 	x->pool = s->ctx->io;
 	x->ascii = x->kind != XFER_LIST && (s->flags & SF_TYPE_A);
 	clock_gettime(CLOCK_MONOTONIC, &x->t0);
