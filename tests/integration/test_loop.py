@@ -610,9 +610,10 @@ class FairTransfers(harness.ServerTestCase):
             f.truncate(XFER_SIZE)
         with open(srv.path("falloc.bin"), "wb") as f:
             os.posix_fallocate(f.fileno(), 0, XFER_SIZE)
-        cls.src = os.path.join(srv.dir, "upload-src.bin")
-        with open(cls.src, "wb") as f:
-            f.truncate(XFER_SIZE)
+        # The uploads send real.bin too, from the page cache: curl reading
+        # a sparse source zeroes new pages itself, which on this VM
+        # stalled the machine (and the probe) at 1 GiB, not ftpsd.
+        cls.src = srv.path("real.bin")
 
     def test_noop_during_transfers(self):
         results = {}
@@ -655,11 +656,11 @@ class FairTransfers(harness.ServerTestCase):
         for name in ("up1.bin", "up2.bin"):
             self.assertEqual(os.path.getsize(self.srv.path(name)), XFER_SIZE)
         self.assertEqual(probe.errors, [])
-        # Room for a shared CI box: measured on the 2-core VM at load 3
-        # to 4, p99 15 to 23 ms at 256 MiB; 105 ms when the loop still
-        # read the files itself (RWF_NOWAIT).  ASan's slower loop gets the
-        # old bound.
-        self.assertLess(p99, 300 if uses_asan(self.srv.pid()) else 75)
+        # The bound, with room for a shared CI box: measured on
+        # the 2-core VM at load 4 to 5, p99 10 to 18 ms at 256 MiB (13 to
+        # 14 ms at 1 GiB); 73 to 76 ms when the loop still read the files
+        # itself (RWF_NOWAIT).  ASan's slower loop gets the old bound.
+        self.assertLess(p99, 300 if uses_asan(self.srv.pid()) else 50)
         self.assertLess(mx, 2000)
 
 
