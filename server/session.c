@@ -69,6 +69,15 @@ sess_mono_secs(void)
  */
 #define SESS_OUT_HIWAT		(64 * 1024)
 #define SESS_OUT_UNDER		(16 * 1024)
+/*
+ * Under a TLS filter, the most the socket below may hold of records not
+ * yet decrypted (two full TLS records).  While the filter's SSL_read
+ * must write first (a session ticket queued before a PASV reply, the
+ * socket's output full because the client reads nothing), libevent's
+ * filter does not stop the socket below from reading: without this bound
+ * it read every pipelined byte into memory.
+ */
+#define SESS_IN_UNDER		(2 * 16384 + 512)
 #define SESS_CLOSE_POLL_MS	20
 
 static const char *const state_names[] = {
@@ -251,8 +260,10 @@ sess_setup_bev(struct session *s)
 	    s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, SESS_READ_HIWAT);
 	/* The filter moves records down only while this is not exceeded. */
-	if ((under = bufferevent_get_underlying(s->bev)) != NULL)
+	if ((under = bufferevent_get_underlying(s->bev)) != NULL) {
 		bufferevent_setwatermark(under, EV_WRITE, 0, SESS_OUT_UNDER);
+		bufferevent_setwatermark(under, EV_READ, 0, SESS_IN_UNDER);
+	}
 	if (bufferevent_openssl_get_ssl(s->bev) != NULL)
 		bufferevent_set_max_single_read(s->bev, SESS_READ_CHUNK);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);

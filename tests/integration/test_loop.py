@@ -166,6 +166,51 @@ class Backpressure(harness.ServerTestCase):
         rc = self.srv.raw_login(prot_p=False)
         self.pipeline(rc, "AUTH TLS logged in")
 
+    def test_auth_tls_pasv_tickets(self):
+        """
+        Each PASV reply follows a fresh TLS 1.3 session ticket.  When the
+        socket's output fills while the AUTH TLS filter's SSL is writing
+        a ticket, SSL_read needs a write first; libevent's filter then no
+        longer holds back the socket below, which read every pipelined
+        byte into memory (16 MiB taken in about 1.2 s, server RSS +13 MB,
+        in 2 to 4 rounds of 6).  A client that floods PASV and reads a
+        few replies now and then (each read is a new chance for the
+        output to fill mid-ticket) must be stopped every round.
+        """
+        pid = self.srv.proc.pid
+        for rnd in range(1, 5):
+            rc = self.srv.raw_login(prot_p=False)
+            before = vm_kib(pid, "VmRSS")
+            sock = rc.sock
+            sock.setblocking(False)
+            blob = b"PASV\r\n" * 2000
+            sent = got = 0
+            start = last_read = time.monotonic()
+            while time.monotonic() - start < 2.5 and sent < 12 * MiB:
+                try:
+                    sent += sock.send(blob)
+                except (ssl.SSLWantWriteError, BlockingIOError):
+                    time.sleep(0.002)
+                if time.monotonic() - last_read > 0.001:
+                    last_read = time.monotonic()
+                    try:
+                        got += len(sock.recv(300))
+                    except (ssl.SSLWantReadError, BlockingIOError):
+                        pass
+            grown = vm_kib(pid, "VmRSS") - before
+            figure("AUTH TLS, pipelined PASV read slowly, round %d" % rnd,
+                   "sent %.1f MiB in %.1f s, read %d KiB, server RSS "
+                   "%+d KiB" % (sent / MiB, time.monotonic() - start,
+                                got // 1024, grown))
+            self.assertLess(sent, 12 * MiB, "round %d: the server took "
+                            "every pipelined PASV" % rnd)
+            self.assertLess(grown, 4 * 1024, "round %d: server grew by "
+                            "%d KiB" % (rnd, grown))
+            rc.close()
+        # The session after them is served as usual.
+        rc = self.srv.raw_login(prot_p=False)
+        self.assertEqual(rc.cmd("PASV")[0], 227)
+        rc.close()
 
 BIG = 100000
 
