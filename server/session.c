@@ -79,6 +79,15 @@ sess_mono_secs(void)
  */
 #define SESS_IN_UNDER		(2 * 16384 + 512)
 #define SESS_CLOSE_POLL_MS	20
+/*
+ * Warnings a client can cause at will (a refused PORT, an overlong line)
+ * would otherwise let one session write 100,000 log lines a second: a
+ * session logs at most SESS_WARN_BURST of them at once, then one per
+ * SESS_WARN_COST_MS.  What is held back is counted, and the count is
+ * logged with the next warning that passes and at close.
+ */
+#define SESS_WARN_BURST		32
+#define SESS_WARN_COST_MS	250
 
 static const char *const state_names[] = {
 	"greeting", "ready", "tls-pending", "closing"
@@ -88,16 +97,48 @@ static void	sess_read_cb(struct bufferevent *, void *);
 static void	sess_write_cb(struct bufferevent *, void *);
 static void	sess_event_cb(struct bufferevent *, short, void *);
 
+/*
+ * A warning may be logged now: a budget of SESS_WARN_BURST, one more
+ * each SESS_WARN_COST_MS (the generic cell rate algorithm).
+ */
+static int
+sess_warn_ok(struct session *s)
+{
+	struct timespec	 ts;
+	uint64_t	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (s->warn_tat_ms < now)
+		s->warn_tat_ms = now;
+	if (s->warn_tat_ms - now >= (uint64_t)SESS_WARN_BURST *
+	    SESS_WARN_COST_MS)
+		return 0;
+	s->warn_tat_ms += SESS_WARN_COST_MS;
+	return 1;
+}
+
 /* The one writer of session lines: err is an errno value, or -1. */
 static void
 sess_vlog(struct session *s, enum log_level lvl, int err, const char *fmt,
     va_list ap)
 {
-	char	 msg[1536], tag[FTPS_HOSTNAME_MAX + 8];
+	char	 msg[1536], tag[FTPS_HOSTNAME_MAX + 8], more[96] = "";
 
+	if (lvl == LOG_LVL_WARN) {
+		if (!sess_warn_ok(s)) {
+			s->warn_dropped++;
+			return;
+		}
+		if (s->warn_dropped > 0)
+			snprintf(more, sizeof(more), " (and %lu more "
+			    "warnings of this session not logged: rate "
+			    "limit)", s->warn_dropped);
+		s->warn_dropped = 0;
+	}
 	log_vformat(msg, sizeof(msg), err, fmt, ap);
-	log_msg(lvl, "sess=%llu ip=%s %s%s", s->id, s->ip,
-	    vh_log_tag(s, tag, sizeof(tag)), msg);
+	log_msg(lvl, "sess=%llu ip=%s %s%s%s", s->id, s->ip,
+	    vh_log_tag(s, tag, sizeof(tag)), msg, more);
 }
 
 void
@@ -472,8 +513,13 @@ sess_close(struct session *s, const char *reason)
 	if (s->state == SESS_CLOSING)
 		return;
 	/* The reason may hold a client certificate's subject. */
-	sess_log(s, LOG_LVL_INFO, "close reason=%s",
-	    log_quote(q, sizeof(q), reason));
+	if (s->warn_dropped > 0)
+		sess_log(s, LOG_LVL_INFO, "close reason=%s "
+		    "warnings_not_logged=%lu", log_quote(q, sizeof(q), reason),
+		    s->warn_dropped);
+	else
+		sess_log(s, LOG_LVL_INFO, "close reason=%s",
+		    log_quote(q, sizeof(q), reason));
 	sess_enter(s, SESS_CLOSING);
 	if (s->auth_job != NULL) {
 		auth_cancel(s->auth_job);

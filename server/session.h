@@ -140,6 +140,10 @@ struct session {
 						 * handshake's */
 	int			 resume_noted;	/* "not resumed" logged once */
 
+	/* Warnings a client can cause at will, rate limited (session.c). */
+	uint64_t		 warn_tat_ms;	/* the budget's horizon */
+	unsigned long		 warn_dropped;	/* not logged since */
+
 	/* Virtual hosts (vhost.c); both NULL without [host] sections. */
 	struct vhost_set	*vhosts;	/* the set at accept */
 	struct vhost		*host;		/* NULL: the default host */
