@@ -357,8 +357,8 @@ class Security(harness.ServerTestCase):
         held = sum(int(m) for l in lines for m in re.findall(
             r"\(and (\d+) more warnings of this session not logged", l))
         held += int(close.group(1) or 0)
-        print("FIGURE %d refused PORTs: %d log lines, %d counted as not "
-              "logged" % (n + 1, len(lines), held), file=sys.stderr)
+        harness.figure("%d refused PORTs" % (n + 1), "%d log lines, %d "
+                       "counted as not logged" % (len(lines), held))
         self.assertLessEqual(len(lines), 40)
         # The one after the pause passed, with the count before it.
         self.assertRegex(lines[-1], r"\(and \d+ more warnings")
