@@ -84,7 +84,10 @@ sess_mono_secs(void)
  * would otherwise let one session write 100,000 log lines a second: a
  * session logs at most SESS_WARN_BURST of them at once, then one per
  * SESS_WARN_COST_MS.  What is held back is counted, and the count is
- * logged with the next warning that passes and at close.
+ * logged with the next warning that passes and at close.  A ban's line
+ * always passes: it follows a failed PASS, answered FTPS_LOGIN_DELAY_MS
+ * (1 s) after it came, and the session reads nothing meanwhile, so the
+ * budget has four warnings again by then.
  */
 #define SESS_WARN_BURST		32
 #define SESS_WARN_COST_MS	250
