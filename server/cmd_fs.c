@@ -212,6 +212,7 @@ cmd_dele_fs(struct cmd_job *j)
 	    cmd_job_is_root(j, &j->vp))
 		return;
 	if ((r = vfs_lstat(&j->vp, &j->st)) != 0)
+		/* NOLINTNEXTLINE(bugprone-branch-clone): as vfs_unlink's */
 		cmd_job_fail(j, 550, r, j->vp.display);
 	else if (S_ISDIR(j->st.st_mode))
 		cmd_job_refuse(j, 550, "Is a directory; use RMD.");
