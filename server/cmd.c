@@ -341,6 +341,8 @@ cmd_job_start(struct session *s, const struct ftp_cmd *c, const char *arg)
 	j->io.run = cmd_job_run;
 	j->io.done = cmd_job_done;
 	j->io.arg = j;
+	/* Shared fairly with other homes' jobs (iopool.h). */
+	j->io.owner = s->io_owner;
 	s->job = j;
 	iopool_submit(s->ctx->io, &j->io);
 	return;

@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "hash.h"
 #include "metrics.h"
 #include "parse.h"
 #include "session.h"
@@ -185,6 +186,8 @@ cmd_login_ok(struct session *s, const char *home, unsigned perms)
 		return;
 	}
 	s->vfs_open = 1;
+	/* Sessions of one home share the I/O pool as one (iopool.h). */
+	s->io_owner = hash_fnv1a(HASH_FNV1A_INIT, home, strlen(home)) | 1;
 	s->perms = perms;
 	s->flags |= SF_LOGGED_IN;
 	s->flags &= ~SF_USER_SENT;

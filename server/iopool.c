@@ -4,6 +4,12 @@
  * says so and calls each done() in order.  Workers wait on a semaphore,
  * not a condition variable: glibc's pthread_cond_signal() may wait for
  * descheduled waiters, and the loop must never wait for a worker.
+ *
+ * Fairness (iopool.h): running[] holds the owner key of each busy
+ * thread.  Every event that can make a queued job runnable posts the
+ * semaphore (a submit; a finished job while others are queued), and a
+ * worker woken with nothing it may take goes back to waiting, so no job
+ * is forgotten and none spins.
  */
 #include <sys/queue.h>
 
@@ -33,15 +39,72 @@ struct iopool {
 	struct io_list	 queue;		/* mtx */
 	struct io_list	 done;		/* mtx */
 	int		 stopping;	/* mtx */
+	uint64_t	*running;	/* mtx: owner per busy thread */
+	unsigned	 nrunning;	/* mtx */
+	unsigned	 cap;		/* jobs of one owner at once */
 	pthread_t	*tids;
 	unsigned	 nthreads;	/* started */
 };
+
+/* Jobs of owner running now (mtx held). */
+static unsigned
+io_running(const struct iopool *pool, uint64_t owner)
+{
+	unsigned	 i, n = 0;
+
+	for (i = 0; i < pool->nrunning; i++)
+		n += pool->running[i] == owner;
+	return n;
+}
+
+/*
+ * The queued job a free thread takes (mtx held): the oldest of the owner
+ * with the fewest running, never one whose owner has cap running; NULL
+ * when nothing may run now.  The shared owner 0 is not capped.
+ */
+static struct io_job *
+io_pick(struct iopool *pool)
+{
+	struct io_job	*job, *best = NULL;
+	unsigned	 n, best_n = UINT32_MAX;
+
+	TAILQ_FOREACH(job, &pool->queue, entry) {
+		n = job->owner == 0 ? 0 : io_running(pool, job->owner);
+		if (n >= pool->cap && job->owner != 0)
+			continue;
+		if (n < best_n) {
+			best = job;
+			if ((best_n = n) == 0)
+				break;
+		}
+	}
+	if (best != NULL) {
+		TAILQ_REMOVE(&pool->queue, best, entry);
+		pool->running[pool->nrunning++] = best->owner;
+	}
+	return best;
+}
+
+/* A job of owner is done: its thread is free again (mtx held). */
+static void
+io_unrun(struct iopool *pool, uint64_t owner)
+{
+	unsigned	 i;
+
+	for (i = 0; i < pool->nrunning; i++)
+		if (pool->running[i] == owner) {
+			pool->running[i] = pool->running[--pool->nrunning];
+			return;
+		}
+}
 
 static void *
 io_worker_main(void *arg)
 {
 	struct iopool	*pool = arg;
 	struct io_job	*job;
+	uint64_t	 owner;
+	int		 more;
 
 	for (;;) {
 		while (sem_wait(&pool->sem) == -1 && errno == EINTR)
@@ -51,15 +114,20 @@ io_worker_main(void *arg)
 			pthread_mutex_unlock(&pool->mtx);
 			break;
 		}
-		if ((job = TAILQ_FIRST(&pool->queue)) != NULL)
-			TAILQ_REMOVE(&pool->queue, job, entry);
+		job = io_pick(pool);
 		pthread_mutex_unlock(&pool->mtx);
 		if (job == NULL)
 			continue;
+		owner = job->owner;
 		job->run(job);
 		pthread_mutex_lock(&pool->mtx);
+		io_unrun(pool, owner);
 		TAILQ_INSERT_TAIL(&pool->done, job, entry);
+		/* A job of this owner may have waited for this thread. */
+		more = !TAILQ_EMPTY(&pool->queue);
 		pthread_mutex_unlock(&pool->mtx);
+		if (more)
+			sem_post(&pool->sem);
 		pool_wake_post(pool->efd);
 	}
 	return NULL;
@@ -132,7 +200,10 @@ iopool_new(struct event_base *base, unsigned nthreads, struct iopool **poolp)
 		errno = e;
 		return FTPS_ESYS;
 	}
-	if ((pool->tids = calloc(nthreads, sizeof(*pool->tids))) == NULL) {
+	pool->cap = nthreads > 1 ? nthreads - 1 : 1;
+	if ((pool->tids = calloc(nthreads, sizeof(*pool->tids))) == NULL ||
+	    (pool->running = calloc(nthreads, sizeof(*pool->running))) ==
+	    NULL) {
 		r = FTPS_ENOMEM;
 		goto out;
 	}
@@ -186,6 +257,7 @@ iopool_free(struct iopool *pool)
 		close(pool->efd);
 	sem_destroy(&pool->sem);
 	pthread_mutex_destroy(&pool->mtx);
+	free(pool->running);
 	free(pool->tids);
 	free(pool);
 }

@@ -4,11 +4,19 @@
  * hands each one back to the loop through an eventfd, as the password
  * pool does (auth.c).  A job is embedded in its owner: no allocation per
  * job, and iopool_submit() cannot fail.
+ *
+ * Shared fairly: jobs carry the key of the files they touch (a user's
+ * home: the session's io_owner).  One key never runs on every thread (at
+ * most nthreads - 1 at once), and a free thread takes the oldest queued
+ * job of the key with the fewest running, so one user's slow disk or
+ * burst of sessions cannot hold another user's transfers and listings.
  */
 #ifndef FTPS_IOPOOL_H
 #define FTPS_IOPOOL_H
 
 #include <sys/queue.h>
+
+#include <stdint.h>
 
 struct event_base;
 struct iopool;
@@ -23,6 +31,7 @@ struct io_job {
 	 */
 	void			(*done)(struct io_job *);
 	void			*arg;
+	uint64_t		 owner;		/* whose files; 0: shared */
 	int			 cancelled;
 };
 

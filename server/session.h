@@ -116,6 +116,7 @@ struct session {
 	struct auth_job		*auth_job;
 	struct vfs		 vfs;
 	int			 vfs_open;
+	uint64_t		 io_owner;	/* the home's key in the I/O pool */
 	unsigned		 failed_logins;
 	struct timeval		 fail_at;	/* PASS + FTPS_LOGIN_DELAY_MS on
 						 * the loop's clock: when a

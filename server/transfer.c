@@ -444,6 +444,7 @@ xfer_submit(struct xfer *x, int op)
 {
 	x->io_op = op;
 	x->io_busy = 1;
+	x->job.owner = x->s->io_owner;
 	iopool_submit(x->s->ctx->io, &x->job);
 }
 

@@ -90,6 +90,28 @@ def promtool_binary():
     return path
 
 
+# Node.js packages of the client tests, as scripts/deps installs them
+# from tests/integration/clients/package.json.
+NODE_MODULES = "/var/cache/ftpsd-deps/node/node_modules"
+
+
+def node_module(name):
+    """The folder of Node.js package name for the client tests."""
+    need_program("node")
+    path = os.path.join(NODE_MODULES, name)
+    if not os.path.isfile(os.path.join(path, "package.json")):
+        die("Node.js package %s not found in %s; run ./scripts/deps"
+            % (name, NODE_MODULES))
+    return path
+
+
+def figure(name, value):
+    """Prints a measured figure (a FIGURE line in the test's log), for
+    docs/security.md and the issue's targets."""
+    sys.stderr.write("FIGURE %s: %s\n" % (name, value))
+    sys.stderr.flush()
+
+
 def ftpsd_binary():
     path = os.environ.get("FTPSD")
     if not path:
@@ -895,9 +917,10 @@ class Ftpsd:
 
 
 def lftp_run(cafile, implicit, port, user, pw, script, settings=(),
-             timeout=SUBPROC_TIMEOUT):
+             timeout=SUBPROC_TIMEOUT, debug=False):
     """lftp with verified TLS on control and data, passive, one retry,
-    then `open` (ftps:// for the implicit port) and script."""
+    then `open` (ftps:// for the implicit port) and script; debug: lftp
+    -d (the dialogue on stderr)."""
     site = "%s://%s:%d" % ("ftps" if implicit else "ftp", HOST, port)
     pre = [
         "set cmd:fail-exit yes",
@@ -914,7 +937,8 @@ def lftp_run(cafile, implicit, port, user, pw, script, settings=(),
     ] + list(settings)
     pre.append("open -u %s,%s %s" % (user, pw, site))
     text = "\n".join(pre) + "\n" + script.strip() + "\n"
-    return run(["lftp", "-f", "/dev/stdin"], input=text, timeout=timeout)
+    return run(["lftp"] + (["-d"] if debug else []) + ["-f", "/dev/stdin"],
+               input=text, timeout=timeout)
 
 
 def s_client_ok(p):

@@ -35,6 +35,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test_wget.py \
 	tests/integration/test_perl_ftp.py \
 	tests/integration/test_commons_net.py \
+	tests/integration/test_node.py \
 	tests/integration/test_rclone.py \
 	tests/integration/test_vfs.py \
 	tests/integration/test_loop.py
@@ -42,7 +43,9 @@ INTEGRATION_TESTS = \
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/harness.py \
 	tests/integration/clients/netftp.pl \
-	tests/integration/clients/FtpsCheck.java docs/testing.md docs/clients.md
+	tests/integration/clients/FtpsCheck.java \
+	tests/integration/clients/basicftp.js \
+	tests/integration/clients/package.json docs/testing.md docs/clients.md
 
 # denysys: the seccomp wrapper that answers chosen system calls with an
 # errno (openat2 with ENOSYS, as systemd's RestrictSUIDSGID= and old

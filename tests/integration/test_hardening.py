@@ -27,13 +27,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import HOST, MiB, Ftpsd, ftp_reply, reply_code  # noqa: E402
+from harness import (HOST, MiB, Ftpsd, figure, ftp_reply,  # noqa: E402
+                     reply_code)
 
-
-def figure(name, value):
-    """A measured figure, for docs/security.md."""
-    sys.stderr.write("FIGURE %s: %s\n" % (name, value))
-    sys.stderr.flush()
 
 
 def raise_nofile(want):

@@ -26,16 +26,12 @@ import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import HOST, Ftpsd  # noqa: E402
+from harness import HOST, Ftpsd, figure  # noqa: E402
 
 # The control connection in clear text: these tests are about timing and
 # many addresses, not TLS (test_hardening.py covers bans over TLS).
 PLAIN = {"tls": "optional", "data_tls": "optional"}
 
-
-def figure(name, value):
-    sys.stderr.write("FIGURE %s: %s\n" % (name, value))
-    sys.stderr.flush()
 
 
 def libcrypt(password, salt):

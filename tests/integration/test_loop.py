@@ -19,12 +19,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import HOST, MiB, Ftpsd  # noqa: E402
+from harness import HOST, MiB, Ftpsd, figure  # noqa: E402
 
-
-def figure(name, value):
-    sys.stderr.write("FIGURE %s: %s\n" % (name, value))
-    sys.stderr.flush()
 
 
 def vm_kib(pid, field):
@@ -457,6 +453,71 @@ class SlowDisk(harness.ServerTestCase):
                                                            "carol")))
         self.assertEqual(probe.errors, [])
         self.assertLess(p99, 150)
+
+
+class SlowNeighbour(harness.ServerTestCase):
+    """
+    The I/O pool is shared fairly between homes (iopool.c): while eight of
+    carol's downloads wait 200 ms for every read of her slow disk, alice's
+    listings and upload, which always use the pool, are not queued behind
+    them.
+    """
+    USERS = dict(harness.USERS, carol=("carol-Pw-51d0", "rw"))
+    FILES = 2000
+    CAROL = 8
+
+    @classmethod
+    def setUpClass(cls):
+        from test_hardening import start_slow
+
+        def prepare(srv):
+            with open(srv.path("down.bin", "carol"), "wb") as f:
+                f.write(os.urandom(2 * MiB))
+            os.makedirs(srv.path("many"))
+            for i in range(cls.FILES):
+                open(srv.path("many/f%04d" % i), "wb").close()
+        cls.srv = start_slow(cls.USERS, "/home/carol/", prepare)
+
+    def test_alice_not_queued_behind_carol(self):
+        results = {}
+
+        def carol(i):
+            t0 = time.monotonic()
+            p = self.srv.curl("--ssl-reqd", "-o", "/dev/null",
+                              self.srv.url("down.bin", user="carol"),
+                              timeout=60)
+            results[i] = (p.returncode, time.monotonic() - t0, p.stderr)
+
+        threads = [threading.Thread(target=carol, args=(i,), daemon=True)
+                   for i in range(self.CAROL)]
+        ftp = self.srv.ftp()
+        for t in threads:
+            t.start()
+        time.sleep(0.4)
+        t0 = time.monotonic()
+        for _ in range(3):
+            names = ftp.nlst("many")
+            self.assertEqual(len(names), self.FILES)
+        ftp.storbinary("STOR small.bin", io.BytesIO(b"x" * 1000))
+        alice = time.monotonic() - t0
+        busy = sum(t.is_alive() for t in threads)
+        ftp.quit()
+        for t in threads:
+            t.join(70)
+        figure("%d of carol's downloads on a disk +200 ms per read "
+               "(%d still running at the end)" % (self.CAROL, busy),
+               "alice's 3 listings of %d names + 1 upload: %.2f s"
+               % (self.FILES, alice))
+        for i, (rc, _, err) in results.items():
+            self.assertEqual(rc, 0, "carol %d: %s" % (i, err))
+        self.assertEqual(len(results), self.CAROL)
+        # carol's downloads were still waiting for her disk meanwhile.
+        self.assertGreater(busy, 0)
+        # Fair: about 0.1 s.  Queued behind carol's reads (first come
+        # first served), each of alice's pool jobs (a listing's slices,
+        # the upload's fsync and rename) waited 100-200 ms: 1.2-1.4 s
+        # with six downloads of carol's.
+        self.assertLess(alice, 0.7)
 
 
 class SlowFolder(harness.ServerTestCase):

@@ -169,28 +169,15 @@ class MtlsCase(unittest.TestCase):
     def lftp(self, script, user="alice", password="", cert="alice",
              implicit=False):
         srv = self.srv
-        site = ("ftps://%s:%d" % (HOST, srv.implicit_port) if implicit else
-                "ftp://%s:%d" % (HOST, srv.explicit_port))
-        lines = [
-            "set cmd:fail-exit yes",
-            "set ssl:ca-file %s" % srv.cafile,
-            "set ssl:verify-certificate yes",
-            "set ftp:ssl-force yes",
-            "set ftp:ssl-protect-data yes",
-            "set ftp:ssl-protect-list yes",
-            "set ftp:passive-mode yes",
-            "set net:max-retries 1",
-            "set net:reconnect-interval-base 1",
-            "set net:timeout 15",
-            "set xfer:clobber yes",
-        ]
+        settings = []
         if cert is not None:
             crt, key = srv.pki.pair(cert)
-            lines += ["set ssl:cert-file %s" % crt,
-                      "set ssl:key-file %s" % key]
-        lines.append("open -u %s,%s %s" % (user, password, site))
-        text = "\n".join(lines) + "\n" + script.strip() + "\n"
-        return harness.run(["lftp", "-d", "-f", "/dev/stdin"], input=text)
+            settings = ["set ssl:cert-file %s" % crt,
+                        "set ssl:key-file %s" % key]
+        return harness.lftp_run(
+            srv.cafile, implicit,
+            srv.implicit_port if implicit else srv.explicit_port,
+            user, password, script, settings=settings, debug=True)
 
     def context(self, cert="alice", rogue=False, tls_max=None):
         ctx = self.srv.client_context(tls_max=tls_max)

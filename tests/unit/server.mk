@@ -39,3 +39,10 @@ tests_unit_check_transfer_SOURCES = tests/unit/check_transfer.c \
 tests_unit_check_transfer_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_transfer_LDADD = $(SERVER_TEST_LDADD)
 TESTS += tests/unit/check_transfer
+
+# The file I/O pool's fair share between owners (iopool.c).
+check_PROGRAMS += tests/unit/check_iopool
+tests_unit_check_iopool_SOURCES = tests/unit/check_iopool.c tests/unit/runner.c
+tests_unit_check_iopool_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_iopool_LDADD = $(SERVER_TEST_LDADD)
+TESTS += tests/unit/check_iopool
