@@ -97,6 +97,15 @@ buf_reset(struct buf *b)
 }
 
 void
+buf_truncate(struct buf *b, size_t len)
+{
+	if (len >= b->b_len)
+		return;
+	b->b_len = len;
+	b->b_ptr[len] = '\0';
+}
+
+void
 buf_free(struct buf *b)
 {
 	if (b->b_ptr) {

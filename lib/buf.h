@@ -25,6 +25,8 @@ int		 buf_addf(struct buf *, const char *, ...)
 const char	*buf_str(const struct buf *);
 size_t		 buf_len(const struct buf *);
 void		 buf_reset(struct buf *);
+/* Cuts the contents back to len bytes (no-op when not longer). */
+void		 buf_truncate(struct buf *, size_t len);
 /* Overwrites the contents with zeros before freeing (passwords). */
 void		 buf_free(struct buf *);
 

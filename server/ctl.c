@@ -36,6 +36,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "ctl.h"
+#include "ctlclaim.h"
 #include "err.h"
 #include "ftpsd.h"
 #include "log.h"
@@ -47,6 +48,7 @@
 #include "vhost.h"
 
 #define CTL_TICK_MS	5	/* polling a box or the reload result */
+#define CTL_CLAIM_GRACE_MS 1000	/* a claim outlives its asker's wait */
 #define CTL_OUT_MAX	(CTL_PAGE_MAX * 4)	/* one answer */
 
 enum ctl_ask { ASK_STATUS = 1, ASK_WHO, ASK_KICK, ASK_METRICS };
@@ -55,7 +57,7 @@ enum ctl_ask { ASK_STATUS = 1, ASK_WHO, ASK_KICK, ASK_METRICS };
 struct ctl_box {
 	_Atomic uint32_t	 req;		/* requests posted */
 	_Atomic uint32_t	 done;		/* the last one answered */
-	_Atomic int64_t		 claim;		/* ms a claim lasts; 0: free */
+	_Atomic uint64_t	 claim;		/* ctlclaim.h; 0: free */
 	_Atomic int		 pid;		/* 0: not serving */
 	_Atomic uint32_t	 reload_seq;	/* its last reload's */
 	_Atomic int		 reload_ok;
@@ -71,6 +73,7 @@ struct ctl_shared {
 	unsigned		 nboxes;
 	unsigned		 nworkers;	/* 0: a single process */
 	_Atomic unsigned long long next_id;
+	_Atomic uint32_t	 claim_gen;	/* ctlclaim.h */
 	_Atomic int		 master_pid;	/* who reloads */
 	time_t			 started;
 	_Atomic long long	 loaded_at;	/* configuration (re)loaded */
@@ -93,7 +96,7 @@ struct ctl_conn {
 	int			 cmd;		/* enum ctl_cmd; -1: reading */
 	unsigned long long	 arg;
 	unsigned		 box;		/* the box asked next */
-	int			 claimed;
+	uint64_t		 claim;		/* our token on box; 0: none */
 	uint32_t		 req;
 	long long		 until_ms;	/* this box, or the reload */
 	uint32_t		 reload_target;
@@ -149,6 +152,23 @@ ctl_get(struct ftpsd *ctx)
 /* ------------------------------------------------------------------ */
 /* Binding, as root. */
 
+/* 1 when something listens on the socket at path (shorter than sun_path). */
+static int
+ctl_answers(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, r;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return r == 0;
+}
+
 /*
  * A socket file left by a daemon that is gone is removed; one that
  * answers belongs to a running ftpsd.  0, or < 0 with why.
@@ -156,9 +176,7 @@ ctl_get(struct ftpsd *ctx)
 static int
 ctl_stale(const char *path, char *why, size_t len)
 {
-	struct sockaddr_un	 sun;
 	struct stat		 st;
-	int			 fd, r;
 
 	if (lstat(path, &st) == -1)
 		return errno == ENOENT ? 0 : FTPS_ESYS;
@@ -166,14 +184,7 @@ ctl_stale(const char *path, char *why, size_t len)
 		snprintf(why, len, "exists and is not a socket");
 		return FTPS_EDENIED;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return FTPS_ESYS;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
-	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	close(fd);
-	if (r == 0) {
+	if (ctl_answers(path)) {
 		snprintf(why, len, "another ftpsd answers there");
 		return FTPS_EDENIED;
 	}
@@ -323,6 +334,139 @@ ctl_bind(struct ftpsd *ctx, FILE *errf)
 	    errf)) != 0)
 		return r;
 	return 0;
+}
+
+/* The folder part of path into dir ("." for a bare name, "/" at the top). */
+static void
+ctl_dirname(const char *path, char *dir, size_t len)
+{
+	char	*slash;
+
+	snprintf(dir, len, "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, len, ".");
+	else
+		slash[slash == dir ? 1 : 0] = '\0';
+}
+
+/* NULL when dir is a folder this process may create files in, else why. */
+static const char *
+ctl_dir_unusable(const char *dir)
+{
+	struct stat	 st;
+
+	if (stat(dir, &st) == -1)
+		return strerror(errno);
+	if (!S_ISDIR(st.st_mode))
+		return "not a folder";
+	if (access(dir, W_OK | X_OK) == -1)
+		return strerror(errno);
+	return NULL;
+}
+
+/*
+ * Whether control_socket's folder can hold the socket ctl_bind_unix()
+ * makes there (it makes the folder itself, not its parent), and nothing
+ * else is in its place.  Only looks.  0, or FTPS_EDENIED with why.
+ */
+static int
+ctl_check_unix(const char *path, char *why, size_t len)
+{
+	struct stat	 st;
+	char		 dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char		 parent[sizeof(dir)];
+	const char	*bad;
+
+	if (strlen(path) >= sizeof(dir)) {
+		snprintf(why, len, "longer than %zu bytes", sizeof(dir) - 1);
+		return FTPS_EDENIED;
+	}
+	ctl_dirname(path, dir, sizeof(dir));
+	if (stat(dir, &st) == -1 && errno == ENOENT) {
+		ctl_dirname(dir, parent, sizeof(parent));
+		if ((bad = ctl_dir_unusable(parent)) != NULL) {
+			snprintf(why, len, "its folder %s does not exist and "
+			    "cannot be made in %s: %s", dir, parent, bad);
+			return FTPS_EDENIED;
+		}
+		return 0;
+	}
+	if ((bad = ctl_dir_unusable(dir)) != NULL) {
+		snprintf(why, len, "its folder %s: %s", dir, bad);
+		return FTPS_EDENIED;
+	}
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(why, len, "exists and is not a socket");
+		return FTPS_EDENIED;
+	}
+	return 0;
+}
+
+/*
+ * Whether metrics_listen can be bound: bound and closed again, never
+ * listened on.  In use while a running ftpsd answers on control_socket
+ * is that ftpsd's own (the check a reload runs).  Problems counted.
+ */
+static int
+ctl_check_http(const struct conf *cf, FILE *errf)
+{
+	struct sockaddr_storage	 ss;
+	unsigned		 sl;
+	int			 fd, e, one = 1;
+
+	if (parse_addrport(cf->metrics_listen, &ss, &sl) != 0) {
+		fprintf(errf, "ftpsd: metrics_listen: %s: not ADDR:PORT\n",
+		    cf->metrics_listen);
+		return 1;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+	    -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1 || bind(fd, (struct sockaddr *)&ss, sl) == -1)
+		e = errno;
+	else
+		e = 0;
+	if (fd != -1)
+		close(fd);
+	if (e == 0)
+		return 0;
+	if (e == EADDRINUSE && cf->control_socket != NULL &&
+	    strlen(cf->control_socket) <
+	    sizeof(((struct sockaddr_un *)0)->sun_path) &&
+	    ctl_answers(cf->control_socket))
+		return 0;
+	if (e == EACCES && geteuid() != 0) {
+		fprintf(errf, "ftpsd: warning: metrics_listen %s: cannot bind: "
+		    "%s (ftpsd binds it as root; this ftpsd -t is not)\n",
+		    cf->metrics_listen, strerror(e));
+		return 0;
+	}
+	fprintf(errf, "ftpsd: metrics_listen %s: cannot bind: %s\n",
+	    cf->metrics_listen, strerror(e));
+	return 1;
+}
+
+int
+ctl_check(const struct conf *cf, FILE *errf)
+{
+	char	 why[PATH_MAX + 128];
+	int	 problems = 0;
+
+	if (cf->control_socket != NULL &&
+	    ctl_check_unix(cf->control_socket, why, sizeof(why)) != 0) {
+		/* As at start: the built-in default may be missing. */
+		if (strcmp(cf->control_socket, FTPS_CONTROL_SOCKET) == 0)
+			fprintf(errf, "ftpsd: warning: control_socket %s: %s; "
+			    "ftpsd would run without it\n", cf->control_socket,
+			    why);
+		else {
+			fprintf(errf, "ftpsd: control_socket %s: %s\n",
+			    cf->control_socket, why);
+			problems++;
+		}
+	}
+	if (cf->metrics_listen != NULL)
+		problems += ctl_check_http(cf, errf);
+	return problems;
 }
 
 int
@@ -705,21 +849,37 @@ ctl_box(struct ctl_conn *cc, unsigned i)
 	return &cc->ctl->sh->box[i];
 }
 
-/* Takes the box's answer into out and lets the box go. */
+/*
+ * Takes the box's answer into out and lets the box go.  The answer
+ * counts only if our claim held the box from before the read to after
+ * it (else another asker may be rewriting the page: it is dropped).
+ */
 static void
 ctl_collect(struct ctl_conn *cc, struct ctl_box *bx, int answered)
 {
-	if (answered) {
+	size_t	 mark = buf_len(&cc->out);
+	int	 found = 0;
+
+	if (answered && ctl_claim_held(&bx->claim, cc->claim)) {
 		if (bx->len > 0 && buf_add(&cc->out, bx->page, bx->len) != 0)
 			(void)buf_addf(&cc->out, "note=answer cut at %u bytes\n",
 			    CTL_OUT_MAX);
-		if (cc->cmd == CMD_KICK && bx->result == 1)
-			cc->found = 1;
+		found = cc->cmd == CMD_KICK && bx->result == 1;
+		/* The page reads above happen before the check below. */
+		atomic_thread_fence(memory_order_acquire);
+		if (!ctl_claim_held(&bx->claim, cc->claim)) {
+			buf_truncate(&cc->out, mark);
+			answered = 0;
+		}
 	} else
+		answered = 0;
+	if (answered)
+		cc->found |= found;
+	else
 		(void)buf_addf(&cc->out, "note=worker %u did not answer "
 		    "within %d ms\n", cc->box, CTL_ASK_MS);
-	atomic_store(&bx->claim, 0);
-	cc->claimed = 0;
+	ctl_claim_drop(&bx->claim, cc->claim);
+	cc->claim = 0;
 	cc->box++;
 }
 
@@ -733,17 +893,18 @@ ctl_step(struct ctl_conn *cc)
 	struct ctl_shared	*sh = cc->ctl->sh;
 	struct ctl_box		*bx;
 	long long		 now = ctl_now_ms();
-	int64_t			 old;
 	uint64_t		 one = 1;
 
 	for (;;) {
-		if (cc->claimed) {
+		if (cc->claim != 0) {
 			bx = ctl_box(cc, cc->box);
 			if (atomic_load_explicit(&bx->done,
 			    memory_order_acquire) == cc->req)
 				ctl_collect(cc, bx, 1);
+			/* Lost (its worker died): it is not answering us. */
 			else if (now >= cc->until_ms ||
-			    atomic_load(&bx->pid) == 0)
+			    atomic_load(&bx->pid) == 0 ||
+			    !ctl_claim_held(&bx->claim, cc->claim))
 				ctl_collect(cc, bx, 0);
 			else {
 				ctl_tick(cc);
@@ -759,10 +920,12 @@ ctl_step(struct ctl_conn *cc)
 		if (cc->box >= sh->nboxes)
 			break;
 		bx = ctl_box(cc, cc->box);
-		old = atomic_load(&bx->claim);
-		if ((old != 0 && old > now) ||
-		    !atomic_compare_exchange_strong(&bx->claim, &old,
-		    now + CTL_ASK_MS)) {
+		/*
+		 * Held past our wait, so a live asker always drops its claim
+		 * before another may take it over.
+		 */
+		if ((cc->claim = ctl_claim_take(&bx->claim, &sh->claim_gen,
+		    now, now + CTL_ASK_MS + CTL_CLAIM_GRACE_MS)) == 0) {
 			/* Another ftpsdctl is asking this box: wait a tick. */
 			if (cc->until_ms == 0)
 				cc->until_ms = now + CTL_ASK_MS;
@@ -776,7 +939,6 @@ ctl_step(struct ctl_conn *cc)
 			ctl_tick(cc);
 			return;
 		}
-		cc->claimed = 1;
 		bx->op = cc->cmd == CMD_STATUS ? ASK_STATUS :
 		    cc->cmd == CMD_WHO ? ASK_WHO :
 		    cc->cmd == CMD_KICK ? ASK_KICK : ASK_METRICS;
@@ -1017,8 +1179,8 @@ ctl_conn_free(struct ctl_conn *cc)
 {
 	struct ctl	*c = cc->ctl;
 
-	if (cc->claimed)
-		atomic_store(&ctl_box(cc, cc->box)->claim, 0);
+	if (cc->claim != 0)
+		ctl_claim_drop(&ctl_box(cc, cc->box)->claim, cc->claim);
 	TAILQ_REMOVE(&c->conns, cc, entry);
 	c->nconns[cc->http]--;
 	if (cc->tick != NULL)

@@ -28,6 +28,7 @@
 
 #include <stdio.h>
 
+struct conf;
 struct ftpsd;
 struct session;
 
@@ -48,6 +49,16 @@ struct session;
  * without it); anything else is an error printed to errf.  0 or < 0.
  */
 int	 ctl_bind(struct ftpsd *, FILE *errf);
+/*
+ * ftpsd -t: what ctl_bind() would meet, without binding anything or
+ * leaving a file: control_socket's folder exists (or can be made in its
+ * parent) and is writable, nothing but a socket is at its path;
+ * metrics_listen can be bound (in use by the running ftpsd that answers
+ * on control_socket is fine).  Prints each problem to errf naming the
+ * key; returns their count (the built-in default control_socket only
+ * warns, as at start).
+ */
+int	 ctl_check(const struct conf *, FILE *errf);
 /*
  * Maps what the serving processes share (nworkers of them, or the
  * single process) and the counters; before the workers fork.  0 or < 0.

@@ -337,8 +337,8 @@ dc_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	}
 	dc_stop_listening(dc);
 	/* Through the balancer: its header names the client (proxyconn.c). */
-	if ((s->flags & SF_PROXIED) && proxy_is_trusted(&s->ctx->conf,
-	    &peer)) {
+	if ((s->flags & (SF_PROXIED | SF_BALANCER)) &&
+	    proxy_is_trusted(&s->ctx->conf, &peer)) {
 		/*
 		 * NULL: done already ran (proxy_data = trust, or no memory)
 		 * and may have freed dc with the transfer it ended.

@@ -68,7 +68,8 @@ io_pick(struct iopool *pool)
 	struct io_job	*job, *best = NULL;
 	unsigned	 n, best_n = UINT32_MAX;
 
-	TAILQ_FOREACH(job, &pool->queue, entry) {
+	for (job = TAILQ_FIRST(&pool->queue); job != NULL;
+	    job = TAILQ_NEXT(job, entry)) {
 		n = job->owner == 0 ? 0 : io_running(pool, job->owner);
 		if (n >= pool->cap && job->owner != 0)
 			continue;

@@ -138,7 +138,8 @@ lst_serve_admitted(struct listener *l, int fd,
 	struct ftpsd	*ctx = l->ctx;
 	struct session	*s;
 
-	if ((s = sess_new(ctx, fd, client, l->implicit)) == NULL) {
+	if ((s = sess_new(ctx, fd, client, (l->implicit ? SF_IMPLICIT : 0) |
+	    proxy_sess_flags(client, via))) == NULL) {
 		log_msg_errno(LOG_LVL_ERR, "cannot set up a session");
 		lst_release(ctx, client);
 		close(fd);
@@ -191,7 +192,7 @@ lst_error_cb(struct evconnlistener *evl, void *arg)
 	struct listener	*l = arg;
 	struct timeval	 tv;
 
-	log_warnx("accept on %s: %s; pausing", l->label, strerror(errno));
+	log_warn("accept on %s, pausing", l->label);
 	if (l->pause_ev == NULL)
 		return;
 	evconnlistener_disable(evl);

@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "conf.h"
+#include "ctl.h"
 #include "err.h"
 #include "ftpsd.h"
 #include "load.h"
@@ -163,6 +164,7 @@ load_state(struct ftpsd *ctx, const char *file, const char *const *ov,
 		/* What a reload or a login would trip on, as run_as_user. */
 		problems += pf_check(&ls->conf, file, ls->users, errf);
 		problems += vh_preflight(ls->vhosts, errf);
+		problems += ctl_check(&ls->conf, errf);
 	}
 	return problems;
 }

@@ -19,7 +19,8 @@ server_libserver_a_SOURCES = server/ftpsd.h \
 	server/xferlog.c server/xferlog.h \
 	server/shm.c server/shm.h \
 	server/worker.c server/worker.h \
-	server/ctl.c server/ctl.h server/metrics.c server/metrics.h
+	server/ctl.c server/ctl.h server/ctlclaim.c server/ctlclaim.h \
+	server/metrics.c server/metrics.h
 
 FTPSD_LDADD = server/libserver.a server/libvfs.a server/libauth.a \
 	config/libconf.a certstore/libcertstore.a lib/libftps.a \
@@ -39,3 +40,10 @@ tests_unit_check_shm_SOURCES = tests/unit/check_shm.c tests/unit/runner.c
 tests_unit_check_shm_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_shm_LDADD = $(SERVER_TEST_LDADD)
 TESTS += tests/unit/check_shm
+
+check_PROGRAMS += tests/unit/check_ctlclaim
+tests_unit_check_ctlclaim_SOURCES = tests/unit/check_ctlclaim.c \
+	tests/unit/runner.c
+tests_unit_check_ctlclaim_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_ctlclaim_LDADD = $(SERVER_TEST_LDADD)
+TESTS += tests/unit/check_ctlclaim

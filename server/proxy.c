@@ -23,7 +23,9 @@ static const unsigned char v2_sig[12] = {
 #define V2_CMD_PROXY	0x1
 #define V2_AF_INET	0x1
 #define V2_AF_INET6	0x2
+#define V2_AF_UNIX	0x3
 #define V2_STREAM	0x1
+#define V2_DGRAM	0x2
 #define V2_INET_LEN	12	/* src, dst addresses; src, dst ports */
 #define V2_INET6_LEN	36
 
@@ -41,8 +43,16 @@ proxy_sniff(const unsigned char *buf, size_t len)
 		return -1;
 	if (prefix_of(buf, len, v1_sig, V1_SIG_LEN))
 		return len >= V1_SIG_LEN ? 1 : -1;
-	if (prefix_of(buf, len, v2_sig, sizeof(v2_sig)))
-		return len >= sizeof(v2_sig) ? 1 : -1;
+	if (prefix_of(buf, len, v2_sig, sizeof(v2_sig))) {
+		if (len >= sizeof(v2_sig))
+			return 1;
+		/*
+		 * Past the first CRLF: a client that sent a blank line and
+		 * waits for its reply, not a balancer, which sends the 12
+		 * bytes at once (proxy-protocol.txt 2.1).
+		 */
+		return len >= 2 ? 0 : -1;
+	}
 	return 0;
 }
 
@@ -152,13 +162,16 @@ proxy_parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *hdr,
 		*why = "CR without LF";
 		return FTPS_EPARSE;
 	}
-	/* 2. "PROXY UNKNOWN" ignores the rest of its line. */
+	/*
+	 * 2. "PROXY UNKNOWN" ignores the rest of its line: the real
+	 * connection's endpoints count (proxy-protocol.txt 2.1).
+	 */
 	p = line + V1_SIG_LEN;
 	end = line + eol;
 	if ((size_t)(end - p) >= 7 && memcmp(p, "UNKNOWN", 7) == 0 &&
 	    (end - p == 7 || p[7] == ' ')) {
 		hdr->version = 1;
-		hdr->local = 1;
+		hdr->noaddr = 1;
 		return (int)(eol + 2);
 	}
 	/* 3. Five fields, each separated by exactly one blank. */
@@ -267,19 +280,29 @@ proxy_parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *hdr,
 		return 0;
 	a = buf + PROXY_V2_FIXED;
 	hdr->version = 2;
-	/* LOCAL: the balancer's own connection (a health check). */
+	/*
+	 * proxy-protocol.txt 2.2: LOCAL is the balancer's own connection (a
+	 * health check): the real endpoints count and the family byte is
+	 * ignored.  PROXY with a family and protocol the spec defines but
+	 * that name no TCP address (UNSPEC, UDP, UNIX) falls back to the
+	 * same; undefined ones are refused.
+	 */
 	if (cmd == V2_CMD_LOCAL) {
-		hdr->local = 1;
+		hdr->noaddr = 1;
 		return (int)(PROXY_V2_FIXED + blen);
+	}
+	if ((fam >> 4) > V2_AF_UNIX || (fam & 0x0f) > V2_DGRAM) {
+		hdr->version = 0;
+		*why = "undefined address family or transport protocol";
+		return FTPS_EPARSE;
 	}
 	if (fam == ((V2_AF_INET << 4) | V2_STREAM))
 		alen = V2_INET_LEN;
 	else if (fam == ((V2_AF_INET6 << 4) | V2_STREAM))
 		alen = V2_INET6_LEN;
 	else {
-		hdr->version = 0;
-		*why = "PROXY command without a TCP over IPv4 or IPv6 address";
-		return FTPS_EPARSE;
+		hdr->noaddr = 1;
+		return (int)(PROXY_V2_FIXED + blen);
 	}
 	if (blen < alen || v2_tlvs(a + alen, blen - alen) != 0) {
 		hdr->version = 0;

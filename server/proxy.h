@@ -21,9 +21,11 @@
 
 struct proxy_hdr {
 	int			 version;	/* 1 or 2 */
-	int			 local;		/* v2 LOCAL or v1 UNKNOWN: the
-						 * balancer speaking for
-						 * itself; no addresses */
+	int			 noaddr;	/* no client address: the
+						 * connection's real endpoints
+						 * count (v2 LOCAL, v2 PROXY
+						 * without a TCP address, v1
+						 * UNKNOWN) */
 	struct sockaddr_storage	 src;		/* the client */
 	struct sockaddr_storage	 dst;		/* what it connected to */
 };
@@ -48,8 +50,10 @@ int	 proxy_parse(const unsigned char *buf, size_t len, unsigned mask,
 	    struct proxy_hdr *hdr, const char **why);
 /*
  * Whether buf begins like a PROXY header of either version: 1 yes, 0 no,
- * -1 cannot tell yet (buf is a proper prefix of a signature).  Decided
- * by PROXY_SNIFF_LEN bytes at most.
+ * -1 cannot tell yet (buf is "\r" or a proper prefix of "PROXY ").  A
+ * proper prefix of the v2 signature that holds its first CRLF is 0: an
+ * FTP client's blank line, which waits for its reply.  Decided by
+ * PROXY_SNIFF_LEN bytes at most.
  */
 int	 proxy_sniff(const unsigned char *buf, size_t len);
 

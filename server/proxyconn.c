@@ -25,6 +25,7 @@
 #include "ftpsd.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "proxy.h"
 #include "proxyconn.h"
 #include "session.h"
@@ -32,7 +33,8 @@
 enum pc_mode { PC_READ, PC_SNIFF };
 enum pc_result {
 	PC_OK,		/* a header with the client's address */
-	PC_LOCAL,	/* v2 LOCAL, v1 UNKNOWN: a health check */
+	PC_NOADDR,	/* no client address (v2 LOCAL, v1 UNKNOWN...):
+			 * the connection's real peer is the client */
 	PC_BAD,		/* malformed, truncated, missing: why says */
 	PC_PLAIN,	/* sniff: not a header, serve it as it is */
 	PC_HEADER	/* sniff: a header from an untrusted address */
@@ -159,7 +161,7 @@ pc_read(struct proxy_conn *pc)
 	}
 	pc->len += take;
 	if (r > 0)
-		pc_finish(pc, h.local ? PC_LOCAL : PC_OK, &h, NULL);
+		pc_finish(pc, h.noaddr ? PC_NOADDR : PC_OK, &h, NULL);
 }
 
 static void
@@ -234,10 +236,15 @@ pc_ctl_done(struct proxy_conn *pc, enum pc_result r, const struct proxy_hdr *h,
 		/* A sniffed client was admitted in proxy_accept(). */
 		lst_serve_admitted(l, fd, &via, NULL);
 		return;
-	case PC_LOCAL:
-		log_debug("proxy: health check (LOCAL) from %s on %s closed",
-		    ip, l->label);
-		break;
+	case PC_NOADDR:
+		/*
+		 * proxy-protocol.txt 2.1, 2.2: the real endpoints count.  The
+		 * balancer is the client (bans, max_clients_per_ip) of its
+		 * own connections, and only of those; its health checks stay
+		 * out of the log (SF_QUIET).
+		 */
+		lst_serve(l, fd, &via, &via);
+		return;
 	case PC_HEADER:
 		lst_release(l->ctx, &via);
 		log_warnx("proxy: refused connection from %s on %s: PROXY "
@@ -317,12 +324,23 @@ proxy_conn_free_all(struct ftpsd *ctx)
 	}
 }
 
+unsigned
+proxy_sess_flags(const struct sockaddr_storage *client,
+    const struct sockaddr_storage *via)
+{
+	if (via != NULL && fa_same_host(client, via))
+		return SF_BALANCER | SF_QUIET;
+	return 0;
+}
+
 void
 proxy_sess_init(struct session *s, const struct sockaddr_storage *via)
 {
 	char	 ip[64];
 
-	if (via != NULL) {
+	if (via != NULL && (s->flags & SF_BALANCER))
+		s->via = *via;
+	else if (via != NULL) {
 		s->flags |= SF_PROXIED;
 		s->via = *via;
 		if (fa_ntop(via, ip, sizeof(ip)) != 0)
@@ -349,11 +367,26 @@ proxy_sess_input(struct session *s)
 		s->flags &= ~SF_PROXY_SNIFF;
 		return 0;
 	}
-	/* -1: "\r\n" or "PRO" so far; the next bytes decide. */
+	/* -1: "\r" or "PRO" so far; the next bytes decide. */
 	if (r == 1)
 		sess_close(s, "PROXY header from an address not in "
 		    "proxy_trusted");
 	return 1;
+}
+
+/* SECURITY: port theft (RFC 2577 5) through a balancer: src is not ours. */
+static void
+pc_dc_theft(struct session *s, const struct sockaddr_storage *src,
+    const char *via, proxy_dc_cb done)
+{
+	char	 ip[64];
+
+	if (fa_ntop(src, ip, sizeof(ip)) != 0)
+		snprintf(ip, sizeof(ip), "?");
+	sess_log(s, LOG_LVL_WARN, "data connection for foreign address %s "
+	    "via %s refused (port theft)", ip, via);
+	mt_inc(s->ctx, MT_REFUSED_WRONG_PEER);
+	done(s, -1, "Data connection from a foreign address refused.");
 }
 
 /* Data connections: the header must name the control connection's client. */
@@ -361,29 +394,27 @@ static void
 pc_dc_done(struct proxy_conn *pc, enum pc_result r, const struct proxy_hdr *h,
     const char *why)
 {
-	struct session	*s = pc->s;
-	proxy_dc_cb	 done = pc->dc_done;
-	char		 ip[64], from[64];
-	int		 fd = pc->fd;
+	struct session		*s = pc->s;
+	proxy_dc_cb		 done = pc->dc_done;
+	struct sockaddr_storage	 src;
+	char			 from[64];
+	int			 fd = pc->fd;
 
 	snprintf(from, sizeof(from), "%s", pc->ip);
+	/* Without an address in the header the balancer is the source. */
+	if (r == PC_OK || r == PC_NOADDR)
+		src = r == PC_OK ? h->src : pc->peer;
 	pc_free(pc);
-	if (r == PC_OK && fa_same_host(&h->src, &s->peer)) {
+	if ((r == PC_OK || r == PC_NOADDR) && fa_same_host(&src, &s->peer)) {
 		done(s, fd, NULL);
 		return;
 	}
 	close(fd);
-	if (r == PC_OK) {
-		/* SECURITY: port theft (RFC 2577 5) through the balancer. */
-		if (fa_ntop(&h->src, ip, sizeof(ip)) != 0)
-			snprintf(ip, sizeof(ip), "?");
-		sess_log(s, LOG_LVL_WARN, "data connection for foreign "
-		    "address %s via %s refused (port theft)", ip, from);
-		done(s, -1, "Data connection from a foreign address "
-		    "refused.");
-	} else {
+	if (r == PC_OK || r == PC_NOADDR)
+		pc_dc_theft(s, &src, from, done);
+	else {
 		sess_log(s, LOG_LVL_WARN, "data connection via %s refused: "
-		    "%s", from, r == PC_LOCAL ? "a LOCAL PROXY header" : why);
+		    "%s", from, why);
 		done(s, -1, "Data connection without a valid PROXY header "
 		    "refused.");
 	}
@@ -394,10 +425,28 @@ proxy_dc_accept(struct session *s, int fd, const struct sockaddr_storage *peer,
     proxy_dc_cb done)
 {
 	struct proxy_conn	*pc;
+	char			 ip[64], via[64];
 
-	/* Weaker (docs/scale-out.md): any balancer connection is taken. */
+	/*
+	 * Weaker (docs/scale-out.md): taken without a header, but only from
+	 * the balancer that carried the control connection; another
+	 * trusted balancer's clients are foreign.
+	 */
 	if (s->ctx->conf.proxy_data == CONF_PDATA_TRUST) {
-		done(s, fd, NULL);
+		if (fa_same_host(peer, &s->via)) {
+			done(s, fd, NULL);
+			return NULL;
+		}
+		close(fd);
+		if (fa_ntop(peer, ip, sizeof(ip)) != 0)
+			snprintf(ip, sizeof(ip), "?");
+		if (fa_ntop(&s->via, via, sizeof(via)) != 0)
+			snprintf(via, sizeof(via), "?");
+		sess_log(s, LOG_LVL_WARN, "data connection via %s refused: the "
+		    "control connection came via %s (port theft)", ip, via);
+		mt_inc(s->ctx, MT_REFUSED_WRONG_PEER);
+		done(s, -1, "Data connection from a foreign address "
+		    "refused.");
 		return NULL;
 	}
 	if ((pc = pc_new(s->ctx, fd, peer, PC_READ, pc_dc_done)) == NULL) {

@@ -19,16 +19,27 @@ struct conf;
 int	 proxy_is_trusted(const struct conf *, const struct sockaddr_storage *);
 /*
  * A new control connection while proxy_protocol is on.  From a trusted
- * address: reads the header, then lst_serve()s the client it names (v2
- * LOCAL and v1 UNKNOWN, health checks, are closed quietly, never
- * counted).  From any other address on the implicit port: refuses one
+ * address: reads the header, then lst_serve()s the client it names; a
+ * header without a client address (v2 LOCAL, a health check; v2 PROXY
+ * with no TCP address; v1 UNKNOWN) serves the connection's real peer,
+ * the balancer, as the client (proxy-protocol.txt 2.1, 2.2).  From any
+ * other address on the implicit port: refuses one
  * that starts with a PROXY header, else admits it as it is; on the
  * explicit port it is admitted at once (proxy_sess_input() watches its
  * first bytes).  Every refusal is one log line and a close.
  */
 void	 proxy_accept(struct listener *, int fd,
 	    const struct sockaddr_storage *peer);
-/* After sess_new(): marks a session proxied (via set) or to be sniffed. */
+/*
+ * sess_new()'s flags for client through via (NULL: direct): SF_BALANCER
+ * | SF_QUIET when the client is the balancer itself, else 0.
+ */
+unsigned proxy_sess_flags(const struct sockaddr_storage *client,
+	    const struct sockaddr_storage *via);
+/*
+ * After sess_new(): sets via and marks a session proxied (SF_PROXIED:
+ * via names another client), or to be sniffed (direct, explicit port).
+ */
 void	 proxy_sess_init(struct session *, const struct sockaddr_storage *via);
 /*
  * SF_PROXY_SNIFF: looks at the first bytes the client sent.  1 when the
@@ -40,12 +51,15 @@ int	 proxy_sess_input(struct session *);
 void	 proxy_conn_free_all(struct ftpsd *);
 
 /*
- * A passive data connection accepted for a proxied session, from a
- * trusted address.  proxy_data = trust: done(s, fd, 0) at once.
- * header: reads its PROXY header; done(s, fd, 0) when it names the
- * control connection's client, else done(s, -1, 425-text reason) after
- * closing fd and logging.  Returns the pending reader for proxy_dc_cancel
- * (NULL when done already ran).
+ * A passive data connection accepted for a session that came through a
+ * balancer (SF_PROXIED or SF_BALANCER), from a trusted address.
+ * proxy_data = trust: done(s, fd, NULL) at once when it comes from the
+ * balancer that carried the control connection (s->via).  header: reads
+ * its PROXY header; done(s, fd, NULL) when it names the control
+ * connection's client (a header without an address names the
+ * connection's real peer).  Else done(s, -1, 425-text reason) after
+ * closing fd and logging.  Returns the pending reader for
+ * proxy_dc_cancel (NULL when done already ran).
  */
 struct proxy_conn;
 typedef void	(*proxy_dc_cb)(struct session *, int fd, const char *why);

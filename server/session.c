@@ -96,6 +96,8 @@ sess_log(struct session *s, enum log_level lvl, const char *fmt, ...)
 {
 	va_list	 ap;
 
+	if ((s->flags & SF_QUIET) && lvl == LOG_LVL_INFO)
+		lvl = LOG_LVL_DEBUG;
 	/* Debug lines are two per command: not formatted when not logged. */
 	if (!log_enabled(lvl))
 		return;
@@ -110,6 +112,8 @@ sess_log_errno(struct session *s, enum log_level lvl, const char *fmt, ...)
 	va_list	 ap;
 	int	 err = errno;
 
+	if ((s->flags & SF_QUIET) && lvl == LOG_LVL_INFO)
+		lvl = LOG_LVL_DEBUG;
 	if (!log_enabled(lvl))
 		return;
 	va_start(ap, fmt);
@@ -286,16 +290,17 @@ sess_greet(struct session *s)
 
 struct session *
 sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
-    int implicit)
+    unsigned flags)
 {
 	struct session	*s;
 	socklen_t	 sl;
 	SSL		*ssl = NULL;
-	int		 one = 1;
+	int		 one = 1, implicit = (flags & SF_IMPLICIT) != 0;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->ctx = ctx;
+	s->flags = flags & (SF_IMPLICIT | SF_BALANCER | SF_QUIET);
 	s->id = ctl_next_id(ctx);
 	s->fd = fd;
 	s->peer = *peer;
@@ -336,7 +341,6 @@ sess_new(struct ftpsd *ctx, int fd, const struct sockaddr_storage *peer,
 		goto fail;
 
 	if (implicit) {
-		s->flags |= SF_IMPLICIT;
 		if ((ssl = tls_ssl_new(s->ssl_ctx, s, 0)) == NULL)
 			goto fail;
 		s->bev = bufferevent_openssl_socket_new(ctx->base, fd, ssl,
@@ -685,6 +689,13 @@ sess_input(struct session *s)
 		    sizeof(line));
 		if (r == LR_MORE)
 			break;
+		if (s->flags & SF_QUIET) {
+			/* A client after all: its connect line, late. */
+			s->flags &= ~SF_QUIET;
+			sess_log(s, LOG_LVL_INFO, "connect port=%s; the "
+			    "balancer's own connection",
+			    (s->flags & SF_IMPLICIT) ? "implicit" : "explicit");
+		}
 		if (r == LR_TOOLONG) {
 			sess_log(s, LOG_LVL_WARN, "command line too long");
 			sess_reply(s, 500, "Command line too long.");
@@ -823,7 +834,9 @@ sess_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	s->flags |= SF_DEAD;
 	e = bufferevent_get_openssl_error(bev);
-	if (!(s->flags & SF_TLS) && (s->state == SESS_TLS_PENDING ||
+	/* A health check that leaves at once is no failed handshake. */
+	if (!(s->flags & (SF_TLS | SF_QUIET)) &&
+	    (s->state == SESS_TLS_PENDING ||
 	    (s->state == SESS_GREETING && (s->flags & SF_IMPLICIT))))
 		mt_tls_fail(s, 0, e, (what & BEV_EVENT_TIMEOUT) != 0,
 		    s->cert_err[0] != '\0');

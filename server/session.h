@@ -55,6 +55,12 @@ enum sess_state { SESS_GREETING, SESS_READY, SESS_TLS_PENDING, SESS_CLOSING };
 				 * the client its PROXY header named */
 #define SF_PROXY_SNIFF	0x8000	/* untrusted, proxy_protocol on: a PROXY
 				 * header as first input closes it */
+#define SF_BALANCER	0x10000	/* the balancer's own connection (a PROXY
+				 * header without a client address, or
+				 * naming the balancer): peer == via */
+#define SF_QUIET	0x20000	/* SF_BALANCER before its first command
+				 * line: info lines go out as debug (a
+				 * health check connects and leaves) */
 
 #define SESS_TOKEN_LEN	16
 
@@ -97,7 +103,9 @@ struct session {
 	struct bufferevent	*bev;		/* socket bev or TLS on top */
 	struct sockaddr_storage	 peer, local;
 	char			 ip[64];	/* numeric peer address */
-	struct sockaddr_storage	 via;		/* SF_PROXIED: the balancer */
+	struct sockaddr_storage	 via;		/* SF_PROXIED, SF_BALANCER: the
+						 * balancer (the connection's
+						 * real peer) */
 
 	struct linereader	 lr;
 	struct event		*timer;		/* login/idle timeout */
@@ -168,8 +176,9 @@ struct session {
  * failed-login deadline needs.  NULL on failure.
  */
 struct event_base *sess_base_new(void);
+/* flags: SF_IMPLICIT (the implicit port), SF_BALANCER | SF_QUIET. */
 struct session	*sess_new(struct ftpsd *, int fd,
-		    const struct sockaddr_storage *peer, int implicit);
+		    const struct sockaddr_storage *peer, unsigned flags);
 /* Logs reason, stops reading, and frees once the output is flushed. */
 void		 sess_close(struct session *, const char *reason);
 /* Frees now; only from the loop (close_ev) or at process exit. */

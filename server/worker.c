@@ -201,8 +201,8 @@ wk_spawn(struct ftpsd *ctx, unsigned i)
 	w->respawn_ms = 0;
 	w->ready = 0;
 	if ((pid = fork()) == -1) {
-		log_err("worker %u: fork: %s; trying again in %d ms", i + 1,
-		    strerror(errno), WK_RESPAWN_MAX_MS);
+		log_msg_errno(LOG_LVL_ERR, "worker %u: fork, trying again "
+		    "in %d ms", i + 1, WK_RESPAWN_MAX_MS);
 		w->respawn_ms = wk_now_ms() + WK_RESPAWN_MAX_MS;
 		return 0;
 	}

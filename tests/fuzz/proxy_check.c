@@ -63,13 +63,13 @@ fp_check(const unsigned char *buf, size_t len, fp_parse_fn parse,
 	FUZZ_CHECK(parse(buf, (size_t)r, &h2, &why2) == r);
 	for (i = 0; i < (size_t)r; i++)
 		FUZZ_CHECK(parse(buf, i, &h2, &why2) == 0);
-	if (h.local)
+	if (h.noaddr)
 		return;
 	FUZZ_CHECK(h.src.ss_family == AF_INET || h.src.ss_family == AF_INET6);
 	n = writer(&h, again);
 	FUZZ_CHECK(n > 0 && n <= bound);
 	FUZZ_CHECK(parse(again, n, &h2, &why2) == (int)n);
-	FUZZ_CHECK(!h2.local);
+	FUZZ_CHECK(!h2.noaddr);
 	fp_same_addr(&h.src, &h2.src);
 	fp_same_addr(&h.dst, &h2.dst);
 }

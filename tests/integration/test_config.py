@@ -9,6 +9,7 @@ import ftplib
 import io
 import os
 import re
+import socket
 import ssl
 import sys
 import time
@@ -52,6 +53,65 @@ class CheckMode(unittest.TestCase):
         p = self.srv.check_config("-o", "max_clients=lots")
         self.assertEqual(p.returncode, 2, describe(p))
         self.assertIn("max_clients", p.stdout + p.stderr)
+
+    def test_control_socket_folder_checked_nothing_made(self):
+        d = self.srv.dir
+        afile = os.path.join(d, "afile")
+        with open(afile, "w") as f:
+            f.write("x")
+        bad = [
+            (os.path.join(d, "nope", "deeper", "control"),
+             r"its folder \S+/nope/deeper does not exist and cannot be "
+             r"made in \S+/nope: No such file or directory"),
+            (os.path.join(afile, "control"),
+             r"its folder \S+/afile: not a folder"),
+            (afile, r"exists and is not a socket"),
+        ]
+        for path, why in bad:
+            p = self.srv.check_config("-o", "control_socket=" + path)
+            self.assertEqual(p.returncode, 2, describe(p))
+            self.assertRegex(p.stderr, r"(?m)^ftpsd: control_socket %s: %s$"
+                             % (re.escape(path), why), describe(p))
+        # A missing last folder is fine (ftpsd makes it), and -t makes
+        # neither the folder nor the socket.
+        path = os.path.join(d, "run", "control")
+        p = self.srv.check_config("-o", "control_socket=" + path)
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertFalse(os.path.exists(os.path.dirname(path)))
+        p = self.srv.check_config()
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertFalse(os.path.exists(self.srv.config()["control_socket"]))
+
+    def test_metrics_listen_checked(self):
+        taken = socket.socket()
+        self.addCleanup(taken.close)
+        taken.bind((HOST, 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        for addr, why in (("%s:%d" % (HOST, port), "Address already in use"),
+                          ("192.0.2.1:9100", "Cannot assign requested "
+                           "address")):
+            p = self.srv.check_config("-o", "metrics_listen=" + addr)
+            self.assertEqual(p.returncode, 2, describe(p))
+            self.assertRegex(p.stderr, r"(?m)^ftpsd: metrics_listen %s: "
+                             r"cannot bind: %s$" % (re.escape(addr), why),
+                             describe(p))
+        taken.close()
+        # Free: ok, and still free afterwards (bound, never listened on).
+        p = self.srv.check_config("-o", "metrics_listen=%s:%d"
+                                  % (HOST, port))
+        self.assertEqual(p.returncode, 0, describe(p))
+        again = socket.socket()
+        self.addCleanup(again.close)
+        again.bind((HOST, port))
+        again.close()
+        # In use by the running ftpsd itself (what systemctl reload runs
+        # first): ok.
+        self.srv.extra_conf["metrics_listen"] = "%s:%d" % (HOST, port)
+        self.srv.start()
+        self.addCleanup(self.srv.stop)
+        p = self.srv.check_config()
+        self.assertEqual(p.returncode, 0, describe(p))
 
     def test_bad_users_line_reported(self):
         self.srv.write_users(["broken line without fields",

@@ -4,11 +4,13 @@ Scale-out behind a real HAProxy (docs/scale-out.md): two ftpsd nodes
 (127.0.0.11 and 127.0.0.12, one shared home folder, the same certificate)
 behind one HAProxy on 127.0.0.1 with a frontend for explicit FTPS, one for
 implicit FTPS and one per node for its passive range, every server line
-with send-proxy-v2 and health checks (which send v2 LOCAL).  Clients come
-from distinct loopback sources (127.0.0.5, .6, .7) and the nodes must see
-those, not HAProxy's 127.0.0.1.  Then the raw wire cases: headers from
-untrusted addresses, garbage, missing, truncated, v2 LOCAL, and a data
-connection whose PROXY header names another client.
+with send-proxy-v2 and health checks (which send v2 LOCAL, then reset).
+Clients come from distinct loopback sources (127.0.0.5, .6, .7) and the
+nodes must see those, not HAProxy's 127.0.0.1.  Then the raw wire cases:
+headers from untrusted addresses, garbage, missing, truncated, headers
+without a client address (the balancer's own connections), and data
+connections whose PROXY header names another client or that come through
+another balancer.
 """
 
 import os
@@ -36,10 +38,11 @@ V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 LOGIN_TIMEOUT = 2
 
 
-def v2_header(src, sport, dst, dport, local=False):
-    """A PROXY v2 header (TCP over IPv4), or LOCAL."""
-    if local:
-        return V2_SIG + bytes([0x20, 0x00]) + struct.pack("!H", 0)
+def v2_header(src, sport, dst, dport, local=False, unspec=False):
+    """A PROXY v2 header (TCP over IPv4), LOCAL, or PROXY over UNSPEC."""
+    if local or unspec:
+        return (V2_SIG + bytes([0x20 if local else 0x21, 0x00]) +
+                struct.pack("!H", 0))
     body = (socket.inet_aton(src) + socket.inet_aton(dst) +
             struct.pack("!HH", sport, dport))
     return V2_SIG + bytes([0x21, 0x11]) + struct.pack("!H", len(body)) + body
@@ -281,10 +284,13 @@ class TestHAProxy(unittest.TestCase):
             self.assertNotRegex(text, r"sess=\d+ ip=127\.0\.0\.1 ")
             self.assertRegex(text, r"sess=\d+ ip=127\.0\.0\.[567] "
                              r".*proxied via=127\.0\.0\.1")
-            # Health checks (v2 LOCAL, every 500 ms) are neither clients
-            # nor refusals.
+            # Health checks (v2 LOCAL, every 500 ms, then a reset) are
+            # the balancer's own connections: served, but never logged
+            # (below debug) nor refused.
             self.assertNotRegex(text, r"refused connection from 127\.0\.0"
                                 r"\.1 ")
+        # ...and HAProxy sees them pass: no node ever went down.
+        self.assertNotRegex(self.c.ha_log(), r"Server \w+/n\d is DOWN")
 
     # -- raw wire cases, straight to node A ---------------------------
 
@@ -321,6 +327,19 @@ class TestHAProxy(unittest.TestCase):
         self.assertEqual(got.count(b"\r\n"), 1, got)
         self.a.wait_log(r"ip=127\.0\.0\.5 close reason=\"PROXY header from"
                         r" an address not in proxy_trusted\"")
+        # A blank line (the v2 signature's first two bytes) is a
+        # client's: answered at once, not held until login_timeout.
+        with RawControl(self.a.port_host, ep, source="127.0.0.5") as rc:
+            self.assertEqual(rc.resp()[0], 220)
+            t0 = time.monotonic()
+            rc.send_raw(b"\r\n")
+            code, text = rc.resp()
+            took = time.monotonic() - t0
+            print("blank line answered after %.3f s" % took,
+                  file=sys.stderr)
+            self.assertEqual(code, 500, text)
+            self.assertLess(took, LOGIN_TIMEOUT - 0.5)
+            self.assertEqual(rc.cmd("QUIT")[0], 221)
         # Implicit port: closed before any TLS.
         got = self.raw(ip, "127.0.0.5", v2_header("192.0.2.1", 5000,
                                                   "127.0.0.11", 990))
@@ -359,20 +378,45 @@ class TestHAProxy(unittest.TestCase):
         self.assertEqual(after - before, len(cases), "one line per case")
         self.assertNotIn("192.0.2.9", self.a.log_text())
 
-    def test_g_v2_local_is_quiet(self):
+    def test_g_headers_without_address_serve_the_balancer(self):
+        # proxy-protocol.txt 2.1, 2.2: v2 LOCAL (health checks), v2 PROXY
+        # over UNSPEC and v1 UNKNOWN name no client: the connection's
+        # real peer, the balancer, is the client.
         text0 = self.a.log_text()
-        for port, hdr in ((self.a.explicit_port,
-                           v2_header(None, 0, None, 0, local=True)),
-                          (self.a.implicit_port,
-                           v2_header(None, 0, None, 0, local=True)),
-                          (self.a.explicit_port, b"PROXY UNKNOWN\r\n")):
-            got = self.raw(port, "127.0.0.2", hdr)
-            self.assertEqual(got, b"")
+        # Health checks as HAProxy makes them: LOCAL, then a reset.
+        for port in (self.a.explicit_port, self.a.implicit_port):
+            s = socket.create_connection((self.a.port_host, port), 10,
+                                         source_address=("127.0.0.2", 0))
+            s.sendall(v2_header(None, 0, None, 0, local=True))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack("ii", 1, 0))
+            s.close()
+        hdrs = (v2_header(None, 0, None, 0, local=True),
+                v2_header(None, 0, None, 0, unspec=True),
+                b"PROXY UNKNOWN\r\n",
+                b"PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n")
+        for hdr in hdrs:
+            with RawControl(self.a.port_host, self.a.explicit_port,
+                            source="127.0.0.2") as rc:
+                rc.send_raw(hdr)
+                code, text = rc.resp()
+                self.assertEqual(code, 220, (hdr, text))
+                self.assertEqual(rc.cmd("QUIT")[0], 221)
+        own = (r"sess=\d+ ip=127\.0\.0\.2 connect port=explicit; the "
+               r"balancer's own connection")
+        deadline = time.monotonic() + 10
+        while (len(re.findall(own, self.a.log_text()[len(text0):])) <
+               len(hdrs) and time.monotonic() < deadline):
+            time.sleep(0.05)
         time.sleep(0.3)
-        # No refusal line, no session (so nothing counted).
         text = self.a.log_text()[len(text0):]
+        # One connect line per session that sent a command; the health
+        # checks left none (no connect, close, refusal or TLS failure).
+        self.assertEqual(len(re.findall(own, text)), len(hdrs), text)
+        self.assertEqual(len(re.findall(r"ip=127\.0\.0\.2 close", text)),
+                         len(hdrs), text)
         self.assertNotRegex(text, r"refused connection from 127\.0\.0\.2")
-        self.assertNotRegex(text, r"via=127\.0\.0\.2")
+        self.assertNotRegex(text, r"via=127\.0\.0\.2|port=implicit")
 
     def proxied_login(self, client, node=None, prot_p=True):
         """A control session on a node as if HAProxy sent client's header."""
@@ -394,12 +438,12 @@ class TestHAProxy(unittest.TestCase):
             self.assertEqual(rc.cmd("PROT P")[0], 200)
         return rc
 
-    def epsv_connect(self, rc, node, data=b""):
+    def epsv_connect(self, rc, node, data=b"", source="127.0.0.2"):
         code, text = rc.cmd("EPSV")
         self.assertEqual(code, 229, text)
         port = int(re.search(r"\|\|\|(\d+)\|", text).group(1))
         d = socket.create_connection((node.port_host, port), 10,
-                                     source_address=("127.0.0.2", 0))
+                                     source_address=(source, 0))
         if data:
             d.sendall(data)
         return d
@@ -412,15 +456,21 @@ class TestHAProxy(unittest.TestCase):
             self.assertIn("use PASV or EPSV", text)
             code, text = rc.cmd("EPRT |1|127.0.0.8|51210|")
             self.assertEqual(code, 502, text)
-            # A data connection whose header names another client.
-            d = self.epsv_connect(rc, self.a, v2_header(
-                "127.0.0.9", 1234, "127.0.0.1", 21))
-            rc.send("NLST")
-            code, text = rc.resp()
-            self.assertEqual(code, 425, text)
-            d.close()
-            self.a.wait_log(r"ip=127\.0\.0\.8 data connection for foreign "
-                            r"address 127\.0\.0\.9 via 127\.0\.0\.2 refused")
+            # A data connection whose header names another client, and
+            # one whose header has no address: its source is the
+            # balancer, not this session's client.
+            for hdr, src in ((v2_header("127.0.0.9", 1234, "127.0.0.1",
+                                        21), "127.0.0.9"),
+                             (v2_header(None, 0, None, 0, local=True),
+                              "127.0.0.2")):
+                d = self.epsv_connect(rc, self.a, hdr)
+                rc.send("NLST")
+                code, text = rc.resp()
+                self.assertEqual(code, 425, text)
+                d.close()
+                self.a.wait_log(r"ip=127\.0\.0\.8 data connection for "
+                                r"foreign address %s via 127\.0\.0\.2 "
+                                r"refused" % re.escape(src))
         finally:
             rc.close()
 
@@ -440,15 +490,25 @@ class TestHAProxy(unittest.TestCase):
                             r"127\.0\.0\.2 refused: no PROXY header")
         finally:
             rc.close()
-        # proxy_data = trust: the same connection is taken as it is.
+        # proxy_data = trust: the same connection is taken as it is, but
+        # only from the balancer that carried the control connection.
         with Ftpsd(port_host="127.0.0.13", conf={
                 "listen_addresses": "127.0.0.13",
-                "proxy_protocol": "v2", "proxy_trusted": "127.0.0.2",
+                "proxy_protocol": "v2",
+                "proxy_trusted": "127.0.0.2, 127.0.0.3",
                 "proxy_data": "trust", "data_tls": "optional"}) as t:
             with open(t.path("t.txt"), "w") as f:
                 f.write("x")
             rc = self.proxied_login("127.0.0.8", node=t, prot_p=False)
             try:
+                d = self.epsv_connect(rc, t, source="127.0.0.3")
+                rc.send("NLST")
+                code, text = rc.resp()
+                self.assertEqual(code, 425, text)
+                d.close()
+                t.wait_log(r"ip=127\.0\.0\.8 data connection via 127\.0\.0"
+                           r"\.3 refused: the control connection came via "
+                           r"127\.0\.0\.2 \(port theft\)")
                 d = self.epsv_connect(rc, t)
                 rc.send("NLST")
                 code, text = rc.resp()
@@ -467,7 +527,8 @@ class TestHAProxy(unittest.TestCase):
 
     def test_j_per_ip_limit_counts_the_client(self):
         # All from the one balancer address; the limit counts the
-        # addresses its headers name.
+        # addresses its headers name, and the balancer's own address for
+        # its own connections (PROXY UNKNOWN), apart from its clients.
         with Ftpsd(port_host="127.0.0.13", conf={
                 "listen_addresses": "127.0.0.13", "proxy_protocol": "v1",
                 "proxy_trusted": "127.0.0.2", "max_clients_per_ip": 1,
@@ -475,12 +536,16 @@ class TestHAProxy(unittest.TestCase):
             keep = []
             try:
                 for client, want in (("192.0.2.60", 220), ("192.0.2.60", 421),
+                                     (None, 220), (None, 421),
                                      ("192.0.2.61", 220)):
                     rc = RawControl(t.port_host, t.explicit_port,
                                     source="127.0.0.2")
                     keep.append(rc)
-                    rc.send_raw(("PROXY TCP4 %s 127.0.0.13 4000 21\r\n"
-                                 % client).encode())
+                    if client is None:
+                        rc.send_raw(b"PROXY UNKNOWN\r\n")
+                    else:
+                        rc.send_raw(("PROXY TCP4 %s 127.0.0.13 4000 21\r\n"
+                                     % client).encode())
                     code, text = rc.resp()
                     self.assertEqual(code, want, (client, text))
             finally:
@@ -499,6 +564,36 @@ class TestHAProxy(unittest.TestCase):
         finally:
             rc.close()
         self.a.wait_log(r"sess=\d+ ip=2001:db8::7 proxied via=127\.0\.0\.2")
+
+    def test_l_balancer_banned_only_for_its_own(self):
+        # The balancer's own connections (no client address) count under
+        # its address: its failed logins ban it, not the clients it
+        # carries.  Node A keeps the ban: the tests after this one send
+        # only headers with client addresses to it.
+        rc = RawControl(self.a.port_host, self.a.explicit_port,
+                        source="127.0.0.2")
+        try:
+            rc.send_raw(b"PROXY UNKNOWN\r\n")
+            self.assertEqual(rc.resp()[0], 220)
+            self.assertEqual(rc.cmd("AUTH TLS")[0], 234)
+            ctx = self.a.client_context()
+            ctx.check_hostname = False
+            rc.starttls(ctx)
+            for _ in range(2):
+                self.assertEqual(rc.cmd("USER alice")[0], 331)
+                self.assertIn(rc.cmd("PASS wrong")[0], (530, 421))
+        finally:
+            rc.close()
+        self.a.wait_log(r"127\.0\.0\.2 .*banned|banned.*127\.0\.0\.2")
+        for hdr, want in ((v2_header(None, 0, None, 0, local=True), 421),
+                          (v2_header("192.0.2.70", 4000, "127.0.0.1", 21),
+                           220)):
+            with RawControl(self.a.port_host, self.a.explicit_port,
+                            source="127.0.0.2") as rc:
+                rc.send_raw(hdr)
+                code, text = rc.resp()
+                self.assertEqual(code, want, text)
+        self.a.wait_log(r"refused connection on .*: 127\.0\.0\.2 banned")
 
     def test_z_failover(self):
         victim = self.c.nodes[0]

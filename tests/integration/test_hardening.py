@@ -536,7 +536,7 @@ class Floods(ServerCase):
                 pass
             socks.append(s)
         try:
-            srv.wait_log(r"accept on .*Too many open files; pausing")
+            srv.wait_log(r"accept on .*, pausing: Too many open files$")
             try:
                 # Reset once the server gives the passive port up.
                 socks.append(socket.create_connection(pasv, 5))

@@ -117,6 +117,11 @@ START_TEST(buf_bounded)
 	ck_assert_int_eq(buf_add(&b, "x", 1), FTPS_ETOOBIG);
 	ck_assert_int_eq(buf_addf(&b, "%s", "y"), FTPS_ETOOBIG);
 	ck_assert_uint_eq(buf_len(&b), 8);
+	buf_truncate(&b, 9);
+	ck_assert_str_eq(buf_str(&b), "abcd1234");
+	buf_truncate(&b, 3);
+	ck_assert_str_eq(buf_str(&b), "abc");
+	ck_assert_uint_eq(buf_len(&b), 3);
 	buf_reset(&b);
 	ck_assert_uint_eq(buf_len(&b), 0);
 	ck_assert_int_eq(buf_add(&b, "0123456789", 10), FTPS_ETOOBIG);

@@ -78,7 +78,7 @@ START_TEST(parse_v1)
 		ck_assert_ptr_nonnull(why);
 	if (r > 0) {
 		ck_assert_int_eq(h.version, 1);
-		ck_assert_int_eq(h.local, v1[_i].src == NULL);
+		ck_assert_int_eq(h.noaddr, v1[_i].src == NULL);
 		if (v1[_i].src != NULL)
 			check_src(&h.src, v1[_i].src);
 	}
@@ -145,7 +145,7 @@ START_TEST(parse_v2_inet)
 	n = v2(buf, 0x21, 0x11, body, sizeof(body), sizeof(body));
 	ck_assert_int_eq(proxy_parse_v2(buf, n, &h, &why), (int)n);
 	ck_assert_int_eq(h.version, 2);
-	ck_assert_int_eq(h.local, 0);
+	ck_assert_int_eq(h.noaddr, 0);
 	check_src(&h.src, "192.0.2.5 40000");
 	/* Every proper prefix asks for more. */
 	for (i = 0; i < n; i++)
@@ -182,27 +182,39 @@ END_TEST
 
 START_TEST(parse_v2_local_and_bad)
 {
+	static const struct {
+		unsigned	 vc, fam;
+		size_t		 blen;
+	} noaddr[] = {
+		{ 0x20, 0x00, 0 }, { 0x20, 0x11, 12 }, { 0x21, 0x00, 0 },
+		{ 0x21, 0x12, 12 }, { 0x21, 0x31, 4 },
+	};
 	unsigned char		 buf[64], body[12] = { 0 };
 	struct proxy_hdr	 h;
 	const char		*why;
-	size_t			 n;
+	size_t			 n, i;
 
-	/* LOCAL: addresses ignored, whatever the family. */
-	n = v2(buf, 0x20, 0x00, body, 0, 0);
-	ck_assert_int_eq(proxy_parse_v2(buf, n, &h, &why), 16);
-	ck_assert_int_eq(h.local, 1);
-	n = v2(buf, 0x20, 0x11, body, 12, 12);
-	ck_assert_int_eq(proxy_parse_v2(buf, n, &h, &why), 28);
-	ck_assert_int_eq(h.local, 1);
+	/*
+	 * LOCAL: addresses ignored, whatever the family.  PROXY over UNSPEC,
+	 * UDP, UNIX: no TCP client address.  Both: the real endpoints count
+	 * (proxy-protocol.txt 2.2), whatever the length.
+	 */
+	for (i = 0; i < sizeof(noaddr) / sizeof(noaddr[0]); i++) {
+		n = v2(buf, noaddr[i].vc, noaddr[i].fam, body, noaddr[i].blen,
+		    noaddr[i].blen);
+		ck_assert_int_eq(proxy_parse_v2(buf, n, &h, &why),
+		    (int)(16 + noaddr[i].blen));
+		ck_assert_int_eq(h.noaddr, 1);
+	}
 	/* Version 1 in a v2 header, an unknown command. */
 	n = v2(buf, 0x11, 0x11, body, 12, 12);
 	ck_assert_int_eq(proxy_parse_v2(buf, 13, &h, &why), FTPS_EPARSE);
 	n = v2(buf, 0x22, 0x11, body, 12, 12);
 	ck_assert_int_eq(proxy_parse_v2(buf, n, &h, &why), FTPS_EPARSE);
-	/* PROXY over UDP, over UNSPEC: no TCP client to serve. */
-	n = v2(buf, 0x21, 0x12, body, 12, 12);
+	/* A family or protocol the spec does not define. */
+	n = v2(buf, 0x21, 0x41, body, 12, 12);
 	ck_assert_int_eq(proxy_parse_v2(buf, n, &h, &why), FTPS_EPARSE);
-	n = v2(buf, 0x21, 0x00, body, 0, 0);
+	n = v2(buf, 0x21, 0x13, body, 12, 12);
 	ck_assert_int_eq(proxy_parse_v2(buf, n, &h, &why), FTPS_EPARSE);
 	/* Longer than the TLV bound: refused from the 16 fixed bytes. */
 	n = v2(buf, 0x21, 0x11, body, 0, PROXY_V2_LEN_MAX + 1);
@@ -221,7 +233,11 @@ START_TEST(sniff)
 	ck_assert_int_eq(proxy_sniff((const unsigned char *)"PROX", 4), -1);
 	ck_assert_int_eq(proxy_sniff((const unsigned char *)"PASS x", 6), 0);
 	ck_assert_int_eq(proxy_sniff(sig, 12), 1);
-	ck_assert_int_eq(proxy_sniff(sig, 4), -1);
+	/* A blank line (a prefix of the v2 signature) is a client's. */
+	ck_assert_int_eq(proxy_sniff(sig, 1), -1);
+	ck_assert_int_eq(proxy_sniff(sig, 2), 0);
+	ck_assert_int_eq(proxy_sniff(sig, 4), 0);
+	ck_assert_int_eq(proxy_sniff(sig, 11), 0);
 	ck_assert_int_eq(proxy_sniff((const unsigned char *)"\r\nUSER", 6),
 	    0);
 	ck_assert_int_eq(proxy_sniff((const unsigned char *)"\x16\x03\x01",

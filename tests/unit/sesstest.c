@@ -113,7 +113,8 @@ st_up(int tls)
 	sin->sin_family = AF_INET;
 	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sin->sin_port = htons(40000);
-	ck_assert_ptr_nonnull(st_s = sess_new(&st_ctx, sv[0], &ss, tls));
+	ck_assert_ptr_nonnull(st_s = sess_new(&st_ctx, sv[0], &ss,
+	    tls ? SF_IMPLICIT : 0));
 	/* The data listener's address: a TCP control connection's. */
 	sin->sin_port = 0;
 	st_s->local = ss;
