@@ -279,7 +279,7 @@ sess_resume_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (s->state == SESS_CLOSING)
 		return;
-	if (s->deferred != NULL && s->xfer == NULL) {
+	if (s->deferred != NULL && s->xfer == NULL && s->job == NULL) {
 		line = s->deferred;
 		s->deferred = NULL;
 		sess_arm_timer(s);
@@ -445,6 +445,11 @@ sess_free(struct session *s)
 	if (s->xfer != NULL) {
 		xfer_free(s->xfer);
 		s->xfer = NULL;
+	}
+	/* A file system command still on the pool finishes on its own. */
+	if (s->job != NULL) {
+		s->job->s = NULL;
+		s->job = NULL;
 	}
 	dc_close(s, 0);
 	if (s->timer != NULL)
@@ -726,6 +731,7 @@ static int
 sess_paused(struct session *s)
 {
 	return s->state != SESS_READY || s->auth_job != NULL ||
+	    s->job != NULL ||
 	    (s->delay_ev != NULL && evtimer_pending(s->delay_ev, NULL)) ||
 	    s->deferred != NULL || sess_out_full(s);
 }
@@ -774,8 +780,8 @@ sess_input(struct session *s)
 	OPENSSL_cleanse(line, sizeof(line));
 	/*
 	 * SECURITY: a paused session (password check, failed-login delay, a
-	 * command waiting for a transfer, replies the client does not read)
-	 * stops reading.  With its input at
+	 * file system command on the I/O pool, a command waiting for a
+	 * transfer, replies the client does not read) stops reading.  With its input at
 	 * the high watermark libevent would otherwise run this callback again
 	 * and again: one client could keep the loop at 100% CPU.
 	 * sess_resume_cb() turns reading back on.

@@ -26,6 +26,7 @@ struct event_base;
 struct event;
 struct ftpsd;
 struct auth_job;
+struct cmd_job;
 struct user;
 struct datachan;
 struct xfer;
@@ -130,6 +131,9 @@ struct session {
 						 * failure is answered */
 
 	/* Commands. */
+	struct cmd_job		*job;		/* a file system command on
+						 * the I/O pool (cmd.h): no
+						 * command is read meanwhile */
 	char			*rnfr;		/* owned, or NULL */
 	unsigned long long	 rest;
 	unsigned		 mlst_facts;	/* MF_* (listing.h) */
