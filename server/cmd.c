@@ -52,8 +52,8 @@ static const struct ftp_cmd cmds[] = {
 	{ "FEAT", cmd_feat, 0, TLS_NONE, ARG_NONE, 0,          0, NULL },
 	{ "OPTS", cmd_opts, 0, TLS_NONE, ARG_ANY,  0,          0, NULL },
 	{ "HELP", cmd_help, 0, TLS_NONE, ARG_OPT,  0,          0, NULL },
-	{ "STAT", cmd_stat, 0, TLS_NONE, ARG_OPT,  0,          CMD_XFER_OK,
-	    cmd_stat_fs },
+	{ "STAT", cmd_stat, 0, TLS_NONE, ARG_OPT,  0,
+	    CMD_XFER_OK | CMD_FS_IF_ARG, cmd_stat_fs },
 	{ "TYPE", cmd_type, 1, TLS_CTRL, ARG_ANY,  0,          0, NULL },
 	{ "MODE", cmd_mode, 1, TLS_CTRL, ARG_WORD, 0,          0, NULL },
 	{ "STRU", cmd_stru, 1, TLS_CTRL, ARG_WORD, 0,          0, NULL },
@@ -421,7 +421,9 @@ cmd_dispatch(struct session *s, char *line)
 	}
 	if (!cmd_check_row(s, c))
 		return;
-	if (c->fs != NULL)
+	/* STAT's status (no argument) is the session's: at once, no job. */
+	if (c->fs != NULL && ((c->flags & CMD_FS_IF_ARG) == 0 ||
+	    (arg != NULL && *arg != '\0')))
 		cmd_job_start(s, c, arg != NULL ? arg : "");
 	else
 		c->handler(s, arg != NULL ? arg : "");

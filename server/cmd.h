@@ -43,6 +43,7 @@ enum cmd_arg {
 #define CMD_PBSZ	0x08	/* needs a successful PBSZ first (503) */
 #define CMD_DC		0x10	/* needs PORT/EPRT/PASV/EPSV first (425) */
 #define CMD_XFER_OK	0x20	/* runs at once while a transfer runs */
+#define CMD_FS_IF_ARG	0x40	/* the fs part only with an argument */
 
 typedef void	(*cmd_handler)(struct session *, const char *arg);
 struct cmd_job;

@@ -570,12 +570,21 @@ END_TEST
 START_TEST(session_replies)
 {
 	const char	*r;
+	char		 line[16];
 
 	ck_reply("HELP", "214-");
 	ck_assert_ptr_nonnull(strstr(got, "\r\n214 "));
 	ck_reply("HELP RETR", "214 ");
 	ck_reply("STAT", "211-");
 	ck_assert_ptr_nonnull(strstr(got, "\r\n211 End"));
+	/*
+	 * The session's status touches no file: no I/O pool job, so it is
+	 * answered at once (during a transfer too, before its 226).
+	 */
+	snprintf(line, sizeof(line), "STAT");
+	cmd_dispatch(s, line);
+	ck_assert_ptr_null(s->job);
+	ck_assert_int_eq(strncmp(replies(), "211-", 4), 0);
 	ck_reply("OPTS UTF8 ON", "200 ");
 	ck_reply("OPTS FOO", "501 ");
 	ck_reply("ACCT x", "502 ");
