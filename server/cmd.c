@@ -6,10 +6,13 @@
 #include <sys/types.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/ssl.h>
 
@@ -20,6 +23,7 @@
 #include "datachan.h"
 #include "err.h"
 #include "ftpsd.h"
+#include "iopool.h"
 #include "listing.h"
 #include "metrics.h"
 #include "parse.h"
@@ -29,60 +33,74 @@
 #define CMD_VERB_MAX	8
 
 static const struct ftp_cmd cmds[] = {
-	/* name, handler, login, tls, args, perm, flags (cmd.h) */
-	{ "USER", cmd_user, 0, TLS_CTRL, ARG_ANY,  0,          0 },
-	{ "PASS", cmd_pass, 0, TLS_CTRL, ARG_OPT,  0,          0 },
-	{ "ACCT", cmd_acct, 0, TLS_NONE, ARG_OPT,  0,          0 },
-	{ "REIN", cmd_rein, 0, TLS_NONE, ARG_OPT,  0,          0 },
-	{ "QUIT", cmd_quit, 0, TLS_NONE, ARG_NONE, 0,          CMD_XFER_OK },
-	{ "AUTH", cmd_auth, 0, TLS_NONE, ARG_WORD, 0,          0 },
-	{ "HOST", cmd_host, 0, TLS_NONE, ARG_WORD, 0,          0 },
-	{ "PBSZ", cmd_pbsz, 0, TLS_NONE, ARG_WORD, 0,          CMD_AUTH },
+	/* name, handler, login, tls, args, perm, flags, fs part (cmd.h) */
+	{ "USER", cmd_user, 0, TLS_CTRL, ARG_ANY,  0,          0, NULL },
+	{ "PASS", cmd_pass, 0, TLS_CTRL, ARG_OPT,  0,          0, NULL },
+	{ "ACCT", cmd_acct, 0, TLS_NONE, ARG_OPT,  0,          0, NULL },
+	{ "REIN", cmd_rein, 0, TLS_NONE, ARG_OPT,  0,          0, NULL },
+	{ "QUIT", cmd_quit, 0, TLS_NONE, ARG_NONE, 0,          CMD_XFER_OK,
+	    NULL },
+	{ "AUTH", cmd_auth, 0, TLS_NONE, ARG_WORD, 0,          0, NULL },
+	{ "HOST", cmd_host, 0, TLS_NONE, ARG_WORD, 0,          0, NULL },
+	{ "PBSZ", cmd_pbsz, 0, TLS_NONE, ARG_WORD, 0,          CMD_AUTH, NULL },
 	{ "PROT", cmd_prot, 0, TLS_NONE, ARG_WORD, 0,
-	    CMD_AUTH | CMD_PBSZ },
-	{ "CCC",  cmd_ccc,  0, TLS_NONE, ARG_NONE, 0,          0 },
-	{ "NOOP", cmd_noop, 0, TLS_NONE, ARG_NONE, 0,          CMD_XFER_OK },
-	{ "SYST", cmd_syst, 0, TLS_NONE, ARG_NONE, 0,          0 },
-	{ "FEAT", cmd_feat, 0, TLS_NONE, ARG_NONE, 0,          0 },
-	{ "OPTS", cmd_opts, 0, TLS_NONE, ARG_ANY,  0,          0 },
-	{ "HELP", cmd_help, 0, TLS_NONE, ARG_OPT,  0,          0 },
-	{ "STAT", cmd_stat, 0, TLS_NONE, ARG_OPT,  0,          CMD_XFER_OK },
-	{ "TYPE", cmd_type, 1, TLS_CTRL, ARG_ANY,  0,          0 },
-	{ "MODE", cmd_mode, 1, TLS_CTRL, ARG_WORD, 0,          0 },
-	{ "STRU", cmd_stru, 1, TLS_CTRL, ARG_WORD, 0,          0 },
-	{ "PWD",  cmd_pwd,  1, TLS_CTRL, ARG_NONE, 0,          0 },
-	{ "XPWD", cmd_pwd,  1, TLS_CTRL, ARG_NONE, 0,          0 },
-	{ "CWD",  cmd_cwd,  1, TLS_CTRL, ARG_PATH, 0,          0 },
-	{ "XCWD", cmd_cwd,  1, TLS_CTRL, ARG_PATH, 0,          0 },
-	{ "CDUP", cmd_cdup, 1, TLS_CTRL, ARG_NONE, 0,          0 },
-	{ "XCUP", cmd_cdup, 1, TLS_CTRL, ARG_NONE, 0,          0 },
-	{ "MKD",  cmd_mkd,  1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0 },
-	{ "XMKD", cmd_mkd,  1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0 },
-	{ "RMD",  cmd_rmd,  1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0 },
-	{ "XRMD", cmd_rmd,  1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0 },
-	{ "DELE", cmd_dele, 1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0 },
-	{ "RNFR", cmd_rnfr, 1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0 },
-	{ "RNTO", cmd_rnto, 1, TLS_CTRL, ARG_PATH, PERM_WRITE, CMD_RNFR },
-	{ "SIZE", cmd_size, 1, TLS_CTRL, ARG_PATH, 0,          0 },
-	{ "MDTM", cmd_mdtm, 1, TLS_CTRL, ARG_PATH, 0,          0 },
-	{ "MLST", cmd_mlst, 1, TLS_CTRL, ARG_OPT,  0,          0 },
-	{ "PASV", cmd_pasv, 1, TLS_CTRL, ARG_NONE, 0,
-	    CMD_NO_EPSV_ALL },
-	{ "EPSV", cmd_epsv, 1, TLS_CTRL, ARG_OPT,  0,          0 },
-	{ "PORT", cmd_port, 1, TLS_CTRL, ARG_WORD, 0,
-	    CMD_NO_EPSV_ALL },
-	{ "EPRT", cmd_eprt, 1, TLS_CTRL, ARG_WORD, 0,
-	    CMD_NO_EPSV_ALL },
-	{ "REST", cmd_rest, 1, TLS_CTRL, ARG_WORD, 0,          0 },
-	{ "ABOR", cmd_abor, 1, TLS_CTRL, ARG_NONE, 0,          CMD_XFER_OK },
-	{ "ALLO", cmd_allo, 1, TLS_CTRL, ARG_ANY,  0,          0 },
-	{ "LIST", cmd_list, 1, TLS_DATA, ARG_OPT,  0,          CMD_DC },
-	{ "NLST", cmd_nlst, 1, TLS_DATA, ARG_OPT,  0,          CMD_DC },
-	{ "MLSD", cmd_mlsd, 1, TLS_DATA, ARG_OPT,  0,          CMD_DC },
-	{ "RETR", cmd_retr, 1, TLS_DATA, ARG_PATH, 0,          CMD_DC },
-	{ "STOR", cmd_stor, 1, TLS_DATA, ARG_PATH, PERM_WRITE, CMD_DC },
-	{ "APPE", cmd_appe, 1, TLS_DATA, ARG_PATH, PERM_WRITE, CMD_DC },
-	{ "STOU", cmd_stou, 1, TLS_DATA, ARG_NONE, PERM_WRITE, CMD_DC },
+	    CMD_AUTH | CMD_PBSZ, NULL },
+	{ "CCC",  cmd_ccc,  0, TLS_NONE, ARG_NONE, 0,          0, NULL },
+	{ "NOOP", cmd_noop, 0, TLS_NONE, ARG_NONE, 0,          CMD_XFER_OK,
+	    NULL },
+	{ "SYST", cmd_syst, 0, TLS_NONE, ARG_NONE, 0,          0, NULL },
+	{ "FEAT", cmd_feat, 0, TLS_NONE, ARG_NONE, 0,          0, NULL },
+	{ "OPTS", cmd_opts, 0, TLS_NONE, ARG_ANY,  0,          0, NULL },
+	{ "HELP", cmd_help, 0, TLS_NONE, ARG_OPT,  0,          0, NULL },
+	{ "STAT", cmd_stat, 0, TLS_NONE, ARG_OPT,  0,
+	    CMD_XFER_OK | CMD_FS_IF_ARG, cmd_stat_fs },
+	{ "TYPE", cmd_type, 1, TLS_CTRL, ARG_ANY,  0,          0, NULL },
+	{ "MODE", cmd_mode, 1, TLS_CTRL, ARG_WORD, 0,          0, NULL },
+	{ "STRU", cmd_stru, 1, TLS_CTRL, ARG_WORD, 0,          0, NULL },
+	{ "PWD",  cmd_pwd,  1, TLS_CTRL, ARG_NONE, 0,          0, NULL },
+	{ "XPWD", cmd_pwd,  1, TLS_CTRL, ARG_NONE, 0,          0, NULL },
+	{ "CWD",  cmd_cwd,  1, TLS_CTRL, ARG_PATH, 0,          0, cmd_cwd_fs },
+	{ "XCWD", cmd_cwd,  1, TLS_CTRL, ARG_PATH, 0,          0, cmd_cwd_fs },
+	{ "CDUP", cmd_cdup, 1, TLS_CTRL, ARG_NONE, 0,          0, cmd_cdup_fs },
+	{ "XCUP", cmd_cdup, 1, TLS_CTRL, ARG_NONE, 0,          0, cmd_cdup_fs },
+	{ "MKD",  cmd_mkd,  1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0, cmd_mkd_fs },
+	{ "XMKD", cmd_mkd,  1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0, cmd_mkd_fs },
+	{ "RMD",  cmd_rmd,  1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0, cmd_rmd_fs },
+	{ "XRMD", cmd_rmd,  1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0, cmd_rmd_fs },
+	{ "DELE", cmd_dele, 1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0, cmd_dele_fs },
+	{ "RNFR", cmd_rnfr, 1, TLS_CTRL, ARG_PATH, PERM_WRITE, 0, cmd_rnfr_fs },
+	{ "RNTO", cmd_rnto, 1, TLS_CTRL, ARG_PATH, PERM_WRITE, CMD_RNFR,
+	    cmd_rnto_fs },
+	{ "SIZE", cmd_size, 1, TLS_CTRL, ARG_PATH, 0,          0,
+	    cmd_lookup_fs },
+	{ "MDTM", cmd_mdtm, 1, TLS_CTRL, ARG_PATH, 0,          0,
+	    cmd_lookup_fs },
+	{ "MLST", cmd_mlst, 1, TLS_CTRL, ARG_OPT,  0,          0, cmd_mlst_fs },
+	{ "PASV", cmd_pasv, 1, TLS_CTRL, ARG_NONE, 0,          CMD_NO_EPSV_ALL,
+	    NULL },
+	{ "EPSV", cmd_epsv, 1, TLS_CTRL, ARG_OPT,  0,          0, NULL },
+	{ "PORT", cmd_port, 1, TLS_CTRL, ARG_WORD, 0,          CMD_NO_EPSV_ALL,
+	    NULL },
+	{ "EPRT", cmd_eprt, 1, TLS_CTRL, ARG_WORD, 0,          CMD_NO_EPSV_ALL,
+	    NULL },
+	{ "REST", cmd_rest, 1, TLS_CTRL, ARG_WORD, 0,          0, NULL },
+	{ "ABOR", cmd_abor, 1, TLS_CTRL, ARG_NONE, 0,          CMD_XFER_OK,
+	    NULL },
+	{ "ALLO", cmd_allo, 1, TLS_CTRL, ARG_ANY,  0,          0, NULL },
+	{ "LIST", cmd_list, 1, TLS_DATA, ARG_OPT,  0,          CMD_DC,
+	    cmd_list_fs },
+	{ "NLST", cmd_nlst, 1, TLS_DATA, ARG_OPT,  0,          CMD_DC,
+	    cmd_nlst_fs },
+	{ "MLSD", cmd_mlsd, 1, TLS_DATA, ARG_OPT,  0,          CMD_DC,
+	    cmd_mlsd_fs },
+	{ "RETR", cmd_retr, 1, TLS_DATA, ARG_PATH, 0,          CMD_DC,
+	    cmd_retr_fs },
+	{ "STOR", cmd_stor, 1, TLS_DATA, ARG_PATH, PERM_WRITE, CMD_DC,
+	    cmd_stor_fs },
+	{ "APPE", cmd_appe, 1, TLS_DATA, ARG_PATH, PERM_WRITE, CMD_DC,
+	    cmd_appe_fs },
+	{ "STOU", cmd_stou, 1, TLS_DATA, ARG_NONE, PERM_WRITE, CMD_DC,
+	    cmd_stou_fs },
 };
 
 static const struct {
@@ -217,6 +235,123 @@ cmd_check_row(struct session *s, const struct ftp_cmd *c)
 }
 
 void
+cmd_job_fail(struct cmd_job *j, int code, int r, const char *path)
+{
+	j->err = errno;
+	j->code = code;
+	j->r = r;
+	j->path = path;
+}
+
+void
+cmd_job_refuse(struct cmd_job *j, int code, const char *msg)
+{
+	j->code = code;
+	j->msg = msg;
+}
+
+/* On the loop: what the job held (the home's reference, a file...). */
+static void
+cmd_job_free(struct cmd_job *j)
+{
+	vfs_close(&j->vfs);
+	vpath_free(&j->vp);
+	vpath_free(&j->vp2);
+	if (j->fd != -1)
+		close(j->fd);
+	ls_close(j->ls);
+	buf_free(&j->text);
+	free(j->rnfr);
+	free(j->arg);
+	free(j);
+}
+
+static void
+cmd_job_run(struct io_job *io)
+{
+	struct cmd_job	*j = io->arg;
+
+	j->cmd->fs(j);
+}
+
+/*
+ * Back on the loop: the reply, then the session reads on.  A session
+ * that ended (or is closing) gets nothing; the job only lets go.
+ */
+static void
+cmd_job_done(struct io_job *io)
+{
+	struct cmd_job	*j = io->arg;
+	struct session	*s = j->s;
+
+	if (s == NULL || s->state == SESS_CLOSING) {
+		if (s != NULL)
+			s->job = NULL;
+		cmd_job_free(j);
+		return;
+	}
+	if (io->cancelled)
+		sess_reply(s, 451, "Server stopping; try again later.");
+	else if (j->msg != NULL)
+		sess_reply(s, j->code, "%s", j->msg);
+	else if (j->r != 0) {
+		errno = j->err;
+		cmd_fs_fail(s, j->verb, j->path != NULL ? j->path : "",
+		    j->code, j->r);
+	} else
+		j->cmd->handler(s, j->arg);
+	s->job = NULL;
+	cmd_job_free(j);
+	sess_resume(s);
+}
+
+/*
+ * A row with an fs part: what it needs is set aside and it goes to the
+ * I/O pool; the session reads no further command until it is answered
+ * (sess_input() is paused while s->job is set).
+ */
+static void
+cmd_job_start(struct session *s, const struct ftp_cmd *c, const char *arg)
+{
+	struct cmd_job	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		goto nomem;
+	j->fd = -1;
+	j->vp.dirfd = j->vp2.dirfd = -1;
+	j->vfs.rootfd = -1;
+	buf_init(&j->text, 0);
+	j->cmd = c;
+	j->verb = c->name;
+	j->perms = s->perms;
+	j->facts = s->mlst_facts;
+	j->umask = (mode_t)s->ctx->conf.file_umask;
+	if ((j->arg = strdup(arg)) == NULL ||
+	    ((c->flags & CMD_RNFR) && s->rnfr != NULL &&
+	    (j->rnfr = strdup(s->rnfr)) == NULL) ||
+	    vfs_hold(&j->vfs, &s->vfs) != 0) {
+		cmd_job_free(j);
+		goto nomem;
+	}
+	if (c->flags & CMD_DC) {
+		j->rest = s->rest;
+		s->rest = 0;
+	}
+	j->s = s;
+	j->io.run = cmd_job_run;
+	j->io.done = cmd_job_done;
+	j->io.arg = j;
+	/* Shared fairly with other homes' jobs (iopool.h). */
+	j->io.owner = s->io_owner;
+	s->job = j;
+	iopool_submit(s->ctx->io, &j->io);
+	return;
+ nomem:
+	cmd_refuse_xfer(s, c);
+	sess_reply(s, 451, "Out of memory; try again later.");
+}
+
+void
 cmd_dispatch(struct session *s, char *line)
 {
 	const struct ftp_cmd	*c;
@@ -284,7 +419,13 @@ cmd_dispatch(struct session *s, char *line)
 	case ARG_OPT:
 		break;
 	}
-	if (cmd_check_row(s, c))
+	if (!cmd_check_row(s, c))
+		return;
+	/* STAT's status (no argument) is the session's: at once, no job. */
+	if (c->fs != NULL && ((c->flags & CMD_FS_IF_ARG) == 0 ||
+	    (arg != NULL && *arg != '\0')))
+		cmd_job_start(s, c, arg != NULL ? arg : "");
+	else
 		c->handler(s, arg != NULL ? arg : "");
 }
 
@@ -451,18 +592,41 @@ cmd_help(struct session *s, const char *arg)
  * at most CMD_STAT_ENTRIES entries or CMD_STAT_BYTES (then a line says
  * the listing was cut): the control connection is no bulk channel.
  * Every listing line is indented so none can look like a reply code.
+ * The listing is made on the I/O pool (cmd_stat_fs), the reply here.
  */
 #define CMD_STAT_ENTRIES	1000
 #define CMD_STAT_BYTES		(128u * 1024)
+
+void
+cmd_stat_fs(struct cmd_job *j)
+{
+	struct ls_iter	*it;
+	const char	*path;
+	int		 r;
+
+	/* The session's status, or not logged in (no root): no files. */
+	if (*j->arg == '\0' || j->vfs.rootfd == -1)
+		return;
+	path = ls_skip_options(j->arg);
+	if (cmd_job_resolve(j, *path ? path : ".", &j->vp, 550) != 0)
+		return;
+	buf_init(&j->text, CMD_STAT_BYTES + FTPS_REPLY_MAX);
+	if ((r = ls_open(&j->vfs, &j->vp, LS_LIST,
+	    (j->perms & PERM_WRITE) != 0, 0, &it)) == 0) {
+		r = ls_next(it, &j->text, CMD_STAT_BYTES, CMD_STAT_ENTRIES);
+		ls_close(it);
+	}
+	if (r < 0)
+		cmd_job_fail(j, 550, r, j->vp.display);
+	j->complete = r == 1;
+}
+
 void
 cmd_stat(struct session *s, const char *arg)
 {
-	struct buf	 b, ls;
-	struct vpath	 vp;
-	struct ls_iter	*it;
-	const char	*path, *p, *nl;
+	struct buf	 b;
+	const char	*p, *nl;
 	SSL		*ssl;
-	int		 r;
 
 	buf_init(&b, 2 * (CMD_STAT_BYTES + FTPS_REPLY_MAX));
 	if (*arg == '\0') {
@@ -484,44 +648,24 @@ cmd_stat(struct session *s, const char *arg)
 		buf_addf(&b, " %s\r\n", s->xfer ? "A transfer is running" :
 		    "No transfer running");
 		buf_addf(&b, "211 End of status\r\n");
-		goto send;
-	}
-	if (!(s->flags & SF_LOGGED_IN)) {
+	} else if (!(s->flags & SF_LOGGED_IN)) {
 		sess_reply(s, 530, "Please login with USER and PASS.");
 		goto out;
+	} else {
+		buf_addf(&b, "213-Status of %s:\r\n", s->job->vp.display);
+		for (p = buf_str(&s->job->text); *p != '\0'; p = nl + 1) {
+			if ((nl = strchr(p, '\n')) == NULL)
+				break;
+			buf_add(&b, " ", 1);
+			buf_add(&b, p, (size_t)(nl - p + 1));
+		}
+		if (!s->job->complete)
+			buf_addf(&b, " (listing cut after %zu entries or %u "
+			    "KiB: use LIST or MLSD for the whole directory)"
+			    "\r\n", (size_t)CMD_STAT_ENTRIES,
+			    CMD_STAT_BYTES / 1024);
+		buf_addf(&b, "213 End of status\r\n");
 	}
-	path = ls_skip_options(arg);
-	if ((r = vfs_resolve(&s->vfs, *path ? path : ".", &vp)) != 0) {
-		cmd_fs_fail(s, "STAT", vp.display, 550, r);
-		goto out;
-	}
-	buf_init(&ls, CMD_STAT_BYTES + FTPS_REPLY_MAX);
-	if ((r = ls_open(&s->vfs, &vp, LS_LIST, (s->perms & PERM_WRITE) != 0,
-	    0, &it)) == 0) {
-		r = ls_next(it, &ls, CMD_STAT_BYTES, CMD_STAT_ENTRIES);
-		ls_close(it);
-	}
-	if (r < 0) {
-		cmd_fs_fail(s, "STAT", vp.display, 550, r);
-		buf_free(&ls);
-		vpath_free(&vp);
-		goto out;
-	}
-	buf_addf(&b, "213-Status of %s:\r\n", vp.display);
-	for (p = buf_str(&ls); *p != '\0'; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL)
-			break;
-		buf_add(&b, " ", 1);
-		buf_add(&b, p, (size_t)(nl - p + 1));
-	}
-	if (r == 0)
-		buf_addf(&b, " (listing cut after %zu entries or %u KiB: use "
-		    "LIST or MLSD for the whole directory)\r\n",
-		    (size_t)CMD_STAT_ENTRIES, CMD_STAT_BYTES / 1024);
-	buf_addf(&b, "213 End of status\r\n");
-	buf_free(&ls);
-	vpath_free(&vp);
- send:
 	sess_reply_raw(s, buf_str(&b), buf_len(&b));
  out:
 	buf_free(&b);

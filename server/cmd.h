@@ -8,9 +8,16 @@
 #ifndef FTPS_CMD_H
 #define FTPS_CMD_H
 
+#include <sys/types.h>
+#include <sys/stat.h>
 #include <stddef.h>
 
+#include "buf.h"
+#include "iopool.h"
+#include "vfs.h"
+
 struct session;
+struct ls_iter;
 
 enum cmd_tls {
 	TLS_NONE,	/* allowed on a plaintext control connection */
@@ -36,9 +43,20 @@ enum cmd_arg {
 #define CMD_PBSZ	0x08	/* needs a successful PBSZ first (503) */
 #define CMD_DC		0x10	/* needs PORT/EPRT/PASV/EPSV first (425) */
 #define CMD_XFER_OK	0x20	/* runs at once while a transfer runs */
+#define CMD_FS_IF_ARG	0x40	/* the fs part only with an argument */
 
 typedef void	(*cmd_handler)(struct session *, const char *arg);
+struct cmd_job;
+typedef void	(*cmd_fs_part)(struct cmd_job *);
 
+/*
+ * A row whose fs column is set does file system work: the gate hands its
+ * fs part to the I/O pool (a slow disk waits there, never on the loop)
+ * and the session reads no further command; once it is back, the loop
+ * replies: a failure or refusal the fs part recorded (cmd_job_fail,
+ * cmd_job_refuse) generically, else through the handler, which finds
+ * the results in s->job and applies them to the session (cwd, RNFR...).
+ */
 struct ftp_cmd {
 	const char	*name;
 	cmd_handler	 handler;
@@ -47,7 +65,52 @@ struct ftp_cmd {
 	enum cmd_arg	 args;
 	unsigned	 perm;	/* PERM_* bits the account needs (550) */
 	unsigned	 flags;	/* CMD_* */
+	cmd_fs_part	 fs;	/* NULL, or its part on the I/O pool */
 };
+
+/*
+ * One file system command in flight.  The fs part, on a pool thread,
+ * touches only this: what the gate set aside from the session (copies,
+ * and a reference on the home that keeps its descriptor open), and the
+ * results.  A session that ends meanwhile leaves the job to finish and
+ * free itself (s = NULL), as transfer.c's jobs do.
+ */
+struct cmd_job {
+	struct io_job		 io;
+	struct session		*s;		/* NULL: the session ended */
+	const struct ftp_cmd	*cmd;
+	/* Set aside by the gate. */
+	char			*arg;		/* the argument, "" for none */
+	struct vfs		 vfs;		/* root held, cwd copied */
+	char			*rnfr;		/* CMD_RNFR: the RNFR path */
+	unsigned		 perms;		/* PERM_* */
+	unsigned		 facts;		/* MF_* (OPTS MLST) */
+	mode_t			 umask;		/* file_umask */
+	unsigned long long	 rest;		/* CMD_DC: the REST offset,
+						 * used up by this command */
+	/* Results. */
+	const char		*verb;		/* a failure's, else the row's */
+	int			 code;		/* a failure's or refusal's */
+	int			 r;		/* 0 or an FTPS_E code */
+	int			 err;		/* errno, with FTPS_ESYS */
+	const char		*msg;		/* a refusal's text (static) */
+	const char		*path;		/* a failure's path (display) */
+	struct vpath		 vp, vp2;	/* vp2: RNTO's target */
+	struct stat		 st;
+	int			 found;		/* st is valid */
+	int			 fd;		/* RETR's file, or -1 */
+	struct ls_iter		*ls;		/* a listing to send */
+	struct buf		 text;		/* MLST, STAT: what to send */
+	int			 complete;	/* STAT: text holds it all */
+};
+
+/*
+ * For fs parts (on the pool): a failure the loop answers with code and
+ * r's text through cmd_fs_fail() (errno is kept now, path shown), or a
+ * refusal answered "code msg".
+ */
+void	cmd_job_fail(struct cmd_job *, int code, int r, const char *path);
+void	cmd_job_refuse(struct cmd_job *, int code, const char *msg);
 
 /* Runs one command line (already stripped of CRLF and Telnet codes). */
 void		 cmd_dispatch(struct session *, char *line);
@@ -104,10 +167,13 @@ struct vpath;
 void	cmd_fs_fail(struct session *, const char *verb, const char *path,
 	    int code, int err);
 /*
- * A name the client is about to create: 1 when allowed, else 553 is
- * replied (a control character in it) and 0 returned.
+ * fs parts: a name the client is about to create: 1 when allowed, else
+ * 553 is the answer (a control character in it) and 0 returned.
  */
-int	cmd_new_name_ok(struct session *, const struct vpath *);
+int	cmd_job_new_name(struct cmd_job *, const struct vpath *);
+/* fs parts: arg resolved into vp; 0, or the failure recorded (code). */
+int	cmd_job_resolve(struct cmd_job *, const char *arg, struct vpath *,
+	    int code);
 void	cmd_pwd(struct session *, const char *);
 void	cmd_cwd(struct session *, const char *);
 void	cmd_cdup(struct session *, const char *);
@@ -119,6 +185,17 @@ void	cmd_rnto(struct session *, const char *);
 void	cmd_size(struct session *, const char *);
 void	cmd_mdtm(struct session *, const char *);
 void	cmd_mlst(struct session *, const char *);
+void	cmd_cwd_fs(struct cmd_job *);
+void	cmd_cdup_fs(struct cmd_job *);
+void	cmd_mkd_fs(struct cmd_job *);
+void	cmd_rmd_fs(struct cmd_job *);
+void	cmd_dele_fs(struct cmd_job *);
+void	cmd_rnfr_fs(struct cmd_job *);
+void	cmd_rnto_fs(struct cmd_job *);
+void	cmd_stat_fs(struct cmd_job *);
+/* SIZE, MDTM: the path resolved and stat(2)ed. */
+void	cmd_lookup_fs(struct cmd_job *);
+void	cmd_mlst_fs(struct cmd_job *);
 
 /* cmd_xfer.c */
 void	cmd_pasv(struct session *, const char *);
@@ -134,5 +211,12 @@ void	cmd_appe(struct session *, const char *);
 void	cmd_stou(struct session *, const char *);
 void	cmd_rest(struct session *, const char *);
 void	cmd_abor(struct session *, const char *);
+void	cmd_list_fs(struct cmd_job *);
+void	cmd_nlst_fs(struct cmd_job *);
+void	cmd_mlsd_fs(struct cmd_job *);
+void	cmd_retr_fs(struct cmd_job *);
+void	cmd_stor_fs(struct cmd_job *);
+void	cmd_appe_fs(struct cmd_job *);
+void	cmd_stou_fs(struct cmd_job *);
 
 #endif

@@ -1,7 +1,10 @@
 /*
  * File system commands on the control connection: PWD CWD CDUP MKD RMD
  * DELE RNFR RNTO (RFC 959 4.1), SIZE MDTM MLST (RFC 3659).  Every path goes
- * through vfs_resolve(), so it stays beneath the user's root.
+ * through vfs_resolve(), so it stays beneath the user's root.  Each
+ * command but PWD is two halves (cmd.h): its fs part (cmd_x_fs) on the
+ * I/O pool does the file system work on what the gate set aside, and the
+ * handler (cmd_x) answers on the loop from s->job.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -69,22 +72,33 @@ cmd_fs_fail(struct session *s, const char *verb, const char *path,
 }
 
 int
-cmd_new_name_ok(struct session *s, const struct vpath *vp)
+cmd_job_resolve(struct cmd_job *j, const char *arg, struct vpath *vp,
+    int code)
+{
+	int	 r;
+
+	if ((r = vfs_resolve(&j->vfs, arg, vp)) != 0)
+		cmd_job_fail(j, code, r, vp->display);
+	return r;
+}
+
+int
+cmd_job_new_name(struct cmd_job *j, const struct vpath *vp)
 {
 	if (vfs_name_allowed(vp->name) == 0)
 		return 1;
-	sess_reply(s, 553, "File name not allowed: it contains control "
+	cmd_job_refuse(j, 553, "File name not allowed: it contains control "
 	    "characters.");
 	return 0;
 }
 
 /* The root itself cannot be removed, renamed or replaced. */
 static int
-cmd_is_root(struct session *s, const struct vpath *vp)
+cmd_job_is_root(struct cmd_job *j, const struct vpath *vp)
 {
 	if (strcmp(vp->name, ".") != 0 && strcmp(vp->path, "/") != 0)
 		return 0;
-	sess_reply(s, 550, "Not allowed on the root directory.");
+	cmd_job_refuse(j, 550, "Not allowed on the root directory.");
 	return 1;
 }
 
@@ -100,18 +114,36 @@ cmd_pwd(struct session *s, const char *arg)
 		sess_reply(s, 257, "\"%s\" is the current directory.", q);
 }
 
-/* CWD (RFC 959 4.1.1). */
+static void
+cmd_chdir_fs(struct cmd_job *j, const char *arg)
+{
+	int	 r;
+
+	if ((r = vfs_find_dir(&j->vfs, arg, &j->vp)) != 0)
+		cmd_job_fail(j, 550, r, j->vp.display);
+}
+
+void
+cmd_cwd_fs(struct cmd_job *j)
+{
+	cmd_chdir_fs(j, j->arg);
+}
+
+void
+cmd_cdup_fs(struct cmd_job *j)
+{
+	cmd_chdir_fs(j, "..");
+}
+
+/* CWD (RFC 959 4.1.1): the fs part found the directory. */
 void
 cmd_cwd(struct session *s, const char *arg)
 {
-	char	 q[2 * FTPS_PATH_MAX], shown[FTPS_PATH_MAX];
-	int	 r, e;
+	char	 q[2 * FTPS_PATH_MAX];
+	int	 r;
 
-	if ((r = vfs_chdir(&s->vfs, arg)) != 0) {
-		e = errno;
-		log_safe(shown, sizeof(shown), arg);
-		errno = e;
-		cmd_fs_fail(s, "CWD", shown, 550, r);
+	if ((r = vfs_set_cwd(&s->vfs, s->job->vp.path)) != 0) {
+		cmd_fs_fail(s, "CWD", s->job->vp.display, 550, r);
 		return;
 	}
 	sess_quote(s->vfs.cwd, q, sizeof(q));
@@ -125,141 +157,146 @@ cmd_cdup(struct session *s, const char *arg)
 	cmd_cwd(s, "..");
 }
 
+void
+cmd_mkd_fs(struct cmd_job *j)
+{
+	int	 r;
+
+	if (cmd_job_resolve(j, j->arg, &j->vp, 550) != 0 ||
+	    !cmd_job_new_name(j, &j->vp))
+		return;
+	if ((r = vfs_mkdir(&j->vp, 0777 & ~j->umask)) != 0)
+		cmd_job_fail(j, 550, r, j->vp.display);
+}
+
 /* MKD: create a directory beneath the user's root (RFC 959 4.1.3). */
 void
 cmd_mkd(struct session *s, const char *arg)
 {
-	struct vpath	vp;
-	char		q[LOG_VALUE_MAX];
-	int		r;
+	char	 q[LOG_VALUE_MAX];
 
-	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		cmd_fs_fail(s, "MKD", vp.display, 550, r);
+	sess_reply(s, 257, "\"%s\" created.", s->job->vp.quoted);
+	sess_log(s, LOG_LVL_INFO, "mkdir path=%s",
+	    log_quote(q, sizeof(q), s->job->vp.path));
+}
+
+void
+cmd_rmd_fs(struct cmd_job *j)
+{
+	int	 r;
+
+	if (cmd_job_resolve(j, j->arg, &j->vp, 550) != 0 ||
+	    cmd_job_is_root(j, &j->vp))
 		return;
-	}
-	if (!cmd_new_name_ok(s, &vp))
-		;
-	else if ((r = vfs_mkdir(&vp, 0777 & ~s->ctx->conf.file_umask)) != 0)
-		cmd_fs_fail(s, "MKD", vp.display, 550, r);
-	else {
-		sess_reply(s, 257, "\"%s\" created.", vp.quoted);
-		sess_log(s, LOG_LVL_INFO, "mkdir path=%s",
-		    log_quote(q, sizeof(q), vp.path));
-	}
-	vpath_free(&vp);
+	if ((r = vfs_rmdir(&j->vp)) != 0)
+		cmd_job_fail(j, 550, r, j->vp.display);
 }
 
 /* RMD (RFC 959 4.1.3). */
 void
 cmd_rmd(struct session *s, const char *arg)
 {
-	struct vpath	vp;
-	char		q[LOG_VALUE_MAX];
-	int		r;
+	char	 q[LOG_VALUE_MAX];
 
-	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		cmd_fs_fail(s, "RMD", vp.display, 550, r);
+	sess_reply(s, 250, "Directory removed.");
+	sess_log(s, LOG_LVL_INFO, "rmdir path=%s",
+	    log_quote(q, sizeof(q), s->job->vp.path));
+}
+
+void
+cmd_dele_fs(struct cmd_job *j)
+{
+	int	 r;
+
+	if (cmd_job_resolve(j, j->arg, &j->vp, 550) != 0 ||
+	    cmd_job_is_root(j, &j->vp))
 		return;
-	}
-	if (cmd_is_root(s, &vp))
-		;
-	else if ((r = vfs_rmdir(&vp)) != 0)
-		cmd_fs_fail(s, "RMD", vp.display, 550, r);
-	else {
-		sess_reply(s, 250, "Directory removed.");
-		sess_log(s, LOG_LVL_INFO, "rmdir path=%s",
-		    log_quote(q, sizeof(q), vp.path));
-	}
-	vpath_free(&vp);
+	if ((r = vfs_lstat(&j->vp, &j->st)) != 0)
+		/* NOLINTNEXTLINE(bugprone-branch-clone): as vfs_unlink's */
+		cmd_job_fail(j, 550, r, j->vp.display);
+	else if (S_ISDIR(j->st.st_mode))
+		cmd_job_refuse(j, 550, "Is a directory; use RMD.");
+	else if ((r = vfs_unlink(&j->vp)) != 0)
+		cmd_job_fail(j, 550, r, j->vp.display);
 }
 
 /* DELE (RFC 959 4.1.3): files only, never a directory. */
 void
 cmd_dele(struct session *s, const char *arg)
 {
-	struct vpath	vp;
-	struct stat	st;
-	char		q[LOG_VALUE_MAX];
-	int		r;
+	char	 q[LOG_VALUE_MAX];
 
-	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		cmd_fs_fail(s, "DELE", vp.display, 550, r);
+	sess_reply(s, 250, "File deleted.");
+	sess_log(s, LOG_LVL_INFO, "delete path=%s",
+	    log_quote(q, sizeof(q), s->job->vp.path));
+}
+
+void
+cmd_rnfr_fs(struct cmd_job *j)
+{
+	int	 r;
+
+	if (cmd_job_resolve(j, j->arg, &j->vp, 550) != 0 ||
+	    cmd_job_is_root(j, &j->vp))
 		return;
-	}
-	if (cmd_is_root(s, &vp))
-		;
-	else if ((r = vfs_lstat(&vp, &st)) != 0)
-		/* NOLINTNEXTLINE(bugprone-branch-clone): as vfs_unlink's */
-		cmd_fs_fail(s, "DELE", vp.display, 550, r);
-	else if (S_ISDIR(st.st_mode))
-		sess_reply(s, 550, "Is a directory; use RMD.");
-	else if ((r = vfs_unlink(&vp)) != 0)
-		cmd_fs_fail(s, "DELE", vp.display, 550, r);
-	else {
-		sess_reply(s, 250, "File deleted.");
-		sess_log(s, LOG_LVL_INFO, "delete path=%s",
-		    log_quote(q, sizeof(q), vp.path));
-	}
-	vpath_free(&vp);
+	if ((r = vfs_lstat(&j->vp, &j->st)) != 0)
+		cmd_job_fail(j, 550, r, j->vp.display);
 }
 
 /* RNFR (RFC 959 4.1.3): remembers the source for the next command. */
 void
 cmd_rnfr(struct session *s, const char *arg)
 {
-	struct vpath	vp;
-	struct stat	st;
-	char		*p;
-	int		r;
+	char	*p;
 
-	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		cmd_fs_fail(s, "RNFR", vp.display, 550, r);
+	if ((p = strdup(s->job->vp.path)) == NULL) {
+		sess_reply(s, 451, "Out of memory; try again later.");
 		return;
 	}
-	if (cmd_is_root(s, &vp))
-		;
-	else if ((r = vfs_lstat(&vp, &st)) != 0)
-		cmd_fs_fail(s, "RNFR", vp.display, 550, r);
-	else if ((p = strdup(vp.path)) == NULL)
-		sess_reply(s, 451, "Out of memory; try again later.");
-	else {
-		free(s->rnfr);
-		s->rnfr = p;
-		s->flags |= SF_RNFR;
-		sess_reply(s, 350, "Ready for RNTO.");
-	}
-	vpath_free(&vp);
+	free(s->rnfr);
+	s->rnfr = p;
+	s->flags |= SF_RNFR;
+	sess_reply(s, 350, "Ready for RNTO.");
+}
+
+void
+cmd_rnto_fs(struct cmd_job *j)
+{
+	int	 r;
+
+	j->verb = "RNFR";
+	if (cmd_job_resolve(j, j->rnfr != NULL ? j->rnfr : "", &j->vp,
+	    550) != 0)
+		return;
+	j->verb = "RNTO";
+	if (cmd_job_resolve(j, j->arg, &j->vp2, 553) != 0 ||
+	    cmd_job_is_root(j, &j->vp2) || !cmd_job_new_name(j, &j->vp2))
+		return;
+	if ((r = vfs_rename(&j->vp, &j->vp2)) != 0)
+		cmd_job_fail(j, 553, r, j->vp2.display);
 }
 
 /* RNTO (RFC 959 4.1.3): the gate let it run right after a good RNFR. */
 void
 cmd_rnto(struct session *s, const char *arg)
 {
-	struct vpath	from, to;
-	char		q[LOG_VALUE_MAX], q2[LOG_VALUE_MAX];
-	int		r;
+	char	 q[LOG_VALUE_MAX], q2[LOG_VALUE_MAX];
 
-	if ((r = vfs_resolve(&s->vfs, s->rnfr, &from)) != 0) {
-		cmd_fs_fail(s, "RNFR", from.display, 550, r);
+	sess_reply(s, 250, "Rename successful.");
+	sess_log(s, LOG_LVL_INFO, "rename from=%s to=%s",
+	    log_quote(q, sizeof(q), s->job->vp.path),
+	    log_quote(q2, sizeof(q2), s->job->vp2.path));
+}
+
+void
+cmd_lookup_fs(struct cmd_job *j)
+{
+	int	 r;
+
+	if (cmd_job_resolve(j, j->arg, &j->vp, 550) != 0)
 		return;
-	}
-	if ((r = vfs_resolve(&s->vfs, arg, &to)) != 0) {
-		cmd_fs_fail(s, "RNTO", to.display, 553, r);
-		vpath_free(&from);
-		return;
-	}
-	if (cmd_is_root(s, &to) || !cmd_new_name_ok(s, &to))
-		;
-	else if ((r = vfs_rename(&from, &to)) != 0)
-		cmd_fs_fail(s, "RNTO", to.display, 553, r);
-	else {
-		sess_reply(s, 250, "Rename successful.");
-		sess_log(s, LOG_LVL_INFO, "rename from=%s to=%s",
-		    log_quote(q, sizeof(q), from.path),
-		    log_quote(q2, sizeof(q2), to.path));
-	}
-	vpath_free(&from);
-	vpath_free(&to);
+	if ((r = vfs_stat(&j->vfs, &j->vp, &j->st)) != 0)
+		cmd_job_fail(j, 550, r, j->vp.display);
 }
 
 /*
@@ -270,74 +307,55 @@ cmd_rnto(struct session *s, const char *arg)
 void
 cmd_size(struct session *s, const char *arg)
 {
-	struct vpath	vp;
-	struct stat	st;
-	int		r;
-
-	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		cmd_fs_fail(s, "SIZE", vp.display, 550, r);
-		return;
-	}
-	if ((r = vfs_stat(&s->vfs, &vp, &st)) != 0)
-		cmd_fs_fail(s, "SIZE", vp.display, 550, r);
-	else if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(s->job->st.st_mode))
 		sess_reply(s, 550, "Not a regular file.");
 	else if (s->flags & SF_TYPE_A)
 		sess_reply(s, 550, "SIZE not allowed in ASCII mode; send "
 		    "TYPE I first.");
 	else
-		sess_reply(s, 213, "%lld", (long long)st.st_size);
-	vpath_free(&vp);
+		sess_reply(s, 213, "%lld", (long long)s->job->st.st_size);
 }
 
 /* MDTM (RFC 3659 3): modification time, UTC, YYYYMMDDHHMMSS. */
 void
 cmd_mdtm(struct session *s, const char *arg)
 {
-	struct vpath	vp;
-	struct stat	st;
-	struct tm	tm;
-	char		when[32];
-	int		r;
+	struct tm	 tm;
+	char		 when[32];
 
-	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		cmd_fs_fail(s, "MDTM", vp.display, 550, r);
-		return;
-	}
-	if ((r = vfs_stat(&s->vfs, &vp, &st)) != 0)
-		cmd_fs_fail(s, "MDTM", vp.display, 550, r);
-	else if (gmtime_r(&st.st_mtime, &tm) == NULL ||
+	if (gmtime_r(&s->job->st.st_mtime, &tm) == NULL ||
 	    strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm) == 0)
 		sess_reply(s, 550, "Modification time out of range.");
 	else
 		sess_reply(s, 213, "%s", when);
-	vpath_free(&vp);
+}
+
+void
+cmd_mlst_fs(struct cmd_job *j)
+{
+	int	 r;
+
+	if (cmd_job_resolve(j, *j->arg ? j->arg : ".", &j->vp, 550) != 0)
+		return;
+	buf_init(&j->text, FTPS_REPLY_MAX);
+	if ((r = ls_format(&j->vfs, &j->vp, LS_MLST,
+	    (j->perms & PERM_WRITE) != 0, j->facts, &j->text)) != 0)
+		cmd_job_fail(j, 550, r, j->vp.display);
 }
 
 /* MLST (RFC 3659 7.2): one entry's facts on the control connection. */
 void
 cmd_mlst(struct session *s, const char *arg)
 {
-	struct vpath	vp;
-	struct buf	ls, out;
-	int		r;
+	struct cmd_job	*j = s->job;
+	struct buf	 out;
 
-	if ((r = vfs_resolve(&s->vfs, *arg ? arg : ".", &vp)) != 0) {
-		cmd_fs_fail(s, "MLST", vp.display, 550, r);
-		return;
-	}
-	buf_init(&ls, FTPS_REPLY_MAX);
 	buf_init(&out, FTPS_REPLY_MAX);
-	if ((r = ls_format(&s->vfs, &vp, LS_MLST,
-	    (s->perms & PERM_WRITE) != 0, s->mlst_facts, &ls)) != 0)
-		cmd_fs_fail(s, "MLST", vp.display, 550, r);
-	else if (buf_addf(&out, "250-Listing %s\r\n", vp.display) != 0 ||
-	    buf_add(&out, buf_str(&ls), buf_len(&ls)) != 0 ||
+	if (buf_addf(&out, "250-Listing %s\r\n", j->vp.display) != 0 ||
+	    buf_add(&out, buf_str(&j->text), buf_len(&j->text)) != 0 ||
 	    buf_addf(&out, "250 End\r\n") != 0)
 		sess_reply(s, 550, "Entry too long.");
 	else
 		sess_reply_raw(s, buf_str(&out), buf_len(&out));
-	buf_free(&ls);
 	buf_free(&out);
-	vpath_free(&vp);
 }

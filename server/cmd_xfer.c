@@ -206,201 +206,225 @@ cmd_abor(struct session *s, const char *arg)
 	sess_reply(s, 226, "No transfer to abort.");
 }
 
+/*
+ * LIST, NLST, MLSD, RETR, STOR, APPE, STOU are two halves (cmd.h): the fs
+ * part on the I/O pool resolves the path and opens the file or folder
+ * (or checks an upload's target), the handler on the loop starts the
+ * transfer with what it found.
+ */
 static void
-cmd_listing(struct session *s, const char *arg, enum ls_style style,
-    const char *verb)
+cmd_listing_fs(struct cmd_job *j, enum ls_style style)
 {
-	struct vpath	 vp;
-	struct ls_iter	*it;
-	struct xfer	*x;
 	const char	*path;
 	int		 r;
 
-	s->rest = 0;
-	path = style == LS_MLSD ? arg : ls_skip_options(arg);
-	if ((r = vfs_resolve(&s->vfs, *path ? path : ".", &vp)) != 0) {
-		cmd_fs_fail(s, verb, vp.display, 550, r);
+	path = style == LS_MLSD ? j->arg : ls_skip_options(j->arg);
+	if (cmd_job_resolve(j, *path ? path : ".", &j->vp, 550) != 0)
+		return;
+	r = ls_open(&j->vfs, &j->vp, style, (j->perms & PERM_WRITE) != 0,
+	    j->facts, &j->ls);
+	if (r == FTPS_EPARSE && style == LS_MLSD)
+		cmd_job_refuse(j, 501, "MLSD needs a directory.");
+	else if (r != 0)
+		cmd_job_fail(j, 550, r, j->vp.display);
+}
+
+static void
+cmd_listing(struct session *s, const char *verb)
+{
+	struct xfer	*x;
+
+	if ((x = xfer_new(XFER_LIST, verb, &s->job->vp)) == NULL) {
+		sess_reply(s, 451, "Out of memory.");
 		return;
 	}
-	r = ls_open(&s->vfs, &vp, style, (s->perms & PERM_WRITE) != 0,
-	    s->mlst_facts, &it);
-	if (r == FTPS_EPARSE && style == LS_MLSD)
-		sess_reply(s, 501, "MLSD needs a directory.");
-	else if (r != 0)
-		cmd_fs_fail(s, verb, vp.display, 550, r);
-	else if ((x = xfer_new(XFER_LIST, verb, &vp)) == NULL) {
-		ls_close(it);
-		sess_reply(s, 451, "Out of memory.");
-	} else {
-		xfer_set_listing(x, it);
-		xfer_start(s, x);
-	}
-	vpath_free(&vp);
+	xfer_set_listing(x, s->job->ls);
+	s->job->ls = NULL;
+	xfer_start(s, x);
+}
+
+void
+cmd_list_fs(struct cmd_job *j)
+{
+	cmd_listing_fs(j, LS_LIST);
+}
+
+void
+cmd_nlst_fs(struct cmd_job *j)
+{
+	cmd_listing_fs(j, LS_NLST);
+}
+
+void
+cmd_mlsd_fs(struct cmd_job *j)
+{
+	cmd_listing_fs(j, LS_MLSD);
 }
 
 /* LIST (RFC 959 4.1.3): `ls -l` lines. */
 void
 cmd_list(struct session *s, const char *arg)
 {
-	cmd_listing(s, arg, LS_LIST, "list");
+	cmd_listing(s, "list");
 }
 
 /* NLST (RFC 959 4.1.3): names only. */
 void
 cmd_nlst(struct session *s, const char *arg)
 {
-	cmd_listing(s, arg, LS_NLST, "nlst");
+	cmd_listing(s, "nlst");
 }
 
 /* MLSD (RFC 3659 7). */
 void
 cmd_mlsd(struct session *s, const char *arg)
 {
-	cmd_listing(s, arg, LS_MLSD, "mlsd");
+	cmd_listing(s, "mlsd");
+}
+
+void
+cmd_retr_fs(struct cmd_job *j)
+{
+	int	 r;
+
+	if (cmd_job_resolve(j, j->arg, &j->vp, 550) != 0)
+		return;
+	/* SECURITY: O_NONBLOCK: a FIFO or a device never blocks. */
+	if ((r = vfs_open(&j->vfs, &j->vp, O_RDONLY | O_NONBLOCK | O_CLOEXEC,
+	    0, &j->fd)) != 0)
+		cmd_job_fail(j, 550, r, j->vp.display);
+	else if (fstat(j->fd, &j->st) == -1)
+		cmd_job_fail(j, 550, FTPS_ESYS, j->vp.display);
+	else if (!S_ISREG(j->st.st_mode))
+		cmd_job_refuse(j, 550, "Not a regular file.");
 }
 
 /* RETR (RFC 959 4.1.3), from the REST offset if one was given. */
 void
 cmd_retr(struct session *s, const char *arg)
 {
-	struct vpath		 vp;
-	struct stat		 st;
-	struct xfer		*x;
-	unsigned long long	 off = s->rest;
-	int			 fd = -1, r;
+	struct cmd_job	*j = s->job;
+	struct xfer	*x;
 
-	s->rest = 0;
-	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		cmd_fs_fail(s, "RETR", vp.display, 550, r);
-		return;
-	}
-	/* SECURITY: O_NONBLOCK: a FIFO or a device never blocks the loop. */
-	if ((r = vfs_open(&s->vfs, &vp, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0,
-	    &fd)) != 0)
-		cmd_fs_fail(s, "RETR", vp.display, 550, r);
-	else if (fstat(fd, &st) == -1)
-		cmd_fs_fail(s, "RETR", vp.display, 550, FTPS_ESYS);
-	else if (!S_ISREG(st.st_mode))
-		sess_reply(s, 550, "Not a regular file.");
-	else if (off > (unsigned long long)st.st_size)
+	if (j->rest > (unsigned long long)j->st.st_size)
 		sess_reply(s, 554, "REST offset %llu is beyond the end of the "
-		    "file.", off);
-	else if ((x = xfer_new(XFER_RETR, "retr", &vp)) == NULL)
+		    "file.", j->rest);
+	else if ((x = xfer_new(XFER_RETR, "retr", &j->vp)) == NULL)
 		sess_reply(s, 451, "Out of memory.");
 	else {
-		xfer_set_file(x, fd, st.st_size, (off_t)off);
-		fd = -1;
+		xfer_set_file(x, j->fd, j->st.st_size, (off_t)j->rest);
+		j->fd = -1;
 		xfer_start(s, x);
 	}
-	if (fd != -1)
-		close(fd);
-	vpath_free(&vp);
 }
 
 static void
-cmd_upload(struct session *s, const char *arg, enum xfer_kind kind,
-    const char *verb)
+cmd_upload_fs(struct cmd_job *j)
 {
-	struct vpath		 vp;
-	struct stat		 st;
-	struct xfer		*x;
-	unsigned long long	 off = s->rest;
-	int			 r;
+	int	 r;
 
-	s->rest = 0;
-	if ((r = vfs_resolve(&s->vfs, arg, &vp)) != 0) {
-		cmd_fs_fail(s, verb, vp.display, 553, r);
+	if (cmd_job_resolve(j, j->arg, &j->vp, 553) != 0)
+		return;
+	if (strcmp(j->vp.name, ".") == 0 || strcmp(j->vp.path, "/") == 0) {
+		cmd_job_refuse(j, 553, "Not a valid file name.");
 		return;
 	}
-	if (strcmp(vp.name, ".") == 0 || strcmp(vp.path, "/") == 0) {
-		sess_reply(s, 553, "Not a valid file name.");
-		goto out;
-	}
 	/* Resolved beneath the root: a symlink cannot reach outside. */
-	if ((r = vfs_stat(&s->vfs, &vp, &st)) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			sess_reply(s, 553, "Is a directory.");
-			goto out;
-		}
+	if ((r = vfs_stat(&j->vfs, &j->vp, &j->st)) == 0) {
+		j->found = 1;
+		if (S_ISDIR(j->st.st_mode))
+			cmd_job_refuse(j, 553, "Is a directory.");
 		/* A FIFO, device or socket: opening it could block. */
-		if (!S_ISREG(st.st_mode)) {
-			sess_reply(s, 550, "Not a regular file.");
-			goto out;
-		}
-		if (kind == XFER_STOR && off > (unsigned long long)st.st_size) {
-			sess_reply(s, 554, "REST offset %llu is beyond the end "
-			    "of the file.", off);
-			goto out;
-		}
-	} else if (r != FTPS_ENOENT) {
-		cmd_fs_fail(s, verb, vp.display, 553, r);
-		goto out;
-	} else if (off > 0) {
+		else if (!S_ISREG(j->st.st_mode))
+			cmd_job_refuse(j, 550, "Not a regular file.");
+	} else if (r != FTPS_ENOENT)
+		cmd_job_fail(j, 553, r, j->vp.display);
+	else if (j->rest == 0)
+		(void)cmd_job_new_name(j, &j->vp);
+}
+
+void
+cmd_stor_fs(struct cmd_job *j)
+{
+	cmd_upload_fs(j);
+}
+
+void
+cmd_appe_fs(struct cmd_job *j)
+{
+	cmd_upload_fs(j);
+}
+
+static void
+cmd_upload(struct session *s, enum xfer_kind kind, const char *verb)
+{
+	struct cmd_job		*j = s->job;
+	struct xfer		*x;
+	unsigned long long	 off = j->rest;
+
+	/* A new file has no byte to start from; STOR not past the end. */
+	if (off > 0 && (!j->found || (kind == XFER_STOR &&
+	    off > (unsigned long long)j->st.st_size))) {
 		sess_reply(s, 554, "REST offset %llu is beyond the end of the "
 		    "file.", off);
-		goto out;
-	} else if (!cmd_new_name_ok(s, &vp))
-		goto out;
+		return;
+	}
 	if (kind == XFER_STOR && off > 0)
 		kind = XFER_STOR_AT;
-	if ((x = xfer_new(kind, verb, &vp)) == NULL) {
+	if ((x = xfer_new(kind, verb, &j->vp)) == NULL) {
 		sess_reply(s, 451, "Out of memory.");
-		goto out;
+		return;
 	}
 	xfer_set_offset(x, (off_t)off);
+	/* The target is opened on the pool once the data connection is up. */
+	xfer_set_root(x, &j->vfs);
 	xfer_start(s, x);
- out:
-	vpath_free(&vp);
 }
 
 /* STOR (RFC 959 4.1.3); with REST it writes in place from the offset. */
 void
 cmd_stor(struct session *s, const char *arg)
 {
-	cmd_upload(s, arg, XFER_STOR, "stor");
+	cmd_upload(s, XFER_STOR, "stor");
 }
 
 /* APPE (RFC 959 4.1.3). */
 void
 cmd_appe(struct session *s, const char *arg)
 {
-	cmd_upload(s, arg, XFER_APPE, "appe");
+	cmd_upload(s, XFER_APPE, "appe");
+}
+
+void
+cmd_stou_fs(struct cmd_job *j)
+{
+	unsigned char	 rnd[6];
+	char		 name[32];
+	struct stat	 st;
+	int		 i;
+
+	for (i = 0; i < STOU_TRIES; i++) {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			break;
+		snprintf(name, sizeof(name), "ftpsd.%02x%02x%02x%02x%02x%02x",
+		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+		if (cmd_job_resolve(j, name, &j->vp, 553) != 0)
+			return;
+		if (vfs_lstat(&j->vp, &st) == FTPS_ENOENT)
+			return;
+		vpath_free(&j->vp);
+	}
+	cmd_job_refuse(j, 553, "Cannot find a unique file name.");
 }
 
 /* STOU (RFC 959 4.1.3, RFC 1123 4.1.2.9): a fresh name in the cwd. */
 void
 cmd_stou(struct session *s, const char *arg)
 {
-	struct vpath	 vp;
-	struct stat	 st;
 	struct xfer	*x;
-	unsigned char	 rnd[6];
-	char		 name[32];
-	int		 i, r, found = 0;
 
-	s->rest = 0;
-	for (i = 0; i < STOU_TRIES; i++) {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-			break;
-		snprintf(name, sizeof(name), "ftpsd.%02x%02x%02x%02x%02x%02x",
-		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-		if ((r = vfs_resolve(&s->vfs, name, &vp)) != 0) {
-			cmd_fs_fail(s, "STOU", vp.display, 553, r);
-			return;
-		}
-		if (vfs_lstat(&vp, &st) == FTPS_ENOENT) {
-			found = 1;
-			break;
-		}
-		vpath_free(&vp);
-	}
-	if (!found) {
-		sess_reply(s, 553, "Cannot find a unique file name.");
-		return;
-	}
-	if ((x = xfer_new(XFER_STOU, "stou", &vp)) == NULL)
+	if ((x = xfer_new(XFER_STOU, "stou", &s->job->vp)) == NULL)
 		sess_reply(s, 451, "Out of memory.");
 	else
 		xfer_start(s, x);
-	vpath_free(&vp);
 }

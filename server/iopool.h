@@ -1,6 +1,7 @@
 /*
  * File I/O off the loop: a small pool of threads runs jobs that may block
- * on a slow file system (a transfer's read, write, fsync, rename) and
+ * on a slow file system (a command's lookups, mkdir, rename...: cmd.h's
+ * struct cmd_job; a transfer's open, read, write, fsync, rename) and
  * hands each one back to the loop through an eventfd, as the password
  * pool does (auth.c).  A job is embedded in its owner: no allocation per
  * job, and iopool_submit() cannot fail.

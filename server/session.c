@@ -69,7 +69,28 @@ sess_mono_secs(void)
  */
 #define SESS_OUT_HIWAT		(64 * 1024)
 #define SESS_OUT_UNDER		(16 * 1024)
+/*
+ * Under a TLS filter, the most the socket below may hold of records not
+ * yet decrypted (two full TLS records).  While the filter's SSL_read
+ * must write first (a session ticket queued before a PASV reply, the
+ * socket's output full because the client reads nothing), libevent's
+ * filter does not stop the socket below from reading: without this bound
+ * it read every pipelined byte into memory.
+ */
+#define SESS_IN_UNDER		(2 * 16384 + 512)
 #define SESS_CLOSE_POLL_MS	20
+/*
+ * Warnings a client can cause at will (a refused PORT, an overlong line)
+ * would otherwise let one session write 100,000 log lines a second: a
+ * session logs at most SESS_WARN_BURST of them at once, then one per
+ * SESS_WARN_COST_MS.  What is held back is counted, and the count is
+ * logged with the next warning that passes and at close.  A ban's line
+ * always passes: it follows a failed PASS, answered FTPS_LOGIN_DELAY_MS
+ * (1 s) after it came, and the session reads nothing meanwhile, so the
+ * budget has four warnings again by then.
+ */
+#define SESS_WARN_BURST		32
+#define SESS_WARN_COST_MS	250
 
 static const char *const state_names[] = {
 	"greeting", "ready", "tls-pending", "closing"
@@ -79,16 +100,48 @@ static void	sess_read_cb(struct bufferevent *, void *);
 static void	sess_write_cb(struct bufferevent *, void *);
 static void	sess_event_cb(struct bufferevent *, short, void *);
 
+/*
+ * A warning may be logged now: a budget of SESS_WARN_BURST, one more
+ * each SESS_WARN_COST_MS (the generic cell rate algorithm).
+ */
+static int
+sess_warn_ok(struct session *s)
+{
+	struct timespec	 ts;
+	uint64_t	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (s->warn_tat_ms < now)
+		s->warn_tat_ms = now;
+	if (s->warn_tat_ms - now >= (uint64_t)SESS_WARN_BURST *
+	    SESS_WARN_COST_MS)
+		return 0;
+	s->warn_tat_ms += SESS_WARN_COST_MS;
+	return 1;
+}
+
 /* The one writer of session lines: err is an errno value, or -1. */
 static void
 sess_vlog(struct session *s, enum log_level lvl, int err, const char *fmt,
     va_list ap)
 {
-	char	 msg[1536], tag[FTPS_HOSTNAME_MAX + 8];
+	char	 msg[1536], tag[FTPS_HOSTNAME_MAX + 8], more[96] = "";
 
+	if (lvl == LOG_LVL_WARN) {
+		if (!sess_warn_ok(s)) {
+			s->warn_dropped++;
+			return;
+		}
+		if (s->warn_dropped > 0)
+			snprintf(more, sizeof(more), " (and %lu more "
+			    "warnings of this session not logged: rate "
+			    "limit)", s->warn_dropped);
+		s->warn_dropped = 0;
+	}
 	log_vformat(msg, sizeof(msg), err, fmt, ap);
-	log_msg(lvl, "sess=%llu ip=%s %s%s", s->id, s->ip,
-	    vh_log_tag(s, tag, sizeof(tag)), msg);
+	log_msg(lvl, "sess=%llu ip=%s %s%s%s", s->id, s->ip,
+	    vh_log_tag(s, tag, sizeof(tag)), msg, more);
 }
 
 void
@@ -226,7 +279,7 @@ sess_resume_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (s->state == SESS_CLOSING)
 		return;
-	if (s->deferred != NULL && s->xfer == NULL) {
+	if (s->deferred != NULL && s->xfer == NULL && s->job == NULL) {
 		line = s->deferred;
 		s->deferred = NULL;
 		sess_arm_timer(s);
@@ -255,8 +308,10 @@ sess_setup_bev(struct session *s)
 	    s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, SESS_READ_HIWAT);
 	/* The filter moves records down only while this is not exceeded. */
-	if ((under = bufferevent_get_underlying(s->bev)) != NULL)
+	if ((under = bufferevent_get_underlying(s->bev)) != NULL) {
 		bufferevent_setwatermark(under, EV_WRITE, 0, SESS_OUT_UNDER);
+		bufferevent_setwatermark(under, EV_READ, 0, SESS_IN_UNDER);
+	}
 	if (bufferevent_openssl_get_ssl(s->bev) != NULL)
 		bufferevent_set_max_single_read(s->bev, SESS_READ_CHUNK);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
@@ -391,6 +446,11 @@ sess_free(struct session *s)
 		xfer_free(s->xfer);
 		s->xfer = NULL;
 	}
+	/* A file system command still on the pool finishes on its own. */
+	if (s->job != NULL) {
+		s->job->s = NULL;
+		s->job = NULL;
+	}
 	dc_close(s, 0);
 	if (s->timer != NULL)
 		event_free(s->timer);
@@ -465,8 +525,13 @@ sess_close(struct session *s, const char *reason)
 	if (s->state == SESS_CLOSING)
 		return;
 	/* The reason may hold a client certificate's subject. */
-	sess_log(s, LOG_LVL_INFO, "close reason=%s",
-	    log_quote(q, sizeof(q), reason));
+	if (s->warn_dropped > 0)
+		sess_log(s, LOG_LVL_INFO, "close reason=%s "
+		    "warnings_not_logged=%lu", log_quote(q, sizeof(q), reason),
+		    s->warn_dropped);
+	else
+		sess_log(s, LOG_LVL_INFO, "close reason=%s",
+		    log_quote(q, sizeof(q), reason));
 	sess_enter(s, SESS_CLOSING);
 	if (s->auth_job != NULL) {
 		auth_cancel(s->auth_job);
@@ -666,6 +731,7 @@ static int
 sess_paused(struct session *s)
 {
 	return s->state != SESS_READY || s->auth_job != NULL ||
+	    s->job != NULL ||
 	    (s->delay_ev != NULL && evtimer_pending(s->delay_ev, NULL)) ||
 	    s->deferred != NULL || sess_out_full(s) ||
 	    (s->xfer != NULL && xfer_ending(s->xfer));
@@ -715,9 +781,9 @@ sess_input(struct session *s)
 	OPENSSL_cleanse(line, sizeof(line));
 	/*
 	 * SECURITY: a paused session (password check, failed-login delay, a
-	 * command waiting for a transfer, a transfer's final reply waiting
-	 * for its file job, replies the client does not read) stops
-	 * reading.  With its input at
+	 * file system command on the I/O pool, a command waiting for a
+	 * transfer, a transfer's final reply waiting for its file job,
+	 * replies the client does not read) stops reading.  With its input at
 	 * the high watermark libevent would otherwise run this callback again
 	 * and again: one client could keep the loop at 100% CPU.
 	 * sess_resume_cb() turns reading back on.

@@ -26,6 +26,7 @@ struct event_base;
 struct event;
 struct ftpsd;
 struct auth_job;
+struct cmd_job;
 struct user;
 struct datachan;
 struct xfer;
@@ -130,6 +131,9 @@ struct session {
 						 * failure is answered */
 
 	/* Commands. */
+	struct cmd_job		*job;		/* a file system command on
+						 * the I/O pool (cmd.h): no
+						 * command is read meanwhile */
 	char			*rnfr;		/* owned, or NULL */
 	unsigned long long	 rest;
 	unsigned		 mlst_facts;	/* MF_* (listing.h) */
@@ -148,6 +152,10 @@ struct session {
 	int			 data_offer;	/* enum tls_offer, this data
 						 * handshake's */
 	int			 resume_noted;	/* "not resumed" logged once */
+
+	/* Warnings a client can cause at will, rate limited (session.c). */
+	uint64_t		 warn_tat_ms;	/* the budget's horizon */
+	unsigned long		 warn_dropped;	/* not logged since */
 
 	/* Virtual hosts (vhost.c); both NULL without [host] sections. */
 	struct vhost_set	*vhosts;	/* the set at accept */

@@ -55,7 +55,7 @@ enum xfer_next {
 	XN_FINISH,	/* the client's end came: fsync, rename */
 };
 
-enum { XOP_READ, XOP_WRITE, XOP_FINISH, XOP_LIST, XOP_CLOSE };
+enum { XOP_READ, XOP_WRITE, XOP_FINISH, XOP_LIST, XOP_OPEN, XOP_CLOSE };
 #define XFER_THEN_MAX	3	/* see struct xfer's then[] */
 
 enum { FIN_OK, FIN_WRITE, FIN_SYNC, FIN_CLOSE, FIN_COMMIT, FIN_ABANDONED };
@@ -64,6 +64,9 @@ struct xfer {
 	enum xfer_kind		 kind;
 	char			 verb[8];
 	struct vpath		 vp;		/* dirfd owned */
+	struct vfs		 root;		/* APPE, STOR at REST: the
+						 * home held (xfer_set_root) */
+	mode_t			 mode;		/* a new file's */
 	int			 fd;		/* the file, or -1 */
 	off_t			 size;
 	off_t			 offset;
@@ -155,6 +158,7 @@ xfer_new(enum xfer_kind kind, const char *verb, const struct vpath *vp)
 	snprintf(x->verb, sizeof(x->verb), "%s", verb);
 	x->vp = *vp;
 	x->vp.dirfd = -1;
+	x->root.rootfd = -1;
 	if (vp->dirfd != -1 &&
 	    (x->vp.dirfd = fcntl(vp->dirfd, F_DUPFD_CLOEXEC, 0)) == -1) {
 		free(x);
@@ -185,6 +189,16 @@ void
 xfer_set_offset(struct xfer *x, off_t off)
 {
 	x->offset = off;
+}
+
+void
+xfer_set_root(struct xfer *x, struct vfs *v)
+{
+	vfs_close(&x->root);
+	x->root = *v;
+	v->rootfd = -1;
+	v->home = NULL;
+	v->cwd = NULL;
 }
 
 int
@@ -275,6 +289,7 @@ xfer_free(struct xfer *x)
 	/* An unfinished upload never replaces the old file. */
 	vfs_upload_discard(&x->vp, &x->up);
 	vpath_free(&x->vp);
+	vfs_close(&x->root);
 	ls_close(x->ls);
 	buf_free(&x->text);
 	free(x->chunk);
@@ -901,6 +916,9 @@ xfer_write_run(struct xfer *x)
 	}
 }
 
+static void	xfer_open_run(struct xfer *);
+static void	xfer_opened(struct session *, struct xfer *);
+
 static void
 xfer_job_run(struct io_job *job)
 {
@@ -913,6 +931,9 @@ xfer_job_run(struct io_job *job)
 		break;
 	case XOP_LIST:
 		xfer_list_run(x);
+		break;
+	case XOP_OPEN:
+		xfer_open_run(x);
 		break;
 	case XOP_WRITE:
 		xfer_write_run(x);
@@ -980,6 +1001,9 @@ xfer_job_done(struct io_job *job)
 		break;
 	case XOP_WRITE:
 		xfer_write_done(s, x);
+		break;
+	case XOP_OPEN:
+		xfer_opened(s, x);
 		break;
 	default:
 		xfer_finish_done(s, x);
@@ -1126,20 +1150,20 @@ xfer_reply_150(struct session *s, struct xfer *x)
 
 /*
  * SECURITY: O_NONBLOCK, then fstat(): what replaced the checked target
- * since the command (a FIFO, a device) can neither block the loop nor be
- * written (XFER_NOTREG).
+ * since the command (a FIFO, a device) can neither block nor be written
+ * (XFER_NOTREG).  On the pool, like everything that opens the file.
  */
 #define XFER_NOTREG	1
 
 static int
-xfer_open_existing(struct session *s, struct xfer *x, int flags, mode_t mode)
+xfer_open_existing(struct xfer *x, int flags)
 {
 	struct stat	 st;
 	int		 r;
 
 	/* ENXIO: a FIFO without a reader (or a device without a driver). */
-	if ((r = vfs_open(&s->vfs, &x->vp, flags | O_NONBLOCK | O_CLOEXEC,
-	    mode, &x->fd)) != 0)
+	if ((r = vfs_open(&x->root, &x->vp, flags | O_NONBLOCK | O_CLOEXEC,
+	    x->mode, &x->fd)) != 0)
 		return r == FTPS_ESYS && errno == ENXIO ? XFER_NOTREG : r;
 	if (fstat(x->fd, &st) == -1)
 		return FTPS_ESYS;
@@ -1147,9 +1171,8 @@ xfer_open_existing(struct session *s, struct xfer *x, int flags, mode_t mode)
 }
 
 static int
-xfer_open_target(struct session *s, struct xfer *x)
+xfer_open_target(struct xfer *x)
 {
-	mode_t	 mode = 0666 & ~(mode_t)s->ctx->conf.file_umask;
 	int	 r;
 
 	switch (x->kind) {
@@ -1157,15 +1180,13 @@ xfer_open_target(struct session *s, struct xfer *x)
 	case XFER_STOU:
 		return vfs_upload_open(&x->vp, &x->up, &x->fd);
 	case XFER_STOR_AT:
-		if ((r = xfer_open_existing(s, x, O_WRONLY | O_CREAT,
-		    mode)) != 0)
+		if ((r = xfer_open_existing(x, O_WRONLY | O_CREAT)) != 0)
 			return r;
 		if (lseek(x->fd, x->offset, SEEK_SET) == -1)
 			return FTPS_ESYS;
 		return 0;
 	case XFER_APPE:
-		return xfer_open_existing(s, x, O_WRONLY | O_CREAT | O_APPEND,
-		    mode);
+		return xfer_open_existing(x, O_WRONLY | O_CREAT | O_APPEND);
 	default:
 		return 0;
 	}
@@ -1233,12 +1254,27 @@ xfer_events(struct session *s, struct xfer *x)
 	return 0;
 }
 
+/*
+ * The file's side of the start, on the pool (a slow disk waits there):
+ * an upload opens its target; a download (read with pread from its REST
+ * offset) tells the kernel it streams.  io_res 0, or an FTPS_E code or
+ * XFER_NOTREG with io_err.
+ */
+static void
+xfer_open_run(struct xfer *x)
+{
+	x->io_res = 0;
+	if (xfer_is_upload(x))
+		x->io_res = xfer_open_target(x);
+	else
+		(void)posix_fadvise(x->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	x->io_err = errno;
+}
+
 static void
 xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 {
 	struct evbuffer	*in = bufferevent_get_input(bev);
-	char		 q[LOG_VALUE_MAX];
-	int		 r, err;
 
 	if (s->ctx->io == NULL || xfer_take_over(x, bev) != 0) {
 		xfer_done(s, 451, "Cannot set up the transfer.", "fail");
@@ -1249,10 +1285,25 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 		x->tv.tv_usec = 0;
 		x->tvp = &x->tv;
 	}
+	/* An upload's bytes that came with the handshake stay for later. */
+	if (!xfer_is_upload(x))
+		evbuffer_drain(in, evbuffer_get_length(in));
+	/* Uploads open only now, after the TLS handshake (peer check). */
+	if (x->kind != XFER_LIST)
+		xfer_submit(x, XOP_OPEN);
+	else
+		xfer_opened(s, x);
+}
+
+/* The file is open (xfer_open_run): the data starts to flow. */
+static void
+xfer_opened(struct session *s, struct xfer *x)
+{
+	char		 q[LOG_VALUE_MAX];
+	int		 r = (int)x->io_res, err = x->io_err;
+
 	if (xfer_is_upload(x)) {
-		/* Only now, after the TLS handshake (RFC 4217 peer check). */
-		if ((r = xfer_open_target(s, x)) != 0) {
-			err = errno;
+		if (r != 0) {
 			sess_log(s, LOG_LVL_WARN, "%s cannot open path=%s: %s",
 			    x->verb, log_quote(q, sizeof(q), x->vp.path),
 			    r == XFER_NOTREG ? "not a regular file" :
@@ -1275,10 +1326,7 @@ xfer_begin(struct session *s, struct xfer *x, struct bufferevent *bev)
 		xfer_pump_in(s);
 		return;
 	}
-	evbuffer_drain(in, evbuffer_get_length(in));
 	x->rpos = x->offset;
-	if (x->kind == XFER_RETR)
-		(void)posix_fadvise(x->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	/* Worth it from a few records on; a small file goes straight. */
 	if (x->io.ssl != NULL && x->kind == XFER_RETR &&
 	    x->size - x->offset >= (off_t)FTPS_XFER_CHUNK &&
@@ -1326,6 +1374,7 @@ xfer_start(struct session *s, struct xfer *x)
 	/* Kept here: an orphan's close job outlives the session. */
 	x->job.owner = s->io_owner;
 	x->pool = s->ctx->io;
+	x->mode = 0666 & ~(mode_t)s->ctx->conf.file_umask;
 	x->ascii = x->kind != XFER_LIST && (s->flags & SF_TYPE_A);
 	clock_gettime(CLOCK_MONOTONIC, &x->t0);
 	sess_arm_timer(s);

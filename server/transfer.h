@@ -54,6 +54,11 @@ struct ls_iter;
 void		 xfer_set_listing(struct xfer *, struct ls_iter *);
 /* STOR_AT/APPE: start offset; STOU: the final name. */
 void		 xfer_set_offset(struct xfer *, off_t off);
+/*
+ * Uploads: the home to open the target beneath (on the I/O pool, once the
+ * data connection is up); takes v's reference (v holds nothing after).
+ */
+void		 xfer_set_root(struct xfer *, struct vfs *);
 int		 xfer_set_final(struct xfer *, const char *name);
 /* Takes ownership; 150, transfer and the final reply follow. */
 void		 xfer_start(struct session *, struct xfer *);

@@ -453,7 +453,11 @@ vfs_openat2(int rootfd, const char *rel, int flags, mode_t mode)
  * (a symlink, "a//b") share too.  O_PATH descriptors carry no offset and
  * no directory stream: nothing reads or seeks through the shared one
  * (listings, uploads and vfs_resolve() of "/" open or dup their own).
- * One table per process; only the event loop thread uses it.
+ * One table per process; only the event loop thread uses it (a job on
+ * the I/O pool holds its own reference, taken and dropped on the loop:
+ * vfs_hold).  Everything else here may run on any thread: nothing is
+ * static but the back-end choice (atomic), and every failure leaves its
+ * cause in the calling thread's errno.
  */
 struct vfs_home {
 	struct vfs_home	*next;			/* hash chain */
@@ -604,6 +608,20 @@ vfs_close(struct vfs *v)
 	v->rootfd = -1;
 	free(v->cwd);
 	v->cwd = NULL;
+}
+
+int
+vfs_hold(struct vfs *dst, const struct vfs *src)
+{
+	dst->rootfd = -1;
+	dst->home = NULL;
+	dst->cwd = NULL;
+	if (src->cwd != NULL && (dst->cwd = strdup(src->cwd)) == NULL)
+		return FTPS_ENOMEM;
+	dst->rootfd = src->rootfd;
+	if ((dst->home = src->home) != NULL)
+		dst->home->refs++;
+	return 0;
 }
 
 size_t
@@ -841,29 +859,41 @@ vfs_lstat(const struct vpath *vp, struct stat *st)
 }
 
 int
+vfs_find_dir(struct vfs *v, const char *arg, struct vpath *vp)
+{
+	struct stat	 st;
+	int		 r;
+
+	if ((r = vfs_resolve(v, arg, vp)) != 0 ||
+	    (r = vfs_stat(v, vp, &st)) != 0)
+		return r;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return FTPS_ESYS;
+	}
+	return 0;
+}
+
+int
+vfs_set_cwd(struct vfs *v, const char *path)
+{
+	char	*cwd;
+
+	if ((cwd = strdup(path)) == NULL)
+		return FTPS_ENOMEM;
+	free(v->cwd);
+	v->cwd = cwd;
+	return 0;
+}
+
+int
 vfs_chdir(struct vfs *v, const char *arg)
 {
 	struct vpath	 vp;
-	struct stat	 st;
-	char		*cwd;
 	int		 r;
 
-	if ((r = vfs_resolve(v, arg, &vp)) != 0)
-		goto out;
-	if ((r = vfs_stat(v, &vp, &st)) != 0)
-		goto out;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		r = FTPS_ESYS;
-		goto out;
-	}
-	if ((cwd = strdup(vp.path)) == NULL) {
-		r = FTPS_ENOMEM;
-		goto out;
-	}
-	free(v->cwd);
-	v->cwd = cwd;
- out:
+	if ((r = vfs_find_dir(v, arg, &vp)) == 0)
+		r = vfs_set_cwd(v, vp.path);
 	vpath_free(&vp);
 	return r;
 }

@@ -45,6 +45,13 @@ struct vpath {
 int		 vfs_open_root(struct vfs *, const char *home);
 /* Drops the reference; the last one closes the descriptor. */
 void		 vfs_close(struct vfs *);
+/*
+ * dst: the same root (one more reference) and a copy of src's cwd, for a
+ * job on the I/O pool that must not touch the session's vfs: released
+ * with vfs_close(), on the loop like this call (the table of homes is
+ * the loop's).  0 or FTPS_ENOMEM (dst then holds nothing).
+ */
+int		 vfs_hold(struct vfs *dst, const struct vfs *src);
 /* Distinct home descriptors open in this process (tests, logs). */
 size_t		 vfs_homes_open(void);
 
@@ -84,9 +91,14 @@ int		 vfs_lstat(const struct vpath *, struct stat *);
 int		 vfs_stat_path(struct vfs *, const char *path, struct stat *);
 /*
  * CWD: checks arg is a directory beneath the root and makes it the cwd.
- * A non-directory is FTPS_ESYS with errno ENOTDIR; FTPS_ENOMEM.
+ * A non-directory is FTPS_ESYS with errno ENOTDIR; FTPS_ENOMEM.  The two
+ * steps apart: vfs_find_dir() resolves and checks (vp filled, release it
+ * with vpath_free() whatever the result), vfs_set_cwd() takes a path it
+ * found (vp->path) as the cwd.
  */
 int		 vfs_chdir(struct vfs *, const char *arg);
+int		 vfs_find_dir(struct vfs *, const char *arg, struct vpath *);
+int		 vfs_set_cwd(struct vfs *, const char *path);
 
 /*
  * The back end that resolves paths.  vfs_probe() (once, at start) tries

@@ -14,8 +14,9 @@
  *   "ddd-" ... "ddd text" blocks whose inner lines start with a blank, so
  *   no name echoed in a listing can pose as a reply; it starts with 220;
  * - strict mode: a command line gets exactly one final reply unless the
- *   session is busy (a password check, the failed-login delay, a waiting
- *   transfer, closing), and then at most one (two during a transfer:
+ *   session is busy (a password check, the failed-login delay, a file
+ *   command on the I/O pool for too long, a waiting transfer, closing),
+ *   and then at most one (two during a transfer:
  *   ABOR's 426 and 226); at most one 1xx;
  * - SECURITY: nothing answers in plaintext after "234" (AUTH TLS): the
  *   rest of the input is discarded, never run (STARTTLS injection);
@@ -58,6 +59,7 @@
 #include "conf.h"
 #include "ftpsd.h"
 #include "fuzz.h"
+#include "iopool.h"
 #include "log.h"
 #include "parse.h"
 #include "session.h"
@@ -70,7 +72,8 @@
 #define FC_MODE_STRICT	0x20
 
 #define FC_PUMPS	4		/* loop turns to flush one exchange */
-#define FC_AUTH_WAIT_MS	500		/* for ann's (cheap) password check */
+#define FC_AUTH_WAIT_MS	500		/* for ann's (cheap) password check
+					 * and a file command on the pool */
 #define FC_OUT_MAX	(1024 * 1024)	/* replies kept per input */
 #define FC_TREE_MAX	8192		/* a tree's fingerprint */
 #define FC_SPIN_MS	500		/* one nonblocking turn, at most */
@@ -256,6 +259,7 @@ fc_setup(void)
 	TAILQ_INIT(&fc_ctx.listeners);
 	TAILQ_INIT(&fc_ctx.sessions);
 	TAILQ_INIT(&fc_ctx.reaps);
+	fc_ctx.xferlog_fd = -1;
 	FUZZ_CHECK(conf_init(&fc_ctx.conf) == 0);
 	fc_ctx.conf.anonymous = 1;
 	FUZZ_CHECK((fc_ctx.conf.anonymous_root = strdup(fc_root)) != NULL);
@@ -271,6 +275,7 @@ fc_setup(void)
 	FUZZ_CHECK(auth_users_load(users, &fc_ctx.users, stderr) == 0);
 	FUZZ_CHECK(auth_users_count(fc_ctx.users) == 1);
 	FUZZ_CHECK(auth_pool_new(fc_ctx.base, 1, &fc_ctx.auth) == 0);
+	FUZZ_CHECK(iopool_new(fc_ctx.base, 1, &fc_ctx.io) == 0);
 	FUZZ_CHECK((fc_watchdog = evtimer_new(fc_ctx.base, fc_watchdog_cb,
 	    NULL)) != NULL);
 
@@ -429,6 +434,7 @@ static int
 fc_busy(const struct session *s)
 {
 	return s->state != SESS_READY || s->auth_job != NULL ||
+	    s->job != NULL ||
 	    (s->delay_ev != NULL && evtimer_pending(s->delay_ev, NULL)) ||
 	    s->xfer != NULL || s->deferred != NULL;
 }
@@ -445,16 +451,19 @@ fc_alive(struct session *s)
 	return NULL;
 }
 
-/* ann's password check is cheap: let it complete. */
+/*
+ * ann's password check is cheap, and so is a file command on the I/O
+ * pool: let them complete (pipelined commands run one after the other).
+ */
 static void
-fc_wait_auth(struct session *s, int cli, struct fc_out *o)
+fc_wait_jobs(struct session *s, int cli, struct fc_out *o)
 {
 	struct timeval	 tv = { 0, 5000 };
 	int		 i;
 
 	for (i = 0; i < FC_AUTH_WAIT_MS / 5; i++) {
-		if ((s = fc_alive(s)) == NULL || s->auth_job == NULL ||
-		    s->user == NULL)
+		if ((s = fc_alive(s)) == NULL || (s->job == NULL &&
+		    (s->auth_job == NULL || s->user == NULL)))
 			return;
 		event_base_loopexit(fc_ctx.base, &tv);
 		event_base_dispatch(fc_ctx.base);
@@ -483,7 +492,7 @@ fc_strict(struct session *s, int cli, struct fc_out *o, const uint8_t *data,
 		data += n;
 		size -= n;
 		fc_pump(cli, o, FC_PUMPS);
-		fc_wait_auth(s, cli, o);
+		fc_wait_jobs(s, cli, o);
 		f = pr = 0;
 		done += fc_parse(o->buf + done, o->len - done, &f, &pr, &tls);
 		if (tls)
@@ -636,7 +645,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else {
 		fc_send(cli, &o, data, size);
 		fc_pump(cli, &o, FC_PUMPS);
-		fc_wait_auth(s, cli, &o);
+		fc_wait_jobs(s, cli, &o);
 		fc_pump(cli, &o, FC_PUMPS);
 	}
 	done = fc_parse(o.buf, o.len, &finals, &prelims, &tls);

@@ -34,11 +34,22 @@
  *                                       every 64th after (a getdents
  *                                       batch)
  *
+ * and every call that looks a path up sleeps that long too when the
+ * path it names holds FAULTSHIM_SLOW_MATCH: open(), openat(), openat2
+ * (ftpsd calls it through syscall(SYS_openat2, ...)), mkdirat(),
+ * unlinkat(), renameat(), renameat2() (either name), fstatat() (glibc's
+ * stat family, the newfstatat system call) and statx().  A relative path
+ * is joined to its directory descriptor's path as /proc/self/fd shows it
+ * ("/srv/home/carol" + "/" + "sub/x"), so a lookup beneath a matching
+ * folder matches too.  FAULTSHIM_SLOW_LOOKUP_MS, when set, is the
+ * lookups' delay instead (0: none; a listing stats every entry).
+ *
  * Nothing else changes.  Only for tests: never install it.
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -73,6 +84,7 @@ static volatile unsigned char	 fs_slow[FS_MAXFD];
 
 static int	 fs_real_close(int);
 static void	 fs_maybe_slow(int);
+static void	 fs_slow_at(int, const char *);
 
 static void
 fs_mark(int fd, const char *path)
@@ -127,6 +139,7 @@ open(const char *path, int flags, ...)
 	if (flags & (O_CREAT | O_TMPFILE))
 		mode = (mode_t)va_arg(ap, int);
 	va_end(ap);
+	fs_slow_at(AT_FDCWD, path);
 	fd = real(path, flags, mode);
 	fs_mark(fd, path);
 	return fd;
@@ -150,6 +163,7 @@ openat(int dirfd, const char *path, int flags, ...)
 		errno = EOPNOTSUPP;
 		return -1;
 	}
+	fs_slow_at(dirfd, path);
 	fd = real(dirfd, path, flags, mode);
 	fs_mark(fd, tmpfile ? ".ftpsd-upload.O_TMPFILE" : path);
 	return fd;
@@ -186,26 +200,80 @@ fs_slow_check(int fd)
 	    strstr(path, m) != NULL ? 1 : 2;
 }
 
-/* Sleeps FAULTSHIM_SLOW_MS when fd is a file FAULTSHIM_SLOW_MATCH names. */
+/* Sleeps as many ms as the variable env says (errno kept). */
 static void
-fs_maybe_slow(int fd)
+fs_sleep_env(const char *env)
 {
-	const char	*m = getenv("FAULTSHIM_SLOW_MATCH");
-	const char	*ms = getenv("FAULTSHIM_SLOW_MS");
+	const char	*ms = getenv(env);
 	struct timespec	 ts;
 	long		 v;
+	int		 e = errno;
 
-	if (fd < 0 || fd >= FS_MAXFD || m == NULL || *m == '\0' ||
-	    ms == NULL)
-		return;
-	if (fs_slow[fd] == 0)
-		fs_slow_check(fd);
-	if (fs_slow[fd] != 1 || (v = strtol(ms, NULL, 10)) <= 0)
+	if (ms == NULL || (v = strtol(ms, NULL, 10)) <= 0)
 		return;
 	ts.tv_sec = v / 1000;
 	ts.tv_nsec = (v % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+	errno = e;
+}
+
+static void
+fs_sleep(void)
+{
+	fs_sleep_env("FAULTSHIM_SLOW_MS");
+}
+
+/* Sleeps FAULTSHIM_SLOW_MS when fd is a file FAULTSHIM_SLOW_MATCH names. */
+static void
+fs_maybe_slow(int fd)
+{
+	const char	*m = getenv("FAULTSHIM_SLOW_MATCH");
+
+	if (fd < 0 || fd >= FS_MAXFD || m == NULL || *m == '\0')
+		return;
+	if (fs_slow[fd] == 0)
+		fs_slow_check(fd);
+	if (fs_slow[fd] == 1)
+		fs_sleep();
+}
+
+static void
+fs_sleep_lookup(void)
+{
+	fs_sleep_env(getenv("FAULTSHIM_SLOW_LOOKUP_MS") != NULL ?
+	    "FAULTSHIM_SLOW_LOOKUP_MS" : "FAULTSHIM_SLOW_MS");
+}
+
+/*
+ * 1 when the path a lookup names (path, beneath dirfd when relative)
+ * holds FAULTSHIM_SLOW_MATCH.
+ */
+static int
+fs_at_matches(int dirfd, const char *path)
+{
+	const char	*m = getenv("FAULTSHIM_SLOW_MATCH");
+	char		 link[64], full[8192];
+	ssize_t		 n = 0;
+
+	if (m == NULL || *m == '\0' || path == NULL)
+		return 0;
+	if (path[0] != '/' && dirfd != AT_FDCWD) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+		if ((n = readlink(link, full, sizeof(full) / 2)) < 0)
+			n = 0;
+		full[n++] = '/';
+	}
+	snprintf(full + n, sizeof(full) - (size_t)n, "%s", path);
+	return strstr(full, m) != NULL;
+}
+
+/* A lookup of a matching path sleeps FAULTSHIM_SLOW_MS first. */
+static void
+fs_slow_at(int dirfd, const char *path)
+{
+	if (fs_at_matches(dirfd, path))
+		fs_sleep_lookup();
 }
 
 ssize_t
@@ -328,4 +396,99 @@ closedir(DIR *d)
 		fs_dirents[fd] = 0;
 	}
 	return real(d);
+}
+
+/* ftpsd's openat2: syscall(SYS_openat2, dirfd, path, how, size). */
+long
+syscall(long nr, ...)
+{
+	FS_REAL(long, "syscall", (long, ...));
+	va_list	 ap;
+	long	 a[6];
+	int	 i;
+
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (nr == SYS_openat2)
+		fs_slow_at((int)a[0], (const char *)a[1]);
+	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+int
+mkdirat(int dirfd, const char *path, mode_t mode)
+{
+	FS_REAL(int, "mkdirat", (int, const char *, mode_t));
+
+	fs_slow_at(dirfd, path);
+	return real(dirfd, path, mode);
+}
+
+int
+unlinkat(int dirfd, const char *path, int flags)
+{
+	FS_REAL(int, "unlinkat", (int, const char *, int));
+
+	fs_slow_at(dirfd, path);
+	return real(dirfd, path, flags);
+}
+
+/* A rename is slow once when either name matches. */
+static void
+fs_slow_rename(int olddirfd, const char *old, int newdirfd,
+    const char *new)
+{
+	if (fs_at_matches(olddirfd, old) || fs_at_matches(newdirfd, new))
+		fs_sleep_lookup();
+}
+
+int
+renameat(int olddirfd, const char *old, int newdirfd, const char *new)
+{
+	FS_REAL(int, "renameat", (int, const char *, int, const char *));
+
+	fs_slow_rename(olddirfd, old, newdirfd, new);
+	return real(olddirfd, old, newdirfd, new);
+}
+
+int
+renameat2(int olddirfd, const char *old, int newdirfd, const char *new,
+    unsigned flags)
+{
+	FS_REAL(int, "renameat2", (int, const char *, int, const char *,
+	    unsigned));
+
+	fs_slow_rename(olddirfd, old, newdirfd, new);
+	return real(olddirfd, old, newdirfd, new, flags);
+}
+
+int
+fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	FS_REAL(int, "fstatat", (int, const char *, struct stat *, int));
+
+	fs_slow_at(dirfd, path);
+	return real(dirfd, path, st, flags);
+}
+
+int
+fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
+{
+	FS_REAL(int, "fstatat64", (int, const char *, struct stat64 *,
+	    int));
+
+	fs_slow_at(dirfd, path);
+	return real(dirfd, path, st, flags);
+}
+
+int
+statx(int dirfd, const char *path, int flags, unsigned mask,
+    struct statx *stx)
+{
+	FS_REAL(int, "statx", (int, const char *, int, unsigned,
+	    struct statx *));
+
+	fs_slow_at(dirfd, path);
+	return real(dirfd, path, flags, mask, stx);
 }

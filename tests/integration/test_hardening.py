@@ -599,9 +599,10 @@ def start_with_shim(srv, conf_file):
                                  "log:\n" + srv.log_tail())
 
 
-def start_slow(users, match, prepare=None):
+def start_slow(users, match, prepare=None, lookup_ms=None):
     """A server of its own where faultshim.so adds 200 ms to the file and
-    folder I/O of paths holding match; prepare(srv) runs before it
+    folder I/O of paths holding match, and lookup_ms (default: 200 too)
+    to their lookups (open, stat, mkdir...); prepare(srv) runs before it
     starts."""
     srv = Ftpsd(users=users)
     try:
@@ -609,6 +610,8 @@ def start_slow(users, match, prepare=None):
             prepare(srv)
         srv.env.update({"FAULTSHIM_SLOW_MATCH": match,
                         "FAULTSHIM_SLOW_MS": "200"})
+        if lookup_ms is not None:
+            srv.env["FAULTSHIM_SLOW_LOOKUP_MS"] = str(lookup_ms)
         start_with_shim(srv, os.path.join(srv.dir, "no-fault"))
     except BaseException:
         srv.cleanup()

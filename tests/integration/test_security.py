@@ -330,6 +330,46 @@ class Security(harness.ServerTestCase):
             self.assertReply(rc.cmd("SYST"), 215)
             self.assertTrue(os.path.exists(self.srv.path("keep.txt")))
 
+    def test_refusal_floods_do_not_flood_the_log(self):
+        """
+        A refused PORT or an overlong line logs a warning; one session
+        sending them without pause wrote 116,000 log lines a second (2 s
+        of refused PORTs: 232,133 lines).  Each still gets its reply; the
+        session logs 32 at once, then 4 a second, and the count of the
+        rest (with the next warning that passes, and at close).
+        """
+        n = 3000
+        rc = self.srv.raw_login()
+        sess = re.findall(r"sess=(\d+) ip=\S+ login user=alice",
+                          self.srv.log_text())[-1]
+        with rc:
+            rc.send_raw(b"PORT 10,0,0,1,100,100\r\n" * n)
+            codes = [rc.resp()[0] for _ in range(n)]
+            self.assertEqual(codes, [504] * n)
+            time.sleep(0.6)
+            self.assertReply(rc.cmd("PORT 10,0,0,1,100,100"), 504)
+            self.assertReply(rc.cmd("QUIT"), 221)
+        close = self.srv.wait_log(r"sess=%s ip=\S+ close reason=quit"
+                                  r"(?: warnings_not_logged=(\d+))?$" % sess)
+        lines = [l for l in self.srv.log_text().splitlines()
+                 if re.search(r"sess=%s ip=\S+ active data target refused"
+                              % sess, l)]
+        held = sum(int(m) for l in lines for m in re.findall(
+            r"\(and (\d+) more warnings of this session not logged", l))
+        held += int(close.group(1) or 0)
+        harness.figure("%d refused PORTs" % (n + 1), "%d log lines, %d "
+                       "counted as not logged" % (len(lines), held))
+        self.assertLessEqual(len(lines), 40)
+        # The one after the pause passed, with the count before it.
+        self.assertRegex(lines[-1], r"\(and \d+ more warnings")
+        self.assertEqual(len(lines) + held, n + 1)
+        # Another session's warnings are its own.
+        other = self.srv.raw_login()
+        with other:
+            self.assertReply(other.cmd("PORT 10,0,0,1,100,100"), 504)
+        self.assertGreater(self.srv.log_text().count(
+            "active data target refused"), len(lines))
+
     def test_hostile_names_refused_session_survives(self):
         rc = self.srv.raw_login()
         with rc:

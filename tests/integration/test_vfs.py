@@ -163,7 +163,7 @@ class AbortDuringFileJob(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
         from test_hardening import start_slow
-        cls.srv = start_slow(cls.USERS, "/home/carol")
+        cls.srv = start_slow(cls.USERS, "/home/carol", lookup_ms=0)
 
     def abor(self, ftp):
         """ABOR's two replies, and the state of carol's home right when

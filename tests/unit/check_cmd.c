@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "datachan.h"
 #include "ftpsd.h"
+#include "iopool.h"
 #include "listener.h"
 #include "session.h"
 #include "vfs.h"
@@ -55,6 +56,7 @@ fixture_up(void)
 	TAILQ_INIT(&ctx.reaps);
 	ck_assert_int_eq(conf_init(&ctx.conf), 0);
 	ck_assert_ptr_nonnull(ctx.base = sess_base_new());
+	ck_assert_int_eq(iopool_new(ctx.base, 0, &ctx.io), 0);
 	ck_assert_ptr_nonnull(ctx.ssl_ctx = SSL_CTX_new(TLS_server_method()));
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
@@ -75,6 +77,7 @@ fixture_down(void)
 	while (!TAILQ_EMPTY(&ctx.sessions))
 		sess_free(TAILQ_FIRST(&ctx.sessions));
 	dc_linger_free_all(&ctx);
+	iopool_free(ctx.io);
 	SSL_CTX_free(ctx.ssl_ctx);
 	event_base_free(ctx.base);
 	conf_free(&ctx.conf);
@@ -104,15 +107,24 @@ replies(void)
 	return got;
 }
 
-/* Runs one command line and returns the reply text. */
+/*
+ * Runs one command line and returns the reply text, once a file system
+ * command is back from the I/O pool (10 s at most).
+ */
 static const char *
 run(const char *line)
 {
 	char	tmp[8192];
+	int	i;
 
 	replies();
 	snprintf(tmp, sizeof(tmp), "%s", line);
 	cmd_dispatch(s, tmp);
+	for (i = 0; i < 10000 && !TAILQ_EMPTY(&ctx.sessions) &&
+	    s->job != NULL; i++) {
+		usleep(1000);
+		event_base_loop(ctx.base, EVLOOP_NONBLOCK);
+	}
 	return replies();
 }
 
@@ -558,12 +570,21 @@ END_TEST
 START_TEST(session_replies)
 {
 	const char	*r;
+	char		 line[16];
 
 	ck_reply("HELP", "214-");
 	ck_assert_ptr_nonnull(strstr(got, "\r\n214 "));
 	ck_reply("HELP RETR", "214 ");
 	ck_reply("STAT", "211-");
 	ck_assert_ptr_nonnull(strstr(got, "\r\n211 End"));
+	/*
+	 * The session's status touches no file: no I/O pool job, so it is
+	 * answered at once (during a transfer too, before its 226).
+	 */
+	snprintf(line, sizeof(line), "STAT");
+	cmd_dispatch(s, line);
+	ck_assert_ptr_null(s->job);
+	ck_assert_int_eq(strncmp(replies(), "211-", 4), 0);
 	ck_reply("OPTS UTF8 ON", "200 ");
 	ck_reply("OPTS FOO", "501 ");
 	ck_reply("ACCT x", "502 ");
@@ -594,6 +615,74 @@ START_TEST(auth_tls_discards_pipelined_plaintext)
 	ck_assert_int_eq(s->state, SESS_TLS_PENDING);
 	ck_assert_str_eq(s->username, "");
 	ck_assert(!(s->flags & SF_USER_SENT));
+}
+END_TEST
+
+/* Turns the loop until got holds n reply lines, or 10 s; returns got. */
+static const char *
+replies_until(int n)
+{
+	static char	 all[4096];
+	const char	*p;
+	int		 i, lines = 0;
+
+	all[0] = '\0';
+	for (i = 0; i < 2000 && lines < n; i++) {
+		usleep(5000);
+		strncat(all, replies(), sizeof(all) - strlen(all) - 1);
+		for (lines = 0, p = all; (p = strchr(p, '\n')) != NULL; p++)
+			lines++;
+	}
+	return all;
+}
+
+/*
+ * A file system command runs on the I/O pool; the session reads nothing
+ * more until it is answered, so pipelined commands see its effect.
+ */
+START_TEST(fs_commands_pipelined_in_order)
+{
+	static const char	 in[] = "MKD p\r\nCWD p\r\nPWD\r\nCDUP\r\n"
+				    "RMD p\r\nPWD\r\n";
+
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	login(PERM_READ | PERM_WRITE);
+	replies();
+	ck_assert_int_eq(write(peer, in, sizeof(in) - 1), sizeof(in) - 1);
+	ck_assert_str_eq(replies_until(6), "257 \"/p\" created.\r\n"
+	    "250 Directory changed to \"/p\".\r\n"
+	    "257 \"/p\" is the current directory.\r\n"
+	    "250 Directory changed to \"/\".\r\n"
+	    "250 Directory removed.\r\n"
+	    "257 \"/\" is the current directory.\r\n");
+	ck_assert_ptr_null(s->job);
+}
+END_TEST
+
+/*
+ * The session ends while its command is on the pool: the job finishes
+ * on its own and lets go of what it held (ASan: no use after free, no
+ * leak; the home's descriptor closes with the last reference).
+ */
+START_TEST(fs_job_outlives_session)
+{
+	struct stat	 st;
+	char		 line[] = "MKD late", path[128];
+	int		 i;
+
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	login(PERM_READ | PERM_WRITE);
+	cmd_dispatch(s, line);
+	ck_assert_ptr_nonnull(s->job);
+	sess_free(s);
+	ck_assert_uint_eq(vfs_homes_open(), 1);
+	snprintf(path, sizeof(path), "%s/late", root);
+	for (i = 0; i < 2000 && vfs_homes_open() > 0; i++) {
+		usleep(5000);
+		event_base_loop(ctx.base, EVLOOP_NONBLOCK);
+	}
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(vfs_homes_open(), 0);
 }
 END_TEST
 
@@ -855,6 +944,8 @@ unit_suite(void)
 	tcase_add_checked_fixture(tc, fixture_up, fixture_down);
 	tcase_add_test(tc, auth_tls_discards_pipelined_plaintext);
 	tcase_add_test(tc, overlong_line_keeps_session);
+	tcase_add_test(tc, fs_commands_pipelined_in_order);
+	tcase_add_test(tc, fs_job_outlives_session);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -111,16 +111,6 @@ pasv_connect(void)
 	return st_connect(port);
 }
 
-/* Runs a transfer command; the control connection is plain. */
-static void
-start(const char *line)
-{
-	char	 tmp[256];
-
-	snprintf(tmp, sizeof(tmp), "%s", line);
-	cmd_dispatch(st_s, tmp);
-}
-
 #define BIG	(3 * FTPS_XFER_CHUNK + 12345)
 
 /* The hook heard exactly one ending, this one. */
@@ -142,7 +132,7 @@ START_TEST(retr_plain_counts_and_reports)
 
 	make_file("big", BIG);
 	fd = pasv_connect();
-	start("RETR big");
+	st_dispatch("RETR big");
 	ck_assert_int_eq(heard.calls, 0);
 	ck_assert_uint_eq(st_drain(NULL, fd), BIG);
 	ck_assert_ptr_nonnull(strstr(st_read_until(NULL, st_peer, "226 "),
@@ -161,7 +151,7 @@ START_TEST(stor_plain_counts_and_reports)
 
 	memset(b, 'u', sizeof(b));
 	fd = pasv_connect();
-	start("STOR up");
+	st_dispatch("STOR up");
 	for (i = 0; i < 20000 && sent < BIG; i++) {
 		n = BIG - sent < sizeof(b) ? BIG - sent : sizeof(b);
 		if ((r = write(fd, b, n)) > 0)
@@ -192,7 +182,7 @@ start_huge(void)
 
 	make_file("huge", HUGE);
 	fd = pasv_connect();
-	start("RETR huge");
+	st_dispatch("RETR huge");
 	for (i = 0; i < 50; i++)
 		st_turn();
 	ck_assert_ptr_nonnull(st_s->xfer);
@@ -248,7 +238,7 @@ START_TEST(retr_tls_counts_and_reports)
 	make_file("big", BIG);
 	sess = st_control_tls(&ctrl);
 	fd = pasv_connect();
-	start("RETR big");
+	st_dispatch("RETR big");
 	data = st_tls_client(fd, sess);
 	ck_assert_uint_eq(st_drain(data, fd), BIG);
 	ck_assert_ptr_nonnull(strstr(st_read_until(ctrl, st_peer, "226 "),

@@ -182,14 +182,34 @@ st_replies(void)
 	return st_got;
 }
 
+static int
+st_no_job(void)
+{
+	return TAILQ_EMPTY(&st_ctx.sessions) || st_s->job == NULL;
+}
+
+void
+st_dispatch(const char *line)
+{
+	char	 tmp[1024];
+	int	 i;
+
+	snprintf(tmp, sizeof(tmp), "%s", line);
+	cmd_dispatch(st_s, tmp);
+	/* One turn at a time: the job's answer, and not much more. */
+	for (i = 0; i < ST_WAIT_MS && !st_no_job(); i++) {
+		(void)poll(NULL, 0, 1);
+		event_base_loop(st_ctx.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	}
+	ck_assert_msg(st_no_job(), "no file system command answer within "
+	    "%d ms", ST_WAIT_MS);
+}
+
 const char *
 st_run(const char *line)
 {
-	char	 tmp[1024];
-
 	st_replies();
-	snprintf(tmp, sizeof(tmp), "%s", line);
-	cmd_dispatch(st_s, tmp);
+	st_dispatch(line);
 	return st_replies();
 }
 

@@ -36,7 +36,12 @@ void		 st_turn(void);
 void		 st_wait(int fd, int (*done)(void), const char *what);
 /* The plain control connection's output since the last call. */
 const char	*st_replies(void);
-/* Runs one command line; its replies (plain control connection). */
+/*
+ * Runs one command line and waits until a file system command is back
+ * from the I/O pool (st_s->job): st_dispatch() says nothing, st_run()
+ * returns its replies (plain control connection).
+ */
+void		 st_dispatch(const char *line);
 const char	*st_run(const char *line);
 /* As after a successful login, into st_root with perms (PERM_*). */
 void		 st_login(unsigned perms);
