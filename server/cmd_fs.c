@@ -317,17 +317,30 @@ cmd_size(struct session *s, const char *arg)
 		sess_reply(s, 213, "%lld", (long long)s->job->st.st_size);
 }
 
+/*
+ * The job's file's modification time as MDTM and MFMT show it, UTC,
+ * YYYYMMDDHHMMSS: 0, or -1 with 550 replied.
+ */
+static int
+cmd_job_mtime(struct session *s, char *when, size_t len)
+{
+	struct tm	 tm;
+
+	if (gmtime_r(&s->job->st.st_mtime, &tm) == NULL ||
+	    strftime(when, len, "%Y%m%d%H%M%S", &tm) == 0) {
+		sess_reply(s, 550, "Modification time out of range.");
+		return -1;
+	}
+	return 0;
+}
+
 /* MDTM (RFC 3659 3): modification time, UTC, YYYYMMDDHHMMSS. */
 void
 cmd_mdtm(struct session *s, const char *arg)
 {
-	struct tm	 tm;
-	char		 when[32];
+	char	 when[32];
 
-	if (gmtime_r(&s->job->st.st_mtime, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm) == 0)
-		sess_reply(s, 550, "Modification time out of range.");
-	else
+	if (cmd_job_mtime(s, when, sizeof(when)) == 0)
 		sess_reply(s, 213, "%s", when);
 }
 
@@ -426,14 +439,10 @@ cmd_mfmt_fs(struct cmd_job *j)
 void
 cmd_mfmt(struct session *s, const char *arg)
 {
-	struct tm	 tm;
-	char		 when[32], q[LOG_VALUE_MAX];
+	char	 when[32], q[LOG_VALUE_MAX];
 
-	if (gmtime_r(&s->job->st.st_mtime, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm) == 0) {
-		sess_reply(s, 550, "Modification time out of range.");
+	if (cmd_job_mtime(s, when, sizeof(when)) != 0)
 		return;
-	}
 	sess_reply(s, 213, "Modify=%s; %s", when, s->job->vp.display);
 	sess_log(s, LOG_LVL_INFO, "mfmt path=%s modify=%s",
 	    log_quote(q, sizeof(q), s->job->vp.path), when);
