@@ -403,9 +403,53 @@ ctl_check_unix(const char *path, char *why, size_t len)
 }
 
 /*
+ * 1 when an ftpsd serves its metrics at ss (the wildcard address asked
+ * on loopback): GET /metrics answered 200 with ftpsd_ families, within
+ * 2 s.  Tells the running daemon's own metrics_listen from a port some
+ * other program holds.
+ */
+static int
+ctl_serves_metrics(const struct sockaddr_storage *where, unsigned sl)
+{
+	static const char	 req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	struct sockaddr_storage	 ss = *where;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	struct timeval		 tv = { 2, 0 };
+	char			 got[4096];
+	size_t			 n = 0;
+	ssize_t			 r;
+	int			 fd, ok;
+
+	if (ss.ss_family == AF_INET && sin->sin_addr.s_addr == INADDR_ANY)
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+		sin6->sin6_addr = in6addr_loopback;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
+	    connect(fd, (struct sockaddr *)&ss, sl) == -1 ||
+	    write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1)) {
+		close(fd);
+		return 0;
+	}
+	while (n < sizeof(got) - 1 &&
+	    (r = read(fd, got + n, sizeof(got) - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	got[n] = '\0';
+	ok = strncmp(got, "HTTP/1.", 7) == 0 && strncmp(got + 8, " 200", 4) ==
+	    0 && strstr(got, "\n# HELP ftpsd_") != NULL;
+	return ok;
+}
+
+/*
  * Whether metrics_listen can be bound: bound and closed again, never
- * listened on.  In use while a running ftpsd answers on control_socket
- * is that ftpsd's own (the check a reload runs).  Problems counted.
+ * listened on.  In use by a running ftpsd that answers on control_socket
+ * and serves its metrics there is that ftpsd's own (the check a reload
+ * runs); in use by anything else is an error.  Problems counted.
  */
 static int
 ctl_check_http(const struct conf *cf, FILE *errf)
@@ -432,7 +476,7 @@ ctl_check_http(const struct conf *cf, FILE *errf)
 	if (e == EADDRINUSE && cf->control_socket != NULL &&
 	    strlen(cf->control_socket) <
 	    sizeof(((struct sockaddr_un *)0)->sun_path) &&
-	    ctl_answers(cf->control_socket))
+	    ctl_answers(cf->control_socket) && ctl_serves_metrics(&ss, sl))
 		return 0;
 	if (e == EACCES && geteuid() != 0) {
 		fprintf(errf, "ftpsd: warning: metrics_listen %s: cannot bind: "
