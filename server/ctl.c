@@ -968,8 +968,20 @@ ctl_step(struct ctl_conn *cc)
 		 * Held past our wait, so a live asker always drops its claim
 		 * before another may take it over.
 		 */
-		if ((cc->claim = ctl_claim_take(&bx->claim, &sh->claim_gen,
-		    now, now + CTL_ASK_MS + CTL_CLAIM_GRACE_MS)) == 0) {
+		cc->claim = ctl_claim_take(&bx->claim, &sh->claim_gen, now,
+		    now + CTL_ASK_MS + CTL_CLAIM_GRACE_MS);
+		/*
+		 * The worker still answering an earlier asker that gave up on
+		 * it (a slow worker): op and arg must not change under it, so
+		 * the box counts as busy until it is done.
+		 */
+		if (cc->claim != 0 && atomic_load_explicit(&bx->done,
+		    memory_order_acquire) != atomic_load_explicit(&bx->req,
+		    memory_order_acquire)) {
+			ctl_claim_drop(&bx->claim, cc->claim);
+			cc->claim = 0;
+		}
+		if (cc->claim == 0) {
 			/* Another ftpsdctl is asking this box: wait a tick. */
 			if (cc->until_ms == 0)
 				cc->until_ms = now + CTL_ASK_MS;
@@ -1387,6 +1399,9 @@ ctl_start(struct ftpsd *ctx)
 	atomic_store(&c->sh->box[ctx->worker].reload_ok, 1);
 	atomic_store(&c->sh->box[ctx->worker].reload_seq,
 	    atomic_load(&c->sh->reload_seq));
+	/* Nothing is pending for a new worker (one that died left req). */
+	atomic_store(&c->sh->box[ctx->worker].done,
+	    atomic_load(&c->sh->box[ctx->worker].req));
 	atomic_store(&c->sh->box[ctx->worker].pid, (int)getpid());
 	if (ctx->worker == 0 || ctx->worker == 1) {
 		if (c->sock_fd != -1)
