@@ -273,7 +273,9 @@ cmd_rnto_fs(struct cmd_job *j)
 	if (cmd_job_resolve(j, j->arg, &j->vp2, 553) != 0 ||
 	    cmd_job_is_root(j, &j->vp2) || !cmd_job_new_name(j, &j->vp2))
 		return;
-	if ((r = vfs_rename(&j->vp, &j->vp2)) != 0)
+	if ((r = vfs_rename(&j->vp, &j->vp2)) == FTPS_ESYS && errno == EINVAL)
+		cmd_job_refuse(j, 553, "Cannot move a folder into itself.");
+	else if (r != 0)
 		cmd_job_fail(j, 553, r, j->vp2.display);
 }
 

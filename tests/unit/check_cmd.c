@@ -496,6 +496,10 @@ START_TEST(file_commands)
 	ck_reply("RNFR c", "350 ");
 	ck_reply("NOOP", "200 ");
 	ck_reply("RNTO d", "503 ");	/* RNTO must follow RNFR */
+	ck_reply("MKD c/in", "257 ");
+	ck_reply("RNFR c", "350 ");
+	ck_reply("RNTO c/in/deeper", "553 Cannot move a folder into itself.");
+	ck_reply("RMD c/in", "250 ");
 	ck_reply("XRMD c", "250 ");
 	ck_reply("DELE c", "550 ");
 	ck_reply("RMD /", "550 ");
