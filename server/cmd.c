@@ -76,6 +76,7 @@ static const struct ftp_cmd cmds[] = {
 	{ "MDTM", cmd_mdtm, 1, TLS_CTRL, ARG_PATH, 0,          0,
 	    cmd_lookup_fs },
 	{ "MLST", cmd_mlst, 1, TLS_CTRL, ARG_OPT,  0,          0, cmd_mlst_fs },
+	{ "MFMT", cmd_mfmt, 1, TLS_CTRL, ARG_ANY,  PERM_WRITE, 0, cmd_mfmt_fs },
 	{ "PASV", cmd_pasv, 1, TLS_CTRL, ARG_NONE, 0,          CMD_NO_EPSV_ALL,
 	    NULL },
 	{ "EPSV", cmd_epsv, 1, TLS_CTRL, ARG_OPT,  0,          0, NULL },
@@ -498,7 +499,7 @@ cmd_feat(struct session *s, const char *arg)
 	/* RFC 7151 3.3: only where there are hosts to choose. */
 	if (s->vhosts != NULL)
 		buf_addf(&b, " HOST\r\n");
-	buf_addf(&b, " MDTM\r\n");
+	buf_addf(&b, " MDTM\r\n MFMT\r\n");
 	cmd_mlst_feat(s->mlst_facts, &b);
 	buf_addf(&b, " REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n");
 	buf_addf(&b, "211 End\r\n");

@@ -185,6 +185,7 @@ void	cmd_rnto(struct session *, const char *);
 void	cmd_size(struct session *, const char *);
 void	cmd_mdtm(struct session *, const char *);
 void	cmd_mlst(struct session *, const char *);
+void	cmd_mfmt(struct session *, const char *);
 void	cmd_cwd_fs(struct cmd_job *);
 void	cmd_cdup_fs(struct cmd_job *);
 void	cmd_mkd_fs(struct cmd_job *);
@@ -196,6 +197,7 @@ void	cmd_stat_fs(struct cmd_job *);
 /* SIZE, MDTM: the path resolved and stat(2)ed. */
 void	cmd_lookup_fs(struct cmd_job *);
 void	cmd_mlst_fs(struct cmd_job *);
+void	cmd_mfmt_fs(struct cmd_job *);
 
 /* cmd_xfer.c */
 void	cmd_pasv(struct session *, const char *);

@@ -257,7 +257,7 @@ cmd_pass_done(int ok, void *arg)
 	s->failed_logins++;
 	mt_login(s, 0);
 	if (ban_fail(s->ctx, &s->peer) == 1)
-		sess_log(s, LOG_LVL_WARN, "address banned for %u seconds: %u "
+		sess_log_alert(s, "address banned for %u seconds: %u "
 		    "failed logins within %u seconds", s->ctx->conf.ban_seconds,
 		    s->ctx->conf.ban_failures, s->ctx->conf.ban_window);
 	cmd_login_reset(s);

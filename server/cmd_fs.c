@@ -1,6 +1,7 @@
 /*
  * File system commands on the control connection: PWD CWD CDUP MKD RMD
- * DELE RNFR RNTO (RFC 959 4.1), SIZE MDTM MLST (RFC 3659).  Every path goes
+ * DELE RNFR RNTO (RFC 959 4.1), SIZE MDTM MLST (RFC 3659), MFMT
+ * (draft-somers-ftp-mfxx).  Every path goes
  * through vfs_resolve(), so it stays beneath the user's root.  Each
  * command but PWD is two halves (cmd.h): its fs part (cmd_x_fs) on the
  * I/O pool does the file system work on what the gate set aside, and the
@@ -272,7 +273,9 @@ cmd_rnto_fs(struct cmd_job *j)
 	if (cmd_job_resolve(j, j->arg, &j->vp2, 553) != 0 ||
 	    cmd_job_is_root(j, &j->vp2) || !cmd_job_new_name(j, &j->vp2))
 		return;
-	if ((r = vfs_rename(&j->vp, &j->vp2)) != 0)
+	if ((r = vfs_rename(&j->vp, &j->vp2)) == FTPS_ESYS && errno == EINVAL)
+		cmd_job_refuse(j, 553, "Cannot move a folder into itself.");
+	else if (r != 0)
 		cmd_job_fail(j, 553, r, j->vp2.display);
 }
 
@@ -316,18 +319,135 @@ cmd_size(struct session *s, const char *arg)
 		sess_reply(s, 213, "%lld", (long long)s->job->st.st_size);
 }
 
+/*
+ * The job's file's modification time as MDTM and MFMT show it, UTC,
+ * YYYYMMDDHHMMSS: 0, or -1 with 550 replied.
+ */
+static int
+cmd_job_mtime(struct session *s, char *when, size_t len)
+{
+	struct tm	 tm;
+
+	if (gmtime_r(&s->job->st.st_mtime, &tm) == NULL ||
+	    strftime(when, len, "%Y%m%d%H%M%S", &tm) == 0) {
+		sess_reply(s, 550, "Modification time out of range.");
+		return -1;
+	}
+	return 0;
+}
+
 /* MDTM (RFC 3659 3): modification time, UTC, YYYYMMDDHHMMSS. */
 void
 cmd_mdtm(struct session *s, const char *arg)
 {
-	struct tm	 tm;
-	char		 when[32];
+	char	 when[32];
 
-	if (gmtime_r(&s->job->st.st_mtime, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm) == 0)
-		sess_reply(s, 550, "Modification time out of range.");
-	else
+	if (cmd_job_mtime(s, when, sizeof(when)) == 0)
 		sess_reply(s, 213, "%s", when);
+}
+
+/*
+ * MFMT's time, "YYYYMMDDHHMMSS" or with ".s" to ".sss" milliseconds, UTC,
+ * then one space and the path: 0 with *ts and *path set, -1 when it is
+ * not that or not a real time (month 13, 31 February, 25 o'clock).
+ */
+static int
+cmd_mfmt_parse(const char *arg, struct timespec *ts, const char **path)
+{
+	struct tm	 tm, back;
+	const char	*p = arg;
+	long		 ms = 0, scale = 100;
+	int		 i, k, v[6], width[6] = { 4, 2, 2, 2, 2, 2 };
+	time_t		 t;
+
+	for (i = 0; i < 6; i++) {
+		v[i] = 0;
+		for (k = 0; k < width[i]; k++, p++) {
+			if (!isdigit((unsigned char)*p))
+				return -1;
+			v[i] = v[i] * 10 + (*p - '0');
+		}
+	}
+	if (*p == '.') {
+		if (!isdigit((unsigned char)p[1]))
+			return -1;
+		for (p++; isdigit((unsigned char)*p); p++) {
+			if (scale == 0)
+				return -1;	/* finer than milliseconds */
+			ms += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*p != ' ' || p[1] == '\0')
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	/* timegm() normalizes what is out of range: it must come back as is. */
+	if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
+	    back.tm_year != v[0] - 1900 || back.tm_mon != v[1] - 1 ||
+	    back.tm_mday != v[2] || back.tm_hour != v[3] ||
+	    back.tm_min != v[4] || back.tm_sec != v[5])
+		return -1;
+	ts->tv_sec = t;
+	ts->tv_nsec = ms * 1000000L;
+	*path = p + 1;
+	return 0;
+}
+
+/*
+ * MFMT (draft-somers-ftp-mfxx 3): sets a file's modification time, as
+ * clients that keep times (rclone, FileZilla, WinSCP) send after an
+ * upload.  Only regular files; the access time stays.  The file is opened
+ * (O_NONBLOCK: a FIFO cannot hold the thread) so that a symlink is
+ * followed only beneath the root, and its time set through that
+ * descriptor.
+ */
+void
+cmd_mfmt_fs(struct cmd_job *j)
+{
+	struct timespec	 ts[2];
+	const char	*path;
+	int		 r, fd;
+
+	if (cmd_mfmt_parse(j->arg, &ts[1], &path) != 0) {
+		cmd_job_refuse(j, 501, "MFMT needs a time YYYYMMDDHHMMSS (UTC) "
+		    "and a path.");
+		return;
+	}
+	if (cmd_job_resolve(j, path, &j->vp, 550) != 0)
+		return;
+	if ((r = vfs_open(&j->vfs, &j->vp, O_RDONLY | O_NONBLOCK | O_NOCTTY,
+	    0, &fd)) != 0) {
+		cmd_job_fail(j, 550, r, j->vp.display);
+		return;
+	}
+	ts[0].tv_sec = 0;
+	ts[0].tv_nsec = UTIME_OMIT;
+	if (fstat(fd, &j->st) == -1)
+		cmd_job_fail(j, 550, FTPS_ESYS, j->vp.display);
+	else if (!S_ISREG(j->st.st_mode))
+		cmd_job_refuse(j, 550, "Not a regular file.");
+	else if (futimens(fd, ts) == -1 || fstat(fd, &j->st) == -1)
+		cmd_job_fail(j, 550, FTPS_ESYS, j->vp.display);
+	close(fd);
+}
+
+/* MFMT: 213 with the time now set, as MDTM shows it. */
+void
+cmd_mfmt(struct session *s, const char *arg)
+{
+	char	 when[32], q[LOG_VALUE_MAX];
+
+	if (cmd_job_mtime(s, when, sizeof(when)) != 0)
+		return;
+	sess_reply(s, 213, "Modify=%s; %s", when, s->job->vp.display);
+	sess_log(s, LOG_LVL_INFO, "mfmt path=%s modify=%s",
+	    log_quote(q, sizeof(q), s->job->vp.path), when);
 }
 
 void

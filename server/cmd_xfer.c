@@ -323,9 +323,13 @@ cmd_upload_fs(struct cmd_job *j)
 {
 	int	 r;
 
+	size_t	 n = strlen(j->arg);
+
 	if (cmd_job_resolve(j, j->arg, &j->vp, 553) != 0)
 		return;
-	if (strcmp(j->vp.name, ".") == 0 || strcmp(j->vp.path, "/") == 0) {
+	/* "new/" names a folder: never made into a file "new". */
+	if (strcmp(j->vp.name, ".") == 0 || strcmp(j->vp.path, "/") == 0 ||
+	    (n > 0 && j->arg[n - 1] == '/')) {
 		cmd_job_refuse(j, 553, "Not a valid file name.");
 		return;
 	}

@@ -403,9 +403,53 @@ ctl_check_unix(const char *path, char *why, size_t len)
 }
 
 /*
+ * 1 when an ftpsd serves its metrics at ss (the wildcard address asked
+ * on loopback): GET /metrics answered 200 with ftpsd_ families, within
+ * 2 s.  Tells the running daemon's own metrics_listen from a port some
+ * other program holds.
+ */
+static int
+ctl_serves_metrics(const struct sockaddr_storage *where, unsigned sl)
+{
+	static const char	 req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	struct sockaddr_storage	 ss = *where;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	struct timeval		 tv = { 2, 0 };
+	char			 got[4096];
+	size_t			 n = 0;
+	ssize_t			 r;
+	int			 fd, ok;
+
+	if (ss.ss_family == AF_INET && sin->sin_addr.s_addr == INADDR_ANY)
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+		sin6->sin6_addr = in6addr_loopback;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
+	    connect(fd, (struct sockaddr *)&ss, sl) == -1 ||
+	    write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1)) {
+		close(fd);
+		return 0;
+	}
+	while (n < sizeof(got) - 1 &&
+	    (r = read(fd, got + n, sizeof(got) - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	got[n] = '\0';
+	ok = strncmp(got, "HTTP/1.", 7) == 0 && strncmp(got + 8, " 200", 4) ==
+	    0 && strstr(got, "\n# HELP ftpsd_") != NULL;
+	return ok;
+}
+
+/*
  * Whether metrics_listen can be bound: bound and closed again, never
- * listened on.  In use while a running ftpsd answers on control_socket
- * is that ftpsd's own (the check a reload runs).  Problems counted.
+ * listened on.  In use by a running ftpsd that answers on control_socket
+ * and serves its metrics there is that ftpsd's own (the check a reload
+ * runs); in use by anything else is an error.  Problems counted.
  */
 static int
 ctl_check_http(const struct conf *cf, FILE *errf)
@@ -432,7 +476,7 @@ ctl_check_http(const struct conf *cf, FILE *errf)
 	if (e == EADDRINUSE && cf->control_socket != NULL &&
 	    strlen(cf->control_socket) <
 	    sizeof(((struct sockaddr_un *)0)->sun_path) &&
-	    ctl_answers(cf->control_socket))
+	    ctl_answers(cf->control_socket) && ctl_serves_metrics(&ss, sl))
 		return 0;
 	if (e == EACCES && geteuid() != 0) {
 		fprintf(errf, "ftpsd: warning: metrics_listen %s: cannot bind: "
@@ -924,8 +968,20 @@ ctl_step(struct ctl_conn *cc)
 		 * Held past our wait, so a live asker always drops its claim
 		 * before another may take it over.
 		 */
-		if ((cc->claim = ctl_claim_take(&bx->claim, &sh->claim_gen,
-		    now, now + CTL_ASK_MS + CTL_CLAIM_GRACE_MS)) == 0) {
+		cc->claim = ctl_claim_take(&bx->claim, &sh->claim_gen, now,
+		    now + CTL_ASK_MS + CTL_CLAIM_GRACE_MS);
+		/*
+		 * The worker still answering an earlier asker that gave up on
+		 * it (a slow worker): op and arg must not change under it, so
+		 * the box counts as busy until it is done.
+		 */
+		if (cc->claim != 0 && atomic_load_explicit(&bx->done,
+		    memory_order_acquire) != atomic_load_explicit(&bx->req,
+		    memory_order_acquire)) {
+			ctl_claim_drop(&bx->claim, cc->claim);
+			cc->claim = 0;
+		}
+		if (cc->claim == 0) {
 			/* Another ftpsdctl is asking this box: wait a tick. */
 			if (cc->until_ms == 0)
 				cc->until_ms = now + CTL_ASK_MS;
@@ -1343,6 +1399,9 @@ ctl_start(struct ftpsd *ctx)
 	atomic_store(&c->sh->box[ctx->worker].reload_ok, 1);
 	atomic_store(&c->sh->box[ctx->worker].reload_seq,
 	    atomic_load(&c->sh->reload_seq));
+	/* Nothing is pending for a new worker (one that died left req). */
+	atomic_store(&c->sh->box[ctx->worker].done,
+	    atomic_load(&c->sh->box[ctx->worker].req));
 	atomic_store(&c->sh->box[ctx->worker].pid, (int)getpid());
 	if (ctx->worker == 0 || ctx->worker == 1) {
 		if (c->sock_fd != -1)

@@ -469,8 +469,15 @@ proxy_dc_cancel(struct proxy_conn *pc)
 	pc_free(pc);
 }
 
+/*
+ * SECURITY: no active mode through a balancer, for the clients it carries
+ * and for a connection served as the balancer itself (a header without a
+ * client address: behind a frontend on a UNIX socket every end user may
+ * arrive that way): PORT would make the node dial the balancer's host at
+ * a client's choice.
+ */
 int
 proxy_no_active(const struct session *s)
 {
-	return (s->flags & SF_PROXIED) != 0;
+	return (s->flags & (SF_PROXIED | SF_BALANCER)) != 0;
 }

@@ -85,9 +85,9 @@ sess_mono_secs(void)
  * session logs at most SESS_WARN_BURST of them at once, then one per
  * SESS_WARN_COST_MS.  What is held back is counted, and the count is
  * logged with the next warning that passes and at close.  A ban's line
- * always passes: it follows a failed PASS, answered FTPS_LOGIN_DELAY_MS
- * (1 s) after it came, and the session reads nothing meanwhile, so the
- * budget has four warnings again by then.
+ * is never held back (sess_log_alert): it comes once per ban, and a
+ * client that spent the budget just before (overlong lines, then an
+ * overlong PASS answered at once) must not hide it.
  */
 #define SESS_WARN_BURST		32
 #define SESS_WARN_COST_MS	250
@@ -121,15 +121,18 @@ sess_warn_ok(struct session *s)
 	return 1;
 }
 
-/* The one writer of session lines: err is an errno value, or -1. */
+/*
+ * The one writer of session lines: err is an errno value, or -1; limit:
+ * a warning goes through the session's rate limit.
+ */
 static void
-sess_vlog(struct session *s, enum log_level lvl, int err, const char *fmt,
-    va_list ap)
+sess_vlog(struct session *s, enum log_level lvl, int err, int limit,
+    const char *fmt, va_list ap)
 {
 	char	 msg[1536], tag[FTPS_HOSTNAME_MAX + 8], more[96] = "";
 
 	if (lvl == LOG_LVL_WARN) {
-		if (!sess_warn_ok(s)) {
+		if (limit && !sess_warn_ok(s)) {
 			s->warn_dropped++;
 			return;
 		}
@@ -155,7 +158,7 @@ sess_log(struct session *s, enum log_level lvl, const char *fmt, ...)
 	if (!log_enabled(lvl))
 		return;
 	va_start(ap, fmt);
-	sess_vlog(s, lvl, -1, fmt, ap);
+	sess_vlog(s, lvl, -1, 1, fmt, ap);
 	va_end(ap);
 }
 
@@ -170,9 +173,20 @@ sess_log_errno(struct session *s, enum log_level lvl, const char *fmt, ...)
 	if (!log_enabled(lvl))
 		return;
 	va_start(ap, fmt);
-	sess_vlog(s, lvl, err, fmt, ap);
+	sess_vlog(s, lvl, err, 1, fmt, ap);
 	va_end(ap);
 	errno = err;
+}
+
+/* A warning no rate limit holds back: once per event (a ban). */
+void
+sess_log_alert(struct session *s, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	sess_vlog(s, LOG_LVL_WARN, -1, 0, fmt, ap);
+	va_end(ap);
 }
 
 void

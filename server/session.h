@@ -205,6 +205,9 @@ void		 sess_log(struct session *, enum log_level, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 void		 sess_log_errno(struct session *, enum log_level, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
+/* A warning the session's rate limit never holds back (a ban's line). */
+void		 sess_log_alert(struct session *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* Reads and runs queued command lines unless the session is paused. */
 void		 sess_input(struct session *);

@@ -242,6 +242,11 @@ class Commands(harness.ServerTestCase):
         r = ftp_reply(ftp.storbinary, "STOR fx", io.BytesIO(b"x"))
         self.assertTrue(r.startswith("5"), "STOR over a folder: " + r)
         self.assertTrue(os.path.isdir(self.srv.path("fx")))
+        # A name ending in '/' names a folder: no file is made of it.
+        for cmd in ("STOR newf/", "APPE newf/"):
+            r = ftp_reply(ftp.storbinary, cmd, io.BytesIO(b"x"))
+            self.assertReply(r, 553)
+            self.assertFalse(os.path.exists(self.srv.path("newf")))
 
     def test_stou(self):
         ftp = self.ftp()

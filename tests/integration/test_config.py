@@ -112,6 +112,18 @@ class CheckMode(unittest.TestCase):
         self.addCleanup(self.srv.stop)
         p = self.srv.check_config()
         self.assertEqual(p.returncode, 0, describe(p))
+        # While it runs, another port some other program holds is still
+        # an error (a restart would fail to bind it).
+        other = socket.socket()
+        self.addCleanup(other.close)
+        other.bind((HOST, 0))
+        other.listen(1)
+        addr = "%s:%d" % (HOST, other.getsockname()[1])
+        p = self.srv.check_config("-o", "metrics_listen=" + addr)
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertRegex(p.stderr, r"(?m)^ftpsd: metrics_listen %s: cannot "
+                         r"bind: Address already in use$" % re.escape(addr),
+                         describe(p))
 
     def test_bad_users_line_reported(self):
         self.srv.write_users(["broken line without fields",

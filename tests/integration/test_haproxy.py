@@ -419,11 +419,13 @@ class TestHAProxy(unittest.TestCase):
         self.assertNotRegex(text, r"via=127\.0\.0\.2|port=implicit")
 
     def proxied_login(self, client, node=None, prot_p=True):
-        """A control session on a node as if HAProxy sent client's header."""
+        """A control session on a node as if HAProxy sent client's header
+        (None: a v2 LOCAL header, the balancer's own connection)."""
         node = node or self.a
         rc = RawControl(node.port_host, node.explicit_port,
                         source="127.0.0.2")
-        rc.send_raw(v2_header(client, 40000, "127.0.0.1", 21))
+        rc.send_raw(v2_header(client, 40000, "127.0.0.1", 21)
+                    if client else v2_header(None, 0, None, 0, local=True))
         code, text = rc.resp()
         self.assertEqual(code, 220, text)
         self.assertEqual(rc.cmd("AUTH TLS")[0], 234)
@@ -449,6 +451,16 @@ class TestHAProxy(unittest.TestCase):
         return d
 
     def test_h_active_refused_and_data_header_checked(self):
+        # The balancer's own session too: PORT would make the node dial
+        # the balancer's host at a client's choice (behind a frontend on
+        # a UNIX socket every end user arrives without an address).
+        rc = self.proxied_login(None)
+        try:
+            for cmd in ("PORT 127,0,0,2,200,10", "EPRT |1|127.0.0.2|51210|"):
+                code, text = rc.cmd(cmd)
+                self.assertEqual(code, 502, (cmd, text))
+        finally:
+            rc.close()
         rc = self.proxied_login("127.0.0.8")
         try:
             code, text = rc.cmd("PORT 127,0,0,8,200,10")

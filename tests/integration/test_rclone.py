@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """rclone (Debian's 1.60) sync with 4 transfers against ftpsd, explicit
 (explicit_tls) and implicit (tls) FTPS: up into an empty folder, down into
-another, compared by sha256; a second sync finds nothing to do.  rclone's
+another, compared by sha256; the files keep their times (rclone sends
+MFMT), so a second sync finds nothing to do.  rclone's
 connections share one TLS session cache, so a data connection often
 resumes the session of another of its control connections: the account
 needs data_session_reuse=optional in the users file, while another account
@@ -17,13 +18,15 @@ import harness  # noqa: E402
 NFILES = 48
 
 
+def tree_files(top):
+    """(relative path, path) of every file beneath top, sorted."""
+    return sorted((os.path.relpath(os.path.join(d, f), top),
+                   os.path.join(d, f))
+                  for d, _, files in os.walk(top) for f in files)
+
+
 def tree_sha(top):
-    out = {}
-    for d, _, files in os.walk(top):
-        for f in files:
-            p = os.path.join(d, f)
-            out[os.path.relpath(p, top)] = harness.sha256_file(p)
-    return out
+    return {rel: harness.sha256_file(p) for rel, p in tree_files(top)}
 
 
 class Rclone(harness.ServerTestCase):
@@ -41,6 +44,9 @@ class Rclone(harness.ServerTestCase):
             sub = ("", "sub/", "sub/deeper/")[i % 3]
             harness.write_random(os.path.join(cls.src, "%sf%02d.bin"
                                               % (sub, i)), 500 + 4099 * i)
+        # Times of their own, years back: kept only if rclone can set them.
+        for i, (_, p) in enumerate(tree_files(cls.src)):
+            os.utime(p, (1614834367 + 3600 * i, 1614834367 + 3600 * i))
         cls.want = tree_sha(cls.src)
 
     def rclone(self, user, implicit, *args):
@@ -69,11 +75,18 @@ class Rclone(harness.ServerTestCase):
         p = self.rclone("rc", implicit, "sync", "REMOTE:" + name, down)
         self.assertEqual(p.returncode, 0, harness.describe(p))
         self.assertEqual(tree_sha(down), self.want)
-        # ftpsd has no MFMT: rclone compares sizes (docs/clients.md).
-        p = self.rclone("rc", implicit, "sync", "--size-only", "-v",
-                        self.src, "REMOTE:" + name)
+        # rclone keeps times with MFMT: the server's files have the
+        # sources' (to the second), so a second sync compares size and
+        # time and sends nothing.
+        for rel, src in tree_files(self.src):
+            got = os.stat(os.path.join(self.srv.path(name, "rc"), rel))
+            self.assertEqual(int(got.st_mtime), int(os.stat(src).st_mtime),
+                             rel)
+        p = self.rclone("rc", implicit, "sync", "-v", self.src,
+                        "REMOTE:" + name)
         self.assertEqual(p.returncode, 0, harness.describe(p))
         self.assertIn("There was nothing to transfer", p.stderr)
+        self.assertNotIn("SetModTime is not supported", p.stderr)
         log = self.srv.log_text()[before:]
         self.assertNotIn("data tls refused", log)
         self.assertGreaterEqual(log.count(" stor path="), NFILES)

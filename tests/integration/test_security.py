@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import HOST, FOREIGN_HOST, describe, ftp_reply, s_client_ok  # noqa
+from harness import HOST, FOREIGN_HOST, Ftpsd, describe, ftp_reply, s_client_ok  # noqa
 
 with open("/etc/passwd", "rb") as _f:
     REAL_PASSWD = _f.read()
@@ -369,6 +369,32 @@ class Security(harness.ServerTestCase):
             self.assertReply(other.cmd("PORT 10,0,0,1,100,100"), 504)
         self.assertGreater(self.srv.log_text().count(
             "active data target refused"), len(lines))
+
+    def test_ban_line_not_held_back_by_the_rate_limit(self):
+        """
+        A ban's warning passes the per-session limit: 40 overlong lines
+        spend the budget, then an overlong PASS (answered at once) fails
+        the login that bans the address.  Without the exemption the log
+        only had warnings_not_logged in the close line.
+        """
+        srv = Ftpsd(conf={"ban_failures": 1, "ban_seconds": 60})
+        try:
+            srv.start()
+            with srv.raw(source="127.0.0.61") as rc:
+                self.assertEqual(rc.resp()[0], 220)
+                self.assertEqual(rc.cmd("AUTH TLS")[0], 234)
+                rc.starttls(srv.client_context())
+                rc.send_raw(b"NOOP " + b"x" * 5000 + b"\r\n")
+                rc.send_raw((b"HELP " + b"y" * 5000 + b"\r\n") * 40 +
+                            b"USER alice\r\nPASS " + b"a" * 300 + b"\r\n")
+                codes = [rc.resp()[0] for _ in range(43)]
+                self.assertEqual(codes[:41], [500] * 41)
+                self.assertEqual(codes[41:], [331, 530])
+            srv.wait_log(r"ip=127\.0\.0\.61 address banned for 60 "
+                         r"seconds: 1 failed logins")
+        finally:
+            srv.stop()
+            srv.cleanup()
 
     def test_hostile_names_refused_session_survives(self):
         rc = self.srv.raw_login()

@@ -496,6 +496,10 @@ START_TEST(file_commands)
 	ck_reply("RNFR c", "350 ");
 	ck_reply("NOOP", "200 ");
 	ck_reply("RNTO d", "503 ");	/* RNTO must follow RNFR */
+	ck_reply("MKD c/in", "257 ");
+	ck_reply("RNFR c", "350 ");
+	ck_reply("RNTO c/in/deeper", "553 Cannot move a folder into itself.");
+	ck_reply("RMD c/in", "250 ");
 	ck_reply("XRMD c", "250 ");
 	ck_reply("DELE c", "550 ");
 	ck_reply("RMD /", "550 ");
@@ -538,6 +542,56 @@ START_TEST(size_mdtm_mlst)
 	/* Listing lines are indented: none can pass for a reply. */
 	ck_assert_ptr_nonnull(strstr(got, "\r\n -rw"));
 	ck_assert_ptr_nonnull(strstr(got, "\r\n213 End of status\r\n"));
+}
+END_TEST
+
+/* MFMT (draft-somers-ftp-mfxx): the file's mtime, checked by stat(2). */
+START_TEST(mfmt_sets_mtime)
+{
+	struct stat	 st;
+	char		 path[128], fifo[128], sub[128];
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "%s/my file.txt", root);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fclose(f);
+	snprintf(fifo, sizeof(fifo), "%s/pipe", root);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	snprintf(sub, sizeof(sub), "%s/sub", root);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ctx.conf.tls = CONF_TLS_OPTIONAL;
+	login(PERM_READ | PERM_WRITE);
+	ck_reply("MFMT 20201206123456 my file.txt",
+	    "213 Modify=20201206123456; /my file.txt\r\n");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mtim.tv_sec, 1607258096);
+	ck_assert_int_eq(st.st_mtim.tv_nsec, 0);
+	ck_reply("MDTM my file.txt", "213 20201206123456\r\n");
+	ck_reply("MFMT 19991231235959.25 my file.txt",
+	    "213 Modify=19991231235959; ");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mtim.tv_sec, 946684799);
+	ck_assert_int_eq(st.st_mtim.tv_nsec, 250000000);
+	/* Not a time, not a real date, no path, finer than ms: 501. */
+	ck_reply("MFMT 2020120612345 my file.txt", "501 MFMT needs a time");
+	ck_reply("MFMT 20200230120000 my file.txt", "501 ");
+	ck_reply("MFMT 20201206250000 my file.txt", "501 ");
+	ck_reply("MFMT 20201206123456", "501 ");
+	ck_reply("MFMT 20201206123456 ", "501 ");
+	ck_reply("MFMT 20201206123456.1234 my file.txt", "501 ");
+	ck_reply("MFMT my file.txt", "501 ");
+	ck_reply("MFMT", "501 ");
+	/* Missing, a folder, a FIFO (never blocks), outside the root. */
+	ck_reply("MFMT 20201206123456 nope", "550 ");
+	ck_reply("MFMT 20201206123456 sub", "550 Not a regular file.");
+	ck_reply("MFMT 20201206123456 pipe", "550 Not a regular file.");
+	ck_reply("MFMT 20201206123456 ../../etc/passwd", "550 ");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mtim.tv_sec, 946684799);
+	s->perms = PERM_READ;
+	ck_reply("MFMT 20201206123456 my file.txt", "550 Permission denied.");
+	ck_reply("FEAT", "211-");
+	ck_assert_ptr_nonnull(strstr(got, " MFMT\r\n"));
 }
 END_TEST
 
@@ -923,6 +977,7 @@ unit_suite(void)
 	tcase_add_test(tc, no_transfer_without_pasv);
 	tcase_add_test(tc, file_commands);
 	tcase_add_test(tc, size_mdtm_mlst);
+	tcase_add_test(tc, mfmt_sets_mtime);
 	tcase_add_test(tc, read_only_user);
 	tcase_add_test(tc, session_replies);
 	tcase_add_test(tc, epsv_and_port_policy);
