@@ -371,9 +371,8 @@ cmd_mfmt_parse(const char *arg, struct timespec *ts, const char **path)
 	if (*p == '.') {
 		if (!isdigit((unsigned char)p[1]))
 			return -1;
+		/* Digits past milliseconds are dropped. */
 		for (p++; isdigit((unsigned char)*p); p++) {
-			if (scale == 0)
-				return -1;	/* finer than milliseconds */
 			ms += (*p - '0') * scale;
 			scale /= 10;
 		}
@@ -387,8 +386,12 @@ cmd_mfmt_parse(const char *arg, struct timespec *ts, const char **path)
 	tm.tm_hour = v[3];
 	tm.tm_min = v[4];
 	tm.tm_sec = v[5];
-	/* timegm() normalizes what is out of range: it must come back as is. */
-	if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
+	/*
+	 * timegm() normalizes what is out of range: it must come back as is
+	 * (its -1 is also 1969-12-31 23:59:59, which does).
+	 */
+	t = timegm(&tm);
+	if (gmtime_r(&t, &back) == NULL ||
 	    back.tm_year != v[0] - 1900 || back.tm_mon != v[1] - 1 ||
 	    back.tm_mday != v[2] || back.tm_hour != v[3] ||
 	    back.tm_min != v[4] || back.tm_sec != v[5])
@@ -421,8 +424,12 @@ cmd_mfmt_fs(struct cmd_job *j)
 	}
 	if (cmd_job_resolve(j, path, &j->vp, 550) != 0)
 		return;
+	/* A file its owner may only write (mode 0200) is opened to write. */
 	if ((r = vfs_open(&j->vfs, &j->vp, O_RDONLY | O_NONBLOCK | O_NOCTTY,
-	    0, &fd)) != 0) {
+	    0, &fd)) == FTPS_ESYS && errno == EACCES)
+		r = vfs_open(&j->vfs, &j->vp, O_WRONLY | O_NONBLOCK | O_NOCTTY,
+		    0, &fd);
+	if (r != 0) {
 		cmd_job_fail(j, 550, r, j->vp.display);
 		return;
 	}

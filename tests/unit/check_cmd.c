@@ -578,7 +578,13 @@ START_TEST(mfmt_sets_mtime)
 	ck_reply("MFMT 20201206250000 my file.txt", "501 ");
 	ck_reply("MFMT 20201206123456", "501 ");
 	ck_reply("MFMT 20201206123456 ", "501 ");
-	ck_reply("MFMT 20201206123456.1234 my file.txt", "501 ");
+	/* Digits past milliseconds are dropped; 1969 is a time too. */
+	ck_reply("MFMT 20201206123456.123456 my file.txt", "213 ");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mtim.tv_nsec, 123000000);
+	ck_reply("MFMT 19691231235959 my file.txt",
+	    "213 Modify=19691231235959; ");
+	ck_reply("MFMT 19991231235959.25 my file.txt", "213 ");
 	ck_reply("MFMT my file.txt", "501 ");
 	ck_reply("MFMT", "501 ");
 	/* Missing, a folder, a FIFO (never blocks), outside the root. */
