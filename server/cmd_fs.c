@@ -357,7 +357,8 @@ cmd_mfmt_parse(const char *arg, struct timespec *ts, const char **path)
 	struct tm	 tm, back;
 	const char	*p = arg;
 	long		 ms = 0, scale = 100;
-	int		 i, k, v[6], width[6] = { 4, 2, 2, 2, 2, 2 };
+	static const int width[6] = { 4, 2, 2, 2, 2, 2 };
+	int		 i, k, v[6];
 	time_t		 t;
 
 	for (i = 0; i < 6; i++) {
@@ -435,9 +436,8 @@ cmd_mfmt_fs(struct cmd_job *j)
 	}
 	ts[0].tv_sec = 0;
 	ts[0].tv_nsec = UTIME_OMIT;
-	if (fstat(fd, &j->st) == -1)
-		cmd_job_fail(j, 550, FTPS_ESYS, j->vp.display);
-	else if (!S_ISREG(j->st.st_mode))
+	/* The time set, then read back: what the file system stored. */
+	if (fstat(fd, &j->st) == 0 && !S_ISREG(j->st.st_mode))
 		cmd_job_refuse(j, 550, "Not a regular file.");
 	else if (futimens(fd, ts) == -1 || fstat(fd, &j->st) == -1)
 		cmd_job_fail(j, 550, FTPS_ESYS, j->vp.display);
