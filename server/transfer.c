@@ -108,8 +108,9 @@ struct xfer {
 	 * held), a kick, and a spare.
 	 */
 	int			 held_code;
-	const char		*held_text;
-	const char		*held_result;
+	char			 held_text[256];	/* a copy: callers'
+						 * texts may be on their stack */
+	const char		*held_result;	/* a literal */
 	void			(*then[XFER_THEN_MAX])(struct session *);
 	char			*rbuf;		/* upload: the buffer filling;
 						   download: the one read next */
@@ -346,7 +347,7 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	struct xfer	*x = s->xfer;
 	const struct sess_hooks	*hooks = s->ctx->hooks;
 	struct xfer_report	 rep;
-	char			 q[LOG_VALUE_MAX];
+	char			 q[LOG_VALUE_MAX], reply[256];
 	int			 ok = strcmp(result, "ok") == 0;
 	size_t			 i;
 
@@ -358,7 +359,8 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 		/* Replied when the job is back (xfer_job_done). */
 		if (x->held_code == 0) {
 			x->held_code = code;
-			x->held_text = text;
+			snprintf(x->held_text, sizeof(x->held_text), "%s",
+			    text);
 			x->held_result = result;
 		}
 		atomic_store(&x->io_abandon, 1);
@@ -368,6 +370,8 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 		return;
 	}
 	memcpy(then, x->then, sizeof(then));
+	/* text may be x->held_text, freed below. */
+	snprintf(reply, sizeof(reply), "%s", text);
 	s->xfer = NULL;
 	xfer_io_stop(x);
 	sess_log(s, ok ? LOG_LVL_INFO : LOG_LVL_WARN,
@@ -384,7 +388,7 @@ xfer_done(struct session *s, int code, const char *text, const char *result)
 	/* Python's unwrap() waits for our close_notify after uploads too. */
 	dc_close(s, ok);
 	xfer_free(x);
-	sess_reply(s, code, "%s", text);
+	sess_reply(s, code, "%s", reply);
 	for (i = 0; i < XFER_THEN_MAX && then[i] != NULL; i++) {
 		then[i](s);
 		if (s->state == SESS_CLOSING)

@@ -1039,11 +1039,13 @@ def reply_code(text):
     return int(text[:3]) if text[:3].isdigit() else 0
 
 
-def data_exchange(ftp, cmd, upload=None, session="own", read_limit=None):
+def data_exchange(ftp, cmd, upload=None, session="own", read_limit=None,
+                  after_prelim=None):
     """
     One data command by hand, for refusal tests: PASV, connect, send cmd,
-    read the preliminary reply, TLS-wrap (session "own", "none", or an
-    SSLSession), move data, then read the final reply.
+    read the preliminary reply (then call after_prelim(), if given),
+    TLS-wrap (session "own", "none", or an SSLSession), move data, then
+    read the final reply.
     Returns dict(prelim, final, data, error, conn_info).
     """
     out = {"prelim": None, "final": None, "data": b"", "error": None,
@@ -1058,6 +1060,8 @@ def data_exchange(ftp, cmd, upload=None, session="own", read_limit=None):
             out["final"] = prelim
             out["prelim"] = None
             return out
+        if after_prelim is not None:
+            after_prelim()
         try:
             if session == "own":
                 sess = ftp.sock.session

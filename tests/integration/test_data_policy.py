@@ -74,6 +74,23 @@ class Causes(harness.ServerTestCase):
             reply = stock_reply(stock, "NLST")
             self.assertTrue(reply.startswith(NONE_REPLY), reply)
 
+    def test_refusal_held_while_a_deleted_file_is_freed(self):
+        # RETR holds its file open; another session deletes it; then the
+        # data connection is refused.  The final reply waits until the
+        # pool closed the freed file (transfer.c keeps a copy of its text:
+        # datachan.c builds some texts on its stack), then arrives whole,
+        # and the session goes on.
+        with open(self.srv.path("gone.bin"), "wb") as f:
+            f.write(os.urandom(300000))
+        other = self.ftp()
+        ftp = self.ftp()
+        r = data_exchange(ftp, "RETR gone.bin", session="none",
+                          after_prelim=lambda: other.delete("gone.bin"))
+        self.assertTrue(r["final"].startswith(NONE_REPLY), r)
+        self.assertFalse(os.path.exists(self.srv.path("gone.bin")))
+        r = data_exchange(ftp, "RETR f.txt")
+        self.assertEqual((r["final"][:3], r["data"]), ("226", b"policy\n"))
+
     def test_another_connections_ticket(self):
         for tls_max in (TLS12, None):
             ctx = self.srv.client_context(tls_max=tls_max)
