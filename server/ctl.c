@@ -622,6 +622,15 @@ ctl_kick(struct ftpsd *ctx, unsigned long long id, int *result)
 	if (s->state == SESS_CLOSING)
 		return;
 	sess_log(s, LOG_LVL_INFO, "kicked by ftpsdctl");
+	/*
+	 * A transfer already ending waits for its file job, which a hung
+	 * file system may never return: the admin's kick does not wait (the
+	 * job frees the transfer when it is back).
+	 */
+	if (s->xfer != NULL && xfer_ending(s->xfer)) {
+		ctl_kick_now(s);
+		return;
+	}
 	/* 426 for a transfer (once its file job returns), then 421. */
 	xfer_abort(s, "ftpsdctl kick", ctl_kick_now);
 }

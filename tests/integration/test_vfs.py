@@ -212,6 +212,27 @@ class AbortDuringFileJob(harness.ServerTestCase):
         self.assertReply(a.sendcmd("NOOP"), 200)
         self.assertEqual(os.listdir(self.srv.home("carol")), [])
 
+    def test_kick_does_not_wait_for_the_file_job(self):
+        # ABOR holds the 426 until the 200 ms write is back; an admin's
+        # kick meanwhile ends the session at once (a hung file system
+        # may never give the job back): 421 first, not 426.
+        a, conn = self.slow_upload("kicked.bin")
+        sess = re.findall(r"sess=(\d+) ip=\S+ login user=carol",
+                          self.srv.log_text())[-1]
+        a.putcmd("ABOR")
+        p = harness.run([harness.ftpsdctl_binary(), "-s",
+                         self.srv.config()["control_socket"], "kick", sess])
+        self.assertEqual(p.returncode, 0, harness.describe(p))
+        first = ftp_reply(a.getresp)
+        conn.close()
+        self.assertReply(first, 421)
+        deadline = time.monotonic() + 10
+        while (os.listdir(self.srv.home("carol")) or
+               upload_fds(self.srv.pid(), self.srv.home("carol"))):
+            self.assertLess(time.monotonic(), deadline,
+                            "the kicked upload was left behind")
+            time.sleep(0.05)
+
     def test_abor_after_commit_is_226(self):
         home = self.srv.home("carol")
         data = os.urandom(256 * 1024)
