@@ -15,9 +15,11 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <linux/magic.h>
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -125,6 +127,9 @@ struct xfer {
 	off_t			 rpos;		/* download: the next read's */
 	off_t			 rdata;		/* download: data (no hole) up
 						   to here from rpos */
+	int			 holes;		/* download: 1 holes made as
+						   zeroes, 0 read, -1 not
+						   asked yet (the jobs') */
 	unsigned long long	 bytes;
 	struct timespec		 t0;
 	int			 ascii;
@@ -166,6 +171,7 @@ xfer_new(enum xfer_kind kind, const char *verb, const struct vpath *vp)
 		return NULL;
 	}
 	x->fd = -1;
+	x->holes = -1;
 	buf_init(&x->text, 2 * XFER_LS_SLICE);
 	snprintf(x->final, sizeof(x->final), "%s", vp->name);
 	return x;
@@ -518,14 +524,28 @@ xfer_other(const struct xfer *x, const char *b)
  * bytes of zeroes put at io_ptr (0: the end of the file), or -1: read
  * (data, or a file system without SEEK_DATA), io_len bounded to the data
  * found.  x->rdata keeps where the data ends, so a file without holes
- * costs one SEEK_DATA and one SEEK_HOLE in all.
+ * costs one SEEK_DATA and one SEEK_HOLE, and two SEEK_DATA and an fstat
+ * at its end.
  */
 static ssize_t
 xfer_read_hole(struct xfer *x)
 {
 	struct stat	 st;
+	struct statfs	 sf;
 	off_t		 d, h, n;
 
+	/*
+	 * Only where SEEK_DATA/SEEK_HOLE are known to tell the truth about
+	 * data not yet written out (ext4, XFS, btrfs, tmpfs): elsewhere a
+	 * wrong hole would send zeroes for data (OpenZFS 2.2.0 did that).
+	 */
+	if (x->holes == -1)
+		x->holes = fstatfs(x->fd, &sf) == 0 &&
+		    (sf.f_type == EXT4_SUPER_MAGIC ||
+		    sf.f_type == XFS_SUPER_MAGIC ||
+		    sf.f_type == BTRFS_SUPER_MAGIC || sf.f_type == TMPFS_MAGIC);
+	if (!x->holes)
+		return -1;
 	if (x->rpos < x->rdata) {
 		if ((off_t)x->io_len > x->rdata - x->rpos)
 			x->io_len = (size_t)(x->rdata - x->rpos);
