@@ -175,6 +175,18 @@ iopool_submit(struct iopool *pool, struct io_job *job)
 }
 
 int
+iopool_idle(struct iopool *pool)
+{
+	int	 idle;
+
+	pthread_mutex_lock(&pool->mtx);
+	idle = TAILQ_EMPTY(&pool->queue) && pool->nrunning == 0 &&
+	    TAILQ_EMPTY(&pool->done);
+	pthread_mutex_unlock(&pool->mtx);
+	return idle;
+}
+
+int
 iopool_new(struct event_base *base, unsigned nthreads, struct iopool **poolp)
 {
 	struct iopool	*pool;

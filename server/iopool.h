@@ -41,6 +41,8 @@ int		 iopool_new(struct event_base *, unsigned nthreads,
 		    struct iopool **);
 /* Queues job; its done() runs on the loop later, never from here. */
 void		 iopool_submit(struct iopool *, struct io_job *);
+/* 1 when no job is queued, running or waiting for its done(). */
+int		 iopool_idle(struct iopool *);
 /*
  * Stops the threads (a running job finishes first), then calls done() of
  * every job not yet delivered, queued ones with cancelled = 1.

@@ -522,10 +522,18 @@ fc_strict(struct session *s, int cli, struct fc_out *o, const uint8_t *data,
 static void
 fc_free_all(void)
 {
+	struct timeval	 tv = { 0, 1000 };
+	int		 i;
+
 	while (!TAILQ_EMPTY(&fc_ctx.sessions))
 		sess_free(TAILQ_FIRST(&fc_ctx.sessions));
 	dc_linger_free_all(&fc_ctx);
 	fc_turn();
+	/* What sessions left to the pool (a transfer's file closes there). */
+	for (i = 0; i < FC_AUTH_WAIT_MS && !iopool_idle(fc_ctx.io); i++) {
+		event_base_loopexit(fc_ctx.base, &tv);
+		event_base_dispatch(fc_ctx.base);
+	}
 }
 
 /*

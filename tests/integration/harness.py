@@ -965,8 +965,14 @@ class ServerTestCase(unittest.TestCase):
     ENV = None
 
     @classmethod
+    def new_server(cls):
+        """The Ftpsd of this class, not started yet (a class with a server
+        of its own overrides it)."""
+        return Ftpsd(conf=cls.CONF, users=cls.USERS, env=cls.ENV)
+
+    @classmethod
     def setUpClass(cls):
-        cls.srv = Ftpsd(conf=cls.CONF, users=cls.USERS, env=cls.ENV)
+        cls.srv = cls.new_server()
         try:
             cls.srv.start()
         except BaseException:

@@ -65,32 +65,24 @@ class Ctl:
     WORKERS = 1
 
     @classmethod
-    def setUpClass(cls):
+    def new_server(cls):
         cls.metrics_port = free_port()
-        cls.srv = Ftpsd(conf={
+        srv = Ftpsd(conf={
             "workers": cls.WORKERS,
             "metrics_listen": "%s:%d" % (HOST, cls.metrics_port),
             # Bans on; the tests that fail logins do it from FOREIGN_HOST.
             "ban_failures": 2, "ban_window": 600, "ban_seconds": 300,
         })
         # Others may reach the socket's folder; the socket decides.
-        os.chmod(cls.srv.dir, 0o711)
-        cls.sock = os.path.join(cls.srv.dir, "control")
-        try:
-            cls.srv.start()
-            with open(cls.srv.path("f.txt"), "wb") as f:
-                f.write(b"metrics\n")
-            write_random(cls.srv.path("big.bin"), BIG)
-        except BaseException:
-            cls.srv.cleanup()
-            raise
+        os.chmod(srv.dir, 0o711)
+        cls.sock = os.path.join(srv.dir, "control")
+        return srv
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.srv.stop()
-        finally:
-            cls.srv.cleanup()
+    def prepare_files(cls, srv):
+        with open(srv.path("f.txt"), "wb") as f:
+            f.write(b"metrics\n")
+        write_random(srv.path("big.bin"), BIG)
 
     def ftp(self, **kw):
         f = self.srv.ftp(**kw)
@@ -439,7 +431,7 @@ class PrometheusDocs(unittest.TestCase):
         self.assertRegex(blocks[1], r"ftpsd_data_connections_refused_total")
 
 
-class OneProcess(Ctl, unittest.TestCase):
+class OneProcess(Ctl, harness.ServerTestCase):
     WORKERS = 1
 
     def test_trickled_request_meets_its_deadline(self):
@@ -470,7 +462,7 @@ class OneProcess(Ctl, unittest.TestCase):
         self.ctl_ok("status")
 
 
-class TwoWorkers(Ctl, unittest.TestCase):
+class TwoWorkers(Ctl, harness.ServerTestCase):
     WORKERS = 2
 
     def test_worker_restart(self):

@@ -107,33 +107,16 @@ def make_server(conf):
     return srv
 
 
-class MtlsCase(unittest.TestCase):
+class MtlsCase(harness.ServerTestCase):
     CONF = {}
 
     @classmethod
-    def setUpClass(cls):
-        cls.srv = make_server(cls.CONF)
-        try:
-            cls.srv.start()
-        except BaseException:
-            cls.srv.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.srv.stop()
-        finally:
-            cls.srv.cleanup()
+    def new_server(cls):
+        return make_server(cls.CONF)
 
     def setUp(self):
-        self.assertTrue(self.srv.alive(), self.srv.log_tail())
+        super().setUp()
         self.mark = len(self.srv.log_text())
-
-    def tearDown(self):
-        self.assertTrue(self.srv.alive(),
-                        "ftpsd died during this test; log tail:\n%s"
-                        % self.srv.log_tail())
 
     def new_log(self):
         """The log written since this test started."""

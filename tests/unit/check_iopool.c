@@ -186,12 +186,16 @@ START_TEST(one_thread_runs_everything)
 	int	 i;
 
 	setup(1);
+	ck_assert(iopool_idle(pool));
 	for (i = 0; i < 4; i++)
 		submit(i, 1 + (uint64_t)(i % 2), 5);
+	ck_assert(!iopool_idle(pool));
 	nwant = 4;
 	run_loop();
 	for (i = 0; i < 4; i++)
 		ck_assert(jobs[i].done && !jobs[i].cancelled);
+	/* Every done() delivered: nothing queued, running or undelivered. */
+	ck_assert(iopool_idle(pool));
 	teardown();
 }
 END_TEST
